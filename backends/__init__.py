@@ -1,0 +1,1 @@
+"""Backend plugins (torch, keras) over the inceptdsl IR; each is imported only when used."""

@@ -1,0 +1,294 @@
+"""The typed AST: frozen pydantic models, one per construct of grammar.lark, each with a span.
+
+The AST is syntax only: no evaluation, no name lookup, no defaults applied. Meaning is given
+by the passes in check/ and by lower.py. Class names are the grammar's rule names in CamelCase.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict
+
+from .source import Span
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    span: Span
+
+
+# ---- expressions ------------------------------------------------------------------------------
+
+
+class Number(Node):
+    kind: Literal["number"] = "number"
+    value: int | float
+    text: str
+
+
+class SizeLit(Node):
+    """A literal size token such as `3x3` or `3x299x299`."""
+
+    kind: Literal["size_lit"] = "size_lit"
+    dims: tuple[int, ...]
+
+
+class String(Node):
+    kind: Literal["string"] = "string"
+    value: str
+
+
+class Var(Node):
+    kind: Literal["var"] = "var"
+    name: str
+
+
+class Const(Node):
+    """`true`, `false` or `none`."""
+
+    kind: Literal["const"] = "const"
+    value: bool | None
+
+
+class InRef(Node):
+    """`in.channels`, `in.height`, `in.width`: the shape of the enclosing block's input."""
+
+    kind: Literal["in_ref"] = "in_ref"
+    attr: str
+
+
+class KwArg(Node):
+    kind: Literal["kwarg"] = "kwarg"
+    name: str
+    value: Expr
+
+
+class Func(Node):
+    """A call inside an expression: a built-in function (`max(a, b)`) or a record (`bn(...)`)."""
+
+    kind: Literal["func"] = "func"
+    name: str
+    args: tuple[Expr, ...]
+    kwargs: tuple[KwArg, ...]
+
+
+class BinOp(Node):
+    kind: Literal["binop"] = "binop"
+    op: Literal["+", "-", "*", "/", "//", "and", "or"]
+    left: Expr
+    right: Expr
+
+
+class UnaryOp(Node):
+    kind: Literal["unary"] = "unary"
+    op: Literal["-", "not"]
+    operand: Expr
+
+
+class Compare(Node):
+    kind: Literal["compare"] = "compare"
+    op: str
+    left: Expr
+    right: Expr
+
+
+class SizeExpr(Node):
+    """`a x b [x c]`: a size built from expressions."""
+
+    kind: Literal["size"] = "size"
+    parts: tuple[Expr, ...]
+
+
+class TupleExpr(Node):
+    kind: Literal["tuple"] = "tuple"
+    items: tuple[Expr, ...]
+
+
+Expr = Union[  # noqa: UP007 (pydantic forward refs read better as a Union here)
+    Number, SizeLit, String, Var, Const, InRef, Func, BinOp, UnaryOp, Compare, SizeExpr,
+    TupleExpr,
+]
+
+
+# ---- units ------------------------------------------------------------------------------------
+
+
+class Call(Node):
+    """A layer (`conv 64 3x3 stride=2`) or a block (`InceptionA(32)`).
+
+    Positional arguments from `( )` and those written after the name are merged in order;
+    `paren` records whether `( )` were written (for the formatter only).
+    """
+
+    kind: Literal["call"] = "call"
+    name: str
+    name_span: Span
+    args: tuple[Expr, ...]
+    kwargs: tuple[KwArg, ...]
+    paren: bool = False
+
+
+class Body(Node):
+    kind: Literal["body"] = "body"
+    stmts: tuple[Stmt, ...]
+
+
+class Group(Node):
+    kind: Literal["group"] = "group"
+    body: Body
+
+
+class Concat(Node):
+    kind: Literal["concat"] = "concat"
+    body: Body
+
+
+class Add(Node):
+    kind: Literal["add"] = "add"
+    body: Body
+
+
+class Residual(Node):
+    kind: Literal["residual"] = "residual"
+    options: tuple[KwArg, ...]
+    body: Body
+    shortcut: Body | None
+
+
+class Repeat(Node):
+    kind: Literal["repeat"] = "repeat"
+    count: Expr
+    pattern: String | None
+    body: Body
+
+
+Core = Union[Call, Group, Concat, Add, Residual, Repeat]  # noqa: UP007
+
+
+class Unit(Node):
+    kind: Literal["unit"] = "unit"
+    label: str | None
+    label_span: Span | None
+    core: Core
+
+
+# ---- statements -------------------------------------------------------------------------------
+
+
+class Chain(Node):
+    kind: Literal["chain"] = "chain"
+    units: tuple[Unit, ...]
+
+
+class InputStmt(Node):
+    kind: Literal["input_stmt"] = "input_stmt"
+    shape: Expr
+
+
+class DefaultsStmt(Node):
+    kind: Literal["defaults_stmt"] = "defaults_stmt"
+    op: str
+    op_span: Span
+    kwargs: tuple[KwArg, ...]
+
+
+class LetStmt(Node):
+    kind: Literal["let_stmt"] = "let_stmt"
+    name: str
+    value: Expr
+
+
+class IfStmt(Node):
+    kind: Literal["if_stmt"] = "if_stmt"
+    cond: Expr
+    then: Body
+    orelse: Body | IfStmt | None
+
+
+class AuxStmt(Node):
+    kind: Literal["aux_stmt"] = "aux_stmt"
+    name: str
+    tap: tuple[str, ...]
+    tap_span: Span
+    options: tuple[KwArg, ...]
+    body: Body
+
+
+class Tolerance(Node):
+    kind: Literal["tolerance"] = "tolerance"
+    value: Expr | None
+    percent: float | None
+    text: str
+
+
+class ExpectStmt(Node):
+    kind: Literal["expect_stmt"] = "expect_stmt"
+    target: tuple[str, ...]
+    target_span: Span
+    cmp: str
+    value: Expr
+    tolerance: Tolerance | None
+    with_: tuple[KwArg, ...]
+    source: str
+
+
+Stmt = Union[InputStmt, DefaultsStmt, LetStmt, IfStmt, AuxStmt, ExpectStmt, Chain]  # noqa: UP007
+
+
+# ---- declarations -----------------------------------------------------------------------------
+
+
+class Param(Node):
+    kind: Literal["param"] = "param"
+    name: str
+    type: str
+    type_span: Span
+    default: Expr | None
+
+
+class ImportDecl(Node):
+    kind: Literal["import_decl"] = "import_decl"
+    path: str
+    path_span: Span
+    names: tuple[str, ...] | None
+    name_spans: tuple[Span, ...]
+
+
+class NetworkDecl(Node):
+    kind: Literal["network_decl"] = "network_decl"
+    name: str
+    params: tuple[Param, ...]
+    body: Body
+
+
+class BlockDecl(Node):
+    kind: Literal["block_decl"] = "block_decl"
+    name: str
+    params: tuple[Param, ...]
+    body: Body
+
+
+class Module(Node):
+    """One parsed file."""
+
+    kind: Literal["module"] = "module"
+    path: str
+    decls: tuple[ImportDecl | NetworkDecl | BlockDecl, ...]
+
+    @property
+    def imports(self) -> tuple[ImportDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, ImportDecl))
+
+    @property
+    def networks(self) -> tuple[NetworkDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, NetworkDecl))
+
+    @property
+    def blocks(self) -> tuple[BlockDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, BlockDecl))
+
+
+for _m in list(globals().values()):
+    if isinstance(_m, type) and issubclass(_m, Node) and _m is not Node:
+        _m.model_rebuild()

@@ -1,0 +1,64 @@
+"""The backend protocol and registry.
+
+A backend turns the IR graph into a framework model (`build`) or standalone source (`emit`).
+Backends are plugins found through the `inceptdsl.backends` entry-point group (the built-in
+torch and keras backends register there too) and imported only when first asked for, so that
+`import inceptdsl` never imports a framework.
+"""
+
+from __future__ import annotations
+
+import difflib
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+
+from .errors import UsageError
+
+GROUP = "inceptdsl.backends"
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What a backend provides. `emit` returns text (source) or bytes (a binary model file)."""
+
+    name: str
+    suffix: str  # file suffix of what `emit` returns, e.g. ".py" or ".onnx"
+
+    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> Any: ...
+
+    def emit(self, graph: nx.DiGraph) -> str | bytes: ...
+
+
+_LOADED: dict[str, Backend] = {}
+
+
+def available() -> list[str]:
+    """Names of the registered backends (their packages are not imported)."""
+    return sorted({ep.name for ep in entry_points(group=GROUP)})
+
+
+def get(name: str) -> Backend:
+    """The backend called `name`, importing its package on first use."""
+    if name in _LOADED:
+        return _LOADED[name]
+    eps = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    if not eps:
+        names = available()
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else None
+        listing = ", ".join(names) if names else "none is installed"
+        raise UsageError(
+            f"no backend named {name!r} (registered backends: {listing})",
+            hint=hint or "install the framework extras: pip install 'inceptdsl[torch]'",
+        )
+    try:
+        backend = eps[0].load()
+    except ImportError as exc:
+        raise UsageError(
+            f"backend {name!r} could not be imported: {exc}",
+            hint=f"install its extras: pip install 'inceptdsl[{name}]'",
+        ) from None
+    _LOADED[name] = backend
+    return backend

@@ -1,0 +1,165 @@
+"""Pass: every called name is a layer or a visible block, with known options and arity.
+
+Runs over every file of the program before lowering, collecting all independent errors, so a
+spec with three misspelt layers gets three located messages at once (with did-you-mean hints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import ast as A
+from ..errors import (
+    ArgumentCountError,
+    DuplicateNameError,
+    Note,
+    SpecError,
+    UnknownNameError,
+    UnknownOptionError,
+)
+from ..layers import LAYERS
+from ..loader import Program, SpecFile
+from ..names import did_you_mean
+from .types import TYPES
+
+RESERVED_LABELS = frozenset({"input"})
+
+
+def resolve_names(program: Program) -> list[SpecError]:
+    errors: list[SpecError] = []
+    for f in program.files.values():
+        for decl in (*f.module.networks, *f.module.blocks):
+            errors += _check_params(decl.params)
+            for call in _calls(decl.body):
+                errors += _check_call(call, f)
+            for d in _defaults(decl.body):
+                errors += _check_defaults(d)
+    return errors
+
+
+def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
+    errs: list[SpecError] = []
+    seen: dict[str, A.Param] = {}
+    for p in params:
+        if p.name in seen:
+            errs.append(DuplicateNameError(
+                f"parameter `{p.name}` is declared twice", p.span,
+                notes=[Note("first declared here", seen[p.name].span)],
+            ))
+        seen[p.name] = p
+        if p.type not in TYPES:
+            errs.append(UnknownNameError(
+                f"unknown type `{p.type}`", p.type_span,
+                hint=did_you_mean(p.type, TYPES) or f"types are: {', '.join(TYPES)}",
+            ))
+    return errs
+
+
+def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
+    layer = LAYERS.get(call.name)
+    if layer is not None:
+        errs: list[SpecError] = []
+        if len(call.args) > len(layer.positional):
+            errs.append(ArgumentCountError(
+                f"`{call.name}` takes {_count(len(layer.positional), 'positional argument')}"
+                f" ({', '.join(layer.positional) or 'none'}), got {len(call.args)}",
+                call.args[len(layer.positional)].span,
+                hint=f"options are written name=value: {', '.join(_opts(layer.options))}"
+                if layer.options else None,
+            ))
+        for kw in call.kwargs:
+            if kw.name not in layer.options:
+                errs.append(UnknownOptionError(
+                    f"`{call.name}` has no option `{kw.name}`", kw.span,
+                    hint=did_you_mean(kw.name, layer.options)
+                    or f"its options are: {', '.join(_opts(layer.options)) or 'none'}",
+                ))
+        return errs
+    ref = f.blocks.get(call.name)
+    if ref is None:
+        return [UnknownNameError(
+            f"unknown layer or block `{call.name}`", call.name_span,
+            hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
+        )]
+    errs = []
+    params = ref.decl.params
+    if len(call.args) > len(params):
+        errs.append(ArgumentCountError(
+            f"block `{call.name}` takes {_count(len(params), 'parameter')}, got "
+            f"{len(call.args)} positional",
+            call.args[len(params)].span,
+        ))
+    names = {p.name for p in params}
+    for kw in call.kwargs:
+        if kw.name not in names:
+            errs.append(UnknownOptionError(
+                f"block `{call.name}` has no parameter `{kw.name}`", kw.span,
+                hint=did_you_mean(kw.name, names)
+                or f"its parameters are: {', '.join(p.name for p in params) or 'none'}",
+            ))
+    return errs
+
+
+def _check_defaults(d: A.DefaultsStmt) -> list[SpecError]:
+    layer = LAYERS.get(d.op)
+    if layer is None:
+        return [UnknownNameError(
+            f"`defaults` names unknown layer `{d.op}`", d.op_span,
+            hint=did_you_mean(d.op, LAYERS),
+        )]
+    return [
+        UnknownOptionError(
+            f"`{d.op}` has no option `{kw.name}`", kw.span,
+            hint=did_you_mean(kw.name, layer.options),
+        )
+        for kw in d.kwargs
+        if kw.name not in layer.options
+    ]
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _opts(options: dict | object) -> list[str]:
+    return list(options)  # type: ignore[call-overload]
+
+
+def walk_stmts(body: A.Body) -> Iterator[A.Stmt | A.Unit]:
+    """Every statement and unit under `body`, depth first (both arms of every `if`)."""
+    for s in body.stmts:
+        yield s
+        if isinstance(s, A.Chain):
+            for u in s.units:
+                yield u
+                yield from _core_bodies(u.core)
+        elif isinstance(s, A.IfStmt):
+            node: A.IfStmt | A.Body | None = s
+            while isinstance(node, A.IfStmt):
+                yield from walk_stmts(node.then)
+                node = node.orelse
+            if isinstance(node, A.Body):
+                yield from walk_stmts(node)
+        elif isinstance(s, A.AuxStmt):
+            yield from walk_stmts(s.body)
+
+
+def _core_bodies(core: A.Core) -> Iterator[A.Stmt | A.Unit]:
+    if isinstance(core, (A.Group, A.Concat, A.Add, A.Repeat)):
+        yield from walk_stmts(core.body)
+    elif isinstance(core, A.Residual):
+        yield from walk_stmts(core.body)
+        if core.shortcut is not None:
+            yield from walk_stmts(core.shortcut)
+
+
+def _calls(body: A.Body) -> Iterator[A.Call]:
+    for s in walk_stmts(body):
+        if isinstance(s, A.Unit) and isinstance(s.core, A.Call):
+            yield s.core
+
+
+def _defaults(body: A.Body) -> Iterator[A.DefaultsStmt]:
+    for s in walk_stmts(body):
+        if isinstance(s, A.DefaultsStmt):
+            yield s

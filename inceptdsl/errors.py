@@ -1,0 +1,388 @@
+"""Every user-facing failure: one hierarchy rooted at SpecError, one code per class, one renderer.
+
+Codes are API (documented in docs/errors.md, one golden diagnostic per code under
+tests/diagnostics/) and are never reused: E0xx input/output, E1xx syntax, E2xx names and
+imports, E3xx parameters, types and values, E4xx shapes, E5xx expectations, E9xx limits.
+Nothing outside this module defines an exception a user can see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .source import SourceFile, Span
+
+
+@dataclass(frozen=True)
+class Note:
+    """A secondary location with a message ("branch 1 is here"), rendered after the main one."""
+
+    message: str
+    span: Span | None = None
+
+
+class SpecError(Exception):
+    """Root of every error inceptdsl reports about a spec or its files."""
+
+    code: ClassVar[str] = "E000"
+    exit_code: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        *,
+        hint: str | None = None,
+        notes: Iterable[Note] = (),
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+        self.notes = tuple(notes)
+        self._path = path
+        self.sources: Mapping[str, SourceFile] = {}
+
+    @property
+    def path(self) -> str | None:
+        return self.span.path if self.span else self._path
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span else None
+
+    @property
+    def errors(self) -> tuple[SpecError, ...]:
+        """The individual errors (one, except for SpecErrors)."""
+        return (self,)
+
+    def with_sources(self, sources: Mapping[str, SourceFile]) -> SpecError:
+        """Attach the source texts so that render() can show the offending lines."""
+        for err in self.errors:
+            err.sources = sources
+        self.sources = sources
+        return self
+
+    def render(self) -> str:
+        return "\n".join(_render_one(e) for e in self.errors)
+
+    def __str__(self) -> str:
+        where = f"{self.span}: " if self.span else (f"{self._path}: " if self._path else "")
+        return f"{where}error[{self.code}]: {self.message}"
+
+
+class SpecErrors(SpecError):
+    """Several independent errors found in one pass, reported together (capped at MAX_ERRORS)."""
+
+    MAX_ERRORS: ClassVar[int] = 20
+
+    def __init__(self, errors: Iterable[SpecError]) -> None:
+        errs = tuple(errors)[: self.MAX_ERRORS]
+        first = errs[0]
+        super().__init__(first.message, first.span, hint=first.hint, notes=first.notes)
+        self._errors = errs
+        self.code = first.code  # type: ignore[misc]
+        self.exit_code = first.exit_code  # type: ignore[misc]
+
+    @property
+    def errors(self) -> tuple[SpecError, ...]:
+        return self._errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self._errors)
+
+
+def raise_all(errors: list[SpecError]) -> None:
+    """Raise the collected errors: nothing if none, the error itself if one, else SpecErrors."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SpecErrors(errors)
+
+
+# -- E0xx: reading files (exit code 2, like usage errors) ---------------------------------------
+
+
+class SpecIOError(SpecError):
+    """A file could not be read."""
+
+    code = "E001"
+    exit_code = 2
+
+
+class FileNotFoundSpecError(SpecIOError):
+    """The spec or an imported file does not exist."""
+
+    code = "E002"
+
+
+class IsADirectorySpecError(SpecIOError):
+    """A directory was given where a spec file was expected."""
+
+    code = "E003"
+
+
+class UsageError(SpecError):
+    """A command-line mistake: unknown backend, malformed --set, bad option value."""
+
+    code = "E004"
+    exit_code = 2
+
+
+# -- E1xx: syntax -----------------------------------------------------------------------------
+
+
+class SpecSyntaxError(SpecError):
+    """The text does not follow the grammar (an unexpected token)."""
+
+    code = "E101"
+
+
+class UnexpectedCharacterError(SpecSyntaxError):
+    """A character that starts no token of the language."""
+
+    code = "E102"
+
+
+class UnexpectedEndError(SpecSyntaxError):
+    """The file ends in the middle of a construct (a truncated file, an unclosed brace)."""
+
+    code = "E103"
+
+
+class EmptySpecError(SpecSyntaxError):
+    """The file holds no declarations at all."""
+
+    code = "E104"
+
+
+class BinaryFileError(SpecSyntaxError):
+    """The file is not UTF-8 text (a binary file, or a wrong encoding)."""
+
+    code = "E105"
+
+
+# -- E2xx: names and imports ------------------------------------------------------------------
+
+
+class UnknownNameError(SpecError):
+    """A name that is neither a parameter, a layer, a block nor a node in scope."""
+
+    code = "E201"
+
+
+class DuplicateNameError(SpecError):
+    """Two declarations or two nodes with the same name in one scope."""
+
+    code = "E202"
+
+
+class ImportNotFoundError(SpecError):
+    """An imported file does not exist (paths are relative to the importing file)."""
+
+    code = "E203"
+
+
+class ImportCycleError(SpecError):
+    """Files import each other in a cycle; the message lists every hop."""
+
+    code = "E204"
+
+
+class ImportOutsideRootError(SpecError):
+    """An import reaches outside the directory tree of the root spec."""
+
+    code = "E205"
+
+
+class BlockRecursionError(SpecError):
+    """A block uses itself, directly or through other blocks."""
+
+    code = "E206"
+
+
+class NetworkCountError(SpecError):
+    """A file loaded as a network must define exactly one `network`."""
+
+    code = "E207"
+
+
+# -- E3xx: parameters, types and values -------------------------------------------------------
+
+
+class TypeMismatchError(SpecError):
+    """A value of the wrong type for a parameter or an option."""
+
+    code = "E301"
+
+
+class UnknownOptionError(SpecError):
+    """An option that the layer, block or statement does not have."""
+
+    code = "E302"
+
+
+class ArgumentCountError(SpecError):
+    """Too many or too few positional arguments, or a required one missing."""
+
+    code = "E303"
+
+
+class InvalidValueError(SpecError):
+    """A value of the right type but out of range (a zero stride, a negative dropout)."""
+
+    code = "E304"
+
+
+class ArithmeticSpecError(SpecError):
+    """Division by zero, or a non-integer result where an integer is needed."""
+
+    code = "E305"
+
+
+class UnknownParameterError(SpecError):
+    """`--set` or a call names a parameter the network or block does not declare."""
+
+    code = "E306"
+
+
+# -- E4xx: shapes -----------------------------------------------------------------------------
+
+
+class ShapeError(SpecError):
+    """Base of shape errors."""
+
+    code = "E400"
+
+
+class ConcatShapeError(ShapeError):
+    """Concat inputs of different spatial size."""
+
+    code = "E401"
+
+
+class AddShapeError(ShapeError):
+    """Residual or add inputs of different shapes."""
+
+    code = "E402"
+
+
+class KernelTooLargeError(ShapeError):
+    """A kernel (dilated) larger than its padded input."""
+
+    code = "E403"
+
+
+class EmptyOutputError(ShapeError):
+    """An output size that reaches zero or below."""
+
+    code = "E404"
+
+
+class ChannelError(ShapeError):
+    """A channel count that is not a positive integer."""
+
+    code = "E405"
+
+
+class GroupsError(ShapeError):
+    """Channels not divisible by groups."""
+
+    code = "E406"
+
+
+class RankError(ShapeError):
+    """A spatial op applied to a flat tensor (or the reverse)."""
+
+    code = "E407"
+
+
+# -- E5xx: expectations -----------------------------------------------------------------------
+
+
+class ExpectationError(SpecError):
+    """An `expect` declaration does not hold."""
+
+    code = "E501"
+
+
+class UnknownMetricError(SpecError):
+    """An `expect` names a metric or a node that does not exist."""
+
+    code = "E502"
+
+
+# -- E9xx: limits -----------------------------------------------------------------------------
+
+
+class LimitError(SpecError):
+    """A size limit stops an absurd input quickly instead of hanging."""
+
+    code = "E900"
+
+
+class FileTooLargeError(LimitError):
+    code = "E901"
+
+
+class TooManyNodesError(LimitError):
+    code = "E902"
+
+
+class TensorTooLargeError(LimitError):
+    code = "E903"
+
+
+class NestingTooDeepError(LimitError):
+    code = "E904"
+
+
+def all_error_classes() -> list[type[SpecError]]:
+    """Every concrete error class with its own code, in code order (docs and tests use it)."""
+    seen: dict[str, type[SpecError]] = {}
+    stack: list[type[SpecError]] = [SpecError]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls not in (SpecErrors,) and cls.code not in seen:
+            seen[cls.code] = cls
+    return [seen[c] for c in sorted(seen)]
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def _caret_block(span: Span, source: SourceFile | None) -> list[str]:
+    if source is None:
+        return []
+    text = source.line(span.line).expandtabs(1)
+    if not text and span.line > len(source._lines):
+        return []
+    gutter = str(span.line)
+    width = (span.end_column if span.end_line == span.line else len(text) + 1) - span.column
+    carets = "^" * max(1, width)
+    pad = " " * len(gutter)
+    return [f" {gutter} | {text}", f" {pad} | {' ' * (span.column - 1)}{carets}"]
+
+
+def _render_one(err: SpecError) -> str:
+    where = f"{err.span}: " if err.span else (f"{err.path}: " if err.path else "")
+    lines = [f"{where}error[{err.code}]: {err.message}"]
+    if err.span is not None:
+        lines += _caret_block(err.span, err.sources.get(err.span.path))
+    for note in err.notes:
+        if note.span is not None:
+            lines.append(f"  note: {note.span}: {note.message}")
+            lines += ["  " + x for x in _caret_block(note.span, err.sources.get(note.span.path))]
+        else:
+            lines.append(f"  note: {note.message}")
+    if err.hint:
+        lines.append(f"  hint: {err.hint}")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""The IR graph: a networkx.DiGraph with a fixed set of node, edge and graph attributes.
+
+Nodes are keyed by their hierarchical name (the module path a backend builds, e.g.
+`Mixed_5b.branch5x5_2`), inserted in topological order (the order of the spec), and carry:
+`op` (Op), `attrs` (the op's frozen attribute model), `shape` (output shape of one sample,
+(C, H, W) or (F,)), `params`, `buffers`, `macs` (ints, see cost.py), `span` (source
+location) and `aux` (the aux head the node belongs to, or None). Each edge carries `index`,
+the position of the source among the target's inputs. Graph attributes: `name`, `input_shape`,
+`output` (the main output node), `aux_heads` (tuple of AuxHead), `params` (the network
+parameter values it was built with). docs/ir.md is the prose version of this contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from ..source import Span
+from .ops import Attrs, Op
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AuxHead:
+    """A training-only side head: taps `tap`, ends at `output`, weighted `weight` in the loss."""
+
+    name: str
+    tap: str
+    output: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Node:
+    """A read-only view of one IR node (what backends and reports iterate over)."""
+
+    name: str
+    op: Op
+    attrs: Attrs
+    shape: Shape
+    params: int
+    buffers: int
+    macs: int
+    span: Span | None
+    aux: str | None
+    inputs: tuple[str, ...]
+
+
+def inputs(g: nx.DiGraph, name: str) -> tuple[str, ...]:
+    """The inputs of node `name`, in edge-index order."""
+    preds = g.pred[name]
+    return tuple(sorted(preds, key=lambda p: preds[p]["index"]))
+
+
+def node(g: nx.DiGraph, name: str) -> Node:
+    d = g.nodes[name]
+    return Node(
+        name, d["op"], d["attrs"], d["shape"], d["params"], d["buffers"], d["macs"],
+        d["span"], d["aux"], inputs(g, name),
+    )
+
+
+def nodes(g: nx.DiGraph) -> Iterator[Node]:
+    """Every node in topological (spec) order."""
+    for name in g.nodes:
+        yield node(g, name)
+
+
+def new_graph(name: str, input_shape: Shape, params: dict[str, Any]) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.graph.update(name=name, input_shape=input_shape, output=None, aux_heads=(), params=params)
+    return g
+
+
+def add_node(
+    g: nx.DiGraph,
+    name: str,
+    op: Op,
+    attrs: Attrs,
+    srcs: tuple[str, ...],
+    *,
+    shape: Shape,
+    params: int,
+    buffers: int,
+    macs: int,
+    span: Span | None,
+    aux: str | None,
+) -> None:
+    """Add a node after its inputs (the caller guarantees names are unique and inputs exist)."""
+    g.add_node(
+        name, op=op, attrs=attrs, shape=shape, params=params, buffers=buffers, macs=macs,
+        span=span, aux=aux,
+    )
+    for i, src in enumerate(srcs):
+        g.add_edge(src, name, index=i)

@@ -1,0 +1,108 @@
+"""The public Network object: a loaded, checked, lowered spec and what can be done with it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from .check import run_checks
+from .errors import SpecError
+from .loader import Program, load_program
+from .lower import Expectation, lower
+from .source import Span
+
+if TYPE_CHECKING:
+    from .expect import ExpectResult
+    from .report import Report
+
+
+@dataclass
+class Network:
+    """A network built from a spec: its IR graph plus the program it came from.
+
+    `graph` is the networkx.DiGraph IR (docs/ir.md); `report()` gives the counts, `verify()`
+    checks the spec's `expect` declarations, `to_torch()` / `to_keras()` / `emit()` hand the
+    graph to a backend (imported only then).
+    """
+
+    program: Program
+    graph: nx.DiGraph
+    params: dict[str, Any]
+    expectations: list[Expectation] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.graph.graph["name"]
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self.graph.graph["input_shape"]
+
+    @property
+    def path(self) -> str:
+        return self.program.root.source.path
+
+    def report(self) -> Report:
+        from .report import build_report
+
+        return build_report(self.graph)
+
+    def verify(self) -> list[ExpectResult]:
+        from .expect import verify
+
+        return verify(self)
+
+    def with_params(self, **overrides: Any) -> Network:
+        """The same spec rebuilt with some network parameters changed."""
+        return build(self.program, {**self.params, **overrides})
+
+    def to_torch(self, weights_from: Any = None) -> Any:
+        from .backend import get
+
+        return get("torch").build(self.graph, weights_from)
+
+    def to_keras(self, weights_from: Any = None) -> Any:
+        from .backend import get
+
+        return get("keras").build(self.graph, weights_from)
+
+    def emit(self, backend: str) -> str | bytes:
+        from .backend import get
+
+        return get(backend).emit(self.graph)
+
+
+def build(
+    program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
+) -> Network:
+    try:
+        lowered = lower(program, overrides, override_span)
+    except SpecError as err:
+        raise err.with_sources(program.sources) from None
+    return Network(
+        program, lowered.graph, lowered.graph.graph["params"], lowered.expects, lowered.labels
+    )
+
+
+def load(path: str, **params: Any) -> Network:
+    """Load the spec at `path` (imports resolved relative to it) with parameter overrides."""
+    program = load_program(str(path))
+    return _checked_build(program, params)
+
+
+def loads(text: str, filename: str = "<string>.incept", **params: Any) -> Network:
+    """Load spec text; `filename` is shown in errors and anchors relative imports."""
+    program = load_program(filename, text)
+    return _checked_build(program, params)
+
+
+def _checked_build(program: Program, params: Mapping[str, Any]) -> Network:
+    try:
+        run_checks(program)
+    except SpecError as err:
+        raise err.with_sources(program.sources) from None
+    return build(program, params)

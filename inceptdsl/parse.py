@@ -1,0 +1,244 @@
+"""Text -> Lark parse tree. The only module that touches Lark's parser or catches its errors.
+
+The grammar (grammar.lark) is loaded once, LALR with strict conflict checking and positions.
+A small post-lexer decides which newlines end statements (see the grammar's header). Lark's
+exceptions are mapped to coded SpecSyntaxErrors here, with the expected tokens in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib.resources import files
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import (
+    EmptySpecError,
+    NestingTooDeepError,
+    SpecSyntaxError,
+    UnexpectedCharacterError,
+    UnexpectedEndError,
+)
+from .source import Span
+
+MAX_NESTING = 64
+"""Deepest ( [ { nesting accepted: deeper input is absurd and would only exhaust the stack."""
+
+# Every terminal in plain words, for error messages (a test checks this table is complete).
+TERMINAL_NAMES: dict[str, str] = {
+    "NAME": "a name",
+    "INT": "an integer",
+    "FLOAT": "a number",
+    "SIZE": "a size like 3x3",
+    "PERCENT": "a percentage",
+    "STRING": 'a "string"',
+    "CMP": "a comparison (== != ~= < <= > >=)",
+    "TRUE": "true",
+    "FALSE": "false",
+    "NONE": "none",
+    "COMMENT": "a comment",
+    "_NL": "a new line",
+    "$END": "the end of the file",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "COLON": "':'",
+    "DOT": "'.'",
+    "EQUAL": "'='",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+}
+
+_NO_NEWLINE_AFTER = frozenset({"{", ",", "->", "=", "(", "["})
+_NO_NEWLINE_BEFORE = frozenset({"}", "->", "else", "shortcut", "source", "with", "within"})
+_PUNCT_TYPES = frozenset({"STRING", "NAME", "INT", "FLOAT", "SIZE", "PERCENT", "COMMENT"})
+
+
+class _Newlines:
+    """Post-lexer: keep only the newlines that end a statement, and bound the nesting depth."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        parens = 0
+        braces = 0
+        pending: Token | None = None
+        prev: Token | None = None
+        for tok in stream:
+            if tok.type == "_NL":
+                if parens == 0 and prev is not None and _value(prev) not in _NO_NEWLINE_AFTER:
+                    pending = pending or tok
+                continue
+            value = _value(tok)
+            if pending is not None:
+                if value not in _NO_NEWLINE_BEFORE:
+                    yield pending
+                pending = None
+            if value in ("(", "["):
+                parens += 1
+            elif value in (")", "]"):
+                parens = max(0, parens - 1)
+            elif value == "{":
+                braces += 1
+            elif value == "}":
+                braces = max(0, braces - 1)
+            if parens + braces > MAX_NESTING:
+                raise NestingTooDeepError(
+                    f"nesting deeper than {MAX_NESTING} levels of ( ) and {{ }}",
+                    _token_span(self.path, tok),
+                )
+            yield tok
+            prev = tok
+
+
+def _value(tok: Token) -> str:
+    return "" if tok.type in _PUNCT_TYPES else str(tok.value)
+
+
+def _token_span(path: str, tok: Token) -> Span:
+    line = tok.line or 1
+    col = tok.column or 1
+    end_line = tok.end_line or line
+    end_col = tok.end_column or col + max(1, len(str(tok.value)))
+    return Span(path, line, col, end_line, end_col)
+
+
+@lru_cache(maxsize=1)
+def _grammar_text() -> str:
+    return files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        _grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        strict=True,
+        propagate_positions=True,
+        maybe_placeholders=True,
+        postlex=_Newlines("<spec>"),
+        cache=False,
+    )
+
+
+def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
+    """Parse spec text. Returns the tree and the comments (for the formatter).
+
+    Raises SpecSyntaxError (E1xx) or NestingTooDeepError; never a Lark exception.
+    """
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise EmptySpecError(
+            "the file is empty: it declares no network, block or import",
+            path=path,
+            hint="a spec starts with `network NAME(...) { ... }` or `block NAME { ... }`",
+        )
+    parser = _parser()
+    parser.options.postlex.path = path  # type: ignore[union-attr]
+    comments: list[Token] = []
+    try:
+        tree = parser.parse(text, on_error=None) if False else _parse_collect(parser, text, comments)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, path) from None
+    return tree, comments
+
+
+def _parse_collect(parser: Lark, text: str, comments: list[Token]) -> Tree:
+    # Comments are ignored by the grammar; a lexer pass collects them for `fmt`.
+    for tok in parser.lex(text, dont_ignore=True):
+        if tok.type == "COMMENT":
+            comments.append(tok)
+    return parser.parse(text)
+
+
+def _expected_words(expected: set[str] | frozenset[str]) -> str:
+    words = sorted({TERMINAL_NAMES.get(t, _anon_word(t)) for t in expected if t != "_NL"})
+    if "_NL" in expected:
+        words.append("a new line")
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _anon_word(term: str) -> str:
+    parser = _parser()
+    for t in parser.terminals:
+        if t.name == term:
+            pattern = t.pattern.value
+            return f"'{pattern}'" if t.pattern.type == "str" else term.lower()
+    return term.lower()
+
+
+def _syntax_error(exc: UnexpectedInput, path: str) -> SpecSyntaxError:
+    line = getattr(exc, "line", 1) or 1
+    col = getattr(exc, "column", 1) or 1
+    if isinstance(exc, UnexpectedCharacters):
+        char = exc.char
+        shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
+        return UnexpectedCharacterError(
+            f"unexpected character {shown}",
+            Span(path, line, col, line, col + 1),
+            hint=_char_hint(char),
+        )
+    if isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    ):
+        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", set())
+        tok = getattr(exc, "token", None)
+        if tok is not None and tok.line is not None and tok.type != "$END":
+            line, col = tok.line, tok.column
+        return UnexpectedEndError(
+            "the file ends in the middle of a declaration",
+            Span(path, line, col, line, col + 1),
+            hint=f"expected {_expected_words(expected)}" if expected else None,
+        )
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    expected = exc.accepts or exc.expected
+    what = "a new line" if tok.type == "_NL" else f"{_describe(tok)}"
+    span = _token_span(path, tok)
+    if tok.type == "_NL":
+        span = Span(path, span.line, span.column, span.line, span.column + 1)
+    return SpecSyntaxError(
+        f"unexpected {what}; expected {_expected_words(expected)}",
+        span,
+        hint=_token_hint(tok, expected),
+    )
+
+
+def _describe(tok: Token) -> str:
+    word = TERMINAL_NAMES.get(tok.type)
+    if tok.type in ("NAME", "INT", "FLOAT", "SIZE", "STRING"):
+        return f"{word} `{tok.value}`"
+    return f"`{tok.value}`"
+
+
+def _char_hint(char: str) -> str | None:
+    if char == "'":
+        return 'strings use double quotes: "..."'
+    if char in "%":
+        return "write a percentage right after a number, as in `within 5%`"
+    if not char.isprintable() or ord(char) > 127:
+        return "specs are plain text; is this a binary file or a stray non-ASCII character?"
+    return None
+
+
+def _token_hint(tok: Token, expected: set[str] | frozenset[str]) -> str | None:
+    if tok.type == "EQUAL" and "CMP" in expected:
+        return "compare with `==`"
+    if tok.type == "NAME" and "_NL" in expected:
+        return "put each statement on its own line, or join layers with `->`"
+    if tok.type in ("LPAR",) and "_NL" in expected:
+        return "positional arguments after a layer name are plain values; write `conv(2 * c, 3x3)`"
+    return None

@@ -1,0 +1,317 @@
+"""Parse tree -> AST. Local, syntactic work only: no evaluation and no name lookup.
+
+One method per grammar rule (lark's Transformer convention). Number literals are decoded here
+(underscores, K/M/G/T suffixes) because that is lexical; everything with meaning is left to the
+passes that follow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lark import Token, Transformer, Tree, v_args
+from lark.exceptions import VisitError
+from lark.tree import Meta
+
+from . import ast as A
+from .errors import InvalidValueError, SpecError
+from .source import Span
+
+_SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def decode_number(text: str) -> int | float:
+    """`27_161_264` -> 27161264, `5.7G` -> 5.7e9, `159K` -> 159000, `1e-3` -> 0.001.
+
+    A suffixed value that is whole is an int (`1.5K` -> 1500), so it compares exactly.
+    """
+    raw = text.replace("_", "")
+    mult = 1
+    if raw and raw[-1] in _SUFFIX:
+        mult = _SUFFIX[raw[-1]]
+        raw = raw[:-1]
+    if any(c in raw for c in ".eE"):
+        value = float(raw) * mult
+        if mult != 1 and value == int(value):
+            return int(value)
+        return value
+    return int(raw) * mult
+
+
+@v_args(meta=True, inline=True)
+class ToAst(Transformer):
+    """Builds ast.Module from the tree of one file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._file = path
+
+    # -- helpers --
+    def _span(self, meta: Meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self._file, 1, 1, 1, 2)
+        return Span(self._file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok(self, tok: Token) -> Span:
+        end_col = tok.end_column if tok.end_column is not None else tok.column + len(tok)
+        return Span(self._file, tok.line, tok.column, tok.end_line or tok.line, end_col)
+
+    def _join(self, a: Span, b: Span) -> Span:
+        return Span(self._file, a.line, a.column, b.end_line, b.end_column)
+
+    # -- files --
+    def start(self, meta: Meta, *decls: Any) -> A.Module:
+        return A.Module(span=self._span(meta), path=self._file, decls=tuple(decls))
+
+    def import_decl(self, meta: Meta, path: Token, names: Any) -> A.ImportDecl:
+        toks = names or ()
+        return A.ImportDecl(
+            span=self._span(meta),
+            path=_unquote(path),
+            path_span=self._tok(path),
+            names=tuple(str(t) for t in toks) if names is not None else None,
+            name_spans=tuple(self._tok(t) for t in toks),
+        )
+
+    def import_names(self, meta: Meta, *names: Token) -> tuple[Token, ...]:
+        return names
+
+    def network_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.NetworkDecl:
+        return A.NetworkDecl(
+            span=self._tok(name), name=str(name), params=params or (), body=body
+        )
+
+    def block_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.BlockDecl:
+        return A.BlockDecl(span=self._tok(name), name=str(name), params=params or (), body=body)
+
+    def param_list(self, meta: Meta, *params: Any) -> tuple[A.Param, ...]:
+        return tuple(p for p in params if p is not None)
+
+    def param(self, meta: Meta, name: Token, typ: Token, default: Any) -> A.Param:
+        return A.Param(
+            span=self._tok(name), name=str(name), type=str(typ), type_span=self._tok(typ),
+            default=default,
+        )
+
+    # -- bodies and statements --
+    def body(self, meta: Meta, *stmts: Any) -> A.Body:
+        return A.Body(span=self._span(meta), stmts=tuple(s for s in stmts if s is not None))
+
+    def input_stmt(self, meta: Meta, shape: A.Expr) -> A.InputStmt:
+        return A.InputStmt(span=self._span(meta), shape=shape)
+
+    def defaults_stmt(self, meta: Meta, op: Token, *kwargs: Any) -> A.DefaultsStmt:
+        return A.DefaultsStmt(
+            span=self._span(meta), op=str(op), op_span=self._tok(op),
+            kwargs=tuple(k for k in kwargs if k is not None),
+        )
+
+    def let_stmt(self, meta: Meta, name: Token, value: A.Expr) -> A.LetStmt:
+        return A.LetStmt(span=self._span(meta), name=str(name), value=value)
+
+    def if_stmt(self, meta: Meta, cond: A.Expr, then: A.Body, orelse: Any) -> A.IfStmt:
+        return A.IfStmt(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+
+    def aux_stmt(self, meta: Meta, name: Token, tap: Any, *rest: Any) -> A.AuxStmt:
+        *options, body = rest
+        segs, tap_span = tap
+        return A.AuxStmt(
+            span=self._tok(name), name=str(name), tap=segs, tap_span=tap_span,
+            options=tuple(options), body=body,
+        )
+
+    def path(self, meta: Meta, *segs: Token) -> tuple[tuple[str, ...], Span]:
+        return tuple(str(s) for s in segs), self._span(meta)
+
+    def expect_stmt(
+        self, meta: Meta, target: Any, cmp: Token, value: A.Expr, tol: Any, with_: Any,
+        source: Token,
+    ) -> A.ExpectStmt:
+        segs, tspan = target
+        return A.ExpectStmt(
+            span=self._span(meta), target=segs, target_span=tspan, cmp=str(cmp), value=value,
+            tolerance=tol, with_=with_ or (), source=_unquote(source),
+        )
+
+    def tolerance(self, meta: Meta, value: Any) -> A.Tolerance:
+        span = self._span(meta)
+        if isinstance(value, Token) and value.type == "PERCENT":
+            pct = decode_number(str(value)[:-1])
+            return A.Tolerance(span=span, value=None, percent=float(pct), text=str(value))
+        return A.Tolerance(span=span, value=value, percent=None, text="")
+
+    def with_clause(self, meta: Meta, *kwargs: A.KwArg) -> tuple[A.KwArg, ...]:
+        return kwargs
+
+    # -- chains and units --
+    def chain(self, meta: Meta, *units: A.Unit) -> A.Chain:
+        return A.Chain(span=self._span(meta), units=units)
+
+    def unit(self, meta: Meta, label: Any, core: Any) -> A.Unit:
+        return A.Unit(
+            span=self._span(meta), label=str(label) if label is not None else None,
+            label_span=self._tok(label) if label is not None else None, core=core,
+        )
+
+    def group(self, meta: Meta, body: A.Body) -> A.Group:
+        return A.Group(span=self._span(meta), body=body)
+
+    def concat(self, meta: Meta, body: A.Body) -> A.Concat:
+        return A.Concat(span=self._span(meta), body=body)
+
+    def add(self, meta: Meta, body: A.Body) -> A.Add:
+        return A.Add(span=self._span(meta), body=body)
+
+    def residual(self, meta: Meta, *rest: Any) -> A.Residual:
+        *options, body, shortcut = rest
+        return A.Residual(
+            span=self._span(meta), options=tuple(options), body=body, shortcut=shortcut
+        )
+
+    def repeat(self, meta: Meta, count: Any, pattern: Any, body: A.Body) -> A.Repeat:
+        pat = None
+        if pattern is not None:
+            pat = A.String(span=self._tok(pattern), value=_unquote(pattern))
+        return A.Repeat(span=self._span(meta), count=self._atom(count), pattern=pat, body=body)
+
+    def call(self, meta: Meta, name: Token, arglist: Any, *rest: Any) -> A.Call:
+        args: list[A.Expr] = []
+        kwargs: list[A.KwArg] = []
+        for a in arglist or ():
+            (kwargs if isinstance(a, A.KwArg) else args).append(a)
+        for r in rest:
+            if isinstance(r, A.KwArg):
+                kwargs.append(r)
+            else:
+                if kwargs and not isinstance(r, A.KwArg) and any(
+                    k.span.line < r.span.line
+                    or (k.span.line == r.span.line and k.span.column < r.span.column)
+                    for k in kwargs
+                ):
+                    raise InvalidValueError(
+                        "a positional argument follows a named option",
+                        r.span,
+                        hint="write positional values first: `conv 64 3x3 stride=2`",
+                    )
+                args.append(r)
+        return A.Call(
+            span=self._span(meta), name=str(name), name_span=self._tok(name), args=tuple(args),
+            kwargs=tuple(kwargs), paren=arglist is not None,
+        )
+
+    def arglist(self, meta: Meta, *args: Any) -> tuple[Any, ...]:
+        return tuple(a for a in args if a is not None)
+
+    def kwarg(self, meta: Meta, name: Token, value: A.Expr) -> A.KwArg:
+        return A.KwArg(span=self._join(self._tok(name), value.span), name=str(name), value=value)
+
+    option = kwarg
+
+    def posarg(self, meta: Meta, *parts: Any) -> A.Expr:
+        atoms = [self._atom(p) for p in parts]
+        if len(atoms) == 1:
+            return atoms[0]
+        return A.SizeExpr(span=self._span(meta), parts=tuple(atoms))
+
+    def _atom(self, p: Any) -> A.Expr:
+        if isinstance(p, Token):  # SIZE or STRING tokens reach posarg unwrapped
+            if p.type == "SIZE":
+                return self.size_lit(None, p)  # type: ignore[arg-type]
+            if p.type == "STRING":
+                return A.String(span=self._tok(p), value=_unquote(p))
+            raise AssertionError(p.type)
+        return p
+
+    # -- expressions --
+    def size(self, meta: Meta, *parts: A.Expr) -> A.SizeExpr:
+        return A.SizeExpr(span=self._span(meta), parts=tuple(parts))
+
+    def _bin(self, op: str, meta: Meta, left: A.Expr, right: A.Expr) -> A.BinOp:
+        return A.BinOp(span=self._span(meta), op=op, left=left, right=right)  # type: ignore[arg-type]
+
+    def or_(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("or", meta, a, b)
+
+    def and_(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("and", meta, a, b)
+
+    def add_(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("+", meta, a, b)
+
+    def sub(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("-", meta, a, b)
+
+    def mul(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("*", meta, a, b)
+
+    def div(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("/", meta, a, b)
+
+    def floordiv(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("//", meta, a, b)
+
+    def not_(self, meta: Meta, a: A.Expr) -> A.UnaryOp:
+        return A.UnaryOp(span=self._span(meta), op="not", operand=a)
+
+    def neg(self, meta: Meta, a: A.Expr) -> A.UnaryOp:
+        return A.UnaryOp(span=self._span(meta), op="-", operand=a)
+
+    def factor(self, meta: Meta, a: A.Expr) -> A.Expr:  # unary plus
+        return a
+
+    def compare(self, meta: Meta, a: A.Expr, op: Token, b: A.Expr) -> A.Compare:
+        return A.Compare(span=self._span(meta), op=str(op), left=a, right=b)
+
+    def number(self, meta: Meta, tok: Token) -> A.Number:
+        return A.Number(span=self._tok(tok), value=decode_number(str(tok)), text=str(tok))
+
+    def size_lit(self, meta: Meta, tok: Token) -> A.SizeLit:
+        dims = tuple(int(d) for d in str(tok).split("x"))
+        return A.SizeLit(span=self._tok(tok), dims=dims)
+
+    def string(self, meta: Meta, tok: Token) -> A.String:
+        return A.String(span=self._tok(tok), value=_unquote(tok))
+
+    def var(self, meta: Meta, tok: Token) -> A.Var:
+        return A.Var(span=self._tok(tok), name=str(tok))
+
+    def const(self, meta: Meta, tok: Token) -> A.Const:
+        value = {"TRUE": True, "FALSE": False, "NONE": None}[tok.type]
+        return A.Const(span=self._tok(tok), value=value)
+
+    def in_ref(self, meta: Meta, attr: Token) -> A.InRef:
+        return A.InRef(span=self._span(meta), attr=str(attr))
+
+    def func(self, meta: Meta, name: Token, *args: Any) -> A.Func:
+        pos = tuple(a for a in args if a is not None and not isinstance(a, A.KwArg))
+        kws = tuple(a for a in args if isinstance(a, A.KwArg))
+        return A.Func(span=self._span(meta), name=str(name), args=pos, kwargs=kws)
+
+    def tuple(self, meta: Meta, *items: Any) -> A.TupleExpr:
+        return A.TupleExpr(span=self._span(meta), items=tuple(i for i in items if i is not None))
+
+
+def _unquote(tok: Token | str) -> str:
+    s = str(tok)[1:-1]
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            nxt = s[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def to_ast(tree: Tree, path: str) -> A.Module:
+    """Transform a parse tree; errors raised in rules arrive unwrapped as SpecErrors."""
+    try:
+        return ToAst(path).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, SpecError):
+            raise exc.orig_exc from None
+        raise
