@@ -1,0 +1,61 @@
+"""ONNX output: the torch model of an IR graph, exported with torch.onnx (backend `onnx`).
+
+ONNX goes through torch rather than a second IR walker, so it inherits the torch backend's
+semantics (asymmetric padding, partial batch norm, ceil-mode pooling) and its fidelity tests.
+The exporter is torch's TorchScript-based one (`dynamo=False`): the newer exporter needs the
+`onnxscript` package, which the project does not depend on. The model is exported in eval mode
+(aux heads are training-only) with a dynamic batch dimension. `emit` initialises the weights
+from a fixed seed, so the same graph always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import nn
+
+from .build import build
+
+OPSET = 17
+
+
+def export(model: nn.Module, graph: nx.DiGraph) -> bytes:
+    """`model` (built from `graph`) as .onnx bytes: input `input`, output `output`."""
+    model = model.eval()
+    example = torch.zeros(1, *graph.graph["input_shape"])
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model,
+            (example,),
+            buffer,
+            dynamo=False,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+            opset_version=OPSET,
+        )
+    return buffer.getvalue()
+
+
+class OnnxBackend:
+    """`build` returns an onnx.ModelProto; `emit` the bytes of a .onnx file."""
+
+    name = "onnx"
+    suffix = ".onnx"
+
+    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> Any:
+        import onnx
+
+        return onnx.load_from_string(export(build(graph, weights_from), graph))
+
+    def emit(self, graph: nx.DiGraph) -> bytes:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = build(graph)
+        return export(model, graph)

@@ -1,0 +1,77 @@
+"""Lay emitted statements out on lines exactly as `ruff format` would, within 100 columns.
+
+Emitted files must pass `ruff format --check` without running ruff at emit time (the output may
+not depend on which tools happen to be installed). Almost every statement fits on one line; a
+shape comment that does not fit after its statement goes on its own line above it (ruff keeps
+own-line comments where they are), and the rare statement that is itself too long (very long
+layer names) is split the way ruff splits a trailing bracket: contents on an indented line, or
+one item per line with a trailing comma when they do not fit either.
+"""
+
+from __future__ import annotations
+
+WIDTH = 100
+_OPEN = {")": "(", "]": "[", "}": "{"}
+
+
+def fit(indent: int, code: str, comment: str | None = None) -> list[str]:
+    """The lines for statement `code` at `indent` spaces, with an optional shape comment."""
+    pad = " " * indent
+    if comment is not None:
+        one = f"{pad}{code}  # {comment}"
+        if len(one) <= WIDTH:
+            return [one]
+        return [f"{pad}# {comment}", *_split(indent, code)]
+    return _split(indent, code)
+
+
+def _split(indent: int, code: str, suffix: str = "") -> list[str]:
+    pad = " " * indent
+    line = f"{pad}{code}{suffix}"
+    opened = _last_bracket(code)
+    if len(line) <= WIDTH or opened is None:
+        return [line]
+    head, body, close = code[: opened + 1], code[opened + 1 : -1], code[-1]
+    inner = " " * (indent + 4)
+    items = _top_level_items(body)
+    if len(inner + body) <= WIDTH and not body.endswith(","):
+        middle = [inner + body]
+    elif len(items) == 1:
+        middle = _split(indent + 4, items[0])
+    else:
+        middle = [ln for item in items for ln in _split(indent + 4, item, ",")]
+    return [pad + head, *middle, pad + close + suffix]
+
+
+def _last_bracket(code: str) -> int | None:
+    """Index of the bracket that opens the one closing `code`, or None if it ends otherwise."""
+    if not code or code[-1] not in _OPEN:
+        return None
+    depth = 0
+    for i in range(len(code) - 1, -1, -1):
+        c = code[i]
+        if c in _OPEN:
+            depth += 1
+        elif c in "([{":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _top_level_items(body: str) -> list[str]:
+    """`body` split at the commas outside any bracket (emitted code holds no string commas)."""
+    items: list[str] = []
+    depth, start = 0, 0
+    for i, c in enumerate(body):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            items.append(body[start:i].strip())
+            start = i + 1
+    last = body[start:].strip()
+    if last:
+        items.append(last)
+    return items

@@ -1,0 +1,284 @@
+"""OP_TABLE: for every IR op, the module it owns (if any) and the forward expression it emits.
+
+Each entry is one `Rule`: `module(node, ctx)` gives the constructor expression of the node's
+state (None for stateless ops: pooling, activations, concat ... are plain functions in the
+forward) and `call(node, args, ctx)` the forward expression, given the locals holding its
+inputs. A test checks that every `Op` has a rule; an attribute value this backend cannot
+express raises a coded error instead of being dropped. Every number is written by `num()`, so
+nothing but a checked int or finite float reaches the generated code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from inceptdsl.errors import InvalidValueError
+from inceptdsl.ir import Node, Op
+from inceptdsl.ir.ops import BatchNormAttrs, ConvAttrs, PoolAttrs, SepConvAttrs
+
+from . import runtime
+from .names import attr_path
+
+
+@dataclass
+class Ctx:
+    """What a rule may ask about the graph while emitting one node."""
+
+    in_shape: Callable[[Node, int], tuple[int, ...]]  # shape of input i of a node
+    can_inplace: Callable[[Node], bool]  # may an activation overwrite this node's input?
+    helpers: set[object] = field(default_factory=set)  # runtime helpers the file must define
+
+
+@dataclass(frozen=True)
+class Rule:
+    call: Callable[[Node, tuple[str, ...], Ctx], str]
+    module: Callable[[Node, Ctx], str] | None = None
+
+
+def num(value: object) -> str:
+    """A Python literal for an IR number: ints as ints, floats as their shortest repr."""
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(float(value))
+    raise InvalidValueError(f"the torch backend cannot write the number {value!r}")
+
+
+def _pair(p: tuple[int, int]) -> str:
+    return num(p[0]) if p[0] == p[1] else f"({num(p[0])}, {num(p[1])})"
+
+
+def _kwargs(pairs: list[tuple[str, object, object]]) -> str:
+    """`, k=v` for each (key, value, default) whose value differs from the default."""
+    return "".join(f", {k}={v}" for k, v, default in pairs if v != default)
+
+
+def _symmetric(pads: tuple[int, int, int, int]) -> bool:
+    top, bottom, left, right = pads
+    return top == bottom and left == right
+
+
+def _torch_pads(pads: tuple[int, int, int, int]) -> str:
+    """IR pads (top, bottom, left, right) in F.pad's order (left, right, top, bottom)."""
+    top, bottom, left, right = pads
+    return f"({num(left)}, {num(right)}, {num(top)}, {num(bottom)})"
+
+
+# -- convolutions -------------------------------------------------------------------------------
+
+
+def _bn_kwargs(bn: BatchNormAttrs) -> list[tuple[str, object, object]]:
+    return [
+        ("eps", num(bn.eps), num(1e-5)),
+        ("momentum", num(bn.momentum), num(0.1)),
+        ("scale", num(bn.scale), "True"),
+        ("center", num(bn.center), "True"),
+    ]
+
+
+def _conv_module(node: Node, ctx: Ctx) -> str:
+    a = node.attrs
+    assert isinstance(a, ConvAttrs | SepConvAttrs)
+    in_ch = ctx.in_shape(node, 0)[0]
+    padding = (a.pads[0], a.pads[2]) if _symmetric(a.pads) else (0, 0)
+    args = f"{num(in_ch)}, {num(a.out_channels)}, {_pair(a.kernel)}"
+    common = [
+        ("stride", _pair(a.stride), "1"),
+        ("padding", _pair(padding), "0"),
+        ("dilation", _pair(a.dilation), "1"),
+    ]
+    if isinstance(a, SepConvAttrs):
+        kw = common + [
+            ("depth_multiplier", num(a.depth_multiplier), "1"),
+            ("bias", num(a.bias), "False"),
+        ]
+        if a.bn is None:
+            ctx.helpers.add(runtime.SeparableConv2d)
+            return f"SeparableConv2d({args}{_kwargs(kw)})"
+        ctx.helpers.add(runtime.SepConvBN)
+        return f"SepConvBN({args}{_kwargs(kw + _bn_kwargs(a.bn))})"
+    kw = common + [("groups", num(a.groups), "1"), ("bias", num(a.bias), "True")]
+    if a.bn is None:
+        return f"nn.Conv2d({args}{_kwargs(kw)})"
+    ctx.helpers.add(runtime.ConvBN)
+    return f"ConvBN({args}{_kwargs(kw + _bn_kwargs(a.bn))})"
+
+
+def _conv_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    a = node.attrs
+    assert isinstance(a, ConvAttrs | SepConvAttrs)
+    x = args[0]
+    if not _symmetric(a.pads):  # TF 'same' with stride 2: the odd pixel goes bottom/right
+        x = f"F.pad({x}, {_torch_pads(a.pads)})"
+    out = f"{attr_path(node.name)}({x})"
+    # the conv unit's output is a fresh tensor nobody else holds: the activation may overwrite it
+    return _activation(a.act, out, inplace=True) if a.act else out
+
+
+# -- activations --------------------------------------------------------------------------------
+
+_ACT: dict[str, tuple[str, bool]] = {  # fn -> (torch function, takes inplace=)
+    "relu": ("F.relu", True),
+    "relu6": ("F.relu6", True),
+    "sigmoid": ("torch.sigmoid", False),
+    "tanh": ("torch.tanh", False),
+    "gelu": ("F.gelu", False),
+    "silu": ("F.silu", True),
+}
+
+
+def _activation(fn: str, x: str, inplace: bool) -> str:
+    if fn not in _ACT:
+        raise InvalidValueError(f"the torch backend has no activation {fn!r}")
+    func, has_inplace = _ACT[fn]
+    return f"{func}({x}, inplace=True)" if inplace and has_inplace else f"{func}({x})"
+
+
+def _act_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    return _activation(node.attrs.fn, args[0], ctx.can_inplace(node))  # type: ignore[attr-defined]
+
+
+# -- pooling ------------------------------------------------------------------------------------
+
+
+def _explicit_pads(node: Node, ctx: Ctx) -> tuple[int, int, int, int]:
+    """Pads (top, bottom, left, right) after which a floor-mode pool gives the IR's output size.
+
+    The bottom/right pads grow by the rows a ceil-mode output needs, or shrink (a negative pad
+    crops) by rows no window reads, so the result does not depend on torch's ceil-mode rule.
+    """
+    a = node.attrs
+    assert isinstance(a, PoolAttrs)
+    _, h, w = ctx.in_shape(node, 0)
+    _, oh, ow = node.shape
+    top, bottom, left, right = a.pads
+    need_h = (oh - 1) * a.stride[0] + a.kernel[0]
+    need_w = (ow - 1) * a.stride[1] + a.kernel[1]
+    return top, need_h - h - top, left, need_w - w - left
+
+
+def _native(a: PoolAttrs) -> bool:
+    """Whether torch's own pooling does it: symmetric pads of at most half the kernel."""
+    top, _, left, _ = a.pads
+    return _symmetric(a.pads) and 2 * top <= a.kernel[0] and 2 * left <= a.kernel[1]
+
+
+def _maxpool_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    a = node.attrs
+    assert isinstance(a, PoolAttrs)
+    k, s = _pair(a.kernel), _pair(a.stride)
+    if _native(a):
+        pad = _pair((a.pads[0], a.pads[2]))
+        kw = _kwargs([("padding", pad, "0"), ("ceil_mode", num(a.ceil_mode), "False")])
+        return f"F.max_pool2d({args[0]}, {k}, {s}{kw})"
+    pads = _torch_pads(_explicit_pads(node, ctx))
+    return f'F.max_pool2d(F.pad({args[0]}, {pads}, value=float("-inf")), {k}, {s})'
+
+
+def _avgpool_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    a = node.attrs
+    assert isinstance(a, PoolAttrs)
+    k, s = _pair(a.kernel), _pair(a.stride)
+    if _native(a):
+        kw = _kwargs(
+            [
+                ("padding", _pair((a.pads[0], a.pads[2])), "0"),
+                ("ceil_mode", num(a.ceil_mode), "False"),
+                ("count_include_pad", num(a.count_include_pad), "True"),
+            ]
+        )
+        return f"F.avg_pool2d({args[0]}, {k}, {s}{kw})"
+    ctx.helpers.add(runtime.avg_pool2d_padded)
+    counted = a.pads if a.count_include_pad else (0, 0, 0, 0)
+    k2 = f"({num(a.kernel[0])}, {num(a.kernel[1])})"
+    s2 = f"({num(a.stride[0])}, {num(a.stride[1])})"
+    pads = _torch_pads(_explicit_pads(node, ctx))
+    return f"avg_pool2d_padded({args[0]}, {k2}, {s2}, {pads}, {_torch_pads(counted)})"
+
+
+def _adaptive_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    return f"F.adaptive_avg_pool2d({args[0]}, {_pair(node.attrs.output_size)})"  # type: ignore[attr-defined]
+
+
+# -- the rest -----------------------------------------------------------------------------------
+
+
+def _batchnorm_module(node: Node, ctx: Ctx) -> str:
+    a = node.attrs
+    assert isinstance(a, BatchNormAttrs)
+    c = node.shape[0]
+    kw = _bn_kwargs(a)
+    if a.scale and a.center:
+        cls = "nn.BatchNorm2d" if len(node.shape) == 3 else "nn.BatchNorm1d"
+        return f"{cls}({num(c)}{_kwargs(kw[:2])})"
+    if len(node.shape) != 3:
+        raise InvalidValueError(
+            f"node {node.name!r}: the torch backend supports batch norm without gamma or beta "
+            "only on feature maps",
+            node.span,
+        )
+    ctx.helpers.add(runtime.batch_norm)
+    return f"batch_norm({num(c)}{_kwargs(kw)})"
+
+
+def _lrn_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    a = node.attrs
+    kw = _kwargs(
+        [
+            ("alpha", num(a.alpha), num(1e-4)),  # type: ignore[attr-defined]
+            ("beta", num(a.beta), num(0.75)),  # type: ignore[attr-defined]
+            ("k", num(a.k), num(1.0)),  # type: ignore[attr-defined]
+        ]
+    )
+    return f"F.local_response_norm({args[0]}, {num(a.size)}{kw})"  # type: ignore[attr-defined]
+
+
+def _linear_module(node: Node, ctx: Ctx) -> str:
+    a = node.attrs
+    kw = _kwargs([("bias", num(a.bias), "True")])  # type: ignore[attr-defined]
+    return f"nn.Linear({num(ctx.in_shape(node, 0)[0])}, {num(a.out_features)}{kw})"  # type: ignore[attr-defined]
+
+
+def _module_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    return f"{attr_path(node.name)}({args[0]})"
+
+
+def _input_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    raise ValueError("the input node is the forward's argument and emits no statement")
+
+
+OP_TABLE: dict[Op, Rule] = {
+    Op.INPUT: Rule(_input_call),
+    Op.CONV2D: Rule(_conv_call, _conv_module),
+    Op.SEPCONV2D: Rule(_conv_call, _conv_module),
+    Op.BATCHNORM: Rule(_module_call, _batchnorm_module),
+    Op.ACT: Rule(_act_call),
+    Op.MAXPOOL2D: Rule(_maxpool_call),
+    Op.AVGPOOL2D: Rule(_avgpool_call),
+    Op.GLOBAL_AVGPOOL: Rule(lambda n, a, c: f"F.adaptive_avg_pool2d({a[0]}, 1)"),
+    Op.GLOBAL_MAXPOOL: Rule(lambda n, a, c: f"F.adaptive_max_pool2d({a[0]}, 1)"),
+    Op.ADAPTIVE_AVGPOOL2D: Rule(_adaptive_call),
+    Op.LRN: Rule(_lrn_call),
+    Op.DROPOUT: Rule(lambda n, a, c: f"F.dropout({a[0]}, {num(n.attrs.p)}, self.training)"),  # type: ignore[attr-defined]
+    Op.FLATTEN: Rule(lambda n, a, c: f"torch.flatten({a[0]}, 1)"),
+    Op.LINEAR: Rule(_module_call, _linear_module),
+    Op.CONCAT: Rule(lambda n, a, c: f"torch.cat([{', '.join(a)}], 1)"),
+    Op.ADD: Rule(lambda n, a, c: " + ".join(a)),
+    Op.SCALE: Rule(lambda n, a, c: f"{a[0]} * {num(n.attrs.factor)}"),  # type: ignore[attr-defined]
+    Op.IDENTITY: Rule(lambda n, a, c: a[0]),
+}
+"""How each op is emitted; a test iterates over `Op` to check that none is missing."""
+
+# Ops whose output is a new tensor that only its readers hold, so that an activation reading it
+# last may work in place. Not `act` (relu's backward needs its output), not `input`, `dropout`
+# (returns its input unchanged in eval), `flatten` (a view) or `identity` (an alias).
+FRESH: frozenset[Op] = frozenset(
+    {
+        Op.CONV2D, Op.SEPCONV2D, Op.BATCHNORM, Op.LINEAR, Op.CONCAT, Op.ADD, Op.SCALE,
+        Op.MAXPOOL2D, Op.AVGPOOL2D, Op.GLOBAL_AVGPOOL, Op.GLOBAL_MAXPOOL, Op.ADAPTIVE_AVGPOOL2D,
+    }
+)  # fmt: skip

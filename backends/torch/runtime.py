@@ -1,0 +1,179 @@
+"""The few helper classes and functions that emitted torch code needs, kept here as real code.
+
+Emitted files must import nothing but torch, so each one carries a copy of the helpers it uses.
+Keeping the originals in this module means they are linted, type-checked and unit-tested like
+any other code; `emit.py` copies their source text verbatim (`inspect.getsource`) into each file,
+in the order of `HELPERS`. Nothing here knows about inceptdsl.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Scope(nn.Module):
+    """A named group of layers with no forward of its own (the model's forward calls them).
+
+    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`.
+    """
+
+    def __getitem__(self, index: int) -> nn.Module:
+        return self._modules[str(index)]  # type: ignore[return-value]
+
+    def __setitem__(self, index: int, module: nn.Module) -> None:
+        self.add_module(str(index), module)
+
+
+def batch_norm(
+    num_features: int,
+    eps: float = 1e-5,
+    momentum: float = 0.1,
+    scale: bool = True,
+    center: bool = True,
+) -> nn.BatchNorm2d:
+    """nn.BatchNorm2d in which gamma (`scale`) or beta (`center`) may be absent, as keras allows.
+
+    An absent gamma acts as 1 and an absent beta as 0; neither is a parameter nor a state_dict
+    entry (keras.applications' Inception BN has `scale=False`).
+    """
+    bn = nn.BatchNorm2d(num_features, eps, momentum, affine=scale or center)
+    if not scale:
+        bn.weight = None
+    if not center:
+        bn.bias = None
+    return bn
+
+
+class ConvBN(nn.Module):
+    """A convolution then batch norm, children `conv` and `bn` (torchvision's BasicConv2d).
+
+    The activation, if any, is applied by the model's forward, where it can be seen.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        scale: bool = True,
+        center: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias
+        )
+        self.bn = batch_norm(out_channels, eps, momentum, scale, center)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x))
+
+
+class SeparableConv2d(nn.Module):
+    """Depthwise then pointwise convolution, children `conv1` and `pointwise` (timm's naming).
+
+    `conv1` has groups=in_channels and in_channels * depth_multiplier outputs; the bias, if
+    any, belongs to `pointwise`.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        depth_multiplier: int = 1,
+        bias: bool = False,
+    ) -> None:
+        super().__init__()
+        mid = in_channels * depth_multiplier
+        self.conv1 = nn.Conv2d(
+            in_channels, mid, kernel_size, stride, padding, dilation, in_channels, bias=False
+        )
+        self.pointwise = nn.Conv2d(mid, out_channels, 1, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pointwise(self.conv1(x))
+
+
+class SepConvBN(nn.Module):
+    """A separable convolution then batch norm: children `conv` (SeparableConv2d) and `bn`."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        depth_multiplier: int = 1,
+        bias: bool = False,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        scale: bool = True,
+        center: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conv = SeparableConv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            depth_multiplier,
+            bias,
+        )
+        self.bn = batch_norm(out_channels, eps, momentum, scale, center)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x))
+
+
+def avg_pool2d_padded(
+    x: torch.Tensor,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    pads: tuple[int, int, int, int],
+    counted: tuple[int, int, int, int],
+) -> torch.Tensor:
+    """Average pooling with any zero padding, dividing by the positions that count.
+
+    `pads` (left, right, top, bottom, as F.pad takes them) may be asymmetric (TF 'same' with
+    stride 2) or hold the extra rows a ceil-mode output needs; `counted` is the part of that
+    padding that counts in the divisor, around the input: all of the spec's padding when
+    count_include_pad, none when not. This is what torch's avg_pool2d computes for the pads it
+    supports (symmetric, at most half the kernel).
+    """
+    mask = F.pad(x.new_ones((1, 1) + x.shape[2:]), counted)
+    rest = tuple(p - c for p, c in zip(pads, counted, strict=True))
+    total = F.avg_pool2d(F.pad(x, pads), kernel_size, stride)
+    return total / F.avg_pool2d(F.pad(mask, rest), kernel_size, stride)
+
+
+HELPERS: tuple[object, ...] = (
+    Scope,
+    batch_norm,
+    ConvBN,
+    SeparableConv2d,
+    SepConvBN,
+    avg_pool2d_padded,
+)
+"""Every helper, in the order emitted files define them (a helper may use earlier ones)."""
+
+USES: dict[object, tuple[object, ...]] = {
+    ConvBN: (batch_norm,),
+    SepConvBN: (batch_norm, SeparableConv2d),
+}
+"""The helpers each helper calls, which an emitted file must then define too."""
