@@ -106,7 +106,17 @@ class TupleExpr(Node):
 
 
 Expr = Union[  # noqa: UP007 (pydantic forward refs read better as a Union here)
-    Number, SizeLit, String, Var, Const, InRef, Func, BinOp, UnaryOp, Compare, SizeExpr,
+    Number,
+    SizeLit,
+    String,
+    Var,
+    Const,
+    InRef,
+    Func,
+    BinOp,
+    UnaryOp,
+    Compare,
+    SizeExpr,
     TupleExpr,
 ]
 

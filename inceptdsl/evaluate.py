@@ -100,7 +100,9 @@ def _int(v: Any, e: A.Node, what: str) -> int:
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeMismatchError(f"{what} needs an integer, got {type_name(v)} {format_value(v)}", e.span)
+        raise TypeMismatchError(
+            f"{what} needs an integer, got {type_name(v)} {format_value(v)}", e.span
+        )
     return v
 
 
@@ -172,7 +174,8 @@ class Evaluator:
             if e.name in SYMBOLS:
                 return Symbol(e.name)
             raise UnknownNameError(
-                f"unknown name `{e.name}`", e.span,
+                f"unknown name `{e.name}`",
+                e.span,
                 hint=did_you_mean(e.name, [*self.names, *SYMBOLS]),
             )
         if isinstance(e, A.InRef):
@@ -207,7 +210,8 @@ class Evaluator:
             return self.in_shape[0]
         if e.attr not in attrs:
             raise UnknownNameError(
-                f"`in` has no attribute `{e.attr}`", e.span,
+                f"`in` has no attribute `{e.attr}`",
+                e.span,
                 hint=did_you_mean(e.attr, [*attrs, "features"]),
             )
         idx = attrs[e.attr]
@@ -245,9 +249,16 @@ class Evaluator:
     def _compare(self, e: A.Compare) -> bool:
         a, b = self.eval(e.left), self.eval(e.right)
         if e.op in ("==", "!="):
-            same = a == b and type_name(a) == type_name(b) or (
-                isinstance(a, (int, float)) and isinstance(b, (int, float))
-                and not isinstance(a, bool) and not isinstance(b, bool) and a == b
+            same = (
+                a == b
+                and type_name(a) == type_name(b)
+                or (
+                    isinstance(a, (int, float))
+                    and isinstance(b, (int, float))
+                    and not isinstance(a, bool)
+                    and not isinstance(b, bool)
+                    and a == b
+                )
             )
             return same if e.op == "==" else not same
         if e.op == "~=":
@@ -266,7 +277,8 @@ class Evaluator:
         fn = FUNCTIONS.get(e.name)
         if fn is None:
             raise UnknownNameError(
-                f"unknown function `{e.name}`", e.span,
+                f"unknown function `{e.name}`",
+                e.span,
                 hint=did_you_mean(e.name, [*FUNCTIONS, *RECORDS]),
             )
         if e.kwargs:

@@ -89,8 +89,7 @@ def activation(v: Any, span: Span, what: str) -> str | None:
     if isinstance(v, Symbol) and v.name in O.ACTIVATIONS:
         return v.name
     raise TypeMismatchError(
-        f"{what} must be an activation ({', '.join(O.ACTIVATIONS)}) or none, "
-        f"got {format_value(v)}",
+        f"{what} must be an activation ({', '.join(O.ACTIVATIONS)}) or none, got {format_value(v)}",
         span,
     )
 
@@ -117,13 +116,18 @@ def padding(v: Any, span: Span, what: str) -> O.Pads | str:
 
 def _two(v: Any, span: Span, what: str) -> tuple[int, int]:
     if not isinstance(v, tuple) or len(v) != 2:
-        raise InvalidValueError(f"{what}: expected a pair (before, after), got {format_value(v)}", span)
+        raise InvalidValueError(
+            f"{what}: expected a pair (before, after), got {format_value(v)}", span
+        )
     return nonneg_int(v[0], span, what), nonneg_int(v[1], span, what)
 
 
 BN_DEFAULTS: Values = {"eps": 1e-5, "momentum": 0.1, "scale": True, "center": True}
 BN_CHECKS: dict[str, Callable[[Any, Span, str], Any]] = {
-    "eps": positive, "momentum": probability, "scale": boolean, "center": boolean,
+    "eps": positive,
+    "momentum": probability,
+    "scale": boolean,
+    "center": boolean,
     "affine": boolean,
 }
 
@@ -146,7 +150,9 @@ def batchnorm_attrs(fields: Mapping[str, Any], span: Span) -> O.BatchNormAttrs:
     return O.BatchNormAttrs(**vals)
 
 
-def bn_option(v: Any, span: Span, what: str, bn_defaults: Mapping[str, Any]) -> O.BatchNormAttrs | None:
+def bn_option(
+    v: Any, span: Span, what: str, bn_defaults: Mapping[str, Any]
+) -> O.BatchNormAttrs | None:
     """`bn=none|false` (no BN), `bn=true` (defaults) or `bn=bn(eps=...)`."""
     if v is None or v is False:
         return None
@@ -182,8 +188,11 @@ REQUIRED = object()
 
 
 def _resolve_pads(
-    pad: O.Pads | str, in_shape: tuple[int, ...], kernel: tuple[int, int],
-    stride: tuple[int, int], dilation: tuple[int, int],
+    pad: O.Pads | str,
+    in_shape: tuple[int, ...],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
 ) -> tuple[O.Pads, bool]:
     if pad != "same":
         return pad, False  # type: ignore[return-value]
@@ -197,18 +206,32 @@ def _resolve_pads(
 def _conv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
     pads, same = _resolve_pads(v["pad"], shp, v["kernel"], v["stride"], v["dilation"])
     return O.ConvAttrs(
-        out_channels=v["channels"], kernel=v["kernel"], stride=v["stride"], pads=pads,
-        same=same, dilation=v["dilation"], groups=v["groups"], bias=v["bias"],
-        bn=bn_option(v["bn"], span, "conv bn", bnd), act=v["act"],
+        out_channels=v["channels"],
+        kernel=v["kernel"],
+        stride=v["stride"],
+        pads=pads,
+        same=same,
+        dilation=v["dilation"],
+        groups=v["groups"],
+        bias=v["bias"],
+        bn=bn_option(v["bn"], span, "conv bn", bnd),
+        act=v["act"],
     )
 
 
 def _sepconv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
     pads, same = _resolve_pads(v["pad"], shp, v["kernel"], v["stride"], v["dilation"])
     return O.SepConvAttrs(
-        out_channels=v["channels"], kernel=v["kernel"], stride=v["stride"], pads=pads,
-        same=same, dilation=v["dilation"], depth_multiplier=v["multiplier"], bias=v["bias"],
-        bn=bn_option(v["bn"], span, "sepconv bn", bnd), act=v["act"],
+        out_channels=v["channels"],
+        kernel=v["kernel"],
+        stride=v["stride"],
+        pads=pads,
+        same=same,
+        dilation=v["dilation"],
+        depth_multiplier=v["multiplier"],
+        bias=v["bias"],
+        bn=bn_option(v["bn"], span, "sepconv bn", bnd),
+        act=v["act"],
     )
 
 
@@ -217,7 +240,11 @@ def _pool(avg: bool) -> Callable[[Values, tuple[int, ...], Mapping[str, Any], Sp
         stride = v["stride"] if v["stride"] is not None else v["kernel"]
         pads, same = _resolve_pads(v["pad"], shp, v["kernel"], stride, (1, 1))
         return O.PoolAttrs(
-            kernel=v["kernel"], stride=stride, pads=pads, same=same, ceil_mode=v["ceil"],
+            kernel=v["kernel"],
+            stride=stride,
+            pads=pads,
+            same=same,
+            ceil_mode=v["ceil"],
             count_include_pad=v["count_pad"] if avg else True,
         )
 
@@ -229,94 +256,189 @@ def _optional_pair(v: Any, span: Span, what: str) -> tuple[int, int] | None:
 
 
 _CONV_CHECKS = {
-    "channels": pos_int, "kernel": pair, "stride": pair, "pad": padding, "dilation": pair,
-    "groups": pos_int, "bias": boolean, "bn": lambda v, s, w: v, "act": activation,
+    "channels": pos_int,
+    "kernel": pair,
+    "stride": pair,
+    "pad": padding,
+    "dilation": pair,
+    "groups": pos_int,
+    "bias": boolean,
+    "bn": lambda v, s, w: v,
+    "act": activation,
     "multiplier": pos_int,
 }
 _POOL_CHECKS = {
-    "kernel": pair, "stride": _optional_pair, "pad": padding, "ceil": boolean,
+    "kernel": pair,
+    "stride": _optional_pair,
+    "pad": padding,
+    "ceil": boolean,
     "count_pad": boolean,
 }
 
 
+def _optional(check: Callable[[Any, Span, str], Any]) -> Callable[[Any, Span, str], Any]:
+    return lambda v, s, w: None if v is None else check(v, s, w)
+
+
 def _act(fn: str) -> LayerDef:
     return LayerDef(
-        fn, O.Op.ACT, (), {}, {}, lambda v, s, b, sp: O.ActAttrs(fn=fn), f"{fn} activation"  # type: ignore[arg-type]
+        fn,
+        O.Op.ACT,
+        (),
+        {},
+        {},
+        lambda v, s, b, sp: O.ActAttrs(fn=fn),
+        f"{fn} activation",  # type: ignore[arg-type]
     )
 
 
 _LAYER_LIST: list[LayerDef] = [
     LayerDef(
-        "conv", O.Op.CONV2D, ("channels", "kernel"),
-        {"channels": REQUIRED, "kernel": REQUIRED, "stride": 1, "pad": 0, "dilation": 1,
-         "groups": 1, "bias": True, "bn": None, "act": None},
-        _CONV_CHECKS, _conv, "2-D convolution, optionally with batch norm and an activation",
+        "conv",
+        O.Op.CONV2D,
+        ("channels", "kernel"),
+        {
+            "channels": REQUIRED,
+            "kernel": REQUIRED,
+            "stride": 1,
+            "pad": 0,
+            "dilation": 1,
+            "groups": 1,
+            "bias": True,
+            "bn": None,
+            "act": None,
+        },
+        _CONV_CHECKS,
+        _conv,
+        "2-D convolution, optionally with batch norm and an activation",
     ),
     LayerDef(
-        "sepconv", O.Op.SEPCONV2D, ("channels", "kernel"),
-        {"channels": REQUIRED, "kernel": REQUIRED, "stride": 1, "pad": 0, "dilation": 1,
-         "multiplier": 1, "bias": True, "bn": None, "act": None},
-        _CONV_CHECKS, _sepconv, "depthwise-separable convolution (depthwise then 1x1)",
+        "sepconv",
+        O.Op.SEPCONV2D,
+        ("channels", "kernel"),
+        {
+            "channels": REQUIRED,
+            "kernel": REQUIRED,
+            "stride": 1,
+            "pad": 0,
+            "dilation": 1,
+            "multiplier": 1,
+            "bias": True,
+            "bn": None,
+            "act": None,
+        },
+        _CONV_CHECKS,
+        _sepconv,
+        "depthwise-separable convolution (depthwise then 1x1)",
     ),
     LayerDef(
-        "maxpool", O.Op.MAXPOOL2D, ("kernel",),
+        "maxpool",
+        O.Op.MAXPOOL2D,
+        ("kernel",),
         {"kernel": REQUIRED, "stride": None, "pad": 0, "ceil": False, "count_pad": True},
-        _POOL_CHECKS, _pool(False), "max pooling (stride defaults to the kernel size)",
+        _POOL_CHECKS,
+        _pool(False),
+        "max pooling (stride defaults to the kernel size)",
     ),
     LayerDef(
-        "avgpool", O.Op.AVGPOOL2D, ("kernel",),
+        "avgpool",
+        O.Op.AVGPOOL2D,
+        ("kernel",),
         {"kernel": REQUIRED, "stride": None, "pad": 0, "ceil": False, "count_pad": True},
-        _POOL_CHECKS, _pool(True), "average pooling; count_pad: padding counts in the average",
+        _POOL_CHECKS,
+        _pool(True),
+        "average pooling; count_pad: padding counts in the average",
     ),
     LayerDef(
-        "global_avgpool", O.Op.GLOBAL_AVGPOOL, (), {}, {},
-        lambda v, s, b, sp: O.GlobalPoolAttrs(), "global average pooling to C x 1 x 1",
+        "global_avgpool",
+        O.Op.GLOBAL_AVGPOOL,
+        (),
+        {},
+        {},
+        lambda v, s, b, sp: O.GlobalPoolAttrs(),
+        "global average pooling to C x 1 x 1",
     ),
     LayerDef(
-        "global_maxpool", O.Op.GLOBAL_MAXPOOL, (), {}, {},
-        lambda v, s, b, sp: O.GlobalPoolAttrs(), "global max pooling to C x 1 x 1",
+        "global_maxpool",
+        O.Op.GLOBAL_MAXPOOL,
+        (),
+        {},
+        {},
+        lambda v, s, b, sp: O.GlobalPoolAttrs(),
+        "global max pooling to C x 1 x 1",
     ),
     LayerDef(
-        "adaptive_avgpool", O.Op.ADAPTIVE_AVGPOOL2D, ("size",), {"size": REQUIRED},
-        {"size": pair}, lambda v, s, b, sp: O.AdaptivePoolAttrs(output_size=v["size"]),
+        "adaptive_avgpool",
+        O.Op.ADAPTIVE_AVGPOOL2D,
+        ("size",),
+        {"size": REQUIRED},
+        {"size": pair},
+        lambda v, s, b, sp: O.AdaptivePoolAttrs(output_size=v["size"]),
         "adaptive average pooling to a fixed output size (torch semantics)",
     ),
     LayerDef(
-        "lrn", O.Op.LRN, ("size",),
+        "lrn",
+        O.Op.LRN,
+        ("size",),
         {"size": REQUIRED, "alpha": 1e-4, "beta": 0.75, "k": 1.0},
         {"size": pos_int, "alpha": number, "beta": number, "k": number},
         lambda v, s, b, sp: O.LRNAttrs(size=v["size"], alpha=v["alpha"], beta=v["beta"], k=v["k"]),
         "local response normalisation across channels (torch LocalResponseNorm)",
     ),
     LayerDef(
-        "bn", O.Op.BATCHNORM, (), {k: None for k in BN_CHECKS},
-        {k: (lambda c: lambda v, s, w: None if v is None else c(v, s, w))(c)
-         for k, c in BN_CHECKS.items()},
+        "bn",
+        O.Op.BATCHNORM,
+        (),
+        {k: None for k in BN_CHECKS},
+        {k: _optional(c) for k, c in BN_CHECKS.items()},
         lambda v, s, b, sp: batchnorm_attrs(
             {**b, **{k: x for k, x in v.items() if x is not None}}, sp
         ),
         "batch normalisation (eps, momentum in torch's convention, scale, center, affine)",
     ),
     LayerDef(
-        "dropout", O.Op.DROPOUT, ("p",), {"p": REQUIRED}, {"p": probability},
-        lambda v, s, b, sp: O.DropoutAttrs(p=v["p"]), "dropout (identity at inference)",
+        "dropout",
+        O.Op.DROPOUT,
+        ("p",),
+        {"p": REQUIRED},
+        {"p": probability},
+        lambda v, s, b, sp: O.DropoutAttrs(p=v["p"]),
+        "dropout (identity at inference)",
     ),
     LayerDef(
-        "flatten", O.Op.FLATTEN, (), {}, {}, lambda v, s, b, sp: O.FlattenAttrs(),
+        "flatten",
+        O.Op.FLATTEN,
+        (),
+        {},
+        {},
+        lambda v, s, b, sp: O.FlattenAttrs(),
         "flatten to C*H*W features, channel-major",
     ),
     LayerDef(
-        "linear", O.Op.LINEAR, ("features",), {"features": REQUIRED, "bias": True},
+        "linear",
+        O.Op.LINEAR,
+        ("features",),
+        {"features": REQUIRED, "bias": True},
         {"features": pos_int, "bias": boolean},
         lambda v, s, b, sp: O.LinearAttrs(out_features=v["features"], bias=v["bias"]),
         "fully connected layer",
     ),
     LayerDef(
-        "scale", O.Op.SCALE, ("factor",), {"factor": REQUIRED}, {"factor": number},
-        lambda v, s, b, sp: O.ScaleAttrs(factor=v["factor"]), "multiply by a constant",
+        "scale",
+        O.Op.SCALE,
+        ("factor",),
+        {"factor": REQUIRED},
+        {"factor": number},
+        lambda v, s, b, sp: O.ScaleAttrs(factor=v["factor"]),
+        "multiply by a constant",
     ),
     LayerDef(
-        "identity", O.Op.IDENTITY, (), {}, {}, lambda v, s, b, sp: O.IdentityAttrs(),
+        "identity",
+        O.Op.IDENTITY,
+        (),
+        {},
+        {},
+        lambda v, s, b, sp: O.IdentityAttrs(),
         "pass the input through",
     ),
     *[_act(fn) for fn in O.ACTIVATIONS],

@@ -146,7 +146,9 @@ def load_program(path: str, text: str | None = None) -> Program:
 
 
 def _resolve(
-    f: SpecFile, files: dict[str, SpecFile], root_dir: str,
+    f: SpecFile,
+    files: dict[str, SpecFile],
+    root_dir: str,
     stack: list[tuple[SpecFile, A.ImportDecl]],
 ) -> None:
     """Load f's imports depth-first and fill f.blocks; `stack` holds the import chain."""
@@ -154,7 +156,8 @@ def _resolve(
     for b in f.module.blocks:
         if b.name in own:
             raise DuplicateNameError(
-                f"block `{b.name}` is declared twice", b.span,
+                f"block `{b.name}` is declared twice",
+                b.span,
                 notes=[Note("first declared here", own[b.name].decl.span)],
             )
         own[b.name] = BlockRef(b, f)
@@ -196,12 +199,14 @@ def _resolve(
             ref = dep.blocks.get(name)
             if ref is None:
                 raise UnknownNameError(
-                    f"{imp.path!r} declares no block `{name}`", span,
+                    f"{imp.path!r} declares no block `{name}`",
+                    span,
                     hint=did_you_mean(name, dep.blocks),
                 )
             if name in f.blocks and f.blocks[name] is not ref:
                 raise DuplicateNameError(
-                    f"block `{name}` is both declared here and imported", span,
+                    f"block `{name}` is both declared here and imported",
+                    span,
                     notes=[Note("declared here", f.blocks[name].decl.span)],
                 )
             f.blocks[name] = ref

@@ -43,7 +43,7 @@ from .names import did_you_mean
 from .shapes import SHAPES, add, concat
 from .source import Span
 
-MAX_NODES = 250_000
+MAX_NODES = 100_000
 """Most IR nodes one network may expand to (the largest bundled spec has under 1,000)."""
 
 MAX_TENSOR_ELEMENTS = 2**32
@@ -166,7 +166,8 @@ def bind_network_params(
             span = p.default.span
         else:
             raise ArgumentCountError(
-                f"network parameter `{p.name}` has no default and was not given", p.span,
+                f"network parameter `{p.name}` has no default and was not given",
+                p.span,
                 hint=f"pass it with --set {p.name}=VALUE",
             )
         values[p.name] = _typed(p, v, span)
@@ -209,7 +210,9 @@ class Lowerer:
             )
         for d in shape:
             if d <= 0:
-                raise InvalidValueError(f"input sizes must be positive, got {format_value(shape)}", inp.shape.span)
+                raise InvalidValueError(
+                    f"input sizes must be positive, got {format_value(shape)}", inp.shape.span
+                )
         self.g = new_graph(decl.name, shape, dict(params))
         root = Scope("")
         root.claim("input", inp.span)
@@ -223,14 +226,21 @@ class Lowerer:
     # ---- nodes ----
 
     def _node(
-        self, name: str, op: O.Op, attrs: O.Attrs, srcs: tuple[str, ...], span: Span | None,
-        aux: str | None, src_spans: list[Span | None] | None = None,
+        self,
+        name: str,
+        op: O.Op,
+        attrs: O.Attrs,
+        srcs: tuple[str, ...],
+        span: Span | None,
+        aux: str | None,
+        src_spans: list[Span | None] | None = None,
     ) -> str:
         g = self.g
         assert g is not None
         if g.number_of_nodes() >= MAX_NODES:
             raise TooManyNodesError(
-                f"the network expands to more than {MAX_NODES:,} nodes", span,
+                f"the network expands to more than {MAX_NODES:,} nodes",
+                span,
                 hint="check repeat counts and blocks that call blocks many times",
             )
         ins = [g.nodes[s]["shape"] for s in srcs]
@@ -249,8 +259,17 @@ class Lowerer:
                 span,
             )
         add_node(
-            g, name, op, attrs, srcs, shape=shape, params=params, buffers=buffers, macs=macs,
-            span=span, aux=aux,
+            g,
+            name,
+            op,
+            attrs,
+            srcs,
+            shape=shape,
+            params=params,
+            buffers=buffers,
+            macs=macs,
+            span=span,
+            aux=aux,
         )
         return name
 
@@ -423,9 +442,11 @@ class Lowerer:
                 values[opt] = check(v, sp, f"{call.name} {opt}") if check else v
             elif default is REQUIRED:
                 raise ArgumentCountError(
-                    f"`{call.name}` needs `{opt}`", call.span,
+                    f"`{call.name}` needs `{opt}`",
+                    call.span,
                     hint=f"write it as `{call.name} {' '.join(layer.positional)}`"
-                    if opt in layer.positional else f"add {opt}=VALUE",
+                    if opt in layer.positional
+                    else f"add {opt}=VALUE",
                 )
             else:
                 check = layer.checks.get(opt)
@@ -465,7 +486,8 @@ class Lowerer:
                 v, sp = inner.eval(p.default), p.default.span
             else:
                 raise ArgumentCountError(
-                    f"block `{decl.name}` needs parameter `{p.name}`", call.span,
+                    f"block `{decl.name}` needs parameter `{p.name}`",
+                    call.span,
                     notes=[Note(f"`{p.name}` is declared here", p.span)],
                 )
             names[p.name] = _typed(p, v, sp)
@@ -519,7 +541,12 @@ class Lowerer:
         attrs: O.Attrs = O.ConcatAttrs() if kind == "concat" else O.AddAttrs()
         name = ctx.scope.generated(kind, m.span)
         return self._node(
-            name, op, attrs, tuple(o for o, _ in outs), m.span, ctx.aux,
+            name,
+            op,
+            attrs,
+            tuple(o for o, _ in outs),
+            m.span,
+            ctx.aux,
             src_spans=[s for _, s in outs],
         )
 
@@ -536,24 +563,38 @@ class Lowerer:
                 from .errors import UnknownOptionError
 
                 raise UnknownOptionError(
-                    f"`residual` has no option `{kw.name}`", kw.span,
+                    f"`residual` has no option `{kw.name}`",
+                    kw.span,
                     hint=did_you_mean(kw.name, ["scale", "act"]) or "its options: scale, act",
                 )
         main = self._seq(r.body.stmts, x, ctx)
         if scale != 1.0:
             main = self._node(
-                ctx.scope.generated("scale", r.span), O.Op.SCALE, O.ScaleAttrs(factor=scale),
-                (main,), r.span, ctx.aux,
+                ctx.scope.generated("scale", r.span),
+                O.Op.SCALE,
+                O.ScaleAttrs(factor=scale),
+                (main,),
+                r.span,
+                ctx.aux,
             )
         short = self._seq(r.shortcut.stmts, x, ctx) if r.shortcut is not None else x
         short_span = r.shortcut.span if r.shortcut is not None else r.span
         out = self._node(
-            ctx.scope.generated("add", r.span), O.Op.ADD, O.AddAttrs(), (short, main), r.span,
-            ctx.aux, src_spans=[short_span, r.body.span],
+            ctx.scope.generated("add", r.span),
+            O.Op.ADD,
+            O.AddAttrs(),
+            (short, main),
+            r.span,
+            ctx.aux,
+            src_spans=[short_span, r.body.span],
         )
         if act is not None:
             out = self._node(
-                ctx.scope.generated(act, r.span), O.Op.ACT, O.ActAttrs(fn=act), (out,), r.span,
+                ctx.scope.generated(act, r.span),
+                O.Op.ACT,
+                O.ActAttrs(fn=act),
+                (out,),
+                r.span,
                 ctx.aux,
             )
         return out
@@ -571,7 +612,9 @@ def _pattern(p: A.String, i: int) -> str:
     return text
 
 
-def lower(program: Program, overrides: Mapping[str, Any], override_span: Span | None = None) -> Lowered:
+def lower(
+    program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
+) -> Lowered:
     decl = network_decl(program)
     params = bind_network_params(decl, overrides, override_span)
     return Lowerer(program).network(decl, params)

@@ -148,7 +148,7 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
     parser.options.postlex.path = path  # type: ignore[union-attr]
     comments: list[Token] = []
     try:
-        tree = parser.parse(text, on_error=None) if False else _parse_collect(parser, text, comments)
+        tree = _parse_collect(parser, text, comments)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, path) from None
     return tree, comments

@@ -49,7 +49,12 @@ def same_pads(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[i
 
 
 def window_out(
-    size: int, kernel: int, stride: int, before: int, after: int, dilation: int = 1,
+    size: int,
+    kernel: int,
+    stride: int,
+    before: int,
+    after: int,
+    dilation: int = 1,
     ceil_mode: bool = False,
 ) -> int:
     """Output length of a sliding window (torch semantics, incl. ceil mode's last-window rule)."""
@@ -75,8 +80,14 @@ def _spatial(shape: Shape, what: str, span: Span | None) -> tuple[int, int, int]
 
 
 def _windowed(
-    what: str, shape: Shape, kernel: tuple[int, int], stride: tuple[int, int], pads: Pads,
-    dilation: tuple[int, int], ceil_mode: bool, span: Span | None,
+    what: str,
+    shape: Shape,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    pads: Pads,
+    dilation: tuple[int, int],
+    ceil_mode: bool,
+    span: Span | None,
 ) -> tuple[int, int]:
     _, h, w = _spatial(shape, what, span)
     outs = []
@@ -169,9 +180,7 @@ def _channels(n: int, span: Span | None, what: str = "output channels") -> None:
         raise ChannelError(f"{what} must be a positive integer, got {n}", span)
 
 
-def concat(
-    ins: list[Shape], span: Span | None, spans: list[Span | None] | None = None
-) -> Shape:
+def concat(ins: list[Shape], span: Span | None, spans: list[Span | None] | None = None) -> Shape:
     """Channels summed; every input must have the same spatial size as the first."""
     first = ins[0]
     for i, s in enumerate(ins[1:], start=2):

@@ -77,9 +77,7 @@ class ToAst(Transformer):
         return names
 
     def network_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.NetworkDecl:
-        return A.NetworkDecl(
-            span=self._tok(name), name=str(name), params=params or (), body=body
-        )
+        return A.NetworkDecl(span=self._tok(name), name=str(name), params=params or (), body=body)
 
     def block_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.BlockDecl:
         return A.BlockDecl(span=self._tok(name), name=str(name), params=params or (), body=body)
@@ -89,7 +87,10 @@ class ToAst(Transformer):
 
     def param(self, meta: Meta, name: Token, typ: Token, default: Any) -> A.Param:
         return A.Param(
-            span=self._tok(name), name=str(name), type=str(typ), type_span=self._tok(typ),
+            span=self._tok(name),
+            name=str(name),
+            type=str(typ),
+            type_span=self._tok(typ),
             default=default,
         )
 
@@ -102,7 +103,9 @@ class ToAst(Transformer):
 
     def defaults_stmt(self, meta: Meta, op: Token, *kwargs: Any) -> A.DefaultsStmt:
         return A.DefaultsStmt(
-            span=self._span(meta), op=str(op), op_span=self._tok(op),
+            span=self._span(meta),
+            op=str(op),
+            op_span=self._tok(op),
             kwargs=tuple(k for k in kwargs if k is not None),
         )
 
@@ -116,21 +119,37 @@ class ToAst(Transformer):
         *options, body = rest
         segs, tap_span = tap
         return A.AuxStmt(
-            span=self._tok(name), name=str(name), tap=segs, tap_span=tap_span,
-            options=tuple(options), body=body,
+            span=self._tok(name),
+            name=str(name),
+            tap=segs,
+            tap_span=tap_span,
+            options=tuple(options),
+            body=body,
         )
 
     def path(self, meta: Meta, *segs: Token) -> tuple[tuple[str, ...], Span]:
         return tuple(str(s) for s in segs), self._span(meta)
 
     def expect_stmt(
-        self, meta: Meta, target: Any, cmp: Token, value: A.Expr, tol: Any, with_: Any,
+        self,
+        meta: Meta,
+        target: Any,
+        cmp: Token,
+        value: A.Expr,
+        tol: Any,
+        with_: Any,
         source: Token,
     ) -> A.ExpectStmt:
         segs, tspan = target
         return A.ExpectStmt(
-            span=self._span(meta), target=segs, target_span=tspan, cmp=str(cmp), value=value,
-            tolerance=tol, with_=with_ or (), source=_unquote(source),
+            span=self._span(meta),
+            target=segs,
+            target_span=tspan,
+            cmp=str(cmp),
+            value=value,
+            tolerance=tol,
+            with_=with_ or (),
+            source=_unquote(source),
         )
 
     def tolerance(self, meta: Meta, value: Any) -> A.Tolerance:
@@ -149,8 +168,10 @@ class ToAst(Transformer):
 
     def unit(self, meta: Meta, label: Any, core: Any) -> A.Unit:
         return A.Unit(
-            span=self._span(meta), label=str(label) if label is not None else None,
-            label_span=self._tok(label) if label is not None else None, core=core,
+            span=self._span(meta),
+            label=str(label) if label is not None else None,
+            label_span=self._tok(label) if label is not None else None,
+            core=core,
         )
 
     def group(self, meta: Meta, body: A.Body) -> A.Group:
@@ -183,10 +204,14 @@ class ToAst(Transformer):
             if isinstance(r, A.KwArg):
                 kwargs.append(r)
             else:
-                if kwargs and not isinstance(r, A.KwArg) and any(
-                    k.span.line < r.span.line
-                    or (k.span.line == r.span.line and k.span.column < r.span.column)
-                    for k in kwargs
+                if (
+                    kwargs
+                    and not isinstance(r, A.KwArg)
+                    and any(
+                        k.span.line < r.span.line
+                        or (k.span.line == r.span.line and k.span.column < r.span.column)
+                        for k in kwargs
+                    )
                 ):
                     raise InvalidValueError(
                         "a positional argument follows a named option",
@@ -195,8 +220,12 @@ class ToAst(Transformer):
                     )
                 args.append(r)
         return A.Call(
-            span=self._span(meta), name=str(name), name_span=self._tok(name), args=tuple(args),
-            kwargs=tuple(kwargs), paren=arglist is not None,
+            span=self._span(meta),
+            name=str(name),
+            name_span=self._tok(name),
+            args=tuple(args),
+            kwargs=tuple(kwargs),
+            paren=arglist is not None,
         )
 
     def arglist(self, meta: Meta, *args: Any) -> tuple[Any, ...]:

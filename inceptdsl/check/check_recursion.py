@@ -30,16 +30,19 @@ def check_recursion(program: Program) -> list[SpecError]:
             tkey = id(target.decl)
             if state.get(tkey) == 1:
                 hops = [*path, (ref, call)]
-                start = next(
-                    (i for i, (r, _) in enumerate(hops) if id(r.decl) == tkey), 0
-                )
+                start = next((i for i, (r, _) in enumerate(hops) if id(r.decl) == tkey), 0)
                 cycle = hops[start:]
                 names = " -> ".join(r.decl.name for r, _ in cycle) + f" -> {target.decl.name}"
-                errors.append(BlockRecursionError(
-                    f"block recursion: {names}", call.name_span,
-                    notes=[Note(f"{r.decl.name} uses {c.name} here", c.name_span) for r, c in cycle],
-                    hint="a block cannot contain itself; use `repeat N { ... }` to stack copies",
-                ))
+                errors.append(
+                    BlockRecursionError(
+                        f"block recursion: {names}",
+                        call.name_span,
+                        notes=[
+                            Note(f"{r.decl.name} uses {c.name} here", c.name_span) for r, c in cycle
+                        ],
+                        hint="a block cannot contain itself; use `repeat N { ... }` to stack copies",
+                    )
+                )
                 continue
             visit(target, [*path, (ref, call)])
         state[key] = 2

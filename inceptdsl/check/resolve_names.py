@@ -42,16 +42,22 @@ def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
     seen: dict[str, A.Param] = {}
     for p in params:
         if p.name in seen:
-            errs.append(DuplicateNameError(
-                f"parameter `{p.name}` is declared twice", p.span,
-                notes=[Note("first declared here", seen[p.name].span)],
-            ))
+            errs.append(
+                DuplicateNameError(
+                    f"parameter `{p.name}` is declared twice",
+                    p.span,
+                    notes=[Note("first declared here", seen[p.name].span)],
+                )
+            )
         seen[p.name] = p
         if p.type not in TYPES:
-            errs.append(UnknownNameError(
-                f"unknown type `{p.type}`", p.type_span,
-                hint=did_you_mean(p.type, TYPES) or f"types are: {', '.join(TYPES)}",
-            ))
+            errs.append(
+                UnknownNameError(
+                    f"unknown type `{p.type}`",
+                    p.type_span,
+                    hint=did_you_mean(p.type, TYPES) or f"types are: {', '.join(TYPES)}",
+                )
+            )
     return errs
 
 
@@ -60,56 +66,74 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
     if layer is not None:
         errs: list[SpecError] = []
         if len(call.args) > len(layer.positional):
-            errs.append(ArgumentCountError(
-                f"`{call.name}` takes {_count(len(layer.positional), 'positional argument')}"
-                f" ({', '.join(layer.positional) or 'none'}), got {len(call.args)}",
-                call.args[len(layer.positional)].span,
-                hint=f"options are written name=value: {', '.join(_opts(layer.options))}"
-                if layer.options else None,
-            ))
+            errs.append(
+                ArgumentCountError(
+                    f"`{call.name}` takes {_count(len(layer.positional), 'positional argument')}"
+                    f" ({', '.join(layer.positional) or 'none'}), got {len(call.args)}",
+                    call.args[len(layer.positional)].span,
+                    hint=f"options are written name=value: {', '.join(_opts(layer.options))}"
+                    if layer.options
+                    else None,
+                )
+            )
         for kw in call.kwargs:
             if kw.name not in layer.options:
-                errs.append(UnknownOptionError(
-                    f"`{call.name}` has no option `{kw.name}`", kw.span,
-                    hint=did_you_mean(kw.name, layer.options)
-                    or f"its options are: {', '.join(_opts(layer.options)) or 'none'}",
-                ))
+                errs.append(
+                    UnknownOptionError(
+                        f"`{call.name}` has no option `{kw.name}`",
+                        kw.span,
+                        hint=did_you_mean(kw.name, layer.options)
+                        or f"its options are: {', '.join(_opts(layer.options)) or 'none'}",
+                    )
+                )
         return errs
     ref = f.blocks.get(call.name)
     if ref is None:
-        return [UnknownNameError(
-            f"unknown layer or block `{call.name}`", call.name_span,
-            hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
-        )]
+        return [
+            UnknownNameError(
+                f"unknown layer or block `{call.name}`",
+                call.name_span,
+                hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
+            )
+        ]
     errs = []
     params = ref.decl.params
     if len(call.args) > len(params):
-        errs.append(ArgumentCountError(
-            f"block `{call.name}` takes {_count(len(params), 'parameter')}, got "
-            f"{len(call.args)} positional",
-            call.args[len(params)].span,
-        ))
+        errs.append(
+            ArgumentCountError(
+                f"block `{call.name}` takes {_count(len(params), 'parameter')}, got "
+                f"{len(call.args)} positional",
+                call.args[len(params)].span,
+            )
+        )
     names = {p.name for p in params}
     for kw in call.kwargs:
         if kw.name not in names:
-            errs.append(UnknownOptionError(
-                f"block `{call.name}` has no parameter `{kw.name}`", kw.span,
-                hint=did_you_mean(kw.name, names)
-                or f"its parameters are: {', '.join(p.name for p in params) or 'none'}",
-            ))
+            errs.append(
+                UnknownOptionError(
+                    f"block `{call.name}` has no parameter `{kw.name}`",
+                    kw.span,
+                    hint=did_you_mean(kw.name, names)
+                    or f"its parameters are: {', '.join(p.name for p in params) or 'none'}",
+                )
+            )
     return errs
 
 
 def _check_defaults(d: A.DefaultsStmt) -> list[SpecError]:
     layer = LAYERS.get(d.op)
     if layer is None:
-        return [UnknownNameError(
-            f"`defaults` names unknown layer `{d.op}`", d.op_span,
-            hint=did_you_mean(d.op, LAYERS),
-        )]
+        return [
+            UnknownNameError(
+                f"`defaults` names unknown layer `{d.op}`",
+                d.op_span,
+                hint=did_you_mean(d.op, LAYERS),
+            )
+        ]
     return [
         UnknownOptionError(
-            f"`{d.op}` has no option `{kw.name}`", kw.span,
+            f"`{d.op}` has no option `{kw.name}`",
+            kw.span,
             hint=did_you_mean(kw.name, layer.options),
         )
         for kw in d.kwargs

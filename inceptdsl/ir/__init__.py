@@ -4,6 +4,16 @@ from .graph import AuxHead, Node, Shape, add_node, inputs, new_graph, node, node
 from .ops import ATTRS, VARIADIC, Attrs, Op
 
 __all__ = [
-    "ATTRS", "VARIADIC", "Attrs", "AuxHead", "Node", "Op", "Shape",
-    "add_node", "inputs", "new_graph", "node", "nodes",
+    "ATTRS",
+    "VARIADIC",
+    "Attrs",
+    "AuxHead",
+    "Node",
+    "Op",
+    "Shape",
+    "add_node",
+    "inputs",
+    "new_graph",
+    "node",
+    "nodes",
 ]

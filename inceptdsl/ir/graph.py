@@ -59,8 +59,16 @@ def inputs(g: nx.DiGraph, name: str) -> tuple[str, ...]:
 def node(g: nx.DiGraph, name: str) -> Node:
     d = g.nodes[name]
     return Node(
-        name, d["op"], d["attrs"], d["shape"], d["params"], d["buffers"], d["macs"],
-        d["span"], d["aux"], inputs(g, name),
+        name,
+        d["op"],
+        d["attrs"],
+        d["shape"],
+        d["params"],
+        d["buffers"],
+        d["macs"],
+        d["span"],
+        d["aux"],
+        inputs(g, name),
     )
 
 
@@ -92,8 +100,15 @@ def add_node(
 ) -> None:
     """Add a node after its inputs (the caller guarantees names are unique and inputs exist)."""
     g.add_node(
-        name, op=op, attrs=attrs, shape=shape, params=params, buffers=buffers, macs=macs,
-        span=span, aux=aux,
+        name,
+        op=op,
+        attrs=attrs,
+        shape=shape,
+        params=params,
+        buffers=buffers,
+        macs=macs,
+        span=span,
+        aux=aux,
     )
     for i, src in enumerate(srcs):
         g.add_edge(src, name, index=i)
