@@ -55,7 +55,7 @@ def get(name: str) -> Backend:
         )
     try:
         backend = eps[0].load()
-    except ImportError as exc:
+    except (ImportError, AttributeError) as exc:
         raise UsageError(
             f"backend {name!r} could not be imported: {exc}",
             hint=f"install its extras: pip install 'inceptdsl[{name}]'",
