@@ -117,6 +117,11 @@ def _grammar_text() -> str:
     return files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8")
 
 
+_COMMENTS: list[Token] = []
+"""Comments seen by the lexer during the current parse (the grammar ignores them; fmt keeps
+them). Filled by a lexer callback, so collecting them costs no second lexing pass."""
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(
@@ -127,6 +132,7 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         postlex=_Newlines("<spec>"),
+        lexer_callbacks={"COMMENT": _COMMENTS.append},
         cache=False,
     )
 
@@ -146,20 +152,15 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
         )
     parser = _parser()
     parser.options.postlex.path = path  # type: ignore[union-attr]
-    comments: list[Token] = []
+    _COMMENTS.clear()
     try:
-        tree = _parse_collect(parser, text, comments)
+        tree = parser.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, path) from None
+    finally:
+        comments = list(_COMMENTS)
+        _COMMENTS.clear()
     return tree, comments
-
-
-def _parse_collect(parser: Lark, text: str, comments: list[Token]) -> Tree:
-    # Comments are ignored by the grammar; a lexer pass collects them for `fmt`.
-    for tok in parser.lex(text, dont_ignore=True):
-        if tok.type == "COMMENT":
-            comments.append(tok)
-    return parser.parse(text)
 
 
 def _expected_words(expected: set[str] | frozenset[str]) -> str:
