@@ -100,20 +100,21 @@ def decode(data: bytes, shown: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-_PARSED: dict[tuple[str, str], tuple[SourceFile, A.Module, list]] = {}
+_PARSED: dict[tuple[str, str, str], tuple[SourceFile, A.Module, list]] = {}
 _PARSED_MAX = 64
 
 
 def parse_file(abspath: str, text: str) -> SpecFile:
-    """Parse one file. Parses are memoised on (path, text): the AST is immutable, so loading
+    """Parse one file. Parses are memoised on (path, text, cwd): the AST is immutable, so loading
     the same spec again (another --set, an `expect ... with`) skips the parser."""
-    hit = _PARSED.get((abspath, text))
+    key = (abspath, text, os.getcwd())  # the cwd decides how paths are shown
+    hit = _PARSED.get(key)
     if hit is not None:
         return SpecFile(abspath, *hit)
     spec = _parse_file(abspath, text)
     if len(_PARSED) >= _PARSED_MAX:
         _PARSED.pop(next(iter(_PARSED)))
-    _PARSED[(abspath, text)] = (spec.source, spec.module, spec.comments)
+    _PARSED[key] = (spec.source, spec.module, spec.comments)
     return spec
 
 
