@@ -77,7 +77,8 @@ def _init(g: nx.DiGraph, ctx: Ctx) -> list[str]:
     heads = g.graph.get("aux_heads", ())
     weights = ", ".join(f'"{h.name}": {num(float(h.weight))}' for h in heads)
     lines = layout.fit(8, "super().__init__()")
-    lines += layout.fit(8, f"self.aux_weights = {{{weights}}}", "loss weight of each aux head")
+    aux = f"self.aux_weights: dict[str, float] = {{{weights}}}"
+    lines += layout.fit(8, aux, "aux loss weights")
     made: set[str] = set()
     for node in g.nodes:
         rule = OP_TABLE[g.nodes[node]["op"]]

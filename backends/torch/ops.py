@@ -213,14 +213,7 @@ def _batchnorm_module(node: Node, ctx: Ctx) -> str:
     c = node.shape[0]
     kw = _bn_kwargs(a)
     if a.scale and a.center:
-        cls = "nn.BatchNorm2d" if len(node.shape) == 3 else "nn.BatchNorm1d"
-        return f"{cls}({num(c)}{_kwargs(kw[:2])})"
-    if len(node.shape) != 3:
-        raise InvalidValueError(
-            f"node {node.name!r}: the torch backend supports batch norm without gamma or beta "
-            "only on feature maps",
-            node.span,
-        )
+        return f"nn.BatchNorm2d({num(c)}{_kwargs(kw[:2])})"
     ctx.helpers.add(runtime.batch_norm)
     return f"batch_norm({num(c)}{_kwargs(kw)})"
 

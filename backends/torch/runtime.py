@@ -156,7 +156,8 @@ def avg_pool2d_padded(
     count_include_pad, none when not. This is what torch's avg_pool2d computes for the pads it
     supports (symmetric, at most half the kernel).
     """
-    mask = F.pad(x.new_ones((1, 1) + x.shape[2:]), counted)
+    left, right, top, bottom = counted
+    mask = x.new_ones((1, 1, x.shape[2] + top + bottom, x.shape[3] + left + right))
     rest = tuple(p - c for p, c in zip(pads, counted, strict=True))
     total = F.avg_pool2d(F.pad(x, pads), kernel_size, stride)
     return total / F.avg_pool2d(F.pad(mask, rest), kernel_size, stride)

@@ -1,0 +1,290 @@
+"""The torch backend's op semantics against independent NumPy oracles written from docs/ir.md.
+
+The fidelity tests compare whole networks with torchvision/timm, but those models never use
+asymmetric (TF `same`, stride 2) padding, average pooling that must not count asymmetric or
+ceil-mode padding, separable convs, partial batch norm, LRN or most activations. Here each op
+is a one-layer spec, and the built model is compared with a direct loop over the definition:
+windows, padding and divisors spelled out, no torch involved.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import inceptdsl
+from inceptdsl.backend import get
+from inceptdsl.ir import Op, nodes
+
+RNG = np.random.default_rng(0)
+
+BACKEND = get("torch")
+
+
+def one_layer(layer: str, shape: str = "3 x 8 x 8"):  # type: ignore[no-untyped-def]
+    """Graph, model (eval, random BN stats), input and output for `input shape -> layer`."""
+    g = inceptdsl.loads(f"network t {{\n  input {shape}\n  y: {layer}\n}}\n").graph
+    model = BACKEND.build(g).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p))
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.copy_(torch.randn_like(b))
+            elif name.endswith("running_var"):
+                b.copy_(torch.rand_like(b) + 0.5)
+    x = RNG.standard_normal((2, *g.graph["input_shape"]))
+    with torch.no_grad():
+        y = model(torch.from_numpy(x).float()).double().numpy()
+    node = next(n for n in nodes(g) if n.name == g.graph["output"])
+    assert y.shape[1:] == node.shape
+    return node, model, x, y
+
+
+# -- pooling ------------------------------------------------------------------------------------
+
+
+def pool_oracle(x, kind, kernel, stride, pads, out_hw, count_include_pad):  # type: ignore[no-untyped-def]
+    """Pooling by definition: window (i*s - top, j*s - left) of the kernel's size, clipped to
+    the padded input; max over the input part (padding is -inf), average over the input part
+    divided by the positions inside the padded input (count_include_pad) or inside the input."""
+    n, c, h, w = x.shape
+    top, bottom, left, right = pads
+    out = np.empty((n, c, *out_hw))
+    for i in range(out_hw[0]):
+        for j in range(out_hw[1]):
+            h0, w0 = i * stride[0] - top, j * stride[1] - left
+            h1, w1 = h0 + kernel[0], w0 + kernel[1]
+            window = x[:, :, max(h0, 0) : min(h1, h), max(w0, 0) : min(w1, w)]
+            if kind == "max":
+                out[:, :, i, j] = window.max(axis=(2, 3))
+                continue
+            if count_include_pad:
+                rows = min(h1, h + bottom) - max(h0, -top)
+                cols = min(w1, w + right) - max(w0, -left)
+            else:
+                rows, cols = window.shape[2], window.shape[3]
+            out[:, :, i, j] = window.sum(axis=(2, 3)) / (rows * cols)
+    return out
+
+
+POOLS = [
+    # (layer options, input size): torch-native cases, TF `same` with asymmetric pads,
+    # explicit asymmetric pads, ceil mode with and without padding.
+    ("3x3 stride=2", 8),
+    ("3x3 stride=2 ceil=true", 8),
+    ("3x3 stride=1 pad=1", 7),
+    ("3x3 stride=2 pad=1 ceil=true", 8),
+    ("2x2 stride=2 ceil=true", 7),
+    ("3x3 stride=2 pad=same", 8),
+    ("3x3 stride=2 pad=same", 7),
+    ("3x3 stride=1 pad=same", 8),
+    ("2x2 stride=1 pad=same", 6),
+    ("3x3 stride=2 pad=((0, 1), (1, 0))", 8),
+    ("3x3 stride=2 pad=((1, 2), (2, 1)) ceil=true", 8),
+    ("5x5 stride=3 pad=3", 11),
+    ("3x3 stride=2 pad=1 ceil=true", 7),
+]
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("count_pad", [True, False])
+@pytest.mark.parametrize(("options", "size"), POOLS)
+def test_pooling_matches_its_definition(kind: str, count_pad: bool, options: str, size: int):
+    if kind == "max" and not count_pad:
+        return  # count_pad only concerns averages: nothing new to test for max
+    layer = f"{kind}pool {options} count_pad={str(count_pad).lower()}"
+    node, _, x, y = one_layer(layer, f"2 x {size} x {size}")
+    a = node.attrs
+    want = pool_oracle(x, kind, a.kernel, a.stride, a.pads, node.shape[1:], count_pad)
+    np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-5)
+
+
+def test_same_padding_puts_the_odd_pixel_bottom_right() -> None:
+    node, _, x, y = one_layer("maxpool 3x3 stride=2 pad=same", "1 x 8 x 8")
+    assert node.attrs.pads == (0, 1, 0, 1)
+    # the last output row's window covers rows 6, 7 and one padded row
+    np.testing.assert_allclose(y[:, :, -1, -1], x[:, :, 6:, 6:].max(axis=(2, 3)), rtol=1e-6)
+
+
+def test_adaptive_avgpool_windows() -> None:
+    node, _, x, y = one_layer("adaptive_avgpool 3x2", "2 x 7 x 5")
+    want = np.empty_like(y)
+    for i in range(3):
+        for j in range(2):
+            rows = slice(math.floor(i * 7 / 3), math.ceil((i + 1) * 7 / 3))
+            cols = slice(math.floor(j * 5 / 2), math.ceil((j + 1) * 5 / 2))
+            want[:, :, i, j] = x[:, :, rows, cols].mean(axis=(2, 3))
+    np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("layer", "reduce"), [("global_avgpool", np.mean), ("global_maxpool", np.max)]
+)
+def test_global_pools(layer: str, reduce) -> None:  # type: ignore[no-untyped-def]
+    _, _, x, y = one_layer(layer)
+    np.testing.assert_allclose(y[:, :, 0, 0], reduce(x, axis=(2, 3)), rtol=1e-5, atol=1e-6)
+
+
+# -- convolutions and batch norm ----------------------------------------------------------------
+
+
+def conv_oracle(x, w, stride, pads, dilation, groups):  # type: ignore[no-untyped-def]
+    """Direct convolution: zero padding (top, bottom, left, right), then the sliding sum."""
+    top, bottom, left, right = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    n, cin, h, wd = xp.shape
+    cout, cpg, kh, kw = w.shape
+    oh = (h - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (wd - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, cout, oh, ow))
+    per_group = cout // groups
+    for o in range(cout):
+        g = o // per_group
+        for di in range(kh):
+            for dj in range(kw):
+                r0, c0 = di * dilation[0], dj * dilation[1]
+                patch = xp[
+                    :,
+                    g * cpg : (g + 1) * cpg,
+                    r0 : r0 + stride[0] * (oh - 1) + 1 : stride[0],
+                    c0 : c0 + stride[1] * (ow - 1) + 1 : stride[1],
+                ]
+                out[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, di, dj])
+    return out
+
+
+def bn_oracle(x, bn):  # type: ignore[no-untyped-def]
+    """Eval batch norm; a missing gamma is 1 and a missing beta 0."""
+    shape = (1, -1, 1, 1)
+    mean = bn.running_mean.double().numpy().reshape(shape)
+    var = bn.running_var.double().numpy().reshape(shape)
+    y = (x - mean) / np.sqrt(var + bn.eps)
+    if bn.weight is not None:
+        y = y * bn.weight.detach().double().numpy().reshape(shape)
+    if bn.bias is not None:
+        y = y + bn.bias.detach().double().numpy().reshape(shape)
+    return y
+
+
+ACTS = {
+    None: lambda v: v,
+    "relu": lambda v: np.maximum(v, 0),
+    "relu6": lambda v: np.clip(v, 0, 6),
+    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+    "tanh": np.tanh,
+    "gelu": lambda v: 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2))),
+    "silu": lambda v: v / (1 + np.exp(-v)),
+}
+
+CONVS = [
+    ("conv 4 3x3 stride=2 pad=same", 8),  # asymmetric (0, 1, 0, 1)
+    ("conv 4 3x3 stride=2 pad=same", 9),  # symmetric
+    ("conv 4 4x4 stride=1 pad=same", 8),  # even kernel: (1, 2, 1, 2)
+    ("conv 4 3x3 pad=((2, 0), (0, 1)) bias=false", 8),
+    ("conv 6 3x3 pad=2 dilation=2 groups=3", 8),
+    ("conv 4 1x7 pad=(0, 3) bn=bn(eps=0.001) act=relu", 8),
+    ("conv 4 3x3 stride=2 pad=same bias=false bn=bn(scale=false) act=relu6", 8),
+    ("conv 4 3x3 pad=1 bn=bn(center=false) act=tanh", 8),
+    ("conv 4 3x3 pad=1 bn=bn(affine=false) act=sigmoid", 8),
+    ("conv 4 1x1 act=gelu", 8),
+    ("conv 4 1x1 act=silu", 8),
+]
+
+
+@pytest.mark.parametrize(("layer", "size"), CONVS)
+def test_conv_unit_matches_its_definition(layer: str, size: int) -> None:
+    node, model, x, y = one_layer(layer, f"3 x {size} x {size}")
+    a = node.attrs
+    unit = model.y
+    conv = unit.conv if a.bn is not None else unit
+    want = conv_oracle(
+        x, conv.weight.detach().double().numpy(), a.stride, a.pads, a.dilation, a.groups
+    )
+    if conv.bias is not None:
+        want += conv.bias.detach().double().numpy().reshape(1, -1, 1, 1)
+    if a.bn is not None:
+        want = bn_oracle(want, unit.bn)
+    want = ACTS[a.act](want)
+    np.testing.assert_allclose(y, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "sepconv 5 3x3 stride=2 pad=same multiplier=2",
+        "sepconv 5 3x3 pad=1 bias=false bn=bn(scale=false, eps=0.001) act=relu",
+    ],
+)
+def test_sepconv_is_depthwise_then_pointwise(layer: str) -> None:
+    node, model, x, y = one_layer(layer)
+    a = node.attrs
+    sep = model.y.conv if a.bn is not None else model.y
+    depthwise = sep.conv1.weight.detach().double().numpy()
+    assert depthwise.shape[0] == 3 * a.depth_multiplier and sep.conv1.groups == 3
+    want = conv_oracle(x, depthwise, a.stride, a.pads, a.dilation, 3)
+    want = conv_oracle(
+        want, sep.pointwise.weight.detach().double().numpy(), (1, 1), (0,) * 4, (1, 1), 1
+    )
+    if sep.pointwise.bias is not None:
+        want += sep.pointwise.bias.detach().double().numpy().reshape(1, -1, 1, 1)
+    if a.bn is not None:
+        want = bn_oracle(want, model.y.bn)
+    np.testing.assert_allclose(y, ACTS[a.act](want), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "options", ["", "eps=0.001", "scale=false", "center=false", "scale=false center=false"]
+)
+def test_batchnorm_with_and_without_gamma_beta(options: str) -> None:
+    node, model, x, y = one_layer(f"bn {options}")
+    a = node.attrs
+    assert (model.y.weight is not None, model.y.bias is not None) == (a.scale, a.center)
+    assert sum(p.numel() for p in model.parameters()) == node.params
+    np.testing.assert_allclose(y, bn_oracle(x, model.y), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("fn", [f for f in ACTS if f is not None])
+def test_activations(fn: str) -> None:
+    _, _, x, y = one_layer(fn)
+    np.testing.assert_allclose(y, ACTS[fn](x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [3, 4, 5])
+def test_lrn_matches_torch_formula(size: int) -> None:
+    node, _, x, y = one_layer(f"lrn {size} alpha=0.01 beta=0.6 k=1.5", "7 x 3 x 3")
+    a = node.attrs
+    sq = x**2
+    want = np.empty_like(x)
+    channels = x.shape[1]
+    for c in range(channels):
+        lo, hi = max(0, c - size // 2), min(channels, c + (size - 1) // 2 + 1)
+        div = (a.k + a.alpha / size * sq[:, lo:hi].sum(axis=1)) ** a.beta
+        want[:, c] = x[:, c] / div
+    np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+
+
+def test_flatten_is_channel_major_and_linear_uses_it() -> None:
+    _, model, x, y = one_layer("{ flatten\n  fc: linear 3 }", "2 x 3 x 2")
+    w = model.y.fc.weight.detach().double().numpy()
+    b = model.y.fc.bias.detach().double().numpy()
+    np.testing.assert_allclose(y, x.reshape(2, -1) @ w.T + b, rtol=1e-5, atol=1e-5)
+
+
+def test_concat_add_scale_identity_dropout() -> None:
+    layer = "concat {\n  identity\n  dropout 0.5\n  residual scale=0.25 { scale 2.0 }\n}"
+    _, _, x, y = one_layer(layer, "2 x 3 x 3")
+    np.testing.assert_allclose(y, np.concatenate([x, x, x + 0.25 * 2.0 * x], 1), rtol=1e-6)
+
+
+def test_every_op_has_an_oracle_or_reference() -> None:
+    """Ops not checked here are checked against torchvision/timm in test_fidelity_torch.py."""
+    here = {
+        Op.INPUT, Op.CONV2D, Op.SEPCONV2D, Op.BATCHNORM, Op.ACT, Op.MAXPOOL2D, Op.AVGPOOL2D,
+        Op.GLOBAL_AVGPOOL, Op.GLOBAL_MAXPOOL, Op.ADAPTIVE_AVGPOOL2D, Op.LRN, Op.DROPOUT,
+        Op.FLATTEN, Op.LINEAR, Op.CONCAT, Op.ADD, Op.SCALE, Op.IDENTITY,
+    }  # fmt: skip
+    assert here == set(Op)
