@@ -127,7 +127,7 @@ _ACT: dict[str, tuple[str, bool]] = {  # fn -> (torch function, takes inplace=)
     "sigmoid": ("torch.sigmoid", False),
     "tanh": ("torch.tanh", False),
     "gelu": ("F.gelu", False),
-    "silu": ("F.silu", True),
+    "silu": ("F.silu", False),  # in place, its backward would lack its input
 }
 
 
