@@ -92,8 +92,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     rep = _load(args, args.file).report()
+    if args.format == "table":
+        rep.print_table(args.depth)
+        return 0
     fmt = {
-        "table": lambda: rep.to_table(args.depth),
         "json": lambda: rep.to_json(args.depth),
         "markdown": lambda: rep.to_markdown(args.depth),
         "csv": lambda: rep.to_csv(args.depth),

@@ -133,7 +133,7 @@ def _parser() -> Lark:
         maybe_placeholders=True,
         postlex=_Newlines("<spec>"),
         lexer_callbacks={"COMMENT": _COMMENTS.append},
-        cache=False,
+        cache=True,  # grammar analysis cached in the temp dir: ~5 ms instead of ~250 ms
     )
 
 

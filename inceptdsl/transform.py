@@ -61,11 +61,11 @@ class ToAst(Transformer):
 
     # -- files --
     def start(self, meta: Meta, *decls: Any) -> A.Module:
-        return A.Module(span=self._span(meta), path=self._file, decls=tuple(decls))
+        return A.Module.model_construct(span=self._span(meta), path=self._file, decls=tuple(decls))
 
     def import_decl(self, meta: Meta, path: Token, names: Any) -> A.ImportDecl:
         toks = names or ()
-        return A.ImportDecl(
+        return A.ImportDecl.model_construct(
             span=self._span(meta),
             path=_unquote(path),
             path_span=self._tok(path),
@@ -77,16 +77,20 @@ class ToAst(Transformer):
         return names
 
     def network_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.NetworkDecl:
-        return A.NetworkDecl(span=self._tok(name), name=str(name), params=params or (), body=body)
+        return A.NetworkDecl.model_construct(
+            span=self._tok(name), name=str(name), params=params or (), body=body
+        )
 
     def block_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.BlockDecl:
-        return A.BlockDecl(span=self._tok(name), name=str(name), params=params or (), body=body)
+        return A.BlockDecl.model_construct(
+            span=self._tok(name), name=str(name), params=params or (), body=body
+        )
 
     def param_list(self, meta: Meta, *params: Any) -> tuple[A.Param, ...]:
         return tuple(p for p in params if p is not None)
 
     def param(self, meta: Meta, name: Token, typ: Token, default: Any) -> A.Param:
-        return A.Param(
+        return A.Param.model_construct(
             span=self._tok(name),
             name=str(name),
             type=str(typ),
@@ -96,13 +100,15 @@ class ToAst(Transformer):
 
     # -- bodies and statements --
     def body(self, meta: Meta, *stmts: Any) -> A.Body:
-        return A.Body(span=self._span(meta), stmts=tuple(s for s in stmts if s is not None))
+        return A.Body.model_construct(
+            span=self._span(meta), stmts=tuple(s for s in stmts if s is not None)
+        )
 
     def input_stmt(self, meta: Meta, shape: A.Expr) -> A.InputStmt:
-        return A.InputStmt(span=self._span(meta), shape=shape)
+        return A.InputStmt.model_construct(span=self._span(meta), shape=shape)
 
     def defaults_stmt(self, meta: Meta, op: Token, *kwargs: Any) -> A.DefaultsStmt:
-        return A.DefaultsStmt(
+        return A.DefaultsStmt.model_construct(
             span=self._span(meta),
             op=str(op),
             op_span=self._tok(op),
@@ -110,15 +116,15 @@ class ToAst(Transformer):
         )
 
     def let_stmt(self, meta: Meta, name: Token, value: A.Expr) -> A.LetStmt:
-        return A.LetStmt(span=self._span(meta), name=str(name), value=value)
+        return A.LetStmt.model_construct(span=self._span(meta), name=str(name), value=value)
 
     def if_stmt(self, meta: Meta, cond: A.Expr, then: A.Body, orelse: Any) -> A.IfStmt:
-        return A.IfStmt(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+        return A.IfStmt.model_construct(span=self._span(meta), cond=cond, then=then, orelse=orelse)
 
     def aux_stmt(self, meta: Meta, name: Token, tap: Any, *rest: Any) -> A.AuxStmt:
         *options, body = rest
         segs, tap_span = tap
-        return A.AuxStmt(
+        return A.AuxStmt.model_construct(
             span=self._tok(name),
             name=str(name),
             tap=segs,
@@ -141,7 +147,7 @@ class ToAst(Transformer):
         source: Token,
     ) -> A.ExpectStmt:
         segs, tspan = target
-        return A.ExpectStmt(
+        return A.ExpectStmt.model_construct(
             span=self._span(meta),
             target=segs,
             target_span=tspan,
@@ -156,18 +162,20 @@ class ToAst(Transformer):
         span = self._span(meta)
         if isinstance(value, Token) and value.type == "PERCENT":
             pct = decode_number(str(value)[:-1])
-            return A.Tolerance(span=span, value=None, percent=float(pct), text=str(value))
-        return A.Tolerance(span=span, value=value, percent=None, text="")
+            return A.Tolerance.model_construct(
+                span=span, value=None, percent=float(pct), text=str(value)
+            )
+        return A.Tolerance.model_construct(span=span, value=value, percent=None, text="")
 
     def with_clause(self, meta: Meta, *kwargs: A.KwArg) -> tuple[A.KwArg, ...]:
         return kwargs
 
     # -- chains and units --
     def chain(self, meta: Meta, *units: A.Unit) -> A.Chain:
-        return A.Chain(span=self._span(meta), units=units)
+        return A.Chain.model_construct(span=self._span(meta), units=units)
 
     def unit(self, meta: Meta, label: Any, core: Any) -> A.Unit:
-        return A.Unit(
+        return A.Unit.model_construct(
             span=self._span(meta),
             label=str(label) if label is not None else None,
             label_span=self._tok(label) if label is not None else None,
@@ -175,25 +183,27 @@ class ToAst(Transformer):
         )
 
     def group(self, meta: Meta, body: A.Body) -> A.Group:
-        return A.Group(span=self._span(meta), body=body)
+        return A.Group.model_construct(span=self._span(meta), body=body)
 
     def concat(self, meta: Meta, body: A.Body) -> A.Concat:
-        return A.Concat(span=self._span(meta), body=body)
+        return A.Concat.model_construct(span=self._span(meta), body=body)
 
     def add(self, meta: Meta, body: A.Body) -> A.Add:
-        return A.Add(span=self._span(meta), body=body)
+        return A.Add.model_construct(span=self._span(meta), body=body)
 
     def residual(self, meta: Meta, *rest: Any) -> A.Residual:
         *options, body, shortcut = rest
-        return A.Residual(
+        return A.Residual.model_construct(
             span=self._span(meta), options=tuple(options), body=body, shortcut=shortcut
         )
 
     def repeat(self, meta: Meta, count: Any, pattern: Any, body: A.Body) -> A.Repeat:
         pat = None
         if pattern is not None:
-            pat = A.String(span=self._tok(pattern), value=_unquote(pattern))
-        return A.Repeat(span=self._span(meta), count=self._atom(count), pattern=pat, body=body)
+            pat = A.String.model_construct(span=self._tok(pattern), value=_unquote(pattern))
+        return A.Repeat.model_construct(
+            span=self._span(meta), count=self._atom(count), pattern=pat, body=body
+        )
 
     def call(self, meta: Meta, name: Token, arglist: Any, *rest: Any) -> A.Call:
         args: list[A.Expr] = []
@@ -219,7 +229,7 @@ class ToAst(Transformer):
                         hint="write positional values first: `conv 64 3x3 stride=2`",
                     )
                 args.append(r)
-        return A.Call(
+        return A.Call.model_construct(
             span=self._span(meta),
             name=str(name),
             name_span=self._tok(name),
@@ -232,7 +242,9 @@ class ToAst(Transformer):
         return tuple(a for a in args if a is not None)
 
     def kwarg(self, meta: Meta, name: Token, value: A.Expr) -> A.KwArg:
-        return A.KwArg(span=self._join(self._tok(name), value.span), name=str(name), value=value)
+        return A.KwArg.model_construct(
+            span=self._join(self._tok(name), value.span), name=str(name), value=value
+        )
 
     option = kwarg
 
@@ -240,23 +252,23 @@ class ToAst(Transformer):
         atoms = [self._atom(p) for p in parts]
         if len(atoms) == 1:
             return atoms[0]
-        return A.SizeExpr(span=self._span(meta), parts=tuple(atoms))
+        return A.SizeExpr.model_construct(span=self._span(meta), parts=tuple(atoms))
 
     def _atom(self, p: Any) -> A.Expr:
         if isinstance(p, Token):  # SIZE or STRING tokens reach posarg unwrapped
             if p.type == "SIZE":
                 return self.size_lit(None, p)  # type: ignore[arg-type]
             if p.type == "STRING":
-                return A.String(span=self._tok(p), value=_unquote(p))
+                return A.String.model_construct(span=self._tok(p), value=_unquote(p))
             raise AssertionError(p.type)
         return p
 
     # -- expressions --
     def size(self, meta: Meta, *parts: A.Expr) -> A.SizeExpr:
-        return A.SizeExpr(span=self._span(meta), parts=tuple(parts))
+        return A.SizeExpr.model_construct(span=self._span(meta), parts=tuple(parts))
 
     def _bin(self, op: str, meta: Meta, left: A.Expr, right: A.Expr) -> A.BinOp:
-        return A.BinOp(span=self._span(meta), op=op, left=left, right=right)  # type: ignore[arg-type]
+        return A.BinOp.model_construct(span=self._span(meta), op=op, left=left, right=right)  # type: ignore[arg-type]
 
     def or_(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
         return self._bin("or", meta, a, b)
@@ -280,44 +292,48 @@ class ToAst(Transformer):
         return self._bin("//", meta, a, b)
 
     def not_(self, meta: Meta, a: A.Expr) -> A.UnaryOp:
-        return A.UnaryOp(span=self._span(meta), op="not", operand=a)
+        return A.UnaryOp.model_construct(span=self._span(meta), op="not", operand=a)
 
     def neg(self, meta: Meta, a: A.Expr) -> A.UnaryOp:
-        return A.UnaryOp(span=self._span(meta), op="-", operand=a)
+        return A.UnaryOp.model_construct(span=self._span(meta), op="-", operand=a)
 
     def factor(self, meta: Meta, a: A.Expr) -> A.Expr:  # unary plus
         return a
 
     def compare(self, meta: Meta, a: A.Expr, op: Token, b: A.Expr) -> A.Compare:
-        return A.Compare(span=self._span(meta), op=str(op), left=a, right=b)
+        return A.Compare.model_construct(span=self._span(meta), op=str(op), left=a, right=b)
 
     def number(self, meta: Meta, tok: Token) -> A.Number:
-        return A.Number(span=self._tok(tok), value=decode_number(str(tok)), text=str(tok))
+        return A.Number.model_construct(
+            span=self._tok(tok), value=decode_number(str(tok)), text=str(tok)
+        )
 
     def size_lit(self, meta: Meta, tok: Token) -> A.SizeLit:
         dims = tuple(int(d) for d in str(tok).split("x"))
-        return A.SizeLit(span=self._tok(tok), dims=dims)
+        return A.SizeLit.model_construct(span=self._tok(tok), dims=dims)
 
     def string(self, meta: Meta, tok: Token) -> A.String:
-        return A.String(span=self._tok(tok), value=_unquote(tok))
+        return A.String.model_construct(span=self._tok(tok), value=_unquote(tok))
 
     def var(self, meta: Meta, tok: Token) -> A.Var:
-        return A.Var(span=self._tok(tok), name=str(tok))
+        return A.Var.model_construct(span=self._tok(tok), name=str(tok))
 
     def const(self, meta: Meta, tok: Token) -> A.Const:
         value = {"TRUE": True, "FALSE": False, "NONE": None}[tok.type]
-        return A.Const(span=self._tok(tok), value=value)
+        return A.Const.model_construct(span=self._tok(tok), value=value)
 
     def in_ref(self, meta: Meta, attr: Token) -> A.InRef:
-        return A.InRef(span=self._span(meta), attr=str(attr))
+        return A.InRef.model_construct(span=self._span(meta), attr=str(attr))
 
     def func(self, meta: Meta, name: Token, *args: Any) -> A.Func:
         pos = tuple(a for a in args if a is not None and not isinstance(a, A.KwArg))
         kws = tuple(a for a in args if isinstance(a, A.KwArg))
-        return A.Func(span=self._span(meta), name=str(name), args=pos, kwargs=kws)
+        return A.Func.model_construct(span=self._span(meta), name=str(name), args=pos, kwargs=kws)
 
     def tuple(self, meta: Meta, *items: Any) -> A.TupleExpr:
-        return A.TupleExpr(span=self._span(meta), items=tuple(i for i in items if i is not None))
+        return A.TupleExpr.model_construct(
+            span=self._span(meta), items=tuple(i for i in items if i is not None)
+        )
 
 
 def _unquote(tok: Token | str) -> str:
