@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -79,10 +80,17 @@ class Network:
 def build(
     program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
 ) -> Network:
+    # Lowering allocates many small objects that all stay alive; the cyclic GC would rescan
+    # them over and over (time per node doubled at 70,000 nodes), so it is paused meanwhile.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         lowered = lower(program, overrides, override_span)
     except SpecError as err:
         raise err.with_sources(program.sources) from None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return Network(
         program, lowered.graph, lowered.graph.graph["params"], lowered.expects, lowered.labels
     )
