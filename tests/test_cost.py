@@ -1,0 +1,218 @@
+"""cost.py: parameters, buffers and MACs of each op, worked out by hand, and the bundled specs'
+totals against the reference implementations' published counts (exact).
+
+Conventions (docs/ir.md): params = trainable; buffers = BN running mean + var; MACs = conv +
+linear multiply-accumulates, inference path, aux heads excluded; FLOPs = 2 x MACs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SPECS, bundled_specs, spec_id
+
+import inceptdsl
+from inceptdsl import cost
+from inceptdsl.ir import ops as O
+
+# ---- per op, through the cost functions -----------------------------------------------------
+
+
+def test_conv_plain() -> None:
+    # 3 -> 8 channels, 3x3, no bias, on 10x10 -> 8x8: weights 8*3*3*3 = 216,
+    # MACs 216 * 8 * 8 = 13,824.
+    a = O.ConvAttrs(out_channels=8, kernel=(3, 3), bias=False)
+    assert cost.conv2d(a, [(3, 10, 10)], (8, 8, 8)) == (216, 0, 13_824)
+
+
+def test_conv_bias_adds_params_not_macs() -> None:
+    a = O.ConvAttrs(out_channels=8, kernel=(3, 3), bias=True)
+    assert cost.conv2d(a, [(3, 10, 10)], (8, 8, 8)) == (224, 0, 13_824)
+
+
+@pytest.mark.parametrize(
+    "scale,center,params",
+    [(True, True, 216 + 16), (True, False, 216 + 8), (False, True, 216 + 8), (False, False, 216)],
+)
+def test_conv_bn_variants(scale: bool, center: bool, params: int) -> None:
+    bn = O.BatchNormAttrs(scale=scale, center=center)
+    a = O.ConvAttrs(out_channels=8, kernel=(3, 3), bias=False, bn=bn)
+    # Buffers are running mean + var whatever is learnable: 2 * 8.
+    assert cost.conv2d(a, [(3, 10, 10)], (8, 8, 8)) == (params, 16, 13_824)
+
+
+def test_conv_groups() -> None:
+    # 8 -> 16, groups 4: each output sees 2 input channels. 16*2*3*3 = 288 weights;
+    # 6x6 output: 288 * 36 = 10,368 MACs.
+    a = O.ConvAttrs(out_channels=16, kernel=(3, 3), groups=4, bias=False, pads=(1, 1, 1, 1))
+    assert cost.conv2d(a, [(8, 6, 6)], (16, 6, 6)) == (288, 0, 10_368)
+    # Depthwise: groups = channels.
+    a = O.ConvAttrs(out_channels=8, kernel=(3, 3), groups=8, bias=True)
+    assert cost.conv2d(a, [(8, 6, 6)], (8, 4, 4)) == (8 * 9 + 8, 0, 8 * 9 * 16)
+
+
+def test_conv_rectangular_kernel() -> None:
+    # Inception-v3's 1x7: 128 -> 192, 17x17: 192*128*7 = 172,032 weights.
+    a = O.ConvAttrs(out_channels=192, kernel=(1, 7), bias=False)
+    assert cost.conv2d(a, [(128, 17, 17)], (192, 17, 17)) == (172_032, 0, 172_032 * 289)
+
+
+def test_sepconv_with_multiplier() -> None:
+    # in 4, multiplier 2, out 6, 3x3, 5x5 output: depthwise 4*2*9 = 72, pointwise 8*6 = 48;
+    # MACs (72 + 48) * 25 = 3,000.
+    a = O.SepConvAttrs(out_channels=6, kernel=(3, 3), depth_multiplier=2, bias=False)
+    assert cost.sepconv2d(a, [(4, 5, 5)], (6, 5, 5)) == (120, 0, 3_000)
+    a = O.SepConvAttrs(
+        out_channels=6, kernel=(3, 3), depth_multiplier=2, bias=True, bn=O.BatchNormAttrs()
+    )
+    assert cost.sepconv2d(a, [(4, 5, 5)], (6, 5, 5)) == (120 + 6 + 12, 12, 3_000)
+
+
+def test_sepconv_multiplier_one() -> None:
+    # Xception-style 728 -> 728 3x3 at 19x19: 728*9 + 728*728 weights.
+    a = O.SepConvAttrs(out_channels=728, kernel=(3, 3), bias=False)
+    w = 728 * 9 + 728 * 728
+    assert cost.sepconv2d(a, [(728, 19, 19)], (728, 19, 19)) == (w, 0, w * 361)
+
+
+def test_linear() -> None:
+    assert cost.linear(O.LinearAttrs(out_features=10), [(2048,)], (10,)) == (20_490, 0, 20_480)
+    assert cost.linear(O.LinearAttrs(out_features=10, bias=False), [(2048,)], (10,)) == (
+        20_480,
+        0,
+        20_480,
+    )
+
+
+@pytest.mark.parametrize(
+    "scale,center,params",
+    [(True, True, 64), (True, False, 32), (False, True, 32), (False, False, 0)],
+)
+def test_batchnorm(scale: bool, center: bool, params: int) -> None:
+    a = O.BatchNormAttrs(scale=scale, center=center)
+    assert cost.batchnorm(a, [(32, 7, 7)], (32, 7, 7)) == (params, 64, 0)
+
+
+def test_free_ops_cost_nothing() -> None:
+    free = set(O.Op) - {O.Op.CONV2D, O.Op.SEPCONV2D, O.Op.BATCHNORM, O.Op.LINEAR}
+    for op in free:
+        assert cost.COSTS[op] is cost.free, op
+    assert cost.free(O.IdentityAttrs(), [(3, 4, 4)], (3, 4, 4)) == (0, 0, 0)
+
+
+def test_flops_per_mac() -> None:
+    assert cost.FLOPS_PER_MAC == 2
+
+
+# ---- per op, end to end through a spec --------------------------------------------------------
+
+SMALL = """
+network small {
+  input 3 x 10 x 10
+  c1: conv 8 3x3 bias=false
+  c2: conv 8 3x3 pad=1 bn=bn(scale=false) bias=false
+  c3: conv 16 3x3 groups=4 pad=1
+  s: sepconv 6 3x3 multiplier=2 pad=1 bias=false
+  b: bn affine=false
+  global_avgpool
+  flatten
+  fc: linear 5
+}
+"""
+
+
+def test_costs_through_a_spec() -> None:
+    net = inceptdsl.loads(SMALL, filename="t.incept")
+    g = net.graph
+    got = {n: (g.nodes[n]["params"], g.nodes[n]["buffers"], g.nodes[n]["macs"]) for n in g}
+    assert got == {
+        "input": (0, 0, 0),
+        "c1": (216, 0, 13_824),  # 8*3*9; 8x8 out
+        "c2": (8 * 8 * 9 + 8, 16, 8 * 8 * 9 * 64),  # BN beta only
+        "c3": (16 * 2 * 9 + 16, 0, 16 * 2 * 9 * 64),
+        "s": (16 * 2 * 9 + 32 * 6, 0, (16 * 2 * 9 + 32 * 6) * 64),
+        "b": (0, 12, 0),
+        "global_avgpool": (0, 0, 0),
+        "flatten": (0, 0, 0),
+        "fc": (6 * 5 + 5, 0, 30),
+    }
+    rep = net.report()
+    assert rep.params == sum(p for p, _, _ in got.values())
+    assert rep.buffers == 16 + 12
+    assert rep.macs == sum(m for _, _, m in got.values())
+    assert rep.flops == 2 * rep.macs
+    assert all(r.flops == 2 * r.macs for r in rep.rows)
+
+
+def test_sepconv_layer_defaults_to_bias() -> None:
+    # The `sepconv` layer's bias option defaults to true (keras SeparableConv2D's use_bias).
+    net = inceptdsl.loads(
+        "network n {\n  input 4 x 5 x 5\n  s: sepconv 6 3x3\n}\n", filename="t.incept"
+    )
+    assert net.graph.nodes["s"]["params"] == 4 * 9 + 4 * 6 + 6
+
+
+# ---- the bundled specs against their references (exact) ------------------------------------
+
+# spec id -> [(parameter overrides, params, buffers, macs or None)], each figure from the
+# reference implementation the spec reproduces.
+REFERENCE: dict[str, list[tuple[dict[str, object], int, int, int | None]]] = {
+    # torchvision googlenet(aux_logits=True / False, init_weights=True).
+    "googlenet": [
+        ({}, 13_004_888, 15_072, 1_498_376_192),
+        ({"aux_logits": False}, 6_624_904, 14_560, 1_498_376_192),
+    ],
+    # torchvision inception_v3(aux_logits=True / False).
+    "inception_v3": [
+        ({}, 27_161_264, 36_224, 5_713_216_096),
+        ({"aux_logits": False}, 23_834_568, 34_432, 5_713_216_096),
+    ],
+    # timm inception_v4, inception_resnet_v2.
+    "inception_v4": [({}, 42_679_816, 63_168, 12_253_974_624)],
+    "inception_resnet_v2": [({}, 55_843_464, 60_544, 13_155_794_016)],
+    # keras.applications: trainable / non-trainable weight counts.
+    "keras/inception_v3": [({}, 23_817_352, 34_432, None)],
+    "keras/inception_resnet_v2": [({}, 55_813_192, 60_544, None)],
+    "keras/xception": [({}, 22_855_952, 54_528, None)],
+    # TF-slim inception_v1 (num_classes=0: no logits; 1001: slim's ImageNet head).
+    "inception_v1_slim": [
+        ({"num_classes": 0}, 5_592_624, 14_560, None),
+        ({"num_classes": 1001}, 6_618_649, 14_560, None),
+    ],
+    # The README's CIFAR variant: torchvision's own modules assembled the same way
+    # (BasicConv2d 3->32, 32->64, 64->192 3x3 pad 1; InceptionA(192, 32), InceptionA(256, 64),
+    # InceptionB(288), InceptionC(768, 128), InceptionD(768), InceptionE(1280), pool, Linear(2048,
+    # 10)) on a 1x3x32x32 input: sum of parameters, BN running stats, FlopCounterMode / 2.
+    "variants/inception_v3_cifar": [({}, 9_877_930, 15_936, 1_759_265_792)],
+}
+
+PRESENT = {spec_id(p): p for p in bundled_specs()}
+CASES = [
+    pytest.param(PRESENT[sid], overrides, params, buffers, macs, id=f"{sid}-{i}")
+    for sid, rows in REFERENCE.items()
+    if sid in PRESENT
+    for i, (overrides, params, buffers, macs) in enumerate(rows)
+]
+
+
+@pytest.mark.parametrize("path,overrides,params,buffers,macs", CASES)
+def test_bundled_spec_matches_reference(
+    path: Path, overrides: dict[str, object], params: int, buffers: int, macs: int | None
+) -> None:
+    rep = inceptdsl.load(str(path), **overrides).report()
+    assert (rep.params, rep.buffers) == (params, buffers)
+    if macs is not None:
+        assert rep.macs == macs
+        assert rep.flops == 2 * macs
+
+
+def test_every_bundled_spec_has_reference_figures() -> None:
+    """A new spec must come with its reference counts (add them to REFERENCE above)."""
+    assert sorted(set(PRESENT) - set(REFERENCE)) == []
+
+
+def test_reference_specs_are_found() -> None:
+    # The spec list is not empty and is keyed the way REFERENCE is.
+    assert "inception_v3" in PRESENT and "googlenet" in PRESENT
+    assert all((SPECS / f"{sid}.incept").is_file() for sid in PRESENT)
