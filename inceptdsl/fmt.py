@@ -18,14 +18,16 @@ Canonical style (the house style of specs/lib/inception_v3.incept):
   `a x b` size of atoms; otherwise everything goes in parentheses: `conv(2 * c, 3x3, pad=1)`.
   Any other call is a block call: `Name` without arguments, else `Name(args, name=value)`.
   Parameters are `name: type = default` (spaces around `=`, unlike options).
-* `concat { }` and `add { }` always have one branch per line. A group, `residual`, `repeat` or
-  `aux` body holding one single-line chain (and no comment) is written inline, `{ stmt }`, when
-  it fits; `if`/`else` bodies and declarations are always multi-line. Empty bodies are `{}`.
+* `concat { }` and `add { }` always have one branch per line. A group, `residual`, `repeat`,
+  `shortcut` or `aux` body holding one chain of plain calls (no nested body, no comment) is
+  written inline, `{ a -> b }`, when it fits; other bodies, `if`/`else` bodies and
+  declarations are multi-line. Empty bodies are `{}`.
 * A chain that fits in LINE_LIMIT (100) columns stays on one line; otherwise (or when a comment
   sits between two of its units) it is broken before every `->`, each continuation line
   indented 2 more than the chain's first line.
 * Parenthesised lists that do not fit (parameters, `defaults`, `import` names, call arguments)
-  are filled greedily, continuation lines aligned just after the `(`.
+  are broken into the fewest lines, split as evenly as possible, continuation lines aligned
+  just after the `(`.
 * `expect` is one line if it fits; otherwise its `within` / `with` / `source` clauses are
   filled greedily onto continuation lines indented 2 more.
 * Expressions get the fewest parentheses the grammar's precedence allows (loosest first:
@@ -318,12 +320,10 @@ class _Formatter:
             return [_Line(indent, "{}")]
         if inline_ok and len(body.stmts) == 1 and not has_comment:
             stmt = body.stmts[0]
-            if isinstance(stmt, A.Chain):
-                inner = self._chain_flat(stmt, indent)
-                if len(inner) == 1:
-                    text = "{ " + inner[0].text + " }"
-                    if flat or _fits(col, text):
-                        return [_Line(indent, text)]
+            if isinstance(stmt, A.Chain) and all(isinstance(u.core, A.Call) for u in stmt.units):
+                text = "{ " + self._chain_flat(stmt, indent)[0].text + " }"
+                if flat or _fits(col, text):
+                    return [_Line(indent, text)]
         lines = [_Line(indent, "{")]
         lines.extend(self._stmts(body.stmts, indent + INDENT))
         lines.append(
@@ -503,47 +503,50 @@ class _Formatter:
         col: int,
     ) -> list[_Line]:
         """`prefix item, item, ...suffix` from column `col`, within LINE_LIMIT columns where
-        possible: the fewest lines, then as even as possible (the narrowest width that needs no
-        more lines); continuation lines are aligned just after the prefix (its `(`)."""
+        possible: the fewest lines, then the narrowest widest line, then earlier lines as
+        short as possible. Continuation lines are aligned just after the prefix (its `(`)."""
         one = prefix + ", ".join(t for t, _ in items) + suffix
         if not items or _fits(col, one.rstrip()):
             return [_Line(indent, one)]
-        best = _fill_lines(prefix, items, suffix, indent, col, LINE_LIMIT)
-        width = LINE_LIMIT - 1
-        while width > col + len(prefix):
-            trial = _fill_lines(prefix, items, suffix, indent, col, width)
-            if len(trial) > len(best):
-                break
-            best = trial
-            width -= 1
-        return best
+        breaks = _balanced_breaks([t for t, _ in items], suffix.rstrip(), col + len(prefix))
+        lines: list[_Line] = []
+        for i, j in zip(breaks, breaks[1:], strict=False):
+            text = ", ".join(t for t, _ in items[i:j]) + ("," if j < len(items) else suffix)
+            if i == 0:
+                lines.append(_Line(indent, prefix + text))
+            else:
+                lines.append(_Line(col + len(prefix), text, pos=items[i][1]))
+        return lines
 
 
-def _fill_lines(
-    prefix: str,
-    items: Sequence[tuple[str, Pos | None]],
-    suffix: str,
-    indent: int,
-    col: int,
-    width: int,
-) -> list[_Line]:
-    """Greedy fill of `_Formatter._fill` into `width` columns."""
-    align = col + len(prefix)
-    lines = [_Line(indent, prefix)]
-    line_col = col  # the column where lines[-1].text starts
-    fresh = True
-    for i, (text, pos) in enumerate(items):
-        piece = text + ("," if i < len(items) - 1 else suffix)
-        last = lines[-1]
-        if fresh:
-            last.text += piece
-            fresh = False
-        elif line_col + len((last.text + " " + piece).rstrip()) <= width:
-            last.text += " " + piece
-        else:
-            lines.append(_Line(align, piece, pos=pos))
-            line_col = align
-    return lines
+def _balanced_breaks(texts: list[str], suffix: str, align: int) -> list[int]:
+    """Item indices where the lines of `_Formatter._fill` start (plus the end index)."""
+    k = len(texts)
+
+    def end_col(i: int, j: int) -> int:  # a line holding items i..j-1
+        return align + len(", ".join(texts[i:j])) + (1 if j < k else len(suffix))
+
+    def count(i: int, width: int) -> int:  # greedy, at least one item a line
+        n = 0
+        while i < k:
+            j = i + 1
+            while j < k and end_col(i, j + 1) <= width:
+                j += 1
+            i, n = j, n + 1
+        return n
+
+    n = count(0, LINE_LIMIT)
+    width = LINE_LIMIT
+    while width > align and count(0, width - 1) <= n:
+        width -= 1
+    breaks, i, left = [0], 0, n
+    while i < k:
+        j = i + 1
+        while j < k and count(j, width) > left - 1:
+            j += 1
+        breaks.append(j)
+        i, left = j, left - 1
+    return breaks
 
 
 def _first_token_cols(module: A.Module) -> dict[int, int]:
