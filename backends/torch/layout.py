@@ -4,8 +4,8 @@ Emitted files must pass `ruff format --check` without running ruff at emit time 
 not depend on which tools happen to be installed). Almost every statement fits on one line; a
 shape comment that does not fit after its statement goes on its own line above it (ruff keeps
 own-line comments where they are), and the rare statement that is itself too long (very long
-layer names) is split the way ruff splits a trailing bracket: contents on an indented line, or
-one item per line with a trailing comma when they do not fit either.
+layer names) is split the way ruff splits a trailing bracket: a call's arguments on an indented
+line, or one item per line with a trailing comma when they do not fit (or form a literal).
 """
 
 from __future__ import annotations
@@ -29,12 +29,20 @@ def _split(indent: int, code: str, suffix: str = "") -> list[str]:
     pad = " " * indent
     line = f"{pad}{code}{suffix}"
     opened = _last_bracket(code)
-    if len(line) <= WIDTH or opened is None:
-        return [line]
+    if len(line) <= WIDTH or opened is None or opened == len(code) - 2:
+        return [line]  # fits, or cannot be split (no trailing brackets, or empty ones)
     head, body, close = code[: opened + 1], code[opened + 1 : -1], code[-1]
     inner = " " * (indent + 4)
+    target, eq, value = code.partition(" = ")
+    fits = len(f"{pad}{target} = (") <= WIDTH and len(inner + value) <= WIDTH
+    if eq and not suffix and len(pad + head) > WIDTH and fits:
+        # `target = call(` alone is too long: ruff parenthesises the value instead
+        return [f"{pad}{target} = (", inner + value, pad + ")"]
     items = _top_level_items(body)
-    if len(inner + body) <= WIDTH and not body.endswith(","):
+    # a literal ([...], {...}) with several items always goes one item per line; a call's
+    # arguments stay on one line when they fit (black's `should_split_line`)
+    literal = opened == 0 or not (code[opened - 1].isalnum() or code[opened - 1] in "_)]")
+    if len(inner + body) <= WIDTH and not (literal and len(items) > 1):
         middle = [inner + body]
     elif len(items) == 1:
         middle = _split(indent + 4, items[0])
