@@ -25,6 +25,7 @@ from .errors import (
     DuplicateNameError,
     InvalidValueError,
     LimitError,
+    NestingTooDeepError,
     NetworkCountError,
     Note,
     SpecError,
@@ -50,7 +51,11 @@ MAX_TENSOR_ELEMENTS = 2**32
 """Largest activation or weight tensor (elements per sample) accepted."""
 
 MAX_REPEAT = 100_000
-MAX_BLOCK_DEPTH = 100
+
+MAX_NESTING = 100
+"""Deepest nesting of units while lowering (groups, branches, repeats, aux heads and block
+calls, counted through the blocks called): lowering recurses once per level, so absurd input
+must stop here with E904 rather than in a RecursionError. Bundled specs nest under 10."""
 
 
 @dataclass
@@ -129,7 +134,8 @@ def network_decl(program: Program) -> A.NetworkDecl:
         where = program.root.source.path
         if not nets:
             raise NetworkCountError(
-                f"{where} declares no network (it has {len(program.root.module.blocks)} blocks)",
+                f"{where} declares no network, only "
+                f"{_plural(len(program.root.module.blocks), 'block')}",
                 path=where,
                 hint="a spec that is loaded must declare one `network NAME(...) { ... }`; "
                 "files of shared blocks are imported, not loaded",
@@ -140,6 +146,10 @@ def network_decl(program: Program) -> A.NetworkDecl:
             notes=[Note("the first is here", nets[0].span)],
         )
     return nets[0]
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def bind_network_params(
@@ -191,6 +201,7 @@ class Lowerer:
         self.expects: list[Expectation] = []
         self.labels: dict[str, str] = {}  # full label path -> its output node
         self.aux_heads: list[AuxHead] = []
+        self.nesting = 0
 
     # ---- entry ----
 
@@ -386,6 +397,19 @@ class Lowerer:
     # ---- units ----
 
     def _unit(self, u: A.Unit, x: str, ctx: Ctx) -> str:
+        if self.nesting >= MAX_NESTING:
+            raise NestingTooDeepError(
+                f"blocks, groups and branches nest more than {MAX_NESTING} levels deep "
+                "(counting through the blocks called)",
+                u.span,
+            )
+        self.nesting += 1
+        try:
+            return self._unit_core(u, x, ctx)
+        finally:
+            self.nesting -= 1
+
+    def _unit_core(self, u: A.Unit, x: str, ctx: Ctx) -> str:
         core = u.core
         if isinstance(core, A.Call):
             ref = ctx.file.blocks.get(core.name)
@@ -464,8 +488,6 @@ class Lowerer:
         return out
 
     def _block_call(self, u: A.Unit, call: A.Call, ref: BlockRef, x: str, ctx: Ctx) -> str:
-        if ctx.depth >= MAX_BLOCK_DEPTH:
-            raise LimitError(f"blocks nest more than {MAX_BLOCK_DEPTH} deep", call.span)
         ev = Evaluator(ctx.names, self._shape(ctx.block_in))
         decl = ref.decl
         given: dict[str, tuple[Any, Span]] = {}

@@ -7,6 +7,7 @@ exceptions are mapped to coded SpecSyntaxErrors here, with the expected tokens i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib.resources import files
@@ -25,6 +26,19 @@ from .source import Span
 
 MAX_NESTING = 64
 """Deepest ( [ { nesting accepted: deeper input is absurd and would only exhaust the stack."""
+
+MAX_TREE_DEPTH = 300
+"""Deepest parse tree accepted. The passes after the parser recurse over the tree, so a
+pathological input (a few thousand `else if`s) must stop here, not in a RecursionError."""
+
+MAX_EXPR_DEPTH = 100
+"""Most operators one expression may nest (`1 + 1 + ...`, `- - x`, `not not b`): evaluation
+recurses once per level. Real expressions nest fewer than ten."""
+
+_EXPR_RULES = frozenset(
+    {"size", "or_", "and_", "not_", "compare", "add_", "sub", "mul", "div", "floordiv", "neg"}
+    | {"func", "tuple"}
+)
 
 # Every terminal in plain words, for error messages (a test checks this table is complete).
 TERMINAL_NAMES: dict[str, str] = {
@@ -156,11 +170,36 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
     try:
         tree = parser.parse(text)
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, path) from None
+        raise _syntax_error(exc, path, text) from None
     finally:
         comments = list(_COMMENTS)
         _COMMENTS.clear()
+    _check_depth(tree, path)
     return tree, comments
+
+
+def _check_depth(tree: Tree, path: str) -> None:
+    """Raise NestingTooDeepError where the tree or an expression nests too deep (iteratively)."""
+    stack: list[tuple[Tree, int, int]] = [(tree, 1, 0)]
+    while stack:
+        node, depth, expr = stack.pop()
+        expr += node.data in _EXPR_RULES
+        if depth > MAX_TREE_DEPTH or expr > MAX_EXPR_DEPTH:
+            m = node.meta
+            span = Span(path, m.line, m.column, m.end_line, m.end_column)
+            if expr > MAX_EXPR_DEPTH:
+                raise NestingTooDeepError(
+                    f"an expression nests more than {MAX_EXPR_DEPTH} operators deep",
+                    span,
+                    hint="compute it in steps with `let`",
+                )
+            raise NestingTooDeepError(
+                f"the spec nests more than {MAX_TREE_DEPTH} levels deep",
+                span,
+                hint="move nested parts into blocks, or write a long `else if` chain as "
+                "separate `if`s",
+            )
+        stack.extend((c, depth + 1, expr) for c in node.children if isinstance(c, Tree))
 
 
 def _expected_words(expected: set[str] | frozenset[str]) -> str:
@@ -181,11 +220,13 @@ def _anon_word(term: str) -> str:
     return term.lower()
 
 
-def _syntax_error(exc: UnexpectedInput, path: str) -> SpecSyntaxError:
+def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError:
     line = getattr(exc, "line", 1) or 1
     col = getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
         char = exc.char
+        if char.isdigit():
+            return _bad_number(text, exc.pos_in_stream, Span(path, line, col, line, col + 1))
         shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
         return UnexpectedCharacterError(
             f"unexpected character {shown}",
@@ -218,6 +259,24 @@ def _syntax_error(exc: UnexpectedInput, path: str) -> SpecSyntaxError:
     )
 
 
+def _bad_number(text: str, pos: int, at: Span) -> SpecSyntaxError:
+    """A word that starts with a digit but is no number or size: `3x`, `1.2.3`, `64ch`."""
+    word = re.match(r"[\w.]+", text[pos:]).group()  # type: ignore[union-attr]
+    span = Span(at.path, at.line, at.column, at.line, at.column + len(word))
+    if not text[pos + len(word) :].strip():
+        return UnexpectedEndError(
+            f"the file ends in the middle of a declaration, inside `{word}`",
+            span,
+            hint="the file looks cut short",
+        )
+    return UnexpectedCharacterError(
+        f"malformed number `{word}`",
+        span,
+        hint="a size is written `3x3`, or `k x k` with spaces when a side is a name; "
+        "put a space between a number and a name",
+    )
+
+
 def _describe(tok: Token) -> str:
     word = TERMINAL_NAMES.get(tok.type)
     if tok.type in ("NAME", "INT", "FLOAT", "SIZE", "STRING"):
@@ -236,6 +295,8 @@ def _char_hint(char: str) -> str | None:
 
 
 def _token_hint(tok: Token, expected: set[str] | frozenset[str]) -> str | None:
+    if tok.type != "NAME" and str(tok.value).isidentifier() and "NAME" in expected:
+        return f"`{tok.value}` is a keyword of the language; choose another name"
     if tok.type == "EQUAL" and "CMP" in expected:
         return "compare with `==`"
     if tok.type == "NAME" and "_NL" in expected:
