@@ -99,6 +99,12 @@ def _num(v: Any, e: A.Node, what: str) -> int | float:
 def _int(v: Any, e: A.Node, what: str) -> int:
     if isinstance(v, float) and v.is_integer():
         return int(v)
+    if isinstance(v, float) and math.isfinite(v):
+        raise ArithmeticSpecError(
+            f"{what} needs a whole number, got {format_value(v)}",
+            e.span,
+            hint="`/` gives a fraction: divide with `//` to round down, or use round(...)",
+        )
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeMismatchError(
             f"{what} needs an integer, got {type_name(v)} {format_value(v)}", e.span

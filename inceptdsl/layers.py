@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidValueError, TypeMismatchError
+from .errors import ArithmeticSpecError, ChannelError, InvalidValueError, TypeMismatchError
 from .evaluate import Record, Symbol, format_value, type_name
 from .ir import ops as O
 from .shapes import same_pads
@@ -28,6 +28,12 @@ Values = dict[str, Any]
 def _int(v: Any, span: Span, what: str, minimum: int = 1) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
+    if isinstance(v, float):
+        raise ArithmeticSpecError(
+            f"{what} must be a whole number, got {format_value(v)}",
+            span,
+            hint="`/` gives a fraction: divide with `//` to round down, or use round(...)",
+        )
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeMismatchError(
             f"{what} must be an integer, got {type_name(v)} {format_value(v)}", span
@@ -43,6 +49,14 @@ def pos_int(v: Any, span: Span, what: str) -> int:
 
 def nonneg_int(v: Any, span: Span, what: str) -> int:
     return _int(v, span, what, 0)
+
+
+def channels(v: Any, span: Span, what: str) -> int:
+    """A channel or feature count: a whole number (E305), and positive (E405)."""
+    n = _int(v, span, what, minimum=-(2**63))
+    if n < 1:
+        raise ChannelError(f"{what} must be a positive integer, got {n}", span)
+    return n
 
 
 def number(v: Any, span: Span, what: str) -> float:
@@ -251,19 +265,25 @@ def _pool(avg: bool) -> Callable[[Values, tuple[int, ...], Mapping[str, Any], Sp
     return build
 
 
+def _bn_checked(v: Any, span: Span, what: str) -> Any:
+    """Validate a `bn=` value where it is written; it is built later, with `defaults bn(...)`."""
+    bn_option(v, span, what, {})
+    return v
+
+
 def _optional_pair(v: Any, span: Span, what: str) -> tuple[int, int] | None:
     return None if v is None else pair(v, span, what)
 
 
 _CONV_CHECKS = {
-    "channels": pos_int,
+    "channels": channels,
     "kernel": pair,
     "stride": pair,
     "pad": padding,
     "dilation": pair,
     "groups": pos_int,
     "bias": boolean,
-    "bn": lambda v, s, w: v,
+    "bn": lambda v, s, w: _bn_checked(v, s, w),
     "act": activation,
     "multiplier": pos_int,
 }
@@ -419,7 +439,7 @@ _LAYER_LIST: list[LayerDef] = [
         O.Op.LINEAR,
         ("features",),
         {"features": REQUIRED, "bias": True},
-        {"features": pos_int, "bias": boolean},
+        {"features": channels, "bias": boolean},
         lambda v, s, b, sp: O.LinearAttrs(out_features=v["features"], bias=v["bias"]),
         "fully connected layer",
     ),

@@ -380,9 +380,9 @@ def test_arithmetic(expr: str, value: int) -> None:
 
 
 def test_non_integer_channels_are_rejected() -> None:
-    with pytest.raises(E.TypeMismatchError) as exc:
+    with pytest.raises(E.ArithmeticSpecError) as exc:
         lower(net_of("  conv(7 / 2, 1x1)"))
-    assert exc.value.message == "conv channels must be an integer, got float 3.5"
+    assert exc.value.message == "conv channels must be a whole number, got 3.5"
 
 
 # ---- residuals -------------------------------------------------------------------------------

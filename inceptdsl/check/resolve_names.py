@@ -61,10 +61,27 @@ def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
     return errs
 
 
+def _repeated(kwargs: tuple[A.KwArg, ...]) -> list[SpecError]:
+    """An option given twice in one call (`stride=2 stride=3`): the last would silently win."""
+    first: dict[str, A.KwArg] = {}
+    errs: list[SpecError] = []
+    for kw in kwargs:
+        if kw.name in first:
+            errs.append(
+                ArgumentCountError(
+                    f"`{kw.name}` is given twice",
+                    kw.span,
+                    notes=[Note("first given here", first[kw.name].span)],
+                )
+            )
+        first.setdefault(kw.name, kw)
+    return errs
+
+
 def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
     layer = LAYERS.get(call.name)
     if layer is not None:
-        errs: list[SpecError] = []
+        errs: list[SpecError] = _repeated(call.kwargs)
         if len(call.args) > len(layer.positional):
             errs.append(
                 ArgumentCountError(
@@ -96,7 +113,7 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
                 hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
             )
         ]
-    errs = []
+    errs = _repeated(call.kwargs)
     params = ref.decl.params
     if len(call.args) > len(params):
         errs.append(
@@ -130,7 +147,7 @@ def _check_defaults(d: A.DefaultsStmt) -> list[SpecError]:
                 hint=did_you_mean(d.op, LAYERS),
             )
         ]
-    return [
+    return _repeated(d.kwargs) + [
         UnknownOptionError(
             f"`{d.op}` has no option `{kw.name}`",
             kw.span,
