@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import SpecError, UsageError
+from .errors import ExpectationError, SpecError, UsageError
 from .network import Network, load
 from .transform import decode_number
 
@@ -126,13 +126,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
             table.add_row("-", "(no expect declarations)", "", "")
         console.print(table)
         bad = [r for r in results if not r.ok]
-        for r in bad:
-            print(
-                f"{r.span}: error[E501]: expectation failed: {r.describe()}, actual {r.actual:,}"
-                if not isinstance(r.actual, tuple)
-                else f"{r.span}: error[E501]: expectation failed: {r.describe()}, actual "
-                f"{'x'.join(map(str, r.actual))}"
+        for r in bad:  # rendered like every other diagnostic: stderr, source line, caret
+            actual = (
+                "x".join(map(str, r.actual)) if isinstance(r.actual, tuple) else f"{r.actual:,}"
             )
+            err = ExpectationError(f"expectation failed: {r.describe()}, actual {actual}", r.span)
+            print(err.with_sources(net.program.sources).render(), file=sys.stderr)
         print(f"{len(results) - len(bad)} passed, {len(bad)} failed")
     return 1 if failed else 0
 

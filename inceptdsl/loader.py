@@ -158,8 +158,9 @@ def load_program(path: str, text: str | None = None) -> Program:
     root_dir = spec_tree_root(os.path.dirname(abspath))
     try:
         _resolve(root, files, root_dir, [])
-    except SpecError as err:
-        raise err.with_sources({f.source.path: f.source for f in files.values()}) from None
+    except SpecError as err:  # keep the sources of a file that failed to load (not in files)
+        loaded = {f.source.path: f.source for f in files.values()}
+        raise err.with_sources({**err.sources, **loaded}) from None
     return Program(root, files)
 
 
@@ -208,7 +209,11 @@ def _resolve(
                     f"{display_path(target)}, relative to {f.source.path})",
                     imp.path_span,
                 )
-            files[target] = parse_file(target, read_text(target))
+            try:
+                files[target] = parse_file(target, read_text(target))
+            except SpecError as err:  # unreadable or unparsable: say who imports it
+                err.notes = (*err.notes, Note("imported here", imp.path_span))
+                raise
             _resolve(files[target], files, root_dir, chain)
         dep = files[target]
         wanted = imp.names if imp.names is not None else tuple(b.name for b in dep.module.blocks)
