@@ -1,0 +1,262 @@
+"""Tables that must cover their whole domain: a new op, terminal or AST node that is not
+registered everywhere fails here, not in a user's hands.
+
+- every IR `Op` has an attribute model, a shape function, a cost function, and a layer that
+  produces it (except the ops that structure makes: see STRUCTURAL_OPS);
+- every grammar terminal that can appear in a syntax error has plain words in
+  `parse.TERMINAL_NAMES` (exemptions: see test_every_terminal_has_plain_words);
+- every grammar rule that reaches the transformer has a method, and every AST node kind is
+  produced by the transformer, with the types its model declares.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from importlib.resources import files
+
+import pytest
+from conftest import SPECS
+from lark import Tree
+from pydantic import BaseModel
+
+import inceptdsl
+from inceptdsl import ast as A
+from inceptdsl import cost, layers, parse, shapes
+from inceptdsl.ir import ops as O
+from inceptdsl.transform import ToAst, to_ast
+
+# ---- ops -------------------------------------------------------------------------------------
+
+# Ops no layer keyword produces: `input` comes from the `input` statement, `concat` from
+# `concat { }`, `add` from `add { }` and `residual { }`.
+STRUCTURAL_OPS = {O.Op.INPUT, O.Op.CONCAT, O.Op.ADD}
+
+
+def test_every_op_has_attrs_shape_and_cost() -> None:
+    ops = set(O.Op)
+    assert set(O.ATTRS) == ops
+    assert set(shapes.SHAPES) == ops
+    assert set(cost.COSTS) == ops
+    assert all(issubclass(m, O.Attrs) for m in O.ATTRS.values())
+
+
+def test_every_op_has_a_layer_or_is_structural() -> None:
+    produced = {d.op for d in layers.LAYERS.values()}
+    assert produced | STRUCTURAL_OPS == set(O.Op)
+    assert produced & STRUCTURAL_OPS == set()
+
+
+# One minimal use of every layer keyword, with the input it needs (flat or a feature map).
+LAYER_USES: dict[str, str] = {
+    "conv": "conv 4 3x3",
+    "sepconv": "sepconv 4 3x3 multiplier=2",
+    "maxpool": "maxpool 2x2",
+    "avgpool": "avgpool 2x2",
+    "global_avgpool": "global_avgpool",
+    "global_maxpool": "global_maxpool",
+    "adaptive_avgpool": "adaptive_avgpool 2x2",
+    "lrn": "lrn 3",
+    "bn": "bn",
+    "dropout": "dropout 0.5",
+    "flatten": "flatten",
+    "linear": "flatten -> linear 3",
+    "scale": "scale 0.5",
+    "identity": "identity",
+    **{fn: fn for fn in O.ACTIVATIONS},
+}
+
+
+def test_layer_uses_cover_every_layer() -> None:
+    assert set(LAYER_USES) == set(layers.LAYERS)
+
+
+@pytest.mark.parametrize("name", sorted(layers.LAYERS))
+def test_each_layer_lowers_to_its_op(name: str) -> None:
+    text = f"network n {{\n  input 3 x 8 x 8\n  {LAYER_USES[name]}\n}}\n"
+    g = inceptdsl.loads(text, filename="t.incept").graph
+    last = g.graph["output"]
+    d = g.nodes[last]
+    layer = layers.LAYERS[name]
+    assert d["op"] is layer.op
+    assert type(d["attrs"]) is O.ATTRS[layer.op]
+
+
+def test_structural_ops_are_produced() -> None:
+    text = (
+        "network n {\n  input 3 x 8 x 8\n  concat {\n    conv 2 1x1\n    conv 2 1x1\n  }\n"
+        "  add {\n    conv 4 1x1\n    identity\n  }\n  residual { conv 4 1x1 }\n}\n"
+    )
+    g = inceptdsl.loads(text, filename="t.incept").graph
+    ops = [d["op"] for _, d in g.nodes(data=True)]
+    assert {O.Op.INPUT, O.Op.CONCAT, O.Op.ADD} <= set(ops)
+    assert ops.count(O.Op.ADD) == 2
+
+
+def test_variadic_ops() -> None:
+    assert O.VARIADIC == {O.Op.CONCAT, O.Op.ADD}
+
+
+# ---- terminals -------------------------------------------------------------------------------
+
+
+def _named_in_grammar() -> set[str]:
+    """Terminals the grammar defines by name (`NAME: ...`), as opposed to literals in rules."""
+    text = files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return set(re.findall(r"^([A-Z_][A-Z0-9_]*)(?:\.\d+)?\s*:", text, flags=re.M))
+
+
+def test_every_terminal_has_plain_words() -> None:
+    """Exempt: (1) anonymous terminals for a literal string in a rule (`"network"`, `"->"`):
+    syntax errors show them as the quoted literal (`'network'`, via parse._anon_word), which
+    is already plain words; (2) ignored whitespace, which can be neither expected nor
+    unexpected. Every other terminal (regex patterns, and terminals the grammar names) needs
+    an entry."""
+    parser = parse._parser()
+    ignored_ws = {n for n in parser.lexer_conf.ignore if n.startswith("__IGNORE")}
+    named = _named_in_grammar()
+    missing = []
+    for t in parser.terminals:
+        if t.name in ignored_ws:
+            continue
+        anonymous_literal = t.pattern.type == "str" and t.name not in named
+        if anonymous_literal:
+            assert parse._anon_word(t.name) == f"'{t.pattern.value}'"
+            continue
+        if t.name not in parse.TERMINAL_NAMES:
+            missing.append(t.name)
+    assert missing == []
+    assert named <= set(parse.TERMINAL_NAMES)
+
+
+def test_terminal_names_has_no_stale_entries() -> None:
+    terminals = {t.name for t in parse._parser().terminals} | {"$END"}
+    assert set(parse.TERMINAL_NAMES) - terminals == set()
+    assert all(v.strip() for v in parse.TERMINAL_NAMES.values())
+
+
+# ---- AST and transformer ---------------------------------------------------------------------
+
+
+def _tree_names(tree: Tree) -> Iterator[str]:
+    for sub in tree.iter_subtrees():
+        yield str(sub.data)
+
+
+def test_every_rule_reaching_the_transformer_has_a_method() -> None:
+    """Rules named `_x` are inlined and `?x` rules pass their single child through unless an
+    alternative has an alias (`-> name`); everything else arrives as a tree named after the
+    rule or its alias."""
+    names = set()
+    for r in parse._parser().rules:
+        origin = str(r.origin.name)
+        if origin.startswith("_"):
+            continue
+        if r.alias:
+            names.add(str(r.alias))
+        elif not r.options.expand1:
+            names.add(origin)
+    missing = sorted(n for n in names if not callable(getattr(ToAst, n, None)))
+    assert missing == []
+    assert "start" in names and "size" in names
+
+
+def _all_node_classes() -> set[type[A.Node]]:
+    out = set()
+    todo = [A.Node]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            out.add(sub)
+            todo.append(sub)
+    return {c for c in out if "kind" in c.model_fields}
+
+
+def _walk(v: object) -> Iterator[A.Node]:
+    if isinstance(v, A.Node):
+        yield v
+        for name in type(v).model_fields:
+            yield from _walk(getattr(v, name))
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            yield from _walk(x)
+
+
+# Constructs the bundled specs may not use, so the corpus reaches every AST node.
+EXTRA = """
+import "lib/x.incept" (A, B)
+
+block Rare(n: int = 2, s: str = "x", on: bool = true) {
+  let t = (1, 2)
+  let u = not on or (n > 1 and n <= 3)
+  let v = -n + +n * 2 // 1 / 1
+  if n == 1 {
+    conv n 3x3
+  } else if in.channels != 3 {
+    relu
+  } else {
+    identity
+  }
+  a: add {
+    conv(2 * n, 1x1, stride=1)
+    conv n x n 1x1
+  }
+  residual scale=0.2 act=relu { conv 3 1x1 } shortcut { identity }
+  g: { relu }
+  repeat 2 as "r{i}" { conv none 1x1 bias=false }
+}
+
+network n(k: int = 3) {
+  input 3 x 8 x 8
+  h: aux from g.r0 weight=0.4 { flatten }
+  expect a.params ~= 10 within 5% with k=2 source "x"
+  expect params == 1 within 1K source "y"
+}
+"""
+
+
+def _corpus() -> list[A.Module]:
+    modules = []
+    for path in sorted(SPECS.rglob("*.incept")):
+        text = path.read_text(encoding="utf-8")
+        tree, _ = parse.parse(text, str(path))
+        modules.append(to_ast(tree, str(path)))
+    tree, _ = parse.parse(EXTRA, "extra.incept")
+    modules.append(to_ast(tree, "extra.incept"))
+    return modules
+
+
+def test_every_ast_node_kind_is_produced_with_its_declared_types() -> None:
+    seen: dict[type[A.Node], int] = {}
+    for module in _corpus():
+        for node in _walk(module):
+            cls = type(node)
+            seen[cls] = seen.get(cls, 0) + 1
+            # The transformer builds nodes without validation (model_construct): check the
+            # fields against the model's declared types here.
+            fields = {k: getattr(node, k) for k in cls.model_fields}
+            assert cls.model_validate(fields) == node
+    assert set(seen) == _all_node_classes()
+    # Every kind names a transformer method, or comes from the methods listed here.
+    produced_by = {
+        "binop": ["or_", "and_", "add_", "sub", "mul", "div", "floordiv"],
+        "unary": ["not_", "neg"],
+        "module": ["start"],
+    }
+    for cls in _all_node_classes():
+        kind = cls.model_fields["kind"].default
+        methods = produced_by.get(kind, [kind])
+        assert all(callable(getattr(ToAst, m, None)) for m in methods), kind
+
+
+def test_corpus_trees_only_use_transformed_rules() -> None:
+    tree, _ = parse.parse(EXTRA, "extra.incept")
+    names = set(_tree_names(tree))
+    assert {"tuple", "not_", "or_", "and_", "neg", "compare", "floordiv", "div"} <= names
+    assert all(callable(getattr(ToAst, n, None)) for n in names)
+
+
+def test_ast_nodes_are_pydantic_and_frozen() -> None:
+    for cls in _all_node_classes():
+        assert issubclass(cls, BaseModel)
+        assert cls.model_config.get("frozen") is True, cls.__name__
