@@ -151,7 +151,8 @@ def _expr(e: A.Expr) -> tuple[str, int]:
     if isinstance(e, A.UnaryOp):
         if e.op == "not":
             return f"not {format_expr(e.operand, _NOT)}", _NOT
-        return f"-{format_expr(e.operand, _NEG)}", _NEG
+        operand = format_expr(e.operand, _NEG)
+        return ("- " if operand.startswith("-") else "-") + operand, _NEG
     if isinstance(e, A.Compare):
         return f"{format_expr(e.left, _ADD)} {e.op} {format_expr(e.right, _ADD)}", _CMP
     if isinstance(e, A.SizeExpr):
@@ -236,6 +237,7 @@ class _Formatter:
             line, col = tok.line or 1, tok.column or 1
             trailing = firsts.get(line, col) < col
             self.comments.append(((line, col), str(tok).rstrip(), trailing))
+        self.occupied = set(firsts) | {c[0][0] for c in self.comments}
         self.comments.sort(key=lambda c: c[0])
         self._cpos = [c[0] for c in self.comments]
         self._memo: dict[tuple[int, int, bool], list[_Line]] = {}
@@ -264,7 +266,7 @@ class _Formatter:
             lines.extend(dl)
             prev = decl
         eof_prev = _stmt_end_line(prev) if prev is not None else None
-        return _merge(lines, self.comments, eof_prev)
+        return _merge(lines, self.comments, eof_prev, self.occupied)
 
     def _decl(self, d: A.Node) -> list[_Line]:
         if isinstance(d, A.ImportDecl):
@@ -550,9 +552,10 @@ def _balanced_breaks(texts: list[str], suffix: str, align: int) -> list[int]:
 
 
 def _first_token_cols(module: A.Module) -> dict[int, int]:
-    """For each source line, the smallest column where a token starts or ends on it.
+    """For each source line holding a token, the smallest column where a node starts or ends.
 
-    A comment is a trailing one when some token stands before it on its line.
+    A comment is a trailing one when some token stands before it on its line; a line missing
+    from the result is blank (or holds only a comment, or punctuation inside parentheses).
     """
     firsts: dict[int, int] = {}
 
@@ -573,8 +576,24 @@ def _first_token_cols(module: A.Module) -> dict[int, int]:
     return firsts
 
 
-def _merge(lines: list[_Line], comments: list[tuple[Pos, str, bool]], eof_prev: int | None) -> str:
+def _merge(
+    lines: list[_Line],
+    comments: list[tuple[Pos, str, bool]],
+    eof_prev: int | None,
+    occupied: set[int],
+) -> str:
     """Put the comments onto the lines and render the file (see the module docstring)."""
+    top = max(occupied, default=0) + 2
+    blanks_upto = [0] * (top + 1)  # blanks_upto[n]: blank source lines among 1..n
+    for n in range(1, top + 1):
+        blanks_upto[n] = blanks_upto[n - 1] + (n not in occupied)
+
+    def blank_between(a: int | None, b: int) -> bool:
+        """Is a source line strictly between lines a and b blank?"""
+        if a is None or b - a < 2:
+            return False
+        return blanks_upto[min(b - 1, top)] - blanks_upto[min(a, top)] > 0
+
     # Positions are made monotone so that every comment has one place.
     last: Pos | None = None
     for ln in lines:
@@ -604,10 +623,7 @@ def _merge(lines: list[_Line], comments: list[tuple[Pos, str, bool]], eof_prev: 
     ) -> int | None:
         running = prev_end
         for n, (line, text) in enumerate(items):
-            if n == 0 and force:
-                blank = True
-            else:
-                blank = running is not None and line - running > 1
+            blank = (n == 0 and force) or blank_between(running, line)
             if blank and out and out[-1] != "":
                 out.append("")
             out.append(" " * indent + text)
@@ -622,7 +638,7 @@ def _merge(lines: list[_Line], comments: list[tuple[Pos, str, bool]], eof_prev: 
             if ln.force_blank and not ln.leading:
                 if out and out[-1] != "":
                     out.append("")
-            elif running is not None and start - running > 1 and out and out[-1] != "":
+            elif blank_between(running, start) and out and out[-1] != "":
                 out.append("")
         elif ln.kind == "close":
             emit_group(ln.leading, ci, ln.prev_end, False)
@@ -630,7 +646,7 @@ def _merge(lines: list[_Line], comments: list[tuple[Pos, str, bool]], eof_prev: 
             for _, text in ln.leading:
                 out.append(" " * ci + text)
         for _, text in ln.trailing[:-1]:
-            out.append(" " * ln.indent + text)
+            out.append(" " * ci + text)
         body = " " * ln.indent + ln.text.rstrip()
         if ln.trailing:
             body += "  " + ln.trailing[-1][1]
