@@ -29,7 +29,9 @@ def export(model: nn.Module, graph: nx.DiGraph) -> bytes:
     example = torch.zeros(1, *graph.graph["input_shape"])
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter
+        warnings.filterwarnings("ignore", "Constant folding", UserWarning)  # slices of F.pad
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # LRN's empty-input check
         torch.onnx.export(
             model,
             (example,),
