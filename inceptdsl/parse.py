@@ -248,7 +248,7 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     expected = exc.accepts or exc.expected
-    what = "a new line" if tok.type == "_NL" else f"{_describe(tok)}"
+    what = "end of line" if tok.type == "_NL" else f"{_describe(tok)}"
     span = _token_span(path, tok)
     if tok.type == "_NL":
         span = Span(path, span.line, span.column, span.line, span.column + 1)
@@ -299,6 +299,8 @@ def _token_hint(tok: Token, expected: set[str] | frozenset[str]) -> str | None:
         return f"`{tok.value}` is a keyword of the language; choose another name"
     if tok.type == "EQUAL" and "CMP" in expected:
         return "compare with `==`"
+    if tok.type == "_NL" and set(expected) == {"EQUAL"}:
+        return "options are written name=value; join two layers with `->`"
     if tok.type == "NAME" and "_NL" in expected:
         return "put each statement on its own line, or join layers with `->`"
     if tok.type in ("LPAR",) and "_NL" in expected:
