@@ -304,9 +304,13 @@ class ToAst(Transformer):
         return A.Compare.model_construct(span=self._span(meta), op=str(op), left=a, right=b)
 
     def number(self, meta: Meta, tok: Token) -> A.Number:
-        return A.Number.model_construct(
-            span=self._tok(tok), value=decode_number(str(tok)), text=str(tok)
-        )
+        try:
+            value = decode_number(str(tok))
+        except (ValueError, OverflowError):  # > 4300 digits; `1e999K` (inf * K -> int)
+            text = str(tok)
+            shown = text if len(text) <= 20 else f"{text[:8]}...{text[-8:]}"
+            raise InvalidValueError(f"the number {shown} is too large", self._tok(tok)) from None
+        return A.Number.model_construct(span=self._tok(tok), value=value, text=str(tok))
 
     def size_lit(self, meta: Meta, tok: Token) -> A.SizeLit:
         dims = tuple(int(d) for d in str(tok).split("x"))
