@@ -126,3 +126,18 @@ def test_core_imports_no_framework() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_with_params_equals_loading_with_those_params() -> None:
+    """Parameters the caller did not give keep following their defaults (fails while
+    with_params re-passes every bound value, derived defaults included, as an override)."""
+    text = (
+        "network d(image_size: int = 16, half: int = image_size // 2) {\n"
+        "  input 3 x image_size x half\n}\n"
+    )
+    base = inceptdsl.loads(text, filename="d.incept")
+    direct = inceptdsl.loads(text, filename="d.incept", image_size=32)
+    assert direct.input_shape == (3, 32, 16)
+    assert base.with_params(image_size=32).input_shape == direct.input_shape
+    # Values the network was loaded with are kept.
+    assert base.with_params(half=3).with_params(image_size=8).input_shape == (3, 8, 3)

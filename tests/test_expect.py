@@ -201,3 +201,22 @@ def test_bundled_specs_verify() -> None:
             if not r.ok:
                 failures.append(f"{path.name}: {r.describe()} (actual {r.actual})")
     assert failures == []
+
+
+DERIVED = """
+network d(image_size: int = 16, half: int = image_size // 2) {
+  input 3 x image_size x half
+  c: conv 1 1x1
+  expect c.shape == 1 x 16 x 8 source "defaults"
+  expect c.shape == 1 x 32 x 16 with image_size=32 source "half follows image_size"
+}
+"""
+
+
+def test_with_recomputes_parameters_whose_defaults_depend_on_others() -> None:
+    """`with image_size=32` must give the network `loads(..., image_size=32)` gives: `half`
+    defaults to image_size // 2 and was not given, so it follows. (Fails while
+    Network.with_params passes every bound value, defaults included, as an override.)"""
+    assert inceptdsl.loads(DERIVED, filename="t.incept", image_size=32).input_shape == (3, 32, 16)
+    results = inceptdsl.loads(DERIVED, filename="t.incept").verify()
+    assert [(r.actual, r.ok) for r in results] == [((1, 16, 8), True), ((1, 32, 16), True)]
