@@ -1,0 +1,142 @@
+"""The core's layering, checked on the source (an AST scan of every import in inceptdsl/**/*.py).
+
+1. No module under inceptdsl/ imports a framework (torch, tensorflow, keras, jax) or the
+   backends package (`inceptdsl.backends`, i.e. backends/), at any level: backends are plugins
+   found through entry points by backend.py, never imported by name.
+2. The pipeline stages are ordered (STAGES below: text -> parse -> AST -> loader -> evaluation
+   -> IR, shapes, costs, layers -> checks -> lowering -> Network -> reports and tools -> CLI).
+   A module may import its own stage or an earlier one. Importing a later stage is allowed
+   only *deferred* (inside a function, or under `if TYPE_CHECKING:`) and only where FACADES
+   lists it: `Network` is the public object whose methods (`report()`, `verify()`,
+   `to_torch()`) reach the later stages on first use, which keeps `import inceptdsl` light.
+   Any other later-stage import fails this test, as does a module with no stage.
+
+The rule was derived from the imports as they are: every module-level import already points
+to an earlier stage, and the only later-stage imports are network.py's deferred ones.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "inceptdsl"
+
+STAGES = [
+    "source",
+    "errors",
+    "names",
+    "parse",
+    "ast",
+    "transform",
+    "loader",
+    "evaluate",
+    "ir",
+    "shapes",
+    "cost",
+    "layers",
+    "check",
+    "lower",
+    "network",
+    "report",
+    "expect",
+    "diff",
+    "fmt",
+    "backend",
+    "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
+    "cli",
+    "__main__",
+]
+FACADES = {"network": {"report", "expect", "backend"}}
+FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> list[tuple[str, bool, int]]:
+    """(absolute module imported, deferred?, line) for every import statement in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    deferred_nodes: set[int] = set()
+    for node in ast.walk(tree):
+        is_func = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        is_type_checking = isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        if is_func or is_type_checking:
+            deferred_nodes.update(id(n) for n in ast.walk(node) if n is not node)
+    out = []
+    for node in ast.walk(tree):
+        deferred = id(node) in deferred_nodes
+        if isinstance(node, ast.Import):
+            out += [(a.name, deferred, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if node.module is None:  # `from . import ast`: the names are modules
+                out += [(f"{target}.{a.name}", deferred, node.lineno) for a in node.names]
+            else:
+                out.append((target, deferred, node.lineno))
+    return out
+
+
+def _stage(module: str) -> str | None:
+    """`inceptdsl.check.types` -> "check"; `inceptdsl` -> ""; not a module of ours -> None."""
+    if module != "inceptdsl" and not module.startswith("inceptdsl."):
+        return None
+    first = module.removeprefix("inceptdsl").removeprefix(".").split(".")[0]
+    return first if (PACKAGE / first).is_dir() or (PACKAGE / f"{first}.py").exists() else ""
+
+
+FILES = sorted(PACKAGE.rglob("*.py"))
+
+
+def test_every_module_has_a_stage() -> None:
+    missing = sorted({_stage(_module_name(p)) for p in FILES} - set(STAGES))
+    assert missing == [], "add new modules to STAGES in pipeline order"
+
+
+def test_no_module_imports_a_framework_or_the_backends() -> None:
+    bad = [
+        f"{p.relative_to(ROOT)}:{line}: imports {name}"
+        for p in FILES
+        for name, _, line in _imports(p)
+        if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+    ]
+    assert bad == []
+
+
+def test_stages_import_only_earlier_stages() -> None:
+    bad = []
+    for p in FILES:
+        here = _stage(_module_name(p))
+        assert here is not None
+        for name, deferred, line in _imports(p):
+            there = _stage(name)
+            if there is None or STAGES.index(there) <= STAGES.index(here):
+                continue
+            if deferred and there in FACADES.get(here, set()):
+                continue
+            kind = "deferred " if deferred else ""
+            bad.append(f"{p.relative_to(ROOT)}:{line}: {here} makes a {kind}import of {name}")
+    assert bad == []
+
+
+def test_the_scan_sees_imports_of_every_kind() -> None:
+    """The scanner itself: relative, package-relative, deferred and TYPE_CHECKING imports."""
+    found = {(name, deferred) for name, deferred, _ in _imports(PACKAGE / "network.py")}
+    assert ("inceptdsl.lower", False) in found
+    assert ("inceptdsl.report", True) in found
+    assert ("inceptdsl.backend", True) in found
+    assert ("inceptdsl.ast", False) in {(n, d) for n, d, _ in _imports(PACKAGE / "lower.py")}
+    checks = {n for n, _, _ in _imports(PACKAGE / "check" / "check_recursion.py")}
+    assert {"inceptdsl.errors", "inceptdsl.check.resolve_names"} <= checks
