@@ -225,9 +225,15 @@ def test_table(rep) -> None:  # type: ignore[no-untyped-def]
     assert lines[2].split() == ["stem", "conv2d", "4x8x8", "116", "8", "6,912"]
     assert lines[4].split() == ["side", "(aux)", "block", "3", "15", "0", "12"]
     assert lines[8].split() == ["total", "240", "8", "12,052"]
-    # Columns align: every row of the table is as wide as its header or narrower.
-    widths = {len(ln) for ln in lines[1:9]}
-    assert max(widths) == len(lines[1]) or max(widths) == len(lines[8])
+    # Columns align: left-aligned columns start where their header starts, right-aligned
+    # numbers end where their header ends.
+    header = lines[1]
+    starts = [header.index(h) for h in ("op", "output")]
+    ends = [header.index(h) + len(h) for h in ("params", "buffers", "MACs")]
+    for ln in lines[2:8]:
+        assert all(ln[i - 2 : i] == "  " and ln[i] != " " for i in starts), ln
+        assert all(ln[e - 1] != " " and (e == len(ln) or ln[e] == " ") for e in ends), ln
+    assert lines[8].endswith("12,052") and len(lines[8]) == ends[-1]
     assert all(ln == ln.rstrip() for ln in lines)
     assert text.endswith("FLOPs = 2 x MACs.\n")
     assert "params 240 (aux heads side: 15 params, 0 buffers); buffers 8; MACs 12,052" in text
