@@ -34,6 +34,8 @@ class Network:
     params: dict[str, Any]
     expectations: list[Expectation] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """The parameter values given by the caller (the rest are the spec's defaults)."""
 
     @property
     def name(self) -> str:
@@ -58,8 +60,9 @@ class Network:
         return verify(self)
 
     def with_params(self, **overrides: Any) -> Network:
-        """The same spec rebuilt with some network parameters changed."""
-        return build(self.program, {**self.params, **overrides})
+        """The same spec rebuilt with some network parameters changed (defaults that depend on
+        other parameters are recomputed: only the caller's overrides are carried over)."""
+        return build(self.program, {**self.overrides, **overrides})
 
     def to_torch(self, weights_from: Any = None) -> Any:
         from .backend import get
@@ -92,7 +95,12 @@ def build(
         if gc_was_enabled:
             gc.enable()
     return Network(
-        program, lowered.graph, lowered.graph.graph["params"], lowered.expects, lowered.labels
+        program,
+        lowered.graph,
+        lowered.graph.graph["params"],
+        lowered.expects,
+        lowered.labels,
+        dict(overrides),
     )
 
 
