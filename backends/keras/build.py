@@ -1,0 +1,53 @@
+"""IR graph -> keras.Model in memory, by executing the source that emit.py writes.
+
+Building and emitting share one code path (as in the torch backend), so the model `build()`
+returns and the file `emit()` writes cannot drift apart. The source is safe to execute because
+every spec-supplied name and number in it was checked by names.py and ops.num(); it is compiled
+once per distinct text and registered as a module and in linecache (so tracebacks show the
+generated lines). Executing it registers its layer classes with Keras again, under the same
+names as runtime.py's, which is harmless: the classes are the same code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import sys
+import types
+from typing import Any
+
+import keras
+import networkx as nx
+
+from .emit import emit
+from .transfer import load_weights
+
+_MODULES: dict[str, types.ModuleType] = {}
+
+
+def load_source(source: str, network: str) -> types.ModuleType:
+    """The module defined by emitted `source`, executed once per distinct text."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    name = f"_inceptdsl_keras_{network}_{digest}"
+    if name in _MODULES:
+        return _MODULES[name]
+    filename = f"<inceptdsl keras: {network} {digest}>"
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    sys.modules[name] = module
+    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - validated source
+    _MODULES[name] = module
+    return module
+
+
+def build(g: nx.DiGraph, weights_from: Any = None, training: bool = False) -> keras.Model:
+    """The network as a functional keras.Model (the training model, with the aux heads'
+    outputs, when `training` and the graph has aux heads), freshly initialised or with the
+    weights of `weights_from` (a Keras model, a torch module or a torch state_dict)."""
+    module = load_source(emit(g), g.graph["name"])
+    with_aux = training and bool(g.graph.get("aux_heads"))
+    model = module.build(training=True) if with_aux else module.build()
+    if weights_from is not None:
+        load_weights(g, model, weights_from)
+    return model
