@@ -416,7 +416,10 @@ def test_number_literals_decode_or_fail_cleanly(text: str) -> None:
         m = to_ast(parse(f"network n {{ let a = {text} }}", PATH)[0], PATH)
     except SpecError:
         return
-    value = m.decls[0].body.stmts[0].value
+    (net,) = m.networks
+    (let,) = net.body.stmts
+    assert isinstance(let, A.LetStmt)
+    value = let.value
     assert isinstance(value, A.Number) and value.text == text
     assert value.value == decode_number(text)
 
