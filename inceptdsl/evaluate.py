@@ -214,6 +214,13 @@ class Evaluator:
         attrs = {"channels": 0, "height": 1, "width": 2}
         if e.attr == "features" and len(self.in_shape) == 1:
             return self.in_shape[0]
+        if e.attr == "features":
+            raise TypeMismatchError(
+                "`in.features` is only defined for a flat input; the input is "
+                + "x".join(map(str, self.in_shape)),
+                e.span,
+                hint="use `in.channels`, `in.height` or `in.width`",
+            )
         if e.attr not in attrs:
             raise UnknownNameError(
                 f"`in` has no attribute `{e.attr}`",

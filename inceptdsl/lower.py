@@ -624,6 +624,12 @@ class Lowerer:
 
 def _pattern(p: A.String, i: int) -> str:
     """`repeat N as "block35_{n}"`: {i} is the 0-based iteration, {n} the 1-based one."""
+    if i > 0 and "{i}" not in p.value and "{n}" not in p.value:
+        raise InvalidValueError(
+            f"repeat name pattern {p.value!r} gives every copy the same name",
+            p.span,
+            hint=f'number the copies: "{p.value}_{{n}}" counts from 1, "{p.value}_{{i}}" from 0',
+        )
     text = p.value.replace("{i}", str(i)).replace("{n}", str(i + 1))
     if "{" in text or "}" in text or not text or not all(c.isalnum() or c == "_" for c in text):
         raise InvalidValueError(

@@ -48,6 +48,12 @@ def test_every_section_says_what_it_means_and_how_to_fix_it() -> None:
         assert "**Fix.**" in section, code
 
 
+def test_every_diagnostic_is_mentioned() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    missing = [p.stem for p in sorted(DIAGNOSTICS.glob("*.incept")) if p.stem not in text]
+    assert missing == [], "show or list each tests/diagnostics case under its code"
+
+
 def test_examples_are_the_golden_diagnostics(request: pytest.FixtureRequest) -> None:
     text = DOC.read_text(encoding="utf-8")
     names = EXAMPLE.findall(text)
