@@ -587,5 +587,12 @@ def test_bundled_spec_round_trips(path: Path) -> None:
     assert [str(c).rstrip() for c in comments2] == [str(c).rstrip() for c in comments]
 
 
+@pytest.mark.parametrize("path", BUNDLED, ids=[str(p.relative_to(ROOT)) for p in BUNDLED])
+def test_bundled_spec_is_canonical(path: Path) -> None:
+    """The bundled specs are the house style: `inceptdsl fmt --check specs/...` stays clean."""
+    text = path.read_text(encoding="utf-8")
+    assert format_source(text, str(path)) == text, f"run `inceptdsl fmt {path.relative_to(ROOT)}`"
+
+
 def test_there_are_bundled_specs() -> None:
     assert len(BUNDLED) >= 2
