@@ -136,8 +136,8 @@ def emit(g: nx.DiGraph) -> str:
             f'    """`{name}` as a freshly initialised functional keras.Model.',
             "",
             "    Each layer is named after the spec's node. With `training`, the aux heads are",
-            f'    built too and the model outputs a dict: "{names.OUTPUT_KEY}" and one entry per',
-            "    head, weighted in the loss by LOSS_WEIGHTS.",
+            f'    built too and the model outputs a dict, "{names.OUTPUT_KEY}" (the main output)',
+            "    and one entry per aux head, to be weighted in the loss by LOSS_WEIGHTS.",
             '    """',
         ]
     else:

@@ -242,6 +242,11 @@ def _merge(layer: str) -> Callable[[Node, tuple[str, ...], str, Ctx], list[str]]
     def call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list[str]:
         if len(args) == 1:  # Keras merge layers want two inputs or more
             return [f"layers.Identity({_name(node.name)})({args[0]})"]
+        if layer == "Add" and len(args) == 2:
+            # A residual's shortcut is input 0 in the IR; Keras code (keras.applications'
+            # Xception: `layers.add([x, residual])`) lists the branch first. The sum of two
+            # tensors is the same either way, but the order of `model.weights` follows it.
+            args = args[::-1]
         return [f"layers.{layer}({_name(node.name)})([{', '.join(args)}])"]
 
     return call
