@@ -25,6 +25,7 @@ from inceptdsl.errors import UsageError
 from .emit import emit
 
 _MODULES: dict[str, types.ModuleType] = {}
+_KEEP = 64  # distinct sources kept compiled; older ones are dropped (their models still work)
 
 
 def load_source(source: str, network: str) -> types.ModuleType:
@@ -40,6 +41,10 @@ def load_source(source: str, network: str) -> types.ModuleType:
     sys.modules[name] = module
     exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - validated source
     _MODULES[name] = module
+    while len(_MODULES) > _KEEP:
+        old = _MODULES.pop(next(iter(_MODULES)))
+        sys.modules.pop(old.__name__, None)
+        linecache.cache.pop(old.__file__ or "", None)
     return module
 
 

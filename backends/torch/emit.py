@@ -33,9 +33,9 @@ def _shape(shape: tuple[int, ...]) -> str:
     return " x ".join(num(d) for d in shape)
 
 
-def _safe(text: str) -> str:
-    """`text` fit for a comment: printable ASCII only (no newline can end the comment)."""
-    return text if text.isidentifier() and text.isascii() else ascii(text)
+def _comment(text: str) -> str:
+    """`text` fit for a comment: printable ASCII only, so no character can end the comment."""
+    return "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in text)
 
 
 def _wrap(text: str, indent: int) -> list[str]:
@@ -73,7 +73,8 @@ def _header(g: nx.DiGraph) -> list[str]:
     params = g.graph.get("params") or {}
     if params:
         lines.append("# Network parameters:")
-        lines += [f"#   {_safe(str(k))} = {ascii(v)}" for k, v in sorted(params.items())]
+        for key, value in sorted(params.items()):
+            lines.append(f"#   {_comment(str(key))} = {_comment(repr(value))}")
         lines.append("")
     return lines
 
