@@ -226,7 +226,7 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError
     if isinstance(exc, UnexpectedCharacters):
         char = exc.char
         if char.isdigit():
-            return _bad_number(text, exc.pos_in_stream, Span(path, line, col, line, col + 1))
+            return _bad_number(text, exc.pos_in_stream or 0, Span(path, line, col, line, col + 1))
         shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
         return UnexpectedCharacterError(
             f"unexpected character {shown}",
