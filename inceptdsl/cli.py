@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ExpectationError, SpecError, UsageError
+from .errors import ExpectationError, FileNotFoundSpecError, SpecError, UsageError
 from .network import Network, load
 from .transform import decode_number
 
@@ -157,6 +157,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     root = Path(args.dir) if args.dir else SPECS_DIR
+    if not root.exists():
+        raise FileNotFoundSpecError(f"no such directory: {root}", path=str(root))
+    if not root.is_dir():
+        raise UsageError(f"--dir expects a directory, got the file {root}")
     paths = sorted(p for p in root.rglob("*.incept") if "lib" not in p.relative_to(root).parts)
     rows = []
     for p in paths:
@@ -208,6 +212,13 @@ def cmd_compile(args: argparse.Namespace) -> int:
 # ---- argument parsing -------------------------------------------------------------------------
 
 
+def _depth(text: str) -> int:
+    """--depth N: a level of the name hierarchy, 1 or more (argparse reports anything else)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="inceptdsl",
@@ -238,7 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["table", "json", "markdown", "csv"], default="table")
     sp.add_argument(
         "--depth",
-        type=int,
+        type=_depth,
         default=None,
         metavar="N",
         help="aggregate rows to N levels of the name hierarchy",
@@ -253,7 +264,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = add("diff", cmd_diff, "per-block params/MACs differences between two specs")
     sp.add_argument("a", metavar="A")
     sp.add_argument("b", metavar="B")
-    sp.add_argument("--depth", type=int, default=1, metavar="N")
+    sp.add_argument("--depth", type=_depth, default=1, metavar="N")
     sp = add("ir", cmd_ir, "print the IR graph, one node per line")
     sp.add_argument("file", metavar="FILE")
     sp = add("compile", cmd_compile, "compile a spec with a backend (torch, keras, ...)")

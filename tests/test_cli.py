@@ -326,3 +326,31 @@ def test_every_command_renders_the_same_diagnostic(
     out, err = capsys.readouterr()
     assert (rc, out) == (1, "")
     assert err == path.with_suffix(".err").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("depth", ["0", "-1", "x"])
+def test_depth_must_be_a_positive_whole_number(
+    cli: Cli, depth: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli("report", "--depth", depth, "tiny.incept")
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"inceptdsl report: error: argument --depth: expected a whole number >= 1, got '{depth}'\n"
+    )
+
+
+def test_list_dir_that_does_not_exist_is_E002(cli: Cli) -> None:
+    assert cli("list", "--dir", "nowhere") == (
+        2,
+        "",
+        "nowhere: error[E002]: no such directory: nowhere\n",
+    )
+
+
+def test_list_dir_that_is_a_file_is_E004(cli: Cli) -> None:
+    assert cli("list", "--dir", "tiny.incept") == (
+        2,
+        "",
+        "error[E004]: --dir expects a directory, got the file tiny.incept\n",
+    )
