@@ -11,6 +11,7 @@ to the hierarchy. A name is either a node or a scope, never both.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -622,19 +623,25 @@ class Lowerer:
         return out
 
 
+_COUNTER = re.compile(r"\{([in])(?:\+(\d{1,6}))?\}")
+
+
 def _pattern(p: A.String, i: int) -> str:
-    """`repeat N as "block35_{n}"`: {i} is the 0-based iteration, {n} the 1-based one."""
-    if i > 0 and "{i}" not in p.value and "{n}" not in p.value:
+    """`repeat N as "block35_{n}"`: {i} is the 0-based iteration, {n} the 1-based one, and
+    `{n+4}` / `{i+4}` add an offset (Xception's middle flow is block5 .. block12)."""
+    if i > 0 and not _COUNTER.search(p.value):
         raise InvalidValueError(
             f"repeat name pattern {p.value!r} gives every copy the same name",
             p.span,
             hint=f'number the copies: "{p.value}_{{n}}" counts from 1, "{p.value}_{{i}}" from 0',
         )
-    text = p.value.replace("{i}", str(i)).replace("{n}", str(i + 1))
+    text = _COUNTER.sub(
+        lambda m: str(i + (m.group(1) == "n") + int(m.group(2) or 0)), p.value
+    )
     if "{" in text or "}" in text or not text or not all(c.isalnum() or c == "_" for c in text):
         raise InvalidValueError(
             f"repeat name pattern {p.value!r} must give names of letters, digits and _ "
-            "using {i} (from 0) or {n} (from 1)",
+            "using {i} (from 0), {n} (from 1) or an offset such as {n+4}",
             p.span,
         )
     return text

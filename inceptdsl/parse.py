@@ -74,8 +74,43 @@ _NO_NEWLINE_BEFORE = frozenset({"}", "->", "else", "shortcut", "source", "with",
 _PUNCT_TYPES = frozenset({"STRING", "NAME", "INT", "FLOAT", "SIZE", "PERCENT", "COMMENT"})
 
 
+def _keywords_as_names(stream: Iterator[Token]) -> Iterator[Token]:
+    """Retype a keyword used as a label (`repeat: ...`) or a path segment (`repeat.0`,
+    `x.repeat`) as a NAME; `in` before `.` stays the keyword of `in.channels`."""
+    keywords = _keyword_types()
+    prev: Token | None = None  # the last token passed on
+    held: Token | None = None  # a keyword waiting to see the token after it
+    for tok in stream:
+        if held is not None:
+            after = tok.value in (":", ".") and held.value != "in"
+            if after or (prev is not None and prev.value == "."):
+                held = Token.new_borrow_pos("NAME", str(held.value), held)
+            yield held
+            prev, held = held, None
+        if tok.type in keywords:
+            held = tok
+            continue
+        yield tok
+        prev = tok
+    if held is not None:
+        if prev is not None and prev.value == ".":
+            held = Token.new_borrow_pos("NAME", str(held.value), held)
+        yield held
+
+
+@lru_cache(maxsize=1)
+def _keyword_types() -> frozenset[str]:
+    """Token types of the grammar's keywords (terminals that are a plain identifier string)."""
+    return frozenset(
+        t.name
+        for t in _parser().terminals
+        if t.pattern.type == "str" and t.pattern.value.isidentifier()
+    )
+
+
 class _Newlines:
-    """Post-lexer: keep only the newlines that end a statement, and bound the nesting depth."""
+    """Post-lexer: keep only the newlines that end a statement, let keywords serve as labels,
+    and bound the nesting depth."""
 
     always_accept = ("_NL",)
 
@@ -83,6 +118,7 @@ class _Newlines:
         self.path = path
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        stream = _keywords_as_names(stream)
         parens = 0
         braces = 0
         pending: Token | None = None
@@ -164,6 +200,7 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
             path=path,
             hint="a spec starts with `network NAME(...) { ... }` or `block NAME { ... }`",
         )
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is not part of the spec
     parser = _parser()
     parser.options.postlex.path = path  # type: ignore[union-attr]
     _COMMENTS.clear()
