@@ -132,7 +132,7 @@ def keras_to_torch_state_dict(
     out: dict[str, Any] = {}
     for e in wmap.entries:
         if e.path in variables:
-            array = np.ascontiguousarray(to_torch(e, keras.ops.convert_to_numpy(variables[e.path])))
+            array = np.ascontiguousarray(to_torch(e, variables[e.path].numpy()))
             out[e.torch_key] = torch.from_numpy(array)
         else:
             assert base is not None
