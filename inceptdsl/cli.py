@@ -67,10 +67,10 @@ def write_atomic(path: str, data: str | bytes) -> None:
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: directory {parent} does not exist")
     tmp = parent / f".{target.name}.tmp{os.getpid()}"
-    mode = "wb" if isinstance(data, bytes) else "w"
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
-        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)

@@ -43,9 +43,10 @@ def diff_reports(a: Report, b: Report, depth: int, name_a: str, name_b: str) -> 
             if ra.shape != rb.shape
             else "x".join(map(str, rb.shape))
         )
+        dp, dm = _fmt_delta(ra.params, rb.params), _fmt_delta(ra.macs, rb.macs)
         lines.append(
-            f"{mark} {n:<26} {ra.params:>13,} {rb.params:>13,} {_fmt_delta(ra.params, rb.params):>12}"
-            f" {ra.macs:>15,} {rb.macs:>15,} {_fmt_delta(ra.macs, rb.macs):>15}  {shape}"
+            f"{mark} {n:<26} {ra.params:>13,} {rb.params:>13,} {dp:>12}"
+            f" {ra.macs:>15,} {rb.macs:>15,} {dm:>15}  {shape}"
         )
     if not changed:
         lines.append("(no block differs)")

@@ -97,11 +97,12 @@ def pair(v: Any, span: Span, what: str) -> tuple[int, int]:
     return k, k
 
 
-def activation(v: Any, span: Span, what: str) -> str | None:
+def activation(v: Any, span: Span, what: str) -> O.Activation | None:
     if v is None:
         return None
-    if isinstance(v, Symbol) and v.name in O.ACTIVATIONS:
-        return v.name
+    for fn in O.ACTIVATIONS:
+        if isinstance(v, Symbol) and v.name == fn:
+            return fn
     raise TypeMismatchError(
         f"{what} must be an activation ({', '.join(O.ACTIVATIONS)}) or none, got {format_value(v)}",
         span,
@@ -300,15 +301,9 @@ def _optional(check: Callable[[Any, Span, str], Any]) -> Callable[[Any, Span, st
     return lambda v, s, w: None if v is None else check(v, s, w)
 
 
-def _act(fn: str) -> LayerDef:
+def _act(fn: O.Activation) -> LayerDef:
     return LayerDef(
-        fn,
-        O.Op.ACT,
-        (),
-        {},
-        {},
-        lambda v, s, b, sp: O.ActAttrs(fn=fn),
-        f"{fn} activation",  # type: ignore[arg-type]
+        fn, O.Op.ACT, (), {}, {}, lambda v, s, b, sp: O.ActAttrs(fn=fn), f"{fn} activation"
     )
 
 

@@ -635,9 +635,7 @@ def _pattern(p: A.String, i: int) -> str:
             p.span,
             hint=f'number the copies: "{p.value}_{{n}}" counts from 1, "{p.value}_{{i}}" from 0',
         )
-    text = _COUNTER.sub(
-        lambda m: str(i + (m.group(1) == "n") + int(m.group(2) or 0)), p.value
-    )
+    text = _COUNTER.sub(lambda m: str(i + (m.group(1) == "n") + int(m.group(2) or 0)), p.value)
     if "{" in text or "}" in text or not text or not all(c.isalnum() or c == "_" for c in text):
         raise InvalidValueError(
             f"repeat name pattern {p.value!r} must give names of letters, digits and _ "

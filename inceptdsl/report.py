@@ -112,7 +112,7 @@ class Report:
             "conventions": {
                 "params": "trainable parameters",
                 "buffers": "batch-norm running mean + variance elements",
-                "macs": "multiply-accumulates of conv and linear layers, inference path, one sample",
+                "macs": "conv and linear multiply-accumulates, inference path, one sample",
                 "flops": "2 x macs",
                 "activations": "output elements of every inference-path node, one sample",
             },

@@ -141,7 +141,7 @@ def pool2d(a: PoolAttrs, ins: list[Shape], span: Span | None) -> Shape:
     return (c, h, w)
 
 
-def global_pool(_: Attrs, ins: list[Shape], span: Span | None) -> Shape:
+def global_pool(a: Attrs, ins: list[Shape], span: Span | None) -> Shape:
     c, _, _ = _spatial(ins[0], "global pooling", span)
     return (c, 1, 1)
 

@@ -53,8 +53,10 @@ class ToAst(Transformer):
         return Span(self._file, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _tok(self, tok: Token) -> Span:
-        end_col = tok.end_column if tok.end_column is not None else tok.column + len(tok)
-        return Span(self._file, tok.line, tok.column, tok.end_line or tok.line, end_col)
+        line = tok.line or 1
+        col = tok.column or 1
+        end_col = tok.end_column if tok.end_column is not None else col + len(tok)
+        return Span(self._file, line, col, tok.end_line or line, end_col)
 
     def _join(self, a: Span, b: Span) -> Span:
         return Span(self._file, a.line, a.column, b.end_line, b.end_column)

@@ -6,7 +6,7 @@ spec with three misspelt layers gets three located messages at once (with did-yo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from .. import ast as A
 from ..errors import (
@@ -28,7 +28,8 @@ RESERVED_LABELS = frozenset({"input"})
 def resolve_names(program: Program) -> list[SpecError]:
     errors: list[SpecError] = []
     for f in program.files.values():
-        for decl in (*f.module.networks, *f.module.blocks):
+        decls: list[A.NetworkDecl | A.BlockDecl] = [*f.module.networks, *f.module.blocks]
+        for decl in decls:
             errors += _check_params(decl.params)
             for call in _calls(decl.body):
                 errors += _check_call(call, f)
@@ -162,8 +163,8 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
 
-def _opts(options: dict | object) -> list[str]:
-    return list(options)  # type: ignore[call-overload]
+def _opts(options: Mapping[str, object]) -> list[str]:
+    return list(options)
 
 
 def walk_stmts(body: A.Body) -> Iterator[A.Stmt | A.Unit]:

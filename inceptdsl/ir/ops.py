@@ -38,7 +38,7 @@ class Op(StrEnum):
 
 
 Activation = Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "silu"]
-ACTIVATIONS: tuple[str, ...] = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu")
+ACTIVATIONS: tuple[Activation, ...] = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu")
 
 Pair = tuple[int, int]
 # (top, bottom, left, right): the zero (or, for max pooling, -inf) rows/columns added on each
