@@ -2,7 +2,20 @@
 
 Imported only when the backend registry loads it (never by the core). `BACKEND` is registered
 as `torch` in the `inceptdsl.backends` entry-point group; `ONNX_BACKEND` exports the same model
-to ONNX (`emit` returns the bytes of a .onnx file).
+to ONNX (`emit` returns the bytes of a .onnx file, `build` an onnx.ModelProto).
+
+What a built model looks like:
+
+- Modules sit at the IR node paths (`Mixed_5b.branch1x1`, `features.3.branch1.0`): a conv with
+  batch norm is a unit with children `conv` and `bn`, a separable conv has `conv1` (depthwise)
+  and `pointwise`, so torchvision and timm state_dicts load with `strict=True`.
+- Batch norm without gamma or beta (keras `scale=False`) has that parameter set to None: it
+  counts as 1 (or 0) and is neither a parameter nor a state_dict entry.
+- In eval mode `forward` returns the output tensor. In training mode, if the network has aux
+  heads, it returns a NamedTuple `<Class>Outputs(logits, <aux heads, last declared first>)`,
+  torchvision's order (GoogLeNetOutputs(logits, aux_logits2, aux_logits1)); `model.aux_weights`
+  maps each aux head to its loss weight, in spec order.
+- `build(graph, weights_from=...)` loads a torch state_dict or nn.Module strictly.
 """
 
 from __future__ import annotations
