@@ -35,7 +35,7 @@ def export(model: nn.Module, graph: nx.DiGraph) -> bytes:
         torch.onnx.export(
             model,
             (example,),
-            buffer,
+            buffer,  # type: ignore[arg-type]  # the TorchScript exporter takes a file object
             dynamo=False,
             input_names=["input"],
             output_names=["output"],

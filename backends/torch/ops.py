@@ -13,10 +13,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from inceptdsl.errors import InvalidValueError
 from inceptdsl.ir import Node, Op
-from inceptdsl.ir.ops import BatchNormAttrs, ConvAttrs, PoolAttrs, SepConvAttrs
+from inceptdsl.ir.ops import (
+    ActAttrs,
+    AdaptivePoolAttrs,
+    BatchNormAttrs,
+    ConvAttrs,
+    DropoutAttrs,
+    LinearAttrs,
+    LRNAttrs,
+    PoolAttrs,
+    ScaleAttrs,
+    SepConvAttrs,
+)
 
 from . import runtime
 from .names import attr_path
@@ -52,7 +64,7 @@ def _pair(p: tuple[int, int]) -> str:
     return num(p[0]) if p[0] == p[1] else f"({num(p[0])}, {num(p[1])})"
 
 
-def _kwargs(pairs: list[tuple[str, object, object]]) -> str:
+def _kwargs(pairs: list[tuple[str, str, str]]) -> str:
     """`, k=v` for each (key, value, default) whose value differs from the default."""
     return "".join(f", {k}={v}" for k, v, default in pairs if v != default)
 
@@ -71,7 +83,7 @@ def _torch_pads(pads: tuple[int, int, int, int]) -> str:
 # -- convolutions -------------------------------------------------------------------------------
 
 
-def _bn_kwargs(bn: BatchNormAttrs) -> list[tuple[str, object, object]]:
+def _bn_kwargs(bn: BatchNormAttrs) -> list[tuple[str, str, str]]:
     return [
         ("eps", num(bn.eps), num(1e-5)),
         ("momentum", num(bn.momentum), num(0.1)),
@@ -81,8 +93,7 @@ def _bn_kwargs(bn: BatchNormAttrs) -> list[tuple[str, object, object]]:
 
 
 def _conv_module(node: Node, ctx: Ctx) -> str:
-    a = node.attrs
-    assert isinstance(a, ConvAttrs | SepConvAttrs)
+    a = cast(ConvAttrs | SepConvAttrs, node.attrs)
     in_ch = ctx.in_shape(node, 0)[0]
     padding = (a.pads[0], a.pads[2]) if _symmetric(a.pads) else (0, 0)
     args = f"{num(in_ch)}, {num(a.out_channels)}, {_pair(a.kernel)}"
@@ -109,8 +120,7 @@ def _conv_module(node: Node, ctx: Ctx) -> str:
 
 
 def _conv_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
-    a = node.attrs
-    assert isinstance(a, ConvAttrs | SepConvAttrs)
+    a = cast(ConvAttrs | SepConvAttrs, node.attrs)
     x = args[0]
     if not _symmetric(a.pads):  # TF 'same' with stride 2: the odd pixel goes bottom/right
         x = f"F.pad({x}, {_torch_pads(a.pads)})"
@@ -139,7 +149,7 @@ def _activation(fn: str, x: str, inplace: bool) -> str:
 
 
 def _act_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
-    return _activation(node.attrs.fn, args[0], ctx.can_inplace(node))  # type: ignore[attr-defined]
+    return _activation(cast(ActAttrs, node.attrs).fn, args[0], ctx.can_inplace(node))
 
 
 # -- pooling ------------------------------------------------------------------------------------
@@ -151,8 +161,7 @@ def _explicit_pads(node: Node, ctx: Ctx) -> tuple[int, int, int, int]:
     The bottom/right pads grow by the rows a ceil-mode output needs, or shrink (a negative pad
     crops) by rows no window reads, so the result does not depend on torch's ceil-mode rule.
     """
-    a = node.attrs
-    assert isinstance(a, PoolAttrs)
+    a = cast(PoolAttrs, node.attrs)
     _, h, w = ctx.in_shape(node, 0)
     _, oh, ow = node.shape
     top, bottom, left, right = a.pads
@@ -168,8 +177,7 @@ def _native(a: PoolAttrs) -> bool:
 
 
 def _maxpool_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
-    a = node.attrs
-    assert isinstance(a, PoolAttrs)
+    a = cast(PoolAttrs, node.attrs)
     k, s = _pair(a.kernel), _pair(a.stride)
     if _native(a):
         pad = _pair((a.pads[0], a.pads[2]))
@@ -180,8 +188,7 @@ def _maxpool_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
 
 
 def _avgpool_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
-    a = node.attrs
-    assert isinstance(a, PoolAttrs)
+    a = cast(PoolAttrs, node.attrs)
     k, s = _pair(a.kernel), _pair(a.stride)
     if _native(a):
         kw = _kwargs(
@@ -201,15 +208,15 @@ def _avgpool_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
 
 
 def _adaptive_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
-    return f"F.adaptive_avg_pool2d({args[0]}, {_pair(node.attrs.output_size)})"  # type: ignore[attr-defined]
+    size = cast(AdaptivePoolAttrs, node.attrs).output_size
+    return f"F.adaptive_avg_pool2d({args[0]}, {_pair(size)})"
 
 
 # -- the rest -----------------------------------------------------------------------------------
 
 
 def _batchnorm_module(node: Node, ctx: Ctx) -> str:
-    a = node.attrs
-    assert isinstance(a, BatchNormAttrs)
+    a = cast(BatchNormAttrs, node.attrs)
     c = node.shape[0]
     kw = _bn_kwargs(a)
     if a.scale and a.center:
@@ -219,21 +226,29 @@ def _batchnorm_module(node: Node, ctx: Ctx) -> str:
 
 
 def _lrn_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
-    a = node.attrs
+    a = cast(LRNAttrs, node.attrs)
     kw = _kwargs(
         [
-            ("alpha", num(a.alpha), num(1e-4)),  # type: ignore[attr-defined]
-            ("beta", num(a.beta), num(0.75)),  # type: ignore[attr-defined]
-            ("k", num(a.k), num(1.0)),  # type: ignore[attr-defined]
+            ("alpha", num(a.alpha), num(1e-4)),
+            ("beta", num(a.beta), num(0.75)),
+            ("k", num(a.k), num(1.0)),
         ]
     )
-    return f"F.local_response_norm({args[0]}, {num(a.size)}{kw})"  # type: ignore[attr-defined]
+    return f"F.local_response_norm({args[0]}, {num(a.size)}{kw})"
 
 
 def _linear_module(node: Node, ctx: Ctx) -> str:
-    a = node.attrs
-    kw = _kwargs([("bias", num(a.bias), "True")])  # type: ignore[attr-defined]
-    return f"nn.Linear({num(ctx.in_shape(node, 0)[0])}, {num(a.out_features)}{kw})"  # type: ignore[attr-defined]
+    a = cast(LinearAttrs, node.attrs)
+    kw = _kwargs([("bias", num(a.bias), "True")])
+    return f"nn.Linear({num(ctx.in_shape(node, 0)[0])}, {num(a.out_features)}{kw})"
+
+
+def _dropout_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    return f"F.dropout({args[0]}, {num(cast(DropoutAttrs, node.attrs).p)}, self.training)"
+
+
+def _scale_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    return f"{args[0]} * {num(cast(ScaleAttrs, node.attrs).factor)}"
 
 
 def _module_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
@@ -256,12 +271,12 @@ OP_TABLE: dict[Op, Rule] = {
     Op.GLOBAL_MAXPOOL: Rule(lambda n, a, c: f"F.adaptive_max_pool2d({a[0]}, 1)"),
     Op.ADAPTIVE_AVGPOOL2D: Rule(_adaptive_call),
     Op.LRN: Rule(_lrn_call),
-    Op.DROPOUT: Rule(lambda n, a, c: f"F.dropout({a[0]}, {num(n.attrs.p)}, self.training)"),  # type: ignore[attr-defined]
+    Op.DROPOUT: Rule(_dropout_call),
     Op.FLATTEN: Rule(lambda n, a, c: f"torch.flatten({a[0]}, 1)"),
     Op.LINEAR: Rule(_module_call, _linear_module),
     Op.CONCAT: Rule(lambda n, a, c: f"torch.cat([{', '.join(a)}], 1)"),
     Op.ADD: Rule(lambda n, a, c: " + ".join(a)),
-    Op.SCALE: Rule(lambda n, a, c: f"{a[0]} * {num(n.attrs.factor)}"),  # type: ignore[attr-defined]
+    Op.SCALE: Rule(_scale_call),
     Op.IDENTITY: Rule(lambda n, a, c: a[0]),
 }
 """How each op is emitted; a test iterates over `Op` to check that none is missing."""

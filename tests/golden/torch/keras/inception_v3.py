@@ -40,9 +40,9 @@ def batch_norm(
     """
     bn = nn.BatchNorm2d(num_features, eps, momentum, affine=scale or center)
     if not scale:
-        bn.weight = None
+        bn.register_parameter("weight", None)
     if not center:
-        bn.bias = None
+        bn.register_parameter("bias", None)
     return bn
 
 
