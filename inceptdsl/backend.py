@@ -33,6 +33,9 @@ class Backend(Protocol):
 
 _LOADED: dict[str, Backend] = {}
 
+BUILT_IN = {"torch": "torch", "onnx": "torch", "keras": "keras"}
+"""Backends that ship with inceptdsl, and the pip extra that installs each one's framework."""
+
 
 def available() -> list[str]:
     """Names of the registered backends (their packages are not imported)."""
@@ -47,12 +50,14 @@ def get(name: str) -> Backend:
     if not eps:
         names = available()
         close = difflib.get_close_matches(name, names, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else None
         listing = ", ".join(names) if names else "none is installed"
-        raise UsageError(
-            f"no backend named {name!r} (registered backends: {listing})",
-            hint=hint or "install the framework extras: pip install 'inceptdsl[torch]'",
-        )
+        if close:
+            hint: str | None = f"did you mean {close[0]!r}?"
+        elif name in BUILT_IN:
+            hint = f"install its framework: pip install 'inceptdsl[{BUILT_IN[name]}]'"
+        else:
+            hint = None
+        raise UsageError(f"no backend named {name!r} (registered backends: {listing})", hint=hint)
     try:
         backend = eps[0].load()
     except (ImportError, AttributeError) as exc:

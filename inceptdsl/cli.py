@@ -85,6 +85,7 @@ def write_atomic(path: str, data: str | bytes) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     for path in args.files:
         net = _load(args, path)
+        net.verify()  # checks that every `expect` is well formed; `verify` judges the results
         rep = net.report()
         print(f"{path}: ok ({net.name}: {len(net.graph)} nodes, {rep.params:,} params)")
     return 0

@@ -88,7 +88,7 @@ def _check(
         overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in stmt.with_}
         key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
         if key not in variants:
-            variants[key] = net.with_params(**overrides)
+            variants[key] = net.with_params(_span=stmt.with_[0].span, **overrides)
         target = variants[key]
         with_text = ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
     actual = metric_value(target, stmt.target, stmt.target_span)

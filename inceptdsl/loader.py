@@ -31,7 +31,7 @@ from .parse import parse
 from .source import SourceFile, display_path
 from .transform import to_ast
 
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 256 * 1024
 """Largest spec file accepted (the biggest bundled spec is a few kB)."""
 
 MAX_FILES = 256

@@ -22,6 +22,7 @@ from . import ast as A
 from .check.types import TYPES, coerce
 from .cost import COSTS
 from .errors import (
+    AddShapeError,
     ArgumentCountError,
     DuplicateNameError,
     InvalidValueError,
@@ -42,7 +43,7 @@ from .ir.graph import AuxHead, add_node, new_graph
 from .layers import LAYERS, REQUIRED, activation, number
 from .loader import BlockRef, Program, SpecFile
 from .names import did_you_mean
-from .shapes import SHAPES, add, concat
+from .shapes import SHAPES, add, concat, fmt_shape
 from .source import Span
 
 MAX_NODES = 100_000
@@ -602,6 +603,17 @@ class Lowerer:
             )
         short = self._seq(r.shortcut.stmts, x, ctx) if r.shortcut is not None else x
         short_span = r.shortcut.span if r.shortcut is not None else r.span
+        s_shape, m_shape = self._shape(short), self._shape(main)
+        if s_shape != m_shape:
+            what = "the shortcut" if r.shortcut is not None else "the input (identity shortcut)"
+            raise AddShapeError(
+                f"residual shapes differ: the branch gives {fmt_shape(m_shape)}, "
+                f"{what} is {fmt_shape(s_shape)}",
+                r.body.stmts[-1].span if r.body.stmts else r.body.span,
+                notes=[Note("the shortcut is here", short_span)] if r.shortcut else [],
+                hint="end the branch with `conv in.channels 1x1` (and keep its stride 1), "
+                "or give the shortcut a projection: `shortcut { conv C 1x1 stride=S }`",
+            )
         out = self._node(
             ctx.scope.generated("add", r.span),
             O.Op.ADD,

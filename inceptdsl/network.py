@@ -59,10 +59,10 @@ class Network:
 
         return verify(self)
 
-    def with_params(self, **overrides: Any) -> Network:
+    def with_params(self, _span: Span | None = None, **overrides: Any) -> Network:
         """The same spec rebuilt with some network parameters changed (defaults that depend on
         other parameters are recomputed: only the caller's overrides are carried over)."""
-        return build(self.program, {**self.overrides, **overrides})
+        return build(self.program, {**self.overrides, **overrides}, _span)
 
     def to_torch(self, weights_from: Any = None) -> Any:
         from .backend import get

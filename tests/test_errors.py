@@ -276,7 +276,8 @@ def test_file_over_the_size_limit_is_E901(cli: Cli, tmp_path: Path) -> None:
     write(tmp_path / "big.incept", "#" * (MAX_FILE_BYTES + 1))
     assert cli("check", "big.incept") == (
         1,
-        "big.incept: error[E901]: big.incept is 2,000,001 bytes; the limit is 2,000,000\n",
+        f"big.incept: error[E901]: big.incept is {MAX_FILE_BYTES + 1:,} bytes; the limit is "
+        f"{MAX_FILE_BYTES:,}\n",
     )
 
 
@@ -284,7 +285,8 @@ def test_text_over_the_size_limit_is_E901() -> None:
     with pytest.raises(SpecError) as exc:
         loads("#" * (MAX_FILE_BYTES + 1), "big.incept")
     assert str(exc.value) == (
-        "big.incept: error[E901]: big.incept is 2,000,001 characters; the limit is 2,000,000"
+        f"big.incept: error[E901]: big.incept is {MAX_FILE_BYTES + 1:,} characters; the limit is "
+        f"{MAX_FILE_BYTES:,}"
     )
 
 

@@ -426,7 +426,9 @@ def test_residual_shortcut_clause() -> None:
 def test_residual_shape_mismatch() -> None:
     with pytest.raises(E.AddShapeError) as exc:
         lower(net_of("  r: residual { conv 5 1x1 }"))
-    assert exc.value.message == "add inputs differ: input 2 is 5x8x8, input 1 is 3x8x8"
+    assert exc.value.message == (
+        "residual shapes differ: the branch gives 5x8x8, the input (identity shortcut) is 3x8x8"
+    )
 
 
 def test_add_merges_branches_in_order() -> None:
