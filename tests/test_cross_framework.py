@@ -1,0 +1,128 @@
+"""Weights across frameworks, for every bundled spec: torch -> Keras -> torch by IR node.
+
+For each spec, a torch model (torch backend, random weights and BN statistics) fills a Keras
+model (`build(graph, weights_from=torch_model, training=True)`, aux heads included): both give
+the same inference output (NCHW vs NHWC, <= 1e-4 of the output's scale), and the same aux-head
+outputs where they are deterministic; `keras_to_torch_state_dict` then returns the torch model's
+state_dict bit for bit (keys, order, dtypes, values). The other direction starts from random
+Keras weights: the torch model built from them computes what the Keras model computes.
+Each spec's pair of models is built once per module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from conftest import bundled_specs, spec_id
+from inceptdsl.backends.keras import BACKEND, keras_to_torch_state_dict
+from test_backend_keras_specs import example, keras_output, randomize_keras
+from test_backend_torch_specs import SPECS, load, randomize
+from torch import nn
+
+import inceptdsl
+from inceptdsl.backend import get
+from inceptdsl.errors import UsageError
+
+TORCH = get("torch")
+
+
+def _close(got: np.ndarray, want: np.ndarray, tol: float = 1e-4) -> None:
+    assert got.shape == want.shape
+    scale = max(float(np.abs(want).max()), 1e-6)
+    assert float(np.abs(got - want).max()) <= tol * scale
+
+
+def _torch_eval(model: nn.Module, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model.eval()(torch.from_numpy(x)).numpy()
+
+
+@pytest.fixture(scope="module", params=bundled_specs(), ids=spec_id)
+def models(request: pytest.FixtureRequest) -> tuple[nx.DiGraph, nn.Module, keras.Model]:
+    g = inceptdsl.load(str(request.param)).graph
+    torch.manual_seed(0)
+    tmodel = randomize(TORCH.build(g)).eval()
+    kmodel = BACKEND.build(g, weights_from=tmodel, training=True)
+    return g, tmodel, kmodel
+
+
+def test_torch_to_keras_to_torch(models: tuple[nx.DiGraph, nn.Module, keras.Model]) -> None:
+    g, tmodel, kmodel = models
+    x = example(g, batch=2)
+    _close(keras_output(kmodel, x), _torch_eval(tmodel, x))
+    state = keras_to_torch_state_dict(g, kmodel)
+    own = tmodel.state_dict()
+    assert list(state) == list(own)
+    for key, value in own.items():
+        assert state[key].dtype == value.dtype and torch.equal(state[key], value), key
+    TORCH.build(g, weights_from=state)  # loads strictly
+
+
+def test_keras_to_torch(models: tuple[nx.DiGraph, nn.Module, keras.Model]) -> None:
+    """(Runs after the test above: it overwrites the Keras model's weights.)"""
+    g, _, kmodel = models
+    randomize_keras(kmodel, seed=7)
+    tmodel = TORCH.build(g, weights_from=keras_to_torch_state_dict(g, kmodel))
+    x = example(g, batch=2, seed=1)
+    _close(_torch_eval(tmodel, x), keras_output(kmodel, x))
+
+
+def test_aux_heads_agree_across_frameworks() -> None:
+    """inception_v3's aux head has no dropout, so torch in training mode with its BNs in eval
+    mode computes it deterministically; the Keras training model outputs it under its name."""
+    g = inceptdsl.load(str(Path(__file__).parent.parent / "specs" / "inception_v3.incept")).graph
+    tmodel = randomize(TORCH.build(g)).train()
+    for m in tmodel.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+    kmodel = BACKEND.build(g, weights_from=tmodel, training=True)
+    x = example(g, batch=1)
+    with torch.no_grad():
+        aux = tmodel(torch.from_numpy(x)).AuxLogits.numpy()
+    _close(keras_output(kmodel, x, "AuxLogits"), aux)
+
+
+def test_inference_model_takes_torch_weights_without_aux_heads() -> None:
+    g = load("auxnet")
+    tmodel = randomize(TORCH.build(g)).eval()
+    kmodel = BACKEND.build(g, weights_from=tmodel)  # the inference model: no aux layers
+    x = example(g)
+    _close(keras_output(kmodel, x), _torch_eval(tmodel, x))
+    # back to torch, the missing aux weights come from `base` or are an error
+    with pytest.raises(UsageError, match="missing: aux1") as err:
+        keras_to_torch_state_dict(g, kmodel)
+    assert "aux1, aux2: build it with training=True" in str(err.value.hint)
+    fresh = TORCH.build(g).state_dict()
+    state = keras_to_torch_state_dict(g, kmodel, base=fresh)
+    assert all(torch.equal(state[k], fresh[k]) for k in fresh if k.startswith("aux"))
+    assert all(torch.equal(state[k], v) for k, v in tmodel.state_dict().items() if k[:3] != "aux")
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_small_specs_cross_both_ways(name: str) -> None:
+    """The small specs hold what the bundled ones lack: separable convs, partial BN, LRN,
+    asymmetric and ceil-mode padding, bias-free linear layers, aux heads."""
+    g = load(name)
+    tmodel = randomize(TORCH.build(g)).eval()
+    kmodel = BACKEND.build(g, weights_from=tmodel, training=True)
+    x = example(g)
+    _close(keras_output(kmodel, x), _torch_eval(tmodel, x))
+    state = keras_to_torch_state_dict(g, kmodel)
+    assert list(state) == list(tmodel.state_dict())
+    assert all(torch.equal(state[k], v) for k, v in tmodel.state_dict().items())
+
+
+def test_weights_of_another_network_are_refused() -> None:
+    g = load("branches")
+    other = TORCH.build(load("branches", num_classes=3))
+    with pytest.raises(UsageError, match="do not fit"):
+        BACKEND.build(g, weights_from=other)
+    with pytest.raises(UsageError, match="unexpected"):
+        BACKEND.build(g, weights_from={**TORCH.build(g).state_dict(), "x": torch.zeros(1)})
+    with pytest.raises(UsageError, match="do not fit"):
+        keras_to_torch_state_dict(g, BACKEND.build(load("tfsame")))
