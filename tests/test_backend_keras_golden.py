@@ -1,0 +1,22 @@
+"""Golden emitted Keras source for every bundled spec (tests/golden/keras/<spec>.py).
+
+The emitted file is what users read and keep, so any change to it is reviewed as a diff:
+`pytest --update-golden` rewrites these files after an intended change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import bundled_specs, spec_id
+from golden import assert_golden
+from inceptdsl.backends.keras import BACKEND
+
+import inceptdsl
+
+
+@pytest.mark.parametrize("spec", bundled_specs(), ids=spec_id)
+def test_emitted_source_matches_golden(request: pytest.FixtureRequest, spec: Path) -> None:
+    text = BACKEND.emit(inceptdsl.load(str(spec)).graph)
+    assert_golden(request, f"keras/{spec_id(spec)}.py", text)
