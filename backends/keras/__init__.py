@@ -9,14 +9,20 @@ with plain `keras.models.load_model`. Weights cross frameworks by IR node (trans
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-import networkx as nx
+# This package imports TensorFlow. triton (which torch's compiler stack, torchvision and timm
+# load) crashes when loaded after it, so it is made unimportable first: torch then runs
+# without it, as it does on CPU (docs/frameworks.md, "torch and TensorFlow in one process").
+sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
 
-from .build import build as _build
-from .emit import emit as _emit
-from .runtime import CUSTOM_OBJECTS
-from .transfer import keras_to_torch_state_dict, torch_to_keras
+import networkx as nx  # noqa: E402
+
+from .build import build as _build  # noqa: E402
+from .emit import emit as _emit  # noqa: E402
+from .runtime import CUSTOM_OBJECTS  # noqa: E402
+from .transfer import keras_to_torch_state_dict, torch_to_keras  # noqa: E402
 
 
 class KerasBackend:
