@@ -210,6 +210,28 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verification(args: argparse.Namespace) -> int:
+    """Write docs/verification.md (or print it); --check: fail if the file is not current."""
+    from .verification import COMMAND, DEFAULT_OUTPUT, build
+
+    text, ok = build()
+    if args.check:
+        path = Path(args.output) if args.output else DEFAULT_OUTPUT
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current != text:
+            print(f"{path}: not current; run `{COMMAND}`", file=sys.stderr)
+            return 1
+        print(f"{path}: current")
+    elif args.output:
+        write_atomic(args.output, text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if not ok:
+        print("some expectations fail: see the report", file=sys.stderr)
+    return 0 if ok else 1
+
+
 # ---- argument parsing -------------------------------------------------------------------------
 
 
@@ -275,6 +297,18 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="do not print the report")
+    sp = add(
+        "verification",
+        cmd_verification,
+        "the verification report (docs/verification.md)",
+        sets=False,
+    )
+    sp.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    sp.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if OUT (default docs/verification.md) is not current",
+    )
     return p
 
 
