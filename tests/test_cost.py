@@ -185,6 +185,42 @@ REFERENCE: dict[str, list[tuple[dict[str, object], int, int, int | None]]] = {
     # InceptionB(288), InceptionC(768, 128), InceptionD(768), InceptionE(1280), pool, Linear(2048,
     # 10)) on a 1x3x32x32 input: sum of parameters, BN running stats, FlopCounterMode / 2.
     "variants/inception_v3_cifar": [({}, 9_877_930, 15_936, 1_759_265_792)],
+    # pretrainedmodels bninception(num_classes=1000, pretrained=None): sum of parameters, BN
+    # running stats, FlopCounterMode / 2 on 1x3x224x224.
+    "bn_inception": [({}, 11_295_240, 20_032, 2_032_600_064)],
+    # torchvision alexnet, vgg16, resnet18 (weights=None): the same three figures.
+    "cnn/alexnet": [({}, 61_100_840, 0, 714_188_480)],
+    "cnn/vgg16": [({}, 138_357_544, 0, 15_470_264_320)],
+    "cnn/resnet18": [({}, 11_689_512, 9_600, 1_814_073_344)],
+    # GoogLeNet as in the paper: no reference implementation; by hand from Table 1's channel
+    # columns: weights 6,990,272 (5x5s, fc included) + 7,280 conv biases + 1,000 fc biases;
+    # aux heads 3,188,840 + 3,190,888; MACs 1,582,671,872 (papers.md's 1.583G). The separable
+    # first layer: 9,472 -> 2,776 params, 118,013,952 -> 34,019,328 MACs.
+    "googlenet_paper": [
+        ({}, 13_378_280, 0, 1_582_671_872),
+        ({"aux_logits": False}, 6_998_552, 0, 1_582_671_872),
+        ({"separable_conv1": True}, 13_371_584, 0, 1_498_677_248),
+    ],
+    # No reference implementation: the figures the spec computes (pinned; see its header).
+    "inception_resnet_v1": [({}, 22_756_328, 27_040, 6_206_361_696)],
+    # Inception-v3 as Table 1 lays it out: torchvision's 23,834,568 (no aux) + 2,119,680, the
+    # differences itemised in the spec's header; aux head as torchvision's (3,326,696).
+    "inception_v3_paper": [
+        ({}, 29_280_944, 40_320, 6_352_562_784),
+        ({"aux_logits": False}, 25_954_248, 38_528, 6_352_562_784),
+    ],
+    # torchvision googlenet with 5x5s: + 380,928 params (references.md section 5), + 16 x
+    # 5,268,480 MACs; the BNs are the same.
+    "variants/googlenet_5x5": [
+        ({}, 13_385_816, 15_072, 1_582_671_872),
+        ({"aux_logits": False}, 7_005_832, 14_560, 1_582_671_872),
+    ],
+    # timm inception_resnet_v2 with v1's B blocks: 20 x 338,240 fewer params, 20 x 320 fewer BN
+    # channels (2 stats each).
+    "variants/inception_resnet_v2_b_v1": [({}, 49_078_664, 54_144, 11_202_616_416)],
+    # torchvision Inception3 built with a conv_block that halves every width, fc 1024 -> 1000
+    # (aux on): sum of parameters, BN running stats, FlopCounterMode / 2.
+    "variants/inception_v3_half": [({}, 7_505_088, 18_112, 1_433_611_440)],
 }
 
 PRESENT = {spec_id(p): p for p in bundled_specs()}
