@@ -218,10 +218,18 @@ def _resolve_pads(
     return (t, b, lft, r), True
 
 
+def _width(v: Values) -> int:
+    """Output channels after the width multiplier: slim's `max(int(d * depth_multiplier),
+    min_depth)` (nets/inception_v3.py); a multiplier of 1 leaves the count untouched."""
+    if v["width"] == 1.0:
+        return int(v["channels"])
+    return max(int(v["channels"] * v["width"]), v["min_channels"])
+
+
 def _conv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
     pads, same = _resolve_pads(v["pad"], shp, v["kernel"], v["stride"], v["dilation"])
     return O.ConvAttrs(
-        out_channels=v["channels"],
+        out_channels=_width(v),
         kernel=v["kernel"],
         stride=v["stride"],
         pads=pads,
@@ -237,7 +245,7 @@ def _conv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -
 def _sepconv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
     pads, same = _resolve_pads(v["pad"], shp, v["kernel"], v["stride"], v["dilation"])
     return O.SepConvAttrs(
-        out_channels=v["channels"],
+        out_channels=_width(v),
         kernel=v["kernel"],
         stride=v["stride"],
         pads=pads,
@@ -287,6 +295,8 @@ _CONV_CHECKS = {
     "bn": lambda v, s, w: _bn_checked(v, s, w),
     "act": activation,
     "multiplier": pos_int,
+    "width": positive,
+    "min_channels": pos_int,
 }
 _POOL_CHECKS = {
     "kernel": pair,
@@ -322,6 +332,8 @@ _LAYER_LIST: list[LayerDef] = [
             "bias": True,
             "bn": None,
             "act": None,
+            "width": 1.0,
+            "min_channels": 16,
         },
         _CONV_CHECKS,
         _conv,
@@ -341,6 +353,8 @@ _LAYER_LIST: list[LayerDef] = [
             "bias": True,
             "bn": None,
             "act": None,
+            "width": 1.0,
+            "min_channels": 16,
         },
         _CONV_CHECKS,
         _sepconv,

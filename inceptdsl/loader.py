@@ -219,7 +219,7 @@ def _resolve(
         wanted = imp.names if imp.names is not None else tuple(b.name for b in dep.module.blocks)
         spans = imp.name_spans if imp.names is not None else (imp.path_span,) * len(wanted)
         for name, span in zip(wanted, spans, strict=True):
-            ref = dep.blocks.get(name)
+            ref = dep.blocks.get(name) or _network_as_block(dep, name)
             if ref is None:
                 raise UnknownNameError(
                     f"{imp.path!r} declares no block `{name}`",
@@ -233,3 +233,23 @@ def _resolve(
                     notes=[Note("declared here", f.blocks[name].decl.span)],
                 )
             f.blocks[name] = ref
+
+
+def _network_as_block(dep: SpecFile, name: str) -> BlockRef | None:
+    """A network imported by name is usable as a block: its parameters, and its body without
+    `input` and `expect` (which describe the network on its own). An unlabelled call of it
+    names every layer exactly as the network does, so a variant that wraps its parent (say,
+    under `defaults conv(width=0.5)`) keeps the parent's state_dict names."""
+    for net in dep.module.networks:
+        if net.name == name:
+            body = A.Body.model_construct(
+                span=net.body.span,
+                stmts=tuple(
+                    st for st in net.body.stmts if not isinstance(st, A.InputStmt | A.ExpectStmt)
+                ),
+            )
+            decl = A.BlockDecl.model_construct(
+                span=net.span, name=net.name, params=net.params, body=body
+            )
+            return BlockRef(decl, dep)
+    return None
