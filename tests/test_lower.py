@@ -692,3 +692,33 @@ def test_bundled_specs_graph_invariants(path: Path) -> None:
     heads = {h.name for h in g.graph["aux_heads"]}
     for n, d in g.nodes(data=True):
         assert (d["aux"] is not None) == (n.split(".")[0] in heads), n
+
+
+# ---- width multiplier and networks used as blocks --------------------------------------------
+
+
+def test_width_multiplier_follows_slim_depth_rule() -> None:
+    net = lower(net_of("  defaults conv(width=0.5)\n  a: conv 64 1x1\n  b: conv 20 1x1"))
+    assert net.graph.nodes["a"]["shape"][0] == 32  # int(64 * 0.5)
+    assert net.graph.nodes["b"]["shape"][0] == 16  # max(int(20 * 0.5), min_channels=16)
+    net = lower(net_of("  c: conv 64 1x1 width=0.25 min_channels=8"))
+    assert net.graph.nodes["c"]["shape"][0] == 16
+
+
+def test_imported_network_is_a_block_keeping_its_names(tmp_path: Path) -> None:
+    (tmp_path / "parent.incept").write_text(
+        "network parent(n: int = 10) {\n  input 3 x 8 x 8\n  stem: conv 32 3x3 pad=1\n"
+        "  fc: { global_avgpool -> flatten -> linear n }\n"
+        '  expect params == 1 source "only about the parent"\n}\n'
+    )
+    (tmp_path / "child.incept").write_text(
+        'import "parent.incept" (parent)\n'
+        "network child(n: int = 5) {\n  input 3 x 8 x 8\n  defaults conv(width=0.5)\n"
+        "  parent(n=n)\n}\n"
+    )
+    child = inceptdsl.load(str(tmp_path / "child.incept"))
+    parent = inceptdsl.load(str(tmp_path / "parent.incept"))
+    assert [n for n in child.graph.nodes] == [n for n in parent.graph.nodes]
+    assert child.graph.nodes["stem"]["shape"] == (16, 8, 8)
+    assert child.graph.nodes["fc.2"]["shape"] == (5,)
+    assert child.verify() == []  # the parent's expects do not travel with it
