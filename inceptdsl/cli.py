@@ -1,4 +1,4 @@
-"""The `inceptdsl` command line: check, report, verify, fmt, list, diff, ir, compile.
+"""The `inceptdsl` command line: check, report, verify, fmt, list, diff, ir, compile, verification.
 
 Every SpecError is rendered (file:line:col, the source line, a caret, hints) and ends the
 command with the error's exit code: 1 for a bad spec, 2 for usage and I/O errors. A Python

@@ -44,6 +44,7 @@ STAGES = [
     "expect",
     "diff",
     "fmt",
+    "verification",
     "backend",
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
