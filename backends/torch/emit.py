@@ -121,15 +121,22 @@ def _init(g: nx.DiGraph, ctx: Ctx) -> list[str]:
 def _forward(g: nx.DiGraph, plan: Schedule, ctx: Ctx, outputs: str | None) -> list[str]:
     lines: list[str] = []
     block: str | None = None
+    empty = False  # the open `if self.training:` block has no statement yet
     for step in plan.steps:
         if step.node.op is Op.INPUT:
             continue
         if step.head != block:
+            if empty:
+                lines += layout.fit(12, "pass")
             block = step.head
             if block is not None:
                 lines += layout.fit(8, "if self.training:", f"aux head {block}")
+                empty = True
         indent = 12 if block else 8
         lines += _statement(step, ctx, indent)
+        empty = empty and step.node.op is Op.IDENTITY
+    if empty:
+        lines += layout.fit(12, "pass")
     if outputs is not None:
         fields = [("logits", plan.output)] + list(reversed(plan.aux_outputs))
         args = ", ".join(f"{k}={v}" for k, v in fields)
