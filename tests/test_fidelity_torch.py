@@ -48,6 +48,8 @@ CASES = [
     ("googlenet", {"aux_logits": False}, _tv_googlenet(False), [1000]),
     ("inception_v3", {"aux_logits": True}, _tv_inception_v3(True), [1000, 10]),
     ("inception_v3", {"aux_logits": False}, _tv_inception_v3(False), [1000]),
+    # timm's inception_v3 is the same graph with dropout 0.0 (its drop_rate default)
+    ("inception_v3", {"aux_logits": False, "dropout": 0.0}, _timm("inception_v3"), [1000]),
     ("inception_v4", {}, _timm("inception_v4"), [1000, 0]),
     ("inception_resnet_v2", {}, _timm("inception_resnet_v2"), [1000, 0]),
 ]
