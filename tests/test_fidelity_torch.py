@@ -1,4 +1,6 @@
-"""Fidelity: the bundled specs, built by the torch backend, are the reference models.
+"""Fidelity: the bundled specs, built by the torch backend, are the reference models
+(torchvision googlenet / inception_v3 / alexnet / vgg16 / resnet18, timm inception_v3 / v4 /
+inception_resnet_v2).
 
 For each spec and parameter setting, the torchvision/timm model (random init, BN running
 stats and affine values randomised so BN handling matters) is loaded into ours with
@@ -38,6 +40,10 @@ def _tv_inception_v3(aux: bool) -> Callable[[int], nn.Module]:
     )
 
 
+def _tv(name: str) -> Callable[[int], nn.Module]:
+    return lambda n: getattr(torchvision.models, name)(weights=None, num_classes=n)
+
+
 def _timm(name: str) -> Callable[[int], nn.Module]:
     return lambda n: timm.create_model(name, pretrained=False, num_classes=n)
 
@@ -52,6 +58,10 @@ CASES = [
     ("inception_v3", {"aux_logits": False, "dropout": 0.0}, _timm("inception_v3"), [1000]),
     ("inception_v4", {}, _timm("inception_v4"), [1000, 0]),
     ("inception_resnet_v2", {}, _timm("inception_resnet_v2"), [1000, 0]),
+    # the non-Inception baselines, in torchvision's layout
+    ("cnn/alexnet", {}, _tv("alexnet"), [1000]),
+    ("cnn/vgg16", {}, _tv("vgg16"), [10]),
+    ("cnn/resnet18", {}, _tv("resnet18"), [1000]),
 ]
 
 
