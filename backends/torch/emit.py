@@ -39,9 +39,8 @@ def _comment(text: str) -> str:
 
 
 def _wrap(text: str, indent: int) -> list[str]:
-    return textwrap.wrap(
-        text, layout.WIDTH - indent, break_long_words=False, break_on_hyphens=False
-    ) or [""]
+    """Prose wrapped at 88 columns (easier to read than the 100 that code may use)."""
+    return textwrap.wrap(text, 88 - indent, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def _docstring(paragraphs: list[str], indent: int) -> list[str]:
