@@ -126,6 +126,31 @@ def test_aux_heads_run_only_in_training_and_come_last_declared_first() -> None:
     assert isinstance(logits, torch.Tensor) and logits.shape == (2, 5) and not calls
 
 
+EDGES = """
+network edges {
+  input 3 x 8 x 8
+  a: conv 4 3x3 pad=1
+  side: aux from a weight=0.5 { identity }
+  b: conv 4 1x1 act=relu
+  out: identity
+}
+"""
+
+
+def test_identity_only_aux_head_and_identity_output() -> None:
+    """Degenerate but legal: the aux head's `if self.training:` block holds no statement (so it
+    gets `pass`), its output is a trunk tensor, and the network's output is an identity."""
+    g = inceptdsl.loads(EDGES).graph
+    source = BACKEND.emit(g)
+    assert "            pass\n" in source
+    model = BACKEND.build(g)
+    x = example(g)
+    out = model.train()(x)
+    assert out._fields == ("logits", "side")
+    torch.testing.assert_close(out.side, model.a(x))
+    torch.testing.assert_close(out.logits, model.b(model.a(x)).clamp(min=0))
+
+
 def test_network_without_classifier_returns_the_feature_map() -> None:
     g = load("numbered")
     model = BACKEND.build(g).eval()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import bundled_specs, spec_id
 from inceptdsl.backends.torch import layout
+from test_backend_torch import EDGES
 from test_backend_torch_specs import SPECS, load
 
 import inceptdsl
@@ -51,6 +52,8 @@ def test_bundled_and_small_specs_emit_ruff_clean_files(tmp_path: Path) -> None:
     for name in SPECS:
         files.append(tmp_path / f"small_{name}.py")
         files[-1].write_text(BACKEND.emit(load(name)))
+    files.append(tmp_path / "edges.py")
+    files[-1].write_text(BACKEND.emit(inceptdsl.loads(EDGES).graph))
     assert len(files) > len(SPECS)
     assert_ruff_clean(files)
 

@@ -124,17 +124,6 @@ network auxnet(num_classes: int = 5) {
   fc: linear num_classes
 }
 """,
-    # Degenerate but legal: an aux head that is only an identity (its `if self.training:`
-    # block holds no statement), and an identity as the network's output.
-    "edges": """
-network edges {
-  input 3 x 8 x 8
-  a: conv 4 3x3 pad=1
-  side: aux from a weight=0.5 { identity }
-  b: conv 4 1x1 act=relu
-  out: identity
-}
-""",
     # Numbered names at the top level (nn.Sequential style) and a feature-map output.
     "numbered": """
 network numbered {
