@@ -4,8 +4,9 @@ For each spec, a torch model (torch backend, random weights and BN statistics) f
 model (`build(graph, weights_from=torch_model, training=True)`, aux heads included): both give
 the same inference output (NCHW vs NHWC, <= 1e-4 of the output's scale), and the same aux-head
 outputs where they are deterministic; `keras_to_torch_state_dict` then returns the torch model's
-state_dict bit for bit (keys, order, dtypes, values). The other direction starts from random
-Keras weights: the torch model built from them computes what the Keras model computes.
+state_dict bit for bit (keys, order, dtypes, values). The other direction starts from weights made
+in Keras (keras.applications models, random Keras weights on the small specs): the torch model
+built from them computes what the Keras model computes.
 Each spec's pair of models is built once per module.
 """
 
@@ -29,6 +30,7 @@ from inceptdsl.backend import get
 from inceptdsl.errors import UsageError
 
 TORCH = get("torch")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _close(got: np.ndarray, want: np.ndarray, tol: float = 1e-4) -> None:
@@ -53,7 +55,7 @@ def models(request: pytest.FixtureRequest) -> tuple[nx.DiGraph, nn.Module, keras
 
 def test_torch_to_keras_to_torch(models: tuple[nx.DiGraph, nn.Module, keras.Model]) -> None:
     g, tmodel, kmodel = models
-    x = example(g, batch=2)
+    x = example(g, batch=1)
     _close(keras_output(kmodel, x), _torch_eval(tmodel, x))
     state = keras_to_torch_state_dict(g, kmodel)
     own = tmodel.state_dict()
@@ -63,19 +65,27 @@ def test_torch_to_keras_to_torch(models: tuple[nx.DiGraph, nn.Module, keras.Mode
     TORCH.build(g, weights_from=state)  # loads strictly
 
 
-def test_keras_to_torch(models: tuple[nx.DiGraph, nn.Module, keras.Model]) -> None:
-    """(Runs after the test above: it overwrites the Keras model's weights.)"""
-    g, _, kmodel = models
-    randomize_keras(kmodel, seed=7)
-    tmodel = TORCH.build(g, weights_from=keras_to_torch_state_dict(g, kmodel))
-    x = example(g, batch=2, seed=1)
-    _close(_torch_eval(tmodel, x), keras_output(kmodel, x))
+@pytest.mark.parametrize("name", ["inception_v3", "inception_resnet_v2", "xception"])
+def test_keras_applications_weights_reach_torch(name: str) -> None:
+    """Keras -> torch from weights made in Keras: a keras.applications model (random weights
+    and BN statistics) fills our Keras model by position, which hands them to the torch model;
+    the torch model then computes what keras.applications computes."""
+    app = {
+        "inception_v3": keras.applications.InceptionV3,
+        "inception_resnet_v2": keras.applications.InceptionResNetV2,
+        "xception": keras.applications.Xception,
+    }[name]
+    ref = randomize_keras(app(weights=None, classifier_activation=None), seed=7)
+    g = inceptdsl.load(str(ROOT / "specs" / "keras" / f"{name}.incept")).graph
+    tmodel = TORCH.build(g, weights_from=keras_to_torch_state_dict(g, BACKEND.build(g, ref)))
+    x = example(g, batch=1, seed=1)
+    _close(_torch_eval(tmodel, x), keras_output(ref, x))
 
 
 def test_aux_heads_agree_across_frameworks() -> None:
     """inception_v3's aux head has no dropout, so torch in training mode with its BNs in eval
     mode computes it deterministically; the Keras training model outputs it under its name."""
-    g = inceptdsl.load(str(Path(__file__).parent.parent / "specs" / "inception_v3.incept")).graph
+    g = inceptdsl.load(str(ROOT / "specs" / "inception_v3.incept")).graph
     tmodel = randomize(TORCH.build(g)).train()
     for m in tmodel.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
@@ -115,6 +125,10 @@ def test_small_specs_cross_both_ways(name: str) -> None:
     state = keras_to_torch_state_dict(g, kmodel)
     assert list(state) == list(tmodel.state_dict())
     assert all(torch.equal(state[k], v) for k, v in tmodel.state_dict().items())
+    # and from weights made in Keras
+    randomize_keras(kmodel, seed=5)
+    back = TORCH.build(g, weights_from=keras_to_torch_state_dict(g, kmodel))
+    _close(_torch_eval(back, x), keras_output(kmodel, x))
 
 
 def test_weights_of_another_network_are_refused() -> None:

@@ -87,12 +87,19 @@ def _statements(step: Step, ctx: Ctx, indent: int) -> list[str]:
 def _body(g: nx.DiGraph, plan: Schedule, ctx: Ctx) -> list[str]:
     lines: list[str] = []
     block: str | None = None
+    empty = False  # the open `if training:` block has no statement yet (identity-only heads)
     for step in plan.steps:
         if step.head != block:
+            if empty:
+                lines.append(" " * 8 + "pass")
             block = step.head
             if block is not None:
                 lines += layout.fit(4, "if training:", f"aux head {block}")
+                empty = True
         lines += _statements(step, ctx, 8 if block else 4)
+        empty = empty and step.node.op is Op.IDENTITY
+    if empty:
+        lines.append(" " * 8 + "pass")
     name = g.graph["name"]
     if plan.aux_outputs:
         fields = [(names.OUTPUT_KEY, plan.output), *plan.aux_outputs]
@@ -135,9 +142,9 @@ def emit(g: nx.DiGraph) -> str:
         doc = [
             '    """The network as a freshly initialised functional keras.Model.',
             "",
-            "    Each layer is named after the spec's node. With `training`, the aux heads are",
-            f'    built too and the model outputs a dict, "{names.OUTPUT_KEY}" (the main output)',
-            "    and one entry per aux head, to be weighted in the loss by LOSS_WEIGHTS.",
+            "    Each layer is named after the spec's node. With `training`, the aux heads",
+            '    are built too, and the model outputs a dict: "logits" (the main output) and',
+            "    one entry per aux head, to be weighted in the loss by LOSS_WEIGHTS.",
             '    """',
         ]
     else:

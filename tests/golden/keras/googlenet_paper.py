@@ -52,9 +52,9 @@ LOSS_WEIGHTS = {"logits": 1.0, "aux1": 0.3, "aux2": 0.3}
 def build(training: bool = False) -> keras.Model:
     """The network as a freshly initialised functional keras.Model.
 
-    Each layer is named after the spec's node. With `training`, the aux heads are
-    built too and the model outputs a dict, "logits" (the main output)
-    and one entry per aux head, to be weighted in the loss by LOSS_WEIGHTS.
+    Each layer is named after the spec's node. With `training`, the aux heads
+    are built too, and the model outputs a dict: "logits" (the main output) and
+    one entry per aux head, to be weighted in the loss by LOSS_WEIGHTS.
     """
     x = inputs = keras.Input((224, 224, 3), name="input")  # 224 x 224 x 3
     x = layers.ZeroPadding2D(((3, 2), (3, 2)), name="conv1.pad")(x)

@@ -65,9 +65,9 @@ LOSS_WEIGHTS = {"logits": 1.0, "AuxLogits": 0.4}
 def build(training: bool = False) -> keras.Model:
     """The network as a freshly initialised functional keras.Model.
 
-    Each layer is named after the spec's node. With `training`, the aux heads are
-    built too and the model outputs a dict, "logits" (the main output)
-    and one entry per aux head, to be weighted in the loss by LOSS_WEIGHTS.
+    Each layer is named after the spec's node. With `training`, the aux heads
+    are built too, and the model outputs a dict: "logits" (the main output) and
+    one entry per aux head, to be weighted in the loss by LOSS_WEIGHTS.
     """
     x = inputs = keras.Input((299, 299, 3), name="input")  # 299 x 299 x 3
     # 149 x 149 x 32
