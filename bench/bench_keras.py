@@ -62,7 +62,7 @@ def forward(batches: list[int], repeats: int) -> None:
         for i in range(repeats):
             pair = [(t_ref, ref), (t_ours, ours)]
             for times, model in pair if i % 2 == 0 else pair[::-1]:
-                times.append(_times(lambda m=model: m.predict_on_batch(x)))
+                times.append(_times(lambda m=model, x=x: m.predict_on_batch(x)))
         r, o = (statistics.median(t[0] for t in ts) * 1e3 for ts in (t_ref, t_ours))
         rc, oc = (statistics.median(t[1] for t in ts) * 1e3 for ts in (t_ref, t_ours))
         print(
@@ -85,9 +85,7 @@ def _median_build(fn, repeats: int) -> tuple[float, float]:  # type: ignore[no-u
 
 def build_times(repeats: int) -> None:
     torch_backend, keras_backend = get("torch"), get("keras")
-    specs = sorted(
-        p for p in SPECS.rglob("*.incept") if "lib" not in p.relative_to(SPECS).parts
-    )
+    specs = sorted(p for p in SPECS.rglob("*.incept") if "lib" not in p.relative_to(SPECS).parts)
     print(f"\nbuild time, ms (median of {repeats} after a first build; first in parentheses)")
     print(f"{'spec':32s} {'torch':>16s} {'keras':>18s} {'keras.applications':>20s}")
     for path in specs:
