@@ -247,3 +247,27 @@ def test_cli_compile_writes_the_emitted_source(
     assert out.read_text() == BACKEND.emit(inceptdsl.load(str(spec)).graph)
     assert main(["compile", str(spec), "--backend", "keras"]) == 0
     assert capsys.readouterr().out == out.read_text()
+
+
+# An aux head that is only an identity (no statement: its block gets `pass`) and an identity
+# as the network's output.
+EDGES = """
+network edges {
+  input 3 x 8 x 8
+  a: conv 4 3x3 pad=1
+  side: aux from a weight=0.5 { identity }
+  b: conv 4 1x1 act=relu
+  out: identity
+}
+"""
+
+
+def test_identity_only_aux_head_and_identity_output() -> None:
+    g = inceptdsl.loads(EDGES).graph
+    assert "        pass\n" in BACKEND.emit(g)
+    model = BACKEND.build(g, training=True)
+    x = example(g)
+    out = model(x.transpose(0, 2, 3, 1), training=False)
+    a = model.get_layer("a")(x.transpose(0, 2, 3, 1))
+    np.testing.assert_array_equal(np.asarray(out["side"]), np.asarray(a))
+    assert tuple(out["logits"].shape) == (2, 8, 8, 4)
