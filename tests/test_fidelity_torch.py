@@ -58,7 +58,10 @@ CASES = [
     ("inception_v3", {"aux_logits": False, "dropout": 0.0}, _timm("inception_v3"), [1000]),
     ("inception_v4", {}, _timm("inception_v4"), [1000, 0]),
     ("inception_resnet_v2", {}, _timm("inception_resnet_v2"), [1000, 0]),
-    # the non-Inception baselines, in torchvision's layout
+]
+# The non-Inception baselines: tests/test_fidelity_cnn.py checks their eval outputs; here their
+# training step (dropout order, BN momentum) is checked too.
+CNN_CASES = [
     ("cnn/alexnet", {}, _tv("alexnet"), [1000]),
     ("cnn/vgg16", {}, _tv("vgg16"), [10]),
     ("cnn/resnet18", {}, _tv("resnet18"), [1000]),
@@ -69,11 +72,15 @@ def _id(spec: str, params: dict[str, object], n: int) -> str:
     return "-".join([spec, *(f"{k}={v}" for k, v in params.items()), str(n)])
 
 
-PARAMS = [
-    pytest.param(spec, params, ref, n, id=_id(spec, params, n))
-    for spec, params, ref, classes in CASES
-    for n in classes
-]
+def _params(cases: list) -> list:  # type: ignore[type-arg]
+    return [
+        pytest.param(spec, params, ref, n, id=_id(spec, params, n))
+        for spec, params, ref, classes in cases
+        for n in classes
+    ]
+
+
+PARAMS = _params(CASES)
 
 
 def _pair(spec: str, params: dict[str, object], ref: Callable[[int], nn.Module], n: int):  # type: ignore[no-untyped-def]
@@ -110,7 +117,9 @@ def test_eval_output_equals_reference(spec, params, ref, n) -> None:  # type: ig
     assert (got - want).abs().max().item() <= 1e-5 * scale
 
 
-@pytest.mark.parametrize(("spec", "params", "ref", "n"), [p for p in PARAMS if p.values[3] != 0])
+@pytest.mark.parametrize(
+    ("spec", "params", "ref", "n"), [p for p in _params(CASES + CNN_CASES) if p.values[3] != 0]
+)
 def test_training_step_equals_reference(spec, params, ref, n) -> None:  # type: ignore[no-untyped-def]
     """Training mode: same output structure (torchvision's aux NamedTuples), same values with
     the same dropout seed (batch statistics in BN), same running stats afterwards."""
