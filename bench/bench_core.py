@@ -69,7 +69,9 @@ def bench_v4_vs_timm() -> None:
     r, c, w = (statistics.median(x) for x in (t_ref, t_cold, t_warm))
     print(f"inception_v4 MACs: ours {ours_warm():,} == timm+FlopCounterMode/2 {ref_macs:,}")
     print(f"  timm build + FlopCounterMode: {r * 1e3:8.1f} ms")
-    print(f"  inceptdsl load+report (cold): {c * 1e3:8.1f} ms   ratio {r / c:6.1f}x  (target >= 20x)")
+    print(
+        f"  inceptdsl load+report (cold): {c * 1e3:8.1f} ms   ratio {r / c:6.1f}x  (target >= 20x)"
+    )
     print(f"  inceptdsl load+report (warm): {w * 1e3:8.1f} ms   ratio {r / w:6.1f}x")
 
 
@@ -104,10 +106,9 @@ block Cell(c: int) {
 
 def generated_spec(blocks: int) -> str:
     return (
-        BLOCK
-        + "network scaled(n: int = %d) {\n  input 16 x 8 x 8\n"
+        BLOCK + f"network scaled(n: int = {blocks}) {{\n  input 16 x 8 x 8\n"
         "  defaults conv(bias=false, bn=true, act=relu)\n"
-        "  cells: repeat n { Cell(16) }\n  global_avgpool\n}\n" % blocks
+        "  cells: repeat n { Cell(16) }\n  global_avgpool\n}\n"
     )
 
 

@@ -262,6 +262,14 @@ def _pool(avg: bool) -> Callable[[Values, tuple[int, ...], Mapping[str, Any], Sp
     def build(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
         stride = v["stride"] if v["stride"] is not None else v["kernel"]
         pads, same = _resolve_pads(v["pad"], shp, v["kernel"], stride, (1, 1))
+        kh, kw = v["kernel"]
+        if max(pads[:2]) >= kh or max(pads[2:]) >= kw:
+            raise InvalidValueError(
+                f"pooling padding {pads} (top, bottom, left, right) is not smaller than the "
+                f"kernel {kh}x{kw}: some windows would hold only padding",
+                span,
+                hint="pad at most kernel - 1 on each side (kernel // 2 keeps the size)",
+            )
         return O.PoolAttrs(
             kernel=v["kernel"],
             stride=stride,

@@ -14,12 +14,12 @@ import keras
 import networkx as nx
 import numpy as np
 import pytest
-from inceptdsl.backends.keras import BACKEND, CUSTOM_OBJECTS
-from inceptdsl.backends.keras.ops import OP_TABLE, keras_momentum
 from test_backend_keras_specs import SPECS, example, keras_output, load, randomize_keras
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.backends.keras import BACKEND, CUSTOM_OBJECTS
+from inceptdsl.backends.keras.ops import OP_TABLE, keras_momentum
 from inceptdsl.cli import main
 from inceptdsl.errors import InvalidValueError, UsageError
 from inceptdsl.ir import Op

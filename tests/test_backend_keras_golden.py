@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import bundled_specs, spec_id
 from golden import assert_golden
-from inceptdsl.backends.keras import BACKEND
 
 import inceptdsl
+from inceptdsl.backends.keras import BACKEND
 
 
 @pytest.mark.parametrize("spec", bundled_specs(), ids=spec_id)

@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from inceptdsl.backends.keras import BACKEND
 from test_backend_keras_specs import keras_output
 from test_backend_torch_semantics import ACTS, CONVS, POOLS, pool_oracle
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.backends.keras import BACKEND
 from inceptdsl.ir import Op
 
 TORCH = get("torch")

@@ -14,10 +14,10 @@ import keras
 import networkx as nx
 import numpy as np
 import pytest
-from inceptdsl.backends.keras import BACKEND
-from inceptdsl.backends.keras.names import CHILDREN
 from test_backend_torch_specs import SPECS, load
 
+from inceptdsl.backends.keras import BACKEND
+from inceptdsl.backends.keras.names import CHILDREN
 from inceptdsl.ir import Op
 
 __all__ = ["SPECS", "example", "keras_output", "load", "randomize_keras", "to_nchw"]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from inceptdsl.backends.torch.ops import OP_TABLE
 from test_backend_torch_specs import SPECS, example, load, randomize
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.backends.torch.ops import OP_TABLE
 from inceptdsl.errors import InvalidValueError, UsageError
 from inceptdsl.ir import Op
 

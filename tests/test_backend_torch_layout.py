@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from conftest import bundled_specs, spec_id
-from inceptdsl.backends.torch import layout
 from test_backend_torch import EDGES
 from test_backend_torch_specs import SPECS, load
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.backends.torch import layout
 
 BACKEND = get("torch")
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,11 +14,11 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from inceptdsl.backends.torch import ONNX_BACKEND
 from test_backend_torch_specs import SPECS, example, load, randomize
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.backends.torch import ONNX_BACKEND
 
 BACKEND = get("torch")
 ROOT = Path(__file__).resolve().parent.parent

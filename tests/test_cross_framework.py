@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 import torch
 from conftest import bundled_specs, spec_id
-from inceptdsl.backends.keras import BACKEND, keras_to_torch_state_dict
 from test_backend_keras_specs import example, keras_output, randomize_keras
 from test_backend_torch_specs import SPECS, load, randomize
 from torch import nn
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.backends.keras import BACKEND, keras_to_torch_state_dict
 from inceptdsl.errors import UsageError
 
 TORCH = get("torch")
@@ -140,3 +140,14 @@ def test_weights_of_another_network_are_refused() -> None:
         BACKEND.build(g, weights_from={**TORCH.build(g).state_dict(), "x": torch.zeros(1)})
     with pytest.raises(UsageError, match="do not fit"):
         keras_to_torch_state_dict(g, BACKEND.build(load("tfsame")))
+
+
+def test_to_torch_takes_a_keras_model_directly() -> None:
+    """`net.to_torch(weights_from=keras_model)`: the torch backend recognises a Keras model and
+    converts it by IR node, so the public API needs no explicit state_dict step."""
+    net = inceptdsl.load(str(ROOT / "specs" / "keras" / "xception.incept"))
+    ref = randomize_keras(keras.applications.Xception(weights=None, classifier_activation=None))
+    kmodel = net.to_keras(weights_from=ref)
+    tmodel = net.to_torch(weights_from=kmodel)
+    x = example(net.graph, batch=1, seed=3)
+    _close(_torch_eval(tmodel, x), keras_output(ref, x))

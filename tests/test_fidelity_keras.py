@@ -18,10 +18,10 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from inceptdsl.backends.keras import BACKEND
 from test_backend_keras_specs import randomize_keras
 
 import inceptdsl
+from inceptdsl.backends.keras import BACKEND
 
 SPECS = Path(__file__).resolve().parent.parent / "specs" / "keras"
 

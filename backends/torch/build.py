@@ -56,8 +56,8 @@ def _state_dict(weights_from: Any) -> Mapping[str, torch.Tensor]:
     ):
         return weights_from
     raise UsageError(
-        f"weights_from must be a torch state_dict or nn.Module, not {type(weights_from).__name__}",
-        hint="copying weights from a Keras model is not supported by the torch backend yet",
+        f"weights_from must be a torch state_dict, an nn.Module or a keras.Model, not "
+        f"{type(weights_from).__name__}",
     )
 
 
@@ -89,5 +89,10 @@ def build(g: nx.DiGraph, weights_from: Any = None) -> nn.Module:
     """The network as an nn.Module (freshly initialised, or with `weights_from` loaded)."""
     model = load_source(emit(g), g.graph["name"]).build()
     if weights_from is not None:
+        keras = sys.modules.get("keras")  # only a Keras model if Keras is already imported
+        if keras is not None and isinstance(weights_from, keras.Model):
+            from inceptdsl.backends.keras.transfer import keras_to_torch_state_dict
+
+            weights_from = keras_to_torch_state_dict(g, weights_from, base=model.state_dict())
         load_weights(model, weights_from)
     return model
