@@ -269,5 +269,5 @@ def test_weights_from_a_different_network_is_a_usage_error() -> None:
 
 @pytest.mark.parametrize("weights", ["weights.pt", 3, {"fc.weight": [1.0]}])
 def test_weights_from_other_types_is_a_usage_error(weights: object) -> None:
-    with pytest.raises(UsageError, match="torch state_dict or nn.Module"):
+    with pytest.raises(UsageError, match="torch state_dict, an nn.Module or a keras.Model"):
         BACKEND.build(load("branches"), weights_from=weights)
