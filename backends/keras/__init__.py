@@ -9,6 +9,7 @@ with plain `keras.models.load_model`. Weights cross frameworks by IR node (trans
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -16,6 +17,9 @@ from typing import Any
 # load) crashes when loaded after it, so it is made unimportable first: torch then runs
 # without it, as it does on CPU (docs/frameworks.md, "torch and TensorFlow in one process").
 sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
+# TensorFlow's C++ start-up chatter (oneDNN, CPU features) is not for inceptdsl's users; an
+# explicit TF_CPP_MIN_LOG_LEVEL in the environment still wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import networkx as nx  # noqa: E402
 
