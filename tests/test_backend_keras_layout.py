@@ -17,7 +17,8 @@ from test_backend_keras_specs import SPECS, load
 from test_backend_torch_layout import _long_spec, assert_ruff_clean, ruff
 
 import inceptdsl
-from inceptdsl.backends.keras import BACKEND, layout
+from inceptdsl.backends.common import layout
+from inceptdsl.backends.keras import BACKEND
 
 
 def test_bundled_and_small_specs_emit_ruff_clean_files(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from test_backend_torch_specs import SPECS, load
 
 import inceptdsl
 from inceptdsl.backend import get
-from inceptdsl.backends.torch import layout
+from inceptdsl.backends.common import layout
 
 BACKEND = get("torch")
 ROOT = Path(__file__).resolve().parent.parent

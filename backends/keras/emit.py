@@ -23,9 +23,10 @@ import networkx as nx
 
 from inceptdsl.ir import Op
 
-from . import layout, names, runtime
+from ..common import layout
+from ..common.schedule import Schedule, Step, schedule
+from . import names, runtime
 from .ops import OP_TABLE, Ctx, num
-from .schedule import Schedule, Step, schedule
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -121,6 +122,8 @@ def emit(g: nx.DiGraph) -> str:
     """The standalone Python source of the network (byte-identical for the same graph)."""
     names.check_node_names(g)
     names.check_network_name(g.graph["name"])
+    for head in g.graph["aux_heads"]:
+        names.check_aux_name(head.name)  # before any name reaches code
     plan = schedule(g)
     ctx = _make_ctx(g)
     body = _body(g, plan, ctx)

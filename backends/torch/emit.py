@@ -23,10 +23,11 @@ import networkx as nx
 from inceptdsl.ir import Node, Op
 from inceptdsl.ir import node as ir_node
 
-from . import layout, names, runtime
+from ..common import layout
+from ..common.schedule import Schedule, Step, schedule
+from . import names, runtime
 from .names import attr_path, is_index
 from .ops import FRESH, OP_TABLE, Ctx, num
-from .schedule import Schedule, Step, schedule
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -170,6 +171,8 @@ def emit(g: nx.DiGraph) -> str:
     """The standalone Python source of the network (byte-identical for the same graph)."""
     names.check_node_names(g)
     cls = names.class_name(g.graph["name"])
+    for head in g.graph["aux_heads"]:
+        names.check_aux_name(head.name)  # before any name reaches code
     plan = schedule(g)
     ctx = _make_ctx(g, plan)
     outputs = f"{cls}Outputs" if plan.aux_outputs else None

@@ -5,7 +5,8 @@ not depend on which tools happen to be installed). Almost every statement fits o
 shape comment that does not fit after its statement goes on its own line above it (ruff keeps
 own-line comments where they are), and the rare statement that is itself too long (very long
 layer names) is split the way ruff splits a trailing bracket: a call's arguments on an indented
-line, or one item per line with a trailing comma when they do not fit (or form a literal).
+line, or one item per line with a trailing comma when they do not fit (or form a literal). One
+case is the keras backend's: a layer applied where it is built (`layers.Dense(...)(x)`).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ def fit(indent: int, code: str, comment: str | None = None) -> list[str]:
     return _split(indent, code)
 
 
-def _split(indent: int, code: str, suffix: str = "") -> list[str]:
+def _split(indent: int, code: str, suffix: str = "", force: bool = False) -> list[str]:
     pad = " " * indent
     line = f"{pad}{code}{suffix}"
     opened = _last_bracket(code)
-    if len(line) <= WIDTH or opened is None or opened == len(code) - 2:
+    if (len(line) <= WIDTH and not force) or opened is None or opened == len(code) - 2:
         return [line]  # fits, or cannot be split (no trailing brackets, or empty ones)
+    if opened > 0 and code[opened - 1] == ")" and not suffix:
+        return _split_trailer(indent, code, opened)
     head, body, close = code[: opened + 1], code[opened + 1 : -1], code[-1]
     inner = " " * (indent + 4)
     target, eq, value = code.partition(" = ")
@@ -49,6 +52,21 @@ def _split(indent: int, code: str, suffix: str = "") -> list[str]:
     else:
         middle = [ln for item in items for ln in _split(indent + 4, item, ",")]
     return [pad + head, *middle, pad + close + suffix]
+
+
+def _split_trailer(indent: int, code: str, opened: int) -> list[str]:
+    """A layer built then applied, `x = layers.Dense(...)(x)`, split as ruff splits it.
+
+    Ruff splits the applied call's brackets when the line up to them fits; otherwise it leaves
+    them on the line that closes the layer's own arguments: `)(x)`.
+    """
+    pad = " " * indent
+    head = code[: opened + 1]
+    if len(pad + head) <= WIDTH:
+        return [pad + head, *_split(indent + 4, code[opened + 1 : -1]), pad + ")"]
+    lines = _split(indent, code[:opened], force=True)
+    lines[-1] += code[opened:]
+    return lines
 
 
 def _last_bracket(code: str) -> int | None:

@@ -1,18 +1,19 @@
-"""The order of `build()`'s statements and the local variable each value lives in.
+"""The order of the emitted statements and the local variable each value lives in.
 
-(Adapted from backends/torch/schedule.py, which the keras backend may not import: the torch
-package's `__init__` imports torch. The rules are the same, so both files read alike.)
+Both backends emit straight-line code: torch's forward (no per-node interpretation loop: as
+fast as hand-written torchvision code, and torch.compile captures it whole) and keras'
+functional `build()` (one layer call per statement, as keras.applications). Three decisions
+shape it:
 
-The emitted `build()` is straight-line functional-API code, one statement per layer call, as in
-keras.applications. Three decisions shape it:
-
-- Aux heads exist only in the training model, so each head's nodes move into one
+- Aux heads run only in training, so each head's nodes move into one `if self.training:` /
   `if training:` block, placed right after the last trunk node the head reads (spec order
   otherwise).
 - `identity` nodes make no statement: they are another name for their input's value.
 - Locals are reused like registers: a value takes the lowest-numbered free name (`x`, `x1`,
   `x2`, ...) once its inputs that die at this statement are released. The trunk then stays `x`,
-  branches get `x1`, `x2`, ..., much as keras.applications names `x` and `branch*` locals.
+  branches get `x1`, `x2`, ..., and a dead tensor is released as soon as its name is reused,
+  as in torchvision's block-by-block code (keeping every intermediate alive would cost memory
+  and allocator time).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from dataclasses import dataclass
 import networkx as nx
 
 from inceptdsl.ir import Node, Op, nodes
-
-from . import names
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,6 @@ def _order(g: nx.DiGraph) -> list[Node]:
     """Trunk nodes in spec order, with each aux head's nodes moved after its last dependency."""
     all_nodes = list(nodes(g))
     heads = [h.name for h in g.graph.get("aux_heads", ())]
-    for head in heads:
-        names.check_aux_name(head)
     trunk = [n for n in all_nodes if n.aux is None]
     position = {n.name: i for i, n in enumerate(trunk)}
     after: dict[int, list[Node]] = {}
