@@ -226,35 +226,31 @@ def _width(v: Values) -> int:
     return max(int(v["channels"] * v["width"]), v["min_channels"])
 
 
-def _conv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
+def _conv_fields(
+    v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span, what: str
+) -> dict[str, Any]:
+    """The attributes conv and sepconv share (channels after `width`, resolved pads, bn)."""
     pads, same = _resolve_pads(v["pad"], shp, v["kernel"], v["stride"], v["dilation"])
-    return O.ConvAttrs(
-        out_channels=_width(v),
-        kernel=v["kernel"],
-        stride=v["stride"],
-        pads=pads,
-        same=same,
-        dilation=v["dilation"],
-        groups=v["groups"],
-        bias=v["bias"],
-        bn=bn_option(v["bn"], span, "conv bn", bnd),
-        act=v["act"],
-    )
+    return {
+        "out_channels": _width(v),
+        "kernel": v["kernel"],
+        "stride": v["stride"],
+        "pads": pads,
+        "same": same,
+        "dilation": v["dilation"],
+        "bias": v["bias"],
+        "bn": bn_option(v["bn"], span, f"{what} bn", bnd),
+        "act": v["act"],
+    }
+
+
+def _conv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
+    return O.ConvAttrs(**_conv_fields(v, shp, bnd, span, "conv"), groups=v["groups"])
 
 
 def _sepconv(v: Values, shp: tuple[int, ...], bnd: Mapping[str, Any], span: Span) -> O.Attrs:
-    pads, same = _resolve_pads(v["pad"], shp, v["kernel"], v["stride"], v["dilation"])
     return O.SepConvAttrs(
-        out_channels=_width(v),
-        kernel=v["kernel"],
-        stride=v["stride"],
-        pads=pads,
-        same=same,
-        dilation=v["dilation"],
-        depth_multiplier=v["multiplier"],
-        bias=v["bias"],
-        bn=bn_option(v["bn"], span, "sepconv bn", bnd),
-        act=v["act"],
+        **_conv_fields(v, shp, bnd, span, "sepconv"), depth_multiplier=v["multiplier"]
     )
 
 
