@@ -1,93 +1,38 @@
 """The expression evaluator: the project's own, over the AST; Python's eval is never used.
 
-Values are plain Python data: int, float, bool, None, str, tuples (sizes, pads), Symbol (an
-enumerated word such as `relu` or `same`) and Record (an option record such as `bn(eps=...)`).
-Arithmetic is exact on ints; `/` gives a float, `//` floors; results are bounded so an absurd
-expression fails fast with a located error instead of building a huge integer.
+Values are those of values.py (plain Python data, Symbol, Record); the words that make Symbols
+and Records come from the op registry. Arithmetic is exact on ints; `/` gives a float, `//`
+floors; results are bounded so an absurd expression fails fast with a located error instead of
+building a huge integer.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from . import ast as A
 from .errors import ArithmeticSpecError, LimitError, TypeMismatchError, UnknownNameError
+from .ir.ops import ACTIVATION_DEFS, ACTIVATIONS
 from .names import did_you_mean
+from .values import Record, Symbol, format_value, type_name
 
 MAX_MAGNITUDE = 10**15
 """Largest absolute value an expression may produce (far above any real layer size)."""
 
 
-@dataclass(frozen=True)
-class Symbol:
-    """An enumerated word: an activation (`relu`) or a padding mode (`same`, `valid`)."""
+PADDING_MODES = ("same", "valid")
 
-    name: str
+SYMBOLS: frozenset[str] = frozenset(ACTIVATIONS) | frozenset(PADDING_MODES)
+"""Bare words that evaluate to a Symbol: activation names (from the op registry) and padding
+modes."""
 
-    def __str__(self) -> str:
-        return self.name
-
-
-@dataclass(frozen=True)
-class Record:
-    """An option record written like a call, e.g. `bn(eps=0.001, scale=false)`."""
-
-    kind: str
-    fields: tuple[tuple[str, Any], ...]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        for k, v in self.fields:
-            if k == key:
-                return v
-        return default
-
-    def __str__(self) -> str:
-        inner = ", ".join(f"{k}={format_value(v)}" for k, v in self.fields)
-        return f"{self.kind}({inner})"
-
-
-SYMBOLS = frozenset({"relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "same", "valid"})
-RECORDS = frozenset({"bn"})
-
-
-def format_value(v: Any) -> str:
-    """A value as the spec language would write it."""
-    if v is None:
-        return "none"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, tuple):
-        if v and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-            return "x".join(str(x) for x in v)
-        return "(" + ", ".join(format_value(x) for x in v) + ")"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
-def type_name(v: Any) -> str:
-    if v is None:
-        return "none"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, tuple):
-        return "size" if all(isinstance(x, int) for x in v) else "tuple"
-    if isinstance(v, Symbol):
-        return f"`{v.name}`"
-    if isinstance(v, Record):
-        return f"{v.kind}(...)"
-    return type(v).__name__
+RECORDS: frozenset[str] = frozenset({"bn"}) | frozenset(
+    name for name, d in ACTIVATION_DEFS.items() if d.params
+)
+"""Words written like a call that make a Record: `bn(...)` and parameterised activations
+(`leaky_relu(slope=0.2)`)."""
 
 
 def _num(v: Any, e: A.Node, what: str) -> int | float:

@@ -57,7 +57,7 @@ from typing import Any
 from lark import Token
 
 from . import ast as A
-from .layers import LAYERS
+from .ir.ops import LAYERS
 from .parse import parse
 from .source import Span
 from .transform import to_ast

@@ -20,7 +20,6 @@ import networkx as nx
 
 from . import ast as A
 from .check.types import TYPES, coerce
-from .cost import COSTS
 from .errors import (
     AddShapeError,
     ArgumentCountError,
@@ -37,14 +36,16 @@ from .errors import (
     UnknownNameError,
     UnknownParameterError,
 )
-from .evaluate import Evaluator, format_value, type_name
+from .evaluate import Evaluator
 from .ir import ops as O
 from .ir.graph import AuxHead, add_node, new_graph
-from .layers import LAYERS, REQUIRED, activation, number
+from .ir.options import number
+from .ir.registry import REQUIRED, BuildCtx, ShapeCtx
 from .loader import BlockRef, Program, SpecFile
 from .names import did_you_mean
-from .shapes import SHAPES, add, concat, fmt_shape
+from .shapes import fmt_shape
 from .source import Span
+from .values import format_value, type_name
 
 MAX_NODES = 100_000
 """Most IR nodes one network may expand to (the largest bundled spec has under 1,000)."""
@@ -256,14 +257,11 @@ class Lowerer:
                 span,
                 hint="check repeat counts and blocks that call blocks many times",
             )
+        d = O.REGISTRY[op]
+        assert d.arity is None or d.arity == len(srcs), (op, srcs)
         ins = [g.nodes[s]["shape"] for s in srcs]
-        if op is O.Op.CONCAT:
-            shape = concat(ins, span, src_spans)
-        elif op is O.Op.ADD:
-            shape = add(ins, span, src_spans)
-        else:
-            shape = SHAPES[op](attrs, ins, span)
-        params, buffers, macs = COSTS[op](attrs, ins, shape)
+        shape = d.shape(attrs, ins, ShapeCtx(span, tuple(src_spans or ())))
+        params, buffers, macs = d.cost(attrs, ins, shape)
         if math.prod(shape) > MAX_TENSOR_ELEMENTS or params > MAX_TENSOR_ELEMENTS:
             raise TensorTooLargeError(
                 f"this layer makes a tensor of {max(math.prod(shape), params):,} elements per "
@@ -447,7 +445,7 @@ class Lowerer:
         return ctx.scope.child(name, indexed), name
 
     def _layer(self, u: A.Unit, call: A.Call, x: str, ctx: Ctx) -> str:
-        layer = LAYERS[call.name]  # resolve_names guarantees it exists
+        layer = O.LAYERS[call.name]  # resolve_names guarantees it exists
         ev = Evaluator(ctx.names, self._shape(ctx.block_in))
         given: dict[str, tuple[Any, Span]] = {}
         for k, (v, sp) in ctx.defaults.get(call.name, {}).items():
@@ -477,14 +475,15 @@ class Lowerer:
             else:
                 check = layer.checks.get(opt)
                 values[opt] = check(default, call.span, opt) if check else default
-        bn_defaults = {k: v for k, (v, _) in ctx.defaults.get("bn", {}).items()}
-        attrs = layer.build(values, self._shape(x), bn_defaults, call.span)
+        defaults = {op: {k: v for k, (v, _) in kws.items()} for op, kws in ctx.defaults.items()}
+        attrs = layer.build(values, BuildCtx(self._shape(x), defaults, call.span))
         if u.label is not None:
             name = ctx.scope.claim(u.label, u.label_span)
         elif ctx.scope.indexed:
             name = ctx.scope.index(u.span)
         else:
             name = ctx.scope.generated(call.name, u.span)
+        assert layer.op is not None
         out = self._node(name, layer.op, attrs, (x,), call.span, ctx.aux)
         self.labels[name] = out
         return out
@@ -561,13 +560,12 @@ class Lowerer:
         kind = "concat" if isinstance(m, A.Concat) else "add"
         if not outs:
             raise InvalidValueError(f"`{kind}` has no branches", m.span)
-        op = O.Op.CONCAT if kind == "concat" else O.Op.ADD
-        attrs: O.Attrs = O.ConcatAttrs() if kind == "concat" else O.AddAttrs()
+        d = O.MERGES[kind]
         name = ctx.scope.generated(kind, m.span)
         return self._node(
             name,
-            op,
-            attrs,
+            d.op,
+            d.attrs(),
             tuple(o for o, _ in outs),
             m.span,
             ctx.aux,
@@ -582,7 +580,7 @@ class Lowerer:
             if kw.name == "scale":
                 scale = number(v, kw.value.span, "residual scale")
             elif kw.name == "act":
-                act = activation(v, kw.value.span, "residual act")
+                act = O.activation(v, kw.value.span, "residual act")
             else:
                 from .errors import UnknownOptionError
 
@@ -625,7 +623,7 @@ class Lowerer:
         )
         if act is not None:
             out = self._node(
-                ctx.scope.generated(act, r.span),
+                ctx.scope.generated(act.fn, r.span),
                 O.Op.ACT,
                 O.ActAttrs(fn=act),
                 (out,),

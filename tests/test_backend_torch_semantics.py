@@ -16,6 +16,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from oracles import ACTIVATION_USES, act_oracle
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -99,7 +100,8 @@ POOLS = [
 def test_pooling_matches_its_definition(kind: str, count_pad: bool, options: str, size: int):
     if kind == "max" and not count_pad:
         return  # count_pad only concerns averages: nothing new to test for max
-    layer = f"{kind}pool {options} count_pad={str(count_pad).lower()}"
+    extra = f" count_pad={str(count_pad).lower()}" if kind == "avg" else ""
+    layer = f"{kind}pool {options}{extra}"
     node, _, x, y = one_layer(layer, f"2 x {size} x {size}")
     a = node.attrs
     want = pool_oracle(x, kind, a.kernel, a.stride, a.pads, node.shape[1:], count_pad)
@@ -130,7 +132,8 @@ def test_pooling_matches_its_definition_for_any_window(
 ) -> None:
     options = (
         f"{kernel[0]}x{kernel[1]} stride=({stride[0]}, {stride[1]}) pad={pads} "
-        f"ceil={str(ceil).lower()} count_pad={str(count_pad).lower()}"
+        f"ceil={str(ceil).lower()}"
+        + (f" count_pad={str(count_pad).lower()}" if kind == "avg" else "")
     )
     try:
         node, _, x, y = one_layer(f"{kind}pool {options}", f"2 x {size[0]} x {size[1]}")
@@ -212,16 +215,6 @@ def bn_oracle(x, bn):  # type: ignore[no-untyped-def]
     return y
 
 
-ACTS = {
-    None: lambda v: v,
-    "relu": lambda v: np.maximum(v, 0),
-    "relu6": lambda v: np.clip(v, 0, 6),
-    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
-    "tanh": np.tanh,
-    "gelu": lambda v: 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2))),
-    "silu": lambda v: v / (1 + np.exp(-v)),
-}
-
 CONVS = [
     ("conv 4 3x3 stride=2 pad=same", 8),  # asymmetric (0, 1, 0, 1)
     ("conv 4 3x3 stride=2 pad=same", 9),  # symmetric
@@ -234,6 +227,7 @@ CONVS = [
     ("conv 4 3x3 pad=1 bn=bn(affine=false) act=sigmoid", 8),
     ("conv 4 1x1 act=gelu", 8),
     ("conv 4 1x1 act=silu", 8),
+    ("conv 4 1x1 act=leaky_relu(slope=0.3)", 8),
 ]
 
 
@@ -250,7 +244,7 @@ def test_conv_unit_matches_its_definition(layer: str, size: int) -> None:
         want += conv.bias.detach().double().numpy().reshape(1, -1, 1, 1)
     if a.bn is not None:
         want = bn_oracle(want, unit.bn)
-    want = ACTS[a.act](want)
+    want = act_oracle(a.act)(want)
     np.testing.assert_allclose(y, want, rtol=1e-4, atol=1e-4)
 
 
@@ -275,7 +269,7 @@ def test_sepconv_is_depthwise_then_pointwise(layer: str) -> None:
         want += sep.pointwise.bias.detach().double().numpy().reshape(1, -1, 1, 1)
     if a.bn is not None:
         want = bn_oracle(want, model.y.bn)
-    np.testing.assert_allclose(y, ACTS[a.act](want), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(y, act_oracle(a.act)(want), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -289,10 +283,10 @@ def test_batchnorm_with_and_without_gamma_beta(options: str) -> None:
     np.testing.assert_allclose(y, bn_oracle(x, model.y), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("fn", [f for f in ACTS if f is not None])
+@pytest.mark.parametrize("fn", sorted(ACTIVATION_USES))
 def test_activations(fn: str) -> None:
-    _, _, x, y = one_layer(fn)
-    np.testing.assert_allclose(y, ACTS[fn](x), rtol=1e-5, atol=1e-5)
+    node, _, x, y = one_layer(ACTIVATION_USES[fn])
+    np.testing.assert_allclose(y, act_oracle(node.attrs.fn)(x), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("size", [3, 4, 5])

@@ -1,8 +1,7 @@
 """Tables that must cover their whole domain: a new op, terminal or AST node that is not
 registered everywhere fails here, not in a user's hands.
 
-- every IR `Op` has an attribute model, a shape function, a cost function, and a layer that
-  produces it (except the ops that structure makes: see STRUCTURAL_OPS);
+- (the op registry's completeness is tests/test_registry.py's);
 - every grammar terminal that can appear in a syntax error has plain words in
   `parse.TERMINAL_NAMES` (exemptions: see test_every_terminal_has_plain_words);
 - every grammar rule that reaches the transformer has a method, and every AST node kind is
@@ -15,87 +14,13 @@ import re
 from collections.abc import Iterator
 from importlib.resources import files
 
-import pytest
 from conftest import SPECS
 from lark import Tree
 from pydantic import BaseModel
 
-import inceptdsl
 from inceptdsl import ast as A
-from inceptdsl import cost, layers, parse, shapes
-from inceptdsl.ir import ops as O
+from inceptdsl import parse
 from inceptdsl.transform import ToAst, to_ast
-
-# ---- ops -------------------------------------------------------------------------------------
-
-# Ops no layer keyword produces: `input` comes from the `input` statement, `concat` from
-# `concat { }`, `add` from `add { }` and `residual { }`.
-STRUCTURAL_OPS = {O.Op.INPUT, O.Op.CONCAT, O.Op.ADD}
-
-
-def test_every_op_has_attrs_shape_and_cost() -> None:
-    ops = set(O.Op)
-    assert set(O.ATTRS) == ops
-    assert set(shapes.SHAPES) == ops
-    assert set(cost.COSTS) == ops
-    assert all(issubclass(m, O.Attrs) for m in O.ATTRS.values())
-
-
-def test_every_op_has_a_layer_or_is_structural() -> None:
-    produced = {d.op for d in layers.LAYERS.values()}
-    assert produced | STRUCTURAL_OPS == set(O.Op)
-    assert produced & STRUCTURAL_OPS == set()
-
-
-# One minimal use of every layer keyword, with the input it needs (flat or a feature map).
-LAYER_USES: dict[str, str] = {
-    "conv": "conv 4 3x3",
-    "sepconv": "sepconv 4 3x3 multiplier=2",
-    "maxpool": "maxpool 2x2",
-    "avgpool": "avgpool 2x2",
-    "global_avgpool": "global_avgpool",
-    "global_maxpool": "global_maxpool",
-    "adaptive_avgpool": "adaptive_avgpool 2x2",
-    "lrn": "lrn 3",
-    "bn": "bn",
-    "dropout": "dropout 0.5",
-    "flatten": "flatten",
-    "linear": "flatten -> linear 3",
-    "scale": "scale 0.5",
-    "identity": "identity",
-    **{fn: fn for fn in O.ACTIVATIONS},
-}
-
-
-def test_layer_uses_cover_every_layer() -> None:
-    assert set(LAYER_USES) == set(layers.LAYERS)
-
-
-@pytest.mark.parametrize("name", sorted(layers.LAYERS))
-def test_each_layer_lowers_to_its_op(name: str) -> None:
-    text = f"network n {{\n  input 3 x 8 x 8\n  {LAYER_USES[name]}\n}}\n"
-    g = inceptdsl.loads(text, filename="t.incept").graph
-    last = g.graph["output"]
-    d = g.nodes[last]
-    layer = layers.LAYERS[name]
-    assert d["op"] is layer.op
-    assert type(d["attrs"]) is O.ATTRS[layer.op]
-
-
-def test_structural_ops_are_produced() -> None:
-    text = (
-        "network n {\n  input 3 x 8 x 8\n  concat {\n    conv 2 1x1\n    conv 2 1x1\n  }\n"
-        "  add {\n    conv 4 1x1\n    identity\n  }\n  residual { conv 4 1x1 }\n}\n"
-    )
-    g = inceptdsl.loads(text, filename="t.incept").graph
-    ops = [d["op"] for _, d in g.nodes(data=True)]
-    assert {O.Op.INPUT, O.Op.CONCAT, O.Op.ADD} <= set(ops)
-    assert ops.count(O.Op.ADD) == 2
-
-
-def test_variadic_ops() -> None:
-    assert O.VARIADIC == {O.Op.CONCAT, O.Op.ADD}
-
 
 # ---- terminals -------------------------------------------------------------------------------
 

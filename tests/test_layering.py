@@ -3,8 +3,9 @@
 1. No module under inceptdsl/ imports a framework (torch, tensorflow, keras, jax) or the
    backends package (`inceptdsl.backends`, i.e. backends/), at any level: backends are plugins
    found through entry points by backend.py, never imported by name.
-2. The pipeline stages are ordered (STAGES below: text -> parse -> AST -> loader -> evaluation
-   -> IR, shapes, costs, layers -> checks -> lowering -> Network -> reports and tools -> CLI).
+2. The pipeline stages are ordered (STAGES below: text -> parse -> AST -> loader -> values
+   -> IR (the op registry) -> evaluation, shapes, costs -> checks -> lowering -> Network ->
+   reports and tools -> CLI).
    A module may import its own stage or an earlier one. Importing a later stage is allowed
    only *deferred* (inside a function, or under `if TYPE_CHECKING:`) and only where FACADES
    lists it: `Network` is the public object whose methods (`report()`, `verify()`,
@@ -32,11 +33,11 @@ STAGES = [
     "ast",
     "transform",
     "loader",
-    "evaluate",
+    "values",
     "ir",
+    "evaluate",
     "shapes",
     "cost",
-    "layers",
     "check",
     "lower",
     "network",

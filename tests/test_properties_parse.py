@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from inceptdsl import SpecError
 from inceptdsl import ast as A
 from inceptdsl.fmt import format_module, format_source, quote, strip_spans
-from inceptdsl.layers import LAYERS
+from inceptdsl.ir.ops import LAYERS
 from inceptdsl.parse import parse
 from inceptdsl.source import Span
 from inceptdsl.transform import decode_number, to_ast

@@ -93,7 +93,7 @@ def test_conv2d_shape_matches_brute_force(
         brute_window_out(h, kernel[0], stride[0], p[0], p[1], dilation[0]),
         brute_window_out(w, kernel[1], stride[1], p[2], p[3], dilation[1]),
     )
-    assert shapes.conv2d(a, [(cin, h, w)], SPAN) == want
+    assert shapes.infer(O.Op.CONV2D, a, [(cin, h, w)], SPAN) == want
 
 
 @SETTINGS
@@ -122,11 +122,11 @@ def test_pool2d_shape_matches_brute_force(
         brute_window_out(h, kernel[0], stride[0], p[0], p[1], 1, ceil),
         brute_window_out(w, kernel[1], stride[1], p[2], p[3], 1, ceil),
     )
-    assert shapes.pool2d(a, [(c, h, w)], SPAN) == want
+    assert shapes.infer(O.Op.MAXPOOL2D, a, [(c, h, w)], SPAN) == want
 
 
 @SETTINGS
 @given(st.lists(st.integers(1, 100), min_size=1, max_size=6), st.integers(1, 30))
 def test_concat_sums_channels(channels: list[int], hw: int) -> None:
     ins = [(c, hw, hw + 1) for c in channels]
-    assert shapes.concat(ins, SPAN) == (sum(channels), hw, hw + 1)
+    assert shapes.infer(O.Op.CONCAT, O.ConcatAttrs(), ins, SPAN) == (sum(channels), hw, hw + 1)

@@ -56,7 +56,7 @@ def _conv_agrees(case: tuple[int, ...]) -> bool:
         dilation=(dh, dw),
         groups=groups,
     )
-    ours = shapes.conv2d(a, [(4, h, w)], SPAN)
+    ours = shapes.infer(O.Op.CONV2D, a, [(4, h, w)], SPAN)
     x = F.pad(_meta(4, h, w), (left, r, t, b))  # torch pads (left, right, top, bottom)
     weight = torch.empty(6, 4 // groups, kh, kw, device="meta")
     y = F.conv2d(x, weight, stride=(sh, sw), dilation=(dh, dw), groups=groups)
@@ -89,7 +89,7 @@ def test_pools_vs_torch() -> None:
 def _pools_agree(case: tuple[int, ...]) -> bool:
     h, w, kh, kw, sh, sw, ph, pw, ceil = case
     a = O.PoolAttrs(kernel=(kh, kw), stride=(sh, sw), pads=(ph, ph, pw, pw), ceil_mode=bool(ceil))
-    ours = shapes.pool2d(a, [(3, h, w)], SPAN)
+    ours = shapes.infer(O.Op.MAXPOOL2D, a, [(3, h, w)], SPAN)
     kwargs = {"stride": (sh, sw), "padding": (ph, pw), "ceil_mode": bool(ceil)}
     y_max = F.max_pool2d(_meta(3, h, w), (kh, kw), **kwargs)
     y_avg = F.avg_pool2d(_meta(3, h, w), (kh, kw), **kwargs)

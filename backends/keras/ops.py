@@ -15,10 +15,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from inceptdsl.errors import InvalidValueError
 from inceptdsl.ir import Node, Op
-from inceptdsl.ir.ops import BatchNormAttrs, ConvAttrs, PoolAttrs, SepConvAttrs
+from inceptdsl.ir.ops import (
+    ActAttrs,
+    Activation,
+    BatchNormAttrs,
+    ConvAttrs,
+    PoolAttrs,
+    SepConvAttrs,
+)
 
 from . import padding, runtime
 
@@ -87,6 +95,44 @@ def _fail(node: Node, message: str, hint: str) -> InvalidValueError:
     return InvalidValueError(f"{node.name}: {message}", node.span, hint=hint)
 
 
+# -- activations --------------------------------------------------------------------------------
+
+_NAMED = {
+    "relu": "relu",
+    "relu6": "relu6",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "gelu": "gelu",  # keras.activations.gelu(approximate=False): the exact erf form, as torch
+    "silu": "silu",
+    "hardswish": "hard_silu",  # x * relu6(x + 3) / 6
+    "hardsigmoid": "hard_sigmoid",  # relu6(x + 3) / 6 in Keras 3 (Keras 2 had 0.2 x + 0.5)
+    "mish": "mish",
+    "softplus": "softplus",
+}
+_LAYERS: dict[str, Callable[[Activation], str]] = {
+    # Keras' leaky_relu string means negative_slope=0.2; torch's default is 0.01: always explicit
+    "leaky_relu": lambda a: f"layers.LeakyReLU(negative_slope={num(a.param('slope'))}, ",
+    "elu": lambda a: f"layers.ELU(alpha={num(a.param('alpha'))}, ",
+}
+ACTIVATIONS = frozenset(_NAMED) | frozenset(_LAYERS)
+"""Every activation this backend computes (a test checks it covers the registry's)."""
+
+
+def activation_name(a: Activation) -> str | None:
+    """The Keras activation string for `a`, or None if it needs a layer with parameters."""
+    return _NAMED.get(a.fn)
+
+
+def activation_layer(a: Activation) -> str:
+    """The start of the Keras layer call computing `a` (`layers.Activation("relu", `), to be
+    completed with the layer's name."""
+    if a.fn in _NAMED:
+        return f'layers.Activation("{_NAMED[a.fn]}", '
+    if a.fn in _LAYERS:
+        return _LAYERS[a.fn](a)
+    raise InvalidValueError(f"the keras backend has no activation {a.fn!r}")
+
+
 # -- convolutions -------------------------------------------------------------------------------
 
 
@@ -140,8 +186,12 @@ def _conv_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list
         if pads is not None:
             common[1] = ("padding", _pixels(pads), '"valid"')
         kw = common + [("use_bias", num(a.bias), "False" if sep else "True")]
-        kw += _bn_kwargs(a.bn) + [("activation", f'"{a.act}"' if a.act else "None", "None")]
-        return [f"{helper.__name__}({args[0]}, {lead}{_kwargs(kw)}, {_name(node.name)})"]
+        named = activation_name(a.act) if a.act else None
+        kw += _bn_kwargs(a.bn) + [("activation", f'"{named}"' if named else "None", "None")]
+        out = [f"{helper.__name__}({args[0]}, {lead}{_kwargs(kw)}, {_name(node.name)})"]
+        if a.act and named is None:  # an activation with parameters: its own layer
+            out.append(f'{activation_layer(a.act)}name="{node.name}.act")({target})')
+        return out
     exprs = []
     x = args[0]
     if pads is not None:
@@ -151,7 +201,7 @@ def _conv_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list
     kw = common + [("use_bias", num(a.bias), "True")]
     exprs.append(f"layers.{layer}({lead}{_kwargs(kw)}, {_name(node.name)})({x})")
     if a.act:
-        exprs.append(f'layers.Activation("{a.act}", name="{node.name}.act")({target})')
+        exprs.append(f'{activation_layer(a.act)}name="{node.name}.act")({target})')
     return exprs
 
 
@@ -280,7 +330,7 @@ OP_TABLE: dict[Op, Rule] = {
     Op.CONV2D: Rule(_conv_call),
     Op.SEPCONV2D: Rule(_conv_call),
     Op.BATCHNORM: Rule(_batchnorm_call),
-    Op.ACT: Rule(_simple(lambda n: f'layers.Activation("{n.attrs.fn}", ')),  # type: ignore[attr-defined]
+    Op.ACT: Rule(_simple(lambda n: activation_layer(cast(ActAttrs, n.attrs).fn))),
     Op.MAXPOOL2D: Rule(_pool_call),
     Op.AVGPOOL2D: Rule(_pool_call),
     Op.GLOBAL_AVGPOOL: Rule(_simple(lambda n: "layers.GlobalAveragePooling2D(keepdims=True, ")),

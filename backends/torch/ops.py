@@ -19,6 +19,7 @@ from inceptdsl.errors import InvalidValueError
 from inceptdsl.ir import Node, Op
 from inceptdsl.ir.ops import (
     ActAttrs,
+    Activation,
     AdaptivePoolAttrs,
     BatchNormAttrs,
     ConvAttrs,
@@ -131,21 +132,41 @@ def _conv_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
 
 # -- activations --------------------------------------------------------------------------------
 
-_ACT: dict[str, tuple[str, bool]] = {  # fn -> (torch function, takes inplace=)
-    "relu": ("F.relu", True),
-    "relu6": ("F.relu6", True),
-    "sigmoid": ("torch.sigmoid", False),
-    "tanh": ("torch.tanh", False),
-    "gelu": ("F.gelu", False),
-    "silu": ("F.silu", False),  # in place, its backward would lack its input
+
+def _fn(func: str, inplace_ok: bool, *params: str) -> Callable[[Activation, str, bool], str]:
+    """A rule calling `func(x, <params in order>)`, in place only where `inplace_ok`: the
+    backward of relu-like functions needs only their output, others need their input."""
+
+    def call(a: Activation, x: str, inplace: bool) -> str:
+        args = "".join(f", {num(a.param(p))}" for p in params)
+        tail = ", inplace=True" if inplace and inplace_ok else ""
+        return f"{func}({x}{args}{tail})"
+
+    return call
+
+
+ACTIVATIONS: dict[str, Callable[[Activation, str, bool], str]] = {
+    "relu": _fn("F.relu", True),
+    "relu6": _fn("F.relu6", True),
+    "sigmoid": _fn("torch.sigmoid", False),
+    "tanh": _fn("torch.tanh", False),
+    "gelu": _fn("F.gelu", False),
+    "silu": _fn("F.silu", False),  # in place, its backward would lack its input
+    "hardswish": _fn("F.hardswish", False),
+    "hardsigmoid": _fn("F.hardsigmoid", False),
+    "leaky_relu": _fn("F.leaky_relu", False, "slope"),
+    "elu": _fn("F.elu", False, "alpha"),
+    "mish": _fn("F.mish", False),
+    "softplus": _fn("F.softplus", False),
 }
+"""The torch expression of every activation (a test checks it covers the registry's)."""
 
 
-def _activation(fn: str, x: str, inplace: bool) -> str:
-    if fn not in _ACT:
-        raise InvalidValueError(f"the torch backend has no activation {fn!r}")
-    func, has_inplace = _ACT[fn]
-    return f"{func}({x}, inplace=True)" if inplace and has_inplace else f"{func}({x})"
+def _activation(a: Activation, x: str, inplace: bool) -> str:
+    rule = ACTIVATIONS.get(a.fn)
+    if rule is None:
+        raise InvalidValueError(f"the torch backend has no activation {a.fn!r}")
+    return rule(a, x, inplace)
 
 
 def _act_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:

@@ -17,7 +17,7 @@ from ..errors import (
     UnknownNameError,
     UnknownOptionError,
 )
-from ..layers import LAYERS
+from ..ir.ops import LAYERS
 from ..loader import Program, SpecFile
 from ..names import did_you_mean
 from .types import TYPES

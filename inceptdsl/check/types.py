@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..evaluate import Symbol
-from ..ir.ops import ACTIVATIONS
+from ..ir.ops import ACTIVATION_DEFS
+from ..values import Record, Symbol
 
 
 def _is_int(v: Any) -> bool:
@@ -23,11 +23,15 @@ TYPES: dict[str, Callable[[Any], bool]] = {
     "bool": lambda v: isinstance(v, bool),
     "str": lambda v: isinstance(v, str),
     "size": _is_size,
-    "act": lambda v: v is None or (isinstance(v, Symbol) and v.name in ACTIVATIONS),
+    "act": lambda v: (
+        v is None
+        or (isinstance(v, Symbol) and v.name in ACTIVATION_DEFS)
+        or (isinstance(v, Record) and v.kind in ACTIVATION_DEFS)
+    ),
     "any": lambda v: True,
 }
 """Type name -> predicate. `float` accepts ints; `size` is an int or `a x b`; `act` an
-activation name or none."""
+activation (a name or a record such as `leaky_relu(slope=0.2)`) or none."""
 
 
 def coerce(type_name: str, v: Any) -> Any:

@@ -1,10 +1,14 @@
-"""The IR: the contract between the core and the backends (documented in docs/ir.md)."""
+"""The IR: the contract between the core and the backends (documented in docs/ir.md).
+
+`ops` defines every op (attributes, arity, shape, cost, language surface) in the registry of
+`registry`; `graph` holds the networkx graph's node, edge and graph attributes."""
 
 from .graph import AuxHead, Node, Shape, add_node, inputs, new_graph, node, nodes
-from .ops import ATTRS, VARIADIC, Attrs, Op
+from .ops import ATTRS, REGISTRY, VARIADIC, Attrs, Op
 
 __all__ = [
     "ATTRS",
+    "REGISTRY",
     "VARIADIC",
     "Attrs",
     "AuxHead",

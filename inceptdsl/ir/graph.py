@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from ..source import Span
-from .ops import Attrs, Op
+from .registry import Attrs, Op
 
 Shape = tuple[int, ...]
 

@@ -15,10 +15,12 @@ from typing import Any
 import networkx as nx
 
 from .graph import inputs
-from .ops import Attrs
+from .ops import Activation, Attrs
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, Activation):  # as the spec writes it: `relu`, `leaky_relu(slope=0.2)`
+        return str(v)
     if isinstance(v, Attrs):
         return "{" + _attrs(v) + "}"
     if isinstance(v, bool):

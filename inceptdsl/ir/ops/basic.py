@@ -1,0 +1,170 @@
+"""The network's input, and the ops that only pass, drop, scale or reshape values: identity,
+dropout, scale, flatten, linear."""
+
+from __future__ import annotations
+
+import math
+
+from ...errors import RankError
+from ..geometry import fmt_shape, positive_channels
+from ..options import boolean, channels, number, probability
+from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, register
+
+
+class InputAttrs(Attrs):
+    shape: tuple[int, ...]
+
+
+class IdentityAttrs(Attrs):
+    pass
+
+
+class DropoutAttrs(Attrs):
+    p: float
+
+
+class ScaleAttrs(Attrs):
+    """Multiply by a constant (the residual scaling of Inception-ResNet)."""
+
+    factor: float
+
+
+class FlattenAttrs(Attrs):
+    """Flatten (C, H, W) to C*H*W in channel-major (NCHW) order, as torch does."""
+
+
+class LinearAttrs(Attrs):
+    out_features: int
+    bias: bool = True
+
+
+def _same(a: Attrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
+    return ins[0]
+
+
+def _free(a: Attrs, ins: list[Shape], out: Shape) -> tuple[int, int, int]:
+    return 0, 0, 0
+
+
+def _linear_shape(a: LinearAttrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
+    if len(ins[0]) != 1:
+        raise RankError(
+            f"linear needs a flat input, but its input is {fmt_shape(ins[0])}",
+            ctx.span,
+            hint="add `flatten` (or a global pool and `flatten`) before `linear`",
+        )
+    positive_channels(a.out_features, ctx.span, "output features")
+    return (a.out_features,)
+
+
+def _linear_cost(a: LinearAttrs, ins: list[Shape], out: Shape) -> tuple[int, int, int]:
+    weights = ins[0][0] * a.out_features
+    return weights + (a.out_features if a.bias else 0), 0, weights
+
+
+register(
+    OpDef(
+        Op.INPUT,
+        InputAttrs,
+        0,
+        lambda a, ins, ctx: a.shape,
+        _free,
+        "the network's input (exactly one, named `input`; made by the `input` statement)",
+    )
+)
+register(
+    OpDef(
+        Op.IDENTITY,
+        IdentityAttrs,
+        1,
+        _same,
+        _free,
+        "pass the input through",
+        layers=(
+            LayerDef(
+                "identity", (), {}, {}, lambda v, c: IdentityAttrs(), "pass the input through"
+            ),
+        ),
+    )
+)
+register(
+    OpDef(
+        Op.DROPOUT,
+        DropoutAttrs,
+        1,
+        _same,
+        _free,
+        "dropout (identity at inference)",
+        layers=(
+            LayerDef(
+                "dropout",
+                ("p",),
+                {"p": REQUIRED},
+                {"p": probability},
+                lambda v, ctx: DropoutAttrs(p=v["p"]),
+                "dropout (identity at inference)",
+            ),
+        ),
+    )
+)
+register(
+    OpDef(
+        Op.SCALE,
+        ScaleAttrs,
+        1,
+        _same,
+        _free,
+        "multiply by a constant",
+        layers=(
+            LayerDef(
+                "scale",
+                ("factor",),
+                {"factor": REQUIRED},
+                {"factor": number},
+                lambda v, ctx: ScaleAttrs(factor=v["factor"]),
+                "multiply by a constant",
+            ),
+        ),
+    )
+)
+register(
+    OpDef(
+        Op.FLATTEN,
+        FlattenAttrs,
+        1,
+        lambda a, ins, ctx: (math.prod(ins[0]),),
+        _free,
+        "flatten to C*H*W features, channel-major (NCHW order)",
+        layers=(
+            LayerDef(
+                "flatten",
+                (),
+                {},
+                {},
+                lambda v, ctx: FlattenAttrs(),
+                "flatten to C*H*W features, channel-major",
+            ),
+        ),
+    )
+)
+register(
+    OpDef(
+        Op.LINEAR,
+        LinearAttrs,
+        1,
+        _linear_shape,
+        _linear_cost,
+        "fully connected layer",
+        state="a linear layer (`weight` out x in, `bias`)",
+        layers=(
+            LayerDef(
+                "linear",
+                ("features",),
+                {"features": REQUIRED, "bias": True},
+                {"features": channels, "bias": boolean},
+                lambda v, ctx: LinearAttrs(out_features=v["features"], bias=v["bias"]),
+                "fully connected layer",
+            ),
+        ),
+    )
+)

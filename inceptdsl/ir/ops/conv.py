@@ -1,0 +1,211 @@
+"""Convolutions: `conv` (any groups) and `sepconv` (depthwise then pointwise), each optionally
+followed by batch norm and an activation as one unit (torchvision's BasicConv2d)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...errors import GroupsError
+from ..geometry import positive_channels, resolve_pads, spatial, windowed
+from ..options import boolean, channels, padding, pair, pos_int, positive
+from ..registry import (
+    REQUIRED,
+    Attrs,
+    BuildCtx,
+    Check,
+    Cost,
+    LayerDef,
+    Op,
+    OpDef,
+    Pads,
+    Pair,
+    Shape,
+    ShapeCtx,
+    register,
+)
+from .activation import Activation, activation
+from .norm import BatchNormAttrs, _bn_cost, bn_checked, bn_option
+
+
+class ConvAttrs(Attrs):
+    """A 2-D convolution, optionally followed by batch norm and an activation (one unit).
+
+    When `bn` is set, backends build it as a unit with children `conv` and `bn` (torchvision's
+    BasicConv2d, timm's ConvNormAct); without `bn` it is a bare convolution.
+    `same` records that the pads came from TF-style `same` padding (a backend may use its
+    native `same` mode when it gives exactly `pads`).
+    """
+
+    out_channels: int
+    kernel: Pair
+    stride: Pair = (1, 1)
+    pads: Pads = (0, 0, 0, 0)
+    same: bool = False
+    dilation: Pair = (1, 1)
+    groups: int = 1
+    bias: bool = True
+    bn: BatchNormAttrs | None = None
+    act: Activation | None = None
+
+
+class SepConvAttrs(Attrs):
+    """Depthwise-separable conv: depthwise (kernel, `depth_multiplier`) then pointwise 1x1.
+
+    Weights: depthwise in*mult*kh*kw, pointwise in*mult*out, bias out (if `bias`).
+    torch builds it as children `conv1` (depthwise, groups=in) and `pointwise` (timm's
+    SeparableConv2d); keras as one SeparableConv2D. With `bn`: children `conv`, `bn` as above
+    where `conv` is the separable pair.
+    """
+
+    out_channels: int
+    kernel: Pair
+    stride: Pair = (1, 1)
+    pads: Pads = (0, 0, 0, 0)
+    same: bool = False
+    dilation: Pair = (1, 1)
+    depth_multiplier: int = 1
+    bias: bool = False
+    bn: BatchNormAttrs | None = None
+    act: Activation | None = None
+
+
+# ---- shapes and costs -------------------------------------------------------------------------
+
+
+def _conv_shape(a: ConvAttrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
+    c, _, _ = spatial(ins[0], "conv", ctx.span)
+    positive_channels(a.out_channels, ctx.span)
+    if c % a.groups or a.out_channels % a.groups:
+        raise GroupsError(
+            f"conv groups={a.groups} must divide both input channels ({c}) and output "
+            f"channels ({a.out_channels})",
+            ctx.span,
+        )
+    h, w = windowed("conv", ins[0], a.kernel, a.stride, a.pads, a.dilation, False, ctx.span)
+    return (a.out_channels, h, w)
+
+
+def _sepconv_shape(a: SepConvAttrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
+    spatial(ins[0], "sepconv", ctx.span)
+    positive_channels(a.out_channels, ctx.span)
+    h, w = windowed("sepconv", ins[0], a.kernel, a.stride, a.pads, a.dilation, False, ctx.span)
+    return (a.out_channels, h, w)
+
+
+def _conv_cost(a: ConvAttrs, ins: list[Shape], out: Shape) -> Cost:
+    cin = ins[0][0]
+    kh, kw = a.kernel
+    weights = a.out_channels * (cin // a.groups) * kh * kw
+    bias = a.out_channels if a.bias else 0
+    bn_p, bn_b = _bn_cost(a.bn, a.out_channels)
+    return weights + bias + bn_p, bn_b, weights * out[1] * out[2]
+
+
+def _sepconv_cost(a: SepConvAttrs, ins: list[Shape], out: Shape) -> Cost:
+    mid = ins[0][0] * a.depth_multiplier
+    depthwise = mid * a.kernel[0] * a.kernel[1]
+    pointwise = mid * a.out_channels
+    bias = a.out_channels if a.bias else 0
+    bn_p, bn_b = _bn_cost(a.bn, a.out_channels)
+    macs = (depthwise + pointwise) * out[1] * out[2]
+    return depthwise + pointwise + bias + bn_p, bn_b, macs
+
+
+# ---- the language surface ---------------------------------------------------------------------
+
+
+def _width(v: Mapping[str, Any]) -> int:
+    """Output channels after the width multiplier: slim's `max(int(d * depth_multiplier),
+    min_depth)` (nets/inception_v3.py); a multiplier of 1 leaves the count untouched."""
+    if v["width"] == 1.0:
+        return int(v["channels"])
+    return max(int(v["channels"] * v["width"]), v["min_channels"])
+
+
+def _conv_fields(v: Mapping[str, Any], ctx: BuildCtx, what: str) -> dict[str, Any]:
+    """The attributes conv and sepconv share (channels after `width`, resolved pads, bn)."""
+    pads, same = resolve_pads(v["pad"], ctx.in_shape, v["kernel"], v["stride"], v["dilation"])
+    return {
+        "out_channels": _width(v),
+        "kernel": v["kernel"],
+        "stride": v["stride"],
+        "pads": pads,
+        "same": same,
+        "dilation": v["dilation"],
+        "bias": v["bias"],
+        "bn": bn_option(v["bn"], ctx.span, f"{what} bn", ctx.defaults.get("bn", {})),
+        "act": v["act"],
+    }
+
+
+CONV_CHECKS: dict[str, Check] = {
+    "channels": channels,
+    "kernel": pair,
+    "stride": pair,
+    "pad": padding,
+    "dilation": pair,
+    "groups": pos_int,
+    "bias": boolean,
+    "bn": bn_checked,
+    "act": activation,
+    "multiplier": pos_int,
+    "width": positive,
+    "min_channels": pos_int,
+}
+
+_COMMON: dict[str, Any] = {
+    "channels": REQUIRED,
+    "kernel": REQUIRED,
+    "stride": 1,
+    "pad": 0,
+    "dilation": 1,
+}
+_TAIL: dict[str, Any] = {"bias": True, "bn": None, "act": None, "width": 1.0, "min_channels": 16}
+
+register(
+    OpDef(
+        Op.CONV2D,
+        ConvAttrs,
+        1,
+        _conv_shape,
+        _conv_cost,
+        "2-D convolution, optionally with batch norm and an activation",
+        state="without `bn`: a conv (`weight`, `bias`); with `bn`: children `conv` and `bn`",
+        layers=(
+            LayerDef(
+                "conv",
+                ("channels", "kernel"),
+                {**_COMMON, "groups": 1, **_TAIL},
+                CONV_CHECKS,
+                lambda v, ctx: ConvAttrs(**_conv_fields(v, ctx, "conv"), groups=v["groups"]),
+                "2-D convolution, optionally with batch norm and an activation",
+            ),
+        ),
+    )
+)
+
+register(
+    OpDef(
+        Op.SEPCONV2D,
+        SepConvAttrs,
+        1,
+        _sepconv_shape,
+        _sepconv_cost,
+        "depthwise-separable convolution (depthwise, then pointwise 1x1)",
+        state="children `conv1` (depthwise, groups=in) and `pointwise`; with `bn`: "
+        "`conv.{conv1,pointwise}`, `bn`",
+        layers=(
+            LayerDef(
+                "sepconv",
+                ("channels", "kernel"),
+                {**_COMMON, "multiplier": 1, **_TAIL},
+                CONV_CHECKS,
+                lambda v, ctx: SepConvAttrs(
+                    **_conv_fields(v, ctx, "sepconv"), depth_multiplier=v["multiplier"]
+                ),
+                "depthwise-separable convolution (depthwise then 1x1)",
+            ),
+        ),
+    )
+)

@@ -1,0 +1,153 @@
+"""The op registry is complete: every op and activation has everything registry_check.py lists
+(shape, cost, surface, a rule in each backend, a docs/ir.md row, a test spec, an oracle) — and
+an omission of any one of them is named, shown on deliberately incomplete registries.
+
+Also: each test spec in tests/ops/ lowers to its op, passes its own `expect`s, and the tables
+derived from the registry (layers, merges, activations, the evaluator's words) agree with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from oracles import ORACLES
+from registry_check import BackendRules, problems
+
+import inceptdsl
+from inceptdsl import evaluate
+from inceptdsl.ir import ops as O
+from inceptdsl.ir.registry import ACTIVATION_DEFS, REGISTRY, Op
+
+SPEC_DIR = ROOT / "tests" / "ops"
+IR_DOC = (ROOT / "docs" / "ir.md").read_text(encoding="utf-8")
+
+
+def _backends() -> dict[str, BackendRules]:
+    from inceptdsl.backends.keras import ops as keras_ops
+    from inceptdsl.backends.torch import ops as torch_ops
+
+    return {
+        "torch": BackendRules(set(torch_ops.OP_TABLE), set(torch_ops.ACTIVATIONS)),
+        "keras": BackendRules(set(keras_ops.OP_TABLE), set(keras_ops.ACTIVATIONS)),
+    }
+
+
+def _problems(**changes: object) -> list[str]:
+    args: dict[str, object] = {
+        "registry": REGISTRY,
+        "activations": ACTIVATION_DEFS,
+        "backends": _backends(),
+        "ir_doc": IR_DOC,
+        "spec_dir": SPEC_DIR,
+        "oracles": ORACLES,
+    }
+    args.update(changes)
+    return problems(**args)  # type: ignore[arg-type]
+
+
+def test_the_registry_is_complete() -> None:
+    assert _problems() == []
+
+
+# ---- each kind of omission is named ------------------------------------------------------------
+
+
+def test_a_missing_shape_or_cost_function_is_named() -> None:
+    broken = dict(REGISTRY)
+    broken[Op.CONV2D] = dataclasses.replace(REGISTRY[Op.CONV2D], shape=None)  # type: ignore[arg-type]
+    broken[Op.LINEAR] = dataclasses.replace(REGISTRY[Op.LINEAR], cost=None)  # type: ignore[arg-type]
+    assert _problems(registry=broken) == [
+        "op conv2d: no shape function",
+        "op linear: no cost function",
+    ]
+
+
+def test_an_unregistered_op_and_a_surfaceless_op_are_named() -> None:
+    broken = {op: d for op, d in REGISTRY.items() if op is not Op.LRN}
+    broken[Op.SCALE] = dataclasses.replace(REGISTRY[Op.SCALE], layers=())
+    found = _problems(registry=broken)
+    assert "op lrn: not in the registry" in found
+    assert "op scale: no layer keyword, merge keyword or statement makes it" in found
+
+
+def test_a_missing_backend_rule_is_named_with_its_backend() -> None:
+    backends = _backends()
+    torch_rules = backends["torch"]
+    backends["torch"] = BackendRules(set(torch_rules.ops) - {Op.AVGPOOL2D}, torch_rules.activations)
+    keras_rules = backends["keras"]
+    backends["keras"] = BackendRules(keras_rules.ops, set(keras_rules.activations) - {"mish"})
+    assert _problems(backends=backends) == [
+        "op avgpool2d: backend torch has no rule",
+        "activation mish: backend keras has no rule",
+    ]
+
+
+def test_a_missing_doc_row_is_named() -> None:
+    doc = IR_DOC.replace("| `lrn` |", "| lrn |").replace("| `elu` |", "| elu |")
+    assert _problems(ir_doc=doc) == [
+        "op lrn: no row in docs/ir.md's op table",
+        "activation elu: no row in docs/ir.md's activation table",
+    ]
+
+
+def test_a_missing_test_spec_or_oracle_is_named(tmp_path: Path) -> None:
+    for spec in SPEC_DIR.glob("*.incept"):
+        if spec.name != "dropout.incept":
+            (tmp_path / spec.name).write_text(spec.read_text(encoding="utf-8"))
+    act = (tmp_path / "act.incept").read_text(encoding="utf-8")
+    (tmp_path / "act.incept").write_text(act.replace("softplus", "tanh"))
+    oracles = {k: v for k, v in ORACLES.items() if k != "gelu"}
+    assert _problems(spec_dir=tmp_path, oracles=oracles) == [
+        "op dropout: no test spec dropout.incept",
+        "activation gelu: no NumPy oracle in tests/oracles.py",
+        "activation softplus: not used in act.incept",
+    ]
+
+
+def test_an_op_with_only_its_registry_entry_is_named_everywhere() -> None:
+    """An op registered with no surface, no backend rules: each missing place is listed."""
+    bare = dataclasses.replace(REGISTRY[Op.SCALE], layers=())
+    backends = {
+        name: BackendRules(set(r.ops) - {Op.SCALE}, r.activations)
+        for name, r in _backends().items()
+    }
+    found = _problems(registry={**REGISTRY, Op.SCALE: bare}, backends=backends)
+    assert found == [
+        "op scale: no layer keyword, merge keyword or statement makes it",
+        "op scale: backend keras has no rule",
+        "op scale: backend torch has no rule",
+    ]
+
+
+# ---- the test specs --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", sorted(Op, key=lambda o: o.value), ids=lambda o: o.value)
+def test_each_test_spec_makes_its_op_and_meets_its_expectations(op: Op) -> None:
+    net = inceptdsl.load(str(SPEC_DIR / f"{op.value}.incept"))
+    made = {d["op"] for _, d in net.graph.nodes(data=True)}
+    assert op in made
+    for _, d in net.graph.nodes(data=True):
+        assert type(d["attrs"]) is REGISTRY[d["op"]].attrs
+    results = net.verify()
+    assert all(r.ok for r in results), [r.describe() for r in results if not r.ok]
+
+
+# ---- derived tables --------------------------------------------------------------------------
+
+
+def test_derived_tables_agree_with_the_registry() -> None:
+    assert set(O.ATTRS) == set(Op) == set(REGISTRY)
+    assert O.VARIADIC == {op for op, d in REGISTRY.items() if d.arity is None}
+    assert {layer.op for layer in O.LAYERS.values()} | {Op.INPUT} | {
+        d.op for d in O.MERGES.values()
+    } == set(Op)
+    assert all(O.LAYERS[layer.name] is layer for d in REGISTRY.values() for layer in d.layers)
+    assert set(O.ACTIVATIONS) == set(ACTIVATION_DEFS) <= evaluate.SYMBOLS
+    parameterised = {n for n, d in ACTIVATION_DEFS.items() if d.params}
+    assert parameterised <= evaluate.RECORDS
+    # every activation is also a layer keyword of the act op
+    assert {n for n, layer in O.LAYERS.items() if layer.op is Op.ACT} == set(ACTIVATION_DEFS)
