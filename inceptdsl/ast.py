@@ -156,13 +156,15 @@ class Group(Node):
     body: Body
 
 
-class Concat(Node):
-    kind: Literal["concat"] = "concat"
-    body: Body
+class Merge(Node):
+    """Branches merged by an op: `concat { }`, `add split=2 { }` (`name` is the keyword; the op
+    registry's MergeDefs say which keywords exist and which options they take)."""
 
-
-class Add(Node):
-    kind: Literal["add"] = "add"
+    kind: Literal["merge"] = "merge"
+    name: str
+    name_span: Span
+    args: tuple[Expr, ...]  # none in a valid spec (resolve_names says so, located)
+    options: tuple[KwArg, ...]
     body: Body
 
 
@@ -180,7 +182,7 @@ class Repeat(Node):
     body: Body
 
 
-Core = Union[Call, Group, Concat, Add, Residual, Repeat]  # noqa: UP007
+Core = Union[Call, Group, Merge, Residual, Repeat]  # noqa: UP007
 
 
 class Unit(Node):

@@ -50,6 +50,7 @@ output re-parses.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -75,6 +76,20 @@ _BIN_LEVEL = {"or": _OR, "and": _AND, "+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL
 
 _LAYOUT_FIELDS = frozenset({"paren"})
 """AST fields that record layout only (`Call.paren`: whether `( )` were written)."""
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _name(label: str) -> str:
+    """A label as written: bare when it lexes as a name, quoted otherwise (`"block1-0"`,
+    `"3"`; `in` is the keyword of `in.channels`)."""
+    return label if _PLAIN.match(label) and label != "in" else quote(label)
+
+
+def _path(segs: Sequence[str]) -> str:
+    """A dotted path as written: indices bare (`features.3`), other segments as labels."""
+    return ".".join(s if s.isdigit() else _name(s) for s in segs)
 
 
 def format_source(text: str, path: str) -> str:
@@ -354,7 +369,7 @@ class _Formatter:
         if isinstance(s, A.IfStmt):
             return self._if(s, indent)
         if isinstance(s, A.AuxStmt):
-            head = f"{s.name}: aux from {'.'.join(s.tap)} "
+            head = f"{s.name}: aux from {_path(s.tap)} "
             head += "".join(_kwarg(o) + " " for o in s.options)
             return self._attach_block(
                 [_Line(indent, head)], s.body, indent, inline_ok=True, flat=False
@@ -382,7 +397,7 @@ class _Formatter:
         return self._attach_block(lines, s.orelse, indent, inline_ok=False, flat=False)
 
     def _expect(self, s: A.ExpectStmt, indent: int) -> list[_Line]:
-        target = ".".join(s.target)
+        target = _path(s.target)
         clauses: list[tuple[str, Pos | None]] = [
             (f"expect {target} {s.cmp} {format_expr(s.value)}", None)
         ]
@@ -447,7 +462,7 @@ class _Formatter:
         return lines
 
     def _unit(self, u: A.Unit, indent: int, col: int, *, flat: bool) -> list[_Line]:
-        lead = f"{u.label}: " if u.label is not None else ""
+        lead = f"{_name(u.label)}: " if u.label is not None else ""
         lines = self._core(u.core, indent, col + len(lead), flat=flat)
         lines[0].text = lead + lines[0].text
         return lines
@@ -457,8 +472,8 @@ class _Formatter:
             return self._call(c, indent, col, flat=flat)
         if isinstance(c, A.Group):
             return self._block(c.body, indent, col, inline_ok=True, flat=flat)
-        if isinstance(c, (A.Concat, A.Add)):
-            word = "concat " if isinstance(c, A.Concat) else "add "
+        if isinstance(c, A.Merge):
+            word = c.name + " " + "".join(_kwarg(o) + " " for o in c.options)
             block = self._block(c.body, indent, col + len(word), inline_ok=False, flat=flat)
             block[0].text = word + block[0].text
             return block

@@ -424,7 +424,7 @@ class Lowerer:
             out = self._seq(core.body.stmts, x, sub)
         elif isinstance(core, A.Repeat):
             out = self._repeat(core, x, sub)
-        elif isinstance(core, (A.Concat, A.Add)):
+        elif isinstance(core, A.Merge):
             out = self._merge(core, x, sub)
         elif isinstance(core, A.Residual):
             out = self._residual(core, x, sub)
@@ -554,13 +554,13 @@ class Lowerer:
                 x = self._seq(r.body.stmts, x, ctx)
         return x
 
-    def _merge(self, m: A.Concat | A.Add, x: str, ctx: Ctx) -> str:
+    def _merge(self, m: A.Merge, x: str, ctx: Ctx) -> str:
         outs: list[tuple[str, Span]] = []
         self._branches(m.body.stmts, x, ctx, outs)
-        kind = "concat" if isinstance(m, A.Concat) else "add"
+        kind = m.name
         if not outs:
             raise InvalidValueError(f"`{kind}` has no branches", m.span)
-        d = O.MERGES[kind]
+        d = O.MERGES[kind]  # resolve_names guarantees it exists
         name = ctx.scope.generated(kind, m.span)
         return self._node(
             name,

@@ -43,6 +43,7 @@ _EXPR_RULES = frozenset(
 # Every terminal in plain words, for error messages (a test checks this table is complete).
 TERMINAL_NAMES: dict[str, str] = {
     "NAME": "a name",
+    "CALLNAME": "a name",
     "INT": "an integer",
     "FLOAT": "a number",
     "SIZE": "a size like 3x3",
@@ -108,6 +109,28 @@ def _keyword_types() -> frozenset[str]:
     )
 
 
+POSTLEX_TERMINALS = frozenset({"CALLNAME"})
+"""Terminals made by the post-lexer, not by the lexer (the grammar `%declare`s them)."""
+
+
+def _call_names(stream: Iterator[Token]) -> Iterator[Token]:
+    """Retype a NAME written directly before `(` (no space between) as a CALLNAME, so that
+    `int(x)` is a function call where `k (x)` is two positional arguments."""
+    held: Token | None = None
+    for tok in stream:
+        if held is not None:
+            if tok.value == "(" and tok.start_pos == held.end_pos:
+                held = Token.new_borrow_pos("CALLNAME", str(held.value), held)
+            yield held
+            held = None
+        if tok.type == "NAME":
+            held = tok
+            continue
+        yield tok
+    if held is not None:
+        yield held
+
+
 class _Newlines:
     """Post-lexer: keep only the newlines that end a statement, let keywords serve as labels,
     and bound the nesting depth."""
@@ -118,7 +141,7 @@ class _Newlines:
         self.path = path
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        stream = _keywords_as_names(stream)
+        stream = _call_names(_keywords_as_names(stream))
         parens = 0
         braces = 0
         pending: Token | None = None

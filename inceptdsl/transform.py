@@ -15,6 +15,7 @@ from lark.tree import Meta
 
 from . import ast as A
 from .errors import InvalidValueError, SpecError
+from .names import check_label
 from .source import Span
 
 _SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
@@ -136,7 +137,7 @@ class ToAst(Transformer):
         )
 
     def path(self, meta: Meta, *segs: Token) -> tuple[tuple[str, ...], Span]:
-        return tuple(str(s) for s in segs), self._span(meta)
+        return tuple(_unquote(s) if s.type == "STRING" else str(s) for s in segs), self._span(meta)
 
     def expect_stmt(
         self,
@@ -176,10 +177,15 @@ class ToAst(Transformer):
     def chain(self, meta: Meta, *units: A.Unit) -> A.Chain:
         return A.Chain.model_construct(span=self._span(meta), units=units)
 
-    def unit(self, meta: Meta, label: Any, core: Any) -> A.Unit:
+    def unit(self, meta: Meta, *children: Any) -> A.Unit:
+        label, core = children if len(children) == 2 else (None, children[0])
+        text = None
+        if label is not None:
+            text = _unquote(label) if label.type == "STRING" else str(label)
+            check_label(text, self._tok(label))
         return A.Unit.model_construct(
             span=self._span(meta),
-            label=str(label) if label is not None else None,
+            label=text,
             label_span=self._tok(label) if label is not None else None,
             core=core,
         )
@@ -187,11 +193,15 @@ class ToAst(Transformer):
     def group(self, meta: Meta, body: A.Body) -> A.Group:
         return A.Group.model_construct(span=self._span(meta), body=body)
 
-    def concat(self, meta: Meta, body: A.Body) -> A.Concat:
-        return A.Concat.model_construct(span=self._span(meta), body=body)
-
-    def add(self, meta: Meta, body: A.Body) -> A.Add:
-        return A.Add.model_construct(span=self._span(meta), body=body)
+    def merge(self, meta: Meta, head: A.Call, body: A.Body) -> A.Merge:
+        return A.Merge.model_construct(
+            span=self._span(meta),
+            name=head.name,
+            name_span=head.name_span,
+            args=head.args,
+            options=head.kwargs,
+            body=body,
+        )
 
     def residual(self, meta: Meta, *rest: Any) -> A.Residual:
         *options, body, shortcut = rest
@@ -207,7 +217,10 @@ class ToAst(Transformer):
             span=self._span(meta), count=self._atom(count), pattern=pat, body=body
         )
 
-    def call(self, meta: Meta, name: Token, arglist: Any, *rest: Any) -> A.Call:
+    def call(self, meta: Meta, name: Token, *rest: Any) -> A.Call:
+        # `conv 64 3x3` (a NAME) or `conv(64, 3x3)` (a CALLNAME: an argument list follows)
+        arglist = rest[0] if name.type == "CALLNAME" else None
+        rest = rest[1:] if name.type == "CALLNAME" else rest
         args: list[A.Expr] = []
         kwargs: list[A.KwArg] = []
         for a in arglist or ():
@@ -335,6 +348,8 @@ class ToAst(Transformer):
         pos = tuple(a for a in args if a is not None and not isinstance(a, A.KwArg))
         kws = tuple(a for a in args if isinstance(a, A.KwArg))
         return A.Func.model_construct(span=self._span(meta), name=str(name), args=pos, kwargs=kws)
+
+    pfunc = func  # a function call written as a positional argument: `conv int(c * r) 1x1`
 
     def tuple(self, meta: Meta, *items: Any) -> A.TupleExpr:
         return A.TupleExpr.model_construct(

@@ -84,7 +84,8 @@ LAYERS = [
     ("conv 4 1x7 pad=(0, 3) bn=bn() act=relu", 8, ["Conv2D", "BatchNormalization", "Activation"]),
     # counted padding: zeros, then a plain average (torchvision inception_v3's pools)
     ("avgpool 3x3 stride=1 pad=1", 8, ["ZeroPadding2D", "AveragePooling2D"]),
-    ("avgpool 3x3 stride=2 pad=same", 8, ["ZeroPadding2D", "AveragePooling2D"]),
+    ("avgpool 3x3 stride=2 pad=same count_pad=true", 8, ["ZeroPadding2D", "AveragePooling2D"]),
+    ("avgpool 3x3 stride=2 pad=same", 8, ["AveragePooling2D"]),  # TF's rule by default
     # pads Keras `same` does not give: explicit zeros for convs, custom layers for pools
     ("conv 4 3x3 stride=2 pad=1", 8, ["ZeroPadding2D", "Conv2D"]),
     ("conv 4 7x7 stride=2 pad=3", 16, ["ZeroPadding2D", "Conv2D"]),

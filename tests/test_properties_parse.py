@@ -62,6 +62,12 @@ names = st.one_of(
 
 callee = st.one_of(st.sampled_from(sorted(LAYERS)), names)
 
+# Labels that need quotes: a `-`, a leading digit, the keyword `in`.
+labels = st.one_of(
+    st.sampled_from(["block1-0", "3", "in", "conv2_block1-1"]),
+    st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,8}", fullmatch=True),
+)
+
 int_text = st.from_regex(r"[0-9][0-9_]{0,5}[KMGT]?", fullmatch=True)
 float_text = st.from_regex(
     r"[0-9][0-9_]{0,3}\.[0-9]{1,3}([eE][+-]?[0-9]{1,2})?[KMGT]?|[0-9]{1,3}[eE][+-]?[0-9]{1,2}",
@@ -163,8 +169,12 @@ def cores(depth: int) -> st.SearchStrategy[Any]:
         calls,
         calls,
         body.map(lambda b: A.Group(span=SP, body=b)),
-        body.map(lambda b: A.Concat(span=SP, body=b)),
-        body.map(lambda b: A.Add(span=SP, body=b)),
+        st.builds(
+            lambda n, o, b: A.Merge(span=SP, name=n, name_span=SP, args=(), options=o, body=b),
+            st.sampled_from(["concat", "add"]) | names,
+            _kwargs(exprs),
+            body,
+        ),
         st.builds(
             lambda o, b, s: A.Residual(span=SP, options=o, body=b, shortcut=s),
             _kwargs(exprs),
@@ -184,7 +194,7 @@ def cores(depth: int) -> st.SearchStrategy[Any]:
 def chains(depth: int) -> st.SearchStrategy[A.Chain]:
     unit = st.builds(
         lambda lbl, c: A.Unit(span=SP, label=lbl, label_span=SP if lbl else None, core=c),
-        st.none() | names,
+        st.none() | names | labels,
         cores(depth),
     )
     return st.lists(unit, min_size=1, max_size=3).map(lambda u: A.Chain(span=SP, units=tuple(u)))
@@ -332,10 +342,8 @@ def naive_core(c: Any) -> str:
         return f"{c.name}({naive_args(c.args, c.kwargs)})"
     if isinstance(c, A.Group):
         return naive_body(c.body)
-    if isinstance(c, A.Concat):
-        return "concat " + naive_body(c.body)
-    if isinstance(c, A.Add):
-        return "add " + naive_body(c.body)
+    if isinstance(c, A.Merge):
+        return c.name + naive_opts(c.options) + " " + naive_body(c.body)
     if isinstance(c, A.Residual):
         text = "residual" + naive_opts(c.options) + " " + naive_body(c.body)
         return text + ("" if c.shortcut is None else "\nshortcut " + naive_body(c.shortcut))
@@ -347,7 +355,7 @@ def naive_core(c: Any) -> str:
 
 def naive_stmt(s: Any) -> str:
     if isinstance(s, A.Chain):
-        units = [(f"{u.label} : " if u.label else "") + naive_core(u.core) for u in s.units]
+        units = [(f"{quote(u.label)} : " if u.label else "") + naive_core(u.core) for u in s.units]
         return "\n-> ".join(units)
     if isinstance(s, A.InputStmt):
         return f"input {naive_expr(s.shape)}"

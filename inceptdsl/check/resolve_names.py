@@ -17,7 +17,7 @@ from ..errors import (
     UnknownNameError,
     UnknownOptionError,
 )
-from ..ir.ops import LAYERS
+from ..ir.ops import LAYERS, MERGES
 from ..loader import Program, SpecFile
 from ..names import did_you_mean
 from .types import TYPES
@@ -35,7 +35,45 @@ def resolve_names(program: Program) -> list[SpecError]:
                 errors += _check_call(call, f)
             for d in _defaults(decl.body):
                 errors += _check_defaults(d)
+            for m in _merges(decl.body):
+                errors += _check_merge(m, f)
     return errors
+
+
+def _check_merge(m: A.Merge, f: SpecFile) -> list[SpecError]:
+    d = MERGES.get(m.name)
+    if d is None:
+        what = "a layer" if m.name in LAYERS else "a block" if m.name in f.blocks else None
+        return [
+            UnknownNameError(
+                f"`{m.name}` is {what}, not a merge: it takes no `{{ }}` of branches"
+                if what
+                else f"unknown merge `{m.name} {{ }}`",
+                m.name_span,
+                hint=(None if what else did_you_mean(m.name, MERGES))
+                or f"branches go inside a merge: {', '.join(f'{k} {{ }}' for k in MERGES)}",
+            )
+        ]
+    assert d.merge is not None
+    if m.args:
+        return [
+            ArgumentCountError(
+                f"`{m.name} {{ }}` takes options only, no positional arguments",
+                m.args[0].span,
+                hint="write its options as name=value before the `{`"
+                + (f": {', '.join(d.merge.options)}" if d.merge.options else ""),
+            )
+        ]
+    return _repeated(m.options) + [
+        UnknownOptionError(
+            f"`{m.name} {{ }}` has no option `{kw.name}`",
+            kw.span,
+            hint=did_you_mean(kw.name, d.merge.options)
+            or f"its options are: {', '.join(d.merge.options) or 'none'}",
+        )
+        for kw in m.options
+        if kw.name not in d.merge.options
+    ]
 
 
 def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
@@ -187,7 +225,7 @@ def walk_stmts(body: A.Body) -> Iterator[A.Stmt | A.Unit]:
 
 
 def _core_bodies(core: A.Core) -> Iterator[A.Stmt | A.Unit]:
-    if isinstance(core, (A.Group, A.Concat, A.Add, A.Repeat)):
+    if isinstance(core, (A.Group, A.Merge, A.Repeat)):
         yield from walk_stmts(core.body)
     elif isinstance(core, A.Residual):
         yield from walk_stmts(core.body)
@@ -198,6 +236,12 @@ def _core_bodies(core: A.Core) -> Iterator[A.Stmt | A.Unit]:
 def _calls(body: A.Body) -> Iterator[A.Call]:
     for s in walk_stmts(body):
         if isinstance(s, A.Unit) and isinstance(s.core, A.Call):
+            yield s.core
+
+
+def _merges(body: A.Body) -> Iterator[A.Merge]:
+    for s in walk_stmts(body):
+        if isinstance(s, A.Unit) and isinstance(s.core, A.Merge):
             yield s.core
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...errors import InvalidValueError
 from ..geometry import resolve_pads, spatial, windowed
-from ..options import boolean, optional_pair, padding, pair
+from ..options import boolean, optional, optional_pair, padding, pair
 from ..registry import (
     REQUIRED,
     Attrs,
@@ -86,7 +86,10 @@ def _pool_build(avg: bool) -> Callable[[Mapping[str, Any], BuildCtx], Attrs]:
             pads=pads,
             same=same,
             ceil_mode=v["ceil"],
-            count_include_pad=v["count_pad"] if avg else True,
+            # `pad=same` follows TF and Keras (padding not counted) unless told otherwise
+            count_include_pad=(not same if v["count_pad"] is None else v["count_pad"])
+            if avg
+            else True,
         )
 
     return build
@@ -97,9 +100,9 @@ _POOL_CHECKS = {
     "stride": optional_pair,
     "pad": padding,
     "ceil": boolean,
-    "count_pad": boolean,
+    "count_pad": optional(boolean),
 }
-_POOL_OPTIONS = {"kernel": REQUIRED, "stride": None, "pad": 0, "ceil": False, "count_pad": True}
+_POOL_OPTIONS = {"kernel": REQUIRED, "stride": None, "pad": 0, "ceil": False, "count_pad": None}
 
 
 def _pool_layer(name: str, doc: str, avg: bool) -> LayerDef:
@@ -135,7 +138,10 @@ register(
         "average pooling (padding is zeros; `count_include_pad`: padded positions count)",
         layers=(
             _pool_layer(
-                "avgpool", "average pooling; count_pad: padding counts in the average", True
+                "avgpool",
+                "average pooling; count_pad: padding counts in the average (default: true, "
+                "false with pad=same as in TF)",
+                True,
             ),
         ),
     )
