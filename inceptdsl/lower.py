@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,6 +23,7 @@ from .check.types import TYPES, coerce
 from .errors import (
     AddShapeError,
     ArgumentCountError,
+    ChannelError,
     DuplicateNameError,
     InvalidValueError,
     LimitError,
@@ -318,24 +319,30 @@ class Lowerer:
         return x
 
     def _branches(
-        self, stmts: tuple[A.Stmt, ...], x: str, ctx: Ctx, out: list[tuple[str, Span]]
+        self,
+        stmts: tuple[A.Stmt, ...],
+        x: str | Callable[[Span], str],
+        ctx: Ctx,
+        out: list[tuple[str, Span]],
     ) -> None:
+        """Lower each branch statement into `out`; every branch starts from `x`, or from
+        `x(span)` when the branches split the input (a fresh slice per branch)."""
         for s in stmts:
             if isinstance(s, A.Chain):
-                y = x
+                y = x if isinstance(x, str) else x(s.span)
                 for u in s.units:
                     y = self._unit(u, y, ctx)
                 out.append((y, s.span))
             elif isinstance(s, (A.DefaultsStmt, A.LetStmt)):
-                ctx = self._binding(s, x, ctx)
+                ctx = self._binding(s, ctx.block_in, ctx)
             elif isinstance(s, A.IfStmt):
-                body = self._choose(s, x, ctx)
+                body = self._choose(s, ctx.block_in, ctx)
                 if body is not None:
                     self._branches(body.stmts, x, ctx, out)
             else:
                 raise InvalidValueError(
-                    "only branches, `let`, `defaults` and `if` may appear inside "
-                    "`concat { }` or `add { }`",
+                    "only branches, `let`, `defaults` and `if` may appear inside a merge "
+                    "such as `concat { }`",
                     s.span,
                 )
 
@@ -556,12 +563,41 @@ class Lowerer:
 
     def _merge(self, m: A.Merge, x: str, ctx: Ctx) -> str:
         outs: list[tuple[str, Span]] = []
-        self._branches(m.body.stmts, x, ctx, outs)
-        kind = m.name
+        d = O.MERGES[m.name]  # resolve_names guarantees it exists
+        split = None
+        for kw in m.options:  # resolve_names checked the names
+            assert d.merge is not None
+            ev = Evaluator(ctx.names, self._shape(ctx.block_in))
+            split = d.merge.options[kw.name](ev.eval(kw.value), kw.value.span, "split")
+        if split is None:
+            self._branches(m.body.stmts, x, ctx, outs)
+        else:
+            sizes = self._split_sizes(split, x, m)
+            starts = [sum(sizes[:i]) for i in range(len(sizes))]
+
+            def part(span: Span) -> str:
+                i = len(outs)
+                if i >= len(sizes):
+                    raise InvalidValueError(
+                        f"`{m.name} split=` gives {len(sizes)} parts, but there are more branches",
+                        span,
+                        hint="give one size per branch",
+                    )
+                attrs = O.ChannelSliceAttrs(start=starts[i], size=sizes[i])
+                name = ctx.scope.generated("split", span)
+                return self._node(name, O.Op.CHANNEL_SLICE, attrs, (x,), span, ctx.aux)
+
+            self._branches(m.body.stmts, part, ctx, outs)
+            if len(outs) != len(sizes):
+                raise InvalidValueError(
+                    f"`{m.name} split=` gives {len(sizes)} parts, but there are {len(outs)} "
+                    "branches",
+                    m.span,
+                    hint="give one size per branch",
+                )
         if not outs:
-            raise InvalidValueError(f"`{kind}` has no branches", m.span)
-        d = O.MERGES[kind]  # resolve_names guarantees it exists
-        name = ctx.scope.generated(kind, m.span)
+            raise InvalidValueError(f"`{m.name}` has no branches", m.span)
+        name = ctx.scope.generated(m.name, m.span)
         return self._node(
             name,
             d.op,
@@ -571,6 +607,25 @@ class Lowerer:
             ctx.aux,
             src_spans=[s for _, s in outs],
         )
+
+    def _split_sizes(self, split: int | tuple[int, ...], x: str, m: A.Merge) -> list[int]:
+        """The channel count of each part: `split=N` equal parts, or the sizes given."""
+        c = self._shape(x)[0]
+        if isinstance(split, int):
+            if c % split:
+                raise ChannelError(
+                    f"`split={split}` needs channels divisible by {split}; the input has {c}",
+                    m.span,
+                )
+            return [c // split] * split
+        if sum(split) != c:
+            raise ChannelError(
+                f"`split=` sizes {', '.join(map(str, split))} add up to {sum(split)}, but the "
+                f"input has {c} channels",
+                m.span,
+                hint="the parts must cover the input's channels exactly",
+            )
+        return list(split)
 
     def _residual(self, r: A.Residual, x: str, ctx: Ctx) -> str:
         ev = Evaluator(ctx.names, self._shape(ctx.block_in))

@@ -356,6 +356,8 @@ class ToAst(Transformer):
             span=self._span(meta), items=tuple(i for i in items if i is not None)
         )
 
+    ptuple = tuple  # a tuple written as a positional argument: `zeropad ((0, 1), (1, 0))`
+
 
 def _unquote(tok: Token | str) -> str:
     s = str(tok)[1:-1]

@@ -4,7 +4,8 @@ incomplete ones to show that each kind of omission is named).
 
 For each op: an attribute model, a shape and a cost function, a surface (a layer keyword, a
 merge keyword, or a statement that makes it: see STATEMENT_OPS), a rule in every backend, a row
-in docs/ir.md's op table and a test spec tests/ops/<op>.incept that uses each of its keywords.
+in docs/ir.md's op table (and one per keyword in docs/language.md's layer or unit table) and a
+test spec tests/ops/<op>.incept that uses each of its keywords.
 For each activation: a rule in every backend, a row in docs/ir.md's activation table, a NumPy
 oracle (tests/oracles.py) and a use in tests/ops/act.incept.
 """
@@ -31,8 +32,9 @@ class BackendRules:
 
 
 def doc_table(text: str, heading: str) -> set[str]:
-    """The names in the first column of the Markdown table under `heading` (each name in
-    backticks; a cell may list several: `maxpool2d`, `avgpool2d`)."""
+    """The names in the first column of the first Markdown table after `heading` (each name in
+    backticks, a cell may list several: `maxpool2d`, `avgpool2d`; a cell's first word counts,
+    so `concat { ... }` lists `concat`)."""
     section = text.split(heading, 1)[1] if heading in text else ""
     names: set[str] = set()
     started = False
@@ -40,7 +42,7 @@ def doc_table(text: str, heading: str) -> set[str]:
         if line.startswith("|"):
             started = True
             first = line.split("|")[1]
-            names.update(re.findall(r"`([a-z0-9_]+)`", first))
+            names.update(re.findall(r"`([a-z0-9_]+)[^`]*`", first))
         elif started:
             break
     return names
@@ -55,6 +57,7 @@ def problems(
     activations: Mapping[str, ActDef],
     backends: Mapping[str, BackendRules],
     ir_doc: str,
+    language_doc: str,
     spec_dir: Path,
     oracles: Mapping[str, Callable[..., object]],
     ops: Collection[Op] = tuple(Op),
@@ -108,6 +111,16 @@ def problems(
         for word in words:
             if not _uses(text, word):
                 out.append(f"op {op.value}: its test spec does not use `{word}`")
+
+    layer_doc = doc_table(language_doc, "### Layers")
+    for d in registry.values():
+        for layer in d.layers:
+            if layer.name not in layer_doc:
+                out.append(f"layer {layer.name}: no row in docs/language.md's layer table")
+    merge_doc = doc_table(language_doc, "A chain is `unit -> unit -> ...`.")
+    for d in registry.values():
+        if d.merge is not None and d.merge.keyword not in merge_doc:
+            out.append(f"merge {d.merge.keyword}: no row in docs/language.md's unit table")
 
     act_doc = doc_table(ir_doc, "## Activations")
     act_spec = spec_dir / f"{Op.ACT.value}.incept"

@@ -138,6 +138,12 @@ network custom {
   maxpool 3x3 stride=2 pad=1
   residual scale=0.5 { conv 8 1x1 }
   adaptive_avgpool 3x3
+  concat split=2 {
+    identity
+    shuffle 2
+  }
+  layer_scale init=0.5
+  drop_path 0.1
 }
 """
 

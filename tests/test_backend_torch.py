@@ -224,11 +224,23 @@ def test_names_that_nn_module_already_uses_are_refused(label: str) -> None:
     assert "rename" in (info.value.hint or "")
 
 
-@pytest.mark.parametrize("label", ["_private", "class", "None"])
-def test_names_python_cannot_hold_are_refused(label: str) -> None:
-    g = inceptdsl.loads(f"network t {{\n  input 3 x 4 x 4\n  {label}: conv 4 1x1\n}}\n").graph
+def test_a_leading_underscore_is_refused() -> None:
+    g = inceptdsl.loads("network t {\n  input 3 x 4 x 4\n  _private: conv 4 1x1\n}\n").graph
     with pytest.raises(InvalidValueError):
         BACKEND.build(g)
+
+
+@pytest.mark.parametrize("label", ["class", "None", '"block1-0"', '"3x"'])
+def test_labels_that_are_not_attributes_are_reached_by_key(label: str) -> None:
+    """Python keywords and quoted labels are module names too: the emitted code reaches them
+    as `self["class"]`, so the state_dict has the spec's names."""
+    text = f"network t {{\n  input 3 x 4 x 4\n  g: {{\n    {label}: conv 4 1x1\n  }}\n}}\n"
+    g = inceptdsl.loads(text).graph
+    model = BACKEND.build(g)
+    name = label.strip('"')
+    assert list(model.state_dict()) == [f"g.{name}.weight", f"g.{name}.bias"]
+    with torch.no_grad():
+        assert model(torch.zeros(1, 3, 4, 4)).shape == (1, 4, 4, 4)
 
 
 def test_hand_made_graph_with_code_in_a_name_is_refused() -> None:

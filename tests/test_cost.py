@@ -105,9 +105,11 @@ def test_batchnorm(scale: bool, center: bool, params: int) -> None:
 
 
 def test_stateless_ops_cost_nothing() -> None:
-    """Every node of an op other than conv, linear and the norms costs nothing (no params, no
-    buffers, no MACs), whatever its shapes: checked on every test spec of tests/ops/."""
+    """Every node of an op other than conv, linear, the norms and layer scale costs nothing (no
+    params, no buffers, no MACs), whatever its shapes: checked on every test spec of
+    tests/ops/."""
     stateful = {O.Op.CONV2D, O.Op.SEPCONV2D, O.Op.BATCHNORM, O.Op.LINEAR}
+    stateful |= {O.Op.LAYERNORM, O.Op.GROUPNORM, O.Op.LAYER_SCALE}
     seen = set()
     for spec in sorted((ROOT / "tests" / "ops").glob("*.incept")):
         g = inceptdsl.load(str(spec)).graph

@@ -23,6 +23,7 @@ from inceptdsl.ir.registry import ACTIVATION_DEFS, REGISTRY, Op
 
 SPEC_DIR = ROOT / "tests" / "ops"
 IR_DOC = (ROOT / "docs" / "ir.md").read_text(encoding="utf-8")
+LANGUAGE_DOC = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
 
 
 def _backends() -> dict[str, BackendRules]:
@@ -41,6 +42,7 @@ def _problems(**changes: object) -> list[str]:
         "activations": ACTIVATION_DEFS,
         "backends": _backends(),
         "ir_doc": IR_DOC,
+        "language_doc": LANGUAGE_DOC,
         "spec_dir": SPEC_DIR,
         "oracles": ORACLES,
     }
@@ -87,8 +89,13 @@ def test_a_missing_backend_rule_is_named_with_its_backend() -> None:
 
 def test_a_missing_doc_row_is_named() -> None:
     doc = IR_DOC.replace("| `lrn` |", "| lrn |").replace("| `elu` |", "| elu |")
-    assert _problems(ir_doc=doc) == [
+    language = LANGUAGE_DOC.replace("| `shuffle` |", "| shuffle |").replace(
+        "| `multiply { ... }` |", "| multiply |"
+    )
+    assert _problems(ir_doc=doc, language_doc=language) == [
         "op lrn: no row in docs/ir.md's op table",
+        "layer shuffle: no row in docs/language.md's layer table",
+        "merge multiply: no row in docs/language.md's unit table",
         "activation elu: no row in docs/ir.md's activation table",
     ]
 

@@ -19,6 +19,7 @@ from inceptdsl.source import Span
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")  # quoted labels: `"block1-0"`
 
 # Child layers a node may own: `<node>.conv`, `<node>.bn`, `<node>.act`, `<node>.pad`,
 # `<node>.nchw`. A node name never has children (a name is a node or a scope, never both), so
@@ -36,18 +37,19 @@ def _fail(what: str, name: str, span: Span | None, hint: str) -> InvalidValueErr
 
 
 def check_node_names(g: nx.DiGraph) -> None:
-    """Every dot-separated part of every node name is an identifier or a decimal index."""
+    """Every dot-separated part of every node name is a label (letters, digits, `_`, `-`) or a
+    decimal index: nothing else reaches a string literal."""
     for name, data in g.nodes(data=True):
         for segment in name.split("."):
             if _INDEX.match(segment):
                 continue
-            if not _IDENT.match(segment):
+            if not _LABEL.match(segment):
                 raise _fail(
                     "node name",
                     name,
                     data.get("span"),
-                    "each dot-separated part must be letters, digits and `_` starting with a "
-                    "letter, or a decimal index without leading zeros",
+                    "each dot-separated part must be letters, digits, `_` and `-`, not "
+                    "starting with `_`, or a decimal index without leading zeros",
                 )
 
 

@@ -170,6 +170,7 @@ def _conv_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list
         )
     mode, pads = _conv_padding(node, ctx)
     sep = isinstance(a, SepConvAttrs)
+    dw = is_depthwise(node, ctx.in_shape(node, 0)[0])
     common: list[tuple[str, object, object]] = [
         ("strides", _pair(a.stride), "1"),
         ("padding", mode, '"valid"'),
@@ -177,7 +178,7 @@ def _conv_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list
     ]
     if sep:
         common.append(("depth_multiplier", num(a.depth_multiplier), "1"))  # type: ignore[union-attr]
-    else:
+    elif not dw:
         common.append(("groups", num(a.groups), "1"))  # type: ignore[union-attr]
     lead = f"{num(a.out_channels)}, {_pair(a.kernel)}"
     if a.bn is not None:
@@ -188,6 +189,7 @@ def _conv_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list
         kw = common + [("use_bias", num(a.bias), "False" if sep else "True")]
         named = activation_name(a.act) if a.act else None
         kw += _bn_kwargs(a.bn) + [("activation", f'"{named}"' if named else "None", "None")]
+        kw += [("depthwise", num(dw), "False")]
         out = [f"{helper.__name__}({args[0]}, {lead}{_kwargs(kw)}, {_name(node.name)})"]
         if a.act and named is None:  # an activation with parameters: its own layer
             out.append(f'{activation_layer(a.act)}name="{node.name}.act")({target})')
@@ -197,12 +199,23 @@ def _conv_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list
     if pads is not None:
         exprs.append(f'layers.ZeroPadding2D({_pixels(pads)}, name="{node.name}.pad")({x})')
         x = target
-    layer = "SeparableConv2D" if sep else "Conv2D"
+    layer = "SeparableConv2D" if sep else "DepthwiseConv2D" if dw else "Conv2D"
     kw = common + [("use_bias", num(a.bias), "True")]
+    if dw:  # DepthwiseConv2D(kernel, ..., depth_multiplier): no filter count
+        mult = a.out_channels // ctx.in_shape(node, 0)[0]
+        lead = _pair(a.kernel)
+        kw.append(("depth_multiplier", num(mult), "1"))
     exprs.append(f"layers.{layer}({lead}{_kwargs(kw)}, {_name(node.name)})({x})")
     if a.act:
         exprs.append(f'{activation_layer(a.act)}name="{node.name}.act")({target})')
     return exprs
+
+
+def is_depthwise(node: Node, in_channels: int) -> bool:
+    """A conv with one group per input channel: built as Keras' DepthwiseConv2D (kernel
+    (kh, kw, C, mult)), so Keras models with depthwise layers load positionally."""
+    a = node.attrs
+    return isinstance(a, ConvAttrs) and a.groups > 1 and a.groups == in_channels
 
 
 # -- pooling ------------------------------------------------------------------------------------
@@ -316,6 +329,23 @@ def _scale_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> lis
     return [f"Scale({num(node.attrs.factor)}, {_name(node.name)})({args[0]})"]  # type: ignore[attr-defined]
 
 
+def _helper_layer(
+    helper: type, make: Callable[[Node], str]
+) -> Callable[[Node, tuple[str, ...], str, Ctx], list[str]]:
+    """A rule for a node computed by one of runtime.py's layers: `make(node)` gives its
+    arguments before the name."""
+
+    def call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list[str]:
+        ctx.helpers.add(helper)
+        return [f"{helper.__name__}({make(node)}{_name(node.name)})({args[0]})"]
+
+    return call
+
+
+def _norm_kwargs(eps: float, affine: bool) -> str:
+    return f"epsilon={num(eps)}" + ("" if affine else ", center=False, scale=False") + ", "
+
+
 def _input_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list[str]:
     c, h, w = node.shape
     return [f'inputs = keras.Input(({num(h)}, {num(w)}, {num(c)}), name="input")']
@@ -343,6 +373,36 @@ OP_TABLE: dict[Op, Rule] = {
     Op.CONCAT: Rule(_merge("Concatenate")),
     Op.ADD: Rule(_merge("Add")),
     Op.SCALE: Rule(_scale_call),
+    Op.MULTIPLY: Rule(_merge("Multiply")),
+    Op.CHANNEL_SLICE: Rule(
+        _helper_layer(
+            runtime.ChannelSlice,
+            lambda n: f"{num(n.attrs.start)}, {num(n.attrs.size)}, ",  # type: ignore[attr-defined]
+        )
+    ),
+    Op.CHANNEL_SHUFFLE: Rule(
+        _helper_layer(runtime.ChannelShuffle, lambda n: f"{num(n.attrs.groups)}, ")  # type: ignore[attr-defined]
+    ),
+    Op.ZEROPAD2D: Rule(_simple(lambda n: f"layers.ZeroPadding2D({_pixels(n.attrs.pads)}, ")),  # type: ignore[attr-defined]
+    Op.LAYERNORM: Rule(
+        _simple(
+            lambda n: (
+                "layers.LayerNormalization(axis=-1, " + _norm_kwargs(n.attrs.eps, n.attrs.affine)
+            )  # type: ignore[attr-defined]
+        )
+    ),
+    Op.GROUPNORM: Rule(
+        _simple(
+            lambda n: (
+                f"layers.GroupNormalization({num(n.attrs.groups)}, axis=-1, "  # type: ignore[attr-defined]
+                + _norm_kwargs(n.attrs.eps, n.attrs.affine)
+            )  # type: ignore[attr-defined]
+        )
+    ),
+    Op.LAYER_SCALE: Rule(
+        _helper_layer(runtime.LayerScale, lambda n: f"{num(float(n.attrs.init))}, ")  # type: ignore[attr-defined]
+    ),
+    Op.DROP_PATH: Rule(_helper_layer(runtime.DropPath, lambda n: f"{num(n.attrs.p)}, ")),  # type: ignore[attr-defined]
     Op.IDENTITY: Rule(_identity_call),
 }
 """How each op is emitted; a test iterates over `Op` to check that none is missing."""

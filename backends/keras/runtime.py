@@ -30,9 +30,11 @@ def conv_bn(
     scale: bool = True,
     center: bool = True,
     activation: str | None = None,
+    depthwise: bool = False,
     name: str = "conv_bn",
 ) -> keras.KerasTensor:
-    """Conv2D, BatchNormalization, then an optional Activation (keras.applications' conv2d_bn).
+    """Conv2D (a DepthwiseConv2D if `depthwise`), BatchNormalization, then an optional
+    Activation (keras.applications' conv2d_bn).
 
     The layers are `{name}.conv`, `{name}.bn` and `{name}.act`. `padding` is "valid", "same" or
     explicit pixels ((top, bottom), (left, right)), added by a ZeroPadding2D `{name}.pad`.
@@ -40,16 +42,27 @@ def conv_bn(
     if not isinstance(padding, str):
         x = layers.ZeroPadding2D(padding, name=f"{name}.pad")(x)
         padding = "valid"
-    x = layers.Conv2D(
-        filters,
-        kernel_size,
-        strides,
-        padding,
-        dilation_rate=dilation_rate,
-        groups=groups,
-        use_bias=use_bias,
-        name=f"{name}.conv",
-    )(x)
+    if depthwise:
+        x = layers.DepthwiseConv2D(
+            kernel_size,
+            strides,
+            padding,
+            depth_multiplier=filters // x.shape[-1],
+            dilation_rate=dilation_rate,
+            use_bias=use_bias,
+            name=f"{name}.conv",
+        )(x)
+    else:
+        x = layers.Conv2D(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            use_bias=use_bias,
+            name=f"{name}.conv",
+        )(x)
     x = layers.BatchNormalization(
         epsilon=epsilon, momentum=momentum, center=center, scale=scale, name=f"{name}.bn"
     )(x)
@@ -252,6 +265,85 @@ class AdaptiveAveragePooling2D(layers.Layer):
         return {**super().get_config(), "output_size": self.output_size}
 
 
+@keras.saving.register_keras_serializable(package="inceptdsl")
+class ChannelSlice(layers.Layer):
+    """Channels [start, start + size) of the input (the last axis, channels-last)."""
+
+    def __init__(self, start: int, size: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.start, self.size = int(start), int(size)
+
+    def call(self, x: keras.KerasTensor) -> keras.KerasTensor:
+        return x[..., self.start : self.start + self.size]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "start": self.start, "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package="inceptdsl")
+class ChannelShuffle(layers.Layer):
+    """ShuffleNet's channel shuffle, channels-last: channel g * (C / groups) + j moves to
+    j * groups + g, as torchvision's view / transpose / view does in NCHW."""
+
+    def __init__(self, groups: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.groups = int(groups)
+
+    def call(self, x: keras.KerasTensor) -> keras.KerasTensor:
+        _, h, w, c = x.shape
+        x = keras.ops.reshape(x, (-1, h, w, self.groups, c // self.groups))
+        x = keras.ops.transpose(x, (0, 1, 2, 4, 3))
+        return keras.ops.reshape(x, (-1, h, w, c))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "groups": self.groups}
+
+
+@keras.saving.register_keras_serializable(package="inceptdsl")
+class LayerScale(layers.Layer):
+    """A learnable per-channel multiplier, weight `gamma` initialised to `init` (timm's
+    layer scale)."""
+
+    def __init__(self, init: float, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.init = float(init)
+
+    def build(self, input_shape: tuple) -> None:
+        self.gamma = self.add_weight(
+            name="gamma",
+            shape=(input_shape[-1],),
+            initializer=keras.initializers.Constant(self.init),
+        )
+
+    def call(self, x: keras.KerasTensor) -> keras.KerasTensor:
+        return x * self.gamma
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "init": self.init}
+
+
+@keras.saving.register_keras_serializable(package="inceptdsl")
+class DropPath(layers.Layer):
+    """Stochastic depth: in training, zero each sample with probability `rate` and divide the
+    others by 1 - rate (timm's drop_path); identity at inference."""
+
+    def __init__(self, rate: float, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.rate = float(rate)
+        self.seed = keras.random.SeedGenerator(0)
+
+    def call(self, x: keras.KerasTensor, training: bool = False) -> keras.KerasTensor:
+        if not training or self.rate == 0.0:
+            return x
+        keep = 1.0 - self.rate
+        shape = (keras.ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
+        mask = keras.ops.cast(keras.random.uniform(shape, seed=self.seed) < keep, x.dtype)
+        return x * mask / keep
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.rate}
+
+
 HELPERS: tuple[object, ...] = (
     conv_bn,
     sepconv_bn,
@@ -260,6 +352,10 @@ HELPERS: tuple[object, ...] = (
     PaddedMaxPooling2D,
     PaddedAveragePooling2D,
     AdaptiveAveragePooling2D,
+    ChannelSlice,
+    ChannelShuffle,
+    LayerScale,
+    DropPath,
 )
 """Every helper, in the order emitted files define them."""
 

@@ -7,9 +7,9 @@ name) and says how the array is laid out on each side:
 | kind      | torch                              | Keras                          |
 |-----------|------------------------------------|--------------------------------|
 | conv      | OIHW `(out, in/groups, kh, kw)`    | HWIO `(kh, kw, in/groups, out)`|
-| depthwise | `(in * mult, 1, kh, kw)` (conv1)   | `(kh, kw, in, mult)`           |
+| depthwise | `(in * mult, 1, kh, kw)` (conv1, or a conv with groups = in) | `(kh, kw, in, mult)` |
 | dense     | `(out, in)`                        | `(in, out)`                    |
-| vector    | bias, BN gamma/beta/mean/var       | the same                       |
+| vector    | bias, BN gamma/beta/mean/var, layer/group norm weight/bias, layer scale | the same |
 
 Output channel `c * mult + m` of torch's depthwise conv is Keras' `[..., c, m]`. Dense kernels
 need no flatten permutation: the Keras backend flattens channel-major like the IR (a Permute
@@ -26,7 +26,14 @@ import networkx as nx
 import numpy as np
 
 from inceptdsl.ir import Op, nodes
-from inceptdsl.ir.ops import BatchNormAttrs, ConvAttrs, LinearAttrs, SepConvAttrs
+from inceptdsl.ir.ops import (
+    BatchNormAttrs,
+    ConvAttrs,
+    GroupNormAttrs,
+    LayerNormAttrs,
+    LinearAttrs,
+    SepConvAttrs,
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,12 @@ def weight_map(g: nx.DiGraph) -> WeightMap:
         if n.op is Op.CONV2D:
             assert isinstance(a, ConvAttrs)
             torch, layer = (f"{n.name}.conv", f"{n.name}.conv") if a.bn else (n.name, n.name)
-            b.add(n.name, aux, f"{torch}.weight", layer, "kernel", "conv")
+            cin = g.nodes[n.inputs[0]]["shape"][0]
+            if a.groups > 1 and a.groups == cin:  # Keras' DepthwiseConv2D (ops.is_depthwise)
+                mult = a.out_channels // cin
+                b.add(n.name, aux, f"{torch}.weight", layer, "kernel", "depthwise", mult)
+            else:
+                b.add(n.name, aux, f"{torch}.weight", layer, "kernel", "conv")
             if a.bias:
                 b.add(n.name, aux, f"{torch}.bias", layer, "bias", "vector")
             if a.bn:
@@ -135,4 +147,36 @@ def weight_map(g: nx.DiGraph) -> WeightMap:
             b.add(n.name, aux, f"{n.name}.weight", n.name, "kernel", "dense")
             if a.bias:
                 b.add(n.name, aux, f"{n.name}.bias", n.name, "bias", "vector")
-    return WeightMap(tuple(b.entries), tuple(b.torch_only), tuple(b.order))
+        elif n.op in (Op.LAYERNORM, Op.GROUPNORM):
+            assert isinstance(a, LayerNormAttrs | GroupNormAttrs)
+            if a.affine:
+                b.add(n.name, aux, f"{n.name}.weight", n.name, "gamma", "vector")
+                b.add(n.name, aux, f"{n.name}.bias", n.name, "beta", "vector")
+        elif n.op is Op.LAYER_SCALE:  # the parameter sits at the node's own path
+            b.add(n.name, aux, n.name, n.name, "gamma", "vector")
+    return WeightMap(tuple(b.entries), tuple(b.torch_only), state_dict_order(b.order))
+
+
+def state_dict_order(keys: list[str]) -> tuple[str, ...]:
+    """`keys` (in IR order) in the order torch's state_dict lists them: each module's own
+    parameters and buffers first, then its children, in registration order. The two orders
+    differ only where a module holds a parameter beside children (a layer scale's `gamma`
+    on its block)."""
+    tree: dict[str, tuple[list[str], list[str]]] = {"": ([], [])}  # module -> (attrs, children)
+    for key in keys:
+        module, _, _ = key.rpartition(".")
+        parts = module.split(".") if module else []
+        for i in range(len(parts)):
+            parent, child = ".".join(parts[:i]), ".".join(parts[: i + 1])
+            if child not in tree:
+                tree[child] = ([], [])
+                tree[parent][1].append(child)
+        tree[module][0].append(key)
+    out: list[str] = []
+    stack = [""]
+    while stack:
+        module = stack.pop()
+        attrs, children = tree[module]
+        out.extend(attrs)
+        stack.extend(reversed(children))
+    return tuple(out)

@@ -26,7 +26,7 @@ from inceptdsl.ir import node as ir_node
 from ..common import layout
 from ..common.schedule import Schedule, Step, schedule
 from . import names, runtime
-from .names import attr_path, is_index
+from .names import attr_path, needs_key
 from .ops import FRESH, OP_TABLE, Ctx, num
 
 
@@ -178,7 +178,7 @@ def emit(g: nx.DiGraph) -> str:
     outputs = f"{cls}Outputs" if plan.aux_outputs else None
     init = _init(g, ctx)
     forward = _forward(g, plan, ctx, outputs)
-    top_digits = any(is_index(n.split(".")[0]) for n in g.nodes if n != "input")
+    top_digits = any(needs_key(n.split(".")[0]) for n in g.nodes if n != "input")
     if top_digits:
         ctx.helpers.add(runtime.Scope)
     base = "Scope" if top_digits else "nn.Module"

@@ -21,6 +21,7 @@ from . import runtime
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+_KEYED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
 # Attribute names nn.Module (and our Scope) already uses: a child module with such a name would
 # be shadowed by the method or attribute (`self.train` is a method), so the spec must rename it.
@@ -40,16 +41,17 @@ def _fail(what: str, name: str, span: Span | None, hint: str) -> InvalidValueErr
 
 
 def check_segment(segment: str, name: str, span: Span | None) -> None:
-    """Check one dot-separated segment of node `name`: an identifier or a decimal index."""
+    """Check one dot-separated segment of node `name`: an identifier, a decimal index, or a
+    quoted label (letters, digits, `_`, `-`: reached by key, never written into code bare)."""
     if _INDEX.match(segment):
         return
-    if not _IDENT.match(segment) or keyword.iskeyword(segment):
+    if not _KEYED.match(segment):
         raise _fail(
             "node name",
             name,
             span,
-            "each dot-separated part must be a Python identifier without a leading underscore "
-            "(letters, digits, `_`) or a decimal index without leading zeros",
+            "each dot-separated part must be letters, digits, `_` and `-`, not starting with "
+            "`_`, or a decimal index without leading zeros",
         )
     if segment in _TAKEN:
         raise _fail(
@@ -68,11 +70,23 @@ def check_node_names(g: nx.DiGraph) -> None:
 
 
 def attr_path(name: str, root: str = "self") -> str:
-    """The Python expression reaching the module of node `name`: `self.features[3].branch1`."""
+    """The Python expression reaching the module of node `name`: `self.features[3].branch1`,
+    and `self.block1["block1-0"]` for a segment that is not an identifier."""
     out = root
     for segment in name.split("."):
-        out += f"[{segment}]" if segment[0].isdigit() else f".{segment}"
+        if _INDEX.match(segment):
+            out += f"[{segment}]"
+        elif _IDENT.match(segment) and not keyword.iskeyword(segment):
+            out += f".{segment}"
+        else:
+            out += f'["{segment}"]'  # checked by check_segment: letters, digits, `_`, `-`
     return out
+
+
+def needs_key(segment: str) -> bool:
+    """Whether a segment is reached by key (`["block1-0"]`, `[3]`) rather than as an attribute:
+    its parent module must then be a Scope."""
+    return not (_IDENT.match(segment) and not keyword.iskeyword(segment))
 
 
 def is_index(segment: str) -> bool:

@@ -22,13 +22,20 @@ from inceptdsl.ir.ops import (
     Activation,
     AdaptivePoolAttrs,
     BatchNormAttrs,
+    ChannelShuffleAttrs,
+    ChannelSliceAttrs,
     ConvAttrs,
     DropoutAttrs,
+    DropPathAttrs,
+    GroupNormAttrs,
+    LayerNormAttrs,
+    LayerScaleAttrs,
     LinearAttrs,
     LRNAttrs,
     PoolAttrs,
     ScaleAttrs,
     SepConvAttrs,
+    ZeroPadAttrs,
 )
 
 from . import runtime
@@ -276,6 +283,56 @@ def _module_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
     return f"{attr_path(node.name)}({args[0]})"
 
 
+def _layernorm_module(node: Node, ctx: Ctx) -> str:
+    a = cast(LayerNormAttrs, node.attrs)
+    kw = _kwargs([("eps", num(a.eps), num(1e-5)), ("elementwise_affine", num(a.affine), "True")])
+    return f"nn.LayerNorm({num(node.shape[0])}{kw})"
+
+
+def _layernorm_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    if len(node.shape) == 1:
+        return f"{attr_path(node.name)}({args[0]})"
+    # over each position's channels, as timm's LayerNorm2d: channels last, normalise, back
+    return f"{attr_path(node.name)}({args[0]}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)"
+
+
+def _groupnorm_module(node: Node, ctx: Ctx) -> str:
+    a = cast(GroupNormAttrs, node.attrs)
+    kw = _kwargs([("eps", num(a.eps), num(1e-5)), ("affine", num(a.affine), "True")])
+    return f"nn.GroupNorm({num(a.groups)}, {num(node.shape[0])}{kw})"
+
+
+def _layer_scale_module(node: Node, ctx: Ctx) -> str:
+    a = cast(LayerScaleAttrs, node.attrs)
+    return f"nn.Parameter(torch.full(({num(node.shape[0])},), {num(float(a.init))}))"
+
+
+def _layer_scale_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    gamma = attr_path(node.name)
+    if len(node.shape) == 1:
+        return f"{args[0]} * {gamma}"
+    return f"{args[0]} * {gamma}.reshape(-1, 1, 1)"
+
+
+def _drop_path_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    ctx.helpers.add(runtime.drop_path)
+    return f"drop_path({args[0]}, {num(cast(DropPathAttrs, node.attrs).p)}, self.training)"
+
+
+def _slice_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    a = cast(ChannelSliceAttrs, node.attrs)
+    return f"{args[0]}[:, {num(a.start)}:{num(a.start + a.size)}]"
+
+
+def _shuffle_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    ctx.helpers.add(runtime.channel_shuffle)
+    return f"channel_shuffle({args[0]}, {num(cast(ChannelShuffleAttrs, node.attrs).groups)})"
+
+
+def _zeropad_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    return f"F.pad({args[0]}, {_torch_pads(cast(ZeroPadAttrs, node.attrs).pads)})"
+
+
 def _input_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
     raise ValueError("the input node is the forward's argument and emits no statement")
 
@@ -298,6 +355,14 @@ OP_TABLE: dict[Op, Rule] = {
     Op.CONCAT: Rule(lambda n, a, c: f"torch.cat([{', '.join(a)}], 1)"),
     Op.ADD: Rule(lambda n, a, c: " + ".join(a)),
     Op.SCALE: Rule(_scale_call),
+    Op.MULTIPLY: Rule(lambda n, a, c: " * ".join(a)),
+    Op.CHANNEL_SLICE: Rule(_slice_call),
+    Op.CHANNEL_SHUFFLE: Rule(_shuffle_call),
+    Op.ZEROPAD2D: Rule(_zeropad_call),
+    Op.LAYERNORM: Rule(_layernorm_call, _layernorm_module),
+    Op.GROUPNORM: Rule(_module_call, _groupnorm_module),
+    Op.LAYER_SCALE: Rule(_layer_scale_call, _layer_scale_module),
+    Op.DROP_PATH: Rule(_drop_path_call),
     Op.IDENTITY: Rule(lambda n, a, c: a[0]),
 }
 """How each op is emitted; a test iterates over `Op` to check that none is missing."""
@@ -309,5 +374,7 @@ FRESH: frozenset[Op] = frozenset(
     {
         Op.CONV2D, Op.SEPCONV2D, Op.BATCHNORM, Op.LINEAR, Op.CONCAT, Op.ADD, Op.SCALE,
         Op.MAXPOOL2D, Op.AVGPOOL2D, Op.GLOBAL_AVGPOOL, Op.GLOBAL_MAXPOOL, Op.ADAPTIVE_AVGPOOL2D,
+        Op.MULTIPLY, Op.CHANNEL_SHUFFLE, Op.ZEROPAD2D, Op.LAYERNORM, Op.GROUPNORM,
+        Op.LAYER_SCALE,
     }
 )  # fmt: skip

@@ -16,14 +16,22 @@ from torch import nn
 class Scope(nn.Module):
     """A named group of layers with no forward of its own (the model's forward calls them).
 
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`.
+    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
+    members whose names are not identifiers by key: `self.block1["block1-0"]`.
     """
 
-    def __getitem__(self, index: int) -> nn.Module:
-        return self._modules[str(index)]  # type: ignore[return-value]
+    def __getitem__(self, key: int | str) -> nn.Module:
+        if str(key) in self._parameters:
+            return self._parameters[str(key)]  # type: ignore[return-value]
+        return self._modules[str(key)]  # type: ignore[return-value]
 
-    def __setitem__(self, index: int, module: nn.Module) -> None:
-        self.add_module(str(index), module)
+    def __setitem__(self, key: int | str, value: nn.Module | nn.Parameter) -> None:
+        """A numbered or quoted member (`features[3]`, `block1["block1-0"]`): a module, or
+        a parameter that sits at the path itself (a layer scale's `gamma`)."""
+        if isinstance(value, nn.Parameter):
+            self.register_parameter(str(key), value)
+        else:
+            self.add_module(str(key), value)
 
 
 def batch_norm(
@@ -163,6 +171,23 @@ def avg_pool2d_padded(
     return total / F.avg_pool2d(F.pad(mask, rest), kernel_size, stride)
 
 
+def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Stochastic depth: in training, zero each sample with probability p and divide the rest
+    by 1 - p (timm's drop_path, torchvision's StochasticDepth "row"); identity otherwise."""
+    if not training or p == 0.0:
+        return x
+    keep = 1.0 - p
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+    return x * mask / keep
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """ShuffleNet's channel shuffle (torchvision's): (groups, C / groups) -> transposed."""
+    n, c, h, w = x.shape
+    x = x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous()
+    return x.view(n, c, h, w)
+
+
 HELPERS: tuple[object, ...] = (
     Scope,
     batch_norm,
@@ -170,6 +195,8 @@ HELPERS: tuple[object, ...] = (
     SeparableConv2d,
     SepConvBN,
     avg_pool2d_padded,
+    drop_path,
+    channel_shuffle,
 )
 """Every helper, in the order emitted files define them (a helper may use earlier ones)."""
 

@@ -53,6 +53,14 @@ class Op(StrEnum):
     ADD = "add"
     SCALE = "scale"
     IDENTITY = "identity"
+    MULTIPLY = "multiply"
+    CHANNEL_SLICE = "channel_slice"
+    CHANNEL_SHUFFLE = "channel_shuffle"
+    ZEROPAD2D = "zeropad2d"
+    LAYERNORM = "layernorm"
+    GROUPNORM = "groupnorm"
+    LAYER_SCALE = "layer_scale"
+    DROP_PATH = "drop_path"
 
 
 class Attrs(BaseModel):

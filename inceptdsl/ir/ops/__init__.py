@@ -24,16 +24,19 @@ from ..registry import (
 from .activation import ACTIVATIONS, ActAttrs, Activation, activation
 from .basic import (
     DropoutAttrs,
+    DropPathAttrs,
     FlattenAttrs,
     IdentityAttrs,
     InputAttrs,
+    LayerScaleAttrs,
     LinearAttrs,
     ScaleAttrs,
 )
 from .conv import ConvAttrs, SepConvAttrs
-from .merge import AddAttrs, ConcatAttrs
-from .norm import BatchNormAttrs, LRNAttrs
+from .merge import AddAttrs, ConcatAttrs, MultiplyAttrs
+from .norm import BatchNormAttrs, GroupNormAttrs, LayerNormAttrs, LRNAttrs
 from .pool import AdaptivePoolAttrs, GlobalPoolAttrs, PoolAttrs
+from .tensor import ChannelShuffleAttrs, ChannelSliceAttrs, ZeroPadAttrs
 
 ATTRS: dict[Op, type[Attrs]] = {op: d.attrs for op, d in REGISTRY.items()}
 """The attribute model of each op."""
@@ -62,17 +65,24 @@ __all__ = [
     "AddAttrs",
     "Attrs",
     "BatchNormAttrs",
+    "ChannelShuffleAttrs",
+    "ChannelSliceAttrs",
     "ConcatAttrs",
     "ConvAttrs",
+    "DropPathAttrs",
     "DropoutAttrs",
     "FlattenAttrs",
     "GlobalPoolAttrs",
+    "GroupNormAttrs",
     "IdentityAttrs",
     "InputAttrs",
     "LRNAttrs",
     "LayerDef",
+    "LayerNormAttrs",
+    "LayerScaleAttrs",
     "LinearAttrs",
     "MergeDef",
+    "MultiplyAttrs",
     "Op",
     "OpDef",
     "Pads",
@@ -80,5 +90,6 @@ __all__ = [
     "PoolAttrs",
     "ScaleAttrs",
     "SepConvAttrs",
+    "ZeroPadAttrs",
     "activation",
 ]

@@ -1,5 +1,5 @@
-"""The network's input, and the ops that only pass, drop, scale or reshape values: identity,
-dropout, scale, flatten, linear."""
+"""The network's input, and the ops that pass, drop, scale or reshape values: identity,
+dropout, drop path, scale, layer scale, flatten, linear."""
 
 from __future__ import annotations
 
@@ -27,6 +27,20 @@ class ScaleAttrs(Attrs):
     """Multiply by a constant (the residual scaling of Inception-ResNet)."""
 
     factor: float
+
+
+class DropPathAttrs(Attrs):
+    """Stochastic depth: in training, each sample is zeroed with probability p and the others
+    divided by 1 - p (timm's drop_path, torchvision's StochasticDepth "row"); identity in eval."""
+
+    p: float
+
+
+class LayerScaleAttrs(Attrs):
+    """A learnable per-channel multiplier (`gamma`, initialised to `init`): the parameter sits
+    at the node's own path (timm's `stages.0.blocks.0.gamma`), not in a child module."""
+
+    init: float
 
 
 class FlattenAttrs(Attrs):
@@ -123,6 +137,47 @@ register(
                 {"factor": number},
                 lambda v, ctx: ScaleAttrs(factor=v["factor"]),
                 "multiply by a constant",
+            ),
+        ),
+    )
+)
+register(
+    OpDef(
+        Op.DROP_PATH,
+        DropPathAttrs,
+        1,
+        _same,
+        _free,
+        "stochastic depth: drops whole samples in training, identity in eval",
+        layers=(
+            LayerDef(
+                "drop_path",
+                ("p",),
+                {"p": REQUIRED},
+                {"p": probability},
+                lambda v, ctx: DropPathAttrs(p=v["p"]),
+                "stochastic depth (per-sample drop in training, identity in eval)",
+            ),
+        ),
+    )
+)
+register(
+    OpDef(
+        Op.LAYER_SCALE,
+        LayerScaleAttrs,
+        1,
+        _same,
+        lambda a, ins, out: (ins[0][0], 0, 0),
+        "multiply each channel by a learnable factor",
+        state="one parameter of C values at the node's path itself (no child module)",
+        layers=(
+            LayerDef(
+                "layer_scale",
+                (),
+                {"init": 1e-6},
+                {"init": number},
+                lambda v, ctx: LayerScaleAttrs(init=v["init"]),
+                "learnable per-channel multiplier, initialised to `init` (1e-6: timm's)",
             ),
         ),
     )

@@ -1,5 +1,6 @@
-"""Convolutions: `conv` (any groups) and `sepconv` (depthwise then pointwise), each optionally
-followed by batch norm and an activation as one unit (torchvision's BasicConv2d)."""
+"""Convolutions: `conv` (any groups), `dwconv` (depthwise: a conv with groups = input
+channels) and `sepconv` (depthwise then pointwise), each optionally followed by batch norm and
+an activation as one unit (torchvision's BasicConv2d)."""
 
 from __future__ import annotations
 
@@ -124,10 +125,11 @@ def _width(v: Mapping[str, Any]) -> int:
 
 
 def _conv_fields(v: Mapping[str, Any], ctx: BuildCtx, what: str) -> dict[str, Any]:
-    """The attributes conv and sepconv share (channels after `width`, resolved pads, bn)."""
+    """The attributes conv, dwconv and sepconv share (channels after `width`, resolved pads,
+    bn)."""
     pads, same = resolve_pads(v["pad"], ctx.in_shape, v["kernel"], v["stride"], v["dilation"])
     return {
-        "out_channels": _width(v),
+        "out_channels": _width(v) if "channels" in v else 0,
         "kernel": v["kernel"],
         "stride": v["stride"],
         "pads": pads,
@@ -162,6 +164,16 @@ _COMMON: dict[str, Any] = {
     "dilation": 1,
 }
 _TAIL: dict[str, Any] = {"bias": True, "bn": None, "act": None, "width": 1.0, "min_channels": 16}
+_NO_DW = {"channels", "width", "min_channels"}  # a depthwise conv's channels are its input's
+
+
+def _dwconv(v: Mapping[str, Any], ctx: BuildCtx) -> Attrs:
+    """Depthwise: one group per input channel, `multiplier` outputs each (Keras'
+    DepthwiseConv2D, output channel c * multiplier + m)."""
+    fields = _conv_fields(v, ctx, "dwconv")
+    cin = spatial(ctx.in_shape, "dwconv", ctx.span)[0]
+    return ConvAttrs(**{**fields, "out_channels": cin * v["multiplier"]}, groups=cin)
+
 
 register(
     OpDef(
@@ -180,6 +192,14 @@ register(
                 CONV_CHECKS,
                 lambda v, ctx: ConvAttrs(**_conv_fields(v, ctx, "conv"), groups=v["groups"]),
                 "2-D convolution, optionally with batch norm and an activation",
+            ),
+            LayerDef(
+                "dwconv",
+                ("kernel",),
+                {k: d for k, d in {**_COMMON, "multiplier": 1, **_TAIL}.items() if k not in _NO_DW},
+                CONV_CHECKS,
+                _dwconv,
+                "depthwise convolution: groups = input channels, `multiplier` outputs each",
             ),
         ),
     )

@@ -1,14 +1,24 @@
-"""Merges of branches: `concat { }` along channels, and elementwise `add { }`.
+"""Merges of branches: `concat { }` along channels, elementwise `add { }` and `multiply { }`.
 
 Each merge keyword takes one branch per statement. Elementwise merges broadcast like NumPy over
 (C, H, W): where two inputs differ, one of them must be 1 (a `C x 1 x 1` gate times a
-`C x H x W` map). Shape errors point at the offending branch, with a note at the first one.
+`C x H x W` map: squeeze-excitation). Shape errors point at the offending branch, with a note
+at the first one.
+
+Every merge takes `split=`: the input's channels are split into parts, one per branch, instead
+of every branch seeing the whole input — `split=2` halves them (ShuffleNet v2), `split=(c - 3 *
+g, g, g, g)` gives explicit sizes (InceptionNeXt). Lowering makes one `channel_slice` node per
+branch (inceptdsl/ir/ops/tensor.py).
 """
 
 from __future__ import annotations
 
-from ...errors import AddShapeError, ConcatShapeError, Note
+from typing import Any
+
+from ...errors import AddShapeError, ConcatShapeError, InvalidValueError, Note
+from ...source import Span
 from ..geometry import fmt_shape
+from ..options import pos_int
 from ..registry import Attrs, MergeDef, Op, OpDef, Shape, ShapeCtx, register
 
 
@@ -18,6 +28,25 @@ class ConcatAttrs(Attrs):
 
 class AddAttrs(Attrs):
     """Elementwise sum of inputs (broadcast where a dimension is 1), in edge-index order."""
+
+
+class MultiplyAttrs(Attrs):
+    """Elementwise product of inputs (broadcast where a dimension is 1), in edge-index order."""
+
+
+def split_option(v: Any, span: Span, what: str) -> int | tuple[int, ...]:
+    """`split=N` (N equal parts) or `split=(a, b, ...)` (parts of these sizes)."""
+    if isinstance(v, tuple):
+        if len(v) < 2:
+            raise InvalidValueError(f"{what} needs at least two sizes", span)
+        return tuple(pos_int(x, span, what) for x in v)
+    n = pos_int(v, span, what)
+    if n < 2:
+        raise InvalidValueError(f"{what} must split into at least 2 parts, got {n}", span)
+    return n
+
+
+_MERGE_OPTIONS = {"split": split_option}
 
 
 def _concat_shape(a: Attrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
@@ -71,7 +100,7 @@ register(
         _concat_shape,
         _free,
         "concatenate along channels",
-        merge=MergeDef("concat", "concatenate the branches along channels"),
+        merge=MergeDef("concat", "concatenate the branches along channels", _MERGE_OPTIONS),
     )
 )
 register(
@@ -82,6 +111,17 @@ register(
         lambda a, ins, ctx: broadcast("add", ins, ctx),
         _free,
         "elementwise sum (broadcast where a dimension is 1)",
-        merge=MergeDef("add", "add the branches elementwise"),
+        merge=MergeDef("add", "add the branches elementwise", _MERGE_OPTIONS),
+    )
+)
+register(
+    OpDef(
+        Op.MULTIPLY,
+        MultiplyAttrs,
+        None,
+        lambda a, ins, ctx: broadcast("multiply", ins, ctx),
+        _free,
+        "elementwise product (broadcast where a dimension is 1): gates",
+        merge=MergeDef("multiply", "multiply the branches elementwise", _MERGE_OPTIONS),
     )
 )

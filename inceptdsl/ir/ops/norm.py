@@ -1,12 +1,12 @@
-"""Normalisations: batch norm (also the `bn=` option of conv-like layers) and local response
-normalisation."""
+"""Normalisations: batch norm (also the `bn=` option of conv-like layers), layer norm and
+group norm over channels, and local response normalisation."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import TypeMismatchError, UnknownOptionError
+from ...errors import GroupsError, TypeMismatchError, UnknownOptionError
 from ...names import did_you_mean
 from ...source import Span
 from ...values import Record, format_value
@@ -35,6 +35,23 @@ class LRNAttrs(Attrs):
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
+
+
+class LayerNormAttrs(Attrs):
+    """Layer norm over the channels: of a vector (torch nn.LayerNorm), or of a feature map at
+    every position (timm's LayerNorm2d, Keras LayerNormalization(axis=-1)). Biased variance."""
+
+    eps: float = 1e-5
+    affine: bool = True
+
+
+class GroupNormAttrs(Attrs):
+    """Group norm (torch nn.GroupNorm): channels in `groups` consecutive groups, each normalised
+    over its channels and all positions."""
+
+    groups: int
+    eps: float = 1e-5
+    affine: bool = True
 
 
 BN_DEFAULTS: dict[str, Any] = {"eps": 1e-5, "momentum": 0.1, "scale": True, "center": True}
@@ -140,6 +157,63 @@ register(
                 {"size": pos_int, "alpha": number, "beta": number, "k": number},
                 lambda v, ctx: LRNAttrs(size=v["size"], alpha=v["alpha"], beta=v["beta"], k=v["k"]),
                 "local response normalisation across channels (torch LocalResponseNorm)",
+            ),
+        ),
+    )
+)
+
+
+def _groupnorm_shape(a: GroupNormAttrs, ins: list[tuple[int, ...]], ctx: Any) -> tuple[int, ...]:
+    c, _, _ = spatial(ins[0], "group norm", ctx.span)
+    if c % a.groups:
+        raise GroupsError(
+            f"group norm groups={a.groups} must divide the input's channels ({c})", ctx.span
+        )
+    return ins[0]
+
+
+def _affine_cost(a: LayerNormAttrs | GroupNormAttrs, ins: list[tuple[int, ...]], out: Any) -> Any:
+    return (2 * ins[0][0] if a.affine else 0), 0, 0
+
+
+register(
+    OpDef(
+        Op.LAYERNORM,
+        LayerNormAttrs,
+        1,
+        lambda a, ins, ctx: ins[0],
+        _affine_cost,
+        "layer norm over channels (a vector's features, or each position's channels)",
+        state="a LayerNorm over channels (`weight`, `bias` if affine)",
+        layers=(
+            LayerDef(
+                "layernorm",
+                (),
+                {"eps": 1e-5, "affine": True},
+                {"eps": positive, "affine": boolean},
+                lambda v, ctx: LayerNormAttrs(eps=v["eps"], affine=v["affine"]),
+                "layer norm over channels (vectors, or each position of a feature map)",
+            ),
+        ),
+    )
+)
+register(
+    OpDef(
+        Op.GROUPNORM,
+        GroupNormAttrs,
+        1,
+        _groupnorm_shape,
+        _affine_cost,
+        "group norm (torch nn.GroupNorm)",
+        state="a GroupNorm (`weight`, `bias` if affine)",
+        layers=(
+            LayerDef(
+                "groupnorm",
+                ("groups",),
+                {"groups": REQUIRED, "eps": 1e-5, "affine": True},
+                {"groups": pos_int, "eps": positive, "affine": boolean},
+                lambda v, ctx: GroupNormAttrs(groups=v["groups"], eps=v["eps"], affine=v["affine"]),
+                "group norm: channels in `groups` groups (torch GroupNorm)",
             ),
         ),
     )

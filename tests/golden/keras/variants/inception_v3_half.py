@@ -30,9 +30,11 @@ def conv_bn(
     scale: bool = True,
     center: bool = True,
     activation: str | None = None,
+    depthwise: bool = False,
     name: str = "conv_bn",
 ) -> keras.KerasTensor:
-    """Conv2D, BatchNormalization, then an optional Activation (keras.applications' conv2d_bn).
+    """Conv2D (a DepthwiseConv2D if `depthwise`), BatchNormalization, then an optional
+    Activation (keras.applications' conv2d_bn).
 
     The layers are `{name}.conv`, `{name}.bn` and `{name}.act`. `padding` is "valid", "same" or
     explicit pixels ((top, bottom), (left, right)), added by a ZeroPadding2D `{name}.pad`.
@@ -40,16 +42,27 @@ def conv_bn(
     if not isinstance(padding, str):
         x = layers.ZeroPadding2D(padding, name=f"{name}.pad")(x)
         padding = "valid"
-    x = layers.Conv2D(
-        filters,
-        kernel_size,
-        strides,
-        padding,
-        dilation_rate=dilation_rate,
-        groups=groups,
-        use_bias=use_bias,
-        name=f"{name}.conv",
-    )(x)
+    if depthwise:
+        x = layers.DepthwiseConv2D(
+            kernel_size,
+            strides,
+            padding,
+            depth_multiplier=filters // x.shape[-1],
+            dilation_rate=dilation_rate,
+            use_bias=use_bias,
+            name=f"{name}.conv",
+        )(x)
+    else:
+        x = layers.Conv2D(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            use_bias=use_bias,
+            name=f"{name}.conv",
+        )(x)
     x = layers.BatchNormalization(
         epsilon=epsilon, momentum=momentum, center=center, scale=scale, name=f"{name}.bn"
     )(x)

@@ -16,14 +16,22 @@ from torch import nn
 class Scope(nn.Module):
     """A named group of layers with no forward of its own (the model's forward calls them).
 
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`.
+    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
+    members whose names are not identifiers by key: `self.block1["block1-0"]`.
     """
 
-    def __getitem__(self, index: int) -> nn.Module:
-        return self._modules[str(index)]  # type: ignore[return-value]
+    def __getitem__(self, key: int | str) -> nn.Module:
+        if str(key) in self._parameters:
+            return self._parameters[str(key)]  # type: ignore[return-value]
+        return self._modules[str(key)]  # type: ignore[return-value]
 
-    def __setitem__(self, index: int, module: nn.Module) -> None:
-        self.add_module(str(index), module)
+    def __setitem__(self, key: int | str, value: nn.Module | nn.Parameter) -> None:
+        """A numbered or quoted member (`features[3]`, `block1["block1-0"]`): a module, or
+        a parameter that sits at the path itself (a layer scale's `gamma`)."""
+        if isinstance(value, nn.Parameter):
+            self.register_parameter(str(key), value)
+        else:
+            self.add_module(str(key), value)
 
 
 def batch_norm(
