@@ -278,10 +278,10 @@ class TorchImporter:
             aux_params = sum(count_params(modules[n]) for n, _, _ in heads)
             graph.expects.insert(1, ("aux_params", aux_params, f"{src}: the aux heads' parameters"))
         graph.header = [
-            f"Imported from {shown}",
-            f"by `inceptdsl import torch` (traced with {ev.method}, input "
-            f"{'x'.join(map(str, input_shape))}). Node names are the model's module paths,",
-            "so its state_dict loads strictly; the expect lines are the model's own figures.",
+            f"Imported from {shown} by `inceptdsl import torch` (traced with {ev.method}, "
+            f"input {'x'.join(map(str, input_shape))}). Node names are the model's module "
+            "paths, so its state_dict loads strictly; the expect lines are the model's own "
+            "figures, measured when it was imported.",
         ]
         if why:
             graph.header.append(f"torch.fx could not trace it ({why}); module hooks did.")

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..layers import LAYERS
 from .model import LayerGraph, Size, Sym, Var
-from .units import UAux, UMerge, UResidual, Unit, UScope
+from .units import UAux, ULayer, UMerge, UResidual, Unit, UScope, walk
 from .values import camel, identifier, key, type_of
 
 PARAMETRIC = (int, float, bool, Size, Sym)
@@ -68,6 +68,10 @@ def _scopes_by_depth(body: list[Unit]) -> list[list[UScope]]:
     return levels
 
 
+def _labels(body: list[Unit]) -> list[str]:
+    return [u.label for u in walk(body) if isinstance(u, (ULayer, UScope)) and u.label]
+
+
 def skeleton(render: Render, body: list[Unit]) -> tuple[str, list[Any], list[str]]:
     """The body's text with its parametric values as placeholders, the values, their contexts."""
     values: list[Any] = []
@@ -89,7 +93,7 @@ def recover(graph: LayerGraph, body: list[Unit], render: Render) -> list[BlockDe
     """Assign `block` and `args` to every scope written as a block call; the block definitions
     in the order their first instance appears, innermost first."""
     taken = set(LAYERS) | {identifier(graph.name)}
-    per_cls: dict[str, int] = {}
+    first_labels: dict[str, list[str]] = {}
     blocks: list[BlockDef] = []
     for level in reversed(_scopes_by_depth(body)):
         groups: dict[tuple[str, str], tuple[BlockDef, list[list[Any]], list[str]]] = {}
@@ -98,12 +102,18 @@ def recover(graph: LayerGraph, body: list[Unit], render: Render) -> list[BlockDe
             k = (u.cls, skel)
             if k not in groups:
                 base = camel(u.cls)
-                n = per_cls.get(base, 0)
-                name = base if n == 0 else f"{base}{n + 1}"
+                labels = _labels(u.body)
+                if base not in first_labels:
+                    first_labels[base] = labels
+                    name = base
+                else:  # a second structure of one class: named for what it adds
+                    extra = [x for x in labels if x not in first_labels[base]]
+                    name = base + camel(extra[0]) if extra else f"{base}2"
+                n = 2
+                stem = name
                 while name in taken:
+                    name = f"{stem}{n}"
                     n += 1
-                    name = f"{base}{n + 1}"
-                per_cls[base] = n + 1
                 taken.add(name)
                 groups[k] = (BlockDef(name, u.cls, []), [], contexts)
             bd, vals, _ = groups[k]
@@ -121,7 +131,9 @@ def _parametrize(
     n = len(contexts)
     inits = [graph.scopes[u.path].init if u.path in graph.scopes else {} for u in bd.instances]
     sig_defaults = graph.scopes[bd.instances[0].path].init_defaults if bd.instances[0].path in graph.scopes else {}
-    order = list(inits[0]) if inits else []
+    # Arguments that describe the input (in_channels, inplanes) are never literals of a spec,
+    # which infers input sizes: they are matched last.
+    order = sorted(inits[0] if inits else [], key=lambda a: a.startswith("in"))
     by_vec: dict[tuple[Any, ...], Param] = {}
     first_pos: dict[str, int] = {}
     used: set[str] = set()

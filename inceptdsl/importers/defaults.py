@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..layers import LAYERS
+from .fuse import BN_FIELD_DEFAULTS
 from .units import ULayer, Unit, walk
 from .values import key
 
@@ -23,6 +24,9 @@ LIFTABLE = {
 
 
 def dsl_default(kind: str, opt: str) -> Any:
+    """The value an option has when a spec does not write it."""
+    if kind == "bn":
+        return BN_FIELD_DEFAULTS.get(opt)
     return LAYERS[kind].options.get(opt) if kind in LAYERS else None
 
 

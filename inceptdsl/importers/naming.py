@@ -111,6 +111,8 @@ def _name_layer(u: ULayer, ns: _Namespace) -> None:
         u.label = seg
         u.name = ns.claim(seg, _where(u))
         return
+    if seg is not None and seg == u.layer.kind and ns.peek(seg) == seg:
+        seg = None  # `relu: relu`: the generated name is the module's name anyway
     if seg is not None and seg not in ns.taken and seg not in ns.required:
         u.label = seg
         u.name = ns.claim(seg, _where(u))

@@ -15,7 +15,7 @@ from ..errors import UnsupportedModelError
 from ..fmt import format_source, quote
 from ..layers import LAYERS
 from . import blocks as B
-from .defaults import shared_defaults
+from .defaults import dsl_default, shared_defaults
 from .fuse import fuse
 from .model import LayerGraph, Size, Var
 from .naming import name_network, place_aux
@@ -35,7 +35,7 @@ class Printer:
     def effective_default(self, kind: str, opt: str) -> Any:
         if opt in self.defaults.get(kind, {}):
             return self.defaults[kind][opt]
-        return LAYERS[kind].options.get(opt) if kind in LAYERS else None
+        return dsl_default(kind, opt)
 
     def body(self, units: list[Unit], val: Val, indexed: bool = False) -> str:
         lines: list[str] = []
@@ -157,6 +157,16 @@ def _repeats(units: list[Unit]) -> list[Unit]:
     return out
 
 
+def _wrap(lines: list[str], width: int = 96) -> list[str]:
+    """Comment text refilled to `width` columns (paragraphs are the given lines)."""
+    import textwrap
+
+    out: list[str] = []
+    for line in lines:
+        out += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return out
+
+
 def _param_text(p: B.Param) -> str:
     text = f"{p.name}: {p.type}"
     return text + (f" = {literal(p.default)}" if p.has_default else "")
@@ -175,7 +185,7 @@ def write_spec(graph: LayerGraph, path: str = "<import>.incept") -> str:
         return printer.body(units, val)
 
     blockdefs = B.recover(graph, body, render)
-    out: list[str] = [f"# {line}" if line else "#" for line in graph.header]
+    out: list[str] = [f"# {line}" if line else "#" for line in _wrap(graph.header)]
     for bd in blockdefs:
         first = bd.instances[0]
         it = iter(bd.replace)
