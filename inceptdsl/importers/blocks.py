@@ -18,7 +18,7 @@ from typing import Any
 
 from ..layers import LAYERS
 from .model import LayerGraph, Size, Sym, Var
-from .units import UAux, ULayer, UMerge, UResidual, Unit, UScope, walk
+from .units import UAux, ULayer, UMerge, Unit, UResidual, UScope, walk
 from .values import camel, identifier, key, type_of
 
 PARAMETRIC = (int, float, bool, Size, Sym)
@@ -130,7 +130,11 @@ def _parametrize(
 ) -> None:
     n = len(contexts)
     inits = [graph.scopes[u.path].init if u.path in graph.scopes else {} for u in bd.instances]
-    sig_defaults = graph.scopes[bd.instances[0].path].init_defaults if bd.instances[0].path in graph.scopes else {}
+    sig_defaults = (
+        graph.scopes[bd.instances[0].path].init_defaults
+        if bd.instances[0].path in graph.scopes
+        else {}
+    )
     # Arguments that describe the input (in_channels, inplanes) are never literals of a spec,
     # which infers input sizes: they are matched last.
     order = sorted(inits[0] if inits else [], key=lambda a: a.startswith("in"))
@@ -149,7 +153,9 @@ def _parametrize(
             for cand in order:
                 if cand in used:
                     continue
-                if all(cand in ini and key(ini[cand]) == vk for ini, vk in zip(inits, vec, strict=True)):
+                if all(
+                    cand in ini and key(ini[cand]) == vk for ini, vk in zip(inits, vec, strict=True)
+                ):
                     name = cand
                     break
             from_ctor = name is not None

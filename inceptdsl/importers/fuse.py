@@ -44,7 +44,9 @@ def _remove(graph: LayerGraph, layer: Layer, into: Layer) -> None:
 def bn_record(bn: Layer) -> Rec | bool:
     """The `bn=` value of a conv unit from a separate `bn` layer's options."""
     fields = tuple(
-        (k, bn.opts[k]) for k in BN_FIELD_DEFAULTS if k in bn.opts and bn.opts[k] != BN_FIELD_DEFAULTS[k]
+        (k, bn.opts[k])
+        for k in BN_FIELD_DEFAULTS
+        if k in bn.opts and bn.opts[k] != BN_FIELD_DEFAULTS[k]
     )
     return Rec("bn", fields) if fields else True
 

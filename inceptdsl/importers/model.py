@@ -110,6 +110,9 @@ class LayerGraph:
     expects: list[tuple[str, int, str]] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     origin: str = ""
+    group_scopes: set[str] = field(default_factory=set)
+    """Scopes to write as labelled `{ }` groups rather than blocks (the Caffe importer's
+    prefixes that occur once); scopes with numbered members are always groups."""
 
     def consumers(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {k: [] for k in self.layers}

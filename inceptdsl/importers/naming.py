@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import UnsupportedModelError
-from .units import UAux, ULayer, UMerge, UResidual, Unit, URepeat, UScope, walk
+from .units import UAux, ULayer, UMerge, Unit, URepeat, UResidual, UScope, walk
 
 
 @dataclass

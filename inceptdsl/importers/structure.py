@@ -20,12 +20,14 @@ import networkx as nx
 from ..errors import UnsupportedModelError
 from ..ir.ops import ACTIVATIONS
 from .model import MERGES, Layer, LayerGraph
-from .units import UAux, ULayer, UMerge, UResidual, Unit, UScope
+from .units import UAux, ULayer, UMerge, Unit, UResidual, UScope
 
 IN = "<in>"
 
 
-def _err(message: str, layer: Layer | None = None, hint: str | None = None) -> UnsupportedModelError:
+def _err(
+    message: str, layer: Layer | None = None, hint: str | None = None
+) -> UnsupportedModelError:
     return UnsupportedModelError(message, layer.span if layer is not None else None, hint=hint)
 
 
@@ -113,7 +115,7 @@ class Builder:
         unit = UScope(path=path, cls=sc.cls if sc else "Block", seg=_rel(path, parent))
         unit.output = outs[0]
         unit.body = self.body(path, ins[0], outs[0], aux)
-        unit.group = any(
+        unit.group = path in self.g.group_scopes or any(
             isinstance(m, (ULayer, UScope)) and (m.seg or "").isdigit() for m in unit.body
         )
         return unit
@@ -158,7 +160,12 @@ class Builder:
         end = self._unit_of(scope, out)
         if end is None:
             return []
-        keys = decompose(preds, end, lambda k: not k.startswith("scope:") and self.g.layers[k].kind in MERGES, first_layer)
+        keys = decompose(
+            preds,
+            end,
+            lambda k: not k.startswith("scope:") and self.g.layers[k].kind in MERGES,
+            first_layer,
+        )
         used = _flatten_keys(keys)
         seen: set[str] = set()
         for k in used:
@@ -265,7 +272,11 @@ def _units_of(items: list, b: Builder, scope: str, aux: str | None) -> list[Unit
             out.append(b.scope_unit(key[6:], aux))
         else:
             layer = b.g.layers[key]
-            seg = _rel(layer.path, scope) if layer.path and (not scope or layer.path.startswith(scope + ".")) else None
+            seg = (
+                _rel(layer.path, scope)
+                if layer.path and (not scope or layer.path.startswith(scope + "."))
+                else None
+            )
             if seg is not None and "." in seg:
                 seg = None
             if layer.stateful and seg is None:

@@ -20,7 +20,7 @@ from .fuse import fuse
 from .model import LayerGraph, Size, Var
 from .naming import name_network, place_aux
 from .structure import build
-from .units import UAux, ULayer, UMerge, UResidual, Unit, URepeat, UScope
+from .units import UAux, ULayer, UMerge, Unit, URepeat, UResidual, UScope
 from .values import grouped, identifier, key, literal
 
 Val = Callable[[Any, str], str]
@@ -55,7 +55,10 @@ class Printer:
             lead = f"{u.label}: " if u.label else ""
             if u.group:
                 members = _repeats(u.body)
-                if all(isinstance(m, ULayer) or (isinstance(m, UScope) and not m.group) for m in members):
+                if all(
+                    isinstance(m, ULayer) or (isinstance(m, UScope) and not m.group)
+                    for m in members
+                ):
                     return lead + "{ " + " -> ".join(self.unit(m, val) for m in members) + " }"
                 return lead + "{\n" + self.body(u.body, val, indexed=True) + "\n}"
             assert u.block is not None
@@ -106,7 +109,11 @@ class Printer:
             if opt in spec.positional or opt not in layer.opts:
                 continue
             v = layer.opts[opt]
-            if opt == "stride" and kind in ("maxpool", "avgpool") and _pair(v) == _pair(layer.args[0]):
+            if (
+                opt == "stride"
+                and kind in ("maxpool", "avgpool")
+                and _pair(v) == _pair(layer.args[0])
+            ):
                 continue
             if key(v) == key(self.effective_default(kind, opt)):
                 continue
@@ -210,7 +217,9 @@ def write_spec(graph: LayerGraph, path: str = "<import>.incept") -> str:
     h, w = graph.input_shape[1], graph.input_shape[2]
     lines = [f"input {graph.input_shape[0]} x {h} x {w}"]
     for kind, opts in defaults.items():
-        lines.append(f"defaults {kind}(" + ", ".join(f"{k}={literal(v)}" for k, v in opts.items()) + ")")
+        lines.append(
+            f"defaults {kind}(" + ", ".join(f"{k}={literal(v)}" for k, v in opts.items()) + ")"
+        )
     lines.append(printer.body(body, lambda v, ctx: literal(v)))
     for metric, value, source in graph.expects:
         lines.append(f"expect {metric} == {grouped(value)} source {quote(source)}")
