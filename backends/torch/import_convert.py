@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inceptdsl.errors import UnsupportedModelError
-from inceptdsl.importers.model import Layer, Size, Sym
+from inceptdsl.importers.model import Layer, Size
 
 from .import_trace import Call, Ref
 
@@ -58,7 +58,9 @@ def fn_name(target: Any) -> str:
     if isinstance(target, str):
         return target
     mod = getattr(target, "__module__", None) or ""
-    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or repr(target)
+    name = (
+        getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or repr(target)
+    )
     if mod.startswith("torch.nn.functional"):
         return f"torch.nn.functional.{name}"
     if mod in ("_operator", "operator"):
@@ -154,7 +156,9 @@ class Converter:
         if c.kind == "module":
             m = self.modules[c.target]
             return f"{c.target} ({type(m).__name__})"
-        inside = f"{c.stack[-1][0]} ({c.stack[-1][1].__name__})" if c.stack else "the model's forward"
+        inside = (
+            f"{c.stack[-1][0]} ({c.stack[-1][1].__name__})" if c.stack else "the model's forward"
+        )
         return f"{fn_name(c.target)} in {inside}"
 
     def ref(self, v: Any) -> str | None:
@@ -264,14 +268,22 @@ class Converter:
                 raise Unsupported("a dilated max pool")
             if arg(6, "return_indices", False):
                 raise Unsupported("return_indices=True")
-            a, o = pool_opts(arg(1, "kernel_size"), arg(2, "stride"), arg(3, "padding", 0),
-                             arg(5, "ceil_mode", False))
+            a, o = pool_opts(
+                arg(1, "kernel_size"),
+                arg(2, "stride"),
+                arg(3, "padding", 0),
+                arg(5, "ceil_mode", False),
+            )
             return "maxpool", a, o, [first]  # type: ignore[list-item]
         if t is F.avg_pool2d or t is torch._C._nn.avg_pool2d:
             if arg(6, "divisor_override") is not None:
                 raise Unsupported("divisor_override")
-            a, o = pool_opts(arg(1, "kernel_size"), arg(2, "stride"), arg(3, "padding", 0),
-                             arg(4, "ceil_mode", False))
+            a, o = pool_opts(
+                arg(1, "kernel_size"),
+                arg(2, "stride"),
+                arg(3, "padding", 0),
+                arg(4, "ceil_mode", False),
+            )
             o["count_pad"] = bool(arg(5, "count_include_pad", True))
             return "avgpool", a, o, [first]  # type: ignore[list-item]
         if t is F.adaptive_avg_pool2d:
@@ -369,7 +381,10 @@ class Converter:
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
             if not isinstance(m, nn.BatchNorm2d) and type(m).__name__ != "BatchNormAct2d":
                 raise Unsupported("a batch norm that is not 2-D")
-            if type(m).forward is not nn.BatchNorm2d.forward and type(m).__name__ != "BatchNormAct2d":
+            if (
+                type(m).forward is not nn.BatchNorm2d.forward
+                and type(m).__name__ != "BatchNormAct2d"
+            ):
                 raise Unsupported("a batch norm subclass with its own forward")
             if src is not None and len(src) != 4:
                 raise Unsupported("batch norm of a flat tensor")

@@ -72,8 +72,10 @@ def _refs(value: Any, ids: dict[fx.Node, str]) -> Any:
     if isinstance(value, fx.Node):
         return Ref(ids[value])
     if isinstance(value, (list, tuple)):
-        return type(value)(_refs(v, ids) for v in value) if not hasattr(value, "_fields") else tuple(
-            _refs(v, ids) for v in value
+        return (
+            type(value)(_refs(v, ids) for v in value)
+            if not hasattr(value, "_fields")
+            else tuple(_refs(v, ids) for v in value)
         )
     if isinstance(value, dict):
         return {k: _refs(v, ids) for k, v in value.items()}
@@ -172,8 +174,15 @@ class _Recorder(TorchFunctionMode):
         self.n += 1
         cid = f"{kind}_{self.n}"
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else None
-        call = Call(cid, kind, target, self._ref(tuple(args)), self._ref(dict(kwargs)), shape,
-                    tuple(self.stack))
+        call = Call(
+            cid,
+            kind,
+            target,
+            self._ref(tuple(args)),
+            self._ref(dict(kwargs)),
+            shape,
+            tuple(self.stack),
+        )
         self.calls.append(call)
         if isinstance(out, torch.Tensor):
             self.producer[id(out)] = cid

@@ -112,7 +112,9 @@ def _aux_calls(ev: Trace, tr: Trace) -> tuple[list[tuple[Call, str]], list[tuple
         if o in to_eval or o in main:
             continue
         mine = [c for c in only if c.id in (nx.ancestors(g, o) | {o}) and c.id not in main]
-        tops = {c.stack[0][0] if c.stack else (c.target if c.kind == "module" else "") for c in mine}
+        tops = {
+            c.stack[0][0] if c.stack else (c.target if c.kind == "module" else "") for c in mine
+        }
         if len(tops) != 1 or "" in tops:
             raise UnsupportedModelError(
                 "an output used only in training is not computed inside one submodule "
@@ -138,6 +140,22 @@ def _aux_calls(ev: Trace, tr: Trace) -> tuple[list[tuple[Call, str]], list[tuple
             out.append((nc, name))
     del by_id
     return out, heads
+
+
+def _pruned(tr: Trace) -> Trace:
+    """Only the calls the outputs depend on (a `x.sum() > 0` that steers control flow, or a
+    value computed and dropped, is not part of the network)."""
+    by_id = {c.id: c for c in tr.calls}
+    keep: set[str] = set()
+    stack = [tr.output, *tr.aux_outputs]
+    while stack:
+        cid = stack.pop()
+        if cid in keep or cid not in by_id:
+            continue
+        keep.add(cid)
+        stack += _refs_of(by_id[cid])
+    calls = [c for c in tr.calls if c.id in keep or c.kind == "input"]
+    return Trace(calls, tr.output, tr.method, tr.aux_outputs)
 
 
 def _stateful_paths(model: nn.Module) -> set[str]:
@@ -215,17 +233,16 @@ class TorchImporter:
                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                 hint="give the input shape it expects with --input CxHxW",
             ) from None
+        ev_full, ev = ev, _pruned(ev)
         stateful = _stateful_paths(model)
         modules = dict(model.named_modules())
-        leaves_with_state = {
-            p for p in stateful if not any(True for _ in modules[p].children())
-        }
+        leaves_with_state = {p for p in stateful if not any(True for _ in modules[p].children())}
         aux: list[tuple[Call, str]] = []
         heads: list[tuple[str, str, str]] = []
         if leaves_with_state - _used_params(ev.calls, model):
             train = copy.deepcopy(model).train()
             tr, _ = trace(train, example)
-            aux, heads = _aux_calls(ev, tr)
+            aux, heads = _aux_calls(ev_full, tr)
         conv = Converter(model, stateful)
         for c in ev.calls:
             conv.convert(c, None)
@@ -261,9 +278,7 @@ class TorchImporter:
             layers=layers,
             output=conv.alias.get(ev.output, ev.output),
             scopes=scopes,
-            aux_heads=[
-                AuxHead(n, conv.alias.get(t, t), conv.alias.get(o, o)) for n, t, o in heads
-            ],
+            aux_heads=[AuxHead(n, conv.alias.get(t, t), conv.alias.get(o, o)) for n, t, o in heads],
         )
         params = count_params(model)
         buffers = count_buffers(model)
