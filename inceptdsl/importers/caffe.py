@@ -354,6 +354,7 @@ class _Converter:
         if len(shape) != 3 or any(d < 1 or d > MAX_DIM for d in shape):
             raise InvalidValueError(f"the input shape {list(shape)} is not C x H x W", span)
         self.s.input_shape = (shape[0], shape[1], shape[2])
+        self._check_size(self.s.input_shape, span)
         self.s.layers["input"] = Layer("input", "input", where="the input", span=span)
 
     def _dims(self, fs: list[Field]) -> tuple[int, ...]:

@@ -84,6 +84,17 @@ class _Parser:
         line, col, pos = 1, 1, 0
         while pos < len(text):
             m = _TOKEN.match(text, pos)
+            if m is None and text[pos] in "\"'":
+                at_end = "\n" not in text[pos:]
+                raise self._err(
+                    UnexpectedEndError if at_end else SpecSyntaxError,
+                    "the file ends inside a string" if at_end else "a string is not closed "
+                    "on its line",
+                    line,
+                    col,
+                    1,
+                    hint="the file is truncated" if at_end else None,
+                )
             if m is None:
                 raise self._err(
                     UnexpectedCharacterError,
