@@ -498,8 +498,7 @@ class _Converter:
             raise UnsupportedModelError(
                 f"layer {name!r}: the layer type {kind} has no counterpart in the language",
                 tspan,
-                hint="supported: "
-                + ", ".join(sorted(SUPPORTED | DATA_TYPES | LOSS_TYPES | SKIPPED)),
+                hint="docs/import.md lists the layer types `inceptdsl import caffe` supports",
             )
         if self._shapes["input"] == () and self.s.input_shape is not None:
             self._shapes["input"] = self.s.input_shape
