@@ -331,7 +331,9 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("source", metavar="MODULE_PATH|FILE.prototxt")
     sp.add_argument("--kwargs", metavar="JSON", help="torch: constructor arguments as JSON")
     sp.add_argument("--input", metavar="CxHxW", help="input shape (torch default 3x224x224)")
-    sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout")
+    sp.add_argument(
+        "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
+    )
     sp = add(
         "verification",
         cmd_verification,

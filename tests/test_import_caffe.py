@@ -127,8 +127,12 @@ HEAD = 'name: "n"\ninput: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 32\ninp
     [
         (GOOD[: len(GOOD) // 2], "E103", None),
         (HEAD + 'layer { name: "x" type: "Crop" bottom: "data" top: "x" }', "E601", ":7:"),
-        (HEAD + 'layer { name: "a" type: "ReLU" bottom: "b" top: "a" }\n'
-         'layer { name: "b" type: "ReLU" bottom: "a" top: "b" }', "E201", ":7:"),
+        (
+            HEAD + 'layer { name: "a" type: "ReLU" bottom: "b" top: "a" }\n'
+            'layer { name: "b" type: "ReLU" bottom: "a" top: "b" }',
+            "E201",
+            ":7:",
+        ),
         (HEAD + CONV % "num_output: 100000000000 kernel_size: 3", "E900", ":7:"),
         (HEAD + CONV % "num_output: 8 kernel_size: 99", "E304", ":7:"),
         (HEAD + CONV % "num_output: 8 kernel_size: 3 kernel_size: 3 kernel_size: 3", "E601", ":7:"),
@@ -139,9 +143,20 @@ HEAD = 'name: "n"\ninput: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 32\ninp
         ("", "E304", None),
         (HEAD + CONV % "num_output: -8 kernel_size: 3", "E304", ":7:"),
     ],
-    ids=["truncated", "unknown_type", "cycle", "absurd_channels", "kernel_too_large",
-         "3d_kernel", "absurd_input", "deep_nesting", "bad_character", "missing_colon", "empty",
-         "negative"],
+    ids=[
+        "truncated",
+        "unknown_type",
+        "cycle",
+        "absurd_channels",
+        "kernel_too_large",
+        "3d_kernel",
+        "absurd_input",
+        "deep_nesting",
+        "bad_character",
+        "missing_colon",
+        "empty",
+        "negative",
+    ],
 )
 def test_hostile_prototxt(
     text: str, code: str, where: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -168,7 +183,9 @@ def test_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, len(GOOD) - 1), st.integers(1, 400), st.sampled_from(["", "}", "{", '"', "-1"]))
+@given(
+    st.integers(0, len(GOOD) - 1), st.integers(1, 400), st.sampled_from(["", "}", "{", '"', "-1"])
+)
 def test_damaged_prototxt_never_crashes(start: int, length: int, insert: str) -> None:
     text = GOOD[:start] + insert + GOOD[start + length :]
     try:

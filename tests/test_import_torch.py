@@ -107,7 +107,12 @@ def test_report_equals_the_hand_written_spec(imported: tuple[str, str, list[str]
     mine = inceptdsl.loads(text, f"{name}.incept")
     theirs = inceptdsl.load(str(CASES[name][4]))
     a, b = mine.report(), theirs.report()
-    assert (a.params, a.aux_params, a.buffers, a.macs) == (b.params, b.aux_params, b.buffers, b.macs)
+    assert (a.params, a.aux_params, a.buffers, a.macs) == (
+        b.params,
+        b.aux_params,
+        b.buffers,
+        b.macs,
+    )
     assert all(r.ok for r in mine.verify())
     # The hand-written spec's blocks (those visible in it) against the imported spec's.
     hand = len(theirs.program.root.blocks)
@@ -227,8 +232,19 @@ def test_unsupported_constructs_are_named(
     models_file: Path, kind: str, message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     out = tmp_path / "out.incept"
-    rc = main(["import", "torch", f"{models_file}:build", "--kwargs", f'{{"kind": "{kind}"}}',
-               "--input", "3x16x16", "-o", str(out)])
+    rc = main(
+        [
+            "import",
+            "torch",
+            f"{models_file}:build",
+            "--kwargs",
+            f'{{"kind": "{kind}"}}',
+            "--input",
+            "3x16x16",
+            "-o",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1
     assert "error[E601]" in err and message in err, err
@@ -238,8 +254,19 @@ def test_unsupported_constructs_are_named(
 
 def test_fx_failure_falls_back_to_module_hooks(models_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "dyn.incept"
-    rc = main(["import", "torch", f"{models_file}:build", "--kwargs", '{"kind": "dynamic"}',
-               "--input", "3x16x16", "-o", str(out)])
+    rc = main(
+        [
+            "import",
+            "torch",
+            f"{models_file}:build",
+            "--kwargs",
+            '{"kind": "dynamic"}',
+            "--input",
+            "3x16x16",
+            "-o",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = out.read_text()
     assert "traced with module hooks" in text and "torch.fx could not trace it" in text

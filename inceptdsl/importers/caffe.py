@@ -487,7 +487,8 @@ class _Converter:
         tops = self._tops(msg)
         if any(b[1].id.startswith("label:") for b in bottoms):
             raise UnsupportedModelError(
-                f"layer {name!r} ({kind}) reads the labels: only loss layers may", f.span)
+                f"layer {name!r} ({kind}) reads the labels: only loss layers may", f.span
+            )
         if kind in LOSS_TYPES:
             lw = msg.all("loss_weight")
             weight = _num(lw[0], "loss_weight", 1.0) if lw else 1.0

@@ -88,8 +88,9 @@ class _Parser:
                 at_end = "\n" not in text[pos:]
                 raise self._err(
                     UnexpectedEndError if at_end else SpecSyntaxError,
-                    "the file ends inside a string" if at_end else "a string is not closed "
-                    "on its line",
+                    "the file ends inside a string"
+                    if at_end
+                    else "a string is not closed on its line",
                     line,
                     col,
                     1,
@@ -192,7 +193,7 @@ class _Parser:
             elif not colon:
                 raise self.unexpected(nxt, f"`:` or `{{` after {t.text}")
             elif nxt.text == "[":
-                values = []
+                values: list[Any] = []
                 while True:
                     v = self.next(f"a value in the list of {t.text}")
                     if v.text == "]" and not values:

@@ -43,6 +43,7 @@ class Builder:
         self.direct: dict[str, list[str]] = {}
         self.parent: dict[str, str] = {}
         self.subtree: dict[str, set[str]] = {}
+        self._index = {lid: i for i, lid in enumerate(graph.layers)}
         for layer in graph.layers.values():
             if layer.kind == "input":
                 continue
@@ -329,7 +330,6 @@ def _residuals(units: list[Unit], b: Builder) -> list[Unit]:
 def build(graph: LayerGraph) -> tuple[list[Unit], list[UAux]]:
     """The network body and its aux heads."""
     b = Builder(graph)
-    b._index = {lid: i for i, lid in enumerate(graph.layers)}
     inputs = [layer for layer in graph.layers.values() if layer.kind == "input"]
     assert len(inputs) == 1
     entry = inputs[0].id
