@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import SpecError, UsageError
+from ..errors import ExpectationError, UsageError
 from ..network import Network, loads
 from .writer import write_spec
 
@@ -43,7 +43,7 @@ def _verified(text: str, out_path: str) -> Network:
     bad = [r for r in net.verify() if not r.ok]
     if bad:
         r = bad[0]
-        raise SpecError(
+        raise ExpectationError(
             f"the imported spec does not meet its own figure: {r.describe()}, actual {r.actual:,}",
             hint="this is a bug in the importer: please report it with the model",
         )
