@@ -31,6 +31,20 @@ class Backend(Protocol):
     def emit(self, graph: nx.DiGraph) -> str | bytes: ...
 
 
+@runtime_checkable
+class Importer(Protocol):
+    """An optional capability: a backend whose `importer` attribute turns a live model of its
+    framework into the core's layer graph (`inceptdsl import torch`). `load` returns the layer
+    graph and an opaque session; `check` proves that the IR graph of the spec written from it
+    reproduces the model (strict weight load, equal outputs) and returns the figures."""
+
+    def load(
+        self, target: str, kwargs: dict[str, Any], input_shape: tuple[int, int, int]
+    ) -> tuple[Any, Any]: ...
+
+    def check(self, session: Any, graph: nx.DiGraph) -> dict[str, Any]: ...
+
+
 _LOADED: dict[str, Backend] = {}
 
 BUILT_IN = {"torch": "torch", "onnx": "torch", "keras": "keras"}
@@ -67,3 +81,11 @@ def get(name: str) -> Backend:
         ) from None
     _LOADED[name] = backend
     return backend
+
+
+def importer(name: str) -> Importer:
+    """The import capability of backend `name` (UsageError if it has none)."""
+    imp = getattr(get(name), "importer", None)
+    if imp is None:
+        raise UsageError(f"backend {name!r} cannot import models")
+    return imp  # type: ignore[no-any-return]

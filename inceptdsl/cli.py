@@ -232,6 +232,30 @@ def cmd_verification(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Write a verified spec from a torch module (executes it) or a Caffe prototxt."""
+    from .importers import command
+
+    out = args.output or "<import>.incept"
+    shape = command.parse_input(args.input)
+    if args.framework == "torch":
+        text, summary = command.import_torch(
+            args.source, command.parse_kwargs(args.kwargs), shape or (3, 224, 224), out
+        )
+    else:
+        if args.kwargs:
+            raise UsageError("--kwargs is for `import torch`")
+        text, summary = command.import_caffe(args.source, shape, out)
+    if args.output:
+        write_atomic(args.output, text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    for line in summary:
+        print(line, file=sys.stderr)
+    return 0
+
+
 # ---- argument parsing -------------------------------------------------------------------------
 
 
@@ -297,6 +321,19 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="do not print the report")
+    sp = add(
+        "import",
+        cmd_import,
+        "write a verified spec from a PyTorch module (runs its code) or a Caffe prototxt",
+        sets=False,
+    )
+    sp.add_argument("framework", choices=["torch", "caffe"])
+    sp.add_argument("source", metavar="MODULE_PATH|FILE.prototxt")
+    sp.add_argument("--kwargs", metavar="JSON", help="torch: constructor arguments as JSON")
+    sp.add_argument("--input", metavar="CxHxW", help="input shape (torch default 3x224x224)")
+    sp.add_argument(
+        "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
+    )
     sp = add(
         "verification",
         cmd_verification,

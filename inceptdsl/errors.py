@@ -2,8 +2,8 @@
 
 Codes are API (documented in docs/errors.md, one golden diagnostic per code under
 tests/diagnostics/) and are never reused: E0xx input/output, E1xx syntax, E2xx names and
-imports, E3xx parameters, types and values, E4xx shapes, E5xx expectations, E9xx limits.
-Nothing outside this module defines an exception a user can see.
+imports, E3xx parameters, types and values, E4xx shapes, E5xx expectations, E6xx importing
+models, E9xx limits. Nothing outside this module defines an exception a user can see.
 """
 
 from __future__ import annotations
@@ -317,6 +317,16 @@ class UnknownMetricError(SpecError):
     """An `expect` names a metric or a node that does not exist."""
 
     code = "E502"
+
+
+# -- E6xx: importing models -------------------------------------------------------------------
+
+
+class UnsupportedModelError(SpecError):
+    """`inceptdsl import`: the model uses a construct the language cannot express (a module, a
+    function, a Caffe layer type or option); the message names it and where it is."""
+
+    code = "E601"
 
 
 # -- E9xx: limits -----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ STAGES = [
     "fmt",
     "verification",
     "backend",
+    "importers",  # inceptdsl import: layer graph -> spec text, verified by loading it back
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
     "__main__",

@@ -29,11 +29,21 @@ from .emit import emit as _emit
 from .export_onnx import OnnxBackend
 
 
+class _LazyImporter:
+    """`inceptdsl import torch` (importer.py), imported on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        from .importer import IMPORTER
+
+        return getattr(IMPORTER, name)
+
+
 class TorchBackend:
     """`build` returns an nn.Module; `emit` returns Python source that imports only torch."""
 
     name = "torch"
     suffix = ".py"
+    importer = _LazyImporter()  # the optional import capability (inceptdsl.backend.Importer)
 
     def build(self, graph: nx.DiGraph, weights_from: Any = None) -> Any:
         return _build(graph, weights_from)

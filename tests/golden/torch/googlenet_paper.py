@@ -190,7 +190,7 @@ class GooglenetPaper(nn.Module):
         x = F.relu(self.inception4a.branch4[1](x), inplace=True)  # 64 x 14 x 14
         x = torch.cat([x1, x2, x3, x], 1)  # 512 x 14 x 14
         if self.training:  # aux head aux1
-            x1 = F.avg_pool2d(x, 5, 3)  # 512 x 4 x 4
+            x1 = F.avg_pool2d(x, 5, 3, ceil_mode=True)  # 512 x 4 x 4
             x1 = F.relu(self.aux1.conv(x1), inplace=True)  # 128 x 4 x 4
             x1 = torch.flatten(x1, 1)  # 2048
             x1 = self.aux1.fc1(x1)  # 1024
@@ -222,7 +222,7 @@ class GooglenetPaper(nn.Module):
         x = F.relu(self.inception4d.branch4[1](x), inplace=True)  # 64 x 14 x 14
         x = torch.cat([x2, x3, x4, x], 1)  # 528 x 14 x 14
         if self.training:  # aux head aux2
-            x2 = F.avg_pool2d(x, 5, 3)  # 528 x 4 x 4
+            x2 = F.avg_pool2d(x, 5, 3, ceil_mode=True)  # 528 x 4 x 4
             x2 = F.relu(self.aux2.conv(x2), inplace=True)  # 128 x 4 x 4
             x2 = torch.flatten(x2, 1)  # 2048
             x2 = self.aux2.fc1(x2)  # 1024
@@ -254,7 +254,7 @@ class GooglenetPaper(nn.Module):
         x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 832 x 7 x 7
         x = F.relu(self.inception5b.branch4[1](x), inplace=True)  # 128 x 7 x 7
         x = torch.cat([x3, x4, x5, x], 1)  # 1024 x 7 x 7
-        x = F.avg_pool2d(x, 7, 1)  # 1024 x 1 x 1
+        x = F.avg_pool2d(x, 7, 1, ceil_mode=True)  # 1024 x 1 x 1
         x = torch.flatten(x, 1)  # 1024
         x = F.dropout(x, 0.4, self.training)  # 1024
         x = self.fc(x)  # 1000

@@ -1,0 +1,445 @@
+"""Traced calls -> the core's layer graph: each torch module or function as a unit of the spec.
+
+Every construct is either written as the language's layer (`nn.Conv2d` -> `conv`,
+`F.max_pool2d` -> `maxpool`, `torch.cat` -> concat, `x * 0.17` -> scale), passed through (a
+`contiguous()`, an `nn.Identity`, a `size()` that only feeds a `view`), or refused with an
+UnsupportedModelError that names it and the module it ran in. Nothing is guessed: options the
+language has no word for (a dilated max pool, a circular padding mode, a `divisor_override`)
+are refused too.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inceptdsl.errors import UnsupportedModelError
+from inceptdsl.importers.model import Layer, Size
+
+from .import_trace import Call, Ref
+
+ACT_MODULES: dict[type, str] = {
+    nn.ReLU: "relu",
+    nn.ReLU6: "relu6",
+    nn.Sigmoid: "sigmoid",
+    nn.Tanh: "tanh",
+    nn.SiLU: "silu",
+}
+ACT_FUNCTIONS: dict[Any, str] = {
+    F.relu: "relu",
+    torch.relu: "relu",
+    torch.relu_: "relu",
+    F.relu_: "relu",
+    F.relu6: "relu6",
+    torch.sigmoid: "sigmoid",
+    F.sigmoid: "sigmoid",
+    torch.tanh: "tanh",
+    F.tanh: "tanh",
+    F.silu: "silu",
+}
+ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
+ADD_NAMES = {"add", "add_", "__add__", "__iadd__", "__radd__", "iadd"}
+MUL_NAMES = {"mul", "mul_", "__mul__", "__imul__", "__rmul__", "imul"}
+PASS_NAMES = {"contiguous", "clone", "detach"}
+HELPER_NAMES = {"size", "dim", "__get__", "_assert", "getattr", "numel", "__len__"}
+
+
+class Unsupported(Exception):
+    """Raised inside conversion; turned into an UnsupportedModelError with the call's place."""
+
+
+def fn_name(target: Any) -> str:
+    if isinstance(target, str):
+        return target
+    mod = getattr(target, "__module__", None) or ""
+    name = (
+        getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or repr(target)
+    )
+    if mod.startswith("torch.nn.functional"):
+        return f"torch.nn.functional.{name}"
+    if mod in ("_operator", "operator"):
+        return f"operator.{name}"
+    if mod.startswith("torch"):
+        return f"torch.{name}"
+    return f"{mod}.{name}" if mod else name
+
+
+def _short(target: Any) -> str:
+    name = getattr(target, "__name__", None) or (target if isinstance(target, str) else "")
+    return str(name)
+
+
+def _hw(v: Any) -> tuple[int, int]:
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1:
+            return int(v[0]), int(v[0])
+        if len(v) != 2:
+            raise Unsupported(f"a 2-D size expected, got {v!r}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def size(v: Any) -> Size:
+    h, w = _hw(v)
+    return Size(h, w)
+
+
+def small(v: Any) -> Any:
+    """An int for a square pair, else a size."""
+    h, w = _hw(v)
+    return h if h == w else Size(h, w)
+
+
+def pad(v: Any) -> Any:
+    h, w = _hw(v)
+    return h if h == w else (h, w)
+
+
+def conv_layer(m: nn.Conv2d, in_shape: tuple[int, ...] | None) -> tuple[tuple, dict]:
+    if m.padding_mode != "zeros":
+        raise Unsupported(f"padding_mode={m.padding_mode!r} (only zero padding)")
+    kh, kw = m.kernel_size
+    opts: dict[str, Any] = {"stride": small(m.stride), "dilation": small(m.dilation)}
+    if isinstance(m.padding, str):
+        if m.padding == "valid":
+            opts["pad"] = 0
+        else:
+            dh, dw = m.dilation
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            t, b, lf, r = th // 2, th - th // 2, tw // 2, tw - tw // 2
+            opts["pad"] = pad((t, lf)) if (t, lf) == (b, r) else ((t, b), (lf, r))
+    else:
+        opts["pad"] = pad(m.padding)
+    opts["groups"] = m.groups
+    opts["bias"] = m.bias is not None
+    return (m.out_channels, Size(kh, kw)), opts
+
+
+def bn_opts(m: nn.modules.batchnorm._BatchNorm) -> dict[str, Any]:
+    if m.momentum is None:
+        raise Unsupported("momentum=None (a cumulative average): the language's bn has a momentum")
+    if not m.track_running_stats:
+        raise Unsupported("track_running_stats=False (batch statistics at inference)")
+    opts: dict[str, Any] = {"eps": float(m.eps), "momentum": float(m.momentum)}
+    if not m.affine:
+        opts["scale"] = False
+        opts["center"] = False
+    return opts
+
+
+def pool_opts(kernel: Any, stride: Any, padding: Any, ceil: bool) -> tuple[tuple, dict]:
+    k = size(kernel)
+    s = small(stride) if stride not in (None, [], ()) else small((k.h, k.w))
+    return (k,), {"stride": s, "pad": pad(padding), "ceil": bool(ceil)}
+
+
+class Converter:
+    """Turns calls into layers; `alias` maps a passed-through call to the tensor it passes on."""
+
+    def __init__(self, model: nn.Module, stateful_scopes: set[str]) -> None:
+        self.model = model
+        self.modules = dict(model.named_modules())
+        self.stateful_scopes = stateful_scopes
+        self.shapes: dict[str, tuple[int, ...] | None] = {}
+        self.alias: dict[str, str] = {}
+        self.helpers: set[str] = set()
+        self.layers: list[Layer] = []
+        self.module_calls: dict[str, int] = {}
+
+    def where(self, c: Call) -> str:
+        if c.kind == "module":
+            m = self.modules[c.target]
+            return f"{c.target} ({type(m).__name__})"
+        inside = (
+            f"{c.stack[-1][0]} ({c.stack[-1][1].__name__})" if c.stack else "the model's forward"
+        )
+        return f"{fn_name(c.target)} in {inside}"
+
+    def ref(self, v: Any) -> str | None:
+        if isinstance(v, Ref):
+            return self.alias.get(v.id, v.id)
+        return None
+
+    def tensor_args(self, c: Call) -> list[str]:
+        out = []
+        for v in [*c.args, *c.kwargs.values()]:
+            vals = v if isinstance(v, (list, tuple)) else [v]
+            for x in vals:
+                r = self.ref(x)
+                if r is not None and r not in self.helpers:
+                    out.append(r)
+        return out
+
+    def convert(self, c: Call, aux: str | None) -> None:
+        self.shapes[c.id] = c.shape
+        if c.kind == "input":
+            self.layers.append(Layer(c.id, "input", where="the model's input"))
+            return
+        if c.shape is None and c.kind != "module":
+            self.helpers.add(c.id)  # a size, a shape: only ever an argument of a view
+            return
+        if c.kind == "attr":
+            raise UnsupportedModelError(
+                f"{c.target}: a parameter or buffer used directly in a forward (not through a "
+                "module) cannot be written in a spec"
+            )
+        try:
+            made = self._convert(c)
+        except Unsupported as exc:
+            raise UnsupportedModelError(
+                f"{self.where(c)}: {exc}",
+                hint="the language cannot express this construct; docs/import.md lists what "
+                "`inceptdsl import` supports",
+            ) from None
+        if made is None:
+            return
+        kind, args, opts, inputs = made
+        scopes = tuple(p for p, _ in c.stack if p in self.stateful_scopes)
+        path = c.target if c.kind == "module" else None
+        stateful = False
+        if path is not None:
+            m = self.modules[path]
+            stateful = any(True for _ in m.parameters()) or any(True for _ in m.buffers())
+            n = self.module_calls.get(path, 0)
+            self.module_calls[path] = n + 1
+            if stateful and n:
+                raise UnsupportedModelError(
+                    f"{self.where(c)} is called twice: shared weights cannot be written in a "
+                    "spec (every unit has its own)"
+                )
+        layer = Layer(
+            c.id, kind, args, opts, tuple(inputs), path, stateful, scopes, self.where(c), aux
+        )
+        self.layers.append(layer)
+        if kind == "bn" and c.kind == "module":
+            self._bn_act(c, layer)
+
+    def _bn_act(self, c: Call, bn: Layer) -> None:
+        """timm's BatchNormAct2d: batch norm, then its `drop` and `act` children."""
+        m = self.modules[c.target]
+        drop, act = getattr(m, "drop", None), getattr(m, "act", None)
+        if drop is not None and not isinstance(drop, nn.Identity):
+            raise UnsupportedModelError(f"{self.where(c)}: a dropout inside the batch norm")
+        if act is None or isinstance(act, nn.Identity):
+            return
+        fn = ACT_MODULES.get(type(act))
+        if fn is None:
+            raise UnsupportedModelError(f"{self.where(c)}: activation {type(act).__name__}")
+        aid = c.id + ".act"
+        self.layers.append(
+            Layer(aid, fn, (), {}, (bn.id,), None, False, bn.scopes, f"{c.target}.act", bn.aux)
+        )
+        self.alias[c.id] = aid
+
+    def _in_shape(self, ref: str) -> tuple[int, ...] | None:
+        return self.shapes.get(ref)
+
+    def _convert(self, c: Call) -> tuple[str, tuple, dict, list[str]] | None:
+        ins = self.tensor_args(c)
+        first = ins[0] if ins else None
+        if c.kind == "module":
+            return self._module(c, ins)
+        name = _short(c.target)
+        t = c.target
+        kw = c.kwargs
+        args = c.args
+
+        def arg(i: int, key: str, default: Any = None) -> Any:
+            if key in kw:
+                return kw[key]
+            return args[i] if len(args) > i else default
+
+        if t in ACT_FUNCTIONS or (c.kind == "method" and name in ACT_METHODS):
+            return ACT_FUNCTIONS.get(t) or ACT_METHODS[name], (), {}, [first]  # type: ignore[list-item]
+        if t is F.hardtanh and arg(1, "min_val", -1.0) == 0 and arg(2, "max_val", 1.0) == 6:
+            return "relu6", (), {}, [first]  # type: ignore[list-item]
+        if t is F.gelu:
+            if arg(1, "approximate", "none") != "none":
+                raise Unsupported("gelu(approximate='tanh')")
+            return "gelu", (), {}, [first]  # type: ignore[list-item]
+        if t is F.max_pool2d or t is torch.max_pool2d:
+            if _hw(arg(4, "dilation", 1)) != (1, 1):
+                raise Unsupported("a dilated max pool")
+            if arg(6, "return_indices", False):
+                raise Unsupported("return_indices=True")
+            a, o = pool_opts(
+                arg(1, "kernel_size"),
+                arg(2, "stride"),
+                arg(3, "padding", 0),
+                arg(5, "ceil_mode", False),
+            )
+            return "maxpool", a, o, [first]  # type: ignore[list-item]
+        if t is F.avg_pool2d or t is torch._C._nn.avg_pool2d:
+            if arg(6, "divisor_override") is not None:
+                raise Unsupported("divisor_override")
+            a, o = pool_opts(
+                arg(1, "kernel_size"),
+                arg(2, "stride"),
+                arg(3, "padding", 0),
+                arg(4, "ceil_mode", False),
+            )
+            o["count_pad"] = bool(arg(5, "count_include_pad", True))
+            return "avgpool", a, o, [first]  # type: ignore[list-item]
+        if t is F.adaptive_avg_pool2d:
+            out = _hw(arg(1, "output_size"))
+            if out == (1, 1):
+                return "global_avgpool", (), {}, [first]  # type: ignore[list-item]
+            return "adaptive_avgpool", (Size(*out),), {}, [first]  # type: ignore[list-item]
+        if t is F.adaptive_max_pool2d:
+            if _hw(arg(1, "output_size")) != (1, 1):
+                raise Unsupported("adaptive max pooling to a size other than 1x1")
+            return "global_maxpool", (), {}, [first]  # type: ignore[list-item]
+        if t is F.dropout or t is torch.dropout:
+            return "dropout", (float(arg(1, "p", 0.5)),), {}, [first]  # type: ignore[list-item]
+        if t in (torch.cat, torch.concat) or name in ("cat", "concat"):
+            tensors = arg(0, "tensors")
+            dim = arg(1, "dim", 0)
+            shape = c.shape or ()
+            if dim not in (1, 1 - len(shape)) or len(shape) not in (2, 4):
+                raise Unsupported(f"a concatenation along dim {dim} (only channels, dim 1)")
+            refs = [self.ref(x) for x in tensors]
+            if any(r is None for r in refs):
+                raise Unsupported("a concatenation with a constant tensor")
+            return "concat", (), {}, refs  # type: ignore[return-value]
+        if t in (torch.flatten,) or (c.kind == "method" and name in ("flatten", "view", "reshape")):
+            return self._reshape(c, first)
+        if name in PASS_NAMES:
+            if first is not None:
+                self.alias[c.id] = first
+            return None
+        if name in ADD_NAMES or t in (operator.add, operator.iadd, torch.add):
+            return self._add(c, ins)
+        if name in MUL_NAMES or t in (operator.mul, operator.imul, torch.mul):
+            return self._mul(c, ins)
+        if name in ("mean",) and c.kind in ("method", "function"):
+            dims = arg(1, "dim")
+            keep = bool(arg(2, "keepdim", False))
+            src = self._in_shape(first) if first else None
+            if src is not None and len(src) == 4 and dims is not None:
+                dset = {d % 4 for d in (dims if isinstance(dims, (list, tuple)) else [dims])}
+                if dset == {2, 3}:
+                    if keep:
+                        return "global_avgpool", (), {}, [first]  # type: ignore[list-item]
+                    pooled = Layer(c.id + ".pool", "global_avgpool", (), {}, (first,))  # type: ignore[arg-type]
+                    pooled.scopes = tuple(p for p, _ in c.stack if p in self.stateful_scopes)
+                    pooled.where = self.where(c)
+                    self.layers.append(pooled)
+                    self.shapes[pooled.id] = (*src[:2], 1, 1)
+                    return "flatten", (), {}, [pooled.id]
+            raise Unsupported("a mean over dimensions other than the spatial ones")
+        if name in HELPER_NAMES:
+            self.helpers.add(c.id)
+            return None
+        raise Unsupported(f"the function {fn_name(t)}")
+
+    def _reshape(self, c: Call, first: str | None) -> tuple[str, tuple, dict, list[str]] | None:
+        src = self._in_shape(first) if first else None
+        out = c.shape
+        if src is None or out is None:
+            raise Unsupported("a reshape of something that is not a traced tensor")
+        if len(src) == 4 and out == (src[0], src[1] * src[2] * src[3]):
+            return "flatten", (), {}, [first]  # type: ignore[list-item]
+        if out == src:
+            self.alias[c.id] = first  # type: ignore[assignment]
+            return None
+        raise Unsupported(f"a reshape from {list(src[1:])} to {list(out[1:])} per sample")
+
+    def _add(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
+        others = [v for v in (*c.args, *c.kwargs.values()) if not isinstance(v, Ref)]
+        if len(ins) != 2 or any(isinstance(v, (int, float)) and v != 1 for v in c.kwargs.values()):
+            raise Unsupported("an add of a constant (only tensor + tensor)")
+        del others
+        shapes = {self._in_shape(i) for i in ins}
+        if len(shapes) != 1:
+            raise Unsupported(f"an add of tensors of different shapes {sorted(map(str, shapes))}")
+        return "add", (), {}, ins
+
+    def _mul(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
+        consts = [v for v in (*c.args, *c.kwargs.values()) if isinstance(v, (int, float))]
+        if len(ins) == 1 and len(consts) == 1 and not isinstance(consts[0], bool):
+            factor = float(consts[0])
+            if not math.isfinite(factor):
+                raise Unsupported("a multiply by a non-finite constant")
+            return "scale", (factor,), {}, ins
+        raise Unsupported("a multiply of two tensors (the language has no elementwise product)")
+
+    def _module(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]] | None:
+        m = self.modules[c.target]
+        src = self._in_shape(ins[0]) if ins else None
+        if len(ins) != 1:
+            raise Unsupported(f"a module called with {len(ins)} tensors")
+        x = [ins[0]]
+        if type(m) is nn.Conv2d:
+            a, o = conv_layer(m, src)
+            return "conv", a, o, x
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            if not isinstance(m, nn.BatchNorm2d) and type(m).__name__ != "BatchNormAct2d":
+                raise Unsupported("a batch norm that is not 2-D")
+            if (
+                type(m).forward is not nn.BatchNorm2d.forward
+                and type(m).__name__ != "BatchNormAct2d"
+            ):
+                raise Unsupported("a batch norm subclass with its own forward")
+            if src is not None and len(src) != 4:
+                raise Unsupported("batch norm of a flat tensor")
+            return "bn", (), bn_opts(m), x
+        if type(m) is nn.Linear:
+            if src is not None and len(src) != 2:
+                raise Unsupported("a linear layer applied to a feature map (flatten first)")
+            return "linear", (m.out_features,), {"bias": m.bias is not None}, x
+        if type(m) is nn.MaxPool2d:
+            if _hw(m.dilation) != (1, 1) or m.return_indices:
+                raise Unsupported("a dilated max pool, or one returning indices")
+            a, o = pool_opts(m.kernel_size, m.stride, m.padding, m.ceil_mode)
+            return "maxpool", a, o, x
+        if type(m) is nn.AvgPool2d:
+            if m.divisor_override is not None:
+                raise Unsupported("divisor_override")
+            a, o = pool_opts(m.kernel_size, m.stride, m.padding, m.ceil_mode)
+            o["count_pad"] = bool(m.count_include_pad)
+            return "avgpool", a, o, x
+        if type(m) is nn.AdaptiveAvgPool2d:
+            out = m.output_size
+            if out is None or (isinstance(out, tuple) and None in out):
+                raise Unsupported("an adaptive pool size of None")
+            hw = _hw(out)
+            if hw == (1, 1):
+                return "global_avgpool", (), {}, x
+            return "adaptive_avgpool", (Size(*hw),), {}, x
+        if type(m) is nn.AdaptiveMaxPool2d and _hw(m.output_size) == (1, 1):
+            return "global_maxpool", (), {}, x
+        if type(m) in ACT_MODULES:
+            return ACT_MODULES[type(m)], (), {}, x
+        if type(m) is nn.GELU:
+            if m.approximate != "none":
+                raise Unsupported("GELU(approximate='tanh')")
+            return "gelu", (), {}, x
+        if type(m) is nn.Hardtanh and (m.min_val, m.max_val) == (0.0, 6.0):
+            return "relu6", (), {}, x
+        if type(m) is nn.Dropout:
+            return "dropout", (float(m.p),), {}, x
+        if type(m) is nn.LocalResponseNorm:
+            opts = {"alpha": float(m.alpha), "beta": float(m.beta), "k": float(m.k)}
+            return "lrn", (int(m.size),), opts, x
+        if type(m) is nn.Flatten:
+            if (m.start_dim, m.end_dim) != (1, -1):
+                raise Unsupported(f"Flatten(start_dim={m.start_dim}, end_dim={m.end_dim})")
+            if src is not None and len(src) == 2:
+                self.alias[c.id] = ins[0]
+                return None
+            return "flatten", (), {}, x
+        if type(m) is nn.Identity:
+            if c.target.rsplit(".", 1)[-1].isdigit():
+                return "identity", (), {}, x
+            self.alias[c.id] = ins[0]
+            return None
+        raise Unsupported(f"the module {type(m).__module__}.{type(m).__name__}")
+
+
+Convert = Callable[[Call, str | None], None]

@@ -1,0 +1,86 @@
+"""`inceptdsl import`: run an importer, write the spec, and prove it before anyone reads it.
+
+Every imported spec is loaded back (so it parses, checks and lowers), its `expect` figures
+are verified, and for a torch import the backend's check builds it, loads the model's
+state_dict strictly and compares outputs. Only then is the file written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import ExpectationError, UsageError
+from ..network import Network, loads
+from .writer import write_spec
+
+
+def parse_input(text: str | None) -> tuple[int, int, int] | None:
+    """`--input 3x224x224` -> (3, 224, 224)."""
+    if text is None:
+        return None
+    parts = text.lower().replace(" ", "").split("x")
+    if len(parts) != 3 or not all(p.isdigit() and 0 < int(p) <= 100_000 for p in parts):
+        raise UsageError(f"--input expects CxHxW (e.g. 3x224x224), got {text!r}")
+    c, h, w = (int(p) for p in parts)
+    return c, h, w
+
+
+def parse_kwargs(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--kwargs is not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(value, dict):
+        raise UsageError("--kwargs must be a JSON object, e.g. '{\"aux_logits\": false}'")
+    return value
+
+
+def _verified(text: str, out_path: str) -> Network:
+    net = loads(text, out_path)
+    bad = [r for r in net.verify() if not r.ok]
+    if bad:
+        r = bad[0]
+        raise ExpectationError(
+            f"the imported spec does not meet its own figure: {r.describe()}, actual {r.actual:,}",
+            hint="this is a bug in the importer: please report it with the model",
+        )
+    return net
+
+
+def import_torch(
+    target: str, kwargs: dict[str, Any], input_shape: tuple[int, int, int], out_path: str
+) -> tuple[str, list[str]]:
+    """The spec text of a torch model and the lines that summarise the checks."""
+    from ..backend import importer
+
+    imp = importer("torch")
+    graph, session = imp.load(target, kwargs, input_shape)
+    text = write_spec(graph, out_path)
+    net = _verified(text, out_path)
+    figures = imp.check(session, net.graph)
+    rep = net.report()
+    return text, [
+        f"{net.name}: {rep.params:,} params, {rep.buffers:,} buffers, {rep.macs:,} MACs "
+        "(all equal to the model's)",
+        f"state_dict loads strictly; eval outputs agree to {figures['max_diff']:.2g} "
+        f"(outputs up to {figures['output_scale']:.3g})",
+    ]
+
+
+def import_caffe(
+    path: str, input_shape: tuple[int, int, int] | None, out_path: str
+) -> tuple[str, list[str]]:
+    from .caffe import read_prototxt
+
+    graph = read_prototxt(path, input_shape)
+    text = write_spec(graph, out_path)
+    net = _verified(text, out_path)
+    rep = net.report()
+    heads = len(net.graph.graph["aux_heads"])
+    return text, [
+        f"{net.name}: {rep.params:,} params ({rep.aux_params:,} in {heads} aux heads), "
+        f"{rep.buffers:,} buffers, {rep.macs:,} MACs"
+    ]

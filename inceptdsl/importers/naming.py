@@ -1,0 +1,217 @@
+"""Labels for the unit tree, chosen so that lowering the spec gives every node its module path.
+
+This replays the language's naming rules (docs/language.md, "Names"; lower.py's Scope) on the
+unit tree: a label names its unit; in a labelled group, unlabelled members are numbered 0, 1,
+...; elsewhere an unlabelled layer gets its layer name (`relu`, `relu_1`, ...) and merges get
+`concat`, `add`, ...; a name is used once per scope. Units that hold state must get their
+module's name; stateless ones keep their module's name where it is free (for readability) and
+otherwise go unlabelled, or get a fresh label where a generated name would take a name that a
+later unit needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import UnsupportedModelError
+from .units import UAux, ULayer, UMerge, Unit, URepeat, UResidual, UScope, walk
+
+
+@dataclass
+class _Namespace:
+    prefix: str
+    indexed: bool
+    required: set[str]
+    taken: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
+    next_index: int = 0
+
+    def claim(self, name: str, what: str) -> str:
+        if name in self.taken:
+            raise UnsupportedModelError(
+                f"two units would both be named `{self.prefix}{name}` ({what})"
+            )
+        self.taken.add(name)
+        return self.prefix + name
+
+    def peek(self, base: str) -> str:
+        n = self.counts.get(base, 0)
+        name = base if n == 0 else f"{base}_{n}"
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
+    def generated(self, base: str, what: str) -> str:
+        name = self.peek(base)
+        if name in self.required:
+            raise UnsupportedModelError(
+                f"the generated name `{self.prefix}{name}` of a {base} ({what}) is also the "
+                "name of a module that holds state",
+                hint="rename that module",
+            )
+        n = int(name.rsplit("_", 1)[1]) if name != base else 0
+        self.counts[base] = n + 1
+        return self.claim(name, what)
+
+    def index(self, what: str) -> str:
+        name = str(self.next_index)
+        self.next_index += 1
+        return self.claim(name, what)
+
+    def fresh(self, base: str) -> str:
+        n = 0
+        while True:
+            name = base if n == 0 else f"{base}_{n}"
+            if name not in self.taken and name not in self.required:
+                return name
+            n += 1
+
+
+def _required(body: list[Unit]) -> set[str]:
+    """Labels that units of this namespace must have (not looking into labelled scopes)."""
+    out: set[str] = set()
+    for u in body:
+        if isinstance(u, ULayer) and u.required and u.seg and not u.seg.isdigit():
+            out.add(u.seg)
+        elif isinstance(u, UScope) and u.seg and not u.seg.isdigit():
+            out.add(u.seg)
+        elif isinstance(u, UScope) and not u.seg:
+            out |= _required(u.body)
+        elif isinstance(u, UMerge):
+            for b in u.branches:
+                out |= _required(b)
+        elif isinstance(u, UResidual):
+            out |= _required(u.main) | _required(u.shortcut)
+        elif isinstance(u, UAux):
+            out.add(u.name)
+    return out
+
+
+def _where(u: ULayer) -> str:
+    return u.layer.where or u.layer.id
+
+
+def _name_layer(u: ULayer, ns: _Namespace) -> None:
+    seg = u.seg
+    if seg is not None and seg.isdigit():
+        if ns.indexed and int(seg) == ns.next_index and seg not in ns.taken:
+            u.label = None
+            u.name = ns.index(_where(u))
+            return
+        if u.required:
+            raise UnsupportedModelError(
+                f"{_where(u)}: its number in the sequence {ns.prefix.rstrip('.') or 'network'} "
+                "cannot be kept (the members before it are not used in order)",
+                u.layer.span,
+            )
+        seg = None
+    if u.required:
+        assert seg is not None
+        u.label = seg
+        u.name = ns.claim(seg, _where(u))
+        return
+    if seg is not None and seg == u.layer.kind and ns.peek(seg) == seg:
+        seg = None  # `relu: relu`: the generated name is the module's name anyway
+    if seg is not None and seg not in ns.taken and seg not in ns.required:
+        u.label = seg
+        u.name = ns.claim(seg, _where(u))
+        return
+    base = u.layer.kind
+    if ns.indexed or ns.peek(base) in ns.required:
+        u.label = ns.fresh(base)
+        u.name = ns.claim(u.label, _where(u))
+        return
+    u.label = None
+    u.name = ns.generated(base, _where(u))
+
+
+def _structure_in_sequence(ns: _Namespace, what: str) -> UnsupportedModelError:
+    return UnsupportedModelError(
+        f"{what} inside the numbered sequence {ns.prefix.rstrip('.')}: the spec would number "
+        "it and its members, unlike the model"
+    )
+
+
+def name_body(body: list[Unit], ns: _Namespace) -> None:
+    for u in body:
+        if isinstance(u, ULayer):
+            _name_layer(u, ns)
+        elif isinstance(u, UScope):
+            if not u.seg:  # the unlabelled call of an aux head's body
+                u.label, u.name = None, ns.prefix.rstrip(".")
+                name_body(u.body, ns)
+                continue
+            if u.seg.isdigit():
+                if not (ns.indexed and int(u.seg) == ns.next_index):
+                    raise UnsupportedModelError(
+                        f"module {u.path}: its number in the sequence cannot be kept (the "
+                        "members before it are not used in order)"
+                    )
+                u.label = None
+                u.name = ns.index(u.path)
+            else:
+                u.label = u.seg
+                u.name = ns.claim(u.seg, u.path)
+            child = _Namespace(u.name + ".", u.group, _required(u.body))
+            name_body(u.body, child)
+        elif isinstance(u, URepeat):
+            name_body([u.unit], ns)
+        elif isinstance(u, UMerge):
+            if ns.indexed:
+                raise _structure_in_sequence(ns, f"a {u.layer.kind}")
+            for b in u.branches:
+                name_body(b, ns)
+            u.name = ns.generated(u.layer.kind, u.layer.where or u.layer.kind)
+        elif isinstance(u, UResidual):
+            if ns.indexed:
+                raise _structure_in_sequence(ns, "a residual add")
+            name_body(u.main, ns)
+            if u.scale is not None:
+                ns.generated("scale", "the residual's scale")
+            name_body(u.shortcut, ns)
+            u.name = ns.generated("add", u.layer.where or "add")
+            if u.act is not None:
+                u.name = ns.generated(u.act, "the residual's activation")
+        elif isinstance(u, UAux):
+            ns.claim(u.name, f"aux head {u.name}")
+            child = _Namespace(ns.prefix + u.name + ".", False, _required(u.body))
+            name_body(u.body, child)
+
+
+def place_aux(body: list[Unit], auxes: list[UAux]) -> list[Unit]:
+    """`body` with each aux head right after the top-level unit that computes its tap."""
+    out = list(body)
+    for aux in auxes:
+        pos = None
+        for i, u in enumerate(out):
+            if isinstance(u, UAux):
+                continue
+            ids = {x.layer.id for x in walk([u]) if isinstance(x, (ULayer, UMerge))}
+            ids |= {x.output for x in walk([u]) if isinstance(x, (UScope, UResidual))}
+            if aux.tap in ids:
+                pos = i
+        if pos is None:
+            pos = -1  # the tap is the network input
+        j = pos + 1
+        while j < len(out) and isinstance(out[j], UAux):
+            j += 1
+        out.insert(j, aux)
+    return out
+
+
+def name_network(body: list[Unit]) -> None:
+    """Label every unit of the network body (aux heads placed) and record full names."""
+    ns = _Namespace("", False, _required(body))
+    name_body(body, ns)
+    outputs: dict[str, str] = {}
+    for u in walk(body):
+        if isinstance(u, UScope) and u.name and u.output not in outputs:
+            outputs[u.output] = u.name
+        elif isinstance(u, (ULayer, UMerge)) and u.layer.id not in outputs:
+            outputs[u.layer.id] = u.name
+        elif isinstance(u, UResidual) and u.output not in outputs:
+            outputs[u.output] = u.name
+    for u in body:
+        if isinstance(u, UAux):
+            u.tap_name = outputs.get(u.tap, "input")

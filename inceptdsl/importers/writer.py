@@ -1,0 +1,231 @@
+"""The spec writer: layer graph -> canonical, deterministic .incept text.
+
+The pipeline: fuse conv units, build the unit tree (structure.py), place the aux heads and
+label everything (naming.py), lift shared options into `defaults` (defaults.py), recover
+blocks (blocks.py), print, and run the result through `inceptdsl fmt`'s formatter, so an
+imported spec is canonical by construction (`inceptdsl fmt --check` passes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import UnsupportedModelError
+from ..fmt import format_source, quote
+from ..ir.ops import LAYERS
+from . import blocks as B
+from .defaults import dsl_default, shared_defaults
+from .fuse import fuse
+from .model import LayerGraph, Size, Var
+from .naming import name_network, place_aux
+from .structure import build
+from .units import UAux, ULayer, UMerge, Unit, URepeat, UResidual, UScope
+from .values import grouped, identifier, key, literal
+
+Val = Callable[[Any, str], str]
+
+
+class Printer:
+    """Prints bodies; `val` turns each value into text (a literal, or a block's placeholder)."""
+
+    def __init__(self, defaults: dict[str, dict[str, Any]]) -> None:
+        self.defaults = defaults
+
+    def effective_default(self, kind: str, opt: str) -> Any:
+        if opt in self.defaults.get(kind, {}):
+            return self.defaults[kind][opt]
+        return dsl_default(kind, opt)
+
+    def body(self, units: list[Unit], val: Val, indexed: bool = False) -> str:
+        lines: list[str] = []
+        for u in _repeats(units) if indexed else units:
+            lines.append(self.unit(u, val))
+        return "\n".join(lines)
+
+    def chain(self, units: list[Unit], val: Val) -> str:
+        if not units:
+            return "identity"
+        return " -> ".join(self.unit(u, val) for u in units)
+
+    def unit(self, u: Unit, val: Val) -> str:
+        if isinstance(u, ULayer):
+            return self.layer(u, val)
+        if isinstance(u, UScope):
+            lead = f"{u.label}: " if u.label else ""
+            if u.group:
+                members = _repeats(u.body)
+                if all(
+                    isinstance(m, ULayer) or (isinstance(m, UScope) and not m.group)
+                    for m in members
+                ):
+                    return lead + "{ " + " -> ".join(self.unit(m, val) for m in members) + " }"
+                return lead + "{\n" + self.body(u.body, val, indexed=True) + "\n}"
+            assert u.block is not None
+            if not u.args:
+                return lead + u.block
+            args = [
+                (f"{kw}=" if kw else "") + val(v, f"{u.label or u.seg}_{kw or i}")
+                for i, (kw, v) in enumerate(u.args)
+            ]
+            return f"{lead}{u.block}({', '.join(args)})"
+        if isinstance(u, URepeat):
+            return f"repeat {u.count} {{ {self.unit(u.unit, val)} }}"
+        if isinstance(u, UMerge):
+            branches = "\n".join(self.chain(b, val) for b in u.branches)
+            return f"{u.layer.kind} {{\n{branches}\n}}"
+        if isinstance(u, UResidual):
+            opts = ""
+            if u.scale is not None:
+                opts += f"scale={val(u.scale, 'scale')} "
+            if u.act is not None:
+                opts += f"act={u.act} "
+            main = self.body(u.main, val) if u.main else "identity"
+            text = f"residual {opts}{{\n{main}\n}}"
+            if u.shortcut:
+                text += " shortcut {\n" + self.body(u.shortcut, val) + "\n}"
+            return text
+        if isinstance(u, UAux):
+            weight = f" weight={literal(u.weight)}" if u.weight is not None else ""
+            note = (
+                ""
+                if u.weight is not None
+                else "# the model does not record this head's loss weight (1 unless given)\n"
+            )
+            return f"{note}{u.name}: aux from {u.tap_name}{weight} {{\n{self.body(u.body, val)}\n}}"
+        raise TypeError(type(u).__name__)
+
+    def layer(self, u: ULayer, val: Val) -> str:
+        layer = u.layer
+        kind = layer.kind
+        if kind not in LAYERS:
+            raise UnsupportedModelError(f"{layer.where}: no layer `{kind}` in the language")
+        ctx = identifier(u.label or u.name.rsplit(".", 1)[-1] or kind, kind)
+        spec = LAYERS[kind]
+        parts = [kind]
+        for name, v in zip(spec.positional, layer.args, strict=False):
+            parts.append(val(v, ctx if name in ("channels", "features") else f"{ctx}_{name}"))
+        for opt in spec.options:
+            if opt in spec.positional or opt not in layer.opts:
+                continue
+            v = layer.opts[opt]
+            if (
+                opt == "stride"
+                and kind in ("maxpool", "avgpool")
+                and _pair(v) == _pair(layer.args[0])
+            ):
+                continue
+            if key(v) == key(self.effective_default(kind, opt)):
+                continue
+            parts.append(f"{opt}={val(v, f'{ctx}_{opt}')}")
+        text = (f"{u.label}: " if u.label else "") + " ".join(parts)
+        # Positional values that are not atoms must be parenthesised.
+        if any(p.startswith("-") for p in parts[1:]):
+            raise UnsupportedModelError(f"{layer.where}: a negative value")
+        if layer.comment:
+            text += f"  # {layer.comment}"
+        return text
+
+
+def _pair(v: Any) -> tuple[int, int] | None:
+    if isinstance(v, Size):
+        return (v.h, v.w)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return (v, v)
+    return None
+
+
+def _repeats(units: list[Unit]) -> list[Unit]:
+    """Runs of identical unlabelled block calls in a numbered group become `repeat N { B }`."""
+    out: list[Unit] = []
+    i = 0
+    while i < len(units):
+        u = units[i]
+        j = i + 1
+        if isinstance(u, UScope) and u.label is None and not u.group:
+            sig = (u.block, [(kw, key(v)) for kw, v in u.args])
+            while j < len(units):
+                w = units[j]
+                if not (
+                    isinstance(w, UScope)
+                    and w.label is None
+                    and not w.group
+                    and (w.block, [(kw, key(v)) for kw, v in w.args]) == sig
+                ):
+                    break
+                j += 1
+        if j - i >= 2:
+            assert isinstance(u, UScope)
+            out.append(URepeat(j - i, u))
+        else:
+            out.append(u)
+            j = i + 1
+        i = j
+    return out
+
+
+def _wrap(lines: list[str], width: int = 96) -> list[str]:
+    """Comment text refilled to `width` columns (paragraphs are the given lines)."""
+    import textwrap
+
+    out: list[str] = []
+    for line in lines:
+        out += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return out
+
+
+def _param_text(p: B.Param) -> str:
+    text = f"{p.name}: {p.type}"
+    return text + (f" = {literal(p.default)}" if p.has_default else "")
+
+
+def write_spec(graph: LayerGraph, path: str = "<import>.incept") -> str:
+    """The canonical spec text of `graph` (which is modified: units are fused in place)."""
+    fuse(graph)
+    body, auxes = build(graph)
+    body = place_aux(body, auxes)
+    name_network(body)
+    defaults = shared_defaults(body)
+    printer = Printer(defaults)
+
+    def render(units: list[Unit], val: Val) -> str:
+        return printer.body(units, val)
+
+    blockdefs = B.recover(graph, body, render)
+    out: list[str] = [f"# {line}" if line else "#" for line in _wrap(graph.header)]
+    for bd in blockdefs:
+        first = bd.instances[0]
+        it = iter(bd.replace)
+
+        def val(v: Any, ctx: str, _it: Any = it) -> str:
+            if isinstance(v, B.PARAMETRIC) and not (
+                hasattr(v, "name") and getattr(v, "name", None) in ("same", "valid")
+            ):
+                r = next(_it)
+                return r.name if isinstance(r, Var) else literal(r)
+            return literal(v)
+
+        params = f"({', '.join(_param_text(p) for p in bd.params)})" if bd.params else ""
+        where = graph.scopes[first.path].where if first.path in graph.scopes else first.path
+        paths = ", ".join(u.path for u in bd.instances[:4])
+        more = f" and {len(bd.instances) - 4} more" if len(bd.instances) > 4 else ""
+        out.append("")
+        out.append(f"# {bd.cls} ({len(bd.instances)}): {paths}{more}")
+        del where
+        out.append(f"block {bd.name}{params} {{\n{printer.body(first.body, val)}\n}}")
+    out.append("")
+    h, w = graph.input_shape[1], graph.input_shape[2]
+    lines = [f"input {graph.input_shape[0]} x {h} x {w}"]
+    for kind, opts in defaults.items():
+        lines.append(
+            f"defaults {kind}(" + ", ".join(f"{k}={literal(v)}" for k, v in opts.items()) + ")"
+        )
+    lines.append(printer.body(body, lambda v, ctx: literal(v)))
+    for metric, value, source in graph.expects:
+        lines.append(f"expect {metric} == {grouped(value)} source {quote(source)}")
+    out.append(f"network {identifier(graph.name, 'net')} {{\n" + "\n".join(lines) + "\n}")
+    text = "\n".join(out) + "\n"
+    canonical = format_source(text, path)
+    if format_source(canonical, path) != canonical:  # pragma: no cover - fmt's own guarantee
+        raise AssertionError("the formatter is not idempotent on an imported spec")
+    return canonical
