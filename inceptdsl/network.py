@@ -90,7 +90,7 @@ class Network:
         )
 
     def _repr_html_(self) -> str:
-        from .draw.notebook import network_html
+        from .htmlreport import network_html
 
         return network_html(self)
 

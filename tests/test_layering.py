@@ -37,6 +37,8 @@ STAGES = [
     "shapes",
     "cost",
     "layers",
+    "details",
+    "memory",
     "check",
     "lower",
     "network",
@@ -46,11 +48,20 @@ STAGES = [
     "fmt",
     "verification",
     "backend",
+    "draw",
+    "htmlreport",
+    "progress",
+    "lsp",
+    "lexer",
+    "commands",
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
     "__main__",
 ]
-FACADES = {"network": {"report", "expect", "backend"}}
+FACADES = {
+    "network": {"report", "expect", "backend", "draw", "htmlreport"},
+    "report": {"htmlreport"},
+}
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 
 
