@@ -183,7 +183,6 @@ def cmd_ir(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from .backend import get
-
     from .progress import step
 
     backend = get(args.backend)
