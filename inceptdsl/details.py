@@ -12,6 +12,7 @@ registry gets details without an edit. Rules, per field in model order:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -51,8 +52,10 @@ def _value(v: Any) -> str:
     return str(v)
 
 
+@lru_cache(maxsize=4096)
 def details(attrs: BaseModel) -> str:
-    """`attrs` in a few words: `64 3x3 s2 p1 bn relu`, `3x3 s2 ceil`, `0.5`, `relu`."""
+    """`attrs` in a few words: `64 3x3 s2 p1 bn relu`, `3x3 s2 ceil`, `0.5`, `relu`.
+    (Attribute models are frozen, so equal ones share one cached answer.)"""
     words: list[str] = []
     for name, info in type(attrs).model_fields.items():
         v = getattr(attrs, name)

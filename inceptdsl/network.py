@@ -36,6 +36,7 @@ class Network:
     labels: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
     """The parameter values given by the caller (the rest are the spec's defaults)."""
+    _reports: dict[tuple[int, str], Report] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -53,7 +54,10 @@ class Network:
         """Per-layer and total counts; memory figures at `batch` samples of `dtype`."""
         from .report import build_report
 
-        return build_report(self.graph, batch, dtype)
+        key = (batch, dtype)
+        if key not in self._reports:  # the graph never changes: `expect`s share one report
+            self._reports[key] = build_report(self.graph, batch, dtype)
+        return self._reports[key]
 
     def verify(self) -> list[ExpectResult]:
         from .expect import verify

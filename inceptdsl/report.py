@@ -148,9 +148,17 @@ class Report:
     aux_buffers: int = 0
     aux_macs: int = 0
     aux_heads: list[str] = field(default_factory=list)
-    memory: Memory | None = None
     batch: int = 1
     dtype: str = "float32"
+    graph: nx.DiGraph | None = field(default=None, repr=False, compare=False)
+    _memory: Memory | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def memory(self) -> Memory | None:
+        """The memory estimate at `batch` and `dtype` (memory.py), computed on first use."""
+        if self._memory is None and self.graph is not None:
+            self._memory = estimate(self.graph, self.batch, self.dtype)
+        return self._memory
 
     @property
     def variables(self) -> int:
@@ -506,8 +514,8 @@ def build_report(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Repor
         parameters=dict(g.graph["params"]),
         rows=rows,
         aux_heads=[h.name for h in g.graph["aux_heads"]],
-        memory=estimate(g, batch, dtype),
         batch=batch,
+        graph=g,
         dtype=dtype,
     )
     for name, d in g.nodes(data=True):
