@@ -58,7 +58,8 @@ def table_html(rep: Report, depth: int | None, columns: Sequence[str]) -> str:
     keys = check_columns(columns)
     cols = [COLUMNS[k] for k in keys]
     head = "".join(f"<th>{esc(c.header)}</th>" for c in cols)
-    body, foot = [], []
+    body: list[str] = []
+    foot: list[str] = []
     for kind, values in rep.cells(depth, keys):
         tds = "".join(
             f'<td class="{"num" if c.numeric else ""}" data-v="{esc(str(v))}">{esc(_text(v))}</td>'
