@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ExpectationError, FileNotFoundSpecError, SpecError, UsageError
+from .errors import FileNotFoundSpecError, SpecError, UsageError
 from .network import Network, load
 from .transform import decode_number
 
@@ -92,49 +92,38 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    rep = _load(args, args.file).report()
-    if args.format == "table":
-        rep.print_table(args.depth)
-        return 0
-    fmt = {
-        "json": lambda: rep.to_json(args.depth),
-        "markdown": lambda: rep.to_markdown(args.depth),
-        "csv": lambda: rep.to_csv(args.depth),
-    }[args.format]
-    sys.stdout.write(fmt())
+    from .commands import report_output
+
+    text = report_output(args, _load(args, args.file))
+    if text is not None and args.output:
+        write_atomic(args.output, text)
+    elif text is not None:
+        sys.stdout.write(text)
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
+    from .commands import verify_files
 
-    failed = 0
-    console = Console(width=140, color_system=None, force_terminal=False, soft_wrap=False)
-    for path in args.files:
-        net = _load(args, path)
-        results = net.verify()
-        table = Table(title=f"{path} ({net.name})", box=None, pad_edge=False)
-        for col in ("", "expectation", "actual", "source"):
-            table.add_column(col, overflow="fold")
-        for r in results:
-            actual = (
-                "x".join(map(str, r.actual)) if isinstance(r.actual, tuple) else f"{r.actual:,}"
-            )
-            table.add_row("ok" if r.ok else "FAIL", r.describe(), actual, r.source)
-            failed += not r.ok
-        if not results:
-            table.add_row("-", "(no expect declarations)", "", "")
-        console.print(table)
-        bad = [r for r in results if not r.ok]
-        for r in bad:  # rendered like every other diagnostic: stderr, source line, caret
-            actual = (
-                "x".join(map(str, r.actual)) if isinstance(r.actual, tuple) else f"{r.actual:,}"
-            )
-            err = ExpectationError(f"expectation failed: {r.describe()}, actual {actual}", r.span)
-            print(err.with_sources(net.program.sources).render(), file=sys.stderr)
-        print(f"{len(results) - len(bad)} passed, {len(bad)} failed")
-    return 1 if failed else 0
+    return verify_files(args, args.files, _load)
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from .commands import cmd_graph as run
+
+    return run(args, _load(args, args.file), write_atomic)
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from .commands import cmd_view as run
+
+    return run(args, _load(args, args.file), write_atomic)
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from .commands import cmd_lsp as run
+
+    return run(args)
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
@@ -194,10 +183,12 @@ def cmd_ir(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from .backend import get
+    from .progress import step
 
     backend = get(args.backend)
     net = _load(args, args.file)
-    out = backend.emit(net.graph)
+    with step(f"compiling {net.name} with {backend.name}"):
+        out = backend.emit(net.graph)
     if args.output:
         write_atomic(args.output, out)
         print(f"wrote {args.output} ({net.name}, backend {backend.name})", file=sys.stderr)
@@ -272,7 +263,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Check, report, verify and compile .incept network specs.",
     )
     p.add_argument("--version", action="version", version=f"inceptdsl {__version__}")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks (anywhere)")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress, no framework start-up logs, no report after compile (anywhere)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
@@ -293,7 +290,9 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("files", nargs="+", metavar="FILE")
     sp = add("report", cmd_report, "per-layer / per-block / total params, buffers and MACs")
     sp.add_argument("file", metavar="FILE")
-    sp.add_argument("--format", choices=["table", "json", "markdown", "csv"], default="table")
+    sp.add_argument(
+        "--format", choices=["table", "json", "markdown", "csv", "html"], default="table"
+    )
     sp.add_argument(
         "--depth",
         type=_depth,
@@ -301,6 +300,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="aggregate rows to N levels of the name hierarchy",
     )
+    _report_options(sp)
     sp = add("verify", cmd_verify, "check every `expect` declaration (exit 1 on a mismatch)")
     sp.add_argument("files", nargs="+", metavar="FILE")
     sp = add("fmt", cmd_fmt, "rewrite specs in canonical format", sets=False)
@@ -320,7 +320,6 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
     )
-    sp.add_argument("-q", "--quiet", action="store_true", help="do not print the report")
     sp = add(
         "import",
         cmd_import,
@@ -346,12 +345,71 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 if OUT (default docs/verification.md) is not current",
     )
+    _view_commands(add)
     return p
 
 
+def _report_options(sp: argparse.ArgumentParser) -> None:
+    from .commands import batch_arg, columns_arg
+    from .memory import DTYPES
+    from .report import COLUMNS
+
+    sp.add_argument(
+        "--columns",
+        type=columns_arg,
+        default=None,
+        metavar="A,B,...",
+        help=f"columns to show, of: {', '.join(COLUMNS)}",
+    )
+    sp.add_argument("--batch", type=batch_arg, default=1, metavar="N", help="for memory")
+    sp.add_argument("--dtype", choices=list(DTYPES), default="float32", help="for memory")
+    sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically)")
+
+
+def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    sp = add("graph", cmd_graph, "draw the network: SVG, interactive HTML, DOT or Mermaid")
+    sp.add_argument("file", metavar="FILE")
+    sp.add_argument("-o", "--output", required=True, metavar="OUT.svg|.html|.dot|.mmd")
+    sp.add_argument("--format", choices=["svg", "html", "dot", "mermaid"], default=None)
+    sp.add_argument(
+        "--depth", type=_depth, default=None, metavar="N", help="expand blocks above depth N"
+    )
+    sp = add("view", cmd_view, "open the network in Netron (an ONNX export, served locally)")
+    sp.add_argument("file", metavar="FILE")
+    sp.add_argument("-o", "--output", metavar="OUT.onnx", help="where to write the ONNX file")
+    sp.add_argument("--port", type=int, default=8080)
+    sp.add_argument("--no-browser", action="store_true", help="serve without opening a browser")
+    add("lsp", cmd_lsp, "the language server (LSP over stdio), for editors", sets=False)
+
+
+GLOBAL_FLAGS = {"--debug": "debug", "-q": "quiet", "--quiet": "quiet"}
+"""Flags that may stand anywhere on the command line (before a `--`)."""
+
+
+def _global_flags(argv: Sequence[str]) -> tuple[list[str], dict[str, bool]]:
+    rest: list[str] = []
+    found = {"debug": False, "quiet": False}
+    for i, a in enumerate(argv):
+        if a == "--":
+            rest += argv[i:]
+            break
+        if a in GLOBAL_FLAGS:
+            found[GLOBAL_FLAGS[a]] = True
+        else:
+            rest.append(a)
+    return rest, found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from . import progress
+
     parser = _parser()
-    args = parser.parse_args(argv)
+    rest, flags = _global_flags(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(rest)
+    args.debug, args.quiet = flags["debug"], flags["quiet"]
+    progress.QUIET = args.quiet
+    if args.quiet:
+        progress.silence_frameworks()
     try:
         return args.fn(args)
     except SpecError as err:

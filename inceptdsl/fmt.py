@@ -13,7 +13,7 @@ Canonical style (the house style of specs/lib/inception_v3.incept):
   inside bodies, blank lines between statements are kept, at most one; none after `{` or
   before `}`.
 * `label: layer args opts` with options written `name=value`. A layer call (a name in
-  `layers.LAYERS`) is written juxtaposed, `conv 64 3x3 stride=2`, when every positional
+  `ir.ops.LAYERS`) is written juxtaposed, `conv 64 3x3 stride=2`, when every positional
   argument is an atom (number, size literal, name, `in.x`, string, true/false/none) or an
   `a x b` size of atoms; otherwise everything goes in parentheses: `conv(2 * c, 3x3, pad=1)`.
   Any other call is a block call: `Name` without arguments, else `Name(args, name=value)`.

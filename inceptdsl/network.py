@@ -36,6 +36,7 @@ class Network:
     labels: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
     """The parameter values given by the caller (the rest are the spec's defaults)."""
+    _reports: dict[tuple[int, str], Report] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -49,10 +50,14 @@ class Network:
     def path(self) -> str:
         return self.program.root.source.path
 
-    def report(self) -> Report:
+    def report(self, batch: int = 1, dtype: str = "float32") -> Report:
+        """Per-layer and total counts; memory figures at `batch` samples of `dtype`."""
         from .report import build_report
 
-        return build_report(self.graph)
+        key = (batch, dtype)
+        if key not in self._reports:  # the graph never changes: `expect`s share one report
+            self._reports[key] = build_report(self.graph, batch, dtype)
+        return self._reports[key]
 
     def verify(self) -> list[ExpectResult]:
         from .expect import verify
@@ -73,6 +78,25 @@ class Network:
         from .backend import get
 
         return get("keras").build(self.graph, weights_from)
+
+    def diagram(self, depth: int | None = None, fmt: str = "svg") -> str:
+        """The network drawn as the papers draw it: `svg`, `html`, `dot` or `mermaid` text."""
+        from .draw import render
+
+        return render(self.graph, fmt, depth)
+
+    def __repr__(self) -> str:
+        rep = self.report()
+        shape = "x".join(map(str, self.input_shape))
+        return (
+            f"<Network {self.name}: input {shape}, {rep.params:,} params, {rep.macs:,} MACs, "
+            f"{len(self.graph)} nodes>"
+        )
+
+    def _repr_html_(self) -> str:
+        from .htmlreport import network_html
+
+        return network_html(self)
 
     def emit(self, backend: str) -> str | bytes:
         from .backend import get

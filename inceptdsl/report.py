@@ -1,9 +1,15 @@
-"""Reports: per-layer, per-block and total counts of a network, as text, JSON, Markdown or CSV.
+"""Reports: per-layer, per-block and total counts of a network, as text, JSON, Markdown, CSV.
 
 Every figure comes from the IR node fields filled by cost.py; nothing is recomputed here.
 Conventions are cost.py's (params, buffers, MACs, FLOPs = 2 x MACs); "activations" is the
-number of output elements of every node on the inference path (one sample). The JSON layout is
-a stable schema, `inceptdsl.report/1`, documented in docs/report-schema.md.
+number of output elements of every node on the inference path (one sample); memory figures
+come from memory.py. The JSON layout is a stable schema, `inceptdsl.report/1`, documented in
+docs/report-schema.md.
+
+Every format shows the same columns (COLUMNS, chosen with `columns=`), in the same order: the
+inference-path rows in spec order, then (when the network has aux heads) an `inference`
+subtotal, the aux heads' rows and an `aux heads` subtotal, and a `total` row that is the sum
+of the rows above it. Percentages are of that total.
 """
 
 from __future__ import annotations
@@ -12,14 +18,19 @@ import csv
 import io
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 import networkx as nx
 
 from .cost import FLOPS_PER_MAC
-from .ir.ops import Op
+from .details import details as layer_details
+from .ir import Op, inputs
+from .memory import DTYPES, Memory, estimate
 
 SCHEMA = "inceptdsl.report/1"
+
+Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -28,7 +39,7 @@ class Row:
 
     name: str
     op: str
-    shape: tuple[int, ...]
+    shape: Shape
     params: int
     buffers: int
     macs: int
@@ -36,6 +47,90 @@ class Row:
     activations: int
     aux: str | None = None
     layers: int = 1
+    input_shapes: tuple[Shape, ...] = ()
+    """Shapes of the row's inputs from outside it (a block: what enters the block)."""
+    inputs: tuple[str, ...] = ()
+    """Names of the nodes those inputs come from."""
+    details: str = ""
+    """A layer's attributes in a few words (details.py); empty for a block."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    numeric: bool
+    value: Callable[[Row, Report], object]
+    """The cell's value: an int, a float (percentages), or a string."""
+
+
+def _pct(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+def _inputs_text(r: Row, rep: Report) -> str:
+    return " + ".join(_shape(s) for s in r.input_shapes)
+
+
+COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("name", "name", False, lambda r, rep: r.name + (" (aux)" if r.aux else "")),
+        Column("op", "op", False, lambda r, rep: r.op),
+        Column("input", "input", False, _inputs_text),
+        Column("output", "output", False, lambda r, rep: _shape(r.shape)),
+        Column("details", "details", False, lambda r, rep: r.details),
+        Column("params", "params", True, lambda r, rep: r.params),
+        Column("params_pct", "% params", True, lambda r, rep: _pct(r.params, rep.total.params)),
+        Column("buffers", "buffers", True, lambda r, rep: r.buffers),
+        Column("macs", "MACs", True, lambda r, rep: r.macs),
+        Column("macs_pct", "% MACs", True, lambda r, rep: _pct(r.macs, rep.total.macs)),
+        Column("flops", "FLOPs", True, lambda r, rep: r.flops),
+        Column("activations", "activations", True, lambda r, rep: r.activations * rep.batch),
+        Column(
+            "activation_bytes",
+            "act. bytes",
+            True,
+            lambda r, rep: r.activations * rep.batch * DTYPES[rep.dtype],
+        ),
+        Column("layers", "layers", True, lambda r, rep: r.layers),
+    )
+}
+"""Every column a report can show, by key (`--columns name,output,params`)."""
+
+DEFAULT_COLUMNS = (
+    "name",
+    "op",
+    "input",
+    "output",
+    "details",
+    "params",
+    "params_pct",
+    "buffers",
+    "macs",
+    "macs_pct",
+    "activations",
+    "activation_bytes",
+)
+
+
+def check_columns(keys: Sequence[str]) -> tuple[str, ...]:
+    """The column keys, validated (a ValueError names the unknown ones and the choices)."""
+    bad = [k for k in keys if k not in COLUMNS]
+    if bad or not keys:
+        raise ValueError(
+            f"unknown column{'s' if len(bad) > 1 else ''} {', '.join(bad) or '(none given)'}; "
+            f"columns are: {', '.join(COLUMNS)}"
+        )
+    return tuple(keys)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of a rendered table: a row, or a subtotal/total (`kind`) whose cells are sums."""
+
+    kind: str  # "row", "subtotal", "total"
+    row: Row
 
 
 @dataclass
@@ -53,6 +148,17 @@ class Report:
     aux_buffers: int = 0
     aux_macs: int = 0
     aux_heads: list[str] = field(default_factory=list)
+    batch: int = 1
+    dtype: str = "float32"
+    graph: nx.DiGraph | None = field(default=None, repr=False, compare=False)
+    _memory: Memory | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def memory(self) -> Memory | None:
+        """The memory estimate at `batch` and `dtype` (memory.py), computed on first use."""
+        if self._memory is None and self.graph is not None:
+            self._memory = estimate(self.graph, self.batch, self.dtype)
+        return self._memory
 
     @property
     def variables(self) -> int:
@@ -72,28 +178,36 @@ class Report:
             "aux_macs": self.aux_macs,
         }
 
+    @property
+    def total(self) -> Row:
+        """The sum of every row, aux heads included (the `total` line of the tables)."""
+        return _sum_rows("total", self.rows)
+
     def blocks(self, depth: int) -> list[Row]:
         """Rows aggregated by the first `depth` segments of their names, in spec order."""
         groups: dict[str, list[Row]] = {}
         for r in self.rows:
             key = ".".join(r.name.split(".")[:depth])
             groups.setdefault(key, []).append(r)
+        shapes = {r.name: r.shape for r in self.rows}
+        shapes["input"] = self.input_shape
         out = []
         for key, rows in groups.items():
             last = rows[-1]
             single = len(rows) == 1 and rows[0].name == key
+            if single:
+                out.append(rows[0])
+                continue
+            inside = {r.name for r in rows}
+            ins = tuple(dict.fromkeys(i for r in rows for i in r.inputs if i not in inside))
             out.append(
-                Row(
-                    name=key,
-                    op=rows[0].op if single else "block",
+                replace(
+                    _sum_rows(key, rows),
+                    op="block",
                     shape=last.shape,
-                    params=sum(r.params for r in rows),
-                    buffers=sum(r.buffers for r in rows),
-                    macs=sum(r.macs for r in rows),
-                    flops=sum(r.flops for r in rows),
-                    activations=sum(r.activations for r in rows),
                     aux=last.aux,
-                    layers=sum(r.layers for r in rows),
+                    inputs=ins,
+                    input_shapes=tuple(shapes[i] for i in ins if i in shapes),
                 )
             )
         return out
@@ -101,9 +215,52 @@ class Report:
     def _rows(self, depth: int | None) -> list[Row]:
         return self.rows if depth is None else self.blocks(depth)
 
+    def lines(self, depth: int | None = None) -> list[Line]:
+        """The table's lines: inference rows, [inference subtotal, aux rows, aux subtotal],
+        total."""
+        rows = self._rows(depth)
+        main = [r for r in rows if r.aux is None]
+        aux = [r for r in rows if r.aux is not None]
+        out = [Line("row", r) for r in main]
+        if aux:
+            out.append(Line("subtotal", _sum_rows("inference", main)))
+            out += [Line("row", r) for r in aux]
+            out.append(Line("subtotal", _sum_rows("aux heads", aux)))
+        out.append(Line("total", _sum_rows("total", rows)))
+        return out
+
+    def cells(
+        self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS
+    ) -> list[tuple[str, list[object]]]:
+        """(kind, raw cell values) per line; subtotal and total lines leave shapes and op
+        blank."""
+        cols = [COLUMNS[k] for k in check_columns(columns)]
+        out = []
+        for ln in self.lines(depth):
+            values: list[object] = []
+            for c in cols:
+                if ln.kind != "row" and c.key in ("op", "input", "output", "details", "layers"):
+                    values.append("")
+                elif ln.kind != "row" and c.key == "name":
+                    values.append(ln.row.name)
+                else:
+                    values.append(c.value(ln.row, self))
+            out.append((ln.kind, values))
+        return out
+
     # ---- formats ----
 
     def to_dict(self, depth: int | None = None) -> dict[str, object]:
+        def sums(r: Row) -> dict[str, int]:
+            return {
+                "params": r.params,
+                "buffers": r.buffers,
+                "macs": r.macs,
+                "flops": r.flops,
+                "activations": r.activations,
+            }
+
+        subtotals = {ln.row.name: sums(ln.row) for ln in self.lines(depth) if ln.kind != "row"}
         return {
             "schema": SCHEMA,
             "network": self.network,
@@ -115,114 +272,151 @@ class Report:
                 "macs": "conv and linear multiply-accumulates, inference path, one sample",
                 "flops": "2 x macs",
                 "activations": "output elements of every inference-path node, one sample",
+                "percentages": "of the total row (every row, aux heads included)",
+                "memory": "bytes at `batch` and `dtype`; peak from liveness (docs/report.md)",
             },
             "totals": self.totals(),
+            "subtotals": subtotals,
             "aux_heads": list(self.aux_heads),
             "depth": depth,
-            "rows": [{**asdict(r), "shape": list(r.shape)} for r in self._rows(depth)],
+            "memory": self.memory.to_dict() if self.memory else None,
+            "columns": list(DEFAULT_COLUMNS),
+            "rows": [self._row_dict(r) for r in self._rows(depth)],
         }
+
+    def _row_dict(self, r: Row) -> dict[str, object]:
+        d: dict[str, object] = {
+            **asdict(r),
+            "shape": list(r.shape),
+            "input_shapes": [list(s) for s in r.input_shapes],
+            "inputs": list(r.inputs),
+        }
+        for key in ("params_pct", "macs_pct", "activation_bytes"):
+            d[key] = COLUMNS[key].value(r, self)
+        return d
 
     def to_json(self, depth: int | None = None) -> str:
         return json.dumps(self.to_dict(depth), indent=2) + "\n"
 
-    def to_csv(self, depth: int | None = None) -> str:
+    def to_csv(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(
-            ["name", "op", "shape", "params", "buffers", "macs", "flops", "activations", "aux"]
-        )
-        for r in self._rows(depth):
-            w.writerow(
-                [
-                    r.name,
-                    r.op,
-                    _shape(r.shape),
-                    r.params,
-                    r.buffers,
-                    r.macs,
-                    r.flops,
-                    r.activations,
-                    r.aux or "",
-                ]
-            )
-        w.writerow(
-            [
-                "TOTAL",
-                "",
-                "",
-                self.params,
-                self.buffers,
-                self.macs,
-                self.flops,
-                self.activations,
-                "",
-            ]
-        )
+        w.writerow([COLUMNS[k].header for k in check_columns(columns)])
+        for _, values in self.cells(depth, columns):
+            w.writerow([f"{v:.2f}" if isinstance(v, float) else v for v in values])
         return buf.getvalue()
 
-    def to_markdown(self, depth: int | None = None) -> str:
+    def to_markdown(
+        self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS
+    ) -> str:
+        cols = [COLUMNS[k] for k in check_columns(columns)]
         lines = [
-            f"# {self.network}",
+            f"# {_md(self.network)}",
             "",
-            f"input {_shape(self.input_shape)}; {_params_line(self)}",
+            f"input {_shape(self.input_shape)}; {_params_line(self, _md)}",
             "",
-            "| name | op | output | params | buffers | MACs |",
-            "|---|---|---|---:|---:|---:|",
+            "| " + " | ".join(c.header for c in cols) + " |",
+            "|" + "|".join("---:" if c.numeric else "---" for c in cols) + "|",
         ]
-        for r in self._rows(depth):
-            lines.append(
-                f"| {r.name} | {r.op} | {_shape(r.shape)} | {r.params:,} | {r.buffers:,} | "
-                f"{r.macs:,} |"
-            )
-        lines.append(
-            f"| **total** | | | **{self.params:,}** | **{self.buffers:,}** | **{self.macs:,}** |"
-        )
-        lines += ["", _conventions_line()]
+        for kind, values in self.cells(depth, columns):
+            texts = [_md(_text(v)) for v in values]
+            if kind != "row":
+                texts = [f"**{t}**" if t else "" for t in texts]
+            lines.append("| " + " | ".join(texts) + " |")
+        lines += ["", _memory_line(self, _md), "", _conventions_line()]
         return "\n".join(lines) + "\n"
 
-    def to_table(self, depth: int | None = None) -> str:
-        """The human table: aligned columns, aux rows marked, then the totals and conventions.
+    def to_table(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
+        """The human table: aligned columns, then the summary, memory and conventions.
 
         Plain text, so it is stable in goldens and logs; `print_table` adds rich styling on a
         terminal. (rich's Table layout engine takes ~0.3 s for a few hundred rows, too slow for
         a command that must answer in well under half a second.)"""
-        header = ("name", "op", "output", "params", "buffers", "MACs")
-        body = []
-        for r in self._rows(depth):
-            name = r.name + (" (aux)" if r.aux and (depth is not None or r.name == r.aux) else "")
-            body.append(
-                (name, r.op, _shape(r.shape), f"{r.params:,}", f"{r.buffers:,}", f"{r.macs:,}")
-            )
-        footer = ("total", "", "", f"{self.params:,}", f"{self.buffers:,}", f"{self.macs:,}")
-        rows = [header, *body, footer]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        cols = [COLUMNS[k] for k in check_columns(columns)]
+        header = [c.header for c in cols]
+        body = [[_text(v) for v in values] for _, values in self.cells(depth, columns)]
+        rows = [header, *body]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
 
-        def line(cells: tuple[str, ...]) -> str:
-            left = [c.ljust(w) for c, w in zip(cells[:3], widths[:3], strict=True)]
-            right = [c.rjust(w) for c, w in zip(cells[3:], widths[3:], strict=True)]
-            return "  ".join(left + right).rstrip()
+        def line(cells: list[str]) -> str:
+            parts = [
+                c.rjust(w) if col.numeric else c.ljust(w)
+                for c, w, col in zip(cells, widths, cols, strict=True)
+            ]
+            return "  ".join(parts).rstrip()
 
         title = f"{self.network}  (input {_shape(self.input_shape)})"
-        out = [title, line(header), *(line(r) for r in body), line(footer), "", _summary(self)]
+        out = [title, line(header), *(line(r) for r in body), "", _summary(self)]
         return "\n".join(out) + "\n"
 
-    def print_table(self, depth: int | None = None) -> None:
+    def print_table(
+        self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS
+    ) -> None:
         """Print the table; on a terminal, with rich styling (bold header and totals)."""
         import sys
 
-        text = self.to_table(depth)
+        text = self.to_table(depth, columns)
         if not sys.stdout.isatty():
             sys.stdout.write(text)
             return
         from rich.console import Console
         from rich.text import Text
 
-        lines = text.splitlines()
-        n_rows = len(self._rows(depth))
+        kinds = ["title", "header", *(k for k, _ in self.cells(depth, columns))]
         console = Console(highlight=False)
-        for i, ln in enumerate(lines):
-            bold = i in (0, 1, n_rows + 2)
+        for i, ln in enumerate(text.splitlines()):
+            kind = kinds[i] if i < len(kinds) else ""
+            bold = kind in ("header", "subtotal", "total")
             console.print(Text(ln, style="bold" if bold else ""), soft_wrap=True)
+
+    def to_html(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
+        """A self-contained HTML page (htmlreport.py) without verification results."""
+        from .htmlreport import report_page
+
+        return report_page(self, None, None, depth, columns)
+
+    # ---- notebooks ----
+
+    def __repr__(self) -> str:
+        return (
+            f"<Report {self.network}: input {_shape(self.input_shape)}, "
+            f"{self.params:,} params, {self.macs:,} MACs, {len(self.rows)} rows>"
+        )
+
+    def __str__(self) -> str:
+        return self.to_table(1)
+
+    def _repr_html_(self) -> str:
+        from .htmlreport import table_html
+
+        return table_html(self, 1, DEFAULT_COLUMNS)
+
+    def to_pandas(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS):  # type: ignore[no-untyped-def]
+        """The rows (no total lines) as a pandas DataFrame, one column per report column
+        (needs pandas: `pip install 'inceptdsl[pandas]'`)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "Report.to_pandas needs pandas: pip install 'inceptdsl[pandas]'"
+            ) from None
+        keys = check_columns(columns)
+        data = [values for kind, values in self.cells(depth, keys) if kind == "row"]
+        return pd.DataFrame(data, columns=[COLUMNS[k].header for k in keys])
+
+
+def _sum_rows(name: str, rows: Sequence[Row]) -> Row:
+    return Row(
+        name=name,
+        op="",
+        shape=(),
+        params=sum(r.params for r in rows),
+        buffers=sum(r.buffers for r in rows),
+        macs=sum(r.macs for r in rows),
+        flops=sum(r.flops for r in rows),
+        activations=sum(r.activations for r in rows),
+        layers=sum(r.layers for r in rows),
+    )
 
 
 def _jsonable(v: object) -> object:
@@ -237,38 +431,82 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def _human(n: int) -> str:
+def _text(v: object) -> str:
+    """A cell as the table, Markdown and HTML show it."""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:.2f}%"
+    return str(v)
+
+
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"} | {"\n": " "})
+
+
+def _md(text: str) -> str:
+    """Text from a spec, made inert in Markdown (no emphasis, links, HTML or table breaks)."""
+    return text.translate(_MD_ESCAPES).replace("&", "&amp;")
+
+
+def human(n: int | float) -> str:
     for unit, size in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
         if abs(n) >= size:
             return f"{n / size:.3f}{unit}"
     return str(n)
 
 
-def _params_line(rep: Report) -> str:
+def human_bytes(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(n) >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
+
+
+def _params_line(rep: Report, esc: Callable[[str], str] = str) -> str:
     aux = (
-        f" (aux heads {', '.join(rep.aux_heads)}: {rep.aux_params:,} params, "
+        f" (aux heads {esc(', '.join(rep.aux_heads))}: {rep.aux_params:,} params, "
         f"{rep.aux_buffers:,} buffers)"
         if rep.aux_heads
         else ""
     )
     return (
         f"params {rep.params:,}{aux}; buffers {rep.buffers:,}; MACs {rep.macs:,} "
-        f"({_human(rep.macs)}); FLOPs {rep.flops:,}"
+        f"({human(rep.macs)}); FLOPs {rep.flops:,}"
+    )
+
+
+def _memory_line(rep: Report, esc: Callable[[str], str] = str) -> str:
+    m = rep.memory
+    if m is None:
+        return ""
+    return (
+        f"memory at batch {m.batch}, {m.dtype}: params {human_bytes(m.params_bytes)}, "
+        f"buffers {human_bytes(m.buffers_bytes)}, activations of one forward "
+        f"{human_bytes(m.activations_bytes)}; inference peak {human_bytes(m.peak_bytes)} "
+        f"(activations {human_bytes(m.peak_activations_bytes)}, at {esc(m.peak_node)})"
     )
 
 
 def _conventions_line() -> str:
     return (
         "params: trainable parameters. buffers: BN running mean + variance. "
-        "MACs: conv + linear multiply-accumulates, inference path, one sample. FLOPs = 2 x MACs."
+        "MACs: conv + linear multiply-accumulates, one sample; the MACs total above is the "
+        "inference path (aux heads excluded). FLOPs = 2 x MACs. % of the total row."
     )
 
 
 def _summary(rep: Report) -> str:
-    return _params_line(rep) + "\n" + _conventions_line()
+    return _params_line(rep) + "\n" + _memory_line(rep) + "\n" + _conventions_line()
 
 
-def build_report(g: nx.DiGraph) -> Report:
+def build_report(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Report:
+    """The report of graph `g`; memory figures at `batch` samples of `dtype`."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
     rows: list[Row] = []
     rep = Report(
         network=g.graph["name"],
@@ -276,12 +514,16 @@ def build_report(g: nx.DiGraph) -> Report:
         parameters=dict(g.graph["params"]),
         rows=rows,
         aux_heads=[h.name for h in g.graph["aux_heads"]],
+        batch=batch,
+        graph=g,
+        dtype=dtype,
     )
     for name, d in g.nodes(data=True):
         op = d["op"]
         if op is Op.INPUT:
             continue
         acts = math.prod(d["shape"])
+        ins = inputs(g, name)
         rows.append(
             Row(
                 name,
@@ -293,6 +535,9 @@ def build_report(g: nx.DiGraph) -> Report:
                 d["macs"] * FLOPS_PER_MAC,
                 acts,
                 d["aux"],
+                input_shapes=tuple(g.nodes[i]["shape"] for i in ins),
+                inputs=ins,
+                details=layer_details(d["attrs"]),
             )
         )
         rep.params += d["params"]

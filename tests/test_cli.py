@@ -43,8 +43,11 @@ REPORT_KEYS = [
     "parameters",
     "conventions",
     "totals",
+    "subtotals",
     "aux_heads",
     "depth",
+    "memory",
+    "columns",
     "rows",
 ]
 
@@ -116,7 +119,7 @@ def test_report_csv(cli: Cli, depth: list[str]) -> None:
     rc, out, err = cli("report", "--format", "csv", *depth, "tiny.incept")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert (rc, err) == (0, "")
-    assert [(r["name"], r["params"]) for r in rows if r["name"] != "TOTAL"] == [
+    assert [(r["name"], r["params"]) for r in rows if r["name"] != "total"] == [
         ("stem", "448"),
         ("pool", "0"),
         ("flatten", "0"),
@@ -126,11 +129,12 @@ def test_report_csv(cli: Cli, depth: list[str]) -> None:
 
 @pytest.mark.parametrize("depth", [[], ["--depth", "1"]])
 def test_report_markdown(cli: Cli, depth: list[str]) -> None:
-    rc, out, err = cli("report", "--format", "markdown", *depth, "tiny.incept")
+    cols = ["--columns", "name,op,output,params,buffers,macs"]
+    rc, out, err = cli("report", "--format", "markdown", *cols, *depth, "tiny.incept")
     assert (rc, err) == (0, "")
     assert out.startswith("# tiny\n")
     assert "| stem | conv2d | 16x32x32 | 448 | 0 | 442,368 |\n" in out
-    assert "| **total** | | | **618** | **0** | **442,528** |\n" in out
+    assert "| **total** |  |  | **618** | **0** | **442,528** |\n" in out
 
 
 @pytest.mark.parametrize("depth", [[], ["--depth", "1"]])
@@ -138,7 +142,10 @@ def test_report_table(cli: Cli, depth: list[str]) -> None:
     rc, out, err = cli("report", *depth, "tiny.incept")
     assert (rc, err) == (0, "")
     assert out.startswith("tiny  (input 3x32x32)\n")
-    assert out.split("\n")[2].split() == ["stem", "conv2d", "16x32x32", "448", "0", "442,368"]
+    assert out.split("\n")[2].split() == [
+        *("stem", "conv2d", "3x32x32", "16x32x32", "16", "3x3", "p1", "relu"),
+        *("448", "72.49%", "0", "442,368", "99.96%", "16,384", "65,536"),
+    ]
 
 
 def test_verify_passing(cli: Cli) -> None:

@@ -38,6 +38,8 @@ STAGES = [
     "evaluate",
     "shapes",
     "cost",
+    "details",
+    "memory",
     "check",
     "lower",
     "network",
@@ -48,11 +50,20 @@ STAGES = [
     "verification",
     "backend",
     "importers",  # inceptdsl import: layer graph -> spec text, verified by loading it back
+    "draw",
+    "htmlreport",
+    "progress",
+    "lsp",
+    "lexer",
+    "commands",
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
     "__main__",
 ]
-FACADES = {"network": {"report", "expect", "backend"}}
+FACADES = {
+    "network": {"report", "expect", "backend", "draw", "htmlreport"},
+    "report": {"htmlreport"},
+}
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 
 

@@ -20,7 +20,7 @@ from golden import assert_golden
 import inceptdsl
 from inceptdsl import loader
 from inceptdsl.ir.printer import print_graph
-from inceptdsl.report import SCHEMA, Row
+from inceptdsl.report import DEFAULT_COLUMNS, SCHEMA, Row
 
 # Hand counts (input 3x8x8):
 #   stem   conv 4 3x3 pad=1 no bias + BN   params 108+8 = 116, buffers 8, MACs 108*64 = 6,912
@@ -92,8 +92,18 @@ def test_rows(rep) -> None:  # type: ignore[no-untyped-def]
         "fc",
     ]
     stem = rep.rows[0]
-    assert stem == Row("stem", "conv2d", (4, 8, 8), 116, 8, 6_912, 13_824, 256, None, 1)
-    assert rep.rows[6] == Row("side.fc", "linear", (3,), 15, 0, 12, 24, 3, "side", 1)
+    assert stem == Row(
+        *("stem", "conv2d", (4, 8, 8), 116, 8, 6_912, 13_824, 256, None, 1),
+        input_shapes=((3, 8, 8),),
+        inputs=("input",),
+        details="4 3x3 p1 bn",
+    )
+    assert rep.rows[6] == Row(
+        *("side.fc", "linear", (3,), 15, 0, 12, 24, 3, "side", 1),
+        input_shapes=((4,),),
+        inputs=("side.flatten",),
+        details="3",
+    )
 
 
 def test_blocks_depth_1(rep) -> None:  # type: ignore[no-untyped-def]
@@ -133,23 +143,34 @@ def test_json_schema(rep) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(rep.to_json())
     assert SCHEMA == "inceptdsl.report/1"
     assert doc["schema"] == "inceptdsl.report/1"
-    assert set(doc) == {
+    assert list(doc) == [
         "schema",
         "network",
         "input_shape",
         "parameters",
         "conventions",
         "totals",
+        "subtotals",
         "aux_heads",
         "depth",
+        "memory",
+        "columns",
         "rows",
-    }
+    ]
     assert doc["network"] == "r" and doc["input_shape"] == [3, 8, 8]
     assert doc["parameters"] == {}
-    assert set(doc["conventions"]) == {"params", "buffers", "macs", "flops", "activations"}
+    assert set(doc["conventions"]) == {
+        *("params", "buffers", "macs", "flops", "activations", "percentages", "memory"),
+    }
     assert doc["totals"] == rep.totals()
+    assert (
+        doc["subtotals"]["inference"]["params"] + doc["subtotals"]["aux heads"]["params"]
+        == (doc["subtotals"]["total"]["params"])
+    )
+    assert doc["subtotals"]["total"]["macs"] == rep.macs + rep.aux_macs
     assert doc["aux_heads"] == ["side"]
     assert doc["depth"] is None
+    assert doc["columns"] == list(DEFAULT_COLUMNS)
     assert len(doc["rows"]) == 10
     assert doc["rows"][0] == {
         "name": "stem",
@@ -162,10 +183,19 @@ def test_json_schema(rep) -> None:  # type: ignore[no-untyped-def]
         "activations": 256,
         "aux": None,
         "layers": 1,
+        "input_shapes": [[3, 8, 8]],
+        "inputs": ["input"],
+        "details": "4 3x3 p1 bn",
+        "params_pct": 100 * 116 / 240,
+        "macs_pct": 100 * 6_912 / (12_052 + 12),
+        "activation_bytes": 256 * 4,
     }
+    assert doc["memory"]["batch"] == 1 and doc["memory"]["dtype"] == "float32"
     at1 = json.loads(rep.to_json(depth=1))
     assert at1["depth"] == 1
     assert [r["name"] for r in at1["rows"]] == ["stem", "m", "side", "pool", "flat", "fc"]
+    m = at1["rows"][1]
+    assert (m["input_shapes"], m["inputs"], m["details"]) == ([[4, 8, 8]], ["stem"], "")
 
 
 def test_json_parameters_are_json_values() -> None:
@@ -179,70 +209,123 @@ def test_json_parameters_are_json_values() -> None:
     }
 
 
+HEADERS = [
+    "name",
+    "op",
+    "input",
+    "output",
+    "details",
+    "params",
+    "% params",
+    "buffers",
+    "MACs",
+    "% MACs",
+    "activations",
+    "act. bytes",
+]
+
+
 def test_csv(rep) -> None:  # type: ignore[no-untyped-def]
-    text = rep.to_csv()
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == [
-        "name",
-        "op",
-        "shape",
-        "params",
-        "buffers",
-        "macs",
-        "flops",
-        "activations",
-        "aux",
+    rows = list(csv.reader(io.StringIO(rep.to_csv())))
+    assert rows[0] == HEADERS
+    assert all(len(r) == len(HEADERS) for r in rows)
+    # 9 inference rows, inference subtotal, 3 aux rows... in spec order minus the aux head.
+    names = [r[0] for r in rows[1:]]
+    assert names == [
+        *("stem", "m.a", "m.b", "m.concat", "pool", "flat", "fc", "inference"),
+        *("side.global_avgpool (aux)", "side.flatten (aux)", "side.fc (aux)", "aux heads"),
+        "total",
     ]
-    assert all(len(r) == 9 for r in rows)
-    assert len(rows) == 1 + 10 + 1
-    assert rows[1] == ["stem", "conv2d", "4x8x8", "116", "8", "6912", "13824", "256", ""]
-    assert rows[7] == ["side.fc", "linear", "3", "15", "0", "12", "24", "3", "side"]
-    assert rows[-1] == ["TOTAL", "", "", "240", "8", "12052", "24104", "781", ""]
-    body = rows[1:-1]
-    assert sum(int(r[3]) for r in body) == rep.params
-    at1 = list(csv.reader(io.StringIO(rep.to_csv(depth=1))))
-    assert [r[0] for r in at1[1:-1]] == ["stem", "m", "side", "pool", "flat", "fc"]
+    assert rows[1] == [
+        *("stem", "conv2d", "3x8x8", "4x8x8", "4 3x3 p1 bn", "116", "48.33", "8", "6912"),
+        *("57.29", "256", "1024"),
+    ]
+    assert rows[4][2] == "2x8x8 + 2x8x8"  # the concat's inputs
+    assert rows[-1] == ["total", "", "", "", "", "240", "100.00", "8", "12064", "100.00"] + [
+        "792",
+        "3168",
+    ]
 
 
-def test_markdown(rep) -> None:  # type: ignore[no-untyped-def]
-    lines = rep.to_markdown(depth=1).splitlines()
-    assert lines[0] == "# r"
-    table = [ln for ln in lines if ln.startswith("|")]
-    assert table[0] == "| name | op | output | params | buffers | MACs |"
-    assert table[1] == "|---|---|---|---:|---:|---:|"
-    assert all(ln.endswith("|") and ln.count("|") == 7 for ln in table)
-    assert table[2] == "| stem | conv2d | 4x8x8 | 116 | 8 | 6,912 |"
-    assert table[-1] == "| **total** | | | **240** | **8** | **12,052** |"
-    assert len(table) == 2 + 6 + 1
-    assert "aux heads side: 15 params, 0 buffers" in lines[2]
+def _column_sums(lines: list[list[str]], col: int) -> int:
+    return sum(int(r[col].replace(",", "")) for r in lines)
+
+
+@pytest.mark.parametrize("depth", [None, 1])
+def test_total_row_adds_up(rep, depth) -> None:  # type: ignore[no-untyped-def]
+    """Subtotals are the sums of the rows above them, and total = inference + aux heads, in
+    every numeric column of every format."""
+    rows = list(csv.reader(io.StringIO(rep.to_csv(depth))))[1:]
+    i_inf = next(i for i, r in enumerate(rows) if r[0] == "inference")
+    i_aux = next(i for i, r in enumerate(rows) if r[0] == "aux heads")
+    for col in (5, 7, 8, 10, 11):
+        assert _column_sums(rows[:i_inf], col) == int(rows[i_inf][col])
+        assert _column_sums(rows[i_inf + 1 : i_aux], col) == int(rows[i_aux][col])
+        assert int(rows[i_inf][col]) + int(rows[i_aux][col]) == int(rows[-1][col])
+    assert int(rows[-1][5]) == rep.params and int(rows[i_inf][8]) == rep.macs
+
+
+def test_every_format_has_the_same_columns(rep) -> None:  # type: ignore[no-untyped-def]
+    table = rep.to_table().splitlines()[1].split("  ")
+    assert [h.strip() for h in table if h.strip()] == HEADERS
+    md = next(ln for ln in rep.to_markdown().splitlines() if ln.startswith("| name"))
+    assert [c.strip() for c in md.strip("|").split("|")] == HEADERS
+    html = rep.to_html()
+    assert all(f"<th>{h}</th>" in html for h in HEADERS)
+    assert list(rep.to_pandas().columns) == HEADERS
+
+
+def test_columns_choice(rep) -> None:  # type: ignore[no-untyped-def]
+    text = rep.to_table(1, columns=["name", "params"])
+    assert text.splitlines()[1].split() == ["name", "params"]
+    assert text.splitlines()[2].split() == ["stem", "116"]
+    with pytest.raises(ValueError, match="unknown column nope; columns are: name, op"):
+        rep.to_csv(columns=["name", "nope"])
+
+
+def test_markdown_escapes_spec_text() -> None:
+    net = inceptdsl.loads("network n { input 3 x 8 x 8\n a_b: conv 4 1x1 }", filename="t.incept")
+    md = net.report().to_markdown()
+    assert "| a\\_b |" in md
 
 
 def test_table(rep) -> None:  # type: ignore[no-untyped-def]
     text = rep.to_table(depth=1)
     lines = text.splitlines()
     assert lines[0] == "r  (input 3x8x8)"
-    assert lines[1].split() == ["name", "op", "output", "params", "buffers", "MACs"]
-    assert lines[2].split() == ["stem", "conv2d", "4x8x8", "116", "8", "6,912"]
-    assert lines[4].split() == ["side", "(aux)", "block", "3", "15", "0", "12"]
-    assert lines[8].split() == ["total", "240", "8", "12,052"]
-    # Columns align: left-aligned columns start where their header starts, right-aligned
-    # numbers end where their header ends.
+    assert lines[1].split("  ")[0] == "name"
+    assert lines[2].split()[:6] == ["stem", "conv2d", "3x8x8", "4x8x8", "4", "3x3"]
+    assert [ln.split()[0] for ln in lines[2:11]] == [
+        *("stem", "m", "pool", "flat", "fc", "inference", "side", "aux", "total"),
+    ]
+    assert lines[8].startswith("side (aux)") and lines[11] == ""
+    # Columns align: numbers end where their header ends.
     header = lines[1]
-    starts = [header.index(h) for h in ("op", "output")]
     ends = [header.index(h) + len(h) for h in ("params", "buffers", "MACs")]
-    for ln in lines[2:8]:
-        assert all(ln[i - 2 : i] == "  " and ln[i] != " " for i in starts), ln
+    for ln in lines[2:10]:
         assert all(ln[e - 1] != " " and (e == len(ln) or ln[e] == " ") for e in ends), ln
-    assert lines[8].endswith("12,052") and len(lines[8]) == ends[-1]
     assert all(ln == ln.rstrip() for ln in lines)
-    assert text.endswith("FLOPs = 2 x MACs.\n")
     assert "params 240 (aux heads side: 15 params, 0 buffers); buffers 8; MACs 12,052" in text
+    assert "memory at batch 1, float32:" in text
 
 
-def test_table_per_layer_marks_aux_head_rows(rep) -> None:  # type: ignore[no-untyped-def]
-    lines = rep.to_table().splitlines()
-    assert any(ln.split()[:3] == ["side.fc", "linear", "3"] for ln in lines)
-    assert len(lines) == 1 + 1 + 10 + 1 + 1 + 2
+def test_repr_is_one_line(rep) -> None:  # type: ignore[no-untyped-def]
+    assert repr(rep) == "<Report r: input 3x8x8, 240 params, 12,052 MACs, 10 rows>"
+    assert str(rep) == rep.to_table(1)
+    assert rep._repr_html_().startswith('<table class="rep">')
+
+
+def test_batch_and_dtype_scale_memory_and_activation_bytes() -> None:
+    net = inceptdsl.loads(SPEC, filename="t.incept")
+    one, four = net.report(), net.report(batch=4, dtype="bfloat16")
+    assert four.memory is not None and one.memory is not None
+    assert four.memory.activations_bytes == one.memory.activations_bytes * 4 // 2
+    assert four.memory.params_bytes == one.memory.params_bytes // 2
+    row1 = list(csv.reader(io.StringIO(one.to_csv())))[1]
+    row4 = list(csv.reader(io.StringIO(four.to_csv())))[1]
+    assert (int(row4[10]), int(row4[11])) == (4 * int(row1[10]), 2 * int(row1[11]))
+    with pytest.raises(ValueError, match="unknown dtype"):
+        net.report(dtype="int8")
 
 
 # ---- golden files --------------------------------------------------------------------------
@@ -261,6 +344,13 @@ def test_golden_report(request: pytest.FixtureRequest, path: Path) -> None:
     assert_golden(request, f"report/{spec_id(path)}.txt", net.report().to_table(depth=1))
 
 
+@pytest.mark.parametrize("path", bundled_specs(), ids=spec_id)
+def test_golden_report_layers(request: pytest.FixtureRequest, path: Path) -> None:
+    """Every column of every layer (input, output, details, %, activation bytes) as CSV."""
+    net = inceptdsl.load(str(path))
+    assert_golden(request, f"report/layers/{spec_id(path)}.csv", net.report().to_csv())
+
+
 def test_no_stale_goldens() -> None:
     """Every IR/report golden belongs to a bundled spec (a removed spec takes its goldens)."""
     golden = ROOT / "tests" / "golden"
@@ -271,6 +361,9 @@ def test_no_stale_goldens() -> None:
             for p in (golden / kind).rglob("*.txt")
         }
         assert found - ids == set(), kind
+    layers = golden / "report" / "layers"
+    found = {str(p.relative_to(layers).with_suffix("")) for p in layers.rglob("*.csv")}
+    assert found - ids == set()
 
 
 # ---- determinism ---------------------------------------------------------------------------

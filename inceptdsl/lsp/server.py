@@ -1,0 +1,177 @@
+"""`inceptdsl lsp`: the language server (stdio, pygls): diagnostics on open and change, hover,
+go to definition, completion and formatting. The answers come from analysis.py."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types as T
+from pygls.lsp.server import LanguageServer
+
+from ..errors import SpecError
+from ..ir.ops import MERGES
+from ..source import Span
+from .analysis import Analysis, analyze, block_names, definition, hover
+
+KEYWORDS = (
+    "network block import from as input defaults let if else residual shortcut "
+    "repeat aux weight expect source within with true false none"
+).split() + list(MERGES)
+
+
+def uri_to_path(uri: str) -> str:
+    return unquote(urlparse(uri).path)
+
+
+def path_to_uri(path: str) -> str:
+    from pathlib import Path
+
+    return Path(os.path.abspath(path)).as_uri()
+
+
+def span_range(span: Span | None) -> T.Range:
+    if span is None:
+        return T.Range(T.Position(0, 0), T.Position(0, 0))
+    # Span columns are 1-based with an exclusive end (the caret is end_column - column wide).
+    end_line = max(span.end_line, span.line)
+    end_col = span.end_column - 1 if span.end_line >= span.line else span.column
+    return T.Range(
+        T.Position(span.line - 1, span.column - 1), T.Position(end_line - 1, max(0, end_col))
+    )
+
+
+class InceptServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("inceptdsl", _version())
+        self.analyses: dict[str, Analysis] = {}
+        self.published: dict[str, set[str]] = {}  # document uri -> uris it put diagnostics on
+
+    def refresh(self, uri: str, text: str) -> Analysis:
+        a = analyze(uri_to_path(uri), text)
+        self.analyses[uri] = a
+        by_uri: dict[str, list[T.Diagnostic]] = {uri: []}
+        for d in a.diagnostics:
+            target = path_to_uri(d.path)
+            by_uri.setdefault(target, []).append(
+                T.Diagnostic(
+                    range=span_range(d.span),
+                    message=d.message,
+                    severity=T.DiagnosticSeverity.Error
+                    if d.severity == "error"
+                    else T.DiagnosticSeverity.Warning,
+                    code=d.code,
+                    source="inceptdsl",
+                )
+            )
+        for stale in self.published.get(uri, set()) - set(by_uri):
+            by_uri[stale] = []
+        self.published[uri] = {u for u, ds in by_uri.items() if ds}
+        for target, diags in by_uri.items():
+            self.text_document_publish_diagnostics(
+                T.PublishDiagnosticsParams(uri=target, diagnostics=diags)
+            )
+        return a
+
+
+def make_server() -> InceptServer:
+    server = InceptServer()
+
+    @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: InceptServer, params: T.DidOpenTextDocumentParams) -> None:
+        ls.refresh(params.text_document.uri, params.text_document.text)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: InceptServer, params: T.DidChangeTextDocumentParams) -> None:
+        doc = ls.workspace.get_text_document(params.text_document.uri)
+        ls.refresh(doc.uri, doc.source)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: InceptServer, params: T.DidSaveTextDocumentParams) -> None:
+        doc = ls.workspace.get_text_document(params.text_document.uri)
+        ls.refresh(doc.uri, doc.source)
+
+    @server.feature(T.TEXT_DOCUMENT_HOVER)
+    def on_hover(ls: InceptServer, params: T.HoverParams) -> T.Hover | None:
+        a = _analysis(ls, params.text_document.uri)
+        text = hover(a, params.position.line, params.position.character)
+        if text is None:
+            return None
+        return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=text))
+
+    @server.feature(T.TEXT_DOCUMENT_DEFINITION)
+    def on_definition(ls: InceptServer, params: T.DefinitionParams) -> T.Location | None:
+        a = _analysis(ls, params.text_document.uri)
+        span = definition(a, params.position.line, params.position.character)
+        if span is None:
+            return None
+        return T.Location(uri=path_to_uri(span.path), range=span_range(span))
+
+    @server.feature(T.TEXT_DOCUMENT_COMPLETION, T.CompletionOptions(trigger_characters=[" ", "("]))
+    def on_completion(ls: InceptServer, params: T.CompletionParams) -> T.CompletionList:
+        from ..ir.ops import LAYERS
+
+        a = _analysis(ls, params.text_document.uri)
+        lines = a.text.splitlines()
+        line = lines[params.position.line] if params.position.line < len(lines) else ""
+        before = line[: params.position.character]
+        items: list[T.CompletionItem] = []
+        layer = next((w for w in before.replace("->", " ").split() if w in LAYERS), None)
+        if layer is not None:
+            items += [
+                T.CompletionItem(
+                    label=f"{o}=", kind=T.CompletionItemKind.Property, detail=f"{layer} option"
+                )
+                for o in LAYERS[layer].options
+            ]
+        items += [
+            T.CompletionItem(label=n, kind=T.CompletionItemKind.Class, detail="block")
+            for n in block_names(a)
+        ]
+        items += [
+            T.CompletionItem(
+                label=n, kind=T.CompletionItemKind.Function, detail=LAYERS[n].doc or "layer"
+            )
+            for n in sorted(LAYERS)
+        ]
+        items += [T.CompletionItem(label=k, kind=T.CompletionItemKind.Keyword) for k in KEYWORDS]
+        return T.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(T.TEXT_DOCUMENT_FORMATTING)
+    def on_format(ls: InceptServer, params: T.DocumentFormattingParams) -> list[T.TextEdit]:
+        from ..fmt import format_source
+
+        doc = ls.workspace.get_text_document(params.text_document.uri)
+        try:
+            new = format_source(doc.source, uri_to_path(doc.uri))
+        except SpecError:
+            return []  # the diagnostics already say why
+        if new == doc.source:
+            return []
+        end = T.Position(len(doc.lines), 0)
+        return [T.TextEdit(range=T.Range(T.Position(0, 0), end), new_text=new)]
+
+    return server
+
+
+def _analysis(ls: InceptServer, uri: str) -> Analysis:
+    a = ls.analyses.get(uri)
+    if a is None:
+        doc = ls.workspace.get_text_document(uri)
+        a = ls.refresh(uri, doc.source)
+    return a
+
+
+def serve(**kwargs: Any) -> None:
+    make_server().start_io(**kwargs)
+
+
+def _version() -> str:
+    """The installed inceptdsl's version (the package's `__version__` is a later stage)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("inceptdsl")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "0"

@@ -1,0 +1,95 @@
+"""Memory of one inference forward at a batch size and dtype, from the IR alone.
+
+- params, buffers: their element counts x bytes per element.
+- activations: every inference-path tensor of one forward (the input and each node's output),
+  x batch x bytes: what a forward that kept everything (autograd in training) would hold.
+- peak activations: the most bytes alive at once when the graph runs in spec order (the order
+  every backend emits), computed from liveness: a node's output is allocated when it runs and
+  freed right after its last inference-path reader has run; the input is alive throughout (the
+  caller holds its batch) and the network's output from when it is made. While a node runs,
+  its inputs and its output are alive, plus a transient for a unit with a `bn` attribute
+  (the conv result the BN reads: one more tensor of the output's size). Outputs that alias
+  their input (ALIASES) allocate nothing. Aux heads do not run in inference and are left out.
+- peak = params + buffers + peak activations: the least a framework needs; real allocators
+  add workspace and rounding, and tests/test_memory.py compares the figure with torch's
+  profiler on CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import networkx as nx
+
+from .ir import Op, inputs
+
+DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
+"""Bytes per element of the dtypes a memory estimate can be made for."""
+
+ALIASES = frozenset({Op.FLATTEN, Op.DROPOUT, Op.IDENTITY})
+"""Ops whose output is a view of (or the same tensor as) their input in inference."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    batch: int
+    dtype: str
+    bytes_per_element: int
+    params_bytes: int
+    buffers_bytes: int
+    activations_bytes: int
+    peak_activations_bytes: int
+    peak_node: str
+    """The node during whose run the peak is reached."""
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.params_bytes + self.buffers_bytes + self.peak_activations_bytes
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "peak_bytes": self.peak_bytes}
+
+
+def estimate(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Memory:
+    """The memory estimate of `g` (see the module docstring for the model)."""
+    size = DTYPES[dtype]
+    main = [n for n, d in g.nodes(data=True) if d["aux"] is None]
+    elems = {n: math.prod(g.nodes[n]["shape"]) * batch for n in main}
+    # A value's storage: the node that allocated it (an alias shares its input's storage).
+    owner: dict[str, str] = {}
+    for n in main:
+        d = g.nodes[n]
+        ins = inputs(g, n)
+        owner[n] = owner[ins[0]] if d["op"] in ALIASES and ins else n
+    last_use: dict[str, int] = {}
+    for i, n in enumerate(main):
+        for src in inputs(g, n):
+            if g.nodes[src]["aux"] is None:
+                last_use[owner[src]] = i
+    keep = {owner[g.graph["output"]], *(n for n in main if g.nodes[n]["op"] is Op.INPUT)}
+    live: dict[str, int] = {}
+    peak, peak_node = 0, main[0] if main else ""
+    for i, n in enumerate(main):
+        d = g.nodes[n]
+        if owner[n] == n:
+            live[n] = elems[n]
+        transient = elems[n] if getattr(d["attrs"], "bn", None) is not None else 0
+        now = sum(live.values()) + transient
+        if now > peak:
+            peak, peak_node = now, n
+        for src in {owner[s] for s in inputs(g, n)} | {n}:
+            if src not in keep and last_use.get(src, -1) <= i and src in live:
+                del live[src]
+    params = sum(d["params"] for _, d in g.nodes(data=True))
+    buffers = sum(d["buffers"] for _, d in g.nodes(data=True))
+    return Memory(
+        batch=batch,
+        dtype=dtype,
+        bytes_per_element=size,
+        params_bytes=params * size,
+        buffers_bytes=buffers * size,
+        activations_bytes=sum(elems.values()) * size,
+        peak_activations_bytes=peak * size,
+        peak_node=peak_node,
+    )
