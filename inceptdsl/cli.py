@@ -176,11 +176,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff_reports
+    from .diff import FORMATS, diff_graphs, parse_renames
 
+    renames = parse_renames(args.rename)
     a = _load(args, args.a)
     b = _load(args, args.b)
-    sys.stdout.write(diff_reports(a.report(), b.report(), args.depth, args.a, args.b))
+    d = diff_graphs(a.graph, b.graph, args.depth, args.a, args.b, renames)
+    sys.stdout.write(FORMATS[args.format](d))
     return 0
 
 
@@ -284,10 +286,17 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--check", action="store_true", help="only report files that would change")
     sp = add("list", cmd_list, "the bundled specs with their totals", sets=False)
     sp.add_argument("--dir", default=None, help="a spec directory other than the bundled one")
-    sp = add("diff", cmd_diff, "per-block params/MACs differences between two specs")
+    sp = add("diff", cmd_diff, "structural and per-block params/MACs differences of two specs")
     sp.add_argument("a", metavar="A")
     sp.add_argument("b", metavar="B")
     sp.add_argument("--depth", type=_depth, default=1, metavar="N")
+    sp.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    sp.add_argument(
+        "--rename",
+        action="append",
+        metavar="OLD=NEW",
+        help="match A's layers at path OLD with B's at NEW (repeatable)",
+    )
     sp = add("ir", cmd_ir, "print the IR graph, one node per line")
     sp.add_argument("file", metavar="FILE")
     sp = add("compile", cmd_compile, "compile a spec with a backend (torch, keras, ...)")
