@@ -104,7 +104,7 @@ def _fields(attrs: Attrs, prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for name in sorted(type(attrs).model_fields):
         v = getattr(attrs, name)
-        if isinstance(v, Attrs):
+        if isinstance(v, Attrs) and not isinstance(v, Activation):
             out[prefix + name] = "yes"
             out.update(_fields(v, f"{prefix}{name}."))
         else:
@@ -134,6 +134,21 @@ def _zero() -> dict[str, int]:
     return dict.fromkeys(METRICS, 0)
 
 
+def _merged_order(a: list[str], b: list[str]) -> list[str]:
+    """A's names in order, each name only B has placed right after the B name before it."""
+    out = list(a)
+    where = {n: i for i, n in enumerate(out)}
+    last = -1
+    for n in b:
+        if n in where:
+            last = where[n]
+            continue
+        out.insert(last + 1, n)
+        last += 1
+        where = {m: i for i, m in enumerate(out)}
+    return out
+
+
 def diff_graphs(
     ga: nx.DiGraph,
     gb: nx.DiGraph,
@@ -145,7 +160,7 @@ def diff_graphs(
     renames = renames or {}
     na = {_renamed(n, renames): (n, d) for n, d in ga.nodes(data=True)}
     nb = dict(gb.nodes(data=True))
-    order = list(na) + [n for n in nb if n not in na]
+    order = _merged_order(list(na), list(nb))
 
     def key(n: str) -> str:
         return ".".join(n.split(".")[:depth])
