@@ -182,10 +182,11 @@ def diff_graphs(
             tuple(ib["shape"]) if ib is not None else blk.shape[1],
         )
         old = ia[0] if ia and ia[0] != n else None
+        changes: list[FieldChange] = []
         if ia is None:
-            status, changes = "added", []
+            status = "added"
         elif ib is None:
-            status, changes = "removed", []
+            status = "removed"
         else:
             changes = _changes(ia[1], ib)
             if not changes and ca == cb:

@@ -45,6 +45,7 @@ STAGES = [
     "expect",
     "diff",
     "fmt",
+    "starter",
     "verification",
     "backend",
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
