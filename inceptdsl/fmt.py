@@ -416,11 +416,11 @@ class _Formatter:
             lines[-1].text += f" {s.where} {_path(s.target)}"
             return lines
         if isinstance(s, A.RemoveStmt):
-            items: list[tuple[str, Pos | None]] = [
+            paths: list[tuple[str, Pos | None]] = [
                 (_path(t), _start(sp)) for t, sp in zip(s.targets, s.target_spans, strict=False)
             ]
-            items += [(_path(t), None) for t in s.targets[len(s.target_spans) :]]
-            return self._fill_plain("remove ", items, indent)
+            paths += [(_path(t), None) for t in s.targets[len(s.target_spans) :]]
+            return self._fill_plain("remove ", paths, indent)
         raise TypeError(f"not a statement: {type(s).__name__}")
 
     def _fill_plain(
