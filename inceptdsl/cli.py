@@ -88,16 +88,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         if os.path.isdir(path):
             failed += _check_dir(args, path)
         else:
-            _check_one(args, path)
+            _check_one(args, path, libraries=False)
     return 1 if failed else 0
 
 
-def _check_one(args: argparse.Namespace, path: str) -> None:
+def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
+    """Check one spec; with `libraries`, a file of blocks only is checked as a library (a
+    file named on its own must declare a network: E207)."""
     from .check import run_checks
     from .loader import load_program
 
     program = load_program(path)
-    if not program.root.module.networks and program.root.module.blocks:
+    if libraries and not program.root.module.networks and program.root.module.blocks:
         try:  # a library of blocks: checked, not lowered (it has no network to build)
             run_checks(program)
         except SpecError as err:
@@ -119,7 +121,7 @@ def _check_dir(args: argparse.Namespace, root: str) -> int:
     failed = 0
     for p in paths:
         try:
-            _check_one(args, str(p))
+            _check_one(args, str(p), libraries=True)
         except SpecError as err:
             print(err.render(), file=sys.stderr)
             failed += 1

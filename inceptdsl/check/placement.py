@@ -99,7 +99,11 @@ def _extends(ext: A.Extends, f: SpecFile) -> list[SpecError]:
             else f"`extends {ext.name}`: no network `{ext.name}` is imported",
             ext.name_span,
             hint=did_you_mean(ext.name, networks)
-            or f'import it by name: `import "PATH.incept" ({ext.name})`',
+            or (
+                f"`extends` takes a network imported by name; a block is called: `{ext.name}(...)`"
+                if ref is not None
+                else f'import it by name: `import "PATH.incept" ({ext.name})`'
+            ),
         )
     ]
 
