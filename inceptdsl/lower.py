@@ -171,11 +171,14 @@ class Edits:
     applied: list[Edit] = field(default_factory=list)
 
     def add(self, e: Edit) -> None:
+        """Add an edit; one of a parent's (added earlier) for the same path gives way."""
         self.every.append(e)
-        if isinstance(e.stmt, A.ReplaceStmt):
-            self.replace[e.path] = e
-        elif isinstance(e.stmt, A.RemoveStmt):
-            self.remove[e.path] = e
+        if isinstance(e.stmt, (A.ReplaceStmt, A.RemoveStmt)):
+            for table in (self.replace, self.remove):
+                old = table.pop(e.path, None)
+                if old is not None:
+                    old.used = True  # superseded by the child's edit of the same path
+            (self.replace if isinstance(e.stmt, A.ReplaceStmt) else self.remove)[e.path] = e
         else:
             where = self.before if e.stmt.where == "before" else self.after
             where.setdefault(e.path, []).append(e)
@@ -644,8 +647,6 @@ class Lowerer:
         rem, rep = edits.remove.pop(name, None), edits.replace.pop(name, None)
         if rem is not None:
             edits.use(rem)
-            if rep is not None:
-                rep.used = True  # a parent's replacement, removed by its child
             self._consume_name(u, ctx)
             self.removed += 1
             out = x
