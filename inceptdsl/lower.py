@@ -462,7 +462,6 @@ class Lowerer:
             return err  # already in the variant (inside an edit's own unit)
         last = self.edits.applied[-1]
         notes = [Note("where the parent's layers no longer fit", err.span), *err.notes]
-        notes += [Note(f"after `{e.words}`", e.stmt.span) for e in self.edits.applied[-3:-1]]
         return type(err)(
             f"after `{last.words}`: {err.message}", last.stmt.span, notes=notes, hint=err.hint
         )

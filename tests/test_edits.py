@@ -278,3 +278,54 @@ def test_new_writes_a_starter_that_loads(
         assert "did you mean `inception_v4`?" in capsys.readouterr().err
     finally:
         out.unlink(missing_ok=True)
+
+
+# ---- the documentation's examples are true ---------------------------------------------------
+
+
+def _code_after(doc: Path, heading: str, marker: str) -> str:
+    text = doc.read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
+    for block in section.split("```")[1::2]:
+        if marker in block:
+            lines = block.split("\n")[1:]
+            indent = min(len(ln) - len(ln.lstrip()) for ln in lines if ln.strip())
+            return "\n".join(ln[indent:] for ln in lines).strip() + "\n"
+    raise AssertionError(f"no code block with {marker!r} after {heading!r} in {doc}")
+
+
+@pytest.mark.parametrize(
+    ("doc", "heading", "name"),
+    [
+        ("README.md", "## Authoring a variant", "inception_v3_c10"),
+        ("docs/language.md", "## 2b. Variants", "inception_v3_plus"),
+    ],
+)
+def test_documented_variants_load_and_report_their_edits(
+    doc: str, heading: str, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = SPECS.parent
+    spec = _code_after(root / doc, heading, "extends")
+    path = SPECS / "variants" / f"{name}.incept"
+    assert not path.exists(), "the documented variant is not a bundled spec"
+    try:
+        path.write_text(spec, encoding="utf-8")
+        net = inceptdsl.load(str(path))
+        assert net.name == name
+        if name == "inception_v3_c10":
+            assert net.input_shape == (3, 32, 32) and net.graph.nodes["fc"]["shape"] == (10,)
+            assert "maxpool1" not in net.graph and net.graph.graph["aux_heads"] == ()
+            bad = spec.replace(
+                "  remove maxpool1, maxpool2\n",
+                "  remove maxpool1, maxpool2\n  replace Mixed_5b.branch5x5_2 with conv 64 5x5 pad=1\n",
+            )
+            path.write_text(bad, encoding="utf-8")
+            assert main(["check", str(path.relative_to(root))]) == 1
+            err = capsys.readouterr().err.splitlines()
+            readme = (root / doc).read_text(encoding="utf-8")
+            for line in err[:4]:
+                assert line.strip() in readme, line
+        else:
+            assert "Mixed_7d.branch1x1" in net.graph and "AuxLogits" not in net.graph
+    finally:
+        path.unlink(missing_ok=True)
