@@ -317,7 +317,8 @@ def test_documented_variants_load_and_report_their_edits(
             assert "maxpool1" not in net.graph and net.graph.graph["aux_heads"] == ()
             bad = spec.replace(
                 "  remove maxpool1, maxpool2\n",
-                "  remove maxpool1, maxpool2\n  replace Mixed_5b.branch5x5_2 with conv 64 5x5 pad=1\n",
+                "  remove maxpool1, maxpool2\n"
+                "  replace Mixed_5b.branch5x5_2 with conv 64 5x5 pad=1\n",
             )
             path.write_text(bad, encoding="utf-8")
             assert main(["check", str(path.relative_to(root))]) == 1

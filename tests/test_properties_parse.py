@@ -233,9 +233,7 @@ def edits(depth: int) -> st.SearchStrategy[Any]:
             _path(),
         ),
         st.lists(_path(), min_size=1, max_size=3).map(
-            lambda ts: A.RemoveStmt(
-                span=SP, targets=tuple(ts), target_spans=tuple(SP for _ in ts)
-            )
+            lambda ts: A.RemoveStmt(span=SP, targets=tuple(ts), target_spans=tuple(SP for _ in ts))
         ),
     )
 
