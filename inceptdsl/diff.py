@@ -285,37 +285,50 @@ def _summary(d: Diff) -> str:
     )
 
 
+def _cells(a: dict[str, int], b: dict[str, int]) -> list[str]:
+    """The numbers of one row: params A, B, Δ, Δ%; Δ buffers; MACs A, B, Δ, Δ%."""
+    p, m = "params", "macs"
+    return [
+        f"{a[p]:,}",
+        f"{b[p]:,}",
+        _delta(a[p], b[p]),
+        _pct(a[p], b[p]),
+        _delta(a["buffers"], b["buffers"]),
+        f"{a[m]:,}",
+        f"{b[m]:,}",
+        _delta(a[m], b[m]),
+        _pct(a[m], b[m]),
+    ]
+
+
+_WIDTHS = (13, 13, 12, 8, 10, 15, 15, 15, 8)
+_HEADS = ("params A", "params B", "Δ params", "Δ%", "Δ buffers", "MACs A", "MACs B", "Δ MACs", "Δ%")
+
+
+def _block_shape(b: BlockDiff, arrow: str) -> str:
+    if b.shape[0] != b.shape[1]:
+        return f"{_shape(b.shape[0])} {arrow} {_shape(b.shape[1])}"
+    return _shape(b.shape[1])
+
+
 def to_table(d: Diff) -> str:
+    def row(first: str, cells: list[str]) -> str:
+        return f"{first:<28} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, _WIDTHS, strict=True))
+
     lines = [
         f"--- {d.name_a} ({d.network_a})",
         f"+++ {d.name_b} ({d.network_b})",
-        f"{'block':<28} {'params A':>13} {'params B':>13} {'Δ params':>12} {'Δ%':>8} "
-        f"{'Δ buffers':>10} {'MACs A':>15} {'MACs B':>15} {'Δ MACs':>15} {'Δ%':>8}  shape",
+        row("block", list(_HEADS)) + "  shape",
     ]
     for b in d.blocks:
-        shape = (
-            f"{_shape(b.shape[0])} -> {_shape(b.shape[1])}"
-            if b.shape[0] != b.shape[1]
-            else _shape(b.shape[1])
-        )
         lines.append(
-            f"{_MARK[b.status]} {b.name:<26} {b.a['params']:>13,} {b.b['params']:>13,} "
-            f"{_delta(b.a['params'], b.b['params']):>12} {_pct(b.a['params'], b.b['params']):>8} "
-            f"{_delta(b.a['buffers'], b.b['buffers']):>10} {b.a['macs']:>15,} "
-            f"{b.b['macs']:>15,} {_delta(b.a['macs'], b.b['macs']):>15} "
-            f"{_pct(b.a['macs'], b.b['macs']):>8}  {shape}"
+            row(f"{_MARK[b.status]} {b.name}", _cells(b.a, b.b)) + f"  {_block_shape(b, '->')}"
         )
         for la in b.layers:
             lines.append(f"    {_MARK[la.status]} {la.name}: {_layer_text(la)}")
     if not d.blocks:
         lines.append("(no block differs)")
-    ta, tb = d.totals_a, d.totals_b
-    lines.append(
-        f"{'total':<28} {ta['params']:>13,} {tb['params']:>13,} "
-        f"{_delta(ta['params'], tb['params']):>12} {_pct(ta['params'], tb['params']):>8} "
-        f"{_delta(ta['buffers'], tb['buffers']):>10} {ta['macs']:>15,} {tb['macs']:>15,} "
-        f"{_delta(ta['macs'], tb['macs']):>15} {_pct(ta['macs'], tb['macs']):>8}"
-    )
+    lines.append(row("total", _cells(d.totals_a, d.totals_b)))
     lines.append(_summary(d))
     return "\n".join(lines) + "\n"
 
@@ -324,29 +337,13 @@ def to_markdown(d: Diff) -> str:
     lines = [
         f"Diff of `{d.name_a}` ({d.network_a}) and `{d.name_b}` ({d.network_b}), depth {d.depth}",
         "",
-        "| | block | params A | params B | Δ params | Δ% | Δ buffers | MACs A | MACs B | Δ MACs "
-        "| Δ% | shape |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| | block | " + " | ".join(_HEADS) + " | shape |",
+        "|---|---|" + "---:|" * len(_HEADS) + "---|",
     ]
     for b in d.blocks:
-        shape = (
-            f"{_shape(b.shape[0])} → {_shape(b.shape[1])}"
-            if b.shape[0] != b.shape[1]
-            else _shape(b.shape[1])
-        )
-        lines.append(
-            f"| {_MARK[b.status]} | `{b.name}` | {b.a['params']:,} | {b.b['params']:,} | "
-            f"{_delta(b.a['params'], b.b['params'])} | {_pct(b.a['params'], b.b['params'])} | "
-            f"{_delta(b.a['buffers'], b.b['buffers'])} | {b.a['macs']:,} | {b.b['macs']:,} | "
-            f"{_delta(b.a['macs'], b.b['macs'])} | {_pct(b.a['macs'], b.b['macs'])} | {shape} |"
-        )
-    ta, tb = d.totals_a, d.totals_b
-    lines.append(
-        f"| | **total** | {ta['params']:,} | {tb['params']:,} | "
-        f"{_delta(ta['params'], tb['params'])} | {_pct(ta['params'], tb['params'])} | "
-        f"{_delta(ta['buffers'], tb['buffers'])} | {ta['macs']:,} | {tb['macs']:,} | "
-        f"{_delta(ta['macs'], tb['macs'])} | {_pct(ta['macs'], tb['macs'])} | |"
-    )
+        cells = " | ".join(_cells(b.a, b.b))
+        lines.append(f"| {_MARK[b.status]} | `{b.name}` | {cells} | {_block_shape(b, '→')} |")
+    lines.append(f"| | **total** | {' | '.join(_cells(d.totals_a, d.totals_b))} | |")
     layers = [la for b in d.blocks for la in b.layers]
     if layers:
         lines += ["", "| | layer | difference |", "|---|---|---|"]
