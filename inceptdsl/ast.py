@@ -59,10 +59,12 @@ class Const(Node):
 
 
 class InRef(Node):
-    """`in.channels`, `in.height`, `in.width`: the shape of the enclosing block's input."""
+    """`in.channels`, `in.height`, `in.width`: the shape of the enclosing block's input; with
+    `base="prev"`, `prev.channels`: the shape of the tensor the current unit receives."""
 
     kind: Literal["in_ref"] = "in_ref"
     attr: str
+    base: Literal["in", "prev"] = "in"
 
 
 class KwArg(Node):
@@ -186,10 +188,15 @@ Core = Union[Call, Group, Merge, Residual, Repeat]  # noqa: UP007
 
 
 class Unit(Node):
+    """A labelled or unlabelled core. A label starting with `@` is the caller's label followed
+    by the rest (`@_bn`, in a block); `splice` (`*Stage(64)`) puts a block call's units in the
+    caller's scope, continuing its numbering."""
+
     kind: Literal["unit"] = "unit"
     label: str | None
     label_span: Span | None
     core: Core
+    splice: bool = False
 
 
 # ---- statements -------------------------------------------------------------------------------
@@ -252,7 +259,48 @@ class ExpectStmt(Node):
     source: str
 
 
-Stmt = Union[InputStmt, DefaultsStmt, LetStmt, IfStmt, AuxStmt, ExpectStmt, Chain]  # noqa: UP007
+class ReplaceStmt(Node):
+    """`replace PATH with UNIT` in a variant: the unit at PATH of the parent becomes UNIT
+    (named as PATH unless UNIT has a label of its own)."""
+
+    kind: Literal["replace_stmt"] = "replace_stmt"
+    target: tuple[str, ...]
+    target_span: Span
+    unit: Unit
+
+
+class InsertStmt(Node):
+    """`insert LABEL: UNIT before|after PATH` in a variant."""
+
+    kind: Literal["insert_stmt"] = "insert_stmt"
+    unit: Unit
+    where: Literal["before", "after"]
+    target: tuple[str, ...]
+    target_span: Span
+
+
+class RemoveStmt(Node):
+    """`remove PATH, PATH, ...` in a variant: the units (or aux heads) at those paths go."""
+
+    kind: Literal["remove_stmt"] = "remove_stmt"
+    targets: tuple[tuple[str, ...], ...]
+    target_spans: tuple[Span, ...]
+
+
+EditStmt = Union[ReplaceStmt, InsertStmt, RemoveStmt]  # noqa: UP007
+
+Stmt = Union[  # noqa: UP007
+    InputStmt,
+    DefaultsStmt,
+    LetStmt,
+    IfStmt,
+    AuxStmt,
+    ExpectStmt,
+    Chain,
+    ReplaceStmt,
+    InsertStmt,
+    RemoveStmt,
+]
 
 
 # ---- declarations -----------------------------------------------------------------------------
@@ -274,11 +322,22 @@ class ImportDecl(Node):
     name_spans: tuple[Span, ...]
 
 
+class Extends(Node):
+    """`extends parent(args)`: the network this one edits, and the arguments it is built with."""
+
+    kind: Literal["extends"] = "extends"
+    name: str
+    name_span: Span
+    args: tuple[Expr, ...]
+    kwargs: tuple[KwArg, ...]
+
+
 class NetworkDecl(Node):
     kind: Literal["network_decl"] = "network_decl"
     name: str
     params: tuple[Param, ...]
     body: Body
+    extends: Extends | None = None
 
 
 class BlockDecl(Node):

@@ -83,12 +83,54 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    failed = 0
     for path in args.files:
-        net = _load(args, path)
-        net.verify()  # checks that every `expect` is well formed; `verify` judges the results
-        rep = net.report()
-        print(f"{path}: ok ({net.name}: {len(net.graph)} nodes, {rep.params:,} params)")
-    return 0
+        if os.path.isdir(path):
+            failed += _check_dir(args, path)
+        else:
+            _check_one(args, path, libraries=False)
+    return 1 if failed else 0
+
+
+def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
+    """Check one spec; with `libraries`, a file of blocks only is checked as a library (a
+    file named on its own must declare a network: E207)."""
+    from .check import run_checks
+    from .loader import load_program
+
+    program = load_program(path)
+    if libraries and not program.root.module.networks and program.root.module.blocks:
+        try:  # a library of blocks: checked, not lowered (it has no network to build)
+            run_checks(program)
+        except SpecError as err:
+            raise err.with_sources(program.sources) from None
+        print(f"{path}: ok (library: {_plural(len(program.root.module.blocks), 'block')})")
+        return
+    net = _load(args, path)
+    for w in net.warnings:
+        print(w.render(net.program.sources), file=sys.stderr)
+    net.verify()  # checks that every `expect` is well formed; `verify` judges the results
+    rep = net.report()
+    print(f"{path}: ok ({net.name}: {len(net.graph)} nodes, {rep.params:,} params)")
+
+
+def _check_dir(args: argparse.Namespace, root: str) -> int:
+    """Check every spec under `root` (sorted), reporting each error and going on; the number
+    of specs that failed."""
+    paths = sorted(p for p in Path(root).rglob("*.incept") if p.is_file())
+    failed = 0
+    for p in paths:
+        try:
+            _check_one(args, str(p), libraries=True)
+        except SpecError as err:
+            print(err.render(), file=sys.stderr)
+            failed += 1
+    print(f"{_plural(len(paths), 'spec')} checked, {failed} failed")
+    return failed
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -165,12 +207,56 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff_reports
+    from .diff import FORMATS, diff_graphs, parse_renames
 
+    renames = parse_renames(args.rename)
     a = _load(args, args.a)
     b = _load(args, args.b)
-    sys.stdout.write(diff_reports(a.report(), b.report(), args.depth, args.a, args.b))
+    d = diff_graphs(a.graph, b.graph, args.depth, args.a, args.b, renames)
+    sys.stdout.write(FORMATS[args.format](d))
     return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Write a starter variant NAME that extends the bundled network PARENT."""
+    from .names import did_you_mean
+    from .starter import starter_variant
+
+    if not args.name.isidentifier():
+        raise UsageError(f"a network name is a name (letters, digits, _), got {args.name!r}")
+    bundled = _bundled_networks()
+    if args.parent not in bundled:
+        raise UsageError(
+            f"no bundled network {args.parent!r}"
+            + (f"; {hint}" if (hint := did_you_mean(args.parent, bundled)) else "")
+            + " (`inceptdsl list` shows them)"
+        )
+    out = Path(args.output or f"{args.name}.incept")
+    if out.exists():
+        raise UsageError(f"{out} exists; not overwritten (give another name or -o FILE)")
+    parent_path = bundled[args.parent]
+    text = starter_variant(args.name, args.parent, parent_path, SPECS_DIR, out)
+    write_atomic(str(out), text)
+    try:
+        load(str(out))
+    except SpecError:
+        out.unlink(missing_ok=True)  # a starter that does not load helps no one
+        raise
+    print(f"wrote {out} ({args.name} extends {args.parent}, {parent_path.relative_to(SPECS_DIR)})")
+    return 0
+
+
+def _bundled_networks() -> dict[str, Path]:
+    """Bundled network name -> its spec file (specs/lib holds only blocks)."""
+    from .loader import load_program
+
+    out: dict[str, Path] = {}
+    for p in sorted(SPECS_DIR.rglob("*.incept")):
+        if "lib" in p.relative_to(SPECS_DIR).parts:
+            continue
+        for net in load_program(str(p)).root.module.networks:
+            out.setdefault(net.name, p)
+    return out
 
 
 def cmd_ir(args: argparse.Namespace) -> int:
@@ -286,8 +372,12 @@ def _parser() -> argparse.ArgumentParser:
             )
         return sp
 
-    sp = add("check", cmd_check, "parse, check and lower specs; report errors")
-    sp.add_argument("files", nargs="+", metavar="FILE")
+    sp = add("check", cmd_check, "parse, check and lower specs (or every spec under a DIR)")
+    sp.add_argument("files", nargs="+", metavar="FILE|DIR")
+    sp = add("new", cmd_new, "write a starter variant that extends a bundled network", sets=False)
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("--from", dest="parent", required=True, metavar="PARENT")
+    sp.add_argument("-o", "--output", metavar="FILE", help="default: NAME.incept here")
     sp = add("report", cmd_report, "per-layer / per-block / total params, buffers and MACs")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument(
@@ -308,10 +398,17 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--check", action="store_true", help="only report files that would change")
     sp = add("list", cmd_list, "the bundled specs with their totals", sets=False)
     sp.add_argument("--dir", default=None, help="a spec directory other than the bundled one")
-    sp = add("diff", cmd_diff, "per-block params/MACs differences between two specs")
+    sp = add("diff", cmd_diff, "structural and per-block params/MACs differences of two specs")
     sp.add_argument("a", metavar="A")
     sp.add_argument("b", metavar="B")
     sp.add_argument("--depth", type=_depth, default=1, metavar="N")
+    sp.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    sp.add_argument(
+        "--rename",
+        action="append",
+        metavar="OLD=NEW",
+        help="match A's layers at path OLD with B's at NEW (repeatable)",
+    )
     sp = add("ir", cmd_ir, "print the IR graph, one node per line")
     sp.add_argument("file", metavar="FILE")
     sp = add("compile", cmd_compile, "compile a spec with a backend (torch, keras, ...)")

@@ -1,61 +1,395 @@
-"""Per-block differences between two networks' reports (`inceptdsl diff A B`).
+"""Structural differences between two networks (`inceptdsl diff A B`).
 
-Blocks are matched by name at the chosen depth, in the order of A then the blocks only B has,
-so a variant's diff against its parent shows exactly the blocks that changed.
+Layers are matched by IR name (after `--rename OLD=NEW`, which renames A's names at a path
+prefix), and compared field by field: the op, the output shape, and every field of the op's
+attribute model (nested models such as a conv's `bn` by their own fields), so a pool kind, an
+activation, a kernel, a stride, a padding, groups or BN show up without code that knows any
+op. Blocks are the names cut at `depth` segments, in the order of A then the blocks only B has;
+each differing block shows its params / buffers / MACs deltas and the layers that differ.
 """
 
 from __future__ import annotations
 
-from .report import Report, Row
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from .errors import UsageError
+from .ir.ops import Activation, Attrs
+
+METRICS = ("params", "buffers", "macs")
 
 
-def _fmt_delta(a: int, b: int) -> str:
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    a: str
+    b: str
+
+
+@dataclass
+class LayerDiff:
+    """One layer present in A, in B, or in both with a difference."""
+
+    name: str  # B's name (A's after renaming, for a removed layer)
+    status: str  # "added", "removed", "changed", "renamed"
+    renamed_from: str | None
+    op: tuple[str | None, str | None]
+    changes: list[FieldChange]
+    a: dict[str, int]
+    b: dict[str, int]
+
+
+@dataclass
+class BlockDiff:
+    name: str
+    status: str  # "added", "removed", "changed"
+    a: dict[str, int]
+    b: dict[str, int]
+    shape: tuple[tuple[int, ...] | None, tuple[int, ...] | None]
+    layers: list[LayerDiff] = field(default_factory=list)
+
+
+@dataclass
+class Diff:
+    name_a: str
+    name_b: str
+    network_a: str
+    network_b: str
+    depth: int
+    blocks: list[BlockDiff]
+    total_blocks: int
+    totals_a: dict[str, int]
+    totals_b: dict[str, int]
+
+
+def parse_renames(items: Iterable[str] | None) -> dict[str, str]:
+    """`--rename OLD=NEW` values (dotted IR paths)."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        old, sep, new = item.partition("=")
+        old, new = old.strip(), new.strip()
+        if not sep or not old or not new:
+            raise UsageError(f"--rename expects OLD=NEW (IR paths), got {item!r}")
+        out[old] = new
+    return out
+
+
+def _renamed(name: str, renames: Mapping[str, str]) -> str:
+    for old in sorted(renames, key=len, reverse=True):  # the longest prefix wins
+        if name == old or name.startswith(old + "."):
+            return renames[old] + name[len(old) :]
+    return name
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, Activation):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "none"
+    if isinstance(v, tuple):
+        sep = "x" if len(v) in (1, 2, 3) and all(isinstance(i, int) for i in v) else ","
+        return ("{}" if sep == "x" else "({})").format(sep.join(map(str, v)))
+    return str(v)
+
+
+def _fields(attrs: Attrs, prefix: str = "") -> dict[str, str]:
+    """The attribute model's fields as text, nested models flattened (`bn.eps`); a nested
+    model that is absent on one side is compared as `none`."""
+    out: dict[str, str] = {}
+    for name in sorted(type(attrs).model_fields):
+        v = getattr(attrs, name)
+        if isinstance(v, Attrs) and not isinstance(v, Activation):
+            out[prefix + name] = "yes"
+            out.update(_fields(v, f"{prefix}{name}."))
+        else:
+            out[prefix + name] = _show(v)
+    return out
+
+
+def _describe(d: Mapping[str, Any]) -> dict[str, str]:
+    return {"op": d["op"].value, "shape": _show(tuple(d["shape"])), **_fields(d["attrs"])}
+
+
+def _changes(da: Mapping[str, Any], db: Mapping[str, Any]) -> list[FieldChange]:
+    fa, fb = _describe(da), _describe(db)
+    keys = list(fa) + [k for k in fb if k not in fa]
+    return [
+        FieldChange(k, fa.get(k, "–"), fb.get(k, "–"))
+        for k in keys
+        if fa.get(k, "–") != fb.get(k, "–")
+    ]
+
+
+def _costs(d: Mapping[str, Any]) -> dict[str, int]:
+    return {m: int(d[m]) for m in METRICS}
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(METRICS, 0)
+
+
+def _merged_order(a: list[str], b: list[str]) -> list[str]:
+    """A's names in order, each name only B has placed right after the B name before it."""
+    out = list(a)
+    where = {n: i for i, n in enumerate(out)}
+    last = -1
+    for n in b:
+        if n in where:
+            last = where[n]
+            continue
+        out.insert(last + 1, n)
+        last += 1
+        where = {m: i for i, m in enumerate(out)}
+    return out
+
+
+def diff_graphs(
+    ga: nx.DiGraph,
+    gb: nx.DiGraph,
+    depth: int,
+    name_a: str,
+    name_b: str,
+    renames: Mapping[str, str] | None = None,
+) -> Diff:
+    renames = renames or {}
+    na = {_renamed(n, renames): (n, d) for n, d in ga.nodes(data=True)}
+    nb = dict(gb.nodes(data=True))
+    order = _merged_order(list(na), list(nb))
+
+    def key(n: str) -> str:
+        return ".".join(n.split(".")[:depth])
+
+    blocks: dict[str, BlockDiff] = {}
+    for n in order:
+        k = key(n)
+        blk = blocks.get(k)
+        if blk is None:
+            blk = blocks[k] = BlockDiff(k, "", _zero(), _zero(), (None, None))
+        ia, ib = na.get(n), nb.get(n)
+        ca = _costs(ia[1]) if ia else _zero()
+        cb = _costs(ib) if ib is not None else _zero()
+        for m in METRICS:
+            blk.a[m] += ca[m]
+            blk.b[m] += cb[m]
+        blk.shape = (
+            tuple(ia[1]["shape"]) if ia else blk.shape[0],
+            tuple(ib["shape"]) if ib is not None else blk.shape[1],
+        )
+        old = ia[0] if ia and ia[0] != n else None
+        changes: list[FieldChange] = []
+        if ia is None:
+            status = "added"
+        elif ib is None:
+            status = "removed"
+        else:
+            changes = _changes(ia[1], ib)
+            if not changes and ca == cb:
+                if old is None:
+                    continue
+                status = "renamed"
+            else:
+                status = "changed"
+        blk.layers.append(
+            LayerDiff(
+                n,
+                status,
+                old,
+                (ia[1]["op"].value if ia else None, ib["op"].value if ib is not None else None),
+                changes,
+                ca,
+                cb,
+            )
+        )
+    out = []
+    for blk in blocks.values():
+        if not blk.layers and blk.a == blk.b:
+            continue
+        statuses = {la.status for la in blk.layers}
+        blk.status = (
+            "added"
+            if statuses == {"added"}
+            else "removed"
+            if statuses == {"removed"}
+            else "changed"
+        )
+        out.append(blk)
+    totals_a = {m: sum(int(d[m]) for _, d in ga.nodes(data=True)) for m in METRICS}
+    totals_b = {m: sum(int(d[m]) for _, d in gb.nodes(data=True)) for m in METRICS}
+    # Inference MACs exclude aux heads (docs/language.md, conventions of the figures).
+    totals_a["macs"] = sum(int(d["macs"]) for _, d in ga.nodes(data=True) if not d["aux"])
+    totals_b["macs"] = sum(int(d["macs"]) for _, d in gb.nodes(data=True) if not d["aux"])
+    return Diff(
+        name_a,
+        name_b,
+        ga.graph["name"],
+        gb.graph["name"],
+        depth,
+        out,
+        len(blocks),
+        totals_a,
+        totals_b,
+    )
+
+
+# ---- formats ----------------------------------------------------------------------------------
+
+_MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": "="}
+
+
+def _delta(a: int, b: int) -> str:
     d = b - a
     return f"{d:+,}" if d else "0"
 
 
-def diff_reports(a: Report, b: Report, depth: int, name_a: str, name_b: str) -> str:
-    rows_a = {r.name: r for r in a.blocks(depth)}
-    rows_b = {r.name: r for r in b.blocks(depth)}
-    names = list(rows_a) + [n for n in rows_b if n not in rows_a]
-    empty = Row("", "", (), 0, 0, 0, 0, 0)
-    lines = [
-        f"--- {name_a} ({a.network})",
-        f"+++ {name_b} ({b.network})",
-        f"{'block':<28} {'params A':>13} {'params B':>13} {'Δ params':>12} {'MACs A':>15} "
-        f"{'MACs B':>15} {'Δ MACs':>15}  shape",
+def _pct(a: int, b: int) -> str:
+    if a == b:
+        return "0%"
+    if a == 0:
+        return "new"
+    return f"{(b - a) / a * 100:+.2f}%"
+
+
+def _shape(s: tuple[int, ...] | None) -> str:
+    return "x".join(map(str, s)) if s else "–"
+
+
+def _layer_text(la: LayerDiff) -> str:
+    if la.status == "added":
+        return f"{la.op[1]} (new)"
+    if la.status == "removed":
+        return f"{la.op[0]} (removed)"
+    parts = [f"{c.field} {c.a} -> {c.b}" for c in la.changes]
+    if la.renamed_from is not None:
+        parts.insert(0, f"renamed from {la.renamed_from}")
+    parts += [
+        f"{m} {la.a[m]:,} -> {la.b[m]:,}" for m in METRICS if la.a[m] != la.b[m] and not la.changes
     ]
-    changed = 0
-    for n in names:
-        ra, rb = rows_a.get(n, empty), rows_b.get(n, empty)
-        same = (ra.params, ra.buffers, ra.macs, ra.shape) == (
-            rb.params,
-            rb.buffers,
-            rb.macs,
-            rb.shape,
-        )
-        if same:
-            continue
-        changed += 1
-        mark = "+" if n not in rows_a else "-" if n not in rows_b else "~"
-        shape = (
-            "x".join(map(str, ra.shape)) + " -> " + "x".join(map(str, rb.shape))
-            if ra.shape != rb.shape
-            else "x".join(map(str, rb.shape))
-        )
-        dp, dm = _fmt_delta(ra.params, rb.params), _fmt_delta(ra.macs, rb.macs)
+    return ", ".join(parts)
+
+
+def _summary(d: Diff) -> str:
+    if not d.blocks:
+        return f"0 of {d.total_blocks} blocks differ (depth {d.depth})"
+    counts = {s: sum(b.status == s for b in d.blocks) for s in ("added", "removed", "changed")}
+    layers = sum(len(b.layers) for b in d.blocks)
+    return (
+        f"{len(d.blocks)} of {d.total_blocks} blocks differ (depth {d.depth}): "
+        f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed; "
+        f"{layers} layer{'s' if layers != 1 else ''} differ"
+    )
+
+
+def _cells(a: dict[str, int], b: dict[str, int]) -> list[str]:
+    """The numbers of one row: params A, B, Δ, Δ%; Δ buffers; MACs A, B, Δ, Δ%."""
+    p, m = "params", "macs"
+    return [
+        f"{a[p]:,}",
+        f"{b[p]:,}",
+        _delta(a[p], b[p]),
+        _pct(a[p], b[p]),
+        _delta(a["buffers"], b["buffers"]),
+        f"{a[m]:,}",
+        f"{b[m]:,}",
+        _delta(a[m], b[m]),
+        _pct(a[m], b[m]),
+    ]
+
+
+_WIDTHS = (13, 13, 12, 8, 10, 15, 15, 15, 8)
+_HEADS = ("params A", "params B", "Δ params", "Δ%", "Δ buffers", "MACs A", "MACs B", "Δ MACs", "Δ%")
+
+
+def _block_shape(b: BlockDiff, arrow: str) -> str:
+    if b.shape[0] != b.shape[1]:
+        return f"{_shape(b.shape[0])} {arrow} {_shape(b.shape[1])}"
+    return _shape(b.shape[1])
+
+
+def to_table(d: Diff) -> str:
+    def row(first: str, cells: list[str]) -> str:
+        return f"{first:<28} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, _WIDTHS, strict=True))
+
+    lines = [
+        f"--- {d.name_a} ({d.network_a})",
+        f"+++ {d.name_b} ({d.network_b})",
+        row("block", list(_HEADS)) + "  shape",
+    ]
+    for b in d.blocks:
         lines.append(
-            f"{mark} {n:<26} {ra.params:>13,} {rb.params:>13,} {dp:>12}"
-            f" {ra.macs:>15,} {rb.macs:>15,} {dm:>15}  {shape}"
+            row(f"{_MARK[b.status]} {b.name}", _cells(b.a, b.b)) + f"  {_block_shape(b, '->')}"
         )
-    if not changed:
+        for la in b.layers:
+            lines.append(f"    {_MARK[la.status]} {la.name}: {_layer_text(la)}")
+    if not d.blocks:
         lines.append("(no block differs)")
-    lines.append(
-        f"{'total':<28} {a.params:>13,} {b.params:>13,} {_fmt_delta(a.params, b.params):>12} "
-        f"{a.macs:>15,} {b.macs:>15,} {_fmt_delta(a.macs, b.macs):>15}"
-    )
-    lines.append(
-        f"{changed} of {len(names)} blocks differ (depth {depth}); "
-        f"{len(names) - changed} identical blocks not shown"
-    )
+    lines.append(row("total", _cells(d.totals_a, d.totals_b)))
+    lines.append(_summary(d))
     return "\n".join(lines) + "\n"
+
+
+def to_markdown(d: Diff) -> str:
+    lines = [
+        f"Diff of `{d.name_a}` ({d.network_a}) and `{d.name_b}` ({d.network_b}), depth {d.depth}",
+        "",
+        "| | block | " + " | ".join(_HEADS) + " | shape |",
+        "|---|---|" + "---:|" * len(_HEADS) + "---|",
+    ]
+    for b in d.blocks:
+        cells = " | ".join(_cells(b.a, b.b))
+        lines.append(f"| {_MARK[b.status]} | `{b.name}` | {cells} | {_block_shape(b, '→')} |")
+    lines.append(f"| | **total** | {' | '.join(_cells(d.totals_a, d.totals_b))} | |")
+    layers = [la for b in d.blocks for la in b.layers]
+    if layers:
+        lines += ["", "| | layer | difference |", "|---|---|---|"]
+        for la in layers:
+            text = _layer_text(la).replace("|", "\\|")
+            lines.append(f"| {_MARK[la.status]} | `{la.name}` | {text} |")
+    lines += ["", _summary(d)]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(d: Diff) -> str:
+    def metrics(a: dict[str, int], b: dict[str, int]) -> dict[str, Any]:
+        return {
+            m: {"a": a[m], "b": b[m], "delta": b[m] - a[m], "pct": _pct(a[m], b[m])}
+            for m in METRICS
+        }
+
+    doc = {
+        "schema": "inceptdsl.diff/1",
+        "a": {"path": d.name_a, "network": d.network_a},
+        "b": {"path": d.name_b, "network": d.network_b},
+        "depth": d.depth,
+        "blocks": [
+            {
+                "name": b.name,
+                "status": b.status,
+                "shape": {"a": b.shape[0], "b": b.shape[1]},
+                **metrics(b.a, b.b),
+                "layers": [
+                    {
+                        "name": la.name,
+                        "status": la.status,
+                        "renamed_from": la.renamed_from,
+                        "op": {"a": la.op[0], "b": la.op[1]},
+                        "changes": [{"field": c.field, "a": c.a, "b": c.b} for c in la.changes],
+                        **metrics(la.a, la.b),
+                    }
+                    for la in b.layers
+                ],
+            }
+            for b in d.blocks
+        ],
+        "totals": metrics(d.totals_a, d.totals_b),
+        "summary": _summary(d),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS = {"table": to_table, "markdown": to_markdown, "json": to_json}

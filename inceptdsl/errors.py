@@ -214,6 +214,18 @@ class NetworkCountError(SpecError):
     code = "E207"
 
 
+class EditPathError(SpecError):
+    """A variant's edit (`replace`, `insert`, `remove`) names a path its parent does not have."""
+
+    code = "E208"
+
+
+class PrefixLabelError(SpecError):
+    """An `@` label (the caller's label as a prefix) where no caller gives one."""
+
+    code = "E209"
+
+
 # -- E3xx: parameters, types and values -------------------------------------------------------
 
 
@@ -364,6 +376,36 @@ def all_error_classes() -> list[type[SpecError]]:
         if cls not in (SpecErrors,) and cls.code not in seen:
             seen[cls.code] = cls
     return [seen[c] for c in sorted(seen)]
+
+
+# -- warnings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecWarning:
+    """Something legal that probably does not mean what it says (W0xx codes, docs/errors.md).
+    Not an exception: a network loads; `check` prints the warnings to stderr."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+
+    def render(self, sources: Mapping[str, SourceFile]) -> str:
+        lines = [
+            f"{self.span}: warning[{self.code}]: {self.message}"
+            if self.span
+            else f"warning[{self.code}]: {self.message}"
+        ]
+        if self.span is not None:
+            lines += _caret_block(self.span, sources.get(self.span.path))
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+CONV_DEFAULTS_NOT_SEPCONV = "W001"
+"""`defaults conv(...)` sets an option that a `sepconv` then takes from its own default."""
 
 
 # -- rendering --------------------------------------------------------------------------------

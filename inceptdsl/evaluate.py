@@ -101,11 +101,18 @@ FUNCTIONS: dict[str, Callable[[list[Any], A.Func], Any]] = {
 
 
 class Evaluator:
-    """Evaluates expressions against named values and, in blocks, the input shape (`in.*`)."""
+    """Evaluates expressions against named values and, in blocks, the input shape (`in.*`)
+    and the shape of the tensor the current unit receives (`prev.*`)."""
 
-    def __init__(self, names: Mapping[str, Any], in_shape: tuple[int, ...] | None = None):
+    def __init__(
+        self,
+        names: Mapping[str, Any],
+        in_shape: tuple[int, ...] | None = None,
+        prev_shape: tuple[int, ...] | None = None,
+    ):
         self.names = names
         self.in_shape = in_shape
+        self.prev_shape = prev_shape
 
     def eval(self, e: A.Expr) -> Any:
         return _bounded(self._eval(e), e)
@@ -154,31 +161,33 @@ class Evaluator:
         return v
 
     def _in_ref(self, e: A.InRef) -> int:
-        if self.in_shape is None:
-            raise UnknownNameError("`in` is only available inside a block or network body", e.span)
+        shape, base = (self.in_shape, "in") if e.base == "in" else (self.prev_shape, "prev")
+        if shape is None:
+            where = "a block or network body" if base == "in" else "a unit's arguments"
+            raise UnknownNameError(f"`{base}` is only available inside {where}", e.span)
         attrs = {"channels": 0, "height": 1, "width": 2}
-        if e.attr == "features" and len(self.in_shape) == 1:
-            return self.in_shape[0]
+        if e.attr == "features" and len(shape) == 1:
+            return shape[0]
         if e.attr == "features":
             raise TypeMismatchError(
-                "`in.features` is only defined for a flat input; the input is "
-                + "x".join(map(str, self.in_shape)),
+                f"`{base}.features` is only defined for a flat input; the input is "
+                + "x".join(map(str, shape)),
                 e.span,
-                hint="use `in.channels`, `in.height` or `in.width`",
+                hint=f"use `{base}.channels`, `{base}.height` or `{base}.width`",
             )
         if e.attr not in attrs:
             raise UnknownNameError(
-                f"`in` has no attribute `{e.attr}`",
+                f"`{base}` has no attribute `{e.attr}`",
                 e.span,
                 hint=did_you_mean(e.attr, [*attrs, "features"]),
             )
         idx = attrs[e.attr]
-        if idx >= len(self.in_shape):
+        if idx >= len(shape):
             raise TypeMismatchError(
-                f"`in.{e.attr}` is not defined: the input is flat ({self.in_shape[0]} features)",
+                f"`{base}.{e.attr}` is not defined: the input is flat ({shape[0]} features)",
                 e.span,
             )
-        return self.in_shape[idx]
+        return shape[idx]
 
     def _binop(self, e: A.BinOp) -> Any:
         if e.op in ("and", "or"):

@@ -87,6 +87,11 @@ def _name(label: str) -> str:
     return label if _PLAIN.match(label) and label != "in" else quote(label)
 
 
+def _label(label: str) -> str:
+    """A unit's label: `@...` labels are written bare (they lex as one token)."""
+    return label if label.startswith("@") else _name(label)
+
+
 def _path(segs: Sequence[str]) -> str:
     """A dotted path as written: indices bare (`features.3`), other segments as labels."""
     return ".".join(s if s.isdigit() else _name(s) for s in segs)
@@ -152,7 +157,7 @@ def _expr(e: A.Expr) -> tuple[str, int]:
     if isinstance(e, A.Const):
         return {True: "true", False: "false", None: "none"}[e.value], _ATOM
     if isinstance(e, A.InRef):
-        return f"in.{e.attr}", _ATOM
+        return f"{e.base}.{e.attr}", _ATOM
     if isinstance(e, A.Func):
         return f"{e.name}({_args(e.args, e.kwargs)})", _ATOM
     if isinstance(e, A.TupleExpr):
@@ -299,7 +304,31 @@ class _Formatter:
             head[-1].text = head[-1].text[:-1]  # the block below writes the `{`
         else:
             head = [_Line(0, f"{word} {d.name} ")]
+        if isinstance(d, A.NetworkDecl) and d.extends is not None:
+            head = self._extends(head, d.extends)
         return self._attach_block(head, d.body, 0, inline_ok=False, flat=False)
+
+    def _extends(self, head: list[_Line], e: A.Extends) -> list[_Line]:
+        """`extends parent(args) ` after the head, or on its own line (indented 2) when the
+        head's last line would not fit; a newline before `extends` does not end a statement."""
+        last = head[-1]
+        if not e.args and not e.kwargs:
+            text = f"extends {e.name} "
+            if _fits(last.indent + len(last.text), text + "{"):
+                last.text += text
+                return head
+            return [*head, _Line(INDENT, text, pos=_start(e.span))]
+        items = [(format_expr(a), _start(a.span)) for a in e.args]
+        items += [(_kwarg(k), _start(k.span)) for k in e.kwargs]
+        col = last.indent + len(last.text)
+        one = f"extends {e.name}({', '.join(t for t, _ in items)}) {{"
+        if _fits(col, one):
+            last.text += one[:-1]
+            return head
+        lines = self._fill(f"extends {e.name}(", items, ") {", INDENT, INDENT)
+        lines[0].pos = _start(e.span)
+        lines[-1].text = lines[-1].text[:-1]
+        return head + lines
 
     def _param(self, p: A.Param) -> str:
         text = f"{p.name}: {p.type}"
@@ -376,7 +405,37 @@ class _Formatter:
             )
         if isinstance(s, A.ExpectStmt):
             return self._expect(s, indent)
+        if isinstance(s, A.ReplaceStmt):
+            head = f"replace {_path(s.target)} with "
+            lines = self._unit(s.unit, indent, indent + len(head), flat=False)
+            lines[0].text = head + lines[0].text
+            return lines
+        if isinstance(s, A.InsertStmt):
+            lines = self._unit(s.unit, indent, indent + len("insert "), flat=False)
+            lines[0].text = "insert " + lines[0].text
+            lines[-1].text += f" {s.where} {_path(s.target)}"
+            return lines
+        if isinstance(s, A.RemoveStmt):
+            paths: list[tuple[str, Pos | None]] = [
+                (_path(t), _start(sp)) for t, sp in zip(s.targets, s.target_spans, strict=False)
+            ]
+            paths += [(_path(t), None) for t in s.targets[len(s.target_spans) :]]
+            return self._fill_plain("remove ", paths, indent)
         raise TypeError(f"not a statement: {type(s).__name__}")
+
+    def _fill_plain(
+        self, prefix: str, items: list[tuple[str, Pos | None]], indent: int
+    ) -> list[_Line]:
+        """`prefix a, b, c` broken after commas (a newline after `,` does not end a line)."""
+        lines = [_Line(indent, prefix + items[0][0])]
+        for text, pos in items[1:]:
+            last = lines[-1]
+            if _fits(last.indent, last.text + ", " + text + ","):
+                last.text += ", " + text
+            else:
+                last.text += ","
+                lines.append(_Line(indent + INDENT, text, pos=pos))
+        return lines
 
     def _if(self, s: A.IfStmt, indent: int) -> list[_Line]:
         lines = self._attach_block(
@@ -462,7 +521,8 @@ class _Formatter:
         return lines
 
     def _unit(self, u: A.Unit, indent: int, col: int, *, flat: bool) -> list[_Line]:
-        lead = f"{_name(u.label)}: " if u.label is not None else ""
+        lead = f"{_label(u.label)}: " if u.label is not None else ""
+        lead += "*" if u.splice else ""
         lines = self._core(u.core, indent, col + len(lead), flat=flat)
         lines[0].text = lead + lines[0].text
         return lines

@@ -19,23 +19,30 @@ from typing import Any
 import networkx as nx
 
 from . import ast as A
+from .check.placement import parent_network, uses_prefix
 from .check.types import TYPES, coerce
 from .errors import (
+    CONV_DEFAULTS_NOT_SEPCONV,
     AddShapeError,
     ArgumentCountError,
     ChannelError,
     DuplicateNameError,
+    EditPathError,
     InvalidValueError,
     LimitError,
     NestingTooDeepError,
     NetworkCountError,
     Note,
+    PrefixLabelError,
+    ShapeError,
     SpecError,
+    SpecWarning,
     TensorTooLargeError,
     TooManyNodesError,
     TypeMismatchError,
     UnknownNameError,
     UnknownParameterError,
+    raise_all,
 )
 from .evaluate import Evaluator
 from .ir import ops as O
@@ -94,6 +101,15 @@ class Scope:
         self.counts[base] = n + 1
         return self.claim(name, span)
 
+    def peek_generated(self, base: str) -> str:
+        """The name `generated(base)` would return, without taking it."""
+        n = self.counts.get(base, 0)
+        name = base if n == 0 else f"{base}_{n}"
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
     def index(self, span: Span | None) -> str:
         name = str(self.next_index)
         self.next_index += 1
@@ -115,6 +131,63 @@ class Ctx:
     file: SpecFile
     aux: str | None = None
     depth: int = 0
+    forced: Mapping[str, Mapping[str, tuple[Any, Span]]] = field(default_factory=dict)
+    """A variant's `defaults`: they win over the parent's own (explicit options still win)."""
+    stem: str | None = None
+    """What `@` in a label stands for: the label of the call of a block that uses `@`."""
+
+
+Defaults = Mapping[str, Mapping[str, tuple[Any, Span]]]
+
+
+@dataclass
+class Edit:
+    """One edit of a variant, with the names and file its unit is lowered with."""
+
+    stmt: A.ReplaceStmt | A.InsertStmt | A.RemoveStmt
+    path: str
+    span: Span
+    names: Mapping[str, Any]
+    file: SpecFile
+    parent: str
+    used: bool = False
+
+    @property
+    def words(self) -> str:
+        if isinstance(self.stmt, A.InsertStmt):
+            return f"insert ... {self.stmt.where} {self.path}"
+        return f"{'replace' if isinstance(self.stmt, A.ReplaceStmt) else 'remove'} {self.path}"
+
+
+@dataclass
+class Edits:
+    """A variant's edits keyed by full IR path (the parent's names), applied during lowering
+    as each unit is reached; every edit must be used by the end."""
+
+    replace: dict[str, Edit] = field(default_factory=dict)
+    remove: dict[str, Edit] = field(default_factory=dict)
+    before: dict[str, list[Edit]] = field(default_factory=dict)
+    after: dict[str, list[Edit]] = field(default_factory=dict)
+    every: list[Edit] = field(default_factory=list)
+    applied: list[Edit] = field(default_factory=list)
+
+    def add(self, e: Edit) -> None:
+        """Add an edit; one of a parent's (added earlier) for the same path gives way."""
+        self.every.append(e)
+        if isinstance(e.stmt, (A.ReplaceStmt, A.RemoveStmt)):
+            for table in (self.replace, self.remove):
+                old = table.pop(e.path, None)
+                if old is not None:
+                    old.used = True  # superseded by the child's edit of the same path
+            (self.replace if isinstance(e.stmt, A.ReplaceStmt) else self.remove)[e.path] = e
+        else:
+            where = self.before if e.stmt.where == "before" else self.after
+            where.setdefault(e.path, []).append(e)
+
+    def use(self, e: Edit) -> Edit:
+        e.used = True
+        self.applied.append(e)
+        return e
 
 
 @dataclass(frozen=True)
@@ -130,6 +203,7 @@ class Lowered:
     graph: nx.DiGraph
     expects: list[Expectation]
     labels: dict[str, str]
+    warnings: list[SpecWarning] = field(default_factory=list)
 
 
 def network_decl(program: Program) -> A.NetworkDecl:
@@ -156,11 +230,34 @@ def _plural(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
 
+def network_params(decl: A.NetworkDecl, file: SpecFile) -> tuple[A.Param, ...]:
+    """A network's parameters. A variant that declares none has its parent's, with the
+    `extends` arguments as their defaults (`network v extends p(num_classes=10)`)."""
+    if decl.extends is None or decl.params:
+        return decl.params
+    ref = file.blocks.get(decl.extends.name)
+    parent = parent_network(ref) if ref is not None else None
+    if ref is None or parent is None:
+        return ()  # check/placement reports it
+    inherited = network_params(parent, ref.file)
+    given: dict[str, A.Expr] = {
+        p.name: a for p, a in zip(inherited, decl.extends.args, strict=False)
+    }
+    given.update({kw.name: kw.value for kw in decl.extends.kwargs})
+    return tuple(
+        p.model_copy(update={"default": given[p.name]}) if p.name in given else p for p in inherited
+    )
+
+
 def bind_network_params(
-    decl: A.NetworkDecl, overrides: Mapping[str, Any], override_span: Span | None = None
+    decl: A.NetworkDecl,
+    overrides: Mapping[str, Any],
+    override_span: Span | None = None,
+    params: tuple[A.Param, ...] | None = None,
 ) -> dict[str, Any]:
     """Network parameter values: declared defaults, replaced by `overrides` (type-checked)."""
-    known = {p.name for p in decl.params}
+    params = decl.params if params is None else params
+    known = {p.name for p in params}
     for name in overrides:
         if name not in known:
             raise UnknownParameterError(
@@ -171,7 +268,7 @@ def bind_network_params(
                 or f"its parameters are: {', '.join(sorted(known)) or 'none'}",
             )
     values: dict[str, Any] = {}
-    for p in decl.params:
+    for p in params:
         if p.name in overrides:
             v = overrides[p.name]
             span = override_span or p.span
@@ -206,13 +303,35 @@ class Lowerer:
         self.labels: dict[str, str] = {}  # full label path -> its output node
         self.aux_heads: list[AuxHead] = []
         self.nesting = 0
+        self.edits = Edits()
+        self.seen: list[str] = []  # every unit path reached (for an edit's did-you-mean)
+        self.kept = 0  # units lowered, and units removed by edits (a branch all removed goes)
+        self.removed = 0
+        self.collect_expects = True
+        self.warnings: list[SpecWarning] = []
+        self._warned: set[Span] = set()
 
     # ---- entry ----
 
     def network(self, decl: A.NetworkDecl, params: dict[str, Any]) -> Lowered:
+        if decl.extends is not None:
+            return self._variant(decl, params)
+        self._body(decl, params, self.program.root, decl.name, params, {})
+        return Lowered(self.g, self.expects, self.labels, self.warnings)
+
+    def _body(
+        self,
+        decl: A.NetworkDecl,
+        params: dict[str, Any],
+        file: SpecFile,
+        name: str,
+        graph_params: dict[str, Any],
+        forced: Defaults,
+    ) -> None:
+        """Lower a network's body (`input` first) into self.g, named `name`."""
         stmts = decl.body.stmts
         if not stmts or not isinstance(stmts[0], A.InputStmt):
-            raise InvalidValueError(
+            raise InvalidValueError(  # the placement pass says so first; kept for lower() alone
                 f"network `{decl.name}` must start with `input C x H x W`",
                 stmts[0].span if stmts else decl.span,
                 hint="for example `input 3 x image_size x image_size`",
@@ -228,15 +347,125 @@ class Lowerer:
                 raise InvalidValueError(
                     f"input sizes must be positive, got {format_value(shape)}", inp.shape.span
                 )
-        self.g = new_graph(decl.name, shape, dict(params))
+        self.g = new_graph(name, shape, dict(graph_params))
         root = Scope("")
         root.claim("input", inp.span)
         self._node("input", O.Op.INPUT, O.InputAttrs(shape=shape), (), inp.span, None)
-        ctx = Ctx(params, {}, root, "input", self.program.root)
+        ctx = Ctx(params, {}, root, "input", file, forced=forced)
         out = self._seq(stmts[1:], "input", ctx, network=True)
         self.g.graph["output"] = out
         self.g.graph["aux_heads"] = tuple(self.aux_heads)
-        return Lowered(self.g, self.expects, self.labels)
+
+    # ---- variants ----
+
+    def _variant(self, decl: A.NetworkDecl, params: dict[str, Any]) -> Lowered:
+        """A network that `extends` another: the parent's body (its parent's, ...) lowered with
+        the edits of every level applied where their paths are reached; the variant's
+        `defaults` win over the parent's, its `expect`s replace the parent's."""
+        levels: list[tuple[A.NetworkDecl, dict[str, Any], SpecFile]] = []
+        d, p, f = decl, params, self.program.root
+        while d.extends is not None:
+            levels.append((d, p, f))
+            ext = d.extends
+            ref = f.blocks.get(ext.name)
+            parent = parent_network(ref) if ref is not None else None
+            if ref is None or parent is None:  # resolve_names reports it first
+                raise UnknownNameError(f"`extends {ext.name}`: no such network", ext.name_span)
+            ev = Evaluator(p)
+            pparams = network_params(parent, ref.file)
+            given: dict[str, Any] = {}
+            if not d.params:  # inherited parameters: passed through as they are
+                given = {par.name: p[par.name] for par in pparams}
+            else:
+                for par, arg in zip(pparams, ext.args, strict=False):
+                    given[par.name] = ev.eval(arg)
+                for kw in ext.kwargs:
+                    if kw.name in given:
+                        raise ArgumentCountError(
+                            f"`{kw.name}` is given twice (positionally and by name)", kw.span
+                        )
+                    given[kw.name] = ev.eval(kw.value)
+            d, p, f = parent, bind_network_params(parent, given, ext.span, pparams), ref.file
+        forced: dict[str, dict[str, tuple[Any, Span]]] = {}
+        for vd, vp, vf in reversed(levels):  # the parent's edits first: the child's win
+            self._collect(vd.body.stmts, vp, vf, forced, top=vd is decl, parent=d.name)
+        self.collect_expects = False  # the base's own expectations describe the base
+        try:
+            self._body(d, p, f, decl.name, params, forced)
+        except ShapeError as err:
+            raise self._at_edit(err) from None
+        self._check_edits_used()
+        return Lowered(self.g, self.expects, self.labels, self.warnings)
+
+    def _collect(
+        self,
+        stmts: tuple[A.Stmt, ...],
+        names: Mapping[str, Any],
+        file: SpecFile,
+        forced: dict[str, dict[str, tuple[Any, Span]]],
+        top: bool,
+        parent: str,
+    ) -> None:
+        """Gather a variant body's edits, `defaults` and (at the top level) `expect`s."""
+        for s in stmts:
+            ev = Evaluator(names)
+            if isinstance(s, A.LetStmt):
+                names = {**names, s.name: ev.eval(s.value)}
+            elif isinstance(s, A.DefaultsStmt):
+                opts = forced.setdefault(s.op, {})
+                for kw in s.kwargs:
+                    opts[kw.name] = (ev.eval(kw.value), kw.span)
+            elif isinstance(s, A.IfStmt):
+                body = _choose_static(s, ev)
+                if body is not None:
+                    self._collect(body.stmts, names, file, forced, top, parent)
+            elif isinstance(s, A.ExpectStmt):
+                if top:
+                    self.expects.append(Expectation(s, names))
+            elif isinstance(s, A.RemoveStmt):
+                for segs, span in zip(s.targets, s.target_spans, strict=True):
+                    self.edits.add(Edit(s, ".".join(segs), span, names, file, parent))
+            elif isinstance(s, (A.ReplaceStmt, A.InsertStmt)):
+                self.edits.add(Edit(s, ".".join(s.target), s.target_span, names, file, parent))
+            # anything else: the placement pass has reported it
+
+    def _check_edits_used(self) -> None:
+        errors: list[SpecError] = []
+        done = [e for e in self.edits.applied if not isinstance(e.stmt, A.InsertStmt)]
+        for e in self.edits.every:
+            if e.used:
+                continue
+            inside = next((o for o in done if e.path.startswith(o.path + ".")), None)
+            if inside is not None:
+                hint = f"it is inside `{inside.path}`, which `{inside.words}` edits"
+            elif isinstance(e.stmt, A.InsertStmt) and any(h.name == e.path for h in self.aux_heads):
+                hint = "an aux head can be replaced or removed; insert into its body instead"
+            else:
+                hint = did_you_mean(e.path, self.seen) or (
+                    "paths are the parent's IR names: `inceptdsl ir PARENT` lists them"
+                )
+            errors.append(
+                EditPathError(
+                    f"`{e.words}`: network `{e.parent}` has no unit `{e.path}`"
+                    + (" (as built with these parameters)" if inside is None else ""),
+                    e.span,
+                    hint=hint,
+                )
+            )
+        raise_all(errors)
+
+    def _at_edit(self, err: ShapeError) -> SpecError:
+        """A shape error in the parent's layers after an edit: reported at the edit, with the
+        first layer that no longer fits as a note."""
+        if not self.edits.applied or err.span is None:
+            return err
+        if err.span.path == self.program.root.source.path:
+            return err  # already in the variant (inside an edit's own unit)
+        last = self.edits.applied[-1]
+        notes = [Note("where the parent's layers no longer fit", err.span), *err.notes]
+        return type(err)(
+            f"after `{last.words}`: {err.message}", last.stmt.span, notes=notes, hint=err.hint
+        )
 
     # ---- nodes ----
 
@@ -305,49 +534,48 @@ class Lowerer:
             elif isinstance(s, A.AuxStmt):
                 self._aux(s, x, ctx)
             elif isinstance(s, A.ExpectStmt):
-                if not network:
-                    raise InvalidValueError(
-                        "`expect` belongs in a network body, not in a block", s.span
-                    )
-                self.expects.append(Expectation(s, ctx.names))
-            elif isinstance(s, A.InputStmt):
-                raise InvalidValueError(
-                    "`input` may appear only once, as the first statement of a network", s.span
-                )
-            else:  # pragma: no cover
+                if network and self.collect_expects:  # elsewhere: reported by check/placement
+                    self.expects.append(Expectation(s, ctx.names))
+            else:  # pragma: no cover - check/placement reports every other statement here
                 raise AssertionError(type(s).__name__)
         return x
 
     def _branches(
         self,
         stmts: tuple[A.Stmt, ...],
-        x: str | Callable[[Span], str],
+        x: str,
         ctx: Ctx,
         out: list[tuple[str, Span]],
+        part: Callable[[Span], str] | None = None,
     ) -> None:
-        """Lower each branch statement into `out`; every branch starts from `x`, or from
-        `x(span)` when the branches split the input (a fresh slice per branch)."""
+        """Lower each branch statement of a merge at input `x` into `out`; every branch starts
+        from `x`, or from `part(span)` when the branches split the input (a fresh slice per
+        branch)."""
         for s in stmts:
             if isinstance(s, A.Chain):
-                y = x if isinstance(x, str) else x(s.span)
+                y = x if part is None else part(s.span)
+                kept, removed = self.kept, self.removed
                 for u in s.units:
                     y = self._unit(u, y, ctx)
+                if self.kept == kept and self.removed > removed:
+                    continue  # a variant removed every unit of this branch: the branch goes
                 out.append((y, s.span))
             elif isinstance(s, (A.DefaultsStmt, A.LetStmt)):
-                ctx = self._binding(s, ctx.block_in, ctx)
+                ctx = self._binding(s, x, ctx)
             elif isinstance(s, A.IfStmt):
-                body = self._choose(s, ctx.block_in, ctx)
+                body = self._choose(s, x, ctx)
                 if body is not None:
-                    self._branches(body.stmts, x, ctx, out)
-            else:
-                raise InvalidValueError(
-                    "only branches, `let`, `defaults` and `if` may appear inside a merge "
-                    "such as `concat { }`",
-                    s.span,
-                )
+                    self._branches(body.stmts, x, ctx, out, part)
+            else:  # pragma: no cover - check/placement reports it
+                raise AssertionError(type(s).__name__)
+
+    def _ev(self, ctx: Ctx, x: str) -> Evaluator:
+        """An evaluator for what a unit at tensor `x` writes: `in.*` is the enclosing block's
+        input, `prev.*` is `x`."""
+        return Evaluator(ctx.names, self._shape(ctx.block_in), self._shape(x))
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
-        ev = Evaluator(ctx.names, self._shape(ctx.block_in))
+        ev = self._ev(ctx, x)
         if isinstance(s, A.LetStmt):
             return replace(ctx, names={**ctx.names, s.name: ev.eval(s.value)})
         current = dict(ctx.defaults.get(s.op, {}))
@@ -356,35 +584,31 @@ class Lowerer:
         return replace(ctx, defaults={**ctx.defaults, s.op: current})
 
     def _choose(self, s: A.IfStmt, x: str, ctx: Ctx) -> A.Body | None:
-        node: A.IfStmt | A.Body | None = s
-        ev = Evaluator(ctx.names, self._shape(ctx.block_in))
-        while isinstance(node, A.IfStmt):
-            cond = ev.eval(node.cond)
-            if not isinstance(cond, bool):
-                raise TypeMismatchError(
-                    f"`if` needs true or false, got {type_name(cond)} {format_value(cond)}",
-                    node.cond.span,
-                )
-            if cond:
-                return node.then
-            node = node.orelse
-        return node
+        return _choose_static(s, self._ev(ctx, x))
 
     def _aux(self, s: A.AuxStmt, x: str, ctx: Ctx) -> None:
+        full = ctx.scope.prefix + s.name
+        body: A.Unit | None = None
+        if self.edits.every:
+            self.seen.append(full)
+            if full in self.edits.remove:
+                self.edits.use(self.edits.remove.pop(full))
+                return
+            if full in self.edits.replace:
+                e = self.edits.use(self.edits.replace.pop(full))
+                assert isinstance(e.stmt, A.ReplaceStmt)
+                body, ctx = e.stmt.unit, replace(ctx, names=e.names, file=e.file)
         tap = self._resolve_label(s.tap, s.tap_span, ctx)
-        ev = Evaluator(ctx.names, self._shape(ctx.block_in))
+        ev = self._ev(ctx, x)
         weight = 1.0
-        for kw in s.options:
-            if kw.name != "weight":
-                from .errors import UnknownOptionError
-
-                raise UnknownOptionError(
-                    f"`aux` has no option `{kw.name}`", kw.span, hint="its option is: weight"
-                )
+        for kw in s.options:  # check/placement allows only `weight`
             weight = number(ev.eval(kw.value), kw.value.span, "aux weight")
         name = ctx.scope.claim(s.name, s.span)
         sub = replace(ctx, scope=ctx.scope.child(name), aux=name)
-        out = self._seq(s.body.stmts, tap, sub)
+        if body is not None:
+            out = self._unit(body, tap, replace(sub, block_in=tap))
+        else:
+            out = self._seq(s.body.stmts, tap, sub)
         self.labels[name] = out
         self.aux_heads.append(AuxHead(name=name, tap=tap, output=out, weight=weight))
 
@@ -412,11 +636,101 @@ class Lowerer:
             )
         self.nesting += 1
         try:
+            if self.edits.every:
+                return self._edited_unit(u, x, ctx)
             return self._unit_core(u, x, ctx)
         finally:
             self.nesting -= 1
 
+    # ---- edits (variants), applied where the parent's units are reached ----
+
+    def _edited_unit(self, u: A.Unit, x: str, ctx: Ctx) -> str:
+        name = self._peek_name(u, ctx)
+        if name is None:
+            return self._unit_core(u, x, ctx)
+        self.seen.append(name)
+        edits = self.edits
+        for e in edits.before.pop(name, ()):
+            x = self._insert(edits.use(e), x, ctx)
+        rem, rep = edits.remove.pop(name, None), edits.replace.pop(name, None)
+        if rem is not None:
+            edits.use(rem)
+            self._consume_name(u, ctx)
+            self.removed += 1
+            out = x
+        elif rep is not None:
+            out = self._replacement(edits.use(rep), u, name, x, ctx)
+        else:
+            out = self._unit_core(u, x, ctx)
+        for e in edits.after.pop(name, ()):
+            out = self._insert(edits.use(e), out, ctx)
+        return out
+
+    def _peek_name(self, u: A.Unit, ctx: Ctx) -> str | None:
+        """The full name unit `u` is about to get (None for a unit that adds no level)."""
+        scope = ctx.scope
+        if u.label is not None:
+            return scope.prefix + self._label(u, ctx)
+        core = u.core
+        if u.splice or (isinstance(core, A.Repeat)):
+            return None
+        if isinstance(core, A.Call) and core.name not in ctx.file.blocks:
+            if scope.indexed:
+                return scope.prefix + str(scope.next_index)
+            return scope.prefix + scope.peek_generated(core.name)
+        return scope.prefix + str(scope.next_index) if scope.indexed else None
+
+    def _consume_name(self, u: A.Unit, ctx: Ctx) -> None:
+        """A removed unit keeps its number or generated name taken, so that the units after it
+        keep the parent's names (a label is simply not used)."""
+        if u.label is not None:
+            return
+        if ctx.scope.indexed:
+            ctx.scope.index(u.span)
+        elif isinstance(u.core, A.Call):
+            ctx.scope.generated(u.core.name, u.span)
+
+    def _edit_ctx(self, e: Edit, x: str, ctx: Ctx) -> Ctx:
+        """An edit's unit sees the variant's names and blocks, the parent's defaults and scope
+        at that point, and `in.*` = the tensor it receives."""
+        return replace(ctx, names=e.names, file=e.file, block_in=x)
+
+    def _replacement(self, e: Edit, u: A.Unit, name: str, x: str, ctx: Ctx) -> str:
+        assert isinstance(e.stmt, A.ReplaceStmt)
+        new = e.stmt.unit
+        numbered = ctx.scope.indexed and u.label is None
+        if new.label is None and not numbered:
+            local = name[len(ctx.scope.prefix) :]
+            new = A.Unit.model_construct(
+                span=new.span, label=local, label_span=new.span, core=new.core
+            )
+        elif new.label is not None and numbered:
+            ctx.scope.next_index += 1  # renamed: the number stays taken, the rest keep theirs
+        return self._unit_core(new, x, self._edit_ctx(e, x, ctx))
+
+    def _insert(self, e: Edit, x: str, ctx: Ctx) -> str:
+        assert isinstance(e.stmt, A.InsertStmt)
+        return self._unit(e.stmt.unit, x, self._edit_ctx(e, x, ctx))
+
+    def _label(self, u: A.Unit, ctx: Ctx) -> str:
+        """The unit's label as a name: `@...` becomes the caller's label followed by the rest."""
+        label = u.label
+        assert label is not None
+        if not label.startswith("@"):
+            return label
+        if ctx.stem is None:
+            raise PrefixLabelError(
+                f"`{label}` names a unit after the label of the block's call, and this call "
+                "has no label",
+                u.label_span,
+                hint="label the call (`conv1: Block(...)`): `@` stands for that label",
+            )
+        return ctx.stem + label[1:]
+
+    # ---- units ----
+
     def _unit_core(self, u: A.Unit, x: str, ctx: Ctx) -> str:
+        self.kept += 1
         core = u.core
         if isinstance(core, A.Call):
             ref = ctx.file.blocks.get(core.name)
@@ -444,7 +758,7 @@ class Lowerer:
     def _structure_scope(self, u: A.Unit, ctx: Ctx, indexed: bool) -> tuple[Scope, str | None]:
         """The scope a structural unit's contents go in, and its full name if it has one."""
         if u.label is not None:
-            name = ctx.scope.claim(u.label, u.label_span)
+            name = ctx.scope.claim(self._label(u, ctx), u.label_span)
         elif ctx.scope.indexed:
             name = ctx.scope.index(u.span)
         else:
@@ -453,10 +767,13 @@ class Lowerer:
 
     def _layer(self, u: A.Unit, call: A.Call, x: str, ctx: Ctx) -> str:
         layer = O.LAYERS[call.name]  # resolve_names guarantees it exists
-        ev = Evaluator(ctx.names, self._shape(ctx.block_in))
+        ev = self._ev(ctx, x)
         given: dict[str, tuple[Any, Span]] = {}
         for k, (v, sp) in ctx.defaults.get(call.name, {}).items():
             given[k] = (v, sp)
+        given.update(ctx.forced.get(call.name, {}))
+        if call.name in ("sepconv", "dwconv"):
+            self._warn_conv_defaults(call, given, layer.options, ctx)
         for name, arg in zip(layer.positional, call.args, strict=False):
             given[name] = (ev.eval(arg), arg.span)
         for kw in call.kwargs:
@@ -482,10 +799,15 @@ class Lowerer:
             else:
                 check = layer.checks.get(opt)
                 values[opt] = check(default, call.span, opt) if check else default
-        defaults = {op: {k: v for k, (v, _) in kws.items()} for op, kws in ctx.defaults.items()}
+        defaults = {
+            op: {
+                k: v for k, (v, _) in {**ctx.defaults.get(op, {}), **ctx.forced.get(op, {})}.items()
+            }
+            for op in {*ctx.defaults, *ctx.forced}
+        }
         attrs = layer.build(values, BuildCtx(self._shape(x), defaults, call.span))
         if u.label is not None:
-            name = ctx.scope.claim(u.label, u.label_span)
+            name = ctx.scope.claim(self._label(u, ctx), u.label_span)
         elif ctx.scope.indexed:
             name = ctx.scope.index(u.span)
         else:
@@ -495,8 +817,35 @@ class Lowerer:
         self.labels[name] = out
         return out
 
+    def _warn_conv_defaults(
+        self, call: A.Call, given: Mapping[str, tuple[Any, Span]], options: Any, ctx: Ctx
+    ) -> None:
+        """`defaults conv(...)` does not apply to sepconv or dwconv (docs/language.md): say so
+        where one takes, from its own default, an option that the conv defaults set otherwise."""
+        conv = {**ctx.defaults.get("conv", {}), **ctx.forced.get("conv", {})}
+        written = {kw.name for kw in call.kwargs}
+        differ = [
+            k
+            for k, (v, _) in conv.items()
+            if k in options and k not in given and k not in written and v != options[k]
+        ]
+        if not differ or call.span in self._warned:
+            return
+        self._warned.add(call.span)
+        shown = ", ".join(f"{k}={format_value(conv[k][0])}" for k in differ)
+        self.warnings.append(
+            SpecWarning(
+                CONV_DEFAULTS_NOT_SEPCONV,
+                f"`defaults conv({shown})` does not apply to this {call.name}, which keeps "
+                + ", ".join(f"{k}={format_value(options[k])}" for k in differ),
+                call.span,
+                hint=f"add `defaults {call.name}({shown})`, or write the options on the "
+                f"{call.name}",
+            )
+        )
+
     def _block_call(self, u: A.Unit, call: A.Call, ref: BlockRef, x: str, ctx: Ctx) -> str:
-        ev = Evaluator(ctx.names, self._shape(ctx.block_in))
+        ev = self._ev(ctx, x)
         decl = ref.decl
         given: dict[str, tuple[Any, Span]] = {}
         for p, arg in zip(decl.params, call.args, strict=False):
@@ -521,16 +870,28 @@ class Lowerer:
                     notes=[Note(f"`{p.name}` is declared here", p.span)],
                 )
             names[p.name] = _typed(p, v, sp)
-        if u.label is not None or ctx.scope.indexed:
+        stem = None
+        if uses_prefix(decl):  # flat: the block's `@` labels extend the call's label
+            if u.label is None:
+                raise PrefixLabelError(
+                    f"block `{decl.name}` names its units after the call's label (`@...`), "
+                    "and this call has none",
+                    call.span,
+                    hint=f"label the call: `name: {decl.name}(...)`",
+                )
+            name, scope, stem = None, ctx.scope, self._label(u, ctx)
+        elif u.splice:  # `*Block`: its units join the caller's scope and numbering
+            name, scope = None, ctx.scope
+        elif u.label is not None or ctx.scope.indexed:
             name = (
-                ctx.scope.claim(u.label, u.label_span)
+                ctx.scope.claim(self._label(u, ctx), u.label_span)
                 if u.label is not None
                 else ctx.scope.index(u.span)
             )
             scope = ctx.scope.child(name)
         else:
             name, scope = None, ctx.scope
-        sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1)
+        sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1, ctx.forced, stem)
         try:
             out = self._seq(decl.body.stmts, x, sub)
         except SpecError as err:
@@ -542,7 +903,7 @@ class Lowerer:
         return out
 
     def _repeat(self, r: A.Repeat, x: str, ctx: Ctx) -> str:
-        ev = Evaluator(ctx.names, self._shape(ctx.block_in))
+        ev = self._ev(ctx, x)
         n = ev.eval(r.count)
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise TypeMismatchError(
@@ -567,16 +928,17 @@ class Lowerer:
         split = None
         for kw in m.options:  # resolve_names checked the names
             assert d.merge is not None
-            ev = Evaluator(ctx.names, self._shape(ctx.block_in))
-            split = d.merge.options[kw.name](ev.eval(kw.value), kw.value.span, "split")
+            value = self._ev(ctx, x).eval(kw.value)  # `prev.channels` is the merge's input's
+            split = d.merge.options[kw.name](value, kw.value.span, "split")
         if split is None:
             self._branches(m.body.stmts, x, ctx, outs)
         else:
             sizes = self._split_sizes(split, x, m)
             starts = [sum(sizes[:i]) for i in range(len(sizes))]
+            made: list[str] = []
 
             def part(span: Span) -> str:
-                i = len(outs)
+                i = len(made)
                 if i >= len(sizes):
                     raise InvalidValueError(
                         f"`{m.name} split=` gives {len(sizes)} parts, but there are more branches",
@@ -585,12 +947,13 @@ class Lowerer:
                     )
                 attrs = O.ChannelSliceAttrs(start=starts[i], size=sizes[i])
                 name = ctx.scope.generated("split", span)
-                return self._node(name, O.Op.CHANNEL_SLICE, attrs, (x,), span, ctx.aux)
+                made.append(self._node(name, O.Op.CHANNEL_SLICE, attrs, (x,), span, ctx.aux))
+                return made[-1]
 
-            self._branches(m.body.stmts, part, ctx, outs)
-            if len(outs) != len(sizes):
+            self._branches(m.body.stmts, x, ctx, outs, part)
+            if len(made) != len(sizes):
                 raise InvalidValueError(
-                    f"`{m.name} split=` gives {len(sizes)} parts, but there are {len(outs)} "
+                    f"`{m.name} split=` gives {len(sizes)} parts, but there are {len(made)} "
                     "branches",
                     m.span,
                     hint="give one size per branch",
@@ -628,22 +991,14 @@ class Lowerer:
         return list(split)
 
     def _residual(self, r: A.Residual, x: str, ctx: Ctx) -> str:
-        ev = Evaluator(ctx.names, self._shape(ctx.block_in))
+        ev = self._ev(ctx, x)
         scale, act = 1.0, None
-        for kw in r.options:
+        for kw in r.options:  # check/placement allows only these two
             v = ev.eval(kw.value)
             if kw.name == "scale":
                 scale = number(v, kw.value.span, "residual scale")
-            elif kw.name == "act":
-                act = O.activation(v, kw.value.span, "residual act")
             else:
-                from .errors import UnknownOptionError
-
-                raise UnknownOptionError(
-                    f"`residual` has no option `{kw.name}`",
-                    kw.span,
-                    hint=did_you_mean(kw.name, ["scale", "act"]) or "its options: scale, act",
-                )
+                act = O.activation(v, kw.value.span, "residual act")
         main = self._seq(r.body.stmts, x, ctx)
         if scale != 1.0:
             main = self._node(
@@ -688,6 +1043,22 @@ class Lowerer:
         return out
 
 
+def _choose_static(s: A.IfStmt, ev: Evaluator) -> A.Body | None:
+    """The body an `if` / `else if` / `else` chain selects."""
+    node: A.IfStmt | A.Body | None = s
+    while isinstance(node, A.IfStmt):
+        cond = ev.eval(node.cond)
+        if not isinstance(cond, bool):
+            raise TypeMismatchError(
+                f"`if` needs true or false, got {type_name(cond)} {format_value(cond)}",
+                node.cond.span,
+            )
+        if cond:
+            return node.then
+        node = node.orelse
+    return node
+
+
 _COUNTER = re.compile(r"\{([in])(?:\+(\d{1,6}))?\}")
 
 
@@ -714,5 +1085,5 @@ def lower(
     program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
 ) -> Lowered:
     decl = network_decl(program)
-    params = bind_network_params(decl, overrides, override_span)
+    params = bind_network_params(decl, overrides, override_span, network_params(decl, program.root))
     return Lowerer(program).network(decl, params)

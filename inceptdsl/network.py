@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from .check import run_checks
-from .errors import SpecError
+from .errors import SpecError, SpecWarning
 from .loader import Program, load_program
 from .lower import Expectation, lower
 from .source import Span
@@ -36,6 +36,8 @@ class Network:
     labels: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
     """The parameter values given by the caller (the rest are the spec's defaults)."""
+    warnings: list[SpecWarning] = field(default_factory=list)
+    """What lowering found legal but probably unintended (docs/errors.md, Warnings)."""
     _reports: dict[tuple[int, str], Report] = field(default_factory=dict, repr=False)
 
     @property
@@ -125,6 +127,7 @@ def build(
         lowered.expects,
         lowered.labels,
         dict(overrides),
+        lowered.warnings,
     )
 
 

@@ -43,6 +43,9 @@ _EXPR_RULES = frozenset(
 # Every terminal in plain words, for error messages (a test checks this table is complete).
 TERMINAL_NAMES: dict[str, str] = {
     "NAME": "a name",
+    "PREFIX_LABEL": "a label like @_bn",
+    "BEFORE": "before",
+    "AFTER": "after",
     "CALLNAME": "a name",
     "INT": "an integer",
     "FLOAT": "a number",
@@ -71,19 +74,23 @@ TERMINAL_NAMES: dict[str, str] = {
 }
 
 _NO_NEWLINE_AFTER = frozenset({"{", ",", "->", "=", "(", "["})
-_NO_NEWLINE_BEFORE = frozenset({"}", "->", "else", "shortcut", "source", "with", "within"})
-_PUNCT_TYPES = frozenset({"STRING", "NAME", "INT", "FLOAT", "SIZE", "PERCENT", "COMMENT"})
+_NO_NEWLINE_BEFORE = frozenset(
+    {"}", "->", "else", "shortcut", "source", "with", "within", "extends"}
+)
+_PUNCT_TYPES = frozenset(
+    {"STRING", "NAME", "PREFIX_LABEL", "INT", "FLOAT", "SIZE", "PERCENT", "COMMENT"}
+)
 
 
 def _keywords_as_names(stream: Iterator[Token]) -> Iterator[Token]:
     """Retype a keyword used as a label (`repeat: ...`) or a path segment (`repeat.0`,
-    `x.repeat`) as a NAME; `in` before `.` stays the keyword of `in.channels`."""
+    `x.repeat`) as a NAME; `in` and `prev` before `.` stay the keywords of `in.channels`."""
     keywords = _keyword_types()
     prev: Token | None = None  # the last token passed on
     held: Token | None = None  # a keyword waiting to see the token after it
     for tok in stream:
         if held is not None:
-            after = tok.value in (":", ".") and held.value != "in"
+            after = tok.value in (":", ".") and held.value not in ("in", "prev")
             if after or (prev is not None and prev.value == "."):
                 held = Token.new_borrow_pos("NAME", str(held.value), held)
             yield held
@@ -262,7 +269,14 @@ def _check_depth(tree: Tree, path: str) -> None:
         stack.extend((c, depth + 1, expr) for c in node.children if isinstance(c, Tree))
 
 
+_EDIT_ONLY = frozenset({"BEFORE", "AFTER"})
+"""Expected after any unit (LALR shares the state with `insert UNIT after PATH`), but only
+meaningful in an `insert`: not suggested where something else is expected too."""
+
+
 def _expected_words(expected: set[str] | frozenset[str]) -> str:
+    if set(expected) - _EDIT_ONLY:
+        expected = set(expected) - _EDIT_ONLY
     words = sorted({TERMINAL_NAMES.get(t, _anon_word(t)) for t in expected if t != "_NL"})
     if "_NL" in expected:
         words.append("a new line")

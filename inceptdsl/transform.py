@@ -79,9 +79,41 @@ class ToAst(Transformer):
     def import_names(self, meta: Meta, *names: Token) -> tuple[Token, ...]:
         return names
 
-    def network_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.NetworkDecl:
+    def network_decl(
+        self, meta: Meta, name: Token, params: Any, extends: Any, body: A.Body
+    ) -> A.NetworkDecl:
         return A.NetworkDecl.model_construct(
-            span=self._tok(name), name=str(name), params=params or (), body=body
+            span=self._tok(name), name=str(name), params=params or (), body=body, extends=extends
+        )
+
+    def extends(self, meta: Meta, name: Token, arglist: Any) -> A.Extends:
+        items = arglist or ()
+        return A.Extends.model_construct(
+            span=self._span(meta),
+            name=str(name),
+            name_span=self._tok(name),
+            args=tuple(a for a in items if not isinstance(a, A.KwArg)),
+            kwargs=tuple(a for a in items if isinstance(a, A.KwArg)),
+        )
+
+    # -- variant edits --
+    def replace_stmt(self, meta: Meta, target: Any, unit: A.Unit) -> A.ReplaceStmt:
+        segs, tspan = target
+        return A.ReplaceStmt.model_construct(
+            span=self._span(meta), target=segs, target_span=tspan, unit=unit
+        )
+
+    def insert_stmt(self, meta: Meta, unit: A.Unit, where: Token, target: Any) -> A.InsertStmt:
+        segs, tspan = target
+        return A.InsertStmt.model_construct(
+            span=self._span(meta), unit=unit, where=str(where), target=segs, target_span=tspan
+        )
+
+    def remove_stmt(self, meta: Meta, *targets: Any) -> A.RemoveStmt:
+        return A.RemoveStmt.model_construct(
+            span=self._span(meta),
+            targets=tuple(segs for segs, _ in targets),
+            target_spans=tuple(sp for _, sp in targets),
         )
 
     def block_decl(self, meta: Meta, name: Token, params: Any, body: A.Body) -> A.BlockDecl:
@@ -178,16 +210,24 @@ class ToAst(Transformer):
         return A.Chain.model_construct(span=self._span(meta), units=units)
 
     def unit(self, meta: Meta, *children: Any) -> A.Unit:
+        if len(children) == 1 and isinstance(children[0], A.Unit):  # a splice
+            return children[0]
         label, core = children if len(children) == 2 else (None, children[0])
         text = None
         if label is not None:
             text = _unquote(label) if label.type == "STRING" else str(label)
-            check_label(text, self._tok(label))
+            # `@_bn`: the rest is checked as a label would be (`@` alone is the caller's label)
+            check_label("x" + text[1:] if label.type == "PREFIX_LABEL" else text, self._tok(label))
         return A.Unit.model_construct(
             span=self._span(meta),
             label=text,
             label_span=self._tok(label) if label is not None else None,
             core=core,
+        )
+
+    def splice(self, meta: Meta, call: A.Call) -> A.Unit:
+        return A.Unit.model_construct(
+            span=self._span(meta), label=None, label_span=None, core=call, splice=True
         )
 
     def group(self, meta: Meta, body: A.Body) -> A.Group:
@@ -343,6 +383,9 @@ class ToAst(Transformer):
 
     def in_ref(self, meta: Meta, attr: Token) -> A.InRef:
         return A.InRef.model_construct(span=self._span(meta), attr=str(attr))
+
+    def prev_ref(self, meta: Meta, attr: Token) -> A.InRef:
+        return A.InRef.model_construct(span=self._span(meta), attr=str(attr), base="prev")
 
     def func(self, meta: Meta, name: Token, *args: Any) -> A.Func:
         pos = tuple(a for a in args if a is not None and not isinstance(a, A.KwArg))

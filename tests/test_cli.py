@@ -183,26 +183,26 @@ def test_diff(cli: Cli, tmp_path: Path) -> None:
     lines = out.splitlines()
     assert lines[:2] == ["--- tiny.incept (tiny)", "+++ wide.incept (tiny)"]
     # conv 32: 896 params; linear 32 -> 10: 330 params, 320 MACs
-    assert [line.split() for line in lines[3:8]] == [
-        [
-            "~",
-            "stem",
-            "448",
-            "896",
-            "+448",
-            "442,368",
-            "884,736",
-            "+442,368",
-            "16x32x32",
-            "->",
-            "32x32x32",
-        ],
-        ["~", "pool", "0", "0", "0", "0", "0", "0", "16x1x1", "->", "32x1x1"],
-        ["~", "flatten", "0", "0", "0", "0", "0", "0", "16", "->", "32"],
-        ["~", "fc", "170", "330", "+160", "160", "320", "+160", "10"],
-        ["total", "618", "1,226", "+608", "442,528", "885,056", "+442,528"],
+    assert [line.split() for line in lines[3:11]] == [
+        ["~", "stem", "448", "896", "+448", "+100.00%", "0"]
+        + ["442,368", "884,736", "+442,368", "+100.00%", "16x32x32", "->", "32x32x32"],
+        ["~", "stem:", "shape", "16x32x32", "->", "32x32x32,", "out_channels", "16", "->", "32"],
+        ["~", "pool", "0", "0", "0", "0%", "0", "0", "0", "0", "0%", "16x1x1", "->", "32x1x1"],
+        ["~", "pool:", "shape", "16x1x1", "->", "32x1x1"],
+        ["~", "flatten", "0", "0", "0", "0%", "0", "0", "0", "0", "0%", "16", "->", "32"],
+        ["~", "flatten:", "shape", "16", "->", "32"],
+        ["~", "fc", "170", "330", "+160", "+94.12%", "0", "160", "320", "+160", "+100.00%", "10"],
+        ["~", "fc:", "params", "170", "->", "330,", "macs", "160", "->", "320"],
     ]
-    assert lines[-1] == "4 of 4 blocks differ (depth 1); 0 identical blocks not shown"
+    assert lines[11].split() == ["total", "618", "1,226", "+608", "+98.38%", "0"] + [
+        "442,528",
+        "885,056",
+        "+442,528",
+        "+100.00%",
+    ]
+    assert lines[-1] == (
+        "4 of 5 blocks differ (depth 1): 0 added, 0 removed, 4 changed; 4 layers differ"
+    )
 
 
 def test_list_shows_every_bundled_spec_with_its_totals(capsys: pytest.CaptureFixture[str]) -> None:

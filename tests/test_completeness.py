@@ -137,6 +137,14 @@ network n(k: int = 3) {
   expect a.params ~= 10 within 5% with k=2 source "x"
   expect params == 1 within 1K source "y"
 }
+
+block P(c: int) { @: conv (prev.channels + c) 1x1 -> @_bn: bn }
+
+network v extends n(k=2) {
+  replace g with { *P(1) }
+  insert x: relu after a
+  remove h, g.r0
+}
 """
 
 

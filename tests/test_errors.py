@@ -59,8 +59,8 @@ def test_missing_file_is_E002_exit_2(cli: Cli) -> None:
 
 
 def test_directory_is_E003_exit_2(cli: Cli, tmp_path: Path) -> None:
-    (tmp_path / "specs").mkdir()
-    assert cli("check", "specs") == (
+    (tmp_path / "specs").mkdir()  # `check DIR` checks the specs under it; `report` needs a file
+    assert cli("report", "specs") == (
         2,
         "specs: error[E003]: specs is a directory, not a spec file\n",
     )
@@ -136,7 +136,7 @@ def test_truncated_file_is_E103(cli: Cli, tmp_path: Path) -> None:
         "cut.incept:3:20: error[E103]: the file ends in the middle of a declaration\n"
         " 3 |   conv 8 3x3 stride=\n"
         "   |                    ^\n"
-        "  hint: expected '(', '+', '-', 'in', 'not', a \"string\", a name, a number, ...\n",
+        "  hint: expected '(', '+', '-', 'in', 'not', 'prev', a \"string\", a name, ...\n",
     )
 
 

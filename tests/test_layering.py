@@ -47,6 +47,7 @@ STAGES = [
     "expect",
     "diff",
     "fmt",
+    "starter",
     "verification",
     "backend",
     "importers",  # inceptdsl import: layer graph -> spec text, verified by loading it back

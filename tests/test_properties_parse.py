@@ -89,7 +89,9 @@ string_values = st.text(
 strings = string_values.map(lambda v: A.String(span=SP, value=v))
 variables = names.map(lambda n: A.Var(span=SP, name=n))
 consts = st.sampled_from([True, False, None]).map(lambda v: A.Const(span=SP, value=v))
-in_refs = names.map(lambda n: A.InRef(span=SP, attr=n))
+in_refs = st.builds(
+    lambda n, b: A.InRef(span=SP, attr=n, base=b), names, st.sampled_from(["in", "prev"])
+)
 
 atoms = st.one_of(numbers, size_lits, strings, variables, consts, in_refs)
 
@@ -190,14 +192,50 @@ def cores(depth: int) -> st.SearchStrategy[Any]:
     )
 
 
+# `@` labels: the caller's label followed by the rest (flat, Caffe-style names).
+prefix_labels = st.from_regex(r"@[A-Za-z0-9_-]{0,6}", fullmatch=True)
+
+
 @cache
-def chains(depth: int) -> st.SearchStrategy[A.Chain]:
-    unit = st.builds(
+def units(depth: int, labelled: bool = False) -> st.SearchStrategy[A.Unit]:
+    label = names | labels | prefix_labels
+    plain = st.builds(
         lambda lbl, c: A.Unit(span=SP, label=lbl, label_span=SP if lbl else None, core=c),
-        st.none() | names | labels,
+        label if labelled else st.none() | label,
         cores(depth),
     )
-    return st.lists(unit, min_size=1, max_size=3).map(lambda u: A.Chain(span=SP, units=tuple(u)))
+    if labelled:
+        return plain
+    splices = calls.map(lambda c: A.Unit(span=SP, label=None, label_span=None, core=c, splice=True))
+    return plain | splices
+
+
+@cache
+def chains(depth: int) -> st.SearchStrategy[A.Chain]:
+    return st.lists(units(depth), min_size=1, max_size=3).map(
+        lambda u: A.Chain(span=SP, units=tuple(u))
+    )
+
+
+@cache
+def edits(depth: int) -> st.SearchStrategy[Any]:
+    """A variant's `replace`, `insert` and `remove` statements."""
+    return st.one_of(
+        st.builds(
+            lambda t, u: A.ReplaceStmt(span=SP, target=t, target_span=SP, unit=u),
+            _path(),
+            units(depth),
+        ),
+        st.builds(
+            lambda u, w, t: A.InsertStmt(span=SP, unit=u, where=w, target=t, target_span=SP),
+            units(depth, labelled=True),
+            st.sampled_from(["before", "after"]),
+            _path(),
+        ),
+        st.lists(_path(), min_size=1, max_size=3).map(
+            lambda ts: A.RemoveStmt(span=SP, targets=tuple(ts), target_spans=tuple(SP for _ in ts))
+        ),
+    )
 
 
 def _tolerance(v: Any) -> A.Tolerance:
@@ -235,6 +273,7 @@ def stmts(depth: int) -> st.SearchStrategy[Any]:
         expects,
         chains(depth),
         chains(depth),
+        edits(depth),
     ]
     if depth == 0:
         return st.one_of(*simple)
@@ -276,9 +315,16 @@ decls = st.one_of(
         st.none() | st.lists(names, min_size=1, max_size=3),
     ),
     st.builds(
-        lambda n, p, b: A.NetworkDecl(span=SP, name=n, params=tuple(p), body=b),
+        lambda n, p, e, b: A.NetworkDecl(span=SP, name=n, params=tuple(p), body=b, extends=e),
         names,
         st.lists(params, max_size=3),
+        st.none()
+        | st.builds(
+            lambda n, a, k: A.Extends(span=SP, name=n, name_span=SP, args=tuple(a), kwargs=k),
+            names,
+            st.lists(exprs, max_size=2),
+            _kwargs(exprs),
+        ),
         bodies(2),
     ),
     st.builds(
@@ -308,7 +354,7 @@ def naive_expr(e: Any) -> str:
     if isinstance(e, A.Const):
         return {True: "true", False: "false", None: "none"}[e.value]
     if isinstance(e, A.InRef):
-        return f"in . {e.attr}"
+        return f"{e.base} . {e.attr}"
     if isinstance(e, A.BinOp):
         return f"({naive_expr(e.left)} {e.op} {naive_expr(e.right)})"
     if isinstance(e, A.UnaryOp):
@@ -353,10 +399,24 @@ def naive_core(c: Any) -> str:
     raise AssertionError(c)
 
 
+def naive_unit(u: A.Unit) -> str:
+    if u.splice:
+        return "*" + naive_core(u.core)
+    if u.label is None:
+        return naive_core(u.core)
+    label = u.label if u.label.startswith("@") else quote(u.label)
+    return f"{label} : {naive_core(u.core)}"
+
+
 def naive_stmt(s: Any) -> str:
     if isinstance(s, A.Chain):
-        units = [(f"{quote(u.label)} : " if u.label else "") + naive_core(u.core) for u in s.units]
-        return "\n-> ".join(units)
+        return "\n-> ".join(naive_unit(u) for u in s.units)
+    if isinstance(s, A.ReplaceStmt):
+        return f"replace {'.'.join(s.target)}\nwith {naive_unit(s.unit)}"
+    if isinstance(s, A.InsertStmt):
+        return f"insert {naive_unit(s.unit)} {s.where} {'.'.join(s.target)}"
+    if isinstance(s, A.RemoveStmt):
+        return "remove " + ",\n".join(".".join(t) for t in s.targets)
     if isinstance(s, A.InputStmt):
         return f"input {naive_expr(s.shape)}"
     if isinstance(s, A.DefaultsStmt):
@@ -393,7 +453,10 @@ def naive_module(m: A.Module) -> str:
             f"{p.name}: {p.type}" + ("" if p.default is None else f" = {naive_expr(p.default)}")
             for p in d.params
         ]
-        out.append(f"{word} {d.name}(\n" + ",\n".join(ps) + f") {naive_body(d.body)}")
+        ext = ""
+        if isinstance(d, A.NetworkDecl) and d.extends is not None:
+            ext = f"\nextends {d.extends.name}({naive_args(d.extends.args, d.extends.kwargs)})"
+        out.append(f"{word} {d.name}(\n" + ",\n".join(ps) + f"){ext} {naive_body(d.body)}")
     return "\n".join(out)
 
 

@@ -67,6 +67,8 @@ CASES = [
         "inception_v3",
         "variants/inception_v3_cifar",
         {
+            # the input itself differs (32x32): the structural diff compares shapes too
+            "input": "~",
             **dict.fromkeys(
                 ["Conv2d_1a_3x3", "Conv2d_2b_3x3", "Conv2d_4a_3x3", "Mixed_5b", "Mixed_5c"], "~"
             ),

@@ -11,9 +11,10 @@ from __future__ import annotations
 from ..errors import raise_all
 from ..loader import Program
 from .check_recursion import check_recursion
+from .placement import check_placement
 from .resolve_names import resolve_names
 
-PASSES = (resolve_names, check_recursion)
+PASSES = (resolve_names, check_placement, check_recursion)
 
 
 def run_checks(program: Program) -> None:

@@ -206,7 +206,8 @@ def _opts(options: Mapping[str, object]) -> list[str]:
 
 
 def walk_stmts(body: A.Body) -> Iterator[A.Stmt | A.Unit]:
-    """Every statement and unit under `body`, depth first (both arms of every `if`)."""
+    """Every statement and unit under `body`, depth first (both arms of every `if`, the units
+    of a variant's edits)."""
     for s in body.stmts:
         yield s
         if isinstance(s, A.Chain):
@@ -222,6 +223,9 @@ def walk_stmts(body: A.Body) -> Iterator[A.Stmt | A.Unit]:
                 yield from walk_stmts(node)
         elif isinstance(s, A.AuxStmt):
             yield from walk_stmts(s.body)
+        elif isinstance(s, (A.ReplaceStmt, A.InsertStmt)):  # a variant's edit
+            yield s.unit
+            yield from _core_bodies(s.unit.core)
 
 
 def _core_bodies(core: A.Core) -> Iterator[A.Stmt | A.Unit]:
