@@ -28,6 +28,8 @@ STAGES = [
     "source",
     "errors",
     "names",
+    "read",
+    "roots",
     "parse",
     "ast",
     "transform",
