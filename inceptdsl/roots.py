@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -215,20 +214,20 @@ MAX_LISTED = 10_000
 """Most files one directory walk yields (the bundled library has 27)."""
 
 
-def spec_files(root: str) -> Iterator[str]:
+def spec_files(root: str) -> list[str]:
     """Every entry below `root` named `*.incept` that is not a directory (FIFOs and links
-    included: the caller decides what to read), in sorted order, without following symlinked
-    directories (a link loop cannot trap the walk), at most MAX_LISTED of them."""
-    found = 0
+    included: the caller decides what to read), sorted by path components, without following
+    symlinked directories (a link loop cannot trap the walk), at most MAX_LISTED of them."""
+    found: list[str] = []
     for d, dirs, names in os.walk(root):
-        dirs.sort()
-        for n in sorted(names):
+        for n in names:
             p = os.path.join(d, n)
             if n.endswith(SUFFIX) and not os.path.isdir(p):
-                found += 1
-                if found > MAX_LISTED:
-                    return
-                yield p
+                found.append(p)
+                if len(found) >= MAX_LISTED:
+                    dirs.clear()
+                    break
+    return sorted(found, key=lambda p: os.path.relpath(p, root).split(os.sep))
 
 
 def bundled_specs() -> list[tuple[str, str]]:

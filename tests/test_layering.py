@@ -46,8 +46,8 @@ STAGES = [
     "expect",
     "diff",
     "fmt",
-    "verification",
     "backend",
+    "output",
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
     "__main__",
