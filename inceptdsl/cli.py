@@ -216,7 +216,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     backend = get(args.backend)
     net = _load(args, args.file)
-    out = backend.emit(net.graph)
+    try:
+        out = backend.emit(net.graph)
+    except SpecError as err:  # a name the backend cannot use: show it in the spec
+        raise err.with_sources(net.program.sources) from None
     to_stdout = args.output in (None, "-")
     if isinstance(out, bytes) and to_stdout and sys.stdout.isatty():
         raise UsageError(f"backend {backend.name!r} writes a binary file: give -o FILE")

@@ -351,6 +351,12 @@ class NestingTooDeepError(LimitError):
     code = "E904"
 
 
+class TooMuchWorkError(LimitError):
+    """Expanding the network takes too many steps, even if they create few nodes."""
+
+    code = "E905"
+
+
 def all_error_classes() -> list[type[SpecError]]:
     """Every concrete error class with its own code, in code order (docs and tests use it)."""
     seen: dict[str, type[SpecError]] = {}

@@ -33,6 +33,7 @@ from .errors import (
     SpecError,
     TensorTooLargeError,
     TooManyNodesError,
+    TooMuchWorkError,
     TypeMismatchError,
     UnknownNameError,
     UnknownParameterError,
@@ -53,6 +54,16 @@ MAX_TENSOR_ELEMENTS = 2**32
 """Largest activation or weight tensor (elements per sample) accepted."""
 
 MAX_REPEAT = 100_000
+
+MAX_STEPS = 10 * MAX_NODES
+"""Most expansion steps (statements, units, repeat iterations) one lowering may take. Work
+that creates no node (empty blocks, nested empty `repeat`s, `let`s in a loop) is counted too,
+so it cannot run for hours under the node limit. A layer in a `repeat` takes three steps
+(iteration, statement, unit), so any network under MAX_NODES fits; a million empty steps take
+about a second."""
+
+BLOCK_CALL_STEPS = 5
+"""Extra steps a block call counts: binding its parameters costs about five plain steps."""
 
 MAX_NESTING = 100
 """Deepest nesting of units while lowering (groups, branches, repeats, aux heads and block
@@ -204,6 +215,18 @@ class Lowerer:
         self.labels: dict[str, str] = {}  # full label path -> its output node
         self.aux_heads: list[AuxHead] = []
         self.nesting = 0
+        self.steps = 0
+
+    def _tick(self, span: Span | None, steps: int = 1) -> None:
+        """Count expansion steps; stop at MAX_STEPS (see there)."""
+        self.steps += steps
+        if self.steps > MAX_STEPS:
+            raise TooMuchWorkError(
+                f"expanding the network takes more than {MAX_STEPS:,} steps",
+                span,
+                hint="check repeat counts and blocks that call blocks many times, even "
+                "empty ones",
+            )
 
     # ---- entry ----
 
@@ -221,12 +244,9 @@ class Lowerer:
             raise TypeMismatchError(
                 f"`input` needs C x H x W, got {format_value(shape)}", inp.shape.span
             )
-        for d in shape:
-            if d <= 0:
-                raise InvalidValueError(
-                    f"input sizes must be positive, got {format_value(shape)}", inp.shape.span
-                )
+        shape = tuple(_dimension(d, shape, inp.shape) for d in shape)
         self.g = new_graph(decl.name, shape, dict(params))
+        self.g.graph["span"] = decl.span  # where backends point when the name does not suit them
         root = Scope("")
         root.claim("input", inp.span)
         self._node("input", O.Op.INPUT, O.InputAttrs(shape=shape), (), inp.span, None)
@@ -294,6 +314,7 @@ class Lowerer:
 
     def _seq(self, stmts: tuple[A.Stmt, ...], x: str, ctx: Ctx, network: bool = False) -> str:
         for s in stmts:
+            self._tick(s.span)
             if isinstance(s, A.Chain):
                 for u in s.units:
                     x = self._unit(u, x, ctx)
@@ -323,6 +344,7 @@ class Lowerer:
         self, stmts: tuple[A.Stmt, ...], x: str, ctx: Ctx, out: list[tuple[str, Span]]
     ) -> None:
         for s in stmts:
+            self._tick(s.span)
             if isinstance(s, A.Chain):
                 y = x
                 for u in s.units:
@@ -366,7 +388,22 @@ class Lowerer:
         return node
 
     def _aux(self, s: A.AuxStmt, x: str, ctx: Ctx) -> None:
+        if ctx.aux is not None:
+            raise InvalidValueError(
+                f"aux head `{s.name}` is inside aux head `{ctx.aux}`; aux heads tap the main "
+                "network",
+                s.span,
+            )
         tap = self._resolve_label(s.tap, s.tap_span, ctx)
+        assert self.g is not None
+        head = self.g.nodes[tap]["aux"]
+        if head is not None:
+            raise InvalidValueError(
+                f"`aux from {'.'.join(s.tap)}` taps aux head `{head}`; an aux head taps the main "
+                "network",
+                s.tap_span,
+                hint="tap the layer of the main network that the other head taps",
+            )
         ev = Evaluator(ctx.names, self._shape(ctx.block_in))
         weight = 1.0
         for kw in s.options:
@@ -405,6 +442,7 @@ class Lowerer:
                 "(counting through the blocks called)",
                 u.span,
             )
+        self._tick(u.span)
         self.nesting += 1
         try:
             return self._unit_core(u, x, ctx)
@@ -416,6 +454,7 @@ class Lowerer:
         if isinstance(core, A.Call):
             ref = ctx.file.blocks.get(core.name)
             if ref is not None:
+                self._tick(u.span, BLOCK_CALL_STEPS)
                 return self._block_call(u, core, ref, x, ctx)
             return self._layer(u, core, x, ctx)
         if isinstance(core, A.Repeat) and u.label is None:
@@ -545,6 +584,7 @@ class Lowerer:
         if n > MAX_REPEAT:
             raise LimitError(f"`repeat {n}` exceeds the limit of {MAX_REPEAT:,}", r.count.span)
         for i in range(n):
+            self._tick(r.span)
             if r.pattern is not None:
                 local = _pattern(r.pattern, i)
                 name = ctx.scope.claim(local, r.pattern.span)
@@ -633,6 +673,21 @@ class Lowerer:
                 ctx.aux,
             )
         return out
+
+
+def _dimension(d: Any, shape: tuple[Any, ...], e: A.Expr) -> int:
+    """One `input` size: a positive whole number (a tuple's items can be anything)."""
+    if isinstance(d, float) and d.is_integer():
+        d = int(d)
+    if isinstance(d, bool) or not isinstance(d, int):
+        kind, shown = type_name(d), format_value(d)
+        what = shown if kind == shown else f"{kind} {shown}"
+        raise TypeMismatchError(
+            f"`input` sizes must be whole numbers, got {what} in {format_value(shape)}", e.span
+        )
+    if d <= 0:
+        raise InvalidValueError(f"input sizes must be positive, got {format_value(shape)}", e.span)
+    return d
 
 
 _COUNTER = re.compile(r"\{([in])(?:\+(\d{1,6}))?\}")
