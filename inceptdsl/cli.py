@@ -199,7 +199,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     a = _load(args, args.a)
     b = _load(args, args.b)
-    sys.stdout.write(diff_reports(a.report(), b.report(), args.depth, args.a, args.b))
+    names = printable(args.a), printable(args.b)
+    sys.stdout.write(diff_reports(a.report(), b.report(), args.depth, *names))
     return 0
 
 
@@ -307,6 +308,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in ("stdout", "stderr"):  # started with `>&-`: what it prints is discarded
+        if getattr(sys, stream) is None:
+            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     parser = _parser()
     args = parser.parse_args(argv)
     try:

@@ -96,6 +96,10 @@ class Figures:
     shapes: dict[str, tuple[int, ...]]
     labels: dict[str, str]
     conditional: frozenset[str] = field(default_factory=frozenset)
+    """Labels and aux head names declared under an `if` (present at some parameter values)."""
+    aux_heads: tuple[str, ...] = ()
+    conditional_aux: bool = False
+    """Whether some aux head is declared under an `if`."""
 
     @staticmethod
     def of(net: Network) -> Figures:
@@ -109,20 +113,25 @@ class Figures:
                 acc[0] += d["params"]
                 acc[1] += d["buffers"]
                 acc[2] += d["macs"]
+        rep = net.report()
+        labels, aux = conditional_labels(net)
         return Figures(
             net.name,
-            net.report().totals(),
+            rep.totals(),
             {k: (a, b, c) for k, (a, b, c) in sums.items()},
             shapes,
             dict(net.labels),
-            conditional_labels(net),
+            labels,
+            tuple(rep.aux_heads),
+            bool(aux),
         )
 
 
-def conditional_labels(net: Network) -> frozenset[str]:
-    """Labels (and aux head names) declared inside an `if` anywhere in the program: the parts
-    whose presence depends on parameter values."""
+def conditional_labels(net: Network) -> tuple[frozenset[str], frozenset[str]]:
+    """Labels and aux head names declared inside an `if` anywhere in the program (the parts
+    whose presence depends on parameter values), and the aux head names among them."""
     out: set[str] = set()
+    aux: set[str] = set()
     for f in net.program.files.values():
         decls: list[A.NetworkDecl | A.BlockDecl] = [*f.module.networks, *f.module.blocks]
         for decl in decls:
@@ -135,7 +144,8 @@ def conditional_labels(net: Network) -> frozenset[str]:
                             out.add(x.label)
                         elif isinstance(x, A.AuxStmt):
                             out.add(x.name)
-    return frozenset(out)
+                            aux.add(x.name)
+    return frozenset(out), frozenset(aux)
 
 
 def _branches(st: A.IfStmt) -> list[A.Body]:
@@ -241,6 +251,8 @@ def metric_value(fig: Figures, target: tuple[str, ...], span: Span) -> Any:
                 hint=did_you_mean(target[0], TOTALS)
                 or f"totals are: {', '.join(TOTALS)}; per node: PATH.{'|'.join(NODE_METRICS)}",
             )
+        if target[0].startswith("aux_") and not fig.aux_heads and fig.conditional_aux:
+            raise _Absent("no aux head is built with these parameters")
         return fig.totals[target[0]]
     *path_segs, metric = target
     path = ".".join(path_segs)
@@ -272,7 +284,7 @@ def _unknown_path(fig: Figures, segs: list[str], span: Span) -> Exception:
     path = ".".join(segs)
     absent = next((s for s in segs if s in fig.conditional), None)
     if absent is not None:
-        return _Absent(f"skipped: `{absent}` is not built with these parameters")
+        return _Absent(f"`{absent}` is not built with these parameters")
     names = set(fig.labels) | set(fig.shapes)
     return UnknownMetricError(
         f"no layer or block named `{path}` in network `{fig.name}`",

@@ -224,8 +224,7 @@ class Lowerer:
             raise TooMuchWorkError(
                 f"expanding the network takes more than {MAX_STEPS:,} steps",
                 span,
-                hint="check repeat counts and blocks that call blocks many times, even "
-                "empty ones",
+                hint="check repeat counts and blocks that call blocks many times, even empty ones",
             )
 
     # ---- entry ----

@@ -79,6 +79,8 @@ TERMINAL_NAMES: dict[str, str] = {
     "SLASH": "'/'",
 }
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
 _NO_NEWLINE_AFTER = frozenset({"{", ",", "->", "=", "(", "["})
 _NO_NEWLINE_BEFORE = frozenset({"}", "->", "else", "shortcut", "source", "with", "within"})
 _PUNCT_TYPES = frozenset({"STRING", "NAME", "INT", "FLOAT", "SIZE", "PERCENT", "COMMENT"})
@@ -275,7 +277,13 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
     try:
         tree = parser.parse(text)
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, path, text) from None
+        err = _syntax_error(exc, path, text)
+        if _LONE_CR.search(text):  # the lexer takes a lone \r for a space, not a line end
+            err.hint = (
+                "this file ends lines with a lone carriage return (\\r); lines end at \\n "
+                "or \\r\\n only"
+            )
+        raise err from None
     finally:
         comments = list(_COMMENTS)
         _COMMENTS.clear()

@@ -30,6 +30,7 @@ from .errors import (
     ImportNotFoundError,
     ImportNotSpecError,
     ImportOutsideRootError,
+    LimitError,
     SpecError,
 )
 from .names import did_you_mean
@@ -120,19 +121,21 @@ def _bad_path(raw: str) -> str | None:
     return None
 
 
-def resolve_import(raw: str, importer: str, root: Root, span: Span) -> tuple[str, Root]:
+def resolve_import(
+    raw: str, importer: str, root: Root, span: Span | None, what: str = "import of"
+) -> tuple[str, Root]:
     """The real path and root of `import "raw"` in the file at real path `importer`, which lies
     in `root`. Raises E203 (no such file or library), E205 (outside the root) or E208 (not a
-    spec file); nothing outside the root is opened."""
+    spec file); nothing outside the root is opened. `what` starts the messages."""
     bad = _bad_path(raw)
     if bad is not None:
-        raise ImportNotFoundError(f"import of {raw!r}: {bad}", span)
+        raise ImportNotFoundError(f"{what} {raw!r}: {bad}", span)
     if raw.startswith("@"):
         lib, _, rest = raw[1:].partition("/")
         roots = library_roots()
         if lib not in roots:
             raise ImportNotFoundError(
-                f"import of {raw!r}: no library root named `@{lib}`",
+                f"{what} {raw!r}: no library root named `@{lib}`",
                 span,
                 hint=did_you_mean(lib, roots)
                 or f"the roots are: {', '.join('@' + r for r in roots)}; add a directory to "
@@ -143,20 +146,20 @@ def resolve_import(raw: str, importer: str, root: Root, span: Span) -> tuple[str
         base, rel = os.path.dirname(importer), raw
     if os.path.isabs(rel) or rel.startswith("~"):
         raise ImportOutsideRootError(
-            f"import of {raw!r}: an absolute path; imports are relative to the importing file",
+            f"{what} {raw!r}: an absolute path; imports are relative to the importing file",
             span,
             hint=WAYS_OUT,
         )
     target = os.path.normpath(os.path.join(base, rel))
     if not root.contains(target):
         raise ImportOutsideRootError(
-            f"import of {raw!r} reaches outside {_tree(root)}",
+            f"{what} {raw!r} reaches outside {_tree(root)}",
             span,
             hint=WAYS_OUT,
         )
     if not target.endswith(SUFFIX):
         raise ImportNotSpecError(
-            f"import of {raw!r}: only `{SUFFIX}` spec files can be imported", span
+            f"{what} {raw!r}: only `{SUFFIX}` spec files can be imported", span
         )
     if not os.path.lexists(target):
         where = "" if raw.startswith("@") else f", relative to {display_path(importer)}"
@@ -166,13 +169,13 @@ def resolve_import(raw: str, importer: str, root: Root, span: Span) -> tuple[str
     real = os.path.realpath(target)
     if not root.contains(real):
         raise ImportOutsideRootError(
-            f"import of {raw!r} leads outside {_tree(root)} through a symbolic link",
+            f"{what} {raw!r} leads outside {_tree(root)} through a symbolic link",
             span,
             hint=WAYS_OUT,
         )
     if not real.endswith(SUFFIX):
         raise ImportNotSpecError(
-            f"import of {raw!r}: a symbolic link to a file that is not a `{SUFFIX}` spec file",
+            f"{what} {raw!r}: a symbolic link to a file that is not a `{SUFFIX}` spec file",
             span,
         )
     return real, root
@@ -191,9 +194,12 @@ def resolve_spec(arg: str) -> tuple[str, Root | None]:
     bad = _bad_path(arg)
     if arg.startswith("@") and bad is None:
         try:
-            return resolve_import(arg, "", Root("/"), Span(arg, 1, 1, 1, 1))
-        except SpecError as err:
+            return resolve_import(arg, "", Root("/"), None, what="spec")
+        except ImportNotFoundError as err:
             raise FileNotFoundSpecError(err.message, path=arg, hint=err.hint) from None
+        except SpecError as err:
+            err._path = arg
+            raise
     if bad is None and not os.path.lexists(arg) and _BUNDLED_NAME.match(arg):
         bundled = bundled_root()
         if bundled is not None:
@@ -210,23 +216,40 @@ def bundled_hint(arg: str) -> str | None:
     return near and near + " (a bundled spec; `inceptdsl list` shows them all)"
 
 
-MAX_LISTED = 10_000
-"""Most files one directory walk yields (the bundled library has 27)."""
+MAX_WALKED = 100_000
+"""Most directory entries one walk looks at (`list --dir /` would otherwise read the disk)."""
+
+MAX_WALK_DEPTH = 32
+"""Deepest directory nesting a walk enters (the bundled library nests one level)."""
 
 
 def spec_files(root: str) -> list[str]:
     """Every entry below `root` named `*.incept` that is not a directory (FIFOs and links
-    included: the caller decides what to read), sorted by path components, without following
-    symlinked directories (a link loop cannot trap the walk), at most MAX_LISTED of them."""
+    included: the caller decides what to read), sorted by path components. The walk is
+    iterative, never follows a symlinked directory (a link loop cannot trap it) and stops with
+    E900 past MAX_WALKED entries or MAX_WALK_DEPTH levels."""
     found: list[str] = []
-    for d, dirs, names in os.walk(root):
-        for n in names:
-            p = os.path.join(d, n)
-            if n.endswith(SUFFIX) and not os.path.isdir(p):
-                found.append(p)
-                if len(found) >= MAX_LISTED:
-                    dirs.clear()
-                    break
+    seen = 0
+    stack = [(root, 0)]
+    while stack:
+        d, depth = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                entries = list(it)
+        except OSError:
+            continue  # unreadable: nothing to list there
+        for e in entries:
+            seen += 1
+            if seen > MAX_WALKED:
+                raise LimitError(f"more than {MAX_WALKED:,} files and directories under {root}")
+            if e.is_dir(follow_symlinks=False):
+                if depth >= MAX_WALK_DEPTH:
+                    raise LimitError(
+                        f"directories nest more than {MAX_WALK_DEPTH} deep under {root}"
+                    )
+                stack.append((e.path, depth + 1))
+            elif e.name.endswith(SUFFIX):
+                found.append(e.path)
     return sorted(found, key=lambda p: os.path.relpath(p, root).split(os.sep))
 
 
