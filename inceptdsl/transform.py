@@ -25,7 +25,8 @@ _SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 MAX_NUMBER_CHARS = 40
 """Longest number literal (the tokenizer's bound, parse.MAX_TOKEN_CHARS, applies the same)."""
 
-_NUMBER = re.compile(r"[0-9]+(_[0-9]+)*(\.[0-9]+)?([eE][+-]?[0-9]+)?[KMGT]?")
+_NUMBER = re.compile(r"[0-9][0-9_]*(\.[0-9]+)?([eE][+-]?[0-9]+)?[KMGT]?")
+"""The grammar's INT and FLOAT (underscores may follow any digit of the whole part)."""
 
 
 def decode_number(text: str) -> int | float:
@@ -39,7 +40,7 @@ def decode_number(text: str) -> int | float:
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(f"a number of {len(text):,} characters; the limit is {MAX_NUMBER_CHARS}")
     if not _NUMBER.fullmatch(text):
-        raise ValueError(f"malformed number `{text}`: `_` goes between two digits")
+        raise ValueError(f"malformed number `{text}`")
     raw = text.replace("_", "")
     mult = 1
     if raw[-1] in _SUFFIX:
