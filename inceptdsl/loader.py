@@ -187,17 +187,21 @@ def _resolve(
                 raise LimitError(f"more than {MAX_FILES} files imported", imp.path_span)
             try:
                 text = read_text(target, inside=root.path)
-                budget[0] -= len(text)
-                if budget[0] < 0:
-                    raise FileTooLargeError(
-                        f"the program's files hold more than {MAX_PROGRAM_BYTES:,} characters "
-                        f"together (with {display_path(target)})",
-                        imp.path_span,
-                        hint="a spec and its imports are usually a few kilobytes: check for "
-                        "generated or pasted files",
-                    )
+            except SpecError as err:  # unreadable: say who imports it
+                err.notes = (*err.notes, Note("imported here", imp.path_span))
+                raise
+            budget[0] -= len(text)
+            if budget[0] < 0:
+                raise FileTooLargeError(
+                    f"the program's files hold more than {MAX_PROGRAM_BYTES:,} characters "
+                    f"together (with {display_path(target)})",
+                    imp.path_span,
+                    hint="a spec and its imports are usually a few kilobytes: check for "
+                    "generated or pasted files",
+                )
+            try:
                 files[target] = parse_file(target, text)
-            except SpecError as err:  # unreadable or unparsable: say who imports it
+            except SpecError as err:  # unparsable: say who imports it
                 err.notes = (*err.notes, Note("imported here", imp.path_span))
                 raise
             files[target].root = root

@@ -63,7 +63,8 @@ so it cannot run for hours under the node limit. A layer in a `repeat` takes thr
 about a second."""
 
 BLOCK_CALL_STEPS = 5
-"""Extra steps a block call counts: binding its parameters costs about five plain steps."""
+"""Steps a block call, a `let` or a `defaults` counts: each builds a new context, which costs
+about five plain steps."""
 
 MAX_NESTING = 100
 """Deepest nesting of units while lowering (groups, branches, repeats, aux heads and block
@@ -363,6 +364,7 @@ class Lowerer:
                 )
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
+        self._tick(s.span, BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
         ev = Evaluator(ctx.names, self._shape(ctx.block_in))
         if isinstance(s, A.LetStmt):
             return replace(ctx, names={**ctx.names, s.name: ev.eval(s.value)})

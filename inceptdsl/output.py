@@ -5,7 +5,8 @@ What `write_output(path, data)` does with what is at `path`:
 - nothing there: the file is created atomically (below), with mode 0666 less the umask;
 - a regular file: replaced atomically, keeping its mode (and owner, where allowed), unless it is
   one of the inputs (the spec being compiled or a file it imports: `-o a.incept` would destroy
-  the spec) or not writable by the user (a read-only file stays read-only and unchanged);
+  the spec) or read-only (no write permission bit, or not writable by the user: it stays
+  unchanged, for root too);
 - a character device or a FIFO (`/dev/null`, `/dev/stdout` on a terminal or pipe, a named
   pipe), also through a symlink: written to, never replaced. A device cannot be "replaced"
   without destroying it (as root, replacing /dev/null breaks the system); writing is what the
@@ -89,7 +90,7 @@ def write_output(
         raise UsageError(f"{path} is {kind}; inceptdsl writes regular files only")
     else:
         _check_not_input(path, st, inputs, may_replace)
-        if not os.access(path, os.W_OK):
+        if not st.st_mode & 0o222 or not os.access(path, os.W_OK):  # root too: no w bit
             raise UsageError(
                 f"{path} is read-only; it was left unchanged",
                 hint="make it writable (chmod u+w) or write elsewhere",

@@ -241,11 +241,14 @@ def spec_files(root: str) -> list[str]:
         for e in entries:
             seen += 1
             if seen > MAX_WALKED:
-                raise LimitError(f"more than {MAX_WALKED:,} files and directories under {root}")
+                raise LimitError(
+                    f"more than {MAX_WALKED:,} files and directories under {root}", path=root
+                )
             if e.is_dir(follow_symlinks=False):
                 if depth >= MAX_WALK_DEPTH:
                     raise LimitError(
-                        f"directories nest more than {MAX_WALK_DEPTH} deep under {root}"
+                        f"directories nest more than {MAX_WALK_DEPTH} deep under {root}",
+                        path=root,
                     )
                 stack.append((e.path, depth + 1))
             elif e.name.endswith(SUFFIX):

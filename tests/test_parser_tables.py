@@ -64,3 +64,59 @@ def test_a_fresh_process_writes_no_cache_file(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
     assert list(tmp_path.iterdir()) == []
     assert set(Path(tempfile.gettempdir()).glob(".lark_cache*")) == before
+
+
+PLANT = """
+import os, pickle, sys, tempfile
+from lark import Lark
+from inceptdsl import parse as P
+marker = sys.argv[1]
+# The cache file Lark writes for this grammar and these options, in this TMPDIR...
+Lark(P._grammar_text(), **P.GRAMMAR_OPTIONS, **P._runtime_options(), cache=True)
+(name,) = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith(".lark_cache")]
+path = os.path.join(tempfile.gettempdir(), name)
+head = open(path, "rb").readline()  # the grammar's hash, which Lark checks first
+class Boom:
+    def __reduce__(self):
+        return (open, (marker, "w"))
+with open(path, "wb") as fh:  # ... replaced by another user's pickle that runs code
+    fh.write(head)
+    pickle.dump(Boom(), fh)
+print(path)
+"""
+
+LOAD = """
+import sys
+from lark import Lark
+from inceptdsl import parse as P
+if sys.argv[1] == "lark-cache":  # the control: what `cache=True` did
+    Lark(P._grammar_text(), **P.GRAMMAR_OPTIONS, **P._runtime_options(), cache=True)
+else:
+    import inceptdsl
+    inceptdsl.loads("network n {\\n  input 3 x 8 x 8\\n  relu\\n}\\n")
+"""
+
+
+def test_a_planted_cache_pickle_is_never_loaded(tmp_path: Path) -> None:
+    """Another user plants a pickle where Lark's cache would be. inceptdsl never reads it; the
+    control shows that `Lark(..., cache=True)`, what parse.py used to do, runs its code."""
+    shared_tmp = tmp_path / "tmp"
+    shared_tmp.mkdir()
+    env = {"TMPDIR": str(shared_tmp), "PATH": "/usr/bin:/bin"}
+
+    def run(code: str, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
+
+    marker = tmp_path / "code-ran"
+    run(PLANT, str(marker))
+    run(LOAD, "inceptdsl")
+    assert not marker.exists()
+    run(LOAD, "lark-cache")
+    assert marker.exists(), "control: the planted pickle should run under cache=True"
