@@ -151,34 +151,35 @@ def resolve_import(
             hint=WAYS_OUT,
         )
     target = os.path.normpath(os.path.join(base, rel))
-    if not root.contains(target):
-        raise ImportOutsideRootError(
-            f"{what} {raw!r} reaches outside {_tree(root)}",
-            span,
-            hint=WAYS_OUT,
-        )
-    if not target.endswith(SUFFIX):
-        raise ImportNotSpecError(
-            f"{what} {raw!r}: only `{SUFFIX}` spec files can be imported", span
-        )
+    _inside(target, raw, root, span, what, through_link=False)
     if not os.path.lexists(target):
         where = "" if raw.startswith("@") else f", relative to {display_path(importer)}"
         raise ImportNotFoundError(
             f"imported file not found: {raw!r} (looked for {display_path(target)}{where})", span
         )
     real = os.path.realpath(target)
-    if not root.contains(real):
-        raise ImportOutsideRootError(
-            f"{what} {raw!r} leads outside {_tree(root)} through a symbolic link",
-            span,
-            hint=WAYS_OUT,
-        )
-    if not real.endswith(SUFFIX):
-        raise ImportNotSpecError(
-            f"{what} {raw!r}: a symbolic link to a file that is not a `{SUFFIX}` spec file",
-            span,
-        )
+    _inside(real, raw, root, span, what, through_link=True)
     return real, root
+
+
+def _inside(
+    path: str, raw: str, root: Root, span: Span | None, what: str, through_link: bool
+) -> None:
+    """Raise E205 unless `path` lies in `root`, E208 unless it is a `.incept` file; checked on
+    the path as written, then again once symlinks are resolved."""
+    if not root.contains(path):
+        how = " through a symbolic link" if through_link else ""
+        verb = "leads" if through_link else "reaches"
+        raise ImportOutsideRootError(
+            f"{what} {raw!r} {verb} outside {_tree(root)}{how}", span, hint=WAYS_OUT
+        )
+    if not path.endswith(SUFFIX):
+        raise ImportNotSpecError(
+            f"{what} {raw!r}: a symbolic link to a file that is not a `{SUFFIX}` spec file"
+            if through_link
+            else f"{what} {raw!r}: only `{SUFFIX}` spec files can be imported",
+            span,
+        )
 
 
 def _tree(root: Root) -> str:
