@@ -118,6 +118,8 @@ def load_program(path: str, text: str | None = None) -> Program:
     """Read (or take `text` for) the root spec at `path` and every file it imports. `path` may
     also be `@NAME/file.incept` or a bundled network's name (roots.resolve_spec)."""
     lib: Root | None = None
+    if "\x00" in path:  # no file name holds one (os functions would raise ValueError)
+        raise FileNotFoundSpecError(f"no such file: {path!r} (a NUL character)", path=repr(path))
     if text is None:
         path, lib = resolve_spec(path)
         abspath = _absolute(path)

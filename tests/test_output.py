@@ -222,3 +222,36 @@ def test_signal_handlers_are_restored() -> None:
 def test_dash_is_stdout(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     write_output("-", "to stdout\n")
     assert capsysbinary.readouterr().out == b"to stdout\n"
+
+
+def test_every_writer_goes_through_output_py() -> None:
+    """No other module of the package or tools/ opens a file for writing or renames one."""
+    import ast
+
+    from conftest import ROOT
+
+    def writes(node: ast.Call) -> bool:
+        f = node.func
+        if isinstance(f, ast.Attribute):
+            owner = ast.unparse(f.value)
+            if f.attr in ("write_text", "write_bytes"):
+                return True
+            if owner == "os" and f.attr in ("replace", "rename", "link", "symlink"):
+                return True
+            if owner == "shutil":
+                return True
+        if ast.unparse(f) in ("open", "os.open", "io.open"):
+            text = ast.unparse(node)
+            return "devnull" not in text and any(
+                m in text for m in ("'w", "'a", "'x", "O_WRONLY", "O_RDWR", "O_CREAT")
+            )
+        return False
+
+    bad = []
+    for path in [*(ROOT / "inceptdsl").rglob("*.py"), *(ROOT / "tools").glob("*.py")]:
+        if path.name == "output.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and writes(node):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert bad == []

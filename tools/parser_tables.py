@@ -22,6 +22,7 @@ from lark.grammar import Rule
 from lark.lark import _LOAD_ALLOWED_OPTIONS
 from lark.lexer import TerminalDef
 
+from inceptdsl.output import write_output
 from inceptdsl.parse import build_parser, grammar_fingerprint
 
 TARGET = Path(__file__).resolve().parent.parent / "inceptdsl" / "parser_tables.json"
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if current != text:
-        TARGET.write_text(text, encoding="utf-8")
+        write_output(str(TARGET), text)
         print(f"wrote {TARGET}", file=sys.stderr)
     return 0
 
