@@ -36,6 +36,10 @@ def _outside(**extra: object) -> dict:
     return {"outside/secret.txt": SECRET, "outside/lib.incept": LIB, **extra}
 
 
+def _absent(r: Result, path: str) -> None:
+    assert not (r.root / path).exists(), f"{r.case.name}: {path} was created"
+
+
 def _no_secret(r: Result) -> None:
     assert "TOPSECRET" not in r.out + r.err
 
@@ -96,7 +100,7 @@ CASES: list[Case] = [
         "spec_is_data_not_code",
         ["check", "a.incept"],
         {"tree/a.incept": _net("  conv __import__('os').system('touch pwned') 3x3\n")},
-        check=lambda r: None if not (r.root / "tree" / "pwned").exists() else 1 / 0,
+        check=lambda r: _absent(r, "tree/pwned"),
     ),
     # ---- reads outside the spec tree ---------------------------------------------------------
     Case(
