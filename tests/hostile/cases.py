@@ -79,6 +79,10 @@ def _stdout_has(text: str) -> object:
     return check
 
 
+def _compile_to(out: str) -> list[str]:
+    return ["compile", "a.incept", "--backend", "torch", "-q", "-o", out]
+
+
 def _empty_blocks(levels: int) -> str:
     lines = ["block E0 {}"]
     lines += [f"block E{i} {{ " + " -> ".join([f"E{i - 1}"] * 10) + " }" for i in range(1, levels)]
@@ -194,14 +198,14 @@ CASES: list[Case] = [
     # ---- outputs ---------------------------------------------------------------------------
     Case(
         "output_read_only_file_is_refused",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "out.py"],
+        _compile_to("out.py"),
         {"tree/a.incept": TINY, "tree/out.py": Mode("keep me\n", 0o444)},
         exit=2,
         memory=None,
     ),
     Case(
         "output_private_file_keeps_its_mode",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "out.py"],
+        _compile_to("out.py"),
         {"tree/a.incept": TINY, "tree/out.py": Mode("old\n", 0o600)},
         exit=0,
         may_change=("tree/out.py",),
@@ -210,21 +214,21 @@ CASES: list[Case] = [
     ),
     Case(
         "output_symlink_is_refused",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "out.py"],
+        _compile_to("out.py"),
         {**_outside(), "tree/a.incept": TINY, "tree/out.py": Link("../outside/secret.txt")},
         exit=2,
         memory=None,
     ),
     Case(
         "output_fifo_without_reader",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "out.fifo"],
+        _compile_to("out.fifo"),
         {"tree/a.incept": TINY, "tree/out.fifo": Fifo()},
         exit=2,
         memory=None,
     ),
     Case(
         "output_dev_null_is_written_not_replaced",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "/dev/null"],
+        _compile_to("/dev/null"),
         {"tree/a.incept": TINY},
         exit=0,
         check=_char_device("/dev/null"),
@@ -241,7 +245,7 @@ CASES: list[Case] = [
     ),
     Case(
         "output_dash_is_stdout",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "-"],
+        _compile_to("-"),
         {"tree/a.incept": TINY},
         exit=0,
         check=_stdout_has("class Tiny(nn.Module)"),
@@ -249,21 +253,21 @@ CASES: list[Case] = [
     ),
     Case(
         "output_over_the_input_spec",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "a.incept"],
+        _compile_to("a.incept"),
         {"tree/a.incept": TINY},
         exit=2,
         memory=None,
     ),
     Case(
         "output_over_an_imported_file",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "lib.incept"],
+        _compile_to("lib.incept"),
         {"tree/lib.incept": LIB, "tree/a.incept": _net("  Stem\n", 'import "lib.incept"\n')},
         exit=2,
         memory=None,
     ),
     Case(
         "output_hard_link_of_the_input",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "out.py"],
+        _compile_to("out.py"),
         {"tree/a.incept": TINY},
         shell="ln a.incept out.py && $INCEPTDSL compile a.incept --backend torch -q -o out.py",
         exit=2,
@@ -272,14 +276,14 @@ CASES: list[Case] = [
     ),
     Case(
         "output_in_a_missing_directory",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "no/such/dir/out.py"],
+        _compile_to("no/such/dir/out.py"),
         {"tree/a.incept": TINY},
         exit=2,
         memory=None,
     ),
     Case(
         "output_to_a_full_disk",
-        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "/dev/full"],
+        _compile_to("/dev/full"),
         {"tree/a.incept": TINY},
         exit=2,
         memory=None,
