@@ -79,7 +79,7 @@ def bench_fresh_process() -> None:
     cmd = [str(ROOT / ".venv" / "bin" / "inceptdsl"), "report", str(V4)]
     if not Path(cmd[0]).exists():
         cmd = [sys.executable, "-m", "inceptdsl", "report", str(V4)]
-    subprocess.run(cmd, check=True, capture_output=True)  # warm the grammar cache and disk
+    subprocess.run(cmd, check=True, capture_output=True)  # warm the disk cache
     times = []
     for _ in range(5):
         t = time.perf_counter()

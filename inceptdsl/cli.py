@@ -1,13 +1,16 @@
-"""The `inceptdsl` command line: check, report, verify, fmt, list, diff, ir, compile, verification.
+"""The `inceptdsl` command line: check, report, verify, fmt, list, diff, ir, compile.
 
 Every SpecError is rendered (file:line:col, the source line, a caret, hints) and ends the
 command with the error's exit code: 1 for a bad spec, 2 for usage and I/O errors. A Python
-traceback is shown only with --debug. Output files are written atomically.
+traceback is shown only with --debug. Output files are written by output.py (atomically, never
+over an input, a link or a device); a failure to write stdout (a full disk) is an I/O error.
+Names and paths a spec or a file system controls are printed escaped (source.printable).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,9 +20,9 @@ from typing import Any
 from . import __version__
 from .errors import FileNotFoundSpecError, SpecError, UsageError
 from .network import Network, load
-from .transform import decode_number
-
-SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+from .output import write_output
+from .source import printable
+from .transform import MAX_NUMBER_CHARS, decode_number
 
 
 def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
@@ -45,38 +48,21 @@ def parse_literal(raw: str) -> Any:
     if raw in SYMBOLS:
         return Symbol(raw)
     parts = raw.split("x")
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+    if len(parts) in (2, 3) and all(_digits(p) for p in parts):
         return tuple(int(p) for p in parts)
+    sign, digits = (-1, raw[1:]) if raw[:1] == "-" else (1, raw.removeprefix("+"))
     try:
-        return decode_number(raw)
+        return sign * decode_number(digits)
     except ValueError:
         return raw
 
 
+def _digits(p: str) -> bool:
+    return p.isascii() and p.isdigit() and len(p) <= MAX_NUMBER_CHARS
+
+
 def _load(args: argparse.Namespace, path: str) -> Network:
     return load(path, **parse_set(getattr(args, "set", None)))
-
-
-def write_atomic(path: str, data: str | bytes) -> None:
-    """Write via a temporary file in the same directory and rename it into place, so a failure
-    never leaves a truncated file and never replaces a good one."""
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"{path} is a directory")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {path}: directory {parent} does not exist")
-    tmp = parent / f".{target.name}.tmp{os.getpid()}"
-    raw = data if isinstance(data, bytes) else data.encode("utf-8")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -104,24 +90,28 @@ def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
             run_checks(program)
         except SpecError as err:
             raise err.with_sources(program.sources) from None
-        print(f"{path}: ok (library: {_plural(len(program.root.module.blocks), 'block')})")
+        print(
+            f"{printable(path)}: ok (library: {_plural(len(program.root.module.blocks), 'block')})"
+        )
         return
     net = _load(args, path)
     for w in net.warnings:
         print(w.render(net.program.sources), file=sys.stderr)
     net.verify()  # checks that every `expect` is well formed; `verify` judges the results
     rep = net.report()
-    print(f"{path}: ok ({net.name}: {len(net.graph)} nodes, {rep.params:,} params)")
+    print(f"{printable(path)}: ok ({net.name}: {len(net.graph)} nodes, {rep.params:,} params)")
 
 
 def _check_dir(args: argparse.Namespace, root: str) -> int:
     """Check every spec under `root` (sorted), reporting each error and going on; the number
     of specs that failed."""
-    paths = sorted(p for p in Path(root).rglob("*.incept") if p.is_file())
+    from .roots import spec_files
+
+    paths = spec_files(root)
     failed = 0
     for p in paths:
         try:
-            _check_one(args, str(p), libraries=True)
+            _check_one(args, p, libraries=True)
         except SpecError as err:
             print(err.render(), file=sys.stderr)
             failed += 1
@@ -136,12 +126,16 @@ def _plural(n: int, what: str) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     from .commands import report_output
 
-    text = report_output(args, _load(args, args.file))
-    if text is not None and args.output:
-        write_atomic(args.output, text)
-    elif text is not None:
-        sys.stdout.write(text)
+    net = _load(args, args.file)
+    text = report_output(args, net)
+    if text is not None:
+        _write(net, args.output or "-", text)
     return 0
+
+
+def _write(net: Network, path: str, data: str | bytes) -> None:
+    """Write a command's output (`-`: stdout), never over one of the spec's own files."""
+    write_output(path, data, inputs=[f.abspath for f in net.program.files.values()])
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -153,13 +147,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_graph(args: argparse.Namespace) -> int:
     from .commands import cmd_graph as run
 
-    return run(args, _load(args, args.file), write_atomic)
+    net = _load(args, args.file)
+    return run(args, net, lambda path, data: _write(net, path, data))
 
 
 def cmd_view(args: argparse.Namespace) -> int:
     from .commands import cmd_view as run
 
-    return run(args, _load(args, args.file), write_atomic)
+    net = _load(args, args.file)
+    return run(args, net, lambda path, data: _write(net, path, data))
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:
@@ -180,30 +176,57 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             continue
         changed += 1
         if args.check:
-            print(f"{path}: would reformat")
+            print(f"{printable(path)}: would reformat")
         else:
-            write_atomic(path, new)
-            print(f"{path}: reformatted")
+            write_output(path, new, inputs=[path], may_replace=path)
+            print(f"{printable(path)}: reformatted")
     return 1 if args.check and changed else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    root = Path(args.dir) if args.dir else SPECS_DIR
-    if not root.exists():
-        raise FileNotFoundSpecError(f"no such directory: {root}", path=str(root))
-    if not root.is_dir():
-        raise UsageError(f"--dir expects a directory, got the file {root}")
-    paths = sorted(p for p in root.rglob("*.incept") if "lib" not in p.relative_to(root).parts)
-    rows = []
-    for p in paths:
-        net = load(str(p))
-        rep = net.report()
-        rows.append((str(p.relative_to(root)), net.name, rep.params, rep.buffers, rep.macs))
+    """The networks of the bundled library and the INCEPTDSL_PATH roots (or of --dir), with
+    their totals and where they live. Files without a network are libraries and not listed; a
+    file that fails to load is reported on stderr and the listing goes on (exit 1 or 2)."""
+    from .loader import load_program
+    from .roots import SUFFIX, Root, library_roots, spec_files
+
+    if args.dir:
+        if not os.path.lexists(args.dir):
+            raise FileNotFoundSpecError(f"no such directory: {args.dir}", path=args.dir)
+        if not os.path.isdir(args.dir):
+            raise UsageError(f"--dir expects a directory, got the file {args.dir}")
+        roots = [(args.dir, Root(os.path.realpath(args.dir)))]
+    else:
+        roots = [(r.path, r) for r in library_roots().values()]
+    rows, code = [], 0
+    for base, root in roots:
+        for path in spec_files(base):
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            name = rel if root.name is None else rel.removesuffix(SUFFIX)
+            if root.name not in (None, "inceptdsl"):
+                name = f"@{root.name}/{rel}"
+            try:
+                if not root.contains(os.path.realpath(path)):
+                    raise UsageError(f"{path} is a symbolic link that leads outside {base}")
+                if not load_program(path).root.module.networks:
+                    continue  # a library of blocks
+                net = load(path)
+                rep = net.report()
+            except SpecError as err:
+                print(err.render(), file=sys.stderr)
+                code = max(code, err.exit_code)
+                continue
+            rows.append((printable(name), net.name, rep.params, rep.buffers, rep.macs))
     width = max((len(r[0]) for r in rows), default=4)
     print(f"{'spec':<{width}}  {'network':<22} {'params':>13} {'buffers':>9} {'MACs':>16}")
-    for spec, name, params, buffers, macs in rows:
-        print(f"{spec:<{width}}  {name:<22} {params:>13,} {buffers:>9,} {macs:>16,}")
-    return 0
+    for spec, network, params, buffers, macs in rows:
+        print(f"{spec:<{width}}  {network:<22} {params:>13,} {buffers:>9,} {macs:>16,}")
+    print()
+    for base, root in roots:
+        where = {"bundled": "bundled", "": "directory"}.get(root.origin, root.origin)
+        label = f"@{root.name}" if root.name else printable(base)
+        print(f"{label} ({where}): {printable(root.path)}")
+    return code
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -212,7 +235,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     renames = parse_renames(args.rename)
     a = _load(args, args.a)
     b = _load(args, args.b)
-    d = diff_graphs(a.graph, b.graph, args.depth, args.a, args.b, renames)
+    d = diff_graphs(a.graph, b.graph, args.depth, printable(args.a), printable(args.b), renames)
     sys.stdout.write(FORMATS[args.format](d))
     return 0
 
@@ -232,30 +255,33 @@ def cmd_new(args: argparse.Namespace) -> int:
             + " (`inceptdsl list` shows them)"
         )
     out = Path(args.output or f"{args.name}.incept")
-    if out.exists():
-        raise UsageError(f"{out} exists; not overwritten (give another name or -o FILE)")
-    parent_path = bundled[args.parent]
-    text = starter_variant(args.name, args.parent, parent_path, SPECS_DIR, out)
-    write_atomic(str(out), text)
+    if os.path.lexists(out):
+        raise UsageError(
+            f"{printable(str(out))} exists; not overwritten (give another name or -o FILE)"
+        )
+    specs_dir, parent_path = bundled[args.parent]
+    text = starter_variant(args.name, args.parent, parent_path, specs_dir, out)
+    write_output(str(out), text)
     try:
         load(str(out))
     except SpecError:
         out.unlink(missing_ok=True)  # a starter that does not load helps no one
         raise
-    print(f"wrote {out} ({args.name} extends {args.parent}, {parent_path.relative_to(SPECS_DIR)})")
+    rel = parent_path.relative_to(specs_dir)
+    print(f"wrote {printable(str(out))} ({args.name} extends {args.parent}, {rel})")
     return 0
 
 
-def _bundled_networks() -> dict[str, Path]:
-    """Bundled network name -> its spec file (specs/lib holds only blocks)."""
+def _bundled_networks() -> dict[str, tuple[Path, Path]]:
+    """Bundled network name -> (the bundled root, its spec file); libraries hold only blocks."""
     from .loader import load_program
+    from .roots import bundled_root, bundled_specs
 
-    out: dict[str, Path] = {}
-    for p in sorted(SPECS_DIR.rglob("*.incept")):
-        if "lib" in p.relative_to(SPECS_DIR).parts:
-            continue
-        for net in load_program(str(p)).root.module.networks:
-            out.setdefault(net.name, p)
+    root = bundled_root()
+    out: dict[str, tuple[Path, Path]] = {}
+    for _, path in bundled_specs():
+        for net in load_program(path).root.module.networks:
+            out.setdefault(net.name, (Path(root.path) if root else Path(), Path(path)))
     return out
 
 
@@ -273,40 +299,24 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     backend = get(args.backend)
     net = _load(args, args.file)
-    with step(f"compiling {net.name} with {backend.name}"):
-        out = backend.emit(net.graph)
-    if args.output:
-        write_atomic(args.output, out)
-        print(f"wrote {args.output} ({net.name}, backend {backend.name})", file=sys.stderr)
-    elif isinstance(out, bytes):
+    try:
+        with step(f"compiling {net.name} with {backend.name}"):
+            out = backend.emit(net.graph)
+    except SpecError as err:  # a name the backend cannot use: show it in the spec
+        raise err.with_sources(net.program.sources) from None
+    to_stdout = args.output in (None, "-")
+    if isinstance(out, bytes) and to_stdout and sys.stdout.isatty():
         raise UsageError(f"backend {backend.name!r} writes a binary file: give -o FILE")
+    if to_stdout:
+        write_output("-", out)
     else:
-        sys.stdout.write(out)
+        inputs = [f.abspath for f in net.program.files.values()]
+        write_output(args.output, out, inputs=inputs)
+        shown = printable(args.output)
+        print(f"wrote {shown} ({net.name}, backend {backend.name})", file=sys.stderr)
     if not args.quiet:
         print(net.report().to_table(depth=1), file=sys.stderr)
     return 0
-
-
-def cmd_verification(args: argparse.Namespace) -> int:
-    """Write docs/verification.md (or print it); --check: fail if the file is not current."""
-    from .verification import COMMAND, DEFAULT_OUTPUT, build
-
-    text, ok = build()
-    if args.check:
-        path = Path(args.output) if args.output else DEFAULT_OUTPUT
-        current = path.read_text(encoding="utf-8") if path.is_file() else None
-        if current != text:
-            print(f"{path}: not current; run `{COMMAND}`", file=sys.stderr)
-            return 1
-        print(f"{path}: current")
-    elif args.output:
-        write_atomic(args.output, text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    if not ok:
-        print("some expectations fail: see the report", file=sys.stderr)
-    return 0 if ok else 1
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -323,11 +333,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.kwargs:
             raise UsageError("--kwargs is for `import torch`")
         text, summary = command.import_caffe(args.source, shape, out)
-    if args.output:
-        write_atomic(args.output, text)
-        print(f"wrote {args.output}", file=sys.stderr)
+    if args.output and args.output != "-":
+        inputs = [] if args.framework == "torch" else [args.source]
+        write_output(args.output, text, inputs=inputs)
+        print(f"wrote {printable(args.output)}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        write_output("-", text)
     for line in summary:
         print(line, file=sys.stderr)
     return 0
@@ -415,7 +426,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("file", metavar="FILE")
     sp.add_argument("--backend", required=True)
     sp.add_argument(
-        "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write here (atomically; `-` is stdout) instead of stdout",
     )
     sp = add(
         "import",
@@ -427,21 +441,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("source", metavar="MODULE_PATH|FILE.prototxt")
     sp.add_argument("--kwargs", metavar="JSON", help="torch: constructor arguments as JSON")
     sp.add_argument("--input", metavar="CxHxW", help="input shape (torch default 3x224x224)")
-    sp.add_argument(
-        "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
-    )
-    sp = add(
-        "verification",
-        cmd_verification,
-        "the verification report (docs/verification.md)",
-        sets=False,
-    )
-    sp.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
-    sp.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 1 if OUT (default docs/verification.md) is not current",
-    )
+    sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically; `-` is stdout)")
     _view_commands(add)
     return p
 
@@ -500,6 +500,9 @@ def _global_flags(argv: Sequence[str]) -> tuple[list[str], dict[str, bool]]:
 def main(argv: Sequence[str] | None = None) -> int:
     from . import progress
 
+    for stream in ("stdout", "stderr"):  # started with `>&-`: what it prints is discarded
+        if getattr(sys, stream) is None:
+            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     parser = _parser()
     rest, flags = _global_flags(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(rest)
@@ -508,7 +511,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet:
         progress.silence_frameworks()
     try:
-        return args.fn(args)
+        rc = args.fn(args)
+        sys.stdout.flush()  # a full disk must fail here, while it can still be reported
+        return rc
     except SpecError as err:
         if args.debug:
             raise
@@ -517,17 +522,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `inceptdsl report x | head`: the reader has what it wanted
+        _discard_stdout()
         return 0
+    except OSError as exc:
+        if args.debug or exc.errno not in _OUTPUT_ERRNOS:
+            return _internal_error(args, exc)
+        _discard_stdout()
+        reason = os.strerror(exc.errno or 0)
+        print(f"inceptdsl: cannot write the output: {reason}", file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a message
-        if args.debug:
-            raise
-        print(
-            f"inceptdsl: internal error: {type(exc).__name__}: {exc}\n"
-            "  this is a bug in inceptdsl, not in your spec; rerun with --debug for details",
-            file=sys.stderr,
-        )
-        return 3
+        return _internal_error(args, exc)
+
+
+_OUTPUT_ERRNOS = frozenset(
+    getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS") if hasattr(errno, n)
+)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:  # noqa: BLE001 - the one place that turns bugs into a message
+    if args.debug:
+        raise exc
+    print(
+        f"inceptdsl: internal error: {type(exc).__name__}: {printable(str(exc), 400)}\n"
+        "  this is a bug in inceptdsl, not in your spec; rerun with --debug for details",
+        file=sys.stderr,
+    )
+    return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

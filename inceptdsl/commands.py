@@ -103,11 +103,15 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 
 def _actual(r: ExpectResult) -> str:
+    if r.skipped:
+        return r.skipped
     return "x".join(map(str, r.actual)) if isinstance(r.actual, tuple) else f"{r.actual:,}"
 
 
 def delta(r: ExpectResult) -> str:
     """actual - expected, with the relative difference: `+1,024 (+0.01%)`; `0` when equal."""
+    if r.skipped:
+        return ""
     a, e = r.actual, r.expected
     if isinstance(a, tuple) or isinstance(e, (tuple, bool)) or not isinstance(e, (int, float)):
         return "" if r.ok else "differs"
@@ -124,8 +128,13 @@ def verify_files(args: argparse.Namespace, paths: Sequence[str], load: Any) -> i
     failures rendered as diagnostics on stderr, then a grand total."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from .progress import track
+    from .source import printable
+
+    def cell(text: str, style: str = "") -> Text:  # never markup, never a control character
+        return Text(printable(text), style=style)
 
     tty = sys.stdout.isatty()
     width = shutil.get_terminal_size((100, 24)).columns if tty else 140
@@ -142,17 +151,22 @@ def verify_files(args: argparse.Namespace, paths: Sequence[str], load: Any) -> i
         net = load(args, path)
         nets.append((path, net, net.verify()))
     for path, net, results in nets:
-        table = Table(title=f"{path} ({net.name})", box=None, pad_edge=False, title_justify="left")
+        title = cell(f"{path} ({net.name})")
+        table = Table(title=title, box=None, pad_edge=False, title_justify="left")
         table.add_column("", no_wrap=True)
         table.add_column("expectation", overflow="fold", ratio=3)
         table.add_column("actual", justify="right", no_wrap=True)
         table.add_column("Δ", justify="right", no_wrap=True)
         table.add_column("source", overflow="fold", ratio=4)
         for r in results:
-            status = "[green]ok[/green]" if r.ok else "[bold red]FAIL[/bold red]"
-            from rich.markup import escape
-
-            table.add_row(status, escape(r.describe()), _actual(r), delta(r), escape(r.source))
+            status = (
+                cell("skip", "yellow")
+                if r.skipped
+                else cell("ok", "green")
+                if r.ok
+                else cell("FAIL", "bold red")
+            )
+            table.add_row(status, cell(r.describe()), cell(_actual(r)), delta(r), cell(r.source))
         if not results:
             table.add_row("-", "(no expect declarations)", "", "", "")
         console.print(table)
@@ -162,8 +176,10 @@ def verify_files(args: argparse.Namespace, paths: Sequence[str], load: Any) -> i
                 f"expectation failed: {r.describe()}, actual {_actual(r)}", r.span
             )
             print(err.with_sources(net.program.sources).render(), file=sys.stderr)
-        print(f"{len(results) - len(bad)} passed, {len(bad)} failed")
-        passed += len(results) - len(bad)
+        skipped = sum(bool(r.skipped) for r in results)
+        counts = f"{len(results) - len(bad) - skipped} passed, {len(bad)} failed"
+        print(counts + (f", {skipped} skipped" if skipped else ""))
+        passed += len(results) - len(bad) - skipped
         failed += len(bad)
     if len(nets) > 1:
         print(f"total: {len(nets)} files, {passed} passed, {failed} failed")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .source import SourceFile, Span
+from .source import SourceFile, Span, char_width, escape_char, printable
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,9 @@ class SpecError(Exception):
         return "\n".join(_render_one(e) for e in self.errors)
 
     def __str__(self) -> str:
-        where = f"{self.span}: " if self.span else (f"{self._path}: " if self._path else "")
-        return f"{where}error[{self.code}]: {self.message}"
+        path = printable(self._path) if self._path else ""
+        where = f"{self.span}: " if self.span else (f"{path}: " if path else "")
+        return f"{where}error[{self.code}]: {printable(self.message, MAX_MESSAGE_CHARS)}"
 
 
 class SpecErrors(SpecError):
@@ -226,6 +227,12 @@ class PrefixLabelError(SpecError):
     code = "E209"
 
 
+class ImportNotSpecError(SpecError):
+    """An import names a file that is not a `.incept` spec (it is never opened)."""
+
+    code = "E210"
+
+
 # -- E3xx: parameters, types and values -------------------------------------------------------
 
 
@@ -366,6 +373,12 @@ class NestingTooDeepError(LimitError):
     code = "E904"
 
 
+class TooMuchWorkError(LimitError):
+    """Expanding the network takes too many steps, even if they create few nodes."""
+
+    code = "E905"
+
+
 def all_error_classes() -> list[type[SpecError]]:
     """Every concrete error class with its own code, in code order (docs and tests use it)."""
     seen: dict[str, type[SpecError]] = {}
@@ -409,32 +422,85 @@ CONV_DEFAULTS_NOT_SEPCONV = "W001"
 
 
 # -- rendering --------------------------------------------------------------------------------
+# Everything in a diagnostic that a spec or a file name controls (messages quote names, values
+# and strings; source lines are the file's own text) is escaped with source.printable(), so a
+# spec cannot write escape sequences to the terminal, and bounded, so a 250 KB line or a
+# 5,000-digit literal gives a diagnostic of a few lines.
+
+MAX_MESSAGE_CHARS = 400
+"""Longest message, hint or note shown (longer ones are cut, with a count of the rest)."""
+
+MAX_SOURCE_COLUMNS = 160
+"""Widest excerpt of a source line shown above the carets: longer lines are cut around the
+span, with `...` where text was left out."""
+
+
+def _cells(text: str) -> list[tuple[str, int]]:
+    """Each character of a source line as shown (tab: one space; controls escaped) and its
+    width in terminal columns."""
+    out = []
+    for c in text:
+        if c == "\t":
+            out.append((" ", 1))
+            continue
+        esc = escape_char(c)
+        out.append((esc, len(esc)) if esc is not None else (c, char_width(c)))
+    return out
 
 
 def _caret_block(span: Span, source: SourceFile | None) -> list[str]:
-    if source is None:
+    if source is None or not 1 <= span.line <= max(source.line_count, 1):
         return []
-    text = source.line(span.line).expandtabs(1)
-    if not text and span.line > len(source._lines):
-        return []
+    cells = _cells(source.line(span.line))
+    start = min(max(span.column - 1, 0), len(cells))
+    end = span.end_column - 1 if span.end_line == span.line else len(cells)
+    end = min(max(end, start + 1), len(cells) + 1)
+    lo, hi = _window(cells, start, end)
+    shown = cells[lo:hi]
+    before = sum(w for _, w in cells[lo:start])
+    under = sum(w for _, w in cells[start : min(end, hi)]) or 1
+    prefix = "..." if lo > 0 else ""
+    suffix = "..." if hi < len(cells) else ""
+    text = prefix + "".join(s for s, _ in shown) + suffix
+    carets = "^" * under + ("..." if end > hi and hi < len(cells) else "")
     gutter = str(span.line)
-    width = (span.end_column if span.end_line == span.line else len(text) + 1) - span.column
-    carets = "^" * max(1, width)
     pad = " " * len(gutter)
-    return [f" {gutter} | {text}", f" {pad} | {' ' * (span.column - 1)}{carets}"]
+    return [f" {gutter} | {text}", f" {pad} | {' ' * (len(prefix) + before)}{carets}"]
+
+
+def _window(cells: list[tuple[str, int]], start: int, end: int) -> tuple[int, int]:
+    """The slice of `cells` to show: the whole line if it fits MAX_SOURCE_COLUMNS, else a
+    window that starts a little before the span and is at most that wide."""
+    if sum(w for _, w in cells) <= MAX_SOURCE_COLUMNS:
+        return 0, len(cells)
+    lo = start
+    width = 0
+    while lo > 0 and width < 20:  # some context before the span
+        lo -= 1
+        width += cells[lo][1]
+    hi = lo
+    width = 0
+    while hi < len(cells) and width + cells[hi][1] <= MAX_SOURCE_COLUMNS - 6:
+        width += cells[hi][1]
+        hi += 1
+    return lo, max(hi, min(end, lo + 1))
+
+
+def _text(s: str) -> str:
+    return printable(s, MAX_MESSAGE_CHARS)
 
 
 def _render_one(err: SpecError) -> str:
-    where = f"{err.span}: " if err.span else (f"{err.path}: " if err.path else "")
-    lines = [f"{where}error[{err.code}]: {err.message}"]
+    where = f"{err.span}: " if err.span else (f"{printable(err.path)}: " if err.path else "")
+    lines = [f"{where}error[{err.code}]: {_text(err.message)}"]
     if err.span is not None:
         lines += _caret_block(err.span, err.sources.get(err.span.path))
     for note in err.notes:
         if note.span is not None:
-            lines.append(f"  note: {note.span}: {note.message}")
+            lines.append(f"  note: {note.span}: {_text(note.message)}")
             lines += ["  " + x for x in _caret_block(note.span, err.sources.get(note.span.path))]
         else:
-            lines.append(f"  note: {note.message}")
+            lines.append(f"  note: {_text(note.message)}")
     if err.hint:
-        lines.append(f"  hint: {err.hint}")
+        lines.append(f"  hint: {_text(err.hint)}")
     return "\n".join(lines)

@@ -6,16 +6,26 @@ METRIC is a total (`params`, `buffers`, `variables`, `macs`, `flops`, `activatio
 `aux_params`, `aux_buffers`, `aux_macs`) or `PATH.METRIC` for one node or scope (`params`,
 `buffers`, `variables`, `macs`, `flops`, `shape`). `with` evaluates the expectation on the same
 spec built with other parameter values. Every result carries its citation.
+
+Cost: the figures of a network (totals, and the sums of every node and scope) are computed once
+and shared by all its expectations; each distinct `with` parameter set builds the network once,
+keeps only those figures, and all variants of one `verify` together may build at most
+MAX_VARIANT_NODES nodes (MAX_VARIANTS sets), so `with` cannot multiply time and memory.
+
+An expectation about a layer or block that these parameters leave out (`expect aux1.params`
+with `--set aux_logits=false`: aux1 is declared under an `if`) is skipped, with the reason,
+rather than failed: it describes the network at other parameter values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import ast as A
+from .check.resolve_names import walk_stmts
 from .cost import FLOPS_PER_MAC
-from .errors import InvalidValueError, SpecError, UnknownMetricError
+from .errors import InvalidValueError, LimitError, SpecError, UnknownMetricError
 from .evaluate import Evaluator, format_value
 from .names import did_you_mean
 from .source import Span
@@ -36,6 +46,13 @@ TOTALS = (
 )
 NODE_METRICS = ("params", "buffers", "variables", "macs", "flops", "shape")
 
+MAX_VARIANTS = 64
+"""Most distinct `with` parameter sets one network's expectations may use."""
+
+MAX_VARIANT_NODES = 200_000
+"""Most IR nodes all `with` variants of one `verify` may build together (each variant is a
+whole network; the bundled specs' variants build a few thousand)."""
+
 
 @dataclass(frozen=True)
 class ExpectResult:
@@ -50,6 +67,9 @@ class ExpectResult:
     source: str
     span: Span
     ok: bool
+    skipped: str = ""
+    """Why the expectation was not checked (it names a part these parameters leave out), or
+    "" when it was checked; a skipped result is not a failure."""
 
     def describe(self) -> str:
         tol = f" within {self.tolerance}" if self.tolerance else ""
@@ -65,36 +85,141 @@ def _show(v: Any) -> str:
     return format_value(v)
 
 
+@dataclass
+class Figures:
+    """What expectations read from one built network: totals, the summed params, buffers and
+    MACs of every node and every scope (a name prefix), shapes, and label names."""
+
+    name: str
+    totals: dict[str, Any]
+    sums: dict[str, tuple[int, int, int]]
+    shapes: dict[str, tuple[int, ...]]
+    labels: dict[str, str]
+    conditional: frozenset[str] = field(default_factory=frozenset)
+    """Labels and aux head names declared under an `if` (present at some parameter values)."""
+    aux_heads: tuple[str, ...] = ()
+    conditional_aux: bool = False
+    """Whether some aux head is declared under an `if`."""
+
+    @staticmethod
+    def of(net: Network) -> Figures:
+        sums: dict[str, list[int]] = {}
+        shapes = {}
+        for n, d in net.graph.nodes(data=True):
+            shapes[n] = tuple(d["shape"])
+            parts = n.split(".")
+            for i in range(1, len(parts) + 1):
+                acc = sums.setdefault(".".join(parts[:i]), [0, 0, 0])
+                acc[0] += d["params"]
+                acc[1] += d["buffers"]
+                acc[2] += d["macs"]
+        rep = net.report()
+        labels, aux = conditional_labels(net)
+        return Figures(
+            net.name,
+            rep.totals(),
+            {k: (a, b, c) for k, (a, b, c) in sums.items()},
+            shapes,
+            dict(net.labels),
+            labels,
+            tuple(rep.aux_heads),
+            bool(aux),
+        )
+
+
+def conditional_labels(net: Network) -> tuple[frozenset[str], frozenset[str]]:
+    """Labels and aux head names declared inside an `if` anywhere in the program (the parts
+    whose presence depends on parameter values), and the aux head names among them."""
+    out: set[str] = set()
+    aux: set[str] = set()
+    for f in net.program.files.values():
+        decls: list[A.NetworkDecl | A.BlockDecl] = [*f.module.networks, *f.module.blocks]
+        for decl in decls:
+            for st in walk_stmts(decl.body):
+                if not isinstance(st, A.IfStmt):
+                    continue
+                for body in _branches(st):
+                    for x in walk_stmts(body):
+                        if isinstance(x, A.Unit) and x.label is not None:
+                            out.add(x.label)
+                        elif isinstance(x, A.AuxStmt):
+                            out.add(x.name)
+                            aux.add(x.name)
+    return frozenset(out), frozenset(aux)
+
+
+def _branches(st: A.IfStmt) -> list[A.Body]:
+    """The bodies of an `if` / `else if` / `else` chain."""
+    out = []
+    node: A.Body | A.IfStmt | None = st
+    while isinstance(node, A.IfStmt):
+        out.append(node.then)
+        node = node.orelse
+    if node is not None:
+        out.append(node)
+    return out
+
+
+class _Variants:
+    """The figures of the network at each distinct `with` parameter set, built once each."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self.base = Figures.of(net)
+        self.built: dict[tuple[tuple[str, str], ...], Figures] = {}
+        self.nodes = 0
+
+    def get(self, overrides: dict[str, Any], span: Span) -> Figures:
+        key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+        hit = self.built.get(key)
+        if hit is not None:
+            return hit
+        if len(self.built) >= MAX_VARIANTS:
+            raise LimitError(
+                f"the expectations use more than {MAX_VARIANTS} distinct `with` parameter sets",
+                span,
+            )
+        variant = self.net.with_params(_span=span, **overrides)
+        self.nodes += len(variant.graph)
+        if self.nodes > MAX_VARIANT_NODES:
+            raise LimitError(
+                f"the `with` variants build more than {MAX_VARIANT_NODES:,} nodes together",
+                span,
+                hint="each distinct `with` builds the whole network again; use fewer",
+            )
+        self.built[key] = figures = Figures.of(variant)
+        return figures  # the variant's graph is not kept
+
+
 def verify(net: Network) -> list[ExpectResult]:
     """Check every `expect` of the network; errors in the declarations raise SpecError."""
     results = []
-    variants: dict[tuple[tuple[str, str], ...], Network] = {}
+    variants = _Variants(net)
     for exp in net.expectations:
-        stmt = exp.stmt
         try:
-            results.append(_check(net, stmt, exp.names, variants))
+            results.append(_check(net, exp.stmt, exp.names, variants))
         except SpecError as err:
             raise err.with_sources(net.program.sources) from None
     return results
 
 
-def _check(
-    net: Network, stmt: A.ExpectStmt, names: Any, variants: dict[Any, Network]
-) -> ExpectResult:
+def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) -> ExpectResult:
     ev = Evaluator(names)
-    target = net
+    figures = variants.base
     with_text = ""
     if stmt.with_:
         overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in stmt.with_}
-        key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
-        if key not in variants:
-            variants[key] = net.with_params(_span=stmt.with_[0].span, **overrides)
-        target = variants[key]
+        figures = variants.get(overrides, stmt.with_[0].span)
         with_text = ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
-    actual = metric_value(target, stmt.target, stmt.target_span)
     expected = ev.eval(stmt.value)
     tol, tol_text = _tolerance(stmt, ev, expected)
-    ok = _compare(stmt, actual, expected, tol)
+    skipped = ""
+    try:
+        actual = metric_value(figures, stmt.target, stmt.target_span)
+    except _Absent as absent:
+        actual, skipped, ok = None, absent.reason, True
+    else:
+        ok = _compare(stmt, actual, expected, tol)
     return ExpectResult(
         ".".join(stmt.target),
         stmt.cmp,
@@ -105,11 +230,19 @@ def _check(
         stmt.source,
         stmt.span,
         ok,
+        skipped,
     )
 
 
-def metric_value(net: Network, target: tuple[str, ...], span: Span) -> Any:
-    rep = net.report()
+class _Absent(Exception):
+    """The expectation names a part that these parameter values leave out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def metric_value(fig: Figures, target: tuple[str, ...], span: Span) -> Any:
     if len(target) == 1:
         if target[0] not in TOTALS:
             raise UnknownMetricError(
@@ -118,7 +251,9 @@ def metric_value(net: Network, target: tuple[str, ...], span: Span) -> Any:
                 hint=did_you_mean(target[0], TOTALS)
                 or f"totals are: {', '.join(TOTALS)}; per node: PATH.{'|'.join(NODE_METRICS)}",
             )
-        return rep.totals()[target[0]]
+        if target[0].startswith("aux_") and not fig.aux_heads and fig.conditional_aux:
+            raise _Absent("no aux head is built with these parameters")
+        return fig.totals[target[0]]
     *path_segs, metric = target
     path = ".".join(path_segs)
     if metric not in NODE_METRICS:
@@ -127,27 +262,32 @@ def metric_value(net: Network, target: tuple[str, ...], span: Span) -> Any:
             span,
             hint=did_you_mean(metric, NODE_METRICS) or f"metrics are: {', '.join(NODE_METRICS)}",
         )
-    g = net.graph
     if metric == "shape":
-        node = net.labels.get(path, path if path in g else None)
+        node = fig.labels.get(path, path if path in fig.shapes else None)
         if node is None:
-            raise _unknown_path(net, path, span)
-        return tuple(g.nodes[node]["shape"])
-    prefix = path + "."
-    rows = [d for n, d in g.nodes(data=True) if n == path or n.startswith(prefix)]
-    if not rows:
-        raise _unknown_path(net, path, span)
-    if metric == "variables":
-        return sum(d["params"] + d["buffers"] for d in rows)
-    if metric == "flops":
-        return FLOPS_PER_MAC * sum(d["macs"] for d in rows)
-    return sum(d[metric] for d in rows)
+            raise _unknown_path(fig, path_segs, span)
+        return fig.shapes[node]
+    sums = fig.sums.get(path)
+    if sums is None:
+        raise _unknown_path(fig, path_segs, span)
+    params, buffers, macs = sums
+    return {
+        "params": params,
+        "buffers": buffers,
+        "macs": macs,
+        "variables": params + buffers,
+        "flops": FLOPS_PER_MAC * macs,
+    }[metric]
 
 
-def _unknown_path(net: Network, path: str, span: Span) -> SpecError:
-    names = set(net.labels) | set(net.graph.nodes)
+def _unknown_path(fig: Figures, segs: list[str], span: Span) -> Exception:
+    path = ".".join(segs)
+    absent = next((s for s in segs if s in fig.conditional), None)
+    if absent is not None:
+        return _Absent(f"`{absent}` is not built with these parameters")
+    names = set(fig.labels) | set(fig.shapes)
     return UnknownMetricError(
-        f"no layer or block named `{path}` in network `{net.name}`",
+        f"no layer or block named `{path}` in network `{fig.name}`",
         span,
         hint=did_you_mean(path, names),
     )

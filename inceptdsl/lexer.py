@@ -42,6 +42,7 @@ class InceptLexer(RegexLexer):
             (r'"(\\\\|\\"|[^"])*"', String.Double),
             (r"\b(block|network)(\s+)([A-Za-z_]\w*)", bygroups(Keyword, Whitespace, Name.Class)),
             (r"([A-Za-z_][\w.]*)(\s*)(:)(?!=)", bygroups(Name.Label, Text, Punctuation)),
+            (r"(@[A-Za-z0-9_-]*)(\s*)(:)(?!=)", bygroups(Name.Label, Text, Punctuation)),
             (r"\b\d+(x\d+)+\b", Number),
             (r"\b\d[\d_]*(\.\d+)?([eE][+-]?\d+)?[KMG]?%?", Number),
             (words(("true", "false", "none"), suffix=r"\b"), Keyword.Constant),

@@ -1,8 +1,10 @@
 """Reading spec files and resolving imports into a Program (the parsed files and their blocks).
 
-Imports are relative to the importing file and may not reach outside the root spec's directory
-tree (a spec is data: it reads only files beside or below itself). Cycles are reported as a path
-of hops, one `file:line:col` per import. Files are read with a size limit and must be UTF-8 text.
+Imports are relative to the importing file, or `@NAME/...` in a library root (roots.py): a spec
+is data and reads only `.incept` files inside the roots it may reach, checked on real paths so
+symlinks cannot lead outside. Cycles are reported as a path of hops, one `file:line:col` per
+import. Files are read with read.py (regular files only, size-limited, UTF-8 text), and a
+program's files together are limited too, so many large imports cannot take minutes.
 """
 
 from __future__ import annotations
@@ -12,30 +14,38 @@ from dataclasses import dataclass, field
 
 from . import ast as A
 from .errors import (
-    BinaryFileError,
     DuplicateNameError,
     FileNotFoundSpecError,
     FileTooLargeError,
     ImportCycleError,
-    ImportNotFoundError,
-    ImportOutsideRootError,
-    IsADirectorySpecError,
     LimitError,
     Note,
     SpecError,
-    SpecIOError,
     UnknownNameError,
 )
 from .names import did_you_mean
 from .parse import parse
-from .source import SourceFile, display_path
+from .read import MAX_FILE_BYTES, decode, read_text
+from .roots import Root, bundled_hint, resolve_import, resolve_spec, tree_root
+from .source import SourceFile, display_path, working_dir
 from .transform import to_ast
 
-MAX_FILE_BYTES = 256 * 1024
-"""Largest spec file accepted (the biggest bundled spec is a few kB)."""
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_FILES",
+    "MAX_PROGRAM_BYTES",
+    "decode",
+    "load_program",
+    "read_text",
+]
 
 MAX_FILES = 256
 """Most files one program may import, transitively."""
+
+MAX_PROGRAM_BYTES = 512 * 1024
+"""Most text one program's files may hold together (twice the per-file limit; the largest
+bundled program is under 20 kB). Parsing costs time and memory per character: this keeps a
+spec that imports many large files from taking minutes and gigabytes."""
 
 
 @dataclass
@@ -47,6 +57,8 @@ class SpecFile:
     module: A.Module
     comments: list = field(default_factory=list)
     blocks: dict[str, BlockRef] = field(default_factory=dict)
+    root: Root | None = None
+    """The root its relative imports may not leave (set when the program is loaded)."""
 
 
 @dataclass(frozen=True)
@@ -67,55 +79,24 @@ class Program:
         return {f.source.path: f.source for f in self.files.values()}
 
 
-def read_text(path: str) -> str:
-    """Read a spec file as text, or raise a coded error (missing, directory, binary, too big)."""
-    shown = display_path(path)
-    if os.path.isdir(path):
-        raise IsADirectorySpecError(f"{shown} is a directory, not a spec file", path=shown)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise FileTooLargeError(
-                f"{shown} is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", path=shown
-            )
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise FileNotFoundSpecError(f"no such file: {shown}", path=shown) from None
-    except OSError as exc:
-        raise SpecIOError(f"cannot read {shown}: {exc.strerror or exc}", path=shown) from None
-    return decode(data, shown)
-
-
-def decode(data: bytes, shown: str) -> str:
-    if b"\x00" in data:
-        raise BinaryFileError(f"{shown} is a binary file, not spec text", path=shown)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BinaryFileError(
-            f"{shown} is not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})",
-            path=shown,
-        ) from None
-    return text.removeprefix("\ufeff")
-
-
-_PARSED: dict[tuple[str, str, str], tuple[SourceFile, A.Module, list]] = {}
-_PARSED_MAX = 64
+_PARSED: dict[tuple[str, str, str | None], tuple[SourceFile, A.Module, list]] = {}
+_PARSED_MAX_CHARS = 2 * MAX_PROGRAM_BYTES
+"""The memo keeps recent parses up to this much text (a parsed character costs a few hundred
+bytes), so a long-running process that loads many specs does not grow without bound."""
 
 
 def parse_file(abspath: str, text: str) -> SpecFile:
     """Parse one file. Parses are memoised on (path, text, cwd): the AST is immutable, so loading
     the same spec again (another --set, an `expect ... with`) skips the parser."""
-    key = (abspath, text, os.getcwd())  # the cwd decides how paths are shown
-    hit = _PARSED.get(key)
-    if hit is not None:
-        return SpecFile(abspath, *hit)
-    spec = _parse_file(abspath, text)
-    if len(_PARSED) >= _PARSED_MAX:
+    key = (abspath, text, working_dir())  # the cwd decides how paths are shown
+    hit = _PARSED.pop(key, None)
+    if hit is None:
+        spec = _parse_file(abspath, text)
+        hit = (spec.source, spec.module, spec.comments)
+    _PARSED[key] = hit  # most recent last
+    while sum(len(k[1]) for k in _PARSED) > _PARSED_MAX_CHARS and len(_PARSED) > 1:
         _PARSED.pop(next(iter(_PARSED)))
-    _PARSED[key] = (spec.source, spec.module, spec.comments)
-    return spec
+    return SpecFile(abspath, *hit)
 
 
 def _parse_file(abspath: str, text: str) -> SpecFile:
@@ -133,44 +114,51 @@ def _parse_file(abspath: str, text: str) -> SpecFile:
     return SpecFile(abspath, source, module, comments)
 
 
-ROOT_MARKER = ".incept-root"
-"""A file that marks a directory as the top of a spec tree (specs/ has one)."""
-
-
-def spec_tree_root(start: str) -> str:
-    """The directory imports may not leave: the nearest ancestor of `start` (itself included)
-    holding a `.incept-root` marker file, else `start` itself."""
-    d = start
-    while True:
-        if os.path.isfile(os.path.join(d, ROOT_MARKER)):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return start
-        d = parent
-
-
 def load_program(path: str, text: str | None = None) -> Program:
-    """Read (or take `text` for) the root spec at `path` and every file it imports."""
-    abspath = os.path.abspath(path)
-    root = parse_file(abspath, read_text(abspath) if text is None else text)
-    files: dict[str, SpecFile] = {abspath: root}
-    root_dir = spec_tree_root(os.path.dirname(abspath))
+    """Read (or take `text` for) the root spec at `path` and every file it imports. `path` may
+    also be `@NAME/file.incept` or a bundled network's name (roots.resolve_spec)."""
+    lib: Root | None = None
+    if "\x00" in path:  # no file name holds one (os functions would raise ValueError)
+        raise FileNotFoundSpecError(f"no such file: {path!r} (a NUL character)", path=repr(path))
+    if text is None:
+        path, lib = resolve_spec(path)
+        abspath = _absolute(path)
+        try:
+            text = read_text(abspath)
+        except FileNotFoundSpecError as err:
+            err.hint = err.hint or bundled_hint(path)
+            raise
+    else:
+        abspath = _absolute(path)
+    real = os.path.realpath(abspath)
+    root = parse_file(abspath, text)
+    root.root = lib or tree_root(os.path.dirname(real))
+    files: dict[str, SpecFile] = {real: root}
+    budget = [MAX_PROGRAM_BYTES - len(text)]
     try:
-        _resolve(root, files, root_dir, [])
+        _resolve(root, files, budget, [])
     except SpecError as err:  # keep the sources of a file that failed to load (not in files)
         loaded = {f.source.path: f.source for f in files.values()}
         raise err.with_sources({**err.sources, **loaded}) from None
     return Program(root, files)
 
 
+def _absolute(path: str) -> str:
+    """os.path.abspath, except that a deleted working directory leaves a relative path as is
+    (it then names nothing, and reading it says so)."""
+    if os.path.isabs(path) or working_dir() is None:
+        return os.path.normpath(path) if os.path.isabs(path) else path
+    return os.path.abspath(path)
+
+
 def _resolve(
     f: SpecFile,
     files: dict[str, SpecFile],
-    root_dir: str,
+    budget: list[int],
     stack: list[tuple[SpecFile, A.ImportDecl]],
 ) -> None:
-    """Load f's imports depth-first and fill f.blocks; `stack` holds the import chain."""
+    """Load f's imports depth-first and fill f.blocks; `stack` holds the import chain and
+    `budget` the characters the program's files may still hold."""
     own: dict[str, BlockRef] = {}
     for b in f.module.blocks:
         if b.name in own:
@@ -182,17 +170,13 @@ def _resolve(
         own[b.name] = BlockRef(b, f)
     f.blocks.update(own)
     for imp in f.module.imports:
-        target = os.path.normpath(os.path.join(os.path.dirname(f.abspath), imp.path))
-        if os.path.commonpath([root_dir, target]) != root_dir:
-            raise ImportOutsideRootError(
-                f"import of {imp.path!r} reaches outside the spec's directory tree "
-                f"({display_path(root_dir) or '.'})",
-                imp.path_span,
-                hint="imports may only name files beside or below the root spec",
-            )
+        assert f.root is not None
+        target, root = resolve_import(imp.path, os.path.realpath(f.abspath), f.root, imp.path_span)
         chain = [*stack, (f, imp)]
-        if target in [s.abspath for s, _ in chain]:
-            start = next(i for i, (s, _) in enumerate(chain) if s.abspath == target)
+        if target in [os.path.realpath(s.abspath) for s, _ in chain]:
+            start = next(
+                i for i, (s, _) in enumerate(chain) if os.path.realpath(s.abspath) == target
+            )
             hops = chain[start:]
             names = " -> ".join(s.source.path for s, _ in hops) + f" -> {hops[0][0].source.path}"
             raise ImportCycleError(
@@ -203,18 +187,27 @@ def _resolve(
         if target not in files:
             if len(files) >= MAX_FILES:
                 raise LimitError(f"more than {MAX_FILES} files imported", imp.path_span)
-            if not os.path.isfile(target):
-                raise ImportNotFoundError(
-                    f"imported file not found: {imp.path!r} (looked for "
-                    f"{display_path(target)}, relative to {f.source.path})",
-                    imp.path_span,
-                )
             try:
-                files[target] = parse_file(target, read_text(target))
-            except SpecError as err:  # unreadable or unparsable: say who imports it
+                text = read_text(target, inside=root.path)
+            except SpecError as err:  # unreadable: say who imports it
                 err.notes = (*err.notes, Note("imported here", imp.path_span))
                 raise
-            _resolve(files[target], files, root_dir, chain)
+            budget[0] -= len(text)
+            if budget[0] < 0:
+                raise FileTooLargeError(
+                    f"the program's files hold more than {MAX_PROGRAM_BYTES:,} characters "
+                    f"together (with {display_path(target)})",
+                    imp.path_span,
+                    hint="a spec and its imports are usually a few kilobytes: check for "
+                    "generated or pasted files",
+                )
+            try:
+                files[target] = parse_file(target, text)
+            except SpecError as err:  # unparsable: say who imports it
+                err.notes = (*err.notes, Note("imported here", imp.path_span))
+                raise
+            files[target].root = root
+            _resolve(files[target], files, budget, chain)
         dep = files[target]
         wanted = imp.names if imp.names is not None else tuple(b.name for b in dep.module.blocks)
         spans = imp.name_spans if imp.names is not None else (imp.path_span,) * len(wanted)

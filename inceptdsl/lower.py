@@ -39,6 +39,7 @@ from .errors import (
     SpecWarning,
     TensorTooLargeError,
     TooManyNodesError,
+    TooMuchWorkError,
     TypeMismatchError,
     UnknownNameError,
     UnknownParameterError,
@@ -62,6 +63,17 @@ MAX_TENSOR_ELEMENTS = 2**32
 """Largest activation or weight tensor (elements per sample) accepted."""
 
 MAX_REPEAT = 100_000
+
+MAX_STEPS = 10 * MAX_NODES
+"""Most expansion steps (statements, units, repeat iterations) one lowering may take. Work
+that creates no node (empty blocks, nested empty `repeat`s, `let`s in a loop) is counted too,
+so it cannot run for hours under the node limit. A layer in a `repeat` takes three steps
+(iteration, statement, unit), so any network under MAX_NODES fits; a million empty steps take
+about a second."""
+
+BLOCK_CALL_STEPS = 5
+"""Steps a block call, a `let` or a `defaults` counts: each builds a new context, which costs
+about five plain steps."""
 
 MAX_NESTING = 100
 """Deepest nesting of units while lowering (groups, branches, repeats, aux heads and block
@@ -310,6 +322,17 @@ class Lowerer:
         self.collect_expects = True
         self.warnings: list[SpecWarning] = []
         self._warned: set[Span] = set()
+        self.steps = 0
+
+    def _tick(self, span: Span | None, steps: int = 1) -> None:
+        """Count expansion steps; stop at MAX_STEPS (see there)."""
+        self.steps += steps
+        if self.steps > MAX_STEPS:
+            raise TooMuchWorkError(
+                f"expanding the network takes more than {MAX_STEPS:,} steps",
+                span,
+                hint="check repeat counts and blocks that call blocks many times, even empty ones",
+            )
 
     # ---- entry ----
 
@@ -342,12 +365,9 @@ class Lowerer:
             raise TypeMismatchError(
                 f"`input` needs C x H x W, got {format_value(shape)}", inp.shape.span
             )
-        for d in shape:
-            if d <= 0:
-                raise InvalidValueError(
-                    f"input sizes must be positive, got {format_value(shape)}", inp.shape.span
-                )
+        shape = tuple(_dimension(d, shape, inp.shape) for d in shape)
         self.g = new_graph(name, shape, dict(graph_params))
+        self.g.graph["span"] = decl.span  # where backends point when the name does not suit them
         root = Scope("")
         root.claim("input", inp.span)
         self._node("input", O.Op.INPUT, O.InputAttrs(shape=shape), (), inp.span, None)
@@ -522,6 +542,7 @@ class Lowerer:
 
     def _seq(self, stmts: tuple[A.Stmt, ...], x: str, ctx: Ctx, network: bool = False) -> str:
         for s in stmts:
+            self._tick(s.span)
             if isinstance(s, A.Chain):
                 for u in s.units:
                     x = self._unit(u, x, ctx)
@@ -552,6 +573,7 @@ class Lowerer:
         from `x`, or from `part(span)` when the branches split the input (a fresh slice per
         branch)."""
         for s in stmts:
+            self._tick(s.span)
             if isinstance(s, A.Chain):
                 y = x if part is None else part(s.span)
                 kept, removed = self.kept, self.removed
@@ -575,6 +597,7 @@ class Lowerer:
         return Evaluator(ctx.names, self._shape(ctx.block_in), self._shape(x))
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
+        self._tick(s.span, BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
         ev = self._ev(ctx, x)
         if isinstance(s, A.LetStmt):
             return replace(ctx, names={**ctx.names, s.name: ev.eval(s.value)})
@@ -587,6 +610,12 @@ class Lowerer:
         return _choose_static(s, self._ev(ctx, x))
 
     def _aux(self, s: A.AuxStmt, x: str, ctx: Ctx) -> None:
+        if ctx.aux is not None:
+            raise InvalidValueError(
+                f"aux head `{s.name}` is inside aux head `{ctx.aux}`; aux heads tap the main "
+                "network",
+                s.span,
+            )
         full = ctx.scope.prefix + s.name
         body: A.Unit | None = None
         if self.edits.every:
@@ -599,6 +628,15 @@ class Lowerer:
                 assert isinstance(e.stmt, A.ReplaceStmt)
                 body, ctx = e.stmt.unit, replace(ctx, names=e.names, file=e.file)
         tap = self._resolve_label(s.tap, s.tap_span, ctx)
+        assert self.g is not None
+        head = self.g.nodes[tap]["aux"]
+        if head is not None:
+            raise InvalidValueError(
+                f"`aux from {'.'.join(s.tap)}` taps aux head `{head}`; an aux head taps the main "
+                "network",
+                s.tap_span,
+                hint="tap the layer of the main network that the other head taps",
+            )
         ev = self._ev(ctx, x)
         weight = 1.0
         for kw in s.options:  # check/placement allows only `weight`
@@ -634,6 +672,7 @@ class Lowerer:
                 "(counting through the blocks called)",
                 u.span,
             )
+        self._tick(u.span)
         self.nesting += 1
         try:
             if self.edits.every:
@@ -735,6 +774,7 @@ class Lowerer:
         if isinstance(core, A.Call):
             ref = ctx.file.blocks.get(core.name)
             if ref is not None:
+                self._tick(u.span, BLOCK_CALL_STEPS)
                 return self._block_call(u, core, ref, x, ctx)
             return self._layer(u, core, x, ctx)
         if isinstance(core, A.Repeat) and u.label is None:
@@ -912,6 +952,7 @@ class Lowerer:
         if n > MAX_REPEAT:
             raise LimitError(f"`repeat {n}` exceeds the limit of {MAX_REPEAT:,}", r.count.span)
         for i in range(n):
+            self._tick(r.span)
             if r.pattern is not None:
                 local = _pattern(r.pattern, i)
                 name = ctx.scope.claim(local, r.pattern.span)
@@ -1057,6 +1098,21 @@ def _choose_static(s: A.IfStmt, ev: Evaluator) -> A.Body | None:
             return node.then
         node = node.orelse
     return node
+
+
+def _dimension(d: Any, shape: tuple[Any, ...], e: A.Expr) -> int:
+    """One `input` size: a positive whole number (a tuple's items can be anything)."""
+    if isinstance(d, float) and d.is_integer():
+        d = int(d)
+    if isinstance(d, bool) or not isinstance(d, int):
+        kind, shown = type_name(d), format_value(d)
+        what = shown if kind == shown else f"{kind} {shown}"
+        raise TypeMismatchError(
+            f"`input` sizes must be whole numbers, got {what} in {format_value(shape)}", e.span
+        )
+    if d <= 0:
+        raise InvalidValueError(f"input sizes must be positive, got {format_value(shape)}", e.span)
+    return d
 
 
 _COUNTER = re.compile(r"\{([in])(?:\+(\d{1,6}))?\}")

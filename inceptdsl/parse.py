@@ -7,22 +7,27 @@ exceptions are mapped to coded SpecSyntaxErrors here, with the expected tokens i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import (
     EmptySpecError,
+    LimitError,
     NestingTooDeepError,
     SpecSyntaxError,
     UnexpectedCharacterError,
     UnexpectedEndError,
 )
-from .source import Span
+from .source import Span, split_lines
 
 MAX_NESTING = 64
 """Deepest ( [ { nesting accepted: deeper input is absurd and would only exhaust the stack."""
@@ -30,6 +35,11 @@ MAX_NESTING = 64
 MAX_TREE_DEPTH = 300
 """Deepest parse tree accepted. The passes after the parser recurse over the tree, so a
 pathological input (a few thousand `else if`s) must stop here, not in a RecursionError."""
+
+MAX_TOKEN_CHARS = {"INT": 40, "FLOAT": 40, "SIZE": 40, "PERCENT": 40, "NAME": 128, "STRING": 1000}
+"""Longest literal, name or string the tokenizer accepts (the bundled specs' longest are 14, 33
+and 95 characters). Every later stage can then convert and show a token without a size check:
+a 5,000-digit literal never reaches int() or an error message."""
 
 MAX_EXPR_DEPTH = 100
 """Most operators one expression may nest (`1 + 1 + ...`, `- - x`, `not not b`): evaluation
@@ -72,6 +82,8 @@ TERMINAL_NAMES: dict[str, str] = {
     "STAR": "'*'",
     "SLASH": "'/'",
 }
+
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 _NO_NEWLINE_AFTER = frozenset({"{", ",", "->", "=", "(", "["})
 _NO_NEWLINE_BEFORE = frozenset(
@@ -171,6 +183,9 @@ class _Newlines:
                 braces += 1
             elif value == "}":
                 braces = max(0, braces - 1)
+            limit = MAX_TOKEN_CHARS.get(tok.type)
+            if limit is not None and len(tok.value) > limit:
+                raise _too_long(self.path, tok, limit)
             if parens + braces > MAX_NESTING:
                 raise NestingTooDeepError(
                     f"nesting deeper than {MAX_NESTING} levels of ( ) and {{ }}",
@@ -178,6 +193,16 @@ class _Newlines:
                 )
             yield tok
             prev = tok
+
+
+def _too_long(path: str, tok: Token, limit: int) -> LimitError:
+    what = {"NAME": "a name", "STRING": "a string"}.get(tok.type, "a number")
+    return LimitError(
+        f"{what} of {len(tok.value):,} characters; the limit is {limit:,}",
+        _token_span(path, tok),
+        hint="real specs use short names and numbers: check for a runaway paste or a "
+        "generated file",
+    )
 
 
 def _value(tok: Token) -> str:
@@ -201,20 +226,65 @@ _COMMENTS: list[Token] = []
 """Comments seen by the lexer during the current parse (the grammar ignores them; fmt keeps
 them). Filled by a lexer callback, so collecting them costs no second lexing pass."""
 
+GRAMMAR_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "lexer": "basic",
+    "strict": True,
+    "maybe_placeholders": True,
+}
+"""The options that decide the parse tables (the serialized tables record them)."""
+
+
+def _runtime_options() -> dict[str, Any]:
+    """Options that are not part of the tables: the post-lexer, the comment callback, positions,
+    and ASCII-only regexes (`\\d` would otherwise match full-width and other Unicode digits)."""
+    return {
+        "propagate_positions": True,
+        "postlex": _Newlines("<spec>"),
+        "lexer_callbacks": {"COMMENT": _COMMENTS.append},
+        "g_regex_flags": re.ASCII,
+    }
+
+
+def grammar_fingerprint() -> str:
+    """What the serialized tables were made from: the grammar text, the options and Lark's
+    version. Tables with another fingerprint are never used."""
+    import lark
+
+    key = "\0".join([_grammar_text(), repr(sorted(GRAMMAR_OPTIONS.items())), lark.__version__])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def build_parser() -> Lark:
+    """Analyse the grammar from scratch (about 0.3 s): what the tables are generated from, and
+    the fallback when they are stale."""
+    return Lark(_grammar_text(), **GRAMMAR_OPTIONS, **_runtime_options())
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(
-        _grammar_text(),
-        parser="lalr",
-        lexer="basic",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=True,
-        postlex=_Newlines("<spec>"),
-        lexer_callbacks={"COMMENT": _COMMENTS.append},
-        cache=True,  # grammar analysis cached in the temp dir: ~5 ms instead of ~250 ms
-    )
+    """The parser, from the tables generated at build time (tools/parser_tables.py writes
+    inceptdsl/parser_tables.json: plain data, never a pickle, nothing read from a cache
+    directory) when their fingerprint matches, else built from the grammar."""
+    try:
+        text = files("inceptdsl").joinpath("parser_tables.json").read_text(encoding="utf-8")
+        tables = json.loads(text, object_pairs_hook=_int_keys)
+    except (OSError, ValueError):  # pragma: no cover - a tree without generated tables
+        return build_parser()
+    if tables.get("fingerprint") != grammar_fingerprint():
+        return build_parser()
+    return Lark._load_from_dict(tables["data"], tables["memo"], **_runtime_options())
+
+
+def _int_keys(pairs: list[tuple[str, Any]]) -> dict[Any, Any]:
+    """JSON keys are strings: the tables' numeric keys (states, tokens, memo ids) become ints
+    again. No grammar symbol is all digits."""
+    return {int(k) if k.isdigit() else k: v for k, v in pairs}
+
+
+def using_tables() -> bool:
+    """Whether the parser came from the generated tables (a test keeps this true)."""
+    return _parser().source_path == "<deserialized>"
 
 
 def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
@@ -223,7 +293,7 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
     Raises SpecSyntaxError (E1xx) or NestingTooDeepError; never a Lark exception.
     """
     if not text.strip() or all(
-        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+        not ln.strip() or ln.lstrip().startswith("#") for ln in split_lines(text)
     ):
         raise EmptySpecError(
             "the file is empty: it declares no network, block or import",
@@ -237,7 +307,13 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
     try:
         tree = parser.parse(text)
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, path, text) from None
+        err = _syntax_error(exc, path, text)
+        if _LONE_CR.search(text):  # the lexer takes a lone \r for a space, not a line end
+            err.hint = (
+                "this file ends lines with a lone carriage return (\\r); lines end at \\n "
+                "or \\r\\n only"
+            )
+        raise err from None
     finally:
         comments = list(_COMMENTS)
         _COMMENTS.clear()
@@ -299,9 +375,12 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError
     col = getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
         char = exc.char
-        if char.isdigit():
-            return _bad_number(text, exc.pos_in_stream or 0, Span(path, line, col, line, col + 1))
-        shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
+        pos = exc.pos_in_stream or 0
+        if char in "0123456789":
+            return _bad_number(text, pos, Span(path, line, col, line, col + 1))
+        if char == '"':
+            return _unterminated_string(text, pos, Span(path, line, col, line, col + 1))
+        shown = repr(char) if char.isascii() and char.isprintable() else f"U+{ord(char):04X}"
         return UnexpectedCharacterError(
             f"unexpected character {shown}",
             Span(path, line, col, line, col + 1),
@@ -333,9 +412,27 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError
     )
 
 
+def _unterminated_string(text: str, pos: int, at: Span) -> SpecSyntaxError:
+    """A `"` that starts no string: nothing closes it before the end of its line."""
+    end = text.find("\n", pos)
+    rest = text[pos : len(text) if end < 0 else end].rstrip("\r")
+    span = Span(at.path, at.line, at.column, at.line, at.column + max(1, len(rest)))
+    if end < 0 or not text[end:].strip():
+        return UnexpectedEndError(
+            'the file ends inside a string: no closing `"`',
+            span,
+            hint="the file looks cut short",
+        )
+    return UnexpectedCharacterError(
+        'unterminated string: no closing `"` on this line',
+        span,
+        hint='a string ends on the line it starts on; write a `"` inside one as `\\"`',
+    )
+
+
 def _bad_number(text: str, pos: int, at: Span) -> SpecSyntaxError:
     """A word that starts with a digit but is no number or size: `3x`, `1.2.3`, `64ch`."""
-    word = re.match(r"[\w.]+", text[pos:]).group()  # type: ignore[union-attr]
+    word = re.match(r"[\w.]+", text[pos : pos + 1000]).group()  # type: ignore[union-attr]
     span = Span(at.path, at.line, at.column, at.line, at.column + len(word))
     if not text[pos + len(word) :].strip():
         return UnexpectedEndError(
@@ -359,6 +456,8 @@ def _describe(tok: Token) -> str:
 
 
 def _char_hint(char: str) -> str | None:
+    if char.isdigit():  # not an ASCII digit (those are numbers): full-width, Arabic-Indic, ...
+        return f"{unicodedata.name(char, 'this digit')} is not an ASCII digit; write 0-9"
     if char == "'":
         return 'strings use double quotes: "..."'
     if char in "%":

@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .loader import spec_tree_root
 from .network import load
+from .roots import tree_root
 
 
 def import_path(parent: Path, specs_dir: Path, out: Path) -> str:
     """How `out` imports `parent`: relative when both lie in one spec tree (the bundled
     `specs/`, marked by `.incept-root`), else through the bundled root, `@inceptdsl/...`."""
     out_dir = out.resolve().parent
-    root = Path(spec_tree_root(str(out_dir)))
+    root = Path(tree_root(os.path.realpath(out_dir)).path)
     parent = parent.resolve()
     if parent.is_relative_to(root):
         return Path(os.path.relpath(parent, out_dir)).as_posix()

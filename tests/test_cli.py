@@ -214,20 +214,22 @@ def test_list_shows_every_bundled_spec_with_its_totals(capsys: pytest.CaptureFix
         rep = inceptdsl.load(str(p)).report()
         expected.append(
             [
-                str(p.relative_to(SPECS)),
+                p.relative_to(SPECS).with_suffix("").as_posix(),  # the name it loads by
                 rep.network,
                 f"{rep.params:,}",
                 f"{rep.buffers:,}",
                 f"{rep.macs:,}",
             ]
         )
-    assert [line.split() for line in lines[1:]] == expected
+    assert [line.split() for line in lines[1 : len(expected) + 1]] == expected
+    assert lines[len(expected) + 1 :] == ["", f"@inceptdsl (bundled): {SPECS}"]
 
 
 def test_list_dir(cli: Cli) -> None:
     rc, out, err = cli("list", "--dir", ".")
     assert (rc, err) == (0, "")
     assert out.splitlines()[1].split() == ["tiny.incept", "tiny", "618", "0", "442,528"]
+    assert out.splitlines()[-1] == f". (directory): {Path.cwd()}"
 
 
 @pytest.mark.skipif(

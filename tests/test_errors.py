@@ -196,7 +196,8 @@ def test_import_outside_the_marked_root_is_E205(cli: Cli, tmp_path: Path) -> Non
         "the spec's directory tree (specs)\n"
         ' 1 | import "../../secret.incept"\n'
         "   |        ^^^^^^^^^^^^^^^^^^^^^\n"
-        "  hint: imports may only name files beside or below the root spec\n",
+        "  hint: import bundled files as `@inceptdsl/...`, a directory NAME on INCEPTDSL_PATH "
+        "as `@NAME/...`, or put a `.incept-root` file in a directory above both files\n",
     )
 
 

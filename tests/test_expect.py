@@ -220,3 +220,61 @@ def test_with_recomputes_parameters_whose_defaults_depend_on_others() -> None:
     assert inceptdsl.loads(DERIVED, filename="t.incept", image_size=32).input_shape == (3, 32, 16)
     results = inceptdsl.loads(DERIVED, filename="t.incept").verify()
     assert [(r.actual, r.ok) for r in results] == [((1, 16, 8), True), ((1, 32, 16), True)]
+
+
+# ---- cost of `expect` and `with`; parts these parameters leave out --------------------------
+
+
+def test_figures_are_computed_once_per_network_and_parameter_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inceptdsl import network, report
+
+    reports, builds = [], []
+    real_report, real_build = report.build_report, network.build
+    monkeypatch.setattr(report, "build_report", lambda *a: reports.append(1) or real_report(*a))
+    monkeypatch.setattr(network, "build", lambda *a: builds.append(1) or real_build(*a))
+    lines = ["params == 166", "s.params == 116", "h.macs == 40"] * 50
+    lines += ["params == 322 with k=8", "buffers == 16 with k=8", "s.params == 232 with k=8"]
+    net = build(lines)
+    reports.clear(), builds.clear()
+    assert all(r.ok for r in net.verify())
+    assert (len(reports), len(builds)) == (2, 1)  # the network's and k=8's; k=8 built once
+
+
+def test_with_variants_are_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inceptdsl import expect
+
+    monkeypatch.setattr(expect, "MAX_VARIANTS", 3)
+    net = build([f"params > 0 with k={k}" for k in range(1, 6)])
+    with pytest.raises(E.LimitError, match="more than 3 distinct `with`") as exc:
+        net.verify()
+    assert exc.value.span is not None and exc.value.span.line == 17  # the 4th distinct set
+    monkeypatch.setattr(expect, "MAX_VARIANTS", 64)
+    monkeypatch.setattr(expect, "MAX_VARIANT_NODES", 12)  # each variant has 6 nodes
+    with pytest.raises(E.LimitError, match="more than 12 nodes together"):
+        build([f"params > 0 with k={k}" for k in range(1, 6)]).verify()
+
+
+def test_expectations_about_parts_left_out_are_skipped() -> None:
+    net = build(
+        ["h.params == 50", "h.fc.shape == 10", "params == 116", "s.params == 116"], head=False
+    )
+    results = net.verify()
+    assert [(r.ok, r.skipped) for r in results] == [
+        (True, "`h` is not built with these parameters"),
+        (True, "`h` is not built with these parameters"),
+        (True, ""),
+        (True, ""),
+    ]
+    with pytest.raises(E.UnknownMetricError, match="no layer or block named `nope`"):
+        build(["nope.params == 1"], head=False).verify()  # not conditional: still an error
+
+
+def test_aux_totals_are_skipped_when_no_conditional_head_is_built() -> None:
+    net = inceptdsl.load("googlenet", aux_logits=False)
+    by = {r.describe(): r for r in net.verify()}
+    assert by["aux_params == 6,379,984"].skipped == "no aux head is built with these parameters"
+    assert by["aux1.params == 3,188,968"].skipped == "`aux1` is not built with these parameters"
+    assert by["params == 6,624,904 with aux_logits=false"].ok
+    assert not by["params == 13,004,888"].ok  # a total at other parameters fails, as it should

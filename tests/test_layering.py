@@ -29,6 +29,8 @@ STAGES = [
     "source",
     "errors",
     "names",
+    "read",
+    "roots",
     "parse",
     "ast",
     "transform",
@@ -48,8 +50,8 @@ STAGES = [
     "diff",
     "fmt",
     "starter",
-    "verification",
     "backend",
+    "output",
     "importers",  # inceptdsl import: layer graph -> spec text, verified by loading it back
     "draw",
     "htmlreport",

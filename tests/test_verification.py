@@ -1,12 +1,14 @@
-"""The verification report (inceptdsl/verification.py, docs/verification.md) and the negative
+"""The verification report (tools/verification.py, docs/verification.md) and the negative
 fixture of BN-Inception's Figure 5.
 
-- docs/verification.md is what `inceptdsl verification` generates from the specs now (a spec
+- docs/verification.md is what tools/verification.py generates from the specs now (a spec
   edit that changes a figure, a citation or a header comment must come with the regenerated
   report), and every expectation in it holds.
 - The report's parts are checked on their own: citation kinds, header extraction, the
   GoogLeNet Table 1 rows, the Markdown tables' shape, the Inception-v3 parameter components
   against the breakdown measured on torchvision (references.md section 3.1).
+- The generator is generic: no network name, spec file name or paper figure in its Python
+  (tools/verification.toml and the specs hold them), and it is not part of the package.
 - BN-Inception's Figure 5, written literally, fails `verify` at exactly the rows whose printed
   sizes contradict the figure's own columns, with the located E501 message.
 """
@@ -14,14 +16,17 @@ fixture of BN-Inception's Figure 5.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, SPECS
 
 import inceptdsl
-from inceptdsl import verification as V
 from inceptdsl.cli import main
+
+sys.path.insert(0, str(ROOT))
+from tools import verification as V  # noqa: E402
 
 DOC = ROOT / "docs" / "verification.md"
 FIXTURE = ROOT / "tests" / "fixtures" / "bn_inception_figure5_literal.incept"
@@ -75,17 +80,29 @@ def test_markdown_tables_are_rectangular(built: tuple[str, bool]) -> None:
     assert tables >= len(V.bundled_specs()) + 3
 
 
-def test_cli_check_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tool_check_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "v.md"
-    assert main(["verification", "-o", str(out)]) == 0
-    assert main(["verification", "--check", "-o", str(out)]) == 0
+    assert V.main(["-o", str(out)]) == 0
+    assert V.main(["--check", "-o", str(out)]) == 0
     out.write_text(out.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
     capsys.readouterr()
-    assert main(["verification", "--check", "-o", str(out)]) == 1
-    assert "not current; run `inceptdsl verification -o docs/verification.md`" in (
+    assert V.main(["--check", "-o", str(out)]) == 1
+    assert "not current; run `python tools/verification.py -o docs/verification.md`" in (
         capsys.readouterr().err
     )
-    assert main(["verification", "--check", "-o", str(tmp_path / "missing.md")]) == 1
+    assert V.main(["--check", "-o", str(tmp_path / "missing.md")]) == 1
+
+
+def test_the_generator_knows_no_network_spec_or_figure() -> None:
+    source = (ROOT / "tools" / "verification.py").read_text(encoding="utf-8")
+    code = "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith("#"))
+    names = {p.stem for p in SPECS.rglob("*.incept")} | {
+        inceptdsl.load(str(p)).name for p in V.bundled_specs()
+    }
+    assert [n for n in sorted(names) if re.search(rf"\b{n}\b", code)] == []
+    assert re.findall(r"\b\d{1,3}(?:[,_]\d{3})+\b|\b\d{5,}\b", code) == []  # no figures
+    assert not (ROOT / "inceptdsl" / "verification.py").exists()
+    assert "verification" not in main.__globals__["_parser"]().format_help()
 
 
 # ---- parts ---------------------------------------------------------------------------------------
@@ -99,7 +116,7 @@ def test_cli_check_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         ("Xception paper Table 3: 22,855,952 parameters; keras Xception trainable", "paper"),
         ("Rethinking paper Table 3: BN-Inception 2.0 Bn ops", "paper"),
         ("torchvision googlenet(aux_logits=True): sum of parameters", "reference"),
-        ("references.md section 5: slim trainable variables", "reference"),
+        ("TF-slim inception_v1_base: trainable variables", "reference"),
         ("pretrainedmodels bninception: BN running mean + var", "reference"),
         ("derived: timm inception_resnet_v2 less 20 x 338,240", "derived"),
         ("computed here; equal to timm legacy_xception", "derived"),
@@ -139,7 +156,7 @@ def test_table1_rows(built: tuple[str, bool]) -> None:
 def test_inception_v3_components_match_the_measured_breakdown() -> None:
     # references.md 3.1, torchvision inception_v3 with aux: conv weights 24,307,040 (21,751,136
     # without aux), BN gamma+beta 36,224 (34,432), Linear 2,818,000 (2,049,000).
-    c = V.inception_v3_components(inceptdsl.load(str(SPECS / "inception_v3.incept")))
+    c = V.components(inceptdsl.load(str(SPECS / "inception_v3.incept")))
     assert c["conv weights"] == 21_751_136
     assert c["aux conv weights"] == 24_307_040 - 21_751_136
     assert c["BN gamma"] + c["BN beta"] == 34_432

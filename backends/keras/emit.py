@@ -25,6 +25,7 @@ from inceptdsl.ir import Op
 
 from ..common import layout
 from ..common.schedule import Schedule, Step, schedule
+from ..common.spans import aux_span, network_span
 from . import names, runtime
 from .ops import OP_TABLE, Ctx, num
 
@@ -121,9 +122,9 @@ def _make_ctx(g: nx.DiGraph) -> Ctx:
 def emit(g: nx.DiGraph) -> str:
     """The standalone Python source of the network (byte-identical for the same graph)."""
     names.check_node_names(g)
-    names.check_network_name(g.graph["name"])
+    names.check_network_name(g.graph["name"], network_span(g))
     for head in g.graph["aux_heads"]:
-        names.check_aux_name(head.name)  # before any name reaches code
+        names.check_aux_name(head.name, aux_span(g, head))  # before any name reaches code
     plan = schedule(g)
     ctx = _make_ctx(g)
     body = _body(g, plan, ctx)

@@ -53,22 +53,22 @@ def check_node_names(g: nx.DiGraph) -> None:
                 )
 
 
-def check_network_name(network: str) -> None:
+def check_network_name(network: str, span: Span | None = None) -> None:
     if not _IDENT.match(network) or keyword.iskeyword(network):
         raise _fail(
             "network name",
             network,
-            None,
+            span,
             "name the network with letters, digits and `_`, starting with a letter",
         )
 
 
-def check_aux_name(head: str) -> None:
+def check_aux_name(head: str, span: Span | None = None) -> None:
     """Aux head names become keys of the training-mode output dict."""
     if not _IDENT.match(head) or head == OUTPUT_KEY:
         raise _fail(
             "aux head name",
             head,
-            None,
+            span,
             f"aux head names must be identifiers other than `{OUTPUT_KEY}` (the main output's)",
         )

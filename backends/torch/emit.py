@@ -25,6 +25,7 @@ from inceptdsl.ir import node as ir_node
 
 from ..common import layout
 from ..common.schedule import Schedule, Step, schedule
+from ..common.spans import aux_span, network_span
 from . import names, runtime
 from .names import attr_path, needs_key
 from .ops import FRESH, OP_TABLE, Ctx, num
@@ -170,9 +171,9 @@ def _make_ctx(g: nx.DiGraph, plan: Schedule) -> Ctx:
 def emit(g: nx.DiGraph) -> str:
     """The standalone Python source of the network (byte-identical for the same graph)."""
     names.check_node_names(g)
-    cls = names.class_name(g.graph["name"])
+    cls = names.class_name(g.graph["name"], network_span(g))
     for head in g.graph["aux_heads"]:
-        names.check_aux_name(head.name)  # before any name reaches code
+        names.check_aux_name(head.name, aux_span(g, head))  # before any name reaches code
     plan = schedule(g)
     ctx = _make_ctx(g, plan)
     outputs = f"{cls}Outputs" if plan.aux_outputs else None

@@ -93,7 +93,7 @@ def is_index(segment: str) -> bool:
     return bool(_INDEX.match(segment))
 
 
-def class_name(network: str) -> str:
+def class_name(network: str, span: Span | None = None) -> str:
     """The emitted class's name: the network name in CamelCase (`inception_v3` -> InceptionV3).
 
     If that collides with a name the emitted file already defines (`F`, `ConvBN`), `Net` is
@@ -103,19 +103,19 @@ def class_name(network: str) -> str:
         raise _fail(
             "network name",
             network,
-            None,
+            span,
             "name the network with letters, digits and `_`, starting with a letter",
         )
     camel = "".join(part[:1].upper() + part[1:] for part in network.split("_") if part)
     return camel + "Net" if camel in _TOP_LEVEL else camel
 
 
-def check_aux_name(head: str) -> None:
+def check_aux_name(head: str, span: Span | None = None) -> None:
     """Aux head names become fields of the training-mode output NamedTuple."""
     if not _IDENT.match(head) or keyword.iskeyword(head) or head == "logits":
         raise _fail(
             "aux head name",
             head,
-            None,
+            span,
             "aux head names must be identifiers other than `logits` (the main output's field)",
         )

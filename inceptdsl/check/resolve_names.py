@@ -30,6 +30,15 @@ def resolve_names(program: Program) -> list[SpecError]:
     for f in program.files.values():
         decls: list[A.NetworkDecl | A.BlockDecl] = [*f.module.networks, *f.module.blocks]
         for decl in decls:
+            if decl.name in LAYERS:  # a call `relu` would mean the block, silently
+                kind = "network" if isinstance(decl, A.NetworkDecl) else "block"
+                errors.append(
+                    DuplicateNameError(
+                        f"{kind} `{decl.name}` has the name of a built-in layer",
+                        decl.span,
+                        hint=f"rename the {kind}: a call `{decl.name}` must mean one thing",
+                    )
+                )
             errors += _check_params(decl.params)
             for call in _calls(decl.body):
                 errors += _check_call(call, f)

@@ -1,47 +1,46 @@
-"""The verification report (`inceptdsl verification`, docs/verification.md): every bundled spec
-set against what its papers claim and what its reference implementation has, with the reason
-for every difference.
+"""The verification report (docs/verification.md): every bundled spec set against what its
+papers claim and what its reference implementation has, with the reason for every difference.
 
-Why generated: the claims live in the specs, as `expect` declarations whose `source` cites the
-paper or the reference implementation, and the explanations live in the specs' header comments
-(house style). A hand-written report would drift from both; this one is rebuilt from them, and
-a test compares it with the committed file. No framework is imported: the reference
-implementations' figures are the constants the specs cite (measured once, recorded in the
-shared references), and every number this module prints is computed by inceptdsl itself.
+    python tools/verification.py -o docs/verification.md    # rewrite the report
+    python tools/verification.py --check                     # exit 1 if it is not current
 
-Sections: a summary with one row per spec; one section per spec (its header comment, then every
-expectation with its actual value); GoogLeNet's Table 1 row by row (the `expect`s of
-specs/googlenet_paper.incept whose source starts with "Table 1 row"); what the aux heads add;
-and the Xception paper's Inception V3 count (23,626,728) against every decomposition of the
-Inception-v3 specs' parameters.
+Repository tooling, not part of the installed package. Why generated: the claims live in the
+specs, as `expect` declarations whose `source` cites the paper or the reference implementation,
+and the explanations live in the specs' header comments (house style). A hand-written report
+would drift from both; this one is rebuilt from them, and tests/test_verification.py compares
+it with the committed file. No framework is imported: every number printed is computed by
+inceptdsl from the specs.
+
+This module knows no particular network, spec file or paper figure. Sections: a summary with
+one row per spec; one section per spec (its header comment, then every expectation with its
+actual value); the row-by-row tables and the decompositions of published figures that
+tools/verification.toml describes; and what the aux heads add.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import re
+import sys
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .evaluate import format_value
-from .expect import ExpectResult
-from .ir import inputs
-from .network import Network, load
-from .report import Report
+from inceptdsl.evaluate import format_value
+from inceptdsl.expect import ExpectResult
+from inceptdsl.ir import inputs
+from inceptdsl.network import Network, load
+from inceptdsl.output import write_output
+from inceptdsl.report import Report
 
-SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
-DEFAULT_OUTPUT = SPECS_DIR.parent / "docs" / "verification.md"
-COMMAND = "inceptdsl verification -o docs/verification.md"
-
-# The spec whose expectations are checked row by row against GoogLeNet's Table 1, and the
-# source prefix that marks those expectations.
-TABLE1_SPEC = "googlenet_paper.incept"
-TABLE1_PREFIX = "Table 1 row "
-
-# Xception paper (Chollet 2017, arXiv:1610.02357), Table 3: "Inception V3 23,626,728".
-XCEPTION_TABLE3_V3 = 23_626_728
+REPO = Path(__file__).resolve().parent.parent
+SPECS_DIR = REPO / "specs"
+DATA = Path(__file__).resolve().with_suffix(".toml")
+DEFAULT_OUTPUT = REPO / "docs" / "verification.md"
+COMMAND = "python tools/verification.py -o docs/verification.md"
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,15 @@ class SpecResult:
 
 
 def bundled_specs(root: Path = SPECS_DIR) -> list[Path]:
-    """Every spec that declares a network (specs/lib holds shared blocks), in path order."""
-    return sorted(p for p in root.rglob("*.incept") if "lib" not in p.relative_to(root).parts)
+    """Every spec that declares a network (files with blocks only are libraries), in path
+    order."""
+    return sorted(p for p in root.rglob("*.incept") if _declares_network(p))
+
+
+def _declares_network(path: Path) -> bool:
+    from inceptdsl.loader import load_program
+
+    return bool(load_program(str(path)).root.module.networks)
 
 
 def header_comment(text: str) -> str:
@@ -242,45 +248,43 @@ def _spec_section(s: SpecResult) -> list[str]:
     return [*lines, ""]
 
 
-def _table1(specs: list[SpecResult]) -> list[str]:
-    spec = next((s for s in specs if s.rel == TABLE1_SPEC), None)
+def _row_table(table: dict[str, Any], specs: list[SpecResult]) -> list[str]:
+    spec = next((s for s in specs if s.rel == table["spec"]), None)
     if spec is None:
         return []
+    prefix = table["source_prefix"]
+    metrics = [c["metric"] for c in table["columns"]]
     rows: dict[str, dict[str, list[ExpectResult]]] = {}
     for r in spec.results:
-        if not r.source.startswith(TABLE1_PREFIX) or r.metric.rsplit(".", 1)[-1] == "shape":
+        metric = r.metric.rsplit(".", 1)[-1]
+        if not r.source.startswith(prefix) or metric not in metrics:
             continue
-        row = r.source[len(TABLE1_PREFIX) :].split(":", 1)[0]
-        rows.setdefault(row, {}).setdefault(r.metric.rsplit(".", 1)[-1], []).append(r)
+        row = r.source[len(prefix) :].split(":", 1)[0]
+        rows.setdefault(row, {}).setdefault(metric, []).append(r)
+    header = [table["row_header"]]
+    for c in table["columns"]:
+        header += [c["printed"], c["computed"], "Δ", "check"]
     lines = [
-        "## GoogLeNet, Table 1 row by row",
+        f"## {table['title']}",
         "",
-        f"From `specs/{TABLE1_SPEC}`: each row of *Going deeper with convolutions*, Table 1,",
-        "that prints figures, against the spec's layer or block. *Printed* is the table's",
-        "figure; *check* is how it is compared: `≈ ± tol` within a tolerance, `≠` where the",
-        "printed figure is an exception the layer cannot reach (its arithmetic is in the spec's",
-        "header, quoted above and repeated in the sources), `=` an exact figure from the row's",
-        "own sizes, and *with ...* the same row on the spec built with other parameters. The",
-        "tolerances and every exception are justified in the spec's header (previous section).",
+        *table["intro"].strip().splitlines(),
         "",
-        "| Table 1 row | ops printed | ops (MACs) computed | Δ | check | params printed | "
-        "params computed | Δ | check |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---|",
+        "| " + " | ".join(header) + " |",
+        "|---|" + "---:|---:|---:|---|" * len(metrics),
     ]
-    for row, metrics in rows.items():
-        cells = [row]
-        for metric in ("macs", "params"):
-            cells += _table1_cells(metrics.get(metric, []))
-        lines.append("| " + " | ".join(_cell(c) if i == 0 else c for i, c in enumerate(cells)))
-        lines[-1] += " |"
+    for row, by_metric in rows.items():
+        cells = [_cell(row)]
+        for metric in metrics:
+            cells += _row_cells(by_metric.get(metric, []))
+        lines.append("| " + " | ".join(cells) + " |")
     ok = all(r.ok for m in rows.values() for rs in m.values() for r in rs)
     n = sum(len(rs) for m in rows.values() for rs in m.values())
     lines += ["", f"{n} row expectations, {'all hold' if ok else 'NOT ALL HOLD'}.", ""]
     return lines
 
 
-def _table1_cells(results: list[ExpectResult]) -> list[str]:
-    """printed, computed, delta, check for one metric of one Table 1 row."""
+def _row_cells(results: list[ExpectResult]) -> list[str]:
+    """printed, computed, delta, check for one metric of one row."""
     if not results:
         return ["", "", "", ""]
     plain = [r for r in results if not r.with_]
@@ -323,10 +327,11 @@ def _aux(specs: list[SpecResult]) -> list[str]:
     return [*lines, ""]
 
 
-def inception_v3_components(net: Network) -> dict[str, int]:
-    """Inception-v3's parameter components, each a count the literature may or may not include:
+def components(net: Network) -> dict[str, int]:
+    """A network's parameter components, each a count the literature may or may not include:
     conv weights, per-channel vectors (conv bias, BN beta, BN gamma: one per conv output
-    channel each), BN running stats, the classifier, and the same for the aux head."""
+    channel each), BN running stats, the classifier (the last linear layer), one more class,
+    and the same for the aux heads."""
     g = net.graph
     w = ch = aux_w = aux_ch = fc_w = fc_b = aux_fc_w = aux_fc_b = 0
     for name, d in g.nodes(data=True):
@@ -352,7 +357,7 @@ def inception_v3_components(net: Network) -> dict[str, int]:
         "BN running stats": 2 * ch,
         "classifier weights": fc_w,
         "classifier biases": fc_b,
-        "a 1001st class (2048 + 1)": fc_w // fc_b + 1 if fc_b else 0,
+        "one more class (in features + 1)": fc_w // fc_b + 1 if fc_b else 0,
         "aux conv weights": aux_w,
         "aux conv biases": aux_ch,
         "aux BN beta": aux_ch,
@@ -363,56 +368,34 @@ def inception_v3_components(net: Network) -> dict[str, int]:
     }
 
 
-def _xception_v3(specs: list[SpecResult]) -> list[str]:
+def _decomposition(d: dict[str, Any], specs: list[SpecResult]) -> list[str]:
     by = {s.rel: s for s in specs}
-    need = ("inception_v3.incept", "keras/inception_v3.incept", "inception_v3_paper.incept")
-    if not all(n in by for n in need):
+    need = {c["spec"] for c in d["candidates"] if "spec" in c} | {x["spec"] for x in d["layouts"]}
+    if not need <= set(by):
         return []
-    tv, keras, paper = (by[n] for n in need)
-    target = XCEPTION_TABLE3_V3
-    candidates: list[tuple[str, int]] = [
-        ("keras InceptionV3: trainable (conv, BN beta, Dense 1000)", keras.report.params),
-        ("keras InceptionV3: count_params (+ moving mean/variance)", keras.report.variables),
-    ]
-    k0 = keras.net.with_params(num_classes=0).report()
-    t0 = tv.net.with_params(aux_logits=False).report()
-    tn = tv.net.with_params(aux_logits=False, num_classes=0).report()
-    p0 = paper.net.with_params(aux_logits=False).report()
-    candidates += [
-        ("keras InceptionV3 no top: trainable", k0.params),
-        ("keras InceptionV3 no top: count_params", k0.variables),
-        ("keras InceptionV3 with 1001 classes: trainable", keras.report.params + 2048 + 1),
-        ("torchvision inception_v3, no aux (BN gamma and beta, fc 1000)", t0.params),
-        ("torchvision inception_v3 with aux", tv.report.params),
-        ("torchvision inception_v3, no aux, no fc", tn.params),
-        ("torchvision inception_v3, no aux: params + BN running stats", t0.variables),
-        ("Table 1 layout (inception_v3_paper), no aux", p0.params),
-    ]
-    comps = inception_v3_components(tv.net)
-    comps_paper = inception_v3_components(paper.net)
-    for label, c in (("released layout", comps), ("Table 1 layout", comps_paper)):
-        candidates.append(
-            (
-                f"{label}: conv weights + classifier weights and biases",
-                c["conv weights"] + c["classifier weights"] + c["classifier biases"],
-            )
-        )
+    target = d["target"]
+    layouts = {x["label"]: components(by[x["spec"]].net) for x in d["layouts"]}
+    candidates: list[tuple[str, int]] = []
+    for c in d["candidates"]:
+        if "layout" in c:
+            value = sum(layouts[c["layout"]][n] for n in c["components"])
+        else:
+            net = by[c["spec"]].net
+            rep = net.with_params(**c["with"]).report() if c.get("with") else by[c["spec"]].report
+            value = rep.totals()[c["metric"]]
+        candidates.append((c["label"], value))
     lines = [
-        "## The Xception paper's Inception V3: 23,626,728",
+        f"## {d['title']}",
         "",
-        "Chollet, *Xception* (arXiv:1610.02357), Table 3 gives 22,855,952 parameters for",
-        'Xception and 23,626,728 for Inception V3 (ImageNet, 1000 classes, "no fully-connected',
-        "layers\"). The first is `specs/keras/xception.incept`'s count exactly (Keras'",
-        "trainable weights, the classifier included; see its section). The second is checked",
-        "here against the Inception-v3 specs' counts:",
+        *d["intro"].strip().splitlines(),
         "",
-        "| candidate | params | Δ to 23,626,728 |",
+        f"| candidate | params | Δ to {target:,} |",
         "|---|---:|---:|",
     ]
     for label, v in candidates:
         lines.append(f"| {_cell(label)} | {v:,} | {v - target:+,} |")
     exact, nearest = [], []
-    for label, c in (("released layout", comps), ("Table 1 layout", comps_paper)):
+    for label, c in layouts.items():
         names = list(c)
         for bits in itertools.product((0, 1), repeat=len(names)):
             total = sum(c[n] for b, n in zip(bits, names, strict=True) if b)
@@ -421,12 +404,12 @@ def _xception_v3(specs: list[SpecResult]) -> list[str]:
                 exact.append((label, picked))
             nearest.append((abs(total - target), total, label, picked))
     nearest.sort(key=lambda t: (t[0], t[2], t[3]))
-    n_sub = 2 ** len(comps)
+    first = next(iter(layouts.values()))
     lines += [
         "",
-        f"Every sum of a subset of these components was tried ({n_sub:,} subsets for each of",
-        "the released layout and the Table 1 layout): "
-        + ", ".join(f"{n} ({v:,})" for n, v in comps.items())
+        f"Every sum of a subset of these components was tried ({2 ** len(first):,} subsets for "
+        f"each of the {' and the '.join(layouts)}): "
+        + ", ".join(f"{n} ({v:,})" for n, v in first.items())
         + ".",
         "",
     ]
@@ -434,27 +417,23 @@ def _xception_v3(specs: list[SpecResult]) -> list[str]:
         for label, picked in exact:
             lines.append(f"- **Exact**: {label}: {' + '.join(picked)}.")
     else:
-        d, total, label, picked = nearest[0]
-        base = comps["conv weights"] + comps["classifier weights"]
+        _, total, label, picked = nearest[0]
         lines.append(
             f"**No decomposition gives {target:,} exactly.** The nearest is the {label}'s "
             f"{' + '.join(picked)} = {total:,} ({total - target:+,}, "
-            f"{100 * (total - target) / target:+.2f}%). The released model's conv weights and "
-            f"1000-class classifier weights alone are {base:,} ({base - target:+,}): the paper "
-            "counted some other model or convention, and does not say which. Its figure is "
-            f"{100 * (target - 22_855_952) / 22_855_952:.2f}% above Xception's 22,855,952 (the "
-            'paper\'s "within 3.5%").'
+            f"{100 * (total - target) / target:+.2f}%). " + " ".join(d["note"].split())
         )
     return [*lines, ""]
 
 
-def render(specs: list[SpecResult]) -> str:
+def render(specs: list[SpecResult], data: dict[str, Any] | None = None) -> str:
     failed = sum(not r.ok for s in specs for r in s.results)
     total = sum(len(s.results) for s in specs)
     lines = [
         "# Verification report",
         "",
-        f"<!-- Generated by `{COMMAND}` from the specs; do not edit by hand. "
+        f"<!-- Generated by `{COMMAND}` from the specs and tools/verification.toml; do not "
+        "edit by hand. "
         "tests/test_verification.py checks that it is current. -->",
         "",
         "Every bundled spec against what its papers claim and what its reference",
@@ -477,16 +456,53 @@ def render(specs: list[SpecResult]) -> str:
         "## The specs",
         "",
     ]
+    data = data if data is not None else load_data()
     for s in specs:
         lines += _spec_section(s)
-        if s.rel == TABLE1_SPEC:
-            lines += _table1(specs)
+        for table in data.get("row_table", []):
+            if table["spec"] == s.rel:
+                lines += _row_table(table, specs)
     lines += _aux(specs)
-    lines += _xception_v3(specs)
+    for d in data.get("decomposition", []):
+        lines += _decomposition(d, specs)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def load_data(path: Path = DATA) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
 
 
 def build(root: Path = SPECS_DIR) -> tuple[str, bool]:
     """The report's Markdown, and whether every expectation holds."""
     specs = collect(root)
     return render(specs), all(s.ok for s in specs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Write or check docs/verification.md.")
+    ap.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    ap.add_argument(
+        "--check", action="store_true", help="exit 1 if OUT (default docs/verification.md) is stale"
+    )
+    args = ap.parse_args(argv)
+    text, ok = build()
+    if args.check:
+        path = Path(args.output) if args.output else DEFAULT_OUTPUT
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current != text:
+            print(f"{path}: not current; run `{COMMAND}`", file=sys.stderr)
+            return 1
+        print(f"{path}: current")
+    elif args.output:
+        write_output(args.output, text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if not ok:
+        print("some expectations fail: see the report", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

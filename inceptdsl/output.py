@@ -1,0 +1,299 @@
+"""Writing output files: the one place that writes a file the user named (compile -o, fmt, tools).
+
+What `write_output(path, data)` does with what is at `path`:
+
+- nothing there: the file is created atomically (below), with mode 0666 less the umask;
+- a regular file: replaced atomically, keeping its mode (and owner, where allowed), unless it is
+  one of the inputs (the spec being compiled or a file it imports: `-o a.incept` would destroy
+  the spec) or read-only (no write permission bit, or not writable by the user: it stays
+  unchanged, for root too);
+- a character device or a FIFO (`/dev/null`, `/dev/stdout` on a terminal or pipe, a named
+  pipe), also through a symlink: written to, never replaced. A device cannot be "replaced"
+  without destroying it (as root, replacing /dev/null breaks the system); writing is what the
+  user asks for. A FIFO with no reader is refused instead of waiting forever;
+- a symlink to anything else, a directory, a block device, a socket: refused. Following a link
+  to a regular file would let whoever made the link choose which file is overwritten (the
+  classic attack on shared directories); `-o -` writes to stdout.
+
+Atomically means: the data goes to a temporary file in the target's directory with a name
+nobody can predict or pre-create (O_TMPFILE, which has no name until it is complete, or else
+mkstemp's O_EXCL random name), is fsynced, and is renamed over the target; the directory is
+fsynced too. A failure (a full disk, a signal: SIGINT, SIGTERM, SIGHUP) removes the temporary
+file and leaves the target as it was. SIGKILL cannot be caught: with O_TMPFILE it leaves
+nothing behind (an unnamed file is freed by the kernel), with the fallback at most a
+`.NAME.XXXXXXXX.tmp` file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import signal
+import stat
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+
+from .errors import UsageError
+from .source import display_path
+
+STDOUT = "-"
+
+
+class _Interrupted(BaseException):
+    """Raised by the signal handlers installed while a file is written."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def write_output(
+    path: str, data: str | bytes, *, inputs: Iterable[str] = (), may_replace: str | None = None
+) -> None:
+    """Write `data` to `path` (`-`: stdout) as the module docstring says. `inputs` are files the
+    output must not replace; `may_replace` is the one input that may be (fmt rewrites its
+    file). Raises UsageError (exit 2) for a target that is refused or cannot be written."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if path == STDOUT:
+        _write_stdout(raw)
+        return
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _cannot(path, exc) from None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        try:
+            target = os.stat(path)
+        except OSError:
+            target = None
+        if target is None or not (stat.S_ISCHR(target.st_mode) or stat.S_ISFIFO(target.st_mode)):
+            raise UsageError(
+                f"{path} is a symbolic link; inceptdsl does not replace links or write "
+                "through them to files",
+                hint="give the path of the file itself, or `-o -` to write to stdout",
+            )
+        st = target
+    if st is None:
+        _replace(path, raw, None)
+    elif stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        _write_stream(path, raw)
+    elif stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{path} is a directory")
+    elif not stat.S_ISREG(st.st_mode):
+        kind = "a block device" if stat.S_ISBLK(st.st_mode) else "not a regular file"
+        raise UsageError(f"{path} is {kind}; inceptdsl writes regular files only")
+    else:
+        _check_not_input(path, st, inputs, may_replace)
+        if not st.st_mode & 0o222 or not os.access(path, os.W_OK):  # root too: no w bit
+            raise UsageError(
+                f"{path} is read-only; it was left unchanged",
+                hint="make it writable (chmod u+w) or write elsewhere",
+            )
+        _replace(path, raw, st)
+
+
+def _check_not_input(
+    path: str, st: os.stat_result, inputs: Iterable[str], may_replace: str | None
+) -> None:
+    allowed = _identity(may_replace) if may_replace is not None else None
+    for p in inputs:
+        ident = _identity(p)
+        if ident == (st.st_dev, st.st_ino) and ident != allowed:
+            raise UsageError(
+                f"{path} is an input of this command ({display_path(p)}); refusing to overwrite it",
+                hint="write the output to another file",
+            )
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _cannot(path: str, exc: OSError) -> UsageError:
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return UsageError(f"cannot write {path}: {reason}")
+
+
+def _write_all(fd: int, raw: bytes) -> None:
+    view = memoryview(raw)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_stdout(raw: bytes) -> None:
+    out = sys.stdout
+    out.flush()
+    try:
+        _write_all(out.fileno(), raw)
+    except (AttributeError, OSError, ValueError):  # no real descriptor (captured in tests)
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            buffer.write(raw)
+        else:
+            out.write(raw.decode("utf-8"))
+        out.flush()
+
+
+def _write_stream(path: str, raw: bytes) -> None:
+    """Write into a character device or FIFO: opened without O_CREAT or O_TRUNC; a FIFO is
+    opened non-blocking, so one that nobody reads is an error, not a hang."""
+    flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise UsageError(f"cannot write {path}: it is a FIFO that no process reads") from None
+        raise _cannot(path, exc) from None
+    try:
+        st = os.fstat(fd)
+        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+            raise UsageError(f"cannot write {path}: it changed while being opened")
+        os.set_blocking(fd, True)
+        _write_all(fd, raw)
+    except OSError as exc:
+        raise _cannot(path, exc) from None
+    finally:
+        os.close(fd)
+
+
+def _replace(path: str, raw: bytes, old: os.stat_result | None) -> None:
+    directory = os.path.dirname(path) or "."
+    name = os.path.basename(path)
+    mode = stat.S_IMODE(old.st_mode) if old is not None else 0o666 & ~_umask()
+    try:  # every step below is relative to this descriptor, not to the directory's path
+        dfd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        raise UsageError(f"cannot write {path}: directory {directory} does not exist") from None
+    except OSError as exc:
+        raise _cannot(path, exc) from None
+    try:
+        with _cleanup_on_signals():
+            tmp: str | None = None
+            try:
+                tmp = _temporary(dfd, directory, name, raw, mode, old)
+                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+                tmp = None
+                with contextlib.suppress(OSError):
+                    os.fsync(dfd)
+            except OSError as exc:
+                raise _cannot(path, exc) from None
+            finally:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp, dir_fd=dfd)
+    finally:
+        os.close(dfd)
+
+
+def _fill(fd: int, raw: bytes, mode: int, old: os.stat_result | None) -> None:
+    _write_all(fd, raw)
+    os.fchmod(fd, mode)
+    if old is not None:
+        _keep_owner(fd, old)
+    os.fsync(fd)
+
+
+_FULL = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, n))
+
+
+def _temporary(
+    dfd: int, directory: str, name: str, raw: bytes, mode: int, old: os.stat_result | None
+) -> str:
+    """Write the data to a new file in the directory and return its (random) name: an unnamed
+    O_TMPFILE file linked in once complete, else mkstemp's O_EXCL file."""
+    o_tmpfile = getattr(os, "O_TMPFILE", 0)
+    if o_tmpfile:
+        try:
+            fd = os.open(".", o_tmpfile | os.O_WRONLY | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+        except OSError as exc:
+            if exc.errno in _FULL:
+                raise
+            fd = -1  # not supported here (file system, kernel): use a named file
+        if fd >= 0:
+            try:
+                _fill(fd, raw, mode, old)
+                return _link_unnamed(fd, dfd, name)
+            except OSError as exc:
+                if exc.errno in _FULL:
+                    raise
+            finally:
+                os.close(fd)
+    fd, tmp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        _fill(fd, raw, mode, old)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_path)
+        raise
+    finally:
+        os.close(fd)
+    return os.path.basename(tmp_path)
+
+
+def _link_unnamed(fd: int, dfd: int, name: str) -> str:
+    """Give the complete unnamed file a random name (linkat through /proc, following the
+    descriptor's link; a dir_fd makes CPython call linkat rather than link)."""
+    for _ in range(100):
+        tmp = f".{name}.{secrets.token_hex(8)}.tmp"
+        try:
+            os.link(
+                f"/proc/self/fd/{fd}", tmp, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=True
+            )
+            return tmp
+        except FileExistsError:
+            continue
+    raise OSError(errno.EEXIST, "could not name the temporary file")
+
+
+def _keep_owner(fd: int, old: os.stat_result) -> None:
+    """Give the new file the old one's owner and group where the OS allows it (as root, or
+    a group the user is in); otherwise the new file is the user's."""
+    if (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(OSError):
+            os.fchown(fd, old.st_uid, old.st_gid)
+        with contextlib.suppress(OSError):
+            os.fchown(fd, -1, old.st_gid)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def _cleanup_on_signals() -> Iterator[None]:
+    """While a file is written, SIGTERM, SIGHUP and SIGINT raise inside the writer, so its
+    `finally` removes the temporary file; the signal is then delivered as it would have been."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in _SIGNALS}
+    try:
+        yield
+    except _Interrupted as exc:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        previous = {}
+        signal.raise_signal(exc.signum)  # the original disposition: exit, or KeyboardInterrupt
+        raise KeyboardInterrupt from None  # a handler that returned: stop anyway
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
