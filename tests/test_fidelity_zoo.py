@@ -13,7 +13,10 @@ For each, measured on the reference model in the test (not copied from the spec)
   first conv's weight tensor is changed by 1%, the same comparison must exceed TOL. The
   outputs are compared at a smaller input than the reference's own where the spec allows it
   (160 or 163 px, to keep the test short on two cores): neither the weights nor the function
-  depend on it.
+  depend on it;
+- in training mode, with the same seed, both give the same outputs (dropout, stochastic
+  depth's per-sample masks, BN batch statistics, the aux head's output) and leave the same BN
+  running statistics behind.
 """
 
 from __future__ import annotations
@@ -124,6 +127,16 @@ def _example(shape: tuple[int, ...], batch: int, seed: int) -> torch.Tensor:
     return torch.randn(batch, *shape, generator=torch.Generator().manual_seed(seed))
 
 
+def _pair(spec: str, params: dict[str, object], ref: Callable[[], nn.Module], size: int):  # type: ignore[no-untyped-def]
+    """The spec at `size`, and the reference (random parameters, BN statistics from a
+    train-mode pass) with our model built from its state_dict, strictly."""
+    net = inceptdsl.load(str(SPECS / f"{spec}.incept"), image_size=size, **params)
+    torch.manual_seed(0)
+    reference = randomize_params(ref(), seed=1)
+    calibrate_bn(reference, _example(net.input_shape, batch=4, seed=2))
+    return net, reference, TORCH.build(net.graph, weights_from=reference)
+
+
 @pytest.mark.parametrize(("spec", "params", "ref"), _params(with_size=False))
 def test_counts_equal_the_reference(spec, params, ref) -> None:  # type: ignore[no-untyped-def]
     net = inceptdsl.load(str(SPECS / f"{spec}.incept"), **params)
@@ -136,11 +149,7 @@ def test_counts_equal_the_reference(spec, params, ref) -> None:  # type: ignore[
 
 @pytest.mark.parametrize(("spec", "params", "ref", "size"), _params(with_size=True))
 def test_strict_load_and_equal_eval_output(spec, params, ref, size) -> None:  # type: ignore[no-untyped-def]
-    net = inceptdsl.load(str(SPECS / f"{spec}.incept"), image_size=size, **params)
-    torch.manual_seed(0)
-    reference = randomize_params(ref(), seed=1)
-    calibrate_bn(reference, _example(net.input_shape, batch=4, seed=2))
-    ours = TORCH.build(net.graph, weights_from=reference)  # strict: same keys and shapes
+    net, reference, ours = _pair(spec, params, ref, size)
     want_state, got_state = reference.state_dict(), ours.state_dict()
     assert list(got_state) == list(want_state)
     assert all(got_state[k].shape == v.shape for k, v in want_state.items())
@@ -158,3 +167,22 @@ def test_strict_load_and_equal_eval_output(spec, params, ref, size) -> None:  # 
         stem.weight.mul_(1.01)
         changed = ours(x).numpy()
     assert relative_error(changed, want) > TOL
+
+
+@pytest.mark.parametrize(("spec", "params", "ref", "size"), _params(with_size=True))
+def test_training_step_equals_reference(spec, params, ref, size) -> None:  # type: ignore[no-untyped-def]
+    net, reference, ours = _pair(spec, params, ref, size)
+    x = _example(net.input_shape, batch=4, seed=3)
+    torch.manual_seed(4)
+    want = reference.train()(x)
+    torch.manual_seed(4)
+    got = ours.train()(x)
+    want_outs = list(want) if isinstance(want, tuple) else [want]
+    got_outs = list(got) if isinstance(got, tuple) else [got]
+    assert len(got_outs) == len(want_outs) == (2 if params.get("aux_logits") else 1)
+    for a, b in zip(got_outs, want_outs, strict=True):
+        assert relative_error(a.detach().numpy(), b.detach().numpy()) <= TOL
+    ref_state = reference.state_dict()
+    for key, value in ours.state_dict().items():
+        if key.endswith(("running_mean", "running_var")):
+            torch.testing.assert_close(value, ref_state[key], rtol=1e-4, atol=1e-5)
