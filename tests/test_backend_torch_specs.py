@@ -18,6 +18,7 @@ from torch import nn
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.ir import Op
 
 SPECS: dict[str, str] = {
     # v3-style stem and modules: conv units, valid/explicit pads, max/avg pools, concat, fc.
@@ -124,6 +125,41 @@ network auxnet(num_classes: int = 5) {
   fc: linear num_classes
 }
 """,
+    # The ops of the newer bundled specs (efficientnet_b0, shufflenet_v2_x1_0,
+    # inception_next_tiny, se_inception_v3): an SE gate (multiply), channel split halves and
+    # shuffle, depthwise convs, InceptionNeXt's (C - 3g, g, g, g) split, a layer scale at its
+    # block's path, drop path on a residual and LayerNorm on a vector.
+    "modern": """
+network modern(num_classes: int = 5) {
+  input 3 x 16 x 16
+  stem: conv 16 3x3 stride=2 pad=1 bias=false bn=true act=silu
+  se: multiply {
+    identity
+    { global_avgpool -> fc1: conv 4 1x1 -> relu -> fc2: conv 16 1x1 -> sigmoid }
+  }
+  unit: concat split=2 {
+    identity
+    branch2: { conv 8 1x1 bias=false -> bn -> relu -> dwconv 3x3 pad=1 bias=false -> bn }
+  }
+  shuffle 2
+  blk: residual {
+    token_mixer: concat split=(10, 2, 2, 2) {
+      identity
+      dwconv_hw: dwconv 3x3 pad=1
+      dwconv_w: dwconv 1x5 pad=(0, 2)
+      dwconv_h: dwconv 5x1 pad=(2, 0)
+    }
+    norm: bn
+    fc: conv 16 1x1
+    gamma: layer_scale init=0.5
+    drop_path 0.1
+  }
+  global_avgpool
+  flatten
+  head_norm: layernorm eps=1e-6
+  fc: linear num_classes
+}
+""",
     # Numbered names at the top level (nn.Sequential style) and a feature-map output.
     "numbered": """
 network numbered {
@@ -184,7 +220,8 @@ def test_state_matches_the_ir_counts(name: str) -> None:
     assert stats == sum(d["buffers"] for _, d in g.nodes(data=True))
     # every tensor lives at the path of the IR node that owns it, and every owner has one
     stateful = {n for n, d in g.nodes(data=True) if d["params"] or d["buffers"]}
-    owners = {n for n in stateful for k in model.state_dict() if k.startswith(n + ".")}
+    # (a layer scale's parameter is at the node's path itself: `blk.gamma`)
+    owners = {n for n in stateful for k in model.state_dict() if k == n or k.startswith(n + ".")}
     assert owners == stateful
 
 
@@ -202,4 +239,6 @@ def test_module_outputs_have_the_ir_shapes(name: str) -> None:
     model(example(g))
     assert seen, "no module ran"
     assert seen == {p: tuple(g.nodes[p]["shape"]) for p in seen}
-    assert set(seen) == {n for n, d in g.nodes(data=True) if d["params"] or d["buffers"]}
+    # a layer scale is a parameter at its path, not a module with an output
+    stateful = {n for n, d in g.nodes(data=True) if d["params"] or d["buffers"]}
+    assert set(seen) == {n for n in stateful if g.nodes[n]["op"] is not Op.LAYER_SCALE}

@@ -240,6 +240,19 @@ REFERENCE: dict[str, list[tuple[dict[str, object], int, int, int | None]]] = {
     # torchvision Inception3 built with a conv_block that halves every width, fc 1024 -> 1000
     # (aux on): sum of parameters, BN running stats, FlopCounterMode / 2.
     "variants/inception_v3_half": [({}, 7_505_088, 18_112, 1_433_611_440)],
+    # torchvision efficientnet_b0, shufflenet_v2_x1_0 (weights=None) and timm
+    # inception_next_tiny (pretrained=False): sum of parameters, BN running stats,
+    # FlopCounterMode / 2 on 1x3x224x224 (references.md section 9; tests/test_fidelity_zoo.py
+    # measures them again).
+    "cnn/efficientnet_b0": [({}, 5_288_548, 42_016, 385_814_752)],
+    "cnn/shufflenet_v2_x1_0": [({}, 2_278_604, 16_180, 144_907_992)],
+    "inception_next_tiny": [({}, 28_055_680, 14_784, 4_188_634_272)],
+    # torchvision inception_v3 with torchvision.ops.SqueezeExcitation(C, C // 16) after each of
+    # its eleven modules (tests/test_fidelity_zoo.py): + 1,661,620 params, + 1,650,944 MACs.
+    "variants/se_inception_v3": [
+        ({}, 28_822_884, 36_224, 5_714_867_040),
+        ({"aux_logits": False}, 25_496_188, 34_432, 5_714_867_040),
+    ],
 }
 
 PRESENT = {spec_id(p): p for p in bundled_specs()}
