@@ -38,7 +38,7 @@ from .errors import (
 )
 from .evaluate import Evaluator
 from .ir import ops as O
-from .ir.graph import AuxHead, add_node, new_graph
+from .ir.graph import AuxHead, ScopeInfo, add_node, new_graph
 from .ir.options import number
 from .ir.registry import REQUIRED, BuildCtx, ShapeCtx
 from .loader import BlockRef, Program, SpecFile
@@ -100,6 +100,29 @@ class Scope:
 
     def child(self, name: str, indexed: bool = False) -> Scope:
         return Scope(prefix=name + ".", indexed=indexed)
+
+
+class ScopeLog:
+    """What made each scope (the graph's `scopes`, docs/ir.md): backends build one module per
+    scope, named and parameterised after the block call or group that made it."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, tuple[str, Span | None, str | None, tuple[tuple[str, Any], ...]]] = {}
+        self.calls: dict[str, list[tuple[str, tuple[tuple[str, Any], ...]]]] = {}
+
+    def open(self, path: str, kind: str, span: Span | None, block: str | None = None,
+             args: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+        self.made[path] = (kind, span, block, tuple((args or {}).items()))
+
+    def call(self, scope: Scope, block: str, args: Mapping[str, Any]) -> None:
+        """A block call that adds no level: it belongs to the scope it is made in."""
+        self.calls.setdefault(scope.prefix[:-1], []).append((block, tuple(args.items())))
+
+    def infos(self) -> dict[str, ScopeInfo]:
+        return {
+            path: ScopeInfo(path, kind, span, block, args, tuple(self.calls.get(path, ())))
+            for path, (kind, span, block, args) in self.made.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -205,6 +228,7 @@ class Lowerer:
         self.labels: dict[str, str] = {}  # full label path -> its output node
         self.aux_heads: list[AuxHead] = []
         self.nesting = 0
+        self.scopes = ScopeLog()
 
     # ---- entry ----
 
@@ -235,6 +259,7 @@ class Lowerer:
         out = self._seq(stmts[1:], "input", ctx, network=True)
         self.g.graph["output"] = out
         self.g.graph["aux_heads"] = tuple(self.aux_heads)
+        self.g.graph["scopes"] = self.scopes.infos()
         return Lowered(self.g, self.expects, self.labels)
 
     # ---- nodes ----
@@ -376,6 +401,7 @@ class Lowerer:
                 )
             weight = number(ev.eval(kw.value), kw.value.span, "aux weight")
         name = ctx.scope.claim(s.name, s.span)
+        self.scopes.open(name, "aux", s.span)
         sub = replace(ctx, scope=ctx.scope.child(name), aux=name)
         out = self._seq(s.body.stmts, tap, sub)
         self.labels[name] = out
@@ -442,6 +468,7 @@ class Lowerer:
             name = ctx.scope.index(u.span)
         else:
             return ctx.scope, None
+        self.scopes.open(name, type(u.core).__name__.lower(), u.span)
         return ctx.scope.child(name, indexed), name
 
     def _layer(self, u: A.Unit, call: A.Call, x: str, ctx: Ctx) -> str:
@@ -521,8 +548,10 @@ class Lowerer:
                 else ctx.scope.index(u.span)
             )
             scope = ctx.scope.child(name)
+            self.scopes.open(name, "block", call.span, decl.name, names)
         else:
             name, scope = None, ctx.scope
+            self.scopes.call(scope, decl.name, names)
         sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1)
         try:
             out = self._seq(decl.body.stmts, x, sub)
@@ -547,6 +576,7 @@ class Lowerer:
             if r.pattern is not None:
                 local = _pattern(r.pattern, i)
                 name = ctx.scope.claim(local, r.pattern.span)
+                self.scopes.open(name, "iteration", r.pattern.span)
                 sub = replace(ctx, scope=ctx.scope.child(name))
                 x = self._seq(r.body.stmts, x, sub)
                 self.labels[name] = x
