@@ -1,11 +1,12 @@
 """Distributed training with real engines: DistributedDataParallel over two CPU processes.
 
-torchrun (`python -m torch.distributed.run`) starts two ranks (gloo) that train a compiled spec with two aux heads for a few steps
-with the spec's aux-weighted loss; both must end with bit-identical weights, equal (to float
-rounding) to one process training on the whole global batch. The control: one process that
-sees only half the batch ends elsewhere, by more than the tolerance. The spec has no batch
-norm: under DDP each rank normalises with its own half-batch's statistics (SyncBatchNorm, which
-would share them, needs a GPU), so a BN network is not expected to match the one-process run.
+torchrun (`python -m torch.distributed.run`) starts two ranks (gloo) that train a compiled
+spec with two aux heads for a few steps with the spec's aux-weighted loss; both must end with
+bit-identical weights, equal (to float rounding) to one process training on the whole global
+batch. The control: one process that sees only half the batch ends elsewhere, by more than the
+tolerance. The spec has no batch norm: under DDP each rank normalises with its own half-batch's
+statistics (SyncBatchNorm, which would share them, needs a GPU), so a BN network is not
+expected to match the one-process run.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def test_ddp_two_ranks_equal_one_process_on_the_global_batch(tmp_path: Path) -> 
     spec.write_text(SPEC)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)}
     run = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(HERE / "train" / "ddp_worker.py"),
-         str(spec), str(tmp_path), str(STEPS)],
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         str(HERE / "train" / "ddp_worker.py"), str(spec), str(tmp_path), str(STEPS)],
         capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -101,7 +102,8 @@ def test_aux_weighted_loss_is_what_the_spec_says() -> None:
     with torch.no_grad():
         logits = model.eval()(x)
     torch.testing.assert_close(model.loss(logits, y), ce(logits, y), rtol=0, atol=0)
-    mse = model.loss(out, torch.nn.functional.one_hot(y, 5).float(), criterion=torch.nn.functional.mse_loss)
+    onehot = torch.nn.functional.one_hot(y, 5).float()
+    mse = model.loss(out, onehot, criterion=torch.nn.functional.mse_loss)
     assert mse.item() > 0
 
 
