@@ -64,15 +64,22 @@ class Network:
         other parameters are recomputed: only the caller's overrides are carried over)."""
         return build(self.program, {**self.overrides, **overrides}, _span)
 
-    def to_torch(self, weights_from: Any = None) -> Any:
+    def to_torch(self, weights_from: Any = None, strict: bool = True) -> Any:
+        """The torch nn.Module; `weights_from` is a torch module or state_dict or a Keras
+        model, which must fit exactly unless `strict=False` (then what does not fit is
+        reported in `model.not_transferred`)."""
         from .backend import get
 
-        return get("torch").build(self.graph, weights_from)
+        return get("torch").build(self.graph, weights_from, strict=strict)
 
-    def to_keras(self, weights_from: Any = None) -> Any:
+    def to_keras(
+        self, weights_from: Any = None, training: bool = False, strict: bool = True
+    ) -> Any:
+        """The Keras inference model, or with `training` the training model that also outputs
+        the aux heads (`model.loss_weights` holds the spec's loss weights for `compile`)."""
         from .backend import get
 
-        return get("keras").build(self.graph, weights_from)
+        return get("keras").build(self.graph, weights_from, training=training, strict=strict)
 
     def emit(self, backend: str) -> str | bytes:
         from .backend import get
