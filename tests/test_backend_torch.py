@@ -263,7 +263,7 @@ def test_weights_from_a_different_network_is_a_usage_error() -> None:
     other = BACKEND.build(load("branches", num_classes=3))
     with pytest.raises(UsageError, match="2 tensors with the wrong shape") as err:
         BACKEND.build(load("branches"), weights_from=other)
-    assert "fc (weight (3, 8) vs (7, 8), bias (3,) vs (7,))" in err.value.render()
+    assert "fc (weight (3, 48) vs (7, 48), bias (3,) vs (7,))" in err.value.render()
     with pytest.raises(UsageError, match="missing, .* unexpected") as err:
         BACKEND.build(load("branches"), weights_from=BACKEND.build(load("auxnet")))
 
