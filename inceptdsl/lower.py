@@ -109,6 +109,7 @@ class ScopeLog:
     def __init__(self) -> None:
         self.made: dict[str, tuple[str, Span | None, str | None, tuple[tuple[str, Any], ...]]] = {}
         self.calls: dict[str, list[tuple[str, tuple[tuple[str, Any], ...]]]] = {}
+        self.residual_adds: list[str] = []  # adds made by `residual` (main path written first)
 
     def open(self, path: str, kind: str, span: Span | None, block: str | None = None,
              args: Mapping[str, Any] | None = None) -> None:  # fmt: skip
@@ -260,6 +261,7 @@ class Lowerer:
         self.g.graph["output"] = out
         self.g.graph["aux_heads"] = tuple(self.aux_heads)
         self.g.graph["scopes"] = self.scopes.infos()
+        self.g.graph["residual_adds"] = frozenset(self.scopes.residual_adds)
         return Lowered(self.g, self.expects, self.labels)
 
     # ---- nodes ----
@@ -651,6 +653,7 @@ class Lowerer:
             ctx.aux,
             src_spans=[short_span, r.body.span],
         )
+        self.scopes.residual_adds.append(out)
         if act is not None:
             out = self._node(
                 ctx.scope.generated(act.fn, r.span),

@@ -7,7 +7,8 @@ Nodes are keyed by their hierarchical name (the module path a backend builds, e.
 location) and `aux` (the aux head the node belongs to, or None). Each edge carries `index`,
 the position of the source among the target's inputs. Graph attributes: `name`, `input_shape`,
 `output` (the main output node), `aux_heads` (tuple of AuxHead), `params` (the network
-parameter values it was built with), `scopes` (what made each scope: {path: ScopeInfo}).
+parameter values it was built with), `scopes` (what made each scope: {path: ScopeInfo}),
+`residual_adds` (the add nodes a `residual` made: its input 1, the main path, is written first).
 docs/ir.md is the prose version of this contract.
 """
 
@@ -97,7 +98,8 @@ def nodes(g: nx.DiGraph) -> Iterator[Node]:
 def new_graph(name: str, input_shape: Shape, params: dict[str, Any]) -> nx.DiGraph:
     g = nx.DiGraph()
     g.graph.update(
-        name=name, input_shape=input_shape, output=None, aux_heads=(), params=params, scopes={}
+        name=name, input_shape=input_shape, output=None, aux_heads=(), params=params, scopes={},
+        residual_adds=frozenset(),
     )
     return g
 
