@@ -28,6 +28,7 @@ from dataclasses import replace
 import networkx as nx
 
 from inceptdsl.ir import Node, Op
+from inceptdsl.ir.ops import Init
 
 from ..common import layout
 from ..common.classes import MARK, Classes, Instance, Klass, Line
@@ -146,6 +147,23 @@ def _wanted_names(tree: Scope, network_cls: str) -> dict[str, str]:
     return out
 
 
+def _with_init(expr: str, init: Init | None, helpers: set[object]) -> str:
+    """A module's constructor wrapped in the helper that initialises its weights (`init=`)."""
+    if init is None:
+        return expr
+    helper = {"trunc_normal": runtime.trunc_normal, "normal": runtime.normal}.get(
+        init.kind, runtime.xavier_uniform
+    )
+    helpers.add(helper)
+    kw: list[tuple[str, float, float]] = []
+    if init.kind in ("trunc_normal", "normal"):
+        kw = [("mean", init.mean, 0.0), ("std", init.std, 1.0)]
+    if init.kind == "trunc_normal":
+        kw += [("a", init.a, -2.0), ("b", init.b, 2.0)]
+    args = "".join(f", {k}={num(v)}" for k, v, default in kw if v != default)
+    return f"{helper.__name__}({expr}{args})"
+
+
 def _direct_segments(s: Scope) -> list[str]:
     """The attribute names of `s`'s own members (first segment of their relative paths)."""
     out = [s.relative(m.name if isinstance(m, Node) else m.path).split(".")[0] for m in s.members]
@@ -191,7 +209,7 @@ class _Writer:
                 rule = OP_TABLE[m.op]
                 if rule.module is None:
                     continue
-                expr = rule.module(m, ctx)
+                expr = _with_init(rule.module(m, ctx), getattr(m.attrs, "init", None), self.helpers)
                 code = f"{attr_path(owner.relative(m.name))} = {expr}"
                 lines.append(
                     Line("init", 8, code, None, bool(m.inputs) and m.inputs[0] == first_in)

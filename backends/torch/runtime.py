@@ -183,6 +183,35 @@ def check_params(given: dict[str, object], built: dict[str, object]) -> None:
             )
 
 
+def weights(module: nn.Module) -> list[torch.Tensor]:
+    """The weights of the convolutions and linear layers in `module` (the ones `init=` sets)."""
+    return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def trunc_normal(
+    module: nn.Module, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std) truncated to [a, b] (absolute
+    bounds, as torch's trunc_normal_; torchvision's GoogLeNet and Inception-v3 init)."""
+    for w in weights(module):
+        nn.init.trunc_normal_(w, mean, std, a, b)
+    return module
+
+
+def normal(module: nn.Module, mean: float = 0.0, std: float = 1.0) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std)."""
+    for w in weights(module):
+        nn.init.normal_(w, mean, std)
+    return module
+
+
+def xavier_uniform(module: nn.Module) -> nn.Module:
+    """`module` with Glorot-uniform weights (Keras' default kernel initializer)."""
+    for w in weights(module):
+        nn.init.xavier_uniform_(w)
+    return module
+
+
 HELPERS: tuple[object, ...] = (
     Indexed,
     check_params,
@@ -191,10 +220,17 @@ HELPERS: tuple[object, ...] = (
     SeparableConv2d,
     SepConvBN,
     avg_pool2d_padded,
+    weights,
+    trunc_normal,
+    normal,
+    xavier_uniform,
 )
 """Every helper, in the order emitted files define them (a helper may use earlier ones)."""
 
 USES: dict[object, tuple[object, ...]] = {
+    trunc_normal: (weights,),
+    normal: (weights,),
+    xavier_uniform: (weights,),
     ConvBN: (batch_norm,),
     SepConvBN: (batch_norm, SeparableConv2d),
 }

@@ -103,6 +103,21 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+def weights(module: nn.Module) -> list[torch.Tensor]:
+    """The weights of the convolutions and linear layers in `module` (the ones `init=` sets)."""
+    return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def trunc_normal(
+    module: nn.Module, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std) truncated to [a, b] (absolute
+    bounds, as torch's trunc_normal_; torchvision's GoogLeNet and Inception-v3 init)."""
+    for w in weights(module):
+        nn.init.trunc_normal_(w, mean, std, a, b)
+    return module
+
+
 class GooglenetOutputs(NamedTuple):
     """The training-mode output: the main output, then the aux heads'."""
 
@@ -118,8 +133,10 @@ class InceptionBranch2(Indexed):
 
     def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int) -> None:
         super().__init__()
-        self[0] = ConvBN(in_channels, ch3x3red, 1, bias=False, eps=0.001)
-        self[1] = ConvBN(ch3x3red, ch3x3, 3, padding=1, bias=False, eps=0.001)
+        self[0] = trunc_normal(ConvBN(in_channels, ch3x3red, 1, bias=False, eps=0.001), std=0.01)
+        self[1] = trunc_normal(
+            ConvBN(ch3x3red, ch3x3, 3, padding=1, bias=False, eps=0.001), std=0.01
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self[0](x), inplace=True)
@@ -134,8 +151,10 @@ class InceptionBranch3(Indexed):
 
     def __init__(self, in_channels: int, ch5x5red: int, ch5x5: int) -> None:
         super().__init__()
-        self[0] = ConvBN(in_channels, ch5x5red, 1, bias=False, eps=0.001)
-        self[1] = ConvBN(ch5x5red, ch5x5, 3, padding=1, bias=False, eps=0.001)
+        self[0] = trunc_normal(ConvBN(in_channels, ch5x5red, 1, bias=False, eps=0.001), std=0.01)
+        self[1] = trunc_normal(
+            ConvBN(ch5x5red, ch5x5, 3, padding=1, bias=False, eps=0.001), std=0.01
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self[0](x), inplace=True)
@@ -150,7 +169,7 @@ class InceptionBranch4(Indexed):
 
     def __init__(self, in_channels: int, pool_proj: int) -> None:
         super().__init__()
-        self[1] = ConvBN(in_channels, pool_proj, 1, bias=False, eps=0.001)
+        self[1] = trunc_normal(ConvBN(in_channels, pool_proj, 1, bias=False, eps=0.001), std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)
@@ -172,7 +191,7 @@ class Inception(nn.Module):
         pool_proj: int,
     ) -> None:
         super().__init__()
-        self.branch1 = ConvBN(in_channels, ch1x1, 1, bias=False, eps=0.001)
+        self.branch1 = trunc_normal(ConvBN(in_channels, ch1x1, 1, bias=False, eps=0.001), std=0.01)
         self.branch2 = InceptionBranch2(in_channels, ch3x3red, ch3x3)
         self.branch3 = InceptionBranch3(in_channels, ch5x5red, ch5x5)
         self.branch4 = InceptionBranch4(in_channels, pool_proj)
@@ -191,9 +210,9 @@ class InceptionAux(nn.Module):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self.conv = ConvBN(in_channels, 128, 1, bias=False, eps=0.001)
-        self.fc1 = nn.Linear(2048, 1024)
-        self.fc2 = nn.Linear(1024, 1000)
+        self.conv = trunc_normal(ConvBN(in_channels, 128, 1, bias=False, eps=0.001), std=0.01)
+        self.fc1 = trunc_normal(nn.Linear(2048, 1024), std=0.01)
+        self.fc2 = trunc_normal(nn.Linear(1024, 1000), std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.adaptive_avg_pool2d(x, 4)
@@ -212,9 +231,11 @@ class Googlenet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {"aux1": 0.3, "aux2": 0.3}  # aux loss weights
-        self.conv1 = ConvBN(3, 64, 7, stride=2, padding=3, bias=False, eps=0.001)
-        self.conv2 = ConvBN(64, 64, 1, bias=False, eps=0.001)
-        self.conv3 = ConvBN(64, 192, 3, padding=1, bias=False, eps=0.001)
+        self.conv1 = trunc_normal(
+            ConvBN(3, 64, 7, stride=2, padding=3, bias=False, eps=0.001), std=0.01
+        )
+        self.conv2 = trunc_normal(ConvBN(64, 64, 1, bias=False, eps=0.001), std=0.01)
+        self.conv3 = trunc_normal(ConvBN(64, 192, 3, padding=1, bias=False, eps=0.001), std=0.01)
         self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32)
         self.inception3b = Inception(256, 128, 128, 192, 32, 96, 64)
         self.inception4a = Inception(480, 192, 96, 208, 16, 48, 64)
@@ -226,7 +247,7 @@ class Googlenet(nn.Module):
         self.inception5b = Inception(832, 384, 192, 384, 48, 128, 128)
         self.aux1 = InceptionAux(512)
         self.aux2 = InceptionAux(528)
-        self.fc = nn.Linear(1024, 1000)
+        self.fc = trunc_normal(nn.Linear(1024, 1000), std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | GooglenetOutputs:
         x = F.relu(self.conv1(x), inplace=True)  # 64 x 112 x 112

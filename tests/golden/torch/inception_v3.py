@@ -90,6 +90,21 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+def weights(module: nn.Module) -> list[torch.Tensor]:
+    """The weights of the convolutions and linear layers in `module` (the ones `init=` sets)."""
+    return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def trunc_normal(
+    module: nn.Module, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std) truncated to [a, b] (absolute
+    bounds, as torch's trunc_normal_; torchvision's GoogLeNet and Inception-v3 init)."""
+    for w in weights(module):
+        nn.init.trunc_normal_(w, mean, std, a, b)
+    return module
+
+
 class InceptionV3Outputs(NamedTuple):
     """The training-mode output: the main output, then the aux heads'."""
 
@@ -102,13 +117,23 @@ class InceptionA(nn.Module):
 
     def __init__(self, in_channels: int, pool_features: int) -> None:
         super().__init__()
-        self.branch1x1 = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
-        self.branch5x5_1 = ConvBN(in_channels, 48, 1, bias=False, eps=0.001)
-        self.branch5x5_2 = ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001)
-        self.branch3x3dbl_1 = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
-        self.branch3x3dbl_2 = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.branch3x3dbl_3 = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.branch_pool = ConvBN(in_channels, pool_features, 1, bias=False, eps=0.001)
+        self.branch1x1 = trunc_normal(ConvBN(in_channels, 64, 1, bias=False, eps=0.001), std=0.1)
+        self.branch5x5_1 = trunc_normal(ConvBN(in_channels, 48, 1, bias=False, eps=0.001), std=0.1)
+        self.branch5x5_2 = trunc_normal(
+            ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_1 = trunc_normal(
+            ConvBN(in_channels, 64, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_2 = trunc_normal(
+            ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3 = trunc_normal(
+            ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch_pool = trunc_normal(
+            ConvBN(in_channels, pool_features, 1, bias=False, eps=0.001), std=0.1
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = F.relu(self.branch1x1(x), inplace=True)  # 64 x 35 x 35
@@ -128,10 +153,18 @@ class InceptionB(nn.Module):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self.branch3x3 = ConvBN(in_channels, 384, 3, stride=2, bias=False, eps=0.001)
-        self.branch3x3dbl_1 = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
-        self.branch3x3dbl_2 = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.branch3x3dbl_3 = ConvBN(96, 96, 3, stride=2, bias=False, eps=0.001)
+        self.branch3x3 = trunc_normal(
+            ConvBN(in_channels, 384, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_1 = trunc_normal(
+            ConvBN(in_channels, 64, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_2 = trunc_normal(
+            ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3 = trunc_normal(
+            ConvBN(96, 96, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = F.relu(self.branch3x3(x), inplace=True)  # 384 x 17 x 17
@@ -148,26 +181,36 @@ class InceptionC(nn.Module):
 
     def __init__(self, in_channels: int, channels_7x7: int) -> None:
         super().__init__()
-        self.branch1x1 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
-        self.branch7x7_1 = ConvBN(in_channels, channels_7x7, 1, bias=False, eps=0.001)
-        self.branch7x7_2 = ConvBN(
-            channels_7x7, channels_7x7, (1, 7), padding=(0, 3), bias=False, eps=0.001
+        self.branch1x1 = trunc_normal(ConvBN(in_channels, 192, 1, bias=False, eps=0.001), std=0.1)
+        self.branch7x7_1 = trunc_normal(
+            ConvBN(in_channels, channels_7x7, 1, bias=False, eps=0.001), std=0.1
         )
-        self.branch7x7_3 = ConvBN(channels_7x7, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.branch7x7dbl_1 = ConvBN(in_channels, channels_7x7, 1, bias=False, eps=0.001)
-        self.branch7x7dbl_2 = ConvBN(
-            channels_7x7, channels_7x7, (7, 1), padding=(3, 0), bias=False, eps=0.001
+        self.branch7x7_2 = trunc_normal(
+            ConvBN(channels_7x7, channels_7x7, (1, 7), padding=(0, 3), bias=False, eps=0.001),
+            std=0.1,
         )
-        self.branch7x7dbl_3 = ConvBN(
-            channels_7x7, channels_7x7, (1, 7), padding=(0, 3), bias=False, eps=0.001
+        self.branch7x7_3 = trunc_normal(
+            ConvBN(channels_7x7, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001), std=0.1
         )
-        self.branch7x7dbl_4 = ConvBN(
-            channels_7x7, channels_7x7, (7, 1), padding=(3, 0), bias=False, eps=0.001
+        self.branch7x7dbl_1 = trunc_normal(
+            ConvBN(in_channels, channels_7x7, 1, bias=False, eps=0.001), std=0.1
         )
-        self.branch7x7dbl_5 = ConvBN(
-            channels_7x7, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001
+        self.branch7x7dbl_2 = trunc_normal(
+            ConvBN(channels_7x7, channels_7x7, (7, 1), padding=(3, 0), bias=False, eps=0.001),
+            std=0.1,
         )
-        self.branch_pool = ConvBN(768, 192, 1, bias=False, eps=0.001)
+        self.branch7x7dbl_3 = trunc_normal(
+            ConvBN(channels_7x7, channels_7x7, (1, 7), padding=(0, 3), bias=False, eps=0.001),
+            std=0.1,
+        )
+        self.branch7x7dbl_4 = trunc_normal(
+            ConvBN(channels_7x7, channels_7x7, (7, 1), padding=(3, 0), bias=False, eps=0.001),
+            std=0.1,
+        )
+        self.branch7x7dbl_5 = trunc_normal(
+            ConvBN(channels_7x7, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001), std=0.1
+        )
+        self.branch_pool = trunc_normal(ConvBN(768, 192, 1, bias=False, eps=0.001), std=0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = F.relu(self.branch1x1(x), inplace=True)  # 192 x 17 x 17
@@ -190,9 +233,9 @@ class InceptionAux(nn.Module):
 
     def __init__(self, num_classes: int) -> None:
         super().__init__()
-        self.conv0 = ConvBN(768, 128, 1, bias=False, eps=0.001)
-        self.conv1 = ConvBN(128, 768, 5, bias=False, eps=0.001)
-        self.fc = nn.Linear(768, num_classes)
+        self.conv0 = trunc_normal(ConvBN(768, 128, 1, bias=False, eps=0.001), std=0.1)
+        self.conv1 = trunc_normal(ConvBN(128, 768, 5, bias=False, eps=0.001), std=0.1)
+        self.fc = trunc_normal(nn.Linear(768, num_classes), std=0.001)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.avg_pool2d(x, 5, 3)  # 768 x 5 x 5
@@ -209,12 +252,22 @@ class InceptionD(nn.Module):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self.branch3x3_1 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
-        self.branch3x3_2 = ConvBN(192, 320, 3, stride=2, bias=False, eps=0.001)
-        self.branch7x7x3_1 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
-        self.branch7x7x3_2 = ConvBN(192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.branch7x7x3_3 = ConvBN(192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.branch7x7x3_4 = ConvBN(192, 192, 3, stride=2, bias=False, eps=0.001)
+        self.branch3x3_1 = trunc_normal(ConvBN(in_channels, 192, 1, bias=False, eps=0.001), std=0.1)
+        self.branch3x3_2 = trunc_normal(
+            ConvBN(192, 320, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_1 = trunc_normal(
+            ConvBN(in_channels, 192, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_2 = trunc_normal(
+            ConvBN(192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_3 = trunc_normal(
+            ConvBN(192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_4 = trunc_normal(
+            ConvBN(192, 192, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = F.relu(self.branch3x3_1(x), inplace=True)  # 192 x 17 x 17
@@ -233,15 +286,27 @@ class InceptionE(nn.Module):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self.branch1x1 = ConvBN(in_channels, 320, 1, bias=False, eps=0.001)
-        self.branch3x3_1 = ConvBN(in_channels, 384, 1, bias=False, eps=0.001)
-        self.branch3x3_2a = ConvBN(384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.branch3x3_2b = ConvBN(384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.branch3x3dbl_1 = ConvBN(in_channels, 448, 1, bias=False, eps=0.001)
-        self.branch3x3dbl_2 = ConvBN(448, 384, 3, padding=1, bias=False, eps=0.001)
-        self.branch3x3dbl_3a = ConvBN(384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.branch3x3dbl_3b = ConvBN(384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.branch_pool = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self.branch1x1 = trunc_normal(ConvBN(in_channels, 320, 1, bias=False, eps=0.001), std=0.1)
+        self.branch3x3_1 = trunc_normal(ConvBN(in_channels, 384, 1, bias=False, eps=0.001), std=0.1)
+        self.branch3x3_2a = trunc_normal(
+            ConvBN(384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3_2b = trunc_normal(
+            ConvBN(384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_1 = trunc_normal(
+            ConvBN(in_channels, 448, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_2 = trunc_normal(
+            ConvBN(448, 384, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3a = trunc_normal(
+            ConvBN(384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3b = trunc_normal(
+            ConvBN(384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001), std=0.1
+        )
+        self.branch_pool = trunc_normal(ConvBN(in_channels, 192, 1, bias=False, eps=0.001), std=0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = F.relu(self.branch1x1(x), inplace=True)  # 320 x 8 x 8
@@ -266,11 +331,15 @@ class InceptionV3(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {"AuxLogits": 0.4}  # aux loss weights
-        self.Conv2d_1a_3x3 = ConvBN(3, 32, 3, stride=2, bias=False, eps=0.001)
-        self.Conv2d_2a_3x3 = ConvBN(32, 32, 3, bias=False, eps=0.001)
-        self.Conv2d_2b_3x3 = ConvBN(32, 64, 3, padding=1, bias=False, eps=0.001)
-        self.Conv2d_3b_1x1 = ConvBN(64, 80, 1, bias=False, eps=0.001)
-        self.Conv2d_4a_3x3 = ConvBN(80, 192, 3, bias=False, eps=0.001)
+        self.Conv2d_1a_3x3 = trunc_normal(
+            ConvBN(3, 32, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
+        self.Conv2d_2a_3x3 = trunc_normal(ConvBN(32, 32, 3, bias=False, eps=0.001), std=0.1)
+        self.Conv2d_2b_3x3 = trunc_normal(
+            ConvBN(32, 64, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.Conv2d_3b_1x1 = trunc_normal(ConvBN(64, 80, 1, bias=False, eps=0.001), std=0.1)
+        self.Conv2d_4a_3x3 = trunc_normal(ConvBN(80, 192, 3, bias=False, eps=0.001), std=0.1)
         self.Mixed_5b = InceptionA(192, 32)
         self.Mixed_5c = InceptionA(256, 64)
         self.Mixed_5d = InceptionA(288, 64)
@@ -283,7 +352,7 @@ class InceptionV3(nn.Module):
         self.Mixed_7a = InceptionD(768)
         self.Mixed_7b = InceptionE(1280)
         self.Mixed_7c = InceptionE(2048)
-        self.fc = nn.Linear(2048, 1000)
+        self.fc = trunc_normal(nn.Linear(2048, 1000), std=0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionV3Outputs:
         x = F.relu(self.Conv2d_1a_3x3(x), inplace=True)  # 32 x 149 x 149
