@@ -72,8 +72,11 @@ _LABELS = {
 def _counts(t: Transfer) -> str:
     parts = [
         f"{len(keys)} {word}"
-        for keys, word in ((t.missing, "missing"), (t.unexpected, "unexpected"),
-                           (t.shape, "with the wrong shape"))  # fmt: skip
+        for keys, word in (
+            (t.missing, "missing"),
+            (t.unexpected, "unexpected"),
+            (t.shape, "with the wrong shape"),
+        )  # fmt: skip
         if keys
     ]
     if not parts:

@@ -98,7 +98,12 @@ def nodes(g: nx.DiGraph) -> Iterator[Node]:
 def new_graph(name: str, input_shape: Shape, params: dict[str, Any]) -> nx.DiGraph:
     g = nx.DiGraph()
     g.graph.update(
-        name=name, input_shape=input_shape, output=None, aux_heads=(), params=params, scopes={},
+        name=name,
+        input_shape=input_shape,
+        output=None,
+        aux_heads=(),
+        params=params,
+        scopes={},
         residual_adds=frozenset(),
     )
     return g
