@@ -197,7 +197,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     backend = get(args.backend)
     net = _load(args, args.file)
-    out = backend.emit(net.graph)
+    if args.weights:  # trained weights: only backends that write weights take them (onnx)
+        import inspect
+
+        if "weights" not in inspect.signature(backend.emit).parameters:
+            raise UsageError(f"backend {backend.name!r} takes no --weights")
+        out = backend.emit(net.graph, weights=args.weights)  # type: ignore[call-arg]
+    else:
+        out = backend.emit(net.graph)
     if args.output:
         write_atomic(args.output, out)
         print(f"wrote {args.output} ({net.name}, backend {backend.name})", file=sys.stderr)
@@ -297,6 +304,9 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="do not print the report")
+    sp.add_argument(
+        "--weights", metavar="FILE", help="onnx: a torch state_dict (torch.save) to include"
+    )
     sp = add(
         "verification",
         cmd_verification,
