@@ -3,7 +3,8 @@
 For each spec, a torch model (torch backend, random weights, BN statistics from a train-mode
 pass on random data, then perturbed) fills a Keras
 model (`build(graph, weights_from=torch_model, training=True)`, aux heads included): both give
-the same inference output (NCHW vs NHWC, <= 1e-4 of the output's scale), and the same aux-head
+the same inference output (NCHW vs NHWC, <= 1e-4 of the output's scale, or 4 x the network's
+own float32 rounding where that is larger), and the same aux-head
 outputs where they are deterministic; `keras_to_torch_state_dict` then returns the torch model's
 state_dict bit for bit (keys, order, dtypes, values). The other direction starts from weights made
 in Keras (keras.applications models, random Keras weights on the small specs): the torch model
@@ -15,6 +16,7 @@ module.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import keras
@@ -23,7 +25,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import bundled_specs, spec_id
-from fidelity import calibrate_bn, calibrate_keras_bn, control, he_init
+from fidelity import calibrate_bn, calibrate_keras_bn, control, he_init, relative_error
 from test_backend_keras_specs import example, keras_output, randomize_keras
 from test_backend_torch_specs import SPECS, load, randomize
 from torch import nn
@@ -56,10 +58,21 @@ def _calibrated(model: nn.Module, g: nx.DiGraph) -> nn.Module:
     return calibrate_bn(randomize(he_init(model)), torch.from_numpy(example(g, batch=4, seed=3)))
 
 
-def _checked(tmodel: nn.Module, x: np.ndarray, other: np.ndarray) -> float:
-    """The torch model's output equals `other`, and a 1% weight change would show."""
-    _close(_torch_eval(tmodel, x), other)
-    return control(tmodel, lambda: _torch_eval(tmodel, x), other, TOL)
+def _noise(tmodel: nn.Module, x: np.ndarray) -> float:
+    """The network's float32 rounding at `x`: torch float32 vs float64, relative to the scale.
+    Deep BN networks with statistics from real batches amplify rounding (inception_v4: about
+    3e-4), so two float32 frameworks can agree no better than this."""
+    with torch.no_grad():
+        want = copy.deepcopy(tmodel).double().eval()(torch.from_numpy(x).double()).numpy()
+    return relative_error(_torch_eval(tmodel, x).astype(np.float64), want)
+
+
+def _checked(tmodel: nn.Module, x: np.ndarray, other: np.ndarray) -> tuple[float, float]:
+    """The torch model's output equals `other` within TOL or 4 x its own float32 rounding,
+    whichever is larger, and a 1% weight change exceeds that tolerance (the control)."""
+    tol = max(TOL, 4 * _noise(tmodel, x))
+    _close(_torch_eval(tmodel, x), other, tol)
+    return tol, control(tmodel, lambda: _torch_eval(tmodel, x), other, tol)
 
 
 @pytest.fixture(scope="module", params=bundled_specs(), ids=spec_id)
@@ -74,8 +87,8 @@ def models(request: pytest.FixtureRequest) -> tuple[nx.DiGraph, nn.Module, keras
 def test_torch_to_keras_to_torch(models: tuple[nx.DiGraph, nn.Module, keras.Model]) -> None:
     g, tmodel, kmodel = models
     x = example(g, batch=1)
-    delta = _checked(tmodel, x, keras_output(kmodel, x))
-    print(f"{g.graph['name']}: torch vs keras tolerance {TOL}, control {delta:.1e}")
+    tol, delta = _checked(tmodel, x, keras_output(kmodel, x))
+    print(f"{g.graph['name']}: torch vs keras tolerance {tol:.1e}, control {delta:.1e}")
     state = keras_to_torch_state_dict(g, kmodel)
     own = tmodel.state_dict()
     assert list(state) == list(own)
