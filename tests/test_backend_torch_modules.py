@@ -91,6 +91,7 @@ def test_feature_extraction_by_block_name() -> None:
 
 def test_torchinfo_shows_block_rows() -> None:
     import torchinfo  # a dev dependency (pyproject.toml)
+
     g = _spec("googlenet", aux_logits=False)
     model = BACKEND.build(g)
     stats = torchinfo.summary(model, input_size=(1, 3, 224, 224), depth=1, verbose=0)
