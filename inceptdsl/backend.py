@@ -26,7 +26,10 @@ class Backend(Protocol):
     name: str
     suffix: str  # file suffix of what `emit` returns, e.g. ".py" or ".onnx"
 
-    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> Any: ...
+    def build(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
+        """The framework model. `weights_from` must fit it exactly unless `strict=False` (an
+        option every built-in backend takes); the Keras backend also takes `training`."""
+        ...
 
     def emit(self, graph: nx.DiGraph) -> str | bytes: ...
 

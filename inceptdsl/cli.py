@@ -299,9 +299,16 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     backend = get(args.backend)
     net = _load(args, args.file)
+    kwargs: dict[str, Any] = {}
+    if args.weights:  # trained weights: only backends that write weights take them (onnx)
+        import inspect
+
+        if "weights" not in inspect.signature(backend.emit).parameters:
+            raise UsageError(f"backend {backend.name!r} takes no --weights")
+        kwargs["weights"] = args.weights
     try:
         with step(f"compiling {net.name} with {backend.name}"):
-            out = backend.emit(net.graph)
+            out = backend.emit(net.graph, **kwargs)
     except SpecError as err:  # a name the backend cannot use: show it in the spec
         raise err.with_sources(net.program.sources) from None
     to_stdout = args.output in (None, "-")
@@ -430,6 +437,11 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         metavar="OUT",
         help="write here (atomically; `-` is stdout) instead of stdout",
+    )
+    sp.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="onnx: a torch state_dict (torch.save; read with weights_only=True) to include",
     )
     sp = add(
         "import",

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import ast as A
 from .errors import ArithmeticSpecError, LimitError, TypeMismatchError, UnknownNameError
-from .ir.ops import ACTIVATION_DEFS, ACTIVATIONS
+from .ir.ops import ACTIVATION_DEFS, ACTIVATIONS, INITS
 from .names import did_you_mean
 from .values import Record, Symbol, format_value, type_name
 
@@ -28,8 +28,10 @@ SYMBOLS: frozenset[str] = frozenset(ACTIVATIONS) | frozenset(PADDING_MODES)
 """Bare words that evaluate to a Symbol: activation names (from the op registry) and padding
 modes."""
 
-RECORDS: frozenset[str] = frozenset({"bn"}) | frozenset(
-    name for name, d in ACTIVATION_DEFS.items() if d.params
+RECORDS: frozenset[str] = (
+    frozenset({"bn"})
+    | frozenset(name for name, d in ACTIVATION_DEFS.items() if d.params)
+    | frozenset(INITS)  # init=trunc_normal(std=0.01)
 )
 """Words written like a call that make a Record: `bn(...)` and parameterised activations
 (`leaky_relu(slope=0.2)`)."""

@@ -47,7 +47,7 @@ from .errors import (
 )
 from .evaluate import Evaluator
 from .ir import ops as O
-from .ir.graph import AuxHead, add_node, new_graph
+from .ir.graph import AuxHead, ScopeInfo, add_node, new_graph
 from .ir.options import number
 from .ir.registry import REQUIRED, BuildCtx, ShapeCtx
 from .loader import BlockRef, Program, SpecFile
@@ -129,6 +129,30 @@ class Scope:
 
     def child(self, name: str, indexed: bool = False) -> Scope:
         return Scope(prefix=name + ".", indexed=indexed)
+
+
+class ScopeLog:
+    """What made each scope (the graph's `scopes`, docs/ir.md): backends build one module per
+    scope, named and parameterised after the block call or group that made it."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, tuple[str, Span | None, str | None, tuple[tuple[str, Any], ...]]] = {}
+        self.calls: dict[str, list[tuple[str, tuple[tuple[str, Any], ...]]]] = {}
+        self.residual_adds: list[str] = []  # adds made by `residual` (main path written first)
+
+    def open(self, path: str, kind: str, span: Span | None, block: str | None = None,
+             args: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+        self.made[path] = (kind, span, block, tuple((args or {}).items()))
+
+    def call(self, scope: Scope, block: str, args: Mapping[str, Any]) -> None:
+        """A block call that adds no level: it belongs to the scope it is made in."""
+        self.calls.setdefault(scope.prefix[:-1], []).append((block, tuple(args.items())))
+
+    def infos(self) -> dict[str, ScopeInfo]:
+        return {
+            path: ScopeInfo(path, kind, span, block, args, tuple(self.calls.get(path, ())))
+            for path, (kind, span, block, args) in self.made.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -315,6 +339,7 @@ class Lowerer:
         self.labels: dict[str, str] = {}  # full label path -> its output node
         self.aux_heads: list[AuxHead] = []
         self.nesting = 0
+        self.scopes = ScopeLog()
         self.edits = Edits()
         self.seen: list[str] = []  # every unit path reached (for an edit's did-you-mean)
         self.kept = 0  # units lowered, and units removed by edits (a branch all removed goes)
@@ -375,6 +400,8 @@ class Lowerer:
         out = self._seq(stmts[1:], "input", ctx, network=True)
         self.g.graph["output"] = out
         self.g.graph["aux_heads"] = tuple(self.aux_heads)
+        self.g.graph["scopes"] = self.scopes.infos()
+        self.g.graph["residual_adds"] = frozenset(self.scopes.residual_adds)
 
     # ---- variants ----
 
@@ -642,6 +669,7 @@ class Lowerer:
         for kw in s.options:  # check/placement allows only `weight`
             weight = number(ev.eval(kw.value), kw.value.span, "aux weight")
         name = ctx.scope.claim(s.name, s.span)
+        self.scopes.open(name, "aux", s.span)
         sub = replace(ctx, scope=ctx.scope.child(name), aux=name)
         if body is not None:
             out = self._unit(body, tap, replace(sub, block_in=tap))
@@ -803,6 +831,7 @@ class Lowerer:
             name = ctx.scope.index(u.span)
         else:
             return ctx.scope, None
+        self.scopes.open(name, type(u.core).__name__.lower(), u.span)
         return ctx.scope.child(name, indexed), name
 
     def _layer(self, u: A.Unit, call: A.Call, x: str, ctx: Ctx) -> str:
@@ -920,8 +949,10 @@ class Lowerer:
                     hint=f"label the call: `name: {decl.name}(...)`",
                 )
             name, scope, stem = None, ctx.scope, self._label(u, ctx)
+            self.scopes.call(scope, decl.name, names)
         elif u.splice:  # `*Block`: its units join the caller's scope and numbering
             name, scope = None, ctx.scope
+            self.scopes.call(scope, decl.name, names)
         elif u.label is not None or ctx.scope.indexed:
             name = (
                 ctx.scope.claim(self._label(u, ctx), u.label_span)
@@ -929,8 +960,10 @@ class Lowerer:
                 else ctx.scope.index(u.span)
             )
             scope = ctx.scope.child(name)
+            self.scopes.open(name, "block", call.span, decl.name, names)
         else:
             name, scope = None, ctx.scope
+            self.scopes.call(scope, decl.name, names)
         sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1, ctx.forced, stem)
         try:
             out = self._seq(decl.body.stmts, x, sub)
@@ -956,6 +989,7 @@ class Lowerer:
             if r.pattern is not None:
                 local = _pattern(r.pattern, i)
                 name = ctx.scope.claim(local, r.pattern.span)
+                self.scopes.open(name, "iteration", r.pattern.span)
                 sub = replace(ctx, scope=ctx.scope.child(name))
                 x = self._seq(r.body.stmts, x, sub)
                 self.labels[name] = x
@@ -1072,6 +1106,7 @@ class Lowerer:
             ctx.aux,
             src_spans=[short_span, r.body.span],
         )
+        self.scopes.residual_adds.append(out)
         if act is not None:
             out = self._node(
                 ctx.scope.generated(act.fn, r.span),

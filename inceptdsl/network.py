@@ -16,7 +16,8 @@ from .lower import Expectation, lower
 from .source import Span
 
 if TYPE_CHECKING:
-    from .expect import ExpectResult
+    from .diff import Diff
+    from .expect import Verification
     from .report import Report
 
 
@@ -61,25 +62,40 @@ class Network:
             self._reports[key] = build_report(self.graph, batch, dtype)
         return self._reports[key]
 
-    def verify(self) -> list[ExpectResult]:
+    def verify(self) -> Verification:
+        """The results of the spec's `expect` declarations (a sequence of ExpectResult)."""
         from .expect import verify
 
         return verify(self)
+
+    def diff(self, other: Network, depth: int = 1, renames: dict[str, str] | None = None) -> Diff:
+        """What changes from this network to `other`, block by block (`inceptdsl diff`);
+        `renames` maps this network's paths to the other's."""
+        from .diff import diff_graphs
+
+        return diff_graphs(self.graph, other.graph, depth, self.path, other.path, renames)
 
     def with_params(self, _span: Span | None = None, **overrides: Any) -> Network:
         """The same spec rebuilt with some network parameters changed (defaults that depend on
         other parameters are recomputed: only the caller's overrides are carried over)."""
         return build(self.program, {**self.overrides, **overrides}, _span)
 
-    def to_torch(self, weights_from: Any = None) -> Any:
+    def to_torch(self, weights_from: Any = None, strict: bool = True) -> Any:
+        """The torch nn.Module; `weights_from` is a torch module or state_dict or a Keras
+        model, which must fit exactly unless `strict=False` (then what does not fit is
+        reported in `model.not_transferred`)."""
         from .backend import get
 
-        return get("torch").build(self.graph, weights_from)
+        return get("torch").build(self.graph, weights_from, strict=strict)
 
-    def to_keras(self, weights_from: Any = None) -> Any:
+    def to_keras(
+        self, weights_from: Any = None, training: bool = False, strict: bool = True
+    ) -> Any:
+        """The Keras inference model, or with `training` the training model that also outputs
+        the aux heads (`model.loss_weights` holds the spec's loss weights for `compile`)."""
         from .backend import get
 
-        return get("keras").build(self.graph, weights_from)
+        return get("keras").build(self.graph, weights_from, training=training, strict=strict)
 
     def diagram(self, depth: int | None = None, fmt: str = "svg") -> str:
         """The network drawn as the papers draw it: `svg`, `html`, `dot` or `mermaid` text."""

@@ -277,3 +277,28 @@ def test_identity_only_aux_head_and_identity_output() -> None:
     a = model.get_layer("a")(x.transpose(0, 2, 3, 1))
     np.testing.assert_array_equal(np.asarray(out["side"]), np.asarray(a))
     assert tuple(out["logits"].shape) == (2, 8, 8, 4)
+
+
+def test_to_keras_training_model_compiles_with_the_spec_loss_weights() -> None:
+    """`net.to_keras(training=True)` is the training model; its `loss_weights` (the spec's) go
+    to `compile`, and Keras' total loss is then the main loss plus each weighted aux loss."""
+    import keras
+
+    net = inceptdsl.loads(SPECS["auxnet"], filename="auxnet.incept")
+    model = net.to_keras(training=True)
+    assert model.loss_weights == {"logits": 1.0, "aux1": 0.3, "aux2": 0.3}
+    assert model.aux_weights == {"aux1": 0.3, "aux2": 0.3}
+    assert net.to_keras().loss_weights == {"logits": 1.0}
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(
+        optimizer="sgd", loss={k: ce for k in model.loss_weights}, loss_weights=model.loss_weights
+    )
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 32, 32, 3)).astype("float32")
+    y = rng.integers(0, 5, 4)
+    logs = model.evaluate(x, {k: y for k in model.loss_weights}, verbose=0, return_dict=True)
+    out = model(x, training=False)
+    parts = {k: float(ce(y, out[k])) for k in model.loss_weights}
+    want = parts["logits"] + 0.3 * parts["aux1"] + 0.3 * parts["aux2"]
+    assert abs(logs["loss"] - want) <= 1e-4 * want
+    model.fit(x, {k: y for k in model.loss_weights}, epochs=1, verbose=0)  # and it trains

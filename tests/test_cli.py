@@ -171,7 +171,7 @@ def test_ir(cli: Cli) -> None:
     lines = out.splitlines()
     assert lines[0] == "network tiny input=3x32x32 output=%fc"
     assert lines[-1] == (
-        "%fc : 10 = linear[bias=true, out_features=10](%flatten)  "
+        "%fc : 10 = linear[bias=true, init=none, out_features=10](%flatten)  "
         "# params=170 buffers=0 macs=160 @ tiny.incept:6:7"
     )
 

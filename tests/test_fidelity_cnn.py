@@ -1,10 +1,12 @@
 """Fidelity beyond the Inception zoo: specs/cnn/ (torchvision alexnet, vgg16, resnet18) and
 specs/bn_inception.incept (pretrainedmodels' bninception) are the reference models.
 
-For each, the reference's state_dict (random init, BN running stats and affine values
-randomised so BN handling matters) loads into the torch backend's build with `strict=True`,
+For each, the reference's state_dict (random init, BN affine values randomised and running
+statistics set from a train-mode pass on random data, so BN handling matters) loads into the
+torch backend's build with `strict=True`,
 every parameter and buffer has the reference's shape, the parameter count equals the spec's
-report, and the eval-mode outputs agree (max abs difference <= 1e-5 of the output's scale).
+report, and the eval-mode outputs agree (max abs difference <= 1e-5 of the output's scale);
+the control: with our first conv weight changed by 1%, they no longer do.
 These are the checks the specs' exact `expect` figures stand on: the figures say how many
 weights there are, this says they are the same weights doing the same thing.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from fidelity import calibrate_bn, control
 from test_backend_torch_specs import randomize
 from torch import nn
 
@@ -51,8 +54,9 @@ def test_strict_load_and_equal_eval_output(
     spec: str, ref: Callable[[int], nn.Module], n: int
 ) -> None:
     torch.manual_seed(0)
-    reference = randomize(ref(n))
     net = inceptdsl.load(str(SPECS / f"{spec}.incept"), num_classes=n)
+    calib = torch.randn(4, *net.input_shape, generator=torch.Generator().manual_seed(3))
+    reference = calibrate_bn(randomize(ref(n)), calib)
     ours = net.to_torch(weights_from=reference)  # strict: same keys, same shapes
     want_shapes = {k: tuple(v.shape) for k, v in reference.state_dict().items()}
     got_shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
@@ -65,3 +69,10 @@ def test_strict_load_and_equal_eval_output(
     assert got.shape == want.shape == (2, n)
     scale = want.abs().max().item()
     assert (got - want).abs().max().item() <= 1e-5 * scale
+
+    def again() -> torch.Tensor:
+        with torch.no_grad():
+            return ours(x).numpy()
+
+    delta = control(ours, again, want.numpy(), 1e-5)
+    print(f"{spec} n={n}: tolerance 1e-5, control {delta:.1e}")

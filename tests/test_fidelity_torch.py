@@ -2,11 +2,13 @@
 (torchvision googlenet / inception_v3 / alexnet / vgg16 / resnet18, timm inception_v3 / v4 /
 inception_resnet_v2).
 
-For each spec and parameter setting, the torchvision/timm model (random init, BN running
-stats and affine values randomised so BN handling matters) is loaded into ours with
-`strict=True`, and then both must agree in eval mode (max abs difference <= 1e-5 relative to
-the output's scale), in training mode (output structure, values with the same dropout seed),
-and in the BN running stats a training step leaves behind (momentum).
+For each spec and parameter setting, the torchvision/timm model (random init, BN affine values
+randomised and running statistics set from a train-mode pass on random data, then perturbed, so
+that the output depends on the input and on BN) is loaded into ours with `strict=True`, and
+then both must agree in eval mode (max abs difference <= 1e-5 relative to the output's scale),
+in training mode (output structure, values with the same dropout seed), and in the BN running
+stats a training step leaves behind (momentum). Every output comparison has its control: with
+our first conv weight changed by 1%, the same comparison must exceed the tolerance.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 import timm
 import torch
 import torchvision
+from fidelity import calibrate_bn, control
 from test_backend_torch_specs import randomize
 from torch import nn
 
@@ -81,18 +84,19 @@ def _params(cases: list) -> list:  # type: ignore[type-arg]
 
 
 PARAMS = _params(CASES)
+TOL = 1e-5
 
 
 def _pair(spec: str, params: dict[str, object], ref: Callable[[int], nn.Module], n: int):  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
-    reference = randomize(ref(n))
     net = inceptdsl.load(str(SPECS / f"{spec}.incept"), num_classes=n, **params)
+    reference = calibrate_bn(randomize(ref(n)), _example(net, batch=4, seed=3))
     ours = BACKEND.build(net.graph, weights_from=reference)  # strict: same keys and shapes
     return net, reference, ours
 
 
-def _example(net: inceptdsl.Network, batch: int = 2) -> torch.Tensor:
-    return torch.randn(batch, *net.input_shape, generator=torch.Generator().manual_seed(1))
+def _example(net: inceptdsl.Network, batch: int = 2, seed: int = 1) -> torch.Tensor:
+    return torch.randn(batch, *net.input_shape, generator=torch.Generator().manual_seed(seed))
 
 
 def _outputs(out: object) -> list[torch.Tensor]:
@@ -114,7 +118,14 @@ def test_eval_output_equals_reference(spec, params, ref, n) -> None:  # type: ig
         == (2, n if n else net.graph.nodes[net.graph.graph["output"]]["shape"][0])
     )
     scale = want.abs().max().item()
-    assert (got - want).abs().max().item() <= 1e-5 * scale
+    assert (got - want).abs().max().item() <= TOL * scale
+
+    def again() -> torch.Tensor:
+        with torch.no_grad():
+            return ours(x).numpy()
+
+    delta = control(ours, again, want.numpy(), TOL)
+    print(f"{spec} {params} n={n}: eval tolerance {TOL}, control {delta:.1e}")
 
 
 @pytest.mark.parametrize(
@@ -135,8 +146,16 @@ def test_training_step_equals_reference(spec, params, ref, n) -> None:  # type: 
         assert list(ours.aux_weights) == [h.name for h in net.graph.graph["aux_heads"]]
     for a, b in zip(_outputs(got), _outputs(want), strict=True):
         assert a.shape == b.shape
-        assert (a - b).abs().max().item() <= 1e-5 * b.abs().max().item()
+        assert (a - b).abs().max().item() <= TOL * b.abs().max().item()
     ref_state = reference.state_dict()
     for key, value in ours.state_dict().items():
         if key.endswith(("running_mean", "running_var", "num_batches_tracked")):
             torch.testing.assert_close(value, ref_state[key], rtol=1e-4, atol=1e-5)
+
+    def again() -> torch.Tensor:
+        torch.manual_seed(2)
+        with torch.no_grad():
+            return _outputs(ours(x))[0].numpy()
+
+    delta = control(ours, again, _outputs(want)[0].detach().numpy(), TOL)
+    print(f"{spec} {params} n={n}: training tolerance {TOL}, control {delta:.1e}")

@@ -35,9 +35,15 @@ class KerasBackend:
     name = "keras"
     suffix = ".py"
 
-    def build(self, graph: nx.DiGraph, weights_from: Any = None, training: bool = False) -> Any:
+    def build(
+        self,
+        graph: nx.DiGraph,
+        weights_from: Any = None,
+        training: bool = False,
+        strict: bool = True,
+    ) -> Any:
         """The inference model; with `training`, the model that also outputs the aux heads."""
-        return _build(graph, weights_from, training)
+        return _build(graph, weights_from, training, strict)
 
     def emit(self, graph: nx.DiGraph) -> str:
         return _emit(graph)

@@ -20,6 +20,7 @@ import keras
 import networkx as nx
 
 from .emit import emit
+from .names import OUTPUT_KEY
 from .transfer import load_weights
 
 _MODULES: dict[str, types.ModuleType] = {}
@@ -41,13 +42,24 @@ def load_source(source: str, network: str) -> types.ModuleType:
     return module
 
 
-def build(g: nx.DiGraph, weights_from: Any = None, training: bool = False) -> keras.Model:
+def build(
+    g: nx.DiGraph, weights_from: Any = None, training: bool = False, strict: bool = True
+) -> keras.Model:
     """The network as a functional keras.Model (the training model, with the aux heads'
     outputs, when `training` and the graph has aux heads), freshly initialised or with the
-    weights of `weights_from` (a Keras model, a torch module or a torch state_dict)."""
+    weights of `weights_from` (a Keras model, a torch module or a torch state_dict; strict
+    unless `strict=False`, which reports what was not transferred in `model.not_transferred`).
+
+    Every model carries the spec's loss weights: `model.aux_weights` (each aux head's) and
+    `model.loss_weights` (each output's, 1.0 for "logits"), for
+    `model.compile(loss=..., loss_weights=model.loss_weights)`.
+    """
     module = load_source(emit(g), g.graph["name"])
     with_aux = training and bool(g.graph.get("aux_heads"))
     model = module.build(training=True) if with_aux else module.build()
+    heads = g.graph.get("aux_heads", ())
+    model.aux_weights = {h.name: float(h.weight) for h in heads}
+    model.loss_weights = {OUTPUT_KEY: 1.0, **model.aux_weights} if with_aux else {OUTPUT_KEY: 1.0}
     if weights_from is not None:
-        load_weights(g, model, weights_from)
+        model.not_transferred = load_weights(g, model, weights_from, strict)
     return model

@@ -116,7 +116,7 @@ def _make_ctx(g: nx.DiGraph) -> Ctx:
     def in_shape(node: object, i: int) -> tuple[int, ...]:
         return tuple(g.nodes[node.inputs[i]]["shape"])  # type: ignore[attr-defined]
 
-    return Ctx(in_shape)
+    return Ctx(in_shape, residual_adds=frozenset(g.graph.get("residual_adds", ())))
 
 
 def emit(g: nx.DiGraph) -> str:

@@ -39,6 +39,7 @@ class Ctx:
 
     in_shape: Callable[[Node, int], tuple[int, ...]]  # (C, H, W) or (F,) of input i of a node
     helpers: set[object] = field(default_factory=set)  # runtime helpers the file must define
+    residual_adds: frozenset[str] = frozenset()  # add nodes a `residual` made (main path first)
 
 
 @dataclass(frozen=True)
@@ -305,10 +306,10 @@ def _merge(layer: str) -> Callable[[Node, tuple[str, ...], str, Ctx], list[str]]
     def call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list[str]:
         if len(args) == 1:  # Keras merge layers want two inputs or more
             return [f"layers.Identity({_name(node.name)})({args[0]})"]
-        if layer == "Add" and len(args) == 2:
-            # A residual's shortcut is input 0 in the IR; Keras code (keras.applications'
-            # Xception: `layers.add([x, residual])`) lists the branch first. The sum of two
-            # tensors is the same either way, but the order of `model.weights` follows it.
+        if layer == "Add" and node.name in ctx.residual_adds:
+            # Inputs in the spec's written order, which the order of `model.weights` follows:
+            # a residual writes its main path first (input 1 in the IR, after the shortcut),
+            # as keras.applications' Xception does (`layers.add([x, residual])`).
             args = args[::-1]
         return [f"layers.{layer}({_name(node.name)})([{', '.join(args)}])"]
 

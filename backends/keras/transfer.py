@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import keras
@@ -23,17 +24,8 @@ import numpy as np
 
 from inceptdsl.errors import UsageError
 
+from ..common.transfer import Transfer, mismatch, report
 from .weightmap import to_keras, to_torch, weight_map
-
-
-def _mismatch(problems: dict[str, list[str]], hint: str) -> UsageError:
-    parts = []
-    for label, keys in problems.items():
-        if keys:
-            more = f" (+{len(keys) - 5} more)" if len(keys) > 5 else ""
-            parts.append(f"{label}: {', '.join(keys[:5])}{more}")
-    return UsageError("the weights do not fit the network: " + "; ".join(parts), hint=hint)
-
 
 _HINT = "weights_from must come from the same architecture and parameter values"
 
@@ -73,10 +65,14 @@ def _arrays(weights: Any) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy() for k, v in state.items()}
 
 
-def torch_to_keras(g: nx.DiGraph, weights: Any, model: keras.Model) -> None:
+def torch_to_keras(
+    g: nx.DiGraph, weights: Any, model: keras.Model, strict: bool = True
+) -> Transfer:
     """Copy a torch model's (or state_dict's) weights into `model`, both built from `g`.
 
-    Aux-head weights are skipped when `model` is the inference model (it has no aux layers).
+    Aux-head weights are skipped when `model` is the inference model (it has no aux layers:
+    `build(..., training=True)` makes the model that takes them). Anything else that does not
+    fit is an error, or with `strict=False` left out and reported.
     """
     wmap = weight_map(g)
     state = _arrays(weights)
@@ -84,53 +80,82 @@ def torch_to_keras(g: nx.DiGraph, weights: Any, model: keras.Model) -> None:
     present = [e for e in wmap.entries if e.path in variables]
     absent = [e for e in wmap.entries if e.path not in variables]
     known = set(wmap.torch_order)
-    problems = {
-        "missing": [e.torch_key for e in wmap.entries if e.torch_key not in state],
-        "unexpected": [k for k in state if k not in known],
-        "not in the keras model": [e.path for e in absent if e.aux is None],
-        "shape": [
-            f"{e.torch_key} {state[e.torch_key].shape} vs {tuple(variables[e.path].shape)}"
-            for e in present
-            if e.torch_key in state
-            and to_keras(e, state[e.torch_key]).shape != tuple(variables[e.path].shape)
-        ],
-    }
-    problems["unexpected keras variables"] = sorted(set(variables) - {e.path for e in wmap.entries})
-    if any(problems.values()):
-        raise _mismatch(problems, _HINT)
+    wrong = [
+        e
+        for e in present
+        if e.torch_key in state
+        and to_keras(e, state[e.torch_key]).shape != tuple(variables[e.path].shape)
+    ]
+    t = Transfer(
+        missing=tuple(e.torch_key for e in present if e.torch_key not in state),
+        unexpected=tuple(k for k in state if k not in known),
+        shape=tuple(
+            f"{e.torch_key} {state[e.torch_key].shape} vs Keras {tuple(variables[e.path].shape)}"
+            for e in wrong
+        ),
+    )
+    other = [e.path for e in absent if e.aux is None]
+    extra = sorted(set(variables) - {e.path for e in wmap.entries})
+    if other or extra:  # a Keras model of another graph: never a partial fit
+        notes = [f"Keras variables the network has and the model lacks: {', '.join(other[:6])}"]
+        notes = (notes if other else []) + (
+            [f"Keras variables of another network: {', '.join(extra[:6])}"] if extra else []
+        )
+        raise mismatch(g, replace(t, notes=tuple(notes)), _HINT)
+    if t and strict:
+        raise mismatch(g, t)
+    skip = {e.torch_key for e in wrong}
     for e in present:
-        variables[e.path].assign(to_keras(e, state[e.torch_key]))
+        if e.torch_key in state and e.torch_key not in skip:
+            variables[e.path].assign(to_keras(e, state[e.torch_key]))
+    report(g, t)
+    return t
 
 
 def keras_to_torch_state_dict(
-    g: nx.DiGraph, model: keras.Model, base: Mapping[str, Any] | None = None
+    g: nx.DiGraph,
+    model: keras.Model,
+    base: Mapping[str, Any] | None = None,
+    aux_from_base: bool = True,
+    partial: bool = False,
 ) -> dict[str, Any]:
     """The torch state_dict (keys and layouts of the torch backend) of Keras `model`.
 
     BN's num_batches_tracked, which Keras does not have, is taken from `base` (a torch
     state_dict, e.g. the fresh model's) or is 0. Aux-head weights missing from an inference
-    model are taken from `base` too; without `base` they are an error (build the Keras model
-    with `training=True` to carry them).
+    model are taken from `base` too when `aux_from_base`; otherwise (or without `base`) they
+    are an error that says to build the Keras model with `training=True`, or with `partial`
+    left out of the result (for a non-strict load, which reports them).
     """
     torch = _torch_module()
     wmap = weight_map(g)
     variables = _variables(model)
     absent = [e for e in wmap.entries if e.path not in variables]
-    no_base = [e for e in absent if e.aux is None or base is None or e.torch_key not in base]
-    problems = {
-        "missing": [e.path for e in no_base],
-        "unexpected": sorted(set(variables) - {e.path for e in wmap.entries}),
-    }
-    if any(problems.values()):
+    no_base = [
+        e
+        for e in absent
+        if e.aux is None or base is None or not aux_from_base or e.torch_key not in base
+    ]
+    extra = sorted(set(variables) - {e.path for e in wmap.entries})
+    skipped = {e.torch_key for e in no_base if e.aux is not None} if partial else set()
+    no_base = [e for e in no_base if e.torch_key not in skipped]
+    if no_base or extra:
         heads = sorted({e.aux for e in no_base if e.aux is not None})
         hint = (
-            f"the model lacks the aux heads {', '.join(heads)}: build it with training=True"
+            f"the Keras model lacks the aux heads {', '.join(heads)}: build it with "
+            "training=True, or pass strict=False to keep their initial values"
             if heads
             else _HINT
         )
-        raise _mismatch(problems, hint)
+        t = Transfer(
+            missing=tuple(e.torch_key for e in no_base),
+            unexpected=tuple(extra),
+        )
+        raise mismatch(g, t, hint)
     out: dict[str, Any] = {}
     for e in wmap.entries:
+        if e.torch_key in skipped:
+            continue
         if e.path in variables:
             array = np.ascontiguousarray(to_torch(e, variables[e.path].numpy()))
             out[e.torch_key] = torch.from_numpy(array)
@@ -143,7 +168,7 @@ def keras_to_torch_state_dict(
             if base is not None and key in base
             else torch.tensor(0, dtype=torch.long)
         )
-    return {k: out[k] for k in wmap.torch_order}
+    return {k: out[k] for k in wmap.torch_order if k in out}
 
 
 def keras_to_keras(g: nx.DiGraph, source: keras.Model, model: keras.Model) -> None:
@@ -161,17 +186,22 @@ def keras_to_keras(g: nx.DiGraph, source: keras.Model, model: keras.Model) -> No
         if a.shape != b.shape
     ]
     if len(ours) != len(given) or wrong:
-        counts = [f"{len(ours)} weights here, {len(given)} in the source"]
-        raise _mismatch({"count": counts if len(ours) != len(given) else [], "shape": wrong}, _HINT)
+        notes = [f"{len(ours)} weights here, {len(given)} in the source"]
+        notes = notes if len(ours) != len(given) else []
+        notes += [f"wrong shape (by position): {', '.join(wrong[:6])}"] if wrong else []
+        raise mismatch(g, Transfer(notes=tuple(notes)), _HINT)
     model.set_weights(source.get_weights())
 
 
-def load_weights(g: nx.DiGraph, model: keras.Model, weights_from: Any) -> None:
+def load_weights(
+    g: nx.DiGraph, model: keras.Model, weights_from: Any, strict: bool = True
+) -> Transfer:
     """Fill `model` (built from `g`) from a Keras model, a torch nn.Module or a state_dict."""
     if is_keras_model(weights_from):
         keras_to_keras(g, weights_from, model)
+        return Transfer()
     elif is_torch_weights(weights_from):
-        torch_to_keras(g, weights_from, model)
+        return torch_to_keras(g, weights_from, model, strict)
     else:
         raise UsageError(
             "weights_from must be a Keras model, a torch nn.Module or a torch state_dict, "

@@ -15,7 +15,9 @@ What a built model looks like:
   heads, it returns a NamedTuple `<Class>Outputs(logits, <aux heads, last declared first>)`,
   torchvision's order (GoogLeNetOutputs(logits, aux_logits2, aux_logits1)); `model.aux_weights`
   maps each aux head to its loss weight, in spec order.
-- `build(graph, weights_from=...)` loads a torch state_dict or nn.Module strictly.
+- `build(graph, weights_from=...)` loads a torch state_dict or nn.Module (or a Keras model
+  built from the same spec) strictly: anything that does not fit is an error naming the spec
+  layers, unless `strict=False` (backends/common/transfer.py).
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ class TorchBackend:
     suffix = ".py"
     importer = _LazyImporter()  # the optional import capability (inceptdsl.backend.Importer)
 
-    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> Any:
-        return _build(graph, weights_from)
+    def build(self, graph: nx.DiGraph, weights_from: Any = None, strict: bool = True) -> Any:
+        """The model; `weights_from` (a torch module or state_dict, or a Keras model) must fit
+        it exactly unless `strict=False`, which loads what fits and reports the rest
+        (`model.not_transferred`)."""
+        return _build(graph, weights_from, strict)
 
     def emit(self, graph: nx.DiGraph) -> str:
         return _emit(graph)

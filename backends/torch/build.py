@@ -22,6 +22,7 @@ from torch import nn
 
 from inceptdsl.errors import UsageError
 
+from ..common.transfer import Transfer, mismatch, report
 from .emit import emit
 
 _MODULES: dict[str, types.ModuleType] = {}
@@ -61,38 +62,63 @@ def _state_dict(weights_from: Any) -> Mapping[str, torch.Tensor]:
     )
 
 
-def load_weights(model: nn.Module, weights_from: Any) -> None:
-    """Load `weights_from` into `model` strictly: same keys, same shapes."""
+def _node_of(g: nx.DiGraph, key: str) -> str | None:
+    parts = key.split(".")
+    for i in range(len(parts), 0, -1):
+        if ".".join(parts[:i]) in g:
+            return ".".join(parts[:i])
+    return None
+
+
+def _aux_nodes(g: nx.DiGraph) -> set[str]:
+    return {n for n, d in g.nodes(data=True) if d["aux"] is not None}
+
+
+def load_weights(
+    g: nx.DiGraph, model: nn.Module, weights_from: Any, strict: bool = True
+) -> Transfer:
+    """Load `weights_from` into `model`: strictly (same keys, same shapes, else an error that
+    lists what does not fit by spec layer), or with `strict=False` what fits, reporting the
+    rest (a warning, and the returned Transfer)."""
     state = _state_dict(weights_from)
     own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    wrong = [
-        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
-        for k, v in own.items()
-        if k in state and state[k].shape != v.shape
-    ]
-    if missing or unexpected or wrong:
-        parts = []
-        for label, keys in (("missing", missing), ("unexpected", unexpected), ("shape", wrong)):
-            if keys:
-                more = f" (+{len(keys) - 5} more)" if len(keys) > 5 else ""
-                parts.append(f"{label}: {', '.join(keys[:5])}{more}")
-        raise UsageError(
-            "the weights do not fit the network: " + "; ".join(parts),
-            hint="weights_from must come from the same architecture and parameter values",
+    t = Transfer(
+        missing=tuple(k for k in own if k not in state),
+        unexpected=tuple(k for k in state if k not in own),
+        shape=tuple(
+            f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
+            for k, v in own.items()
+            if k in state and state[k].shape != v.shape
+        ),
+    )
+    if t and strict:
+        owners = [_node_of(g, k) for k in t.missing]
+        heads = sorted({g.nodes[n]["aux"] for n in owners if n in _aux_nodes(g)})
+        only_aux = bool(heads) and all(n in _aux_nodes(g) for n in owners)
+        hint = (
+            f"the weights have no aux heads {', '.join(heads)}: pass strict=False to keep "
+            "their initial values, or build the network without them"
+            if only_aux and not t.unexpected and not t.shape
+            else None
         )
-    model.load_state_dict(state, strict=True)
+        raise mismatch(g, t, hint)
+    fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(fits, strict=not t)
+    report(g, t)
+    return t
 
 
-def build(g: nx.DiGraph, weights_from: Any = None) -> nn.Module:
-    """The network as an nn.Module (freshly initialised, or with `weights_from` loaded)."""
+def build(g: nx.DiGraph, weights_from: Any = None, strict: bool = True) -> nn.Module:
+    """The network as an nn.Module (freshly initialised, or with `weights_from` loaded: a torch
+    nn.Module or state_dict, or a Keras model built from the same spec)."""
     model = load_source(emit(g), g.graph["name"]).build()
     if weights_from is not None:
         keras = sys.modules.get("keras")  # only a Keras model if Keras is already imported
         if keras is not None and isinstance(weights_from, keras.Model):
             from inceptdsl.backends.keras.transfer import keras_to_torch_state_dict
 
-            weights_from = keras_to_torch_state_dict(g, weights_from, base=model.state_dict())
-        load_weights(model, weights_from)
+            weights_from = keras_to_torch_state_dict(
+                g, weights_from, base=model.state_dict(), aux_from_base=False, partial=not strict
+            )
+        model.not_transferred = load_weights(g, model, weights_from, strict)
     return model

@@ -1,33 +1,42 @@
 """IR graph -> a standalone, readable Python module defining the network as a torch.nn.Module.
 
 The emitted file imports only torch. It holds the runtime helpers it uses (copied from
-runtime.py), an optional NamedTuple for training outputs, the network class (one `__init__`
-line per layer that has state, one `forward` line per node, with output-shape comments) and a
-`build()` that returns the model. `build.py` executes this same text, so the in-memory model and
-the emitted file are the same code (torch.fx's idea). Output is a pure function of the graph:
-no timestamps, paths or versions, so goldens only change when the network does.
+runtime.py), one class per block kind (and per group inside a block: `InceptionBranch2`), an
+optional NamedTuple for training outputs, the network class and a `build()` that returns the
+model. Every block call and labelled group is a module with its own `forward`, as in a
+hand-written model, so forward hooks, feature extraction by module name, torchinfo, torch.fx
+and torch.export see the blocks; the module paths (and so the state_dict keys) are the IR node
+names. Calls of one block share its class when their code differs only in numbers: those
+become constructor parameters (backends/common/classes.py). `build.py` executes this same
+text, so the in-memory model and the emitted file are the same code (torch.fx's idea). Output
+is a pure function of the graph: no timestamps, paths or versions.
 
 Training-mode outputs follow torchvision: `Outputs(logits, <aux heads, the last declared
 first>)` - GoogLeNetOutputs(logits, aux_logits2, aux_logits1), InceptionOutputs(logits,
 aux_logits) - fields named `logits` and after the aux heads; eval mode returns the output alone.
+`model.loss(outputs, target)` weights the aux heads' losses as the spec says.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import textwrap
+from dataclasses import replace
 
 import networkx as nx
 
 from inceptdsl.ir import Node, Op
-from inceptdsl.ir import node as ir_node
+from inceptdsl.ir.ops import Init
 
 from ..common import layout
-from ..common.schedule import Schedule, Step, schedule
+from ..common.classes import MARK, Classes, Instance, Klass, Line
+from ..common.schedule import Schedule, schedule_items
+from ..common.scopes import Scope, holders, items, scope_tree
 from ..common.spans import aux_span, network_span
 from . import names, runtime
-from .names import attr_path, needs_key
+from .names import attr_path, is_index, needs_key
 from .ops import FRESH, OP_TABLE, Ctx, num
 
 
@@ -59,6 +68,18 @@ def _docstring(paragraphs: list[str], indent: int) -> list[str]:
     return [pad + ln if ln else "" for ln in lines] + [f'{pad}"""']
 
 
+def _signature(indent: int, head: str, params: list[str], tail: str) -> list[str]:
+    """`def head(params) tail`, split as ruff splits a long signature."""
+    pad = " " * indent
+    one = f"{pad}{head}({', '.join(params)}){tail}"
+    if len(one) <= layout.WIDTH:
+        return [one]
+    inner = " " * (indent + 4) + ", ".join(params)
+    if len(inner) <= layout.WIDTH:
+        return [f"{pad}{head}(", inner, f"{pad}){tail}"]
+    return [f"{pad}{head}(", *(" " * (indent + 4) + p + "," for p in params), f"{pad}){tail}"]
+
+
 def _header(g: nx.DiGraph) -> list[str]:
     name = g.graph["name"]
     lines = _docstring(
@@ -81,7 +102,8 @@ def _header(g: nx.DiGraph) -> list[str]:
 
 
 def _imports(code: str, has_aux: bool) -> list[str]:
-    lines = ["from typing import NamedTuple", ""] if has_aux else []
+    lines = ["from collections.abc import Callable"]
+    lines += ["from typing import NamedTuple", ""] if has_aux else [""]
     lines.append("import torch")
     if re.search(r"\bF\.", code):
         lines.append("import torch.nn.functional as F")
@@ -97,75 +119,330 @@ def _helpers(used: set[object]) -> list[str]:
     return [inspect.getsource(h).rstrip("\n") for h in runtime.HELPERS if h in wanted]  # type: ignore[arg-type]
 
 
-def _init(g: nx.DiGraph, ctx: Ctx) -> list[str]:
+# -- one scope's code ---------------------------------------------------------------------------
+
+
+def _camel(label: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in label.split("_") if p)
+
+
+def _wanted_names(tree: Scope, network_cls: str) -> dict[str, str]:
+    """The class name each module scope asks for: its block's, or its parent's plus its label."""
+    out: dict[str, str] = {"": network_cls}
+
+    def walk(s: Scope, parent: str) -> None:
+        for m in s.members:
+            if not isinstance(m, Scope):
+                continue
+            if m.block is not None:
+                name = m.block
+            else:
+                label = _camel(m.label)
+                name = label if not parent and label[:1].isalpha() else parent + label
+                if not name[:1].isalpha():
+                    name = network_cls + name
+            out[m.path] = name
+            walk(m, name if m.module else parent)
+
+    walk(tree, "")
+    return out
+
+
+def _with_init(expr: str, init: Init | None, helpers: set[object]) -> str:
+    """A module's constructor wrapped in the helper that initialises its weights (`init=`)."""
+    if init is None:
+        return expr
+    helper = {"trunc_normal": runtime.trunc_normal, "normal": runtime.normal}.get(
+        init.kind, runtime.xavier_uniform
+    )
+    helpers.add(helper)
+    kw: list[tuple[str, float, float]] = []
+    if init.kind in ("trunc_normal", "normal"):
+        kw = [("mean", init.mean, 0.0), ("std", init.std, 1.0)]
+    if init.kind == "trunc_normal":
+        kw += [("a", init.a, -2.0), ("b", init.b, 2.0)]
+    args = "".join(f", {k}={num(v)}" for k, v, default in kw if v != default)
+    return f"{helper.__name__}({expr}{args})"
+
+
+def _direct_segments(s: Scope) -> list[str]:
+    """The attribute names of `s`'s own members (first segment of their relative paths)."""
+    out = [s.relative(m.name if isinstance(m, Node) else m.path).split(".")[0] for m in s.members]
+    for h in holders(s):
+        out.append(s.relative(h.path).split(".")[0])
+    return out
+
+
+class _Writer:
+    """Writes the code of the scopes of one graph (torch)."""
+
+    def __init__(self, g: nx.DiGraph, cls: str) -> None:
+        self.g = g
+        self.tree = scope_tree(g)
+        self.cls = cls
+        self.helpers: set[object] = set()
+        self.heads = [h.name for h in g.graph.get("aux_heads", ())]
+        self.wanted = _wanted_names(self.tree, cls)
+
+    def _ctx(self, s: Scope, plan: Schedule, produced: set[str]) -> Ctx:
+        dying = {
+            step.item.name: step.last_use for step in plan.steps if isinstance(step.item, Node)
+        }
+        g = self.g
+
+        def in_shape(node: Node, i: int) -> tuple[int, ...]:
+            return tuple(g.nodes[node.inputs[i]]["shape"])
+
+        def can_inplace(node: Node) -> bool:
+            src = node.inputs[0]
+            full = node.name if not s.path else f"{s.path}.{node.name}"
+            return src in produced and g.nodes[src]["op"] in FRESH and src in dying.get(full, ())
+
+        ctx = Ctx(in_shape, can_inplace)
+        ctx.helpers = self.helpers
+        return ctx
+
+    def _init_lines(self, s: Scope, owner: Scope, ctx: Ctx) -> list[Line]:
+        lines: list[Line] = []
+        first_in = owner.inputs[0] if owner.inputs else None
+        for m in s.members:
+            if isinstance(m, Node):
+                rule = OP_TABLE[m.op]
+                if rule.module is None:
+                    continue
+                init = getattr(m.attrs, "init", None)  # a layer scale's init is its value
+                init = init if isinstance(init, Init) else None
+                expr = _with_init(rule.module(m, ctx), init, self.helpers)
+                code = f"{attr_path(owner.relative(m.name))} = {expr}"
+                lines.append(
+                    Line("init", 8, code, None, bool(m.inputs) and m.inputs[0] == first_in)
+                )
+            elif m.module:
+                code = f"{attr_path(owner.relative(m.path))} = {MARK}{m.path}{MARK}"
+                lines.append(Line("init", 8, code, None, m.inputs[:1] == (first_in,)))
+            else:
+                self.helpers.add(runtime.Indexed)
+                lines.append(Line("init", 8, f"{attr_path(owner.relative(m.path))} = Indexed()"))
+                lines += self._init_lines(m, owner, ctx)
+        return lines
+
+    def _forward_lines(self, s: Scope, plan: Schedule, ctx: Ctx) -> list[Line]:
+        lines: list[Line] = []
+        block: str | None = None
+        empty = False  # the open `if self.training:` block has no statement yet
+        home = s.aux
+        for step in plan.steps:
+            head = step.head if step.head != home else None
+            if head != block:
+                if empty:
+                    lines.append(Line("forward", 12, "pass"))
+                block = head
+                if block is not None:
+                    lines.append(Line("forward", 8, "if self.training:", f"aux head {block}"))
+                    empty = True
+            indent = 12 if block else 8
+            item = step.item
+            if isinstance(item, Node):
+                rel = s.relative(item.name)
+                if item.op is Op.IDENTITY:
+                    text = f"# {rel}: identity, the same tensor as {step.target}"
+                    lines.append(Line("forward", indent, text))
+                else:
+                    expr = OP_TABLE[item.op].call(replace(item, name=rel), step.args, ctx)
+                    code = f"{step.target} = {expr}"
+                    lines.append(Line("forward", indent, code, _shape(item.shape)))
+                    empty = False
+                continue
+            call = f"{attr_path(s.relative(item.path))}({', '.join(step.args)})"
+            if step.targets:
+                code = f"{', '.join(step.targets)} = {call}"
+            else:
+                code = call
+            shape = (
+                _shape(self.g.nodes[item.outputs[0]]["shape"]) if len(item.outputs) == 1 else None
+            )
+            lines.append(Line("forward", indent, code, shape))
+            empty = False
+        if empty:
+            lines.append(Line("forward", 12, "pass"))
+        return lines
+
+    def plan(self, s: Scope) -> Schedule:
+        if not s.path:
+            heads = self.g.graph.get("aux_heads", ())
+            results = (self.g.graph["output"], *(h.output for h in heads))
+            return schedule_items(items(s), self.heads, ("input",), results, None)
+        return schedule_items(items(s), self.heads, s.inputs, s.outputs, s.aux)
+
+    def instance(self, s: Scope) -> tuple[Instance, Schedule]:
+        plan = self.plan(s)
+        produced = {
+            step.item.name
+            for step in plan.steps
+            if isinstance(step.item, Node) and step.item.op is not Op.IDENTITY
+        }
+        ctx = self._ctx(s, plan, produced)
+        lines = self._init_lines(s, s, ctx) + self._forward_lines(s, plan, ctx)
+        numbered = any(needs_key(seg) for seg in _direct_segments(s))
+        base = "Indexed" if numbered else "nn.Module"
+        if numbered:
+            self.helpers.add(runtime.Indexed)
+        shape = (len(plan.args), len(plan.returns))
+        env = tuple(
+            (k, v)
+            for k, v in s.block_args
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        )
+        if s.block is None and s.parent is not None:
+            env = self._inherited(s.parent)
+        in_ch = None
+        in_name = "in_channels"
+        if s.inputs:
+            shape_in = tuple(self.g.nodes[s.inputs[0]]["shape"])
+            in_ch = shape_in[0]
+            in_name = "in_channels" if len(shape_in) == 3 else "in_features"
+        inst = Instance(s, self.wanted[s.path], base, lines, shape, env, in_ch, in_name)
+        return inst, plan
+
+    def _inherited(self, s: Scope | None) -> tuple[tuple[str, object], ...]:
+        while s is not None and s.path:
+            if s.block is not None:
+                return tuple(
+                    (k, v)
+                    for k, v in s.block_args
+                    if isinstance(v, int | float) and not isinstance(v, bool)
+                )
+            s = s.parent
+        return ()
+
+
+def _taken_attrs(inst: Instance) -> set[str]:
+    """Attribute names a scope's class already uses: its modules and nn.Module's own."""
+    s = inst.scope
+    own = [
+        s.relative(m.name if isinstance(m, Node) else m.path).split(".")[0]
+        for m in s.members
+        if not isinstance(m, Node) or OP_TABLE[m.op].module is not None
+    ]
+    return set(own) | set(names.TAKEN)
+
+
+def _class_text(klass: Klass, inst: Instance, plan: Schedule, ctx_docs: str) -> str:
+    params = [f"{p.name}: {p.type}" for p in klass.params]
+    lines = [*_signature(0, f"class {klass.name}", [inst.base], ":")]
+    lines += [*_docstring([ctx_docs], 4), ""]
+    lines += _signature(4, "def __init__", ["self", *params], " -> None:")
+    lines += layout.fit(8, "super().__init__()")
+    lines += _lines(klass.lines, "init")
+    lines.append("")
+    args = [f"{a}: torch.Tensor" for a in plan.args]
+    returns = (
+        "torch.Tensor"
+        if len(plan.returns) == 1
+        else (
+            f"tuple[{', '.join('torch.Tensor' for _ in plan.returns)}]" if plan.returns else "None"
+        )
+    )
+    lines += _signature(4, "def forward", ["self", *args], f" -> {returns}:")
+    lines += _lines(klass.lines, "forward")
+    if plan.returns:
+        lines += layout.fit(8, f"return {', '.join(plan.returns)}")
+    return "\n".join(lines)
+
+
+def _lines(lines: list[Line], section: str) -> list[str]:
+    out: list[str] = []
+    for ln in lines:
+        if ln.section == section:
+            out += layout.fit(ln.indent, ln.code, ln.comment)
+    return out
+
+
+def _doc(klass: Klass) -> str:
+    inst = klass.instances[0]
+    paths = [i.scope.path for i in klass.instances]
+    shown = ", ".join(paths[:4]) + (f" and {len(paths) - 4} more" if len(paths) > 4 else "")
+    block = inst.scope.block
+    label = inst.scope.label if is_index(inst.scope.label) else f"`{inst.scope.label}`"
+    what = f"Block `{_comment(block)}`" if block is not None else f"The group {_comment(label)}"
+    if inst.scope.aux is not None and inst.scope.info and inst.scope.info.kind == "aux":
+        what += " (an aux head)"
+    return f"{what}: {shown}."
+
+
+def _root(g: nx.DiGraph, w: _Writer, classes: Classes, cls: str) -> tuple[str, str | None]:
+    tree = w.tree
+    inst, plan = w.instance(tree)
+    outputs = None
     heads = g.graph.get("aux_heads", ())
+    if heads:
+        outputs = f"{cls}Outputs"
+    returns = f"torch.Tensor | {outputs}" if outputs else "torch.Tensor"
     weights = ", ".join(f'"{h.name}": {num(float(h.weight))}' for h in heads)
-    lines = layout.fit(8, "super().__init__()")
-    aux = f"self.aux_weights: dict[str, float] = {{{weights}}}"
-    lines += layout.fit(8, aux, "aux loss weights")
-    made: set[str] = set()
-    for node in g.nodes:
-        rule = OP_TABLE[g.nodes[node]["op"]]
-        if rule.module is None:
-            continue
-        parts = node.split(".")
-        for i in range(1, len(parts)):
-            scope = ".".join(parts[:i])
-            if scope not in made:
-                made.add(scope)
-                ctx.helpers.add(runtime.Scope)
-                lines += layout.fit(8, f"{attr_path(scope)} = Scope()")
-        lines += layout.fit(8, f"{attr_path(node)} = {rule.module(ir_node(g, node), ctx)}")
-    return lines
-
-
-def _forward(g: nx.DiGraph, plan: Schedule, ctx: Ctx, outputs: str | None) -> list[str]:
-    lines: list[str] = []
-    block: str | None = None
-    empty = False  # the open `if self.training:` block has no statement yet
-    for step in plan.steps:
-        if step.node.op is Op.INPUT:
-            continue
-        if step.head != block:
-            if empty:
-                lines += layout.fit(12, "pass")
-            block = step.head
-            if block is not None:
-                lines += layout.fit(8, "if self.training:", f"aux head {block}")
-                empty = True
-        indent = 12 if block else 8
-        lines += _statement(step, ctx, indent)
-        empty = empty and step.node.op is Op.IDENTITY
-    if empty:
-        lines += layout.fit(12, "pass")
+    doc = "One attribute per layer that has state, named as in the spec."
+    lines = [*_signature(0, f"class {cls}", [inst.base], ":"), *_docstring([doc], 4), ""]
+    lines += ["    def __init__(self) -> None:", *layout.fit(8, "super().__init__()")]
+    lines += layout.fit(
+        8, f"self.aux_weights: dict[str, float] = {{{weights}}}", "aux loss weights"
+    )
+    for ln in inst.lines:
+        if ln.section == "init":
+            lines += layout.fit(ln.indent, classes.finalize(ln.code), ln.comment)
+    lines.append("")
+    signature = f"    def forward(self, x: torch.Tensor) -> {returns}:"
+    if len(signature) > layout.WIDTH:  # as ruff splits it
+        signature = f"    def forward(\n        self, x: torch.Tensor\n    ) -> {returns}:"
+    lines.append(signature)
+    for ln in inst.lines:
+        if ln.section == "forward":
+            lines += layout.fit(ln.indent, ln.code, ln.comment)
+    main, *aux = plan.returns
     if outputs is not None:
-        fields = [("logits", plan.output)] + list(reversed(plan.aux_outputs))
+        fields = [("logits", main)] + list(
+            reversed([(h.name, r) for h, r in zip(heads, aux, strict=True)])
+        )
         args = ", ".join(f"{k}={v}" for k, v in fields)
         lines += layout.fit(8, "if self.training:")
         lines += layout.fit(12, f"return {outputs}({args})")
-    lines += layout.fit(8, f"return {plan.output}")
+    lines += layout.fit(8, f"return {main}")
+    lines.append("")
+    lines += _loss_method(outputs)
+    return "\n".join(lines), outputs
+
+
+def _loss_method(outputs: str | None) -> list[str]:
+    """`model.loss(outputs, target)`: the main loss plus each aux head's, times its weight."""
+    ann = f"torch.Tensor | {outputs}" if outputs else "torch.Tensor"
+    lines = _signature(
+        4,
+        "def loss",
+        [
+            "self",
+            f"outputs: {ann}",
+            "target: torch.Tensor",
+            "criterion: Callable[..., torch.Tensor] = F.cross_entropy",
+        ],
+        " -> torch.Tensor:",
+    )
+    if outputs is None:
+        lines += _docstring(["The training loss: `criterion(outputs, target)`."], 8)
+        lines += layout.fit(8, "return criterion(outputs, target)")
+        return lines
+    lines += _docstring(
+        [
+            "The training loss: `criterion(logits, target)` plus each aux head's loss times "
+            "its weight (`aux_weights`, from the spec); in eval mode, where the model returns "
+            "the logits alone, the main loss.",
+        ],
+        8,
+    )
+    lines += layout.fit(8, "if isinstance(outputs, torch.Tensor):")
+    lines += layout.fit(12, "return criterion(outputs, target)")
+    lines += layout.fit(8, "loss = criterion(outputs.logits, target)")
+    lines += layout.fit(8, "for head, weight in self.aux_weights.items():")
+    lines += layout.fit(12, "loss = loss + weight * criterion(getattr(outputs, head), target)")
+    lines += layout.fit(8, "return loss")
     return lines
-
-
-def _statement(step: Step, ctx: Ctx, indent: int) -> list[str]:
-    node = step.node
-    if node.op is Op.IDENTITY:
-        return layout.fit(indent, f"# {node.name}: identity, the same tensor as {step.target}")
-    expr = OP_TABLE[node.op].call(node, step.args, ctx)
-    return layout.fit(indent, f"{step.target} = {expr}", _shape(node.shape))
-
-
-def _make_ctx(g: nx.DiGraph, plan: Schedule) -> Ctx:
-    dying = {step.node.name: step.last_use for step in plan.steps}
-
-    def in_shape(node: Node, i: int) -> tuple[int, ...]:
-        return tuple(g.nodes[node.inputs[i]]["shape"])
-
-    def can_inplace(node: Node) -> bool:
-        src = node.inputs[0]
-        return g.nodes[src]["op"] in FRESH and src in dying[node.name]
-
-    return Ctx(in_shape, can_inplace)
 
 
 def emit(g: nx.DiGraph) -> str:
@@ -174,20 +451,26 @@ def emit(g: nx.DiGraph) -> str:
     cls = names.class_name(g.graph["name"], network_span(g))
     for head in g.graph["aux_heads"]:
         names.check_aux_name(head.name, aux_span(g, head))  # before any name reaches code
-    plan = schedule(g)
-    ctx = _make_ctx(g, plan)
-    outputs = f"{cls}Outputs" if plan.aux_outputs else None
-    init = _init(g, ctx)
-    forward = _forward(g, plan, ctx, outputs)
-    top_digits = any(needs_key(n.split(".")[0]) for n in g.nodes if n != "input")
-    if top_digits:
-        ctx.helpers.add(runtime.Scope)
-    base = "Scope" if top_digits else "nn.Module"
-    returns = f"torch.Tensor | {outputs}" if outputs else "torch.Tensor"
+    w = _Writer(g, cls)
+    reserved = set(names.TOP_LEVEL) | {cls, f"{cls}Outputs"}
+    classes = Classes(reserved, _taken_attrs)
+    plans: dict[str, Schedule] = {}
+    for s in w.tree.module_scopes():
+        inst, plan = w.instance(s)
+        plans[s.path] = plan
+        classes.add(inst)
+    texts: list[str] = []
+    for klass in classes.order:
+        classes.resolve(klass)
+        first = klass.instances[0]
+        texts.append(_class_text(klass, first, plans[first.scope.path], _doc(klass)))
+    root, outputs = _root(g, w, classes, cls)
 
-    blocks = _helpers(ctx.helpers)
+    w.helpers.add(runtime.check_params)
+    blocks = _helpers(w.helpers)
+    heads = g.graph.get("aux_heads", ())
     if outputs:
-        fields = ["logits", *(h for h, _ in reversed(plan.aux_outputs))]
+        fields = ["logits", *(h.name for h in reversed(heads))]
         blocks.append(
             "\n".join(
                 [
@@ -198,23 +481,43 @@ def emit(g: nx.DiGraph) -> str:
                 ]
             )
         )
-    doc = "One attribute per layer that has state, named as in the spec."
-    model = [f"class {cls}({base}):", *_docstring([doc], 4), ""]
-    model += ["    def __init__(self) -> None:", *init, ""]
-    signature = f"    def forward(self, x: torch.Tensor) -> {returns}:"
-    if len(signature) > layout.WIDTH:  # as ruff splits it
-        signature = f"    def forward(\n        self, x: torch.Tensor\n    ) -> {returns}:"
-    model += [signature, *forward]
-    blocks.append("\n".join(model))
-    blocks.append(
-        "\n".join(
-            [
-                f"def build() -> {cls}:",
-                f'    """A freshly initialised {cls}."""',
-                f"    return {cls}()",
-            ]
-        )
-    )
+    blocks += texts
+    blocks.append(root.rstrip("\n"))
+    blocks.append("\n".join(_build_function(g, cls, w)))
     code = "\n\n\n".join(blocks)
     head = _header(g) + _imports(code, outputs is not None)
     return "\n".join(head) + "\n\n\n" + code + "\n"
+
+
+def _literal(value: object) -> str | None:
+    """A Python literal for a network parameter value, or None if it has none (an activation)."""
+    if isinstance(value, str):
+        return json.dumps(value)  # ASCII, double quotes: a Python literal as ruff writes it
+    if isinstance(value, bool | int) or value is None:
+        return repr(value)
+    if isinstance(value, float):
+        return num(value)
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return repr(value)
+    return None
+
+
+def _build_function(g: nx.DiGraph, cls: str, w: _Writer) -> list[str]:
+    params = g.graph.get("params") or {}
+    items_ = [(k, _literal(v)) for k, v in sorted(params.items())]
+    pairs = ", ".join(f"{json.dumps(k)}: {v}" for k, v in items_ if v is not None)
+    lines = layout.fit(0, f"NETWORK_PARAMS: dict[str, object] = {{{pairs}}}")
+    lines.append('"""The network parameters this file was generated with."""')
+    lines += ["", ""]
+    lines.append(f"def build(**params: object) -> {cls}:")
+    lines += _docstring(
+        [
+            f"A freshly initialised {cls}.",
+            "`params` are network parameters; each must have the value this file was "
+            "generated with (NETWORK_PARAMS): another value needs the file generated again.",
+        ],
+        4,
+    )
+    lines += layout.fit(4, "check_params(params, NETWORK_PARAMS)")
+    lines += layout.fit(4, f"return {cls}()")
+    return lines

@@ -23,15 +23,19 @@ _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 _KEYED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
-# Attribute names nn.Module (and our Scope) already uses: a child module with such a name would
+# Attribute names nn.Module (and our Indexed) already uses: a child module with such a name would
 # be shadowed by the method or attribute (`self.train` is a method), so the spec must rename it.
-_TAKEN = frozenset(dir(runtime.Scope())) | {"aux_weights"}
+_TAKEN = frozenset(dir(runtime.Indexed())) | {"aux_weights", "loss"}
 
 # Names the emitted file defines or imports at top level: a network class may not reuse them.
 _TOP_LEVEL = frozenset(
-    {"F", "nn", "torch", "NamedTuple", "build"}
+    {"F", "nn", "torch", "NamedTuple", "build", "NETWORK_PARAMS"}
     | {getattr(h, "__name__", "") for h in runtime.HELPERS}
 )
+
+
+TAKEN = _TAKEN
+TOP_LEVEL = _TOP_LEVEL
 
 
 def _fail(what: str, name: str, span: Span | None, hint: str) -> InvalidValueError:

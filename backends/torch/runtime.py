@@ -13,11 +13,10 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -188,8 +187,59 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     return x.view(n, c, h, w)
 
 
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
+
+
+def weights(module: nn.Module) -> list[torch.Tensor]:
+    """The weights of the convolutions and linear layers in `module` (the ones `init=` sets)."""
+    return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def trunc_normal(
+    module: nn.Module, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std) truncated to [a, b] (absolute
+    bounds, as torch's trunc_normal_; torchvision's GoogLeNet and Inception-v3 init)."""
+    for w in weights(module):
+        nn.init.trunc_normal_(w, mean, std, a, b)
+    return module
+
+
+def normal(module: nn.Module, mean: float = 0.0, std: float = 1.0) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std)."""
+    for w in weights(module):
+        nn.init.normal_(w, mean, std)
+    return module
+
+
+def xavier_uniform(module: nn.Module) -> nn.Module:
+    """`module` with Glorot-uniform weights (Keras' default kernel initializer)."""
+    for w in weights(module):
+        nn.init.xavier_uniform_(w)
+    return module
+
+
 HELPERS: tuple[object, ...] = (
-    Scope,
+    Indexed,
+    check_params,
     batch_norm,
     ConvBN,
     SeparableConv2d,
@@ -197,10 +247,17 @@ HELPERS: tuple[object, ...] = (
     avg_pool2d_padded,
     drop_path,
     channel_shuffle,
+    weights,
+    trunc_normal,
+    normal,
+    xavier_uniform,
 )
 """Every helper, in the order emitted files define them (a helper may use earlier ones)."""
 
 USES: dict[object, tuple[object, ...]] = {
+    trunc_normal: (weights,),
+    normal: (weights,),
+    xavier_uniform: (weights,),
     ConvBN: (batch_norm,),
     SepConvBN: (batch_norm, SeparableConv2d),
 }

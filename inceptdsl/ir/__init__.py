@@ -3,7 +3,7 @@
 `ops` defines every op (attributes, arity, shape, cost, language surface) in the registry of
 `registry`; `graph` holds the networkx graph's node, edge and graph attributes."""
 
-from .graph import AuxHead, Node, Shape, add_node, inputs, new_graph, node, nodes
+from .graph import AuxHead, Node, ScopeInfo, Shape, add_node, inputs, new_graph, node, nodes
 from .ops import ATTRS, REGISTRY, VARIADIC, Attrs, Op
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "AuxHead",
     "Node",
     "Op",
+    "ScopeInfo",
     "Shape",
     "add_node",
     "inputs",

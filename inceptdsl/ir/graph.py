@@ -7,7 +7,9 @@ Nodes are keyed by their hierarchical name (the module path a backend builds, e.
 location) and `aux` (the aux head the node belongs to, or None). Each edge carries `index`,
 the position of the source among the target's inputs. Graph attributes: `name`, `input_shape`,
 `output` (the main output node), `aux_heads` (tuple of AuxHead), `params` (the network
-parameter values it was built with). docs/ir.md is the prose version of this contract.
+parameter values it was built with), `scopes` (what made each scope: {path: ScopeInfo}),
+`residual_adds` (the add nodes a `residual` made: its input 1, the main path, is written first).
+docs/ir.md is the prose version of this contract.
 """
 
 from __future__ import annotations
@@ -32,6 +34,21 @@ class AuxHead:
     tap: str
     output: str
     weight: float
+
+
+@dataclass(frozen=True)
+class ScopeInfo:
+    """What made the scope `path` (a prefix of node names): a block call (`kind` "block", with
+    the block's name and bound arguments), a group, repeat, merge or residual (`kind` is its
+    syntax: "group", "repeat", ...), a `repeat ... as` iteration ("iteration") or an aux head
+    ("aux"). `calls` are the block calls made directly in it without a scope of their own."""
+
+    path: str
+    kind: str
+    span: Span | None
+    block: str | None = None
+    args: tuple[tuple[str, Any], ...] = ()
+    calls: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +97,15 @@ def nodes(g: nx.DiGraph) -> Iterator[Node]:
 
 def new_graph(name: str, input_shape: Shape, params: dict[str, Any]) -> nx.DiGraph:
     g = nx.DiGraph()
-    g.graph.update(name=name, input_shape=input_shape, output=None, aux_heads=(), params=params)
+    g.graph.update(
+        name=name,
+        input_shape=input_shape,
+        output=None,
+        aux_heads=(),
+        params=params,
+        scopes={},
+        residual_adds=frozenset(),
+    )
     return g
 
 

@@ -32,7 +32,7 @@ from .basic import (
     LinearAttrs,
     ScaleAttrs,
 )
-from .conv import ConvAttrs, SepConvAttrs
+from .conv import INITS, ConvAttrs, Init, SepConvAttrs
 from .merge import AddAttrs, ConcatAttrs, MultiplyAttrs
 from .norm import BatchNormAttrs, GroupNormAttrs, LayerNormAttrs, LRNAttrs
 from .pool import AdaptivePoolAttrs, GlobalPoolAttrs, PoolAttrs
@@ -51,6 +51,8 @@ MERGES: dict[str, OpDef] = {d.merge.keyword: d for d in REGISTRY.values() if d.m
 """Every merge keyword (`concat`, `add`, ...) and the op it makes."""
 
 __all__ = [
+    "INITS",
+    "Init",
     "ACTIVATIONS",
     "ACTIVATION_DEFS",
     "ATTRS",

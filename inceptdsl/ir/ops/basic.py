@@ -9,6 +9,7 @@ from ...errors import RankError
 from ..geometry import fmt_shape, positive_channels
 from ..options import boolean, channels, number, probability
 from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, register
+from .conv import Init, init_option
 
 
 class InputAttrs(Attrs):
@@ -50,6 +51,7 @@ class FlattenAttrs(Attrs):
 class LinearAttrs(Attrs):
     out_features: int
     bias: bool = True
+    init: Init | None = None
 
 
 def _same(a: Attrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
@@ -215,9 +217,11 @@ register(
             LayerDef(
                 "linear",
                 ("features",),
-                {"features": REQUIRED, "bias": True},
-                {"features": channels, "bias": boolean},
-                lambda v, ctx: LinearAttrs(out_features=v["features"], bias=v["bias"]),
+                {"features": REQUIRED, "bias": True, "init": None},
+                {"features": channels, "bias": boolean, "init": init_option},
+                lambda v, ctx: LinearAttrs(
+                    out_features=v["features"], bias=v["bias"], init=v["init"]
+                ),
                 "fully connected layer",
             ),
         ),

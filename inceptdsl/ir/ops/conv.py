@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import GroupsError
+from ...errors import GroupsError, InvalidValueError, TypeMismatchError, UnknownOptionError
+from ...source import Span
+from ...values import Record, format_value
 from ..geometry import positive_channels, resolve_pads, spatial, windowed
 from ..options import boolean, channels, padding, pair, pos_int, positive
 from ..registry import (
@@ -29,6 +31,57 @@ from .activation import Activation, activation
 from .norm import BatchNormAttrs, _bn_cost, bn_checked, bn_option
 
 
+class Init(Attrs):
+    """How a layer's weight is initialised (its bias and BN keep the framework's defaults).
+
+    `trunc_normal`: normal(mean, std) truncated to [a, b] (absolute bounds, torch's
+    `trunc_normal_`; torchvision's GoogLeNet and Inception-v3 init); `normal`: normal(mean,
+    std); `xavier_uniform`: Glorot uniform (Keras' default).
+    """
+
+    kind: str
+    mean: float = 0.0
+    std: float = 1.0
+    a: float = -2.0
+    b: float = 2.0
+
+
+INITS: dict[str, tuple[str, ...]] = {
+    "trunc_normal": ("mean", "std", "a", "b"),
+    "normal": ("mean", "std"),
+    "xavier_uniform": (),
+}
+"""The `init=` records (`init=trunc_normal(std=0.01)`) and the options each one takes."""
+
+
+def init_option(v: Any, span: Span, what: str) -> Init | None:
+    """`init=none` (the framework's default) or one of INITS' records."""
+    if v is None:
+        return None
+    if not isinstance(v, Record) or v.kind not in INITS:
+        raise TypeMismatchError(
+            f"{what} must be none or one of {', '.join(f'{k}(...)' for k in INITS)}, got "
+            f"{format_value(v)}",
+            span,
+            hint="for example init=trunc_normal(std=0.01)",
+        )
+    fields = dict(v.fields)
+    for key, value in fields.items():
+        if key not in INITS[v.kind]:
+            allowed = ", ".join(INITS[v.kind]) or "none"
+            raise UnknownOptionError(
+                f"`{v.kind}` has no option `{key}`", span, hint=f"its options: {allowed}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeMismatchError(f"{v.kind} {key} must be a number", span)
+    init = Init(kind=v.kind, **{k: float(x) for k, x in fields.items()})
+    if init.std <= 0 or init.a >= init.b:
+        raise InvalidValueError(
+            f"{what}: std must be positive and a < b, got {format_value(v)}", span
+        )
+    return init
+
+
 class ConvAttrs(Attrs):
     """A 2-D convolution, optionally followed by batch norm and an activation (one unit).
 
@@ -48,6 +101,7 @@ class ConvAttrs(Attrs):
     bias: bool = True
     bn: BatchNormAttrs | None = None
     act: Activation | None = None
+    init: Init | None = None
 
 
 class SepConvAttrs(Attrs):
@@ -69,6 +123,7 @@ class SepConvAttrs(Attrs):
     bias: bool = False
     bn: BatchNormAttrs | None = None
     act: Activation | None = None
+    init: Init | None = None
 
 
 # ---- shapes and costs -------------------------------------------------------------------------
@@ -138,6 +193,7 @@ def _conv_fields(v: Mapping[str, Any], ctx: BuildCtx, what: str) -> dict[str, An
         "bias": v["bias"],
         "bn": bn_option(v["bn"], ctx.span, f"{what} bn", ctx.defaults.get("bn", {})),
         "act": v["act"],
+        "init": v["init"],
     }
 
 
@@ -154,6 +210,7 @@ CONV_CHECKS: dict[str, Check] = {
     "multiplier": pos_int,
     "width": positive,
     "min_channels": pos_int,
+    "init": init_option,
 }
 
 _COMMON: dict[str, Any] = {
@@ -163,7 +220,14 @@ _COMMON: dict[str, Any] = {
     "pad": 0,
     "dilation": 1,
 }
-_TAIL: dict[str, Any] = {"bias": True, "bn": None, "act": None, "width": 1.0, "min_channels": 16}
+_TAIL: dict[str, Any] = {
+    "bias": True,
+    "bn": None,
+    "act": None,
+    "width": 1.0,
+    "min_channels": 16,
+    "init": None,
+}
 _NO_DW = {"channels", "width", "min_channels"}  # a depthwise conv's channels are its input's
 
 

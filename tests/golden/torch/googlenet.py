@@ -11,6 +11,7 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 224
 #   num_classes = 1000
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -18,11 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -37,6 +37,27 @@ class Scope(nn.Module):
             self.register_parameter(str(key), value)
         else:
             self.add_module(str(key), value)
+
+
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -90,6 +111,21 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+def weights(module: nn.Module) -> list[torch.Tensor]:
+    """The weights of the convolutions and linear layers in `module` (the ones `init=` sets)."""
+    return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def trunc_normal(
+    module: nn.Module, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std) truncated to [a, b] (absolute
+    bounds, as torch's trunc_normal_; torchvision's GoogLeNet and Inception-v3 init)."""
+    for w in weights(module):
+        nn.init.trunc_normal_(w, mean, std, a, b)
+    return module
+
+
 class GooglenetOutputs(NamedTuple):
     """The training-mode output: the main output, then the aux heads'."""
 
@@ -98,114 +134,128 @@ class GooglenetOutputs(NamedTuple):
     aux1: torch.Tensor
 
 
+class InceptionBranch2(Indexed):
+    """The group `branch2`: inception3a.branch2, inception3b.branch2,
+    inception4a.branch2, inception4b.branch2 and 5 more.
+    """
+
+    def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int) -> None:
+        super().__init__()
+        self[0] = trunc_normal(ConvBN(in_channels, ch3x3red, 1, bias=False, eps=0.001), std=0.01)
+        self[1] = trunc_normal(
+            ConvBN(ch3x3red, ch3x3, 3, padding=1, bias=False, eps=0.001), std=0.01
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)
+        x = F.relu(self[1](x), inplace=True)
+        return x
+
+
+class InceptionBranch3(Indexed):
+    """The group `branch3`: inception3a.branch3, inception3b.branch3,
+    inception4a.branch3, inception4b.branch3 and 5 more.
+    """
+
+    def __init__(self, in_channels: int, ch5x5red: int, ch5x5: int) -> None:
+        super().__init__()
+        self[0] = trunc_normal(ConvBN(in_channels, ch5x5red, 1, bias=False, eps=0.001), std=0.01)
+        self[1] = trunc_normal(
+            ConvBN(ch5x5red, ch5x5, 3, padding=1, bias=False, eps=0.001), std=0.01
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)
+        x = F.relu(self[1](x), inplace=True)
+        return x
+
+
+class InceptionBranch4(Indexed):
+    """The group `branch4`: inception3a.branch4, inception3b.branch4,
+    inception4a.branch4, inception4b.branch4 and 5 more.
+    """
+
+    def __init__(self, in_channels: int, pool_proj: int) -> None:
+        super().__init__()
+        self[1] = trunc_normal(ConvBN(in_channels, pool_proj, 1, bias=False, eps=0.001), std=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)
+        x = F.relu(self[1](x), inplace=True)
+        return x
+
+
+class Inception(nn.Module):
+    """Block `Inception`: inception3a, inception3b, inception4a, inception4b and 5 more."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        ch1x1: int,
+        ch3x3red: int,
+        ch3x3: int,
+        ch5x5red: int,
+        ch5x5: int,
+        pool_proj: int,
+    ) -> None:
+        super().__init__()
+        self.branch1 = trunc_normal(ConvBN(in_channels, ch1x1, 1, bias=False, eps=0.001), std=0.01)
+        self.branch2 = InceptionBranch2(in_channels, ch3x3red, ch3x3)
+        self.branch3 = InceptionBranch3(in_channels, ch5x5red, ch5x5)
+        self.branch4 = InceptionBranch4(in_channels, pool_proj)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1(x), inplace=True)
+        x2 = self.branch2(x)
+        x3 = self.branch3(x)
+        x = self.branch4(x)
+        x = torch.cat([x1, x2, x3, x], 1)
+        return x
+
+
+class InceptionAux(nn.Module):
+    """Block `InceptionAux` (an aux head): aux1, aux2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.conv = trunc_normal(ConvBN(in_channels, 128, 1, bias=False, eps=0.001), std=0.01)
+        self.fc1 = trunc_normal(nn.Linear(2048, 1024), std=0.01)
+        self.fc2 = trunc_normal(nn.Linear(1024, 1000), std=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.adaptive_avg_pool2d(x, 4)
+        x = F.relu(self.conv(x), inplace=True)  # 128 x 4 x 4
+        x = torch.flatten(x, 1)  # 2048
+        x = self.fc1(x)  # 1024
+        x = F.relu(x, inplace=True)  # 1024
+        x = F.dropout(x, 0.7, self.training)  # 1024
+        x = self.fc2(x)  # 1000
+        return x
+
+
 class Googlenet(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {"aux1": 0.3, "aux2": 0.3}  # aux loss weights
-        self.conv1 = ConvBN(3, 64, 7, stride=2, padding=3, bias=False, eps=0.001)
-        self.conv2 = ConvBN(64, 64, 1, bias=False, eps=0.001)
-        self.conv3 = ConvBN(64, 192, 3, padding=1, bias=False, eps=0.001)
-        self.inception3a = Scope()
-        self.inception3a.branch1 = ConvBN(192, 64, 1, bias=False, eps=0.001)
-        self.inception3a.branch2 = Scope()
-        self.inception3a.branch2[0] = ConvBN(192, 96, 1, bias=False, eps=0.001)
-        self.inception3a.branch2[1] = ConvBN(96, 128, 3, padding=1, bias=False, eps=0.001)
-        self.inception3a.branch3 = Scope()
-        self.inception3a.branch3[0] = ConvBN(192, 16, 1, bias=False, eps=0.001)
-        self.inception3a.branch3[1] = ConvBN(16, 32, 3, padding=1, bias=False, eps=0.001)
-        self.inception3a.branch4 = Scope()
-        self.inception3a.branch4[1] = ConvBN(192, 32, 1, bias=False, eps=0.001)
-        self.inception3b = Scope()
-        self.inception3b.branch1 = ConvBN(256, 128, 1, bias=False, eps=0.001)
-        self.inception3b.branch2 = Scope()
-        self.inception3b.branch2[0] = ConvBN(256, 128, 1, bias=False, eps=0.001)
-        self.inception3b.branch2[1] = ConvBN(128, 192, 3, padding=1, bias=False, eps=0.001)
-        self.inception3b.branch3 = Scope()
-        self.inception3b.branch3[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.inception3b.branch3[1] = ConvBN(32, 96, 3, padding=1, bias=False, eps=0.001)
-        self.inception3b.branch4 = Scope()
-        self.inception3b.branch4[1] = ConvBN(256, 64, 1, bias=False, eps=0.001)
-        self.inception4a = Scope()
-        self.inception4a.branch1 = ConvBN(480, 192, 1, bias=False, eps=0.001)
-        self.inception4a.branch2 = Scope()
-        self.inception4a.branch2[0] = ConvBN(480, 96, 1, bias=False, eps=0.001)
-        self.inception4a.branch2[1] = ConvBN(96, 208, 3, padding=1, bias=False, eps=0.001)
-        self.inception4a.branch3 = Scope()
-        self.inception4a.branch3[0] = ConvBN(480, 16, 1, bias=False, eps=0.001)
-        self.inception4a.branch3[1] = ConvBN(16, 48, 3, padding=1, bias=False, eps=0.001)
-        self.inception4a.branch4 = Scope()
-        self.inception4a.branch4[1] = ConvBN(480, 64, 1, bias=False, eps=0.001)
-        self.inception4b = Scope()
-        self.inception4b.branch1 = ConvBN(512, 160, 1, bias=False, eps=0.001)
-        self.inception4b.branch2 = Scope()
-        self.inception4b.branch2[0] = ConvBN(512, 112, 1, bias=False, eps=0.001)
-        self.inception4b.branch2[1] = ConvBN(112, 224, 3, padding=1, bias=False, eps=0.001)
-        self.inception4b.branch3 = Scope()
-        self.inception4b.branch3[0] = ConvBN(512, 24, 1, bias=False, eps=0.001)
-        self.inception4b.branch3[1] = ConvBN(24, 64, 3, padding=1, bias=False, eps=0.001)
-        self.inception4b.branch4 = Scope()
-        self.inception4b.branch4[1] = ConvBN(512, 64, 1, bias=False, eps=0.001)
-        self.inception4c = Scope()
-        self.inception4c.branch1 = ConvBN(512, 128, 1, bias=False, eps=0.001)
-        self.inception4c.branch2 = Scope()
-        self.inception4c.branch2[0] = ConvBN(512, 128, 1, bias=False, eps=0.001)
-        self.inception4c.branch2[1] = ConvBN(128, 256, 3, padding=1, bias=False, eps=0.001)
-        self.inception4c.branch3 = Scope()
-        self.inception4c.branch3[0] = ConvBN(512, 24, 1, bias=False, eps=0.001)
-        self.inception4c.branch3[1] = ConvBN(24, 64, 3, padding=1, bias=False, eps=0.001)
-        self.inception4c.branch4 = Scope()
-        self.inception4c.branch4[1] = ConvBN(512, 64, 1, bias=False, eps=0.001)
-        self.inception4d = Scope()
-        self.inception4d.branch1 = ConvBN(512, 112, 1, bias=False, eps=0.001)
-        self.inception4d.branch2 = Scope()
-        self.inception4d.branch2[0] = ConvBN(512, 144, 1, bias=False, eps=0.001)
-        self.inception4d.branch2[1] = ConvBN(144, 288, 3, padding=1, bias=False, eps=0.001)
-        self.inception4d.branch3 = Scope()
-        self.inception4d.branch3[0] = ConvBN(512, 32, 1, bias=False, eps=0.001)
-        self.inception4d.branch3[1] = ConvBN(32, 64, 3, padding=1, bias=False, eps=0.001)
-        self.inception4d.branch4 = Scope()
-        self.inception4d.branch4[1] = ConvBN(512, 64, 1, bias=False, eps=0.001)
-        self.inception4e = Scope()
-        self.inception4e.branch1 = ConvBN(528, 256, 1, bias=False, eps=0.001)
-        self.inception4e.branch2 = Scope()
-        self.inception4e.branch2[0] = ConvBN(528, 160, 1, bias=False, eps=0.001)
-        self.inception4e.branch2[1] = ConvBN(160, 320, 3, padding=1, bias=False, eps=0.001)
-        self.inception4e.branch3 = Scope()
-        self.inception4e.branch3[0] = ConvBN(528, 32, 1, bias=False, eps=0.001)
-        self.inception4e.branch3[1] = ConvBN(32, 128, 3, padding=1, bias=False, eps=0.001)
-        self.inception4e.branch4 = Scope()
-        self.inception4e.branch4[1] = ConvBN(528, 128, 1, bias=False, eps=0.001)
-        self.inception5a = Scope()
-        self.inception5a.branch1 = ConvBN(832, 256, 1, bias=False, eps=0.001)
-        self.inception5a.branch2 = Scope()
-        self.inception5a.branch2[0] = ConvBN(832, 160, 1, bias=False, eps=0.001)
-        self.inception5a.branch2[1] = ConvBN(160, 320, 3, padding=1, bias=False, eps=0.001)
-        self.inception5a.branch3 = Scope()
-        self.inception5a.branch3[0] = ConvBN(832, 32, 1, bias=False, eps=0.001)
-        self.inception5a.branch3[1] = ConvBN(32, 128, 3, padding=1, bias=False, eps=0.001)
-        self.inception5a.branch4 = Scope()
-        self.inception5a.branch4[1] = ConvBN(832, 128, 1, bias=False, eps=0.001)
-        self.inception5b = Scope()
-        self.inception5b.branch1 = ConvBN(832, 384, 1, bias=False, eps=0.001)
-        self.inception5b.branch2 = Scope()
-        self.inception5b.branch2[0] = ConvBN(832, 192, 1, bias=False, eps=0.001)
-        self.inception5b.branch2[1] = ConvBN(192, 384, 3, padding=1, bias=False, eps=0.001)
-        self.inception5b.branch3 = Scope()
-        self.inception5b.branch3[0] = ConvBN(832, 48, 1, bias=False, eps=0.001)
-        self.inception5b.branch3[1] = ConvBN(48, 128, 3, padding=1, bias=False, eps=0.001)
-        self.inception5b.branch4 = Scope()
-        self.inception5b.branch4[1] = ConvBN(832, 128, 1, bias=False, eps=0.001)
-        self.aux1 = Scope()
-        self.aux1.conv = ConvBN(512, 128, 1, bias=False, eps=0.001)
-        self.aux1.fc1 = nn.Linear(2048, 1024)
-        self.aux1.fc2 = nn.Linear(1024, 1000)
-        self.aux2 = Scope()
-        self.aux2.conv = ConvBN(528, 128, 1, bias=False, eps=0.001)
-        self.aux2.fc1 = nn.Linear(2048, 1024)
-        self.aux2.fc2 = nn.Linear(1024, 1000)
-        self.fc = nn.Linear(1024, 1000)
+        self.conv1 = trunc_normal(
+            ConvBN(3, 64, 7, stride=2, padding=3, bias=False, eps=0.001), std=0.01
+        )
+        self.conv2 = trunc_normal(ConvBN(64, 64, 1, bias=False, eps=0.001), std=0.01)
+        self.conv3 = trunc_normal(ConvBN(64, 192, 3, padding=1, bias=False, eps=0.001), std=0.01)
+        self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32)
+        self.inception3b = Inception(256, 128, 128, 192, 32, 96, 64)
+        self.inception4a = Inception(480, 192, 96, 208, 16, 48, 64)
+        self.inception4b = Inception(512, 160, 112, 224, 24, 64, 64)
+        self.inception4c = Inception(512, 128, 128, 256, 24, 64, 64)
+        self.inception4d = Inception(512, 112, 144, 288, 32, 64, 64)
+        self.inception4e = Inception(528, 256, 160, 320, 32, 128, 128)
+        self.inception5a = Inception(832, 256, 160, 320, 32, 128, 128)
+        self.inception5b = Inception(832, 384, 192, 384, 48, 128, 128)
+        self.aux1 = InceptionAux(512)
+        self.aux2 = InceptionAux(528)
+        self.fc = trunc_normal(nn.Linear(1024, 1000), std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | GooglenetOutputs:
         x = F.relu(self.conv1(x), inplace=True)  # 64 x 112 x 112
@@ -213,96 +263,21 @@ class Googlenet(nn.Module):
         x = F.relu(self.conv2(x), inplace=True)  # 64 x 56 x 56
         x = F.relu(self.conv3(x), inplace=True)  # 192 x 56 x 56
         x = F.max_pool2d(x, 3, 2, ceil_mode=True)  # 192 x 28 x 28
-        x1 = F.relu(self.inception3a.branch1(x), inplace=True)  # 64 x 28 x 28
-        x2 = F.relu(self.inception3a.branch2[0](x), inplace=True)  # 96 x 28 x 28
-        x2 = F.relu(self.inception3a.branch2[1](x2), inplace=True)  # 128 x 28 x 28
-        x3 = F.relu(self.inception3a.branch3[0](x), inplace=True)  # 16 x 28 x 28
-        x3 = F.relu(self.inception3a.branch3[1](x3), inplace=True)  # 32 x 28 x 28
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 192 x 28 x 28
-        x = F.relu(self.inception3a.branch4[1](x), inplace=True)  # 32 x 28 x 28
-        x = torch.cat([x1, x2, x3, x], 1)  # 256 x 28 x 28
-        x1 = F.relu(self.inception3b.branch1(x), inplace=True)  # 128 x 28 x 28
-        x2 = F.relu(self.inception3b.branch2[0](x), inplace=True)  # 128 x 28 x 28
-        x2 = F.relu(self.inception3b.branch2[1](x2), inplace=True)  # 192 x 28 x 28
-        x3 = F.relu(self.inception3b.branch3[0](x), inplace=True)  # 32 x 28 x 28
-        x3 = F.relu(self.inception3b.branch3[1](x3), inplace=True)  # 96 x 28 x 28
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 256 x 28 x 28
-        x = F.relu(self.inception3b.branch4[1](x), inplace=True)  # 64 x 28 x 28
-        x = torch.cat([x1, x2, x3, x], 1)  # 480 x 28 x 28
+        x = self.inception3a(x)  # 256 x 28 x 28
+        x = self.inception3b(x)  # 480 x 28 x 28
         x = F.max_pool2d(x, 3, 2, ceil_mode=True)  # 480 x 14 x 14
-        x1 = F.relu(self.inception4a.branch1(x), inplace=True)  # 192 x 14 x 14
-        x2 = F.relu(self.inception4a.branch2[0](x), inplace=True)  # 96 x 14 x 14
-        x2 = F.relu(self.inception4a.branch2[1](x2), inplace=True)  # 208 x 14 x 14
-        x3 = F.relu(self.inception4a.branch3[0](x), inplace=True)  # 16 x 14 x 14
-        x3 = F.relu(self.inception4a.branch3[1](x3), inplace=True)  # 48 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 480 x 14 x 14
-        x = F.relu(self.inception4a.branch4[1](x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x1, x2, x3, x], 1)  # 512 x 14 x 14
+        x = self.inception4a(x)  # 512 x 14 x 14
         if self.training:  # aux head aux1
-            x1 = F.adaptive_avg_pool2d(x, 4)  # 512 x 4 x 4
-            x1 = F.relu(self.aux1.conv(x1), inplace=True)  # 128 x 4 x 4
-            x1 = torch.flatten(x1, 1)  # 2048
-            x1 = self.aux1.fc1(x1)  # 1024
-            x1 = F.relu(x1, inplace=True)  # 1024
-            x1 = F.dropout(x1, 0.7, self.training)  # 1024
-            x1 = self.aux1.fc2(x1)  # 1000
-        x2 = F.relu(self.inception4b.branch1(x), inplace=True)  # 160 x 14 x 14
-        x3 = F.relu(self.inception4b.branch2[0](x), inplace=True)  # 112 x 14 x 14
-        x3 = F.relu(self.inception4b.branch2[1](x3), inplace=True)  # 224 x 14 x 14
-        x4 = F.relu(self.inception4b.branch3[0](x), inplace=True)  # 24 x 14 x 14
-        x4 = F.relu(self.inception4b.branch3[1](x4), inplace=True)  # 64 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 512 x 14 x 14
-        x = F.relu(self.inception4b.branch4[1](x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x2, x3, x4, x], 1)  # 512 x 14 x 14
-        x2 = F.relu(self.inception4c.branch1(x), inplace=True)  # 128 x 14 x 14
-        x3 = F.relu(self.inception4c.branch2[0](x), inplace=True)  # 128 x 14 x 14
-        x3 = F.relu(self.inception4c.branch2[1](x3), inplace=True)  # 256 x 14 x 14
-        x4 = F.relu(self.inception4c.branch3[0](x), inplace=True)  # 24 x 14 x 14
-        x4 = F.relu(self.inception4c.branch3[1](x4), inplace=True)  # 64 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 512 x 14 x 14
-        x = F.relu(self.inception4c.branch4[1](x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x2, x3, x4, x], 1)  # 512 x 14 x 14
-        x2 = F.relu(self.inception4d.branch1(x), inplace=True)  # 112 x 14 x 14
-        x3 = F.relu(self.inception4d.branch2[0](x), inplace=True)  # 144 x 14 x 14
-        x3 = F.relu(self.inception4d.branch2[1](x3), inplace=True)  # 288 x 14 x 14
-        x4 = F.relu(self.inception4d.branch3[0](x), inplace=True)  # 32 x 14 x 14
-        x4 = F.relu(self.inception4d.branch3[1](x4), inplace=True)  # 64 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 512 x 14 x 14
-        x = F.relu(self.inception4d.branch4[1](x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x2, x3, x4, x], 1)  # 528 x 14 x 14
+            x1 = self.aux1(x)  # 1000
+        x = self.inception4b(x)  # 512 x 14 x 14
+        x = self.inception4c(x)  # 512 x 14 x 14
+        x = self.inception4d(x)  # 528 x 14 x 14
         if self.training:  # aux head aux2
-            x2 = F.adaptive_avg_pool2d(x, 4)  # 528 x 4 x 4
-            x2 = F.relu(self.aux2.conv(x2), inplace=True)  # 128 x 4 x 4
-            x2 = torch.flatten(x2, 1)  # 2048
-            x2 = self.aux2.fc1(x2)  # 1024
-            x2 = F.relu(x2, inplace=True)  # 1024
-            x2 = F.dropout(x2, 0.7, self.training)  # 1024
-            x2 = self.aux2.fc2(x2)  # 1000
-        x3 = F.relu(self.inception4e.branch1(x), inplace=True)  # 256 x 14 x 14
-        x4 = F.relu(self.inception4e.branch2[0](x), inplace=True)  # 160 x 14 x 14
-        x4 = F.relu(self.inception4e.branch2[1](x4), inplace=True)  # 320 x 14 x 14
-        x5 = F.relu(self.inception4e.branch3[0](x), inplace=True)  # 32 x 14 x 14
-        x5 = F.relu(self.inception4e.branch3[1](x5), inplace=True)  # 128 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 528 x 14 x 14
-        x = F.relu(self.inception4e.branch4[1](x), inplace=True)  # 128 x 14 x 14
-        x = torch.cat([x3, x4, x5, x], 1)  # 832 x 14 x 14
+            x2 = self.aux2(x)  # 1000
+        x = self.inception4e(x)  # 832 x 14 x 14
         x = F.max_pool2d(x, 2, 2, ceil_mode=True)  # 832 x 7 x 7
-        x3 = F.relu(self.inception5a.branch1(x), inplace=True)  # 256 x 7 x 7
-        x4 = F.relu(self.inception5a.branch2[0](x), inplace=True)  # 160 x 7 x 7
-        x4 = F.relu(self.inception5a.branch2[1](x4), inplace=True)  # 320 x 7 x 7
-        x5 = F.relu(self.inception5a.branch3[0](x), inplace=True)  # 32 x 7 x 7
-        x5 = F.relu(self.inception5a.branch3[1](x5), inplace=True)  # 128 x 7 x 7
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 832 x 7 x 7
-        x = F.relu(self.inception5a.branch4[1](x), inplace=True)  # 128 x 7 x 7
-        x = torch.cat([x3, x4, x5, x], 1)  # 832 x 7 x 7
-        x3 = F.relu(self.inception5b.branch1(x), inplace=True)  # 384 x 7 x 7
-        x4 = F.relu(self.inception5b.branch2[0](x), inplace=True)  # 192 x 7 x 7
-        x4 = F.relu(self.inception5b.branch2[1](x4), inplace=True)  # 384 x 7 x 7
-        x5 = F.relu(self.inception5b.branch3[0](x), inplace=True)  # 48 x 7 x 7
-        x5 = F.relu(self.inception5b.branch3[1](x5), inplace=True)  # 128 x 7 x 7
-        x = F.max_pool2d(x, 3, 1, padding=1, ceil_mode=True)  # 832 x 7 x 7
-        x = F.relu(self.inception5b.branch4[1](x), inplace=True)  # 128 x 7 x 7
-        x = torch.cat([x3, x4, x5, x], 1)  # 1024 x 7 x 7
+        x = self.inception5a(x)  # 832 x 7 x 7
+        x = self.inception5b(x)  # 1024 x 7 x 7
         x = F.adaptive_avg_pool2d(x, 1)  # 1024 x 1 x 1
         x = torch.flatten(x, 1)  # 1024
         x = F.dropout(x, 0.2, self.training)  # 1024
@@ -311,7 +286,39 @@ class Googlenet(nn.Module):
             return GooglenetOutputs(logits=x, aux2=x2, aux1=x1)
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor | GooglenetOutputs,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(logits, target)` plus each aux head's loss
+        times its weight (`aux_weights`, from the spec); in eval mode, where the model
+        returns the logits alone, the main loss.
+        """
+        if isinstance(outputs, torch.Tensor):
+            return criterion(outputs, target)
+        loss = criterion(outputs.logits, target)
+        for head, weight in self.aux_weights.items():
+            loss = loss + weight * criterion(getattr(outputs, head), target)
+        return loss
 
-def build() -> Googlenet:
-    """A freshly initialised Googlenet."""
+
+NETWORK_PARAMS: dict[str, object] = {
+    "aux_logits": True,
+    "dropout": 0.2,
+    "dropout_aux": 0.7,
+    "image_size": 224,
+    "num_classes": 1000,
+}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> Googlenet:
+    """A freshly initialised Googlenet.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return Googlenet()

@@ -8,16 +8,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 224
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -34,6 +35,27 @@ class Scope(nn.Module):
             self.add_module(str(key), value)
 
 
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
+
+
 def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Stochastic depth: in training, zero each sample with probability p and divide the rest
     by 1 - p (timm's drop_path, torchvision's StochasticDepth "row"); identity otherwise."""
@@ -44,596 +66,346 @@ def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     return x * mask / keep
 
 
+class Stem(Indexed):
+    """The group `stem`: stem."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 96, 4, stride=4)
+        self[1] = nn.BatchNorm2d(96)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 96 x 56 x 56
+        x = self[1](x)  # 96 x 56 x 56
+        return x
+
+
+class InceptionDWConv2d(nn.Module):
+    """Block `InceptionDWConv2d`: stages.0.blocks.0.token_mixer,
+    stages.0.blocks.1.token_mixer, stages.0.blocks.2.token_mixer,
+    stages.1.blocks.0.token_mixer and 14 more.
+    """
+
+    def __init__(self, in_channels: int, dwconv_hw_0: int, x1_1: int, x2_1: int, x3_1: int) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.x1_1 = x1_1
+        self.x2_1 = x2_1
+        self.x3_1 = x3_1
+        self.dwconv_hw = nn.Conv2d(dwconv_hw_0, dwconv_hw_0, 3, padding=1, groups=dwconv_hw_0)
+        self.dwconv_w = nn.Conv2d(
+            dwconv_hw_0, dwconv_hw_0, (1, 11), padding=(0, 5), groups=dwconv_hw_0
+        )
+        self.dwconv_h = nn.Conv2d(
+            dwconv_hw_0, dwconv_hw_0, (11, 1), padding=(5, 0), groups=dwconv_hw_0
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = x[:, 0:self.x1_1]
+        # identity: identity, the same tensor as x1
+        x2 = x[:, self.x1_1:self.x2_1]
+        x2 = self.dwconv_hw(x2)
+        x3 = x[:, self.x2_1:self.x3_1]
+        x3 = self.dwconv_w(x3)
+        x = x[:, self.x3_1:self.in_channels]
+        x = self.dwconv_h(x)
+        x = torch.cat([x1, x2, x3, x], 1)
+        return x
+
+
+class MetaNeXtBlockMlp(nn.Module):
+    """The group `mlp`: stages.0.blocks.0.mlp, stages.0.blocks.1.mlp,
+    stages.0.blocks.2.mlp, stages.1.blocks.0.mlp and 14 more.
+    """
+
+    def __init__(self, in_channels: int, fc1_1: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(in_channels, fc1_1, 1)
+        self.fc2 = nn.Conv2d(fc1_1, in_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.fc1(x)
+        x = F.gelu(x)
+        x = self.fc2(x)
+        return x
+
+
+class MetaNeXtBlock(nn.Module):
+    """Block `MetaNeXtBlock`: stages.0.blocks.0, stages.0.blocks.1, stages.0.blocks.2,
+    stages.1.blocks.0 and 14 more.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        token_mixer_1: int,
+        token_mixer_2: int,
+        token_mixer_3: int,
+        token_mixer_4: int,
+        mlp_1: int,
+    ) -> None:
+        super().__init__()
+        self.token_mixer = InceptionDWConv2d(
+            in_channels, token_mixer_1, token_mixer_2, token_mixer_3, token_mixer_4
+        )
+        self.norm = nn.BatchNorm2d(in_channels)
+        self.mlp = MetaNeXtBlockMlp(in_channels, mlp_1)
+        self.gamma = nn.Parameter(torch.full((in_channels,), 1e-06))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.token_mixer(x)
+        x1 = self.norm(x1)
+        x1 = self.mlp(x1)
+        x1 = x1 * self.gamma.reshape(-1, 1, 1)
+        x1 = drop_path(x1, 0.0, self.training)
+        x = x + x1
+        return x
+
+
+class Stages0Blocks(Indexed):
+    """The group `blocks`: stages.0.blocks."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MetaNeXtBlock(in_channels, 12, 60, 72, 84, 384)
+        self[1] = MetaNeXtBlock(96, 12, 60, 72, 84, 384)
+        self[2] = MetaNeXtBlock(96, 12, 60, 72, 84, 384)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 96 x 56 x 56
+        x = self[1](x)  # 96 x 56 x 56
+        x = self[2](x)  # 96 x 56 x 56
+        return x
+
+
+class Stages0(nn.Module):
+    """The group 0: stages.0."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.blocks = Stages0Blocks(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(x)  # 96 x 56 x 56
+        return x
+
+
+class Stages1Downsample(Indexed):
+    """The group `downsample`: stages.1.downsample."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.BatchNorm2d(in_channels)
+        self[1] = nn.Conv2d(96, 192, 2, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 96 x 56 x 56
+        x = self[1](x)  # 192 x 28 x 28
+        return x
+
+
+class Stages1Blocks(Indexed):
+    """The group `blocks`: stages.1.blocks."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MetaNeXtBlock(in_channels, 24, 120, 144, 168, 768)
+        self[1] = MetaNeXtBlock(192, 24, 120, 144, 168, 768)
+        self[2] = MetaNeXtBlock(192, 24, 120, 144, 168, 768)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 192 x 28 x 28
+        x = self[1](x)  # 192 x 28 x 28
+        x = self[2](x)  # 192 x 28 x 28
+        return x
+
+
+class Stages1(nn.Module):
+    """The group 1: stages.1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.downsample = Stages1Downsample(in_channels)
+        self.blocks = Stages1Blocks(192)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.downsample(x)  # 192 x 28 x 28
+        x = self.blocks(x)  # 192 x 28 x 28
+        return x
+
+
+class Stages2Downsample(Indexed):
+    """The group `downsample`: stages.2.downsample."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.BatchNorm2d(in_channels)
+        self[1] = nn.Conv2d(192, 384, 2, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 192 x 28 x 28
+        x = self[1](x)  # 384 x 14 x 14
+        return x
+
+
+class Stages2Blocks(Indexed):
+    """The group `blocks`: stages.2.blocks."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MetaNeXtBlock(in_channels, 48, 240, 288, 336, 1536)
+        self[1] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+        self[2] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+        self[3] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+        self[4] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+        self[5] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+        self[6] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+        self[7] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+        self[8] = MetaNeXtBlock(384, 48, 240, 288, 336, 1536)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 384 x 14 x 14
+        x = self[1](x)  # 384 x 14 x 14
+        x = self[2](x)  # 384 x 14 x 14
+        x = self[3](x)  # 384 x 14 x 14
+        x = self[4](x)  # 384 x 14 x 14
+        x = self[5](x)  # 384 x 14 x 14
+        x = self[6](x)  # 384 x 14 x 14
+        x = self[7](x)  # 384 x 14 x 14
+        x = self[8](x)  # 384 x 14 x 14
+        return x
+
+
+class Stages2(nn.Module):
+    """The group 2: stages.2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.downsample = Stages2Downsample(in_channels)
+        self.blocks = Stages2Blocks(384)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.downsample(x)  # 384 x 14 x 14
+        x = self.blocks(x)  # 384 x 14 x 14
+        return x
+
+
+class Stages3Downsample(Indexed):
+    """The group `downsample`: stages.3.downsample."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.BatchNorm2d(in_channels)
+        self[1] = nn.Conv2d(384, 768, 2, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 384 x 14 x 14
+        x = self[1](x)  # 768 x 7 x 7
+        return x
+
+
+class Stages3Blocks(Indexed):
+    """The group `blocks`: stages.3.blocks."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MetaNeXtBlock(in_channels, 96, 480, 576, 672, 2304)
+        self[1] = MetaNeXtBlock(768, 96, 480, 576, 672, 2304)
+        self[2] = MetaNeXtBlock(768, 96, 480, 576, 672, 2304)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 768 x 7 x 7
+        x = self[1](x)  # 768 x 7 x 7
+        x = self[2](x)  # 768 x 7 x 7
+        return x
+
+
+class Stages3(nn.Module):
+    """The group 3: stages.3."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.downsample = Stages3Downsample(in_channels)
+        self.blocks = Stages3Blocks(768)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.downsample(x)  # 768 x 7 x 7
+        x = self.blocks(x)  # 768 x 7 x 7
+        return x
+
+
+class Stages(Indexed):
+    """The group `stages`: stages."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Stages0(in_channels)
+        self[1] = Stages1(96)
+        self[2] = Stages2(192)
+        self[3] = Stages3(384)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 96 x 56 x 56
+        x = self[1](x)  # 192 x 28 x 28
+        x = self[2](x)  # 384 x 14 x 14
+        x = self[3](x)  # 768 x 7 x 7
+        return x
+
+
+class Head(Indexed):
+    """The group `head`: head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(768, 2304)
+        self.norm = nn.LayerNorm(2304, eps=1e-06)
+        self.fc2 = nn.Linear(2304, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.adaptive_avg_pool2d(x, 1)  # 768 x 1 x 1
+        x = torch.flatten(x, 1)  # 768
+        x = self.fc1(x)  # 2304
+        x = F.gelu(x)  # 2304
+        x = self.norm(x)  # 2304
+        x = self.fc2(x)  # 1000
+        return x
+
+
 class InceptionNextTiny(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {}  # aux loss weights
-        self.stem = Scope()
-        self.stem[0] = nn.Conv2d(3, 96, 4, stride=4)
-        self.stem[1] = nn.BatchNorm2d(96)
-        self.stages = Scope()
-        self.stages[0] = Scope()
-        self.stages[0].blocks = Scope()
-        self.stages[0].blocks[0] = Scope()
-        self.stages[0].blocks[0].token_mixer = Scope()
-        self.stages[0].blocks[0].token_mixer.dwconv_hw = nn.Conv2d(12, 12, 3, padding=1, groups=12)
-        self.stages[0].blocks[0].token_mixer.dwconv_w = nn.Conv2d(
-            12, 12, (1, 11), padding=(0, 5), groups=12
-        )
-        self.stages[0].blocks[0].token_mixer.dwconv_h = nn.Conv2d(
-            12, 12, (11, 1), padding=(5, 0), groups=12
-        )
-        self.stages[0].blocks[0].norm = nn.BatchNorm2d(96)
-        self.stages[0].blocks[0].mlp = Scope()
-        self.stages[0].blocks[0].mlp.fc1 = nn.Conv2d(96, 384, 1)
-        self.stages[0].blocks[0].mlp.fc2 = nn.Conv2d(384, 96, 1)
-        self.stages[0].blocks[0].gamma = nn.Parameter(torch.full((96,), 1e-06))
-        self.stages[0].blocks[1] = Scope()
-        self.stages[0].blocks[1].token_mixer = Scope()
-        self.stages[0].blocks[1].token_mixer.dwconv_hw = nn.Conv2d(12, 12, 3, padding=1, groups=12)
-        self.stages[0].blocks[1].token_mixer.dwconv_w = nn.Conv2d(
-            12, 12, (1, 11), padding=(0, 5), groups=12
-        )
-        self.stages[0].blocks[1].token_mixer.dwconv_h = nn.Conv2d(
-            12, 12, (11, 1), padding=(5, 0), groups=12
-        )
-        self.stages[0].blocks[1].norm = nn.BatchNorm2d(96)
-        self.stages[0].blocks[1].mlp = Scope()
-        self.stages[0].blocks[1].mlp.fc1 = nn.Conv2d(96, 384, 1)
-        self.stages[0].blocks[1].mlp.fc2 = nn.Conv2d(384, 96, 1)
-        self.stages[0].blocks[1].gamma = nn.Parameter(torch.full((96,), 1e-06))
-        self.stages[0].blocks[2] = Scope()
-        self.stages[0].blocks[2].token_mixer = Scope()
-        self.stages[0].blocks[2].token_mixer.dwconv_hw = nn.Conv2d(12, 12, 3, padding=1, groups=12)
-        self.stages[0].blocks[2].token_mixer.dwconv_w = nn.Conv2d(
-            12, 12, (1, 11), padding=(0, 5), groups=12
-        )
-        self.stages[0].blocks[2].token_mixer.dwconv_h = nn.Conv2d(
-            12, 12, (11, 1), padding=(5, 0), groups=12
-        )
-        self.stages[0].blocks[2].norm = nn.BatchNorm2d(96)
-        self.stages[0].blocks[2].mlp = Scope()
-        self.stages[0].blocks[2].mlp.fc1 = nn.Conv2d(96, 384, 1)
-        self.stages[0].blocks[2].mlp.fc2 = nn.Conv2d(384, 96, 1)
-        self.stages[0].blocks[2].gamma = nn.Parameter(torch.full((96,), 1e-06))
-        self.stages[1] = Scope()
-        self.stages[1].downsample = Scope()
-        self.stages[1].downsample[0] = nn.BatchNorm2d(96)
-        self.stages[1].downsample[1] = nn.Conv2d(96, 192, 2, stride=2)
-        self.stages[1].blocks = Scope()
-        self.stages[1].blocks[0] = Scope()
-        self.stages[1].blocks[0].token_mixer = Scope()
-        self.stages[1].blocks[0].token_mixer.dwconv_hw = nn.Conv2d(24, 24, 3, padding=1, groups=24)
-        self.stages[1].blocks[0].token_mixer.dwconv_w = nn.Conv2d(
-            24, 24, (1, 11), padding=(0, 5), groups=24
-        )
-        self.stages[1].blocks[0].token_mixer.dwconv_h = nn.Conv2d(
-            24, 24, (11, 1), padding=(5, 0), groups=24
-        )
-        self.stages[1].blocks[0].norm = nn.BatchNorm2d(192)
-        self.stages[1].blocks[0].mlp = Scope()
-        self.stages[1].blocks[0].mlp.fc1 = nn.Conv2d(192, 768, 1)
-        self.stages[1].blocks[0].mlp.fc2 = nn.Conv2d(768, 192, 1)
-        self.stages[1].blocks[0].gamma = nn.Parameter(torch.full((192,), 1e-06))
-        self.stages[1].blocks[1] = Scope()
-        self.stages[1].blocks[1].token_mixer = Scope()
-        self.stages[1].blocks[1].token_mixer.dwconv_hw = nn.Conv2d(24, 24, 3, padding=1, groups=24)
-        self.stages[1].blocks[1].token_mixer.dwconv_w = nn.Conv2d(
-            24, 24, (1, 11), padding=(0, 5), groups=24
-        )
-        self.stages[1].blocks[1].token_mixer.dwconv_h = nn.Conv2d(
-            24, 24, (11, 1), padding=(5, 0), groups=24
-        )
-        self.stages[1].blocks[1].norm = nn.BatchNorm2d(192)
-        self.stages[1].blocks[1].mlp = Scope()
-        self.stages[1].blocks[1].mlp.fc1 = nn.Conv2d(192, 768, 1)
-        self.stages[1].blocks[1].mlp.fc2 = nn.Conv2d(768, 192, 1)
-        self.stages[1].blocks[1].gamma = nn.Parameter(torch.full((192,), 1e-06))
-        self.stages[1].blocks[2] = Scope()
-        self.stages[1].blocks[2].token_mixer = Scope()
-        self.stages[1].blocks[2].token_mixer.dwconv_hw = nn.Conv2d(24, 24, 3, padding=1, groups=24)
-        self.stages[1].blocks[2].token_mixer.dwconv_w = nn.Conv2d(
-            24, 24, (1, 11), padding=(0, 5), groups=24
-        )
-        self.stages[1].blocks[2].token_mixer.dwconv_h = nn.Conv2d(
-            24, 24, (11, 1), padding=(5, 0), groups=24
-        )
-        self.stages[1].blocks[2].norm = nn.BatchNorm2d(192)
-        self.stages[1].blocks[2].mlp = Scope()
-        self.stages[1].blocks[2].mlp.fc1 = nn.Conv2d(192, 768, 1)
-        self.stages[1].blocks[2].mlp.fc2 = nn.Conv2d(768, 192, 1)
-        self.stages[1].blocks[2].gamma = nn.Parameter(torch.full((192,), 1e-06))
-        self.stages[2] = Scope()
-        self.stages[2].downsample = Scope()
-        self.stages[2].downsample[0] = nn.BatchNorm2d(192)
-        self.stages[2].downsample[1] = nn.Conv2d(192, 384, 2, stride=2)
-        self.stages[2].blocks = Scope()
-        self.stages[2].blocks[0] = Scope()
-        self.stages[2].blocks[0].token_mixer = Scope()
-        self.stages[2].blocks[0].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[0].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[0].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[0].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[0].mlp = Scope()
-        self.stages[2].blocks[0].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[0].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[0].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[1] = Scope()
-        self.stages[2].blocks[1].token_mixer = Scope()
-        self.stages[2].blocks[1].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[1].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[1].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[1].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[1].mlp = Scope()
-        self.stages[2].blocks[1].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[1].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[1].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[2] = Scope()
-        self.stages[2].blocks[2].token_mixer = Scope()
-        self.stages[2].blocks[2].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[2].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[2].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[2].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[2].mlp = Scope()
-        self.stages[2].blocks[2].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[2].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[2].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[3] = Scope()
-        self.stages[2].blocks[3].token_mixer = Scope()
-        self.stages[2].blocks[3].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[3].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[3].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[3].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[3].mlp = Scope()
-        self.stages[2].blocks[3].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[3].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[3].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[4] = Scope()
-        self.stages[2].blocks[4].token_mixer = Scope()
-        self.stages[2].blocks[4].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[4].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[4].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[4].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[4].mlp = Scope()
-        self.stages[2].blocks[4].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[4].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[4].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[5] = Scope()
-        self.stages[2].blocks[5].token_mixer = Scope()
-        self.stages[2].blocks[5].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[5].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[5].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[5].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[5].mlp = Scope()
-        self.stages[2].blocks[5].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[5].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[5].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[6] = Scope()
-        self.stages[2].blocks[6].token_mixer = Scope()
-        self.stages[2].blocks[6].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[6].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[6].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[6].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[6].mlp = Scope()
-        self.stages[2].blocks[6].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[6].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[6].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[7] = Scope()
-        self.stages[2].blocks[7].token_mixer = Scope()
-        self.stages[2].blocks[7].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[7].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[7].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[7].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[7].mlp = Scope()
-        self.stages[2].blocks[7].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[7].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[7].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[2].blocks[8] = Scope()
-        self.stages[2].blocks[8].token_mixer = Scope()
-        self.stages[2].blocks[8].token_mixer.dwconv_hw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-        self.stages[2].blocks[8].token_mixer.dwconv_w = nn.Conv2d(
-            48, 48, (1, 11), padding=(0, 5), groups=48
-        )
-        self.stages[2].blocks[8].token_mixer.dwconv_h = nn.Conv2d(
-            48, 48, (11, 1), padding=(5, 0), groups=48
-        )
-        self.stages[2].blocks[8].norm = nn.BatchNorm2d(384)
-        self.stages[2].blocks[8].mlp = Scope()
-        self.stages[2].blocks[8].mlp.fc1 = nn.Conv2d(384, 1536, 1)
-        self.stages[2].blocks[8].mlp.fc2 = nn.Conv2d(1536, 384, 1)
-        self.stages[2].blocks[8].gamma = nn.Parameter(torch.full((384,), 1e-06))
-        self.stages[3] = Scope()
-        self.stages[3].downsample = Scope()
-        self.stages[3].downsample[0] = nn.BatchNorm2d(384)
-        self.stages[3].downsample[1] = nn.Conv2d(384, 768, 2, stride=2)
-        self.stages[3].blocks = Scope()
-        self.stages[3].blocks[0] = Scope()
-        self.stages[3].blocks[0].token_mixer = Scope()
-        self.stages[3].blocks[0].token_mixer.dwconv_hw = nn.Conv2d(96, 96, 3, padding=1, groups=96)
-        self.stages[3].blocks[0].token_mixer.dwconv_w = nn.Conv2d(
-            96, 96, (1, 11), padding=(0, 5), groups=96
-        )
-        self.stages[3].blocks[0].token_mixer.dwconv_h = nn.Conv2d(
-            96, 96, (11, 1), padding=(5, 0), groups=96
-        )
-        self.stages[3].blocks[0].norm = nn.BatchNorm2d(768)
-        self.stages[3].blocks[0].mlp = Scope()
-        self.stages[3].blocks[0].mlp.fc1 = nn.Conv2d(768, 2304, 1)
-        self.stages[3].blocks[0].mlp.fc2 = nn.Conv2d(2304, 768, 1)
-        self.stages[3].blocks[0].gamma = nn.Parameter(torch.full((768,), 1e-06))
-        self.stages[3].blocks[1] = Scope()
-        self.stages[3].blocks[1].token_mixer = Scope()
-        self.stages[3].blocks[1].token_mixer.dwconv_hw = nn.Conv2d(96, 96, 3, padding=1, groups=96)
-        self.stages[3].blocks[1].token_mixer.dwconv_w = nn.Conv2d(
-            96, 96, (1, 11), padding=(0, 5), groups=96
-        )
-        self.stages[3].blocks[1].token_mixer.dwconv_h = nn.Conv2d(
-            96, 96, (11, 1), padding=(5, 0), groups=96
-        )
-        self.stages[3].blocks[1].norm = nn.BatchNorm2d(768)
-        self.stages[3].blocks[1].mlp = Scope()
-        self.stages[3].blocks[1].mlp.fc1 = nn.Conv2d(768, 2304, 1)
-        self.stages[3].blocks[1].mlp.fc2 = nn.Conv2d(2304, 768, 1)
-        self.stages[3].blocks[1].gamma = nn.Parameter(torch.full((768,), 1e-06))
-        self.stages[3].blocks[2] = Scope()
-        self.stages[3].blocks[2].token_mixer = Scope()
-        self.stages[3].blocks[2].token_mixer.dwconv_hw = nn.Conv2d(96, 96, 3, padding=1, groups=96)
-        self.stages[3].blocks[2].token_mixer.dwconv_w = nn.Conv2d(
-            96, 96, (1, 11), padding=(0, 5), groups=96
-        )
-        self.stages[3].blocks[2].token_mixer.dwconv_h = nn.Conv2d(
-            96, 96, (11, 1), padding=(5, 0), groups=96
-        )
-        self.stages[3].blocks[2].norm = nn.BatchNorm2d(768)
-        self.stages[3].blocks[2].mlp = Scope()
-        self.stages[3].blocks[2].mlp.fc1 = nn.Conv2d(768, 2304, 1)
-        self.stages[3].blocks[2].mlp.fc2 = nn.Conv2d(2304, 768, 1)
-        self.stages[3].blocks[2].gamma = nn.Parameter(torch.full((768,), 1e-06))
-        self.head = Scope()
-        self.head.fc1 = nn.Linear(768, 2304)
-        self.head.norm = nn.LayerNorm(2304, eps=1e-06)
-        self.head.fc2 = nn.Linear(2304, 1000)
+        self.stem = Stem(3)
+        self.stages = Stages(96)
+        self.head = Head()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem[0](x)  # 96 x 56 x 56
-        x = self.stem[1](x)  # 96 x 56 x 56
-        x1 = x[:, 0:60]  # 60 x 56 x 56
-        # stages.0.blocks.0.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 60:72]  # 12 x 56 x 56
-        x2 = self.stages[0].blocks[0].token_mixer.dwconv_hw(x2)  # 12 x 56 x 56
-        x3 = x[:, 72:84]  # 12 x 56 x 56
-        x3 = self.stages[0].blocks[0].token_mixer.dwconv_w(x3)  # 12 x 56 x 56
-        x4 = x[:, 84:96]  # 12 x 56 x 56
-        x4 = self.stages[0].blocks[0].token_mixer.dwconv_h(x4)  # 12 x 56 x 56
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 96 x 56 x 56
-        x1 = self.stages[0].blocks[0].norm(x1)  # 96 x 56 x 56
-        x1 = self.stages[0].blocks[0].mlp.fc1(x1)  # 384 x 56 x 56
-        x1 = F.gelu(x1)  # 384 x 56 x 56
-        x1 = self.stages[0].blocks[0].mlp.fc2(x1)  # 96 x 56 x 56
-        x1 = x1 * self.stages[0].blocks[0].gamma.reshape(-1, 1, 1)  # 96 x 56 x 56
-        x1 = drop_path(x1, 0.0, self.training)  # 96 x 56 x 56
-        x = x + x1  # 96 x 56 x 56
-        x1 = x[:, 0:60]  # 60 x 56 x 56
-        # stages.0.blocks.1.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 60:72]  # 12 x 56 x 56
-        x2 = self.stages[0].blocks[1].token_mixer.dwconv_hw(x2)  # 12 x 56 x 56
-        x3 = x[:, 72:84]  # 12 x 56 x 56
-        x3 = self.stages[0].blocks[1].token_mixer.dwconv_w(x3)  # 12 x 56 x 56
-        x4 = x[:, 84:96]  # 12 x 56 x 56
-        x4 = self.stages[0].blocks[1].token_mixer.dwconv_h(x4)  # 12 x 56 x 56
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 96 x 56 x 56
-        x1 = self.stages[0].blocks[1].norm(x1)  # 96 x 56 x 56
-        x1 = self.stages[0].blocks[1].mlp.fc1(x1)  # 384 x 56 x 56
-        x1 = F.gelu(x1)  # 384 x 56 x 56
-        x1 = self.stages[0].blocks[1].mlp.fc2(x1)  # 96 x 56 x 56
-        x1 = x1 * self.stages[0].blocks[1].gamma.reshape(-1, 1, 1)  # 96 x 56 x 56
-        x1 = drop_path(x1, 0.0, self.training)  # 96 x 56 x 56
-        x = x + x1  # 96 x 56 x 56
-        x1 = x[:, 0:60]  # 60 x 56 x 56
-        # stages.0.blocks.2.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 60:72]  # 12 x 56 x 56
-        x2 = self.stages[0].blocks[2].token_mixer.dwconv_hw(x2)  # 12 x 56 x 56
-        x3 = x[:, 72:84]  # 12 x 56 x 56
-        x3 = self.stages[0].blocks[2].token_mixer.dwconv_w(x3)  # 12 x 56 x 56
-        x4 = x[:, 84:96]  # 12 x 56 x 56
-        x4 = self.stages[0].blocks[2].token_mixer.dwconv_h(x4)  # 12 x 56 x 56
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 96 x 56 x 56
-        x1 = self.stages[0].blocks[2].norm(x1)  # 96 x 56 x 56
-        x1 = self.stages[0].blocks[2].mlp.fc1(x1)  # 384 x 56 x 56
-        x1 = F.gelu(x1)  # 384 x 56 x 56
-        x1 = self.stages[0].blocks[2].mlp.fc2(x1)  # 96 x 56 x 56
-        x1 = x1 * self.stages[0].blocks[2].gamma.reshape(-1, 1, 1)  # 96 x 56 x 56
-        x1 = drop_path(x1, 0.0, self.training)  # 96 x 56 x 56
-        x = x + x1  # 96 x 56 x 56
-        x = self.stages[1].downsample[0](x)  # 96 x 56 x 56
-        x = self.stages[1].downsample[1](x)  # 192 x 28 x 28
-        x1 = x[:, 0:120]  # 120 x 28 x 28
-        # stages.1.blocks.0.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 120:144]  # 24 x 28 x 28
-        x2 = self.stages[1].blocks[0].token_mixer.dwconv_hw(x2)  # 24 x 28 x 28
-        x3 = x[:, 144:168]  # 24 x 28 x 28
-        x3 = self.stages[1].blocks[0].token_mixer.dwconv_w(x3)  # 24 x 28 x 28
-        x4 = x[:, 168:192]  # 24 x 28 x 28
-        x4 = self.stages[1].blocks[0].token_mixer.dwconv_h(x4)  # 24 x 28 x 28
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 192 x 28 x 28
-        x1 = self.stages[1].blocks[0].norm(x1)  # 192 x 28 x 28
-        x1 = self.stages[1].blocks[0].mlp.fc1(x1)  # 768 x 28 x 28
-        x1 = F.gelu(x1)  # 768 x 28 x 28
-        x1 = self.stages[1].blocks[0].mlp.fc2(x1)  # 192 x 28 x 28
-        x1 = x1 * self.stages[1].blocks[0].gamma.reshape(-1, 1, 1)  # 192 x 28 x 28
-        x1 = drop_path(x1, 0.0, self.training)  # 192 x 28 x 28
-        x = x + x1  # 192 x 28 x 28
-        x1 = x[:, 0:120]  # 120 x 28 x 28
-        # stages.1.blocks.1.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 120:144]  # 24 x 28 x 28
-        x2 = self.stages[1].blocks[1].token_mixer.dwconv_hw(x2)  # 24 x 28 x 28
-        x3 = x[:, 144:168]  # 24 x 28 x 28
-        x3 = self.stages[1].blocks[1].token_mixer.dwconv_w(x3)  # 24 x 28 x 28
-        x4 = x[:, 168:192]  # 24 x 28 x 28
-        x4 = self.stages[1].blocks[1].token_mixer.dwconv_h(x4)  # 24 x 28 x 28
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 192 x 28 x 28
-        x1 = self.stages[1].blocks[1].norm(x1)  # 192 x 28 x 28
-        x1 = self.stages[1].blocks[1].mlp.fc1(x1)  # 768 x 28 x 28
-        x1 = F.gelu(x1)  # 768 x 28 x 28
-        x1 = self.stages[1].blocks[1].mlp.fc2(x1)  # 192 x 28 x 28
-        x1 = x1 * self.stages[1].blocks[1].gamma.reshape(-1, 1, 1)  # 192 x 28 x 28
-        x1 = drop_path(x1, 0.0, self.training)  # 192 x 28 x 28
-        x = x + x1  # 192 x 28 x 28
-        x1 = x[:, 0:120]  # 120 x 28 x 28
-        # stages.1.blocks.2.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 120:144]  # 24 x 28 x 28
-        x2 = self.stages[1].blocks[2].token_mixer.dwconv_hw(x2)  # 24 x 28 x 28
-        x3 = x[:, 144:168]  # 24 x 28 x 28
-        x3 = self.stages[1].blocks[2].token_mixer.dwconv_w(x3)  # 24 x 28 x 28
-        x4 = x[:, 168:192]  # 24 x 28 x 28
-        x4 = self.stages[1].blocks[2].token_mixer.dwconv_h(x4)  # 24 x 28 x 28
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 192 x 28 x 28
-        x1 = self.stages[1].blocks[2].norm(x1)  # 192 x 28 x 28
-        x1 = self.stages[1].blocks[2].mlp.fc1(x1)  # 768 x 28 x 28
-        x1 = F.gelu(x1)  # 768 x 28 x 28
-        x1 = self.stages[1].blocks[2].mlp.fc2(x1)  # 192 x 28 x 28
-        x1 = x1 * self.stages[1].blocks[2].gamma.reshape(-1, 1, 1)  # 192 x 28 x 28
-        x1 = drop_path(x1, 0.0, self.training)  # 192 x 28 x 28
-        x = x + x1  # 192 x 28 x 28
-        x = self.stages[2].downsample[0](x)  # 192 x 28 x 28
-        x = self.stages[2].downsample[1](x)  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.0.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[0].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[0].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[0].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[0].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[0].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[0].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[0].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.1.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[1].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[1].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[1].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[1].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[1].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[1].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[1].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.2.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[2].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[2].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[2].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[2].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[2].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[2].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[2].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.3.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[3].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[3].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[3].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[3].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[3].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[3].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[3].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.4.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[4].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[4].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[4].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[4].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[4].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[4].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[4].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.5.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[5].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[5].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[5].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[5].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[5].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[5].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[5].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.6.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[6].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[6].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[6].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[6].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[6].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[6].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[6].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.7.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[7].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[7].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[7].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[7].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[7].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[7].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[7].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x1 = x[:, 0:240]  # 240 x 14 x 14
-        # stages.2.blocks.8.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 240:288]  # 48 x 14 x 14
-        x2 = self.stages[2].blocks[8].token_mixer.dwconv_hw(x2)  # 48 x 14 x 14
-        x3 = x[:, 288:336]  # 48 x 14 x 14
-        x3 = self.stages[2].blocks[8].token_mixer.dwconv_w(x3)  # 48 x 14 x 14
-        x4 = x[:, 336:384]  # 48 x 14 x 14
-        x4 = self.stages[2].blocks[8].token_mixer.dwconv_h(x4)  # 48 x 14 x 14
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[8].norm(x1)  # 384 x 14 x 14
-        x1 = self.stages[2].blocks[8].mlp.fc1(x1)  # 1536 x 14 x 14
-        x1 = F.gelu(x1)  # 1536 x 14 x 14
-        x1 = self.stages[2].blocks[8].mlp.fc2(x1)  # 384 x 14 x 14
-        x1 = x1 * self.stages[2].blocks[8].gamma.reshape(-1, 1, 1)  # 384 x 14 x 14
-        x1 = drop_path(x1, 0.0, self.training)  # 384 x 14 x 14
-        x = x + x1  # 384 x 14 x 14
-        x = self.stages[3].downsample[0](x)  # 384 x 14 x 14
-        x = self.stages[3].downsample[1](x)  # 768 x 7 x 7
-        x1 = x[:, 0:480]  # 480 x 7 x 7
-        # stages.3.blocks.0.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 480:576]  # 96 x 7 x 7
-        x2 = self.stages[3].blocks[0].token_mixer.dwconv_hw(x2)  # 96 x 7 x 7
-        x3 = x[:, 576:672]  # 96 x 7 x 7
-        x3 = self.stages[3].blocks[0].token_mixer.dwconv_w(x3)  # 96 x 7 x 7
-        x4 = x[:, 672:768]  # 96 x 7 x 7
-        x4 = self.stages[3].blocks[0].token_mixer.dwconv_h(x4)  # 96 x 7 x 7
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 768 x 7 x 7
-        x1 = self.stages[3].blocks[0].norm(x1)  # 768 x 7 x 7
-        x1 = self.stages[3].blocks[0].mlp.fc1(x1)  # 2304 x 7 x 7
-        x1 = F.gelu(x1)  # 2304 x 7 x 7
-        x1 = self.stages[3].blocks[0].mlp.fc2(x1)  # 768 x 7 x 7
-        x1 = x1 * self.stages[3].blocks[0].gamma.reshape(-1, 1, 1)  # 768 x 7 x 7
-        x1 = drop_path(x1, 0.0, self.training)  # 768 x 7 x 7
-        x = x + x1  # 768 x 7 x 7
-        x1 = x[:, 0:480]  # 480 x 7 x 7
-        # stages.3.blocks.1.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 480:576]  # 96 x 7 x 7
-        x2 = self.stages[3].blocks[1].token_mixer.dwconv_hw(x2)  # 96 x 7 x 7
-        x3 = x[:, 576:672]  # 96 x 7 x 7
-        x3 = self.stages[3].blocks[1].token_mixer.dwconv_w(x3)  # 96 x 7 x 7
-        x4 = x[:, 672:768]  # 96 x 7 x 7
-        x4 = self.stages[3].blocks[1].token_mixer.dwconv_h(x4)  # 96 x 7 x 7
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 768 x 7 x 7
-        x1 = self.stages[3].blocks[1].norm(x1)  # 768 x 7 x 7
-        x1 = self.stages[3].blocks[1].mlp.fc1(x1)  # 2304 x 7 x 7
-        x1 = F.gelu(x1)  # 2304 x 7 x 7
-        x1 = self.stages[3].blocks[1].mlp.fc2(x1)  # 768 x 7 x 7
-        x1 = x1 * self.stages[3].blocks[1].gamma.reshape(-1, 1, 1)  # 768 x 7 x 7
-        x1 = drop_path(x1, 0.0, self.training)  # 768 x 7 x 7
-        x = x + x1  # 768 x 7 x 7
-        x1 = x[:, 0:480]  # 480 x 7 x 7
-        # stages.3.blocks.2.token_mixer.identity: identity, the same tensor as x1
-        x2 = x[:, 480:576]  # 96 x 7 x 7
-        x2 = self.stages[3].blocks[2].token_mixer.dwconv_hw(x2)  # 96 x 7 x 7
-        x3 = x[:, 576:672]  # 96 x 7 x 7
-        x3 = self.stages[3].blocks[2].token_mixer.dwconv_w(x3)  # 96 x 7 x 7
-        x4 = x[:, 672:768]  # 96 x 7 x 7
-        x4 = self.stages[3].blocks[2].token_mixer.dwconv_h(x4)  # 96 x 7 x 7
-        x1 = torch.cat([x1, x2, x3, x4], 1)  # 768 x 7 x 7
-        x1 = self.stages[3].blocks[2].norm(x1)  # 768 x 7 x 7
-        x1 = self.stages[3].blocks[2].mlp.fc1(x1)  # 2304 x 7 x 7
-        x1 = F.gelu(x1)  # 2304 x 7 x 7
-        x1 = self.stages[3].blocks[2].mlp.fc2(x1)  # 768 x 7 x 7
-        x1 = x1 * self.stages[3].blocks[2].gamma.reshape(-1, 1, 1)  # 768 x 7 x 7
-        x1 = drop_path(x1, 0.0, self.training)  # 768 x 7 x 7
-        x = x + x1  # 768 x 7 x 7
-        x = F.adaptive_avg_pool2d(x, 1)  # 768 x 1 x 1
-        x = torch.flatten(x, 1)  # 768
-        x = self.head.fc1(x)  # 2304
-        x = F.gelu(x)  # 2304
-        x = self.head.norm(x)  # 2304
-        x = self.head.fc2(x)  # 1000
+        x = self.stem(x)  # 96 x 56 x 56
+        x = self.stages(x)  # 768 x 7 x 7
+        x = self.head(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> InceptionNextTiny:
-    """A freshly initialised InceptionNextTiny."""
+
+NETWORK_PARAMS: dict[str, object] = {"image_size": 224, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> InceptionNextTiny:
+    """A freshly initialised InceptionNextTiny.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return InceptionNextTiny()

@@ -11,16 +11,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   scale_b = 0.1
 #   scale_c = 0.2
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -35,6 +36,27 @@ class Scope(nn.Module):
             self.register_parameter(str(key), value)
         else:
             self.add_module(str(key), value)
+
+
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -88,6 +110,302 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+class Block35V1Branch1(Indexed):
+    """The group `branch1`: block35.0.branch1, block35.1.branch1, block35.2.branch1,
+    block35.3.branch1 and 1 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 32, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 32 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 32 x 35 x 35
+        return x
+
+
+class Block35V1Branch2(Indexed):
+    """The group `branch2`: block35.0.branch2, block35.1.branch2, block35.2.branch2,
+    block35.3.branch2 and 1 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 32, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 32 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 32 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 32 x 35 x 35
+        return x
+
+
+class Block35V1(nn.Module):
+    """Block `Block35V1`: block35.0, block35.1, block35.2, block35.3 and 1 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 32, 1, bias=False, eps=0.001)
+        self.branch1 = Block35V1Branch1(in_channels)
+        self.branch2 = Block35V1Branch2(in_channels)
+        self.conv2d = nn.Conv2d(96, 256, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 32 x 35 x 35
+        x2 = self.branch1(x)  # 32 x 35 x 35
+        x3 = self.branch2(x)  # 32 x 35 x 35
+        x1 = torch.cat([x1, x2, x3], 1)  # 96 x 35 x 35
+        x1 = self.conv2d(x1)  # 256 x 35 x 35
+        x1 = x1 * 0.17  # 256 x 35 x 35
+        x = x + x1  # 256 x 35 x 35
+        x = F.relu(x, inplace=True)  # 256 x 35 x 35
+        return x
+
+
+class Block35(Indexed):
+    """The group `block35`: block35."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Block35V1(in_channels)
+        self[1] = Block35V1(256)
+        self[2] = Block35V1(256)
+        self[3] = Block35V1(256)
+        self[4] = Block35V1(256)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 256 x 35 x 35
+        x = self[1](x)  # 256 x 35 x 35
+        x = self[2](x)  # 256 x 35 x 35
+        x = self[3](x)  # 256 x 35 x 35
+        x = self[4](x)  # 256 x 35 x 35
+        return x
+
+
+class ReductionABranch1(Indexed):
+    """The group `branch1`: mixed_6a.branch1."""
+
+    def __init__(self, in_channels: int, k: int, m: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, k, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(k, k, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(k, m, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 192 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 256 x 17 x 17
+        return x
+
+
+class ReductionA(nn.Module):
+    """Block `ReductionA`: mixed_6a."""
+
+    def __init__(self, in_channels: int, k: int, m: int, n: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, n, 3, stride=2, bias=False, eps=0.001)
+        self.branch1 = ReductionABranch1(in_channels, k, m)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 384 x 17 x 17
+        x2 = self.branch1(x)  # 256 x 17 x 17
+        x = F.max_pool2d(x, 3, 2)  # 256 x 17 x 17
+        x = torch.cat([x1, x2, x], 1)  # 896 x 17 x 17
+        return x
+
+
+class Block17V1Branch1(Indexed):
+    """The group `branch1`: block17.0.branch1, block17.1.branch1, block17.2.branch1,
+    block17.3.branch1 and 6 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 128, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+        self[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 128 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 128 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 128 x 17 x 17
+        return x
+
+
+class Block17V1(nn.Module):
+    """Block `Block17V1`: block17.0, block17.1, block17.2, block17.3 and 6 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 128, 1, bias=False, eps=0.001)
+        self.branch1 = Block17V1Branch1(in_channels)
+        self.conv2d = nn.Conv2d(256, 896, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 128 x 17 x 17
+        x2 = self.branch1(x)  # 128 x 17 x 17
+        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
+        x1 = self.conv2d(x1)  # 896 x 17 x 17
+        x1 = x1 * 0.1  # 896 x 17 x 17
+        x = x + x1  # 896 x 17 x 17
+        x = F.relu(x, inplace=True)  # 896 x 17 x 17
+        return x
+
+
+class Block17(Indexed):
+    """The group `block17`: block17."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Block17V1(in_channels)
+        self[1] = Block17V1(896)
+        self[2] = Block17V1(896)
+        self[3] = Block17V1(896)
+        self[4] = Block17V1(896)
+        self[5] = Block17V1(896)
+        self[6] = Block17V1(896)
+        self[7] = Block17V1(896)
+        self[8] = Block17V1(896)
+        self[9] = Block17V1(896)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 896 x 17 x 17
+        x = self[1](x)  # 896 x 17 x 17
+        x = self[2](x)  # 896 x 17 x 17
+        x = self[3](x)  # 896 x 17 x 17
+        x = self[4](x)  # 896 x 17 x 17
+        x = self[5](x)  # 896 x 17 x 17
+        x = self[6](x)  # 896 x 17 x 17
+        x = self[7](x)  # 896 x 17 x 17
+        x = self[8](x)  # 896 x 17 x 17
+        x = self[9](x)  # 896 x 17 x 17
+        return x
+
+
+class ReductionBV1Branch0(Indexed):
+    """The group `branch0`: mixed_7a.branch0."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 384 x 8 x 8
+        return x
+
+
+class ReductionBV1Branch1(Indexed):
+    """The group `branch1`: mixed_7a.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 256, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 256 x 8 x 8
+        return x
+
+
+class ReductionBV1Branch2(Indexed):
+    """The group `branch2`: mixed_7a.branch2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 256, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(256, 256, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 256 x 8 x 8
+        return x
+
+
+class ReductionBV1(nn.Module):
+    """Block `ReductionBV1`: mixed_7a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ReductionBV1Branch0(in_channels)
+        self.branch1 = ReductionBV1Branch1(in_channels)
+        self.branch2 = ReductionBV1Branch2(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.branch0(x)  # 384 x 8 x 8
+        x2 = self.branch1(x)  # 256 x 8 x 8
+        x3 = self.branch2(x)  # 256 x 8 x 8
+        x = F.max_pool2d(x, 3, 2)  # 896 x 8 x 8
+        x = torch.cat([x1, x2, x3, x], 1)  # 1792 x 8 x 8
+        return x
+
+
+class Block8V1Branch1(Indexed):
+    """The group `branch1`: block8.0.branch1, block8.1.branch1, block8.2.branch1,
+    block8.3.branch1 and 1 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
+        self[2] = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 8 x 8
+        x = F.relu(self[1](x), inplace=True)  # 192 x 8 x 8
+        x = F.relu(self[2](x), inplace=True)  # 192 x 8 x 8
+        return x
+
+
+class Block8V1(nn.Module):
+    """Block `Block8V1`: block8.0, block8.1, block8.2, block8.3 and 1 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self.branch1 = Block8V1Branch1(in_channels)
+        self.conv2d = nn.Conv2d(384, 1792, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 192 x 8 x 8
+        x2 = self.branch1(x)  # 192 x 8 x 8
+        x1 = torch.cat([x1, x2], 1)  # 384 x 8 x 8
+        x1 = self.conv2d(x1)  # 1792 x 8 x 8
+        x1 = x1 * 0.2  # 1792 x 8 x 8
+        x = x + x1  # 1792 x 8 x 8
+        x = F.relu(x, inplace=True)  # 1792 x 8 x 8
+        return x
+
+
+class Block8(Indexed):
+    """The group `block8`: block8."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Block8V1(in_channels)
+        self[1] = Block8V1(1792)
+        self[2] = Block8V1(1792)
+        self[3] = Block8V1(1792)
+        self[4] = Block8V1(1792)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 1792 x 8 x 8
+        x = self[1](x)  # 1792 x 8 x 8
+        x = self[2](x)  # 1792 x 8 x 8
+        x = self[3](x)  # 1792 x 8 x 8
+        x = self[4](x)  # 1792 x 8 x 8
+        return x
+
+
 class InceptionResnetV1(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
@@ -100,181 +418,11 @@ class InceptionResnetV1(nn.Module):
         self.conv2d_3b = ConvBN(64, 80, 1, bias=False, eps=0.001)
         self.conv2d_4a = ConvBN(80, 192, 3, bias=False, eps=0.001)
         self.conv2d_4b = ConvBN(192, 256, 3, stride=2, bias=False, eps=0.001)
-        self.block35 = Scope()
-        self.block35[0] = Scope()
-        self.block35[0].branch0 = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[0].branch1 = Scope()
-        self.block35[0].branch1[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[0].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[0].branch2 = Scope()
-        self.block35[0].branch2[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[0].branch2[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[0].branch2[2] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[0].conv2d = nn.Conv2d(96, 256, 1)
-        self.block35[1] = Scope()
-        self.block35[1].branch0 = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[1].branch1 = Scope()
-        self.block35[1].branch1[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[1].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[1].branch2 = Scope()
-        self.block35[1].branch2[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[1].branch2[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[1].branch2[2] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[1].conv2d = nn.Conv2d(96, 256, 1)
-        self.block35[2] = Scope()
-        self.block35[2].branch0 = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[2].branch1 = Scope()
-        self.block35[2].branch1[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[2].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[2].branch2 = Scope()
-        self.block35[2].branch2[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[2].branch2[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[2].branch2[2] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[2].conv2d = nn.Conv2d(96, 256, 1)
-        self.block35[3] = Scope()
-        self.block35[3].branch0 = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[3].branch1 = Scope()
-        self.block35[3].branch1[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[3].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[3].branch2 = Scope()
-        self.block35[3].branch2[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[3].branch2[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[3].branch2[2] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[3].conv2d = nn.Conv2d(96, 256, 1)
-        self.block35[4] = Scope()
-        self.block35[4].branch0 = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[4].branch1 = Scope()
-        self.block35[4].branch1[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[4].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[4].branch2 = Scope()
-        self.block35[4].branch2[0] = ConvBN(256, 32, 1, bias=False, eps=0.001)
-        self.block35[4].branch2[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[4].branch2[2] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.block35[4].conv2d = nn.Conv2d(96, 256, 1)
-        self.mixed_6a = Scope()
-        self.mixed_6a.branch0 = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001)
-        self.mixed_6a.branch1 = Scope()
-        self.mixed_6a.branch1[0] = ConvBN(256, 192, 1, bias=False, eps=0.001)
-        self.mixed_6a.branch1[1] = ConvBN(192, 192, 3, padding=1, bias=False, eps=0.001)
-        self.mixed_6a.branch1[2] = ConvBN(192, 256, 3, stride=2, bias=False, eps=0.001)
-        self.block17 = Scope()
-        self.block17[0] = Scope()
-        self.block17[0].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[0].branch1 = Scope()
-        self.block17[0].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[0].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[0].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[0].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[1] = Scope()
-        self.block17[1].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[1].branch1 = Scope()
-        self.block17[1].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[1].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[1].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[1].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[2] = Scope()
-        self.block17[2].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[2].branch1 = Scope()
-        self.block17[2].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[2].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[2].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[2].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[3] = Scope()
-        self.block17[3].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[3].branch1 = Scope()
-        self.block17[3].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[3].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[3].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[3].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[4] = Scope()
-        self.block17[4].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[4].branch1 = Scope()
-        self.block17[4].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[4].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[4].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[4].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[5] = Scope()
-        self.block17[5].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[5].branch1 = Scope()
-        self.block17[5].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[5].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[5].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[5].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[6] = Scope()
-        self.block17[6].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[6].branch1 = Scope()
-        self.block17[6].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[6].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[6].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[6].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[7] = Scope()
-        self.block17[7].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[7].branch1 = Scope()
-        self.block17[7].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[7].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[7].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[7].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[8] = Scope()
-        self.block17[8].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[8].branch1 = Scope()
-        self.block17[8].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[8].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[8].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[8].conv2d = nn.Conv2d(256, 896, 1)
-        self.block17[9] = Scope()
-        self.block17[9].branch0 = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[9].branch1 = Scope()
-        self.block17[9].branch1[0] = ConvBN(896, 128, 1, bias=False, eps=0.001)
-        self.block17[9].branch1[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.block17[9].branch1[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.block17[9].conv2d = nn.Conv2d(256, 896, 1)
-        self.mixed_7a = Scope()
-        self.mixed_7a.branch0 = Scope()
-        self.mixed_7a.branch0[0] = ConvBN(896, 256, 1, bias=False, eps=0.001)
-        self.mixed_7a.branch0[1] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001)
-        self.mixed_7a.branch1 = Scope()
-        self.mixed_7a.branch1[0] = ConvBN(896, 256, 1, bias=False, eps=0.001)
-        self.mixed_7a.branch1[1] = ConvBN(256, 256, 3, stride=2, bias=False, eps=0.001)
-        self.mixed_7a.branch2 = Scope()
-        self.mixed_7a.branch2[0] = ConvBN(896, 256, 1, bias=False, eps=0.001)
-        self.mixed_7a.branch2[1] = ConvBN(256, 256, 3, padding=1, bias=False, eps=0.001)
-        self.mixed_7a.branch2[2] = ConvBN(256, 256, 3, stride=2, bias=False, eps=0.001)
-        self.block8 = Scope()
-        self.block8[0] = Scope()
-        self.block8[0].branch0 = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[0].branch1 = Scope()
-        self.block8[0].branch1[0] = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[0].branch1[1] = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.block8[0].branch1[2] = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.block8[0].conv2d = nn.Conv2d(384, 1792, 1)
-        self.block8[1] = Scope()
-        self.block8[1].branch0 = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[1].branch1 = Scope()
-        self.block8[1].branch1[0] = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[1].branch1[1] = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.block8[1].branch1[2] = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.block8[1].conv2d = nn.Conv2d(384, 1792, 1)
-        self.block8[2] = Scope()
-        self.block8[2].branch0 = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[2].branch1 = Scope()
-        self.block8[2].branch1[0] = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[2].branch1[1] = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.block8[2].branch1[2] = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.block8[2].conv2d = nn.Conv2d(384, 1792, 1)
-        self.block8[3] = Scope()
-        self.block8[3].branch0 = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[3].branch1 = Scope()
-        self.block8[3].branch1[0] = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[3].branch1[1] = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.block8[3].branch1[2] = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.block8[3].conv2d = nn.Conv2d(384, 1792, 1)
-        self.block8[4] = Scope()
-        self.block8[4].branch0 = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[4].branch1 = Scope()
-        self.block8[4].branch1[0] = ConvBN(1792, 192, 1, bias=False, eps=0.001)
-        self.block8[4].branch1[1] = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.block8[4].branch1[2] = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.block8[4].conv2d = nn.Conv2d(384, 1792, 1)
+        self.block35 = Block35(256)
+        self.mixed_6a = ReductionA(256, 192, 256, 384)
+        self.block17 = Block17(896)
+        self.mixed_7a = ReductionBV1(896)
+        self.block8 = Block8(1792)
         self.classif = nn.Linear(1792, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -285,218 +433,42 @@ class InceptionResnetV1(nn.Module):
         x = F.relu(self.conv2d_3b(x), inplace=True)  # 80 x 73 x 73
         x = F.relu(self.conv2d_4a(x), inplace=True)  # 192 x 71 x 71
         x = F.relu(self.conv2d_4b(x), inplace=True)  # 256 x 35 x 35
-        x1 = F.relu(self.block35[0].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[0].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[0].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[0].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[0].branch2[1](x3), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[0].branch2[2](x3), inplace=True)  # 32 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 96 x 35 x 35
-        x1 = self.block35[0].conv2d(x1)  # 256 x 35 x 35
-        x1 = x1 * 0.17  # 256 x 35 x 35
-        x = x + x1  # 256 x 35 x 35
-        x = F.relu(x, inplace=True)  # 256 x 35 x 35
-        x1 = F.relu(self.block35[1].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[1].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[1].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[1].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[1].branch2[1](x3), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[1].branch2[2](x3), inplace=True)  # 32 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 96 x 35 x 35
-        x1 = self.block35[1].conv2d(x1)  # 256 x 35 x 35
-        x1 = x1 * 0.17  # 256 x 35 x 35
-        x = x + x1  # 256 x 35 x 35
-        x = F.relu(x, inplace=True)  # 256 x 35 x 35
-        x1 = F.relu(self.block35[2].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[2].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[2].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[2].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[2].branch2[1](x3), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[2].branch2[2](x3), inplace=True)  # 32 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 96 x 35 x 35
-        x1 = self.block35[2].conv2d(x1)  # 256 x 35 x 35
-        x1 = x1 * 0.17  # 256 x 35 x 35
-        x = x + x1  # 256 x 35 x 35
-        x = F.relu(x, inplace=True)  # 256 x 35 x 35
-        x1 = F.relu(self.block35[3].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[3].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[3].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[3].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[3].branch2[1](x3), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[3].branch2[2](x3), inplace=True)  # 32 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 96 x 35 x 35
-        x1 = self.block35[3].conv2d(x1)  # 256 x 35 x 35
-        x1 = x1 * 0.17  # 256 x 35 x 35
-        x = x + x1  # 256 x 35 x 35
-        x = F.relu(x, inplace=True)  # 256 x 35 x 35
-        x1 = F.relu(self.block35[4].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[4].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35[4].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[4].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[4].branch2[1](x3), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35[4].branch2[2](x3), inplace=True)  # 32 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 96 x 35 x 35
-        x1 = self.block35[4].conv2d(x1)  # 256 x 35 x 35
-        x1 = x1 * 0.17  # 256 x 35 x 35
-        x = x + x1  # 256 x 35 x 35
-        x = F.relu(x, inplace=True)  # 256 x 35 x 35
-        x1 = F.relu(self.mixed_6a.branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.mixed_6a.branch1[0](x), inplace=True)  # 192 x 35 x 35
-        x2 = F.relu(self.mixed_6a.branch1[1](x2), inplace=True)  # 192 x 35 x 35
-        x2 = F.relu(self.mixed_6a.branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x = F.max_pool2d(x, 3, 2)  # 256 x 17 x 17
-        x = torch.cat([x1, x2, x], 1)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[0].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[0].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[0].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[0].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[0].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[1].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[1].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[1].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[1].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[1].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[2].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[2].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[2].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[2].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[2].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[3].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[3].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[3].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[3].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[3].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[4].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[4].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[4].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[4].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[4].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[5].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[5].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[5].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[5].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[5].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[6].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[6].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[6].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[6].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[6].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[7].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[7].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[7].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[7].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[7].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[8].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[8].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[8].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[8].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[8].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.block17[9].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[9].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[9].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17[9].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.block17[9].conv2d(x1)  # 896 x 17 x 17
-        x1 = x1 * 0.1  # 896 x 17 x 17
-        x = x + x1  # 896 x 17 x 17
-        x = F.relu(x, inplace=True)  # 896 x 17 x 17
-        x1 = F.relu(self.mixed_7a.branch0[0](x), inplace=True)  # 256 x 17 x 17
-        x1 = F.relu(self.mixed_7a.branch0[1](x1), inplace=True)  # 384 x 8 x 8
-        x2 = F.relu(self.mixed_7a.branch1[0](x), inplace=True)  # 256 x 17 x 17
-        x2 = F.relu(self.mixed_7a.branch1[1](x2), inplace=True)  # 256 x 8 x 8
-        x3 = F.relu(self.mixed_7a.branch2[0](x), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.mixed_7a.branch2[1](x3), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.mixed_7a.branch2[2](x3), inplace=True)  # 256 x 8 x 8
-        x = F.max_pool2d(x, 3, 2)  # 896 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 1792 x 8 x 8
-        x1 = F.relu(self.block8[0].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[0].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[0].branch1[1](x2), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[0].branch1[2](x2), inplace=True)  # 192 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 384 x 8 x 8
-        x1 = self.block8[0].conv2d(x1)  # 1792 x 8 x 8
-        x1 = x1 * 0.2  # 1792 x 8 x 8
-        x = x + x1  # 1792 x 8 x 8
-        x = F.relu(x, inplace=True)  # 1792 x 8 x 8
-        x1 = F.relu(self.block8[1].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[1].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[1].branch1[1](x2), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[1].branch1[2](x2), inplace=True)  # 192 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 384 x 8 x 8
-        x1 = self.block8[1].conv2d(x1)  # 1792 x 8 x 8
-        x1 = x1 * 0.2  # 1792 x 8 x 8
-        x = x + x1  # 1792 x 8 x 8
-        x = F.relu(x, inplace=True)  # 1792 x 8 x 8
-        x1 = F.relu(self.block8[2].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[2].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[2].branch1[1](x2), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[2].branch1[2](x2), inplace=True)  # 192 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 384 x 8 x 8
-        x1 = self.block8[2].conv2d(x1)  # 1792 x 8 x 8
-        x1 = x1 * 0.2  # 1792 x 8 x 8
-        x = x + x1  # 1792 x 8 x 8
-        x = F.relu(x, inplace=True)  # 1792 x 8 x 8
-        x1 = F.relu(self.block8[3].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[3].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[3].branch1[1](x2), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[3].branch1[2](x2), inplace=True)  # 192 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 384 x 8 x 8
-        x1 = self.block8[3].conv2d(x1)  # 1792 x 8 x 8
-        x1 = x1 * 0.2  # 1792 x 8 x 8
-        x = x + x1  # 1792 x 8 x 8
-        x = F.relu(x, inplace=True)  # 1792 x 8 x 8
-        x1 = F.relu(self.block8[4].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[4].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[4].branch1[1](x2), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8[4].branch1[2](x2), inplace=True)  # 192 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 384 x 8 x 8
-        x1 = self.block8[4].conv2d(x1)  # 1792 x 8 x 8
-        x1 = x1 * 0.2  # 1792 x 8 x 8
-        x = x + x1  # 1792 x 8 x 8
-        x = F.relu(x, inplace=True)  # 1792 x 8 x 8
+        x = self.block35(x)  # 256 x 35 x 35
+        x = self.mixed_6a(x)  # 896 x 17 x 17
+        x = self.block17(x)  # 896 x 17 x 17
+        x = self.mixed_7a(x)  # 1792 x 8 x 8
+        x = self.block8(x)  # 1792 x 8 x 8
         x = F.adaptive_avg_pool2d(x, 1)  # 1792 x 1 x 1
         x = torch.flatten(x, 1)  # 1792
         x = F.dropout(x, 0.2, self.training)  # 1792
         x = self.classif(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> InceptionResnetV1:
-    """A freshly initialised InceptionResnetV1."""
+
+NETWORK_PARAMS: dict[str, object] = {
+    "image_size": 299,
+    "num_classes": 1000,
+    "scale_a": 0.17,
+    "scale_b": 0.1,
+    "scale_c": 0.2,
+}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> InceptionResnetV1:
+    """A freshly initialised InceptionResnetV1.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return InceptionResnetV1()

@@ -10,30 +10,32 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 224
 #   num_classes = 1001
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
 
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
     """
-
-    def __getitem__(self, key: int | str) -> nn.Module:
-        if str(key) in self._parameters:
-            return self._parameters[str(key)]  # type: ignore[return-value]
-        return self._modules[str(key)]  # type: ignore[return-value]
-
-    def __setitem__(self, key: int | str, value: nn.Module | nn.Parameter) -> None:
-        """A numbered or quoted member (`features[3]`, `block1["block1-0"]`): a module, or
-        a parameter that sits at the path itself (a layer scale's `gamma`)."""
-        if isinstance(value, nn.Parameter):
-            self.register_parameter(str(key), value)
-        else:
-            self.add_module(str(key), value)
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -87,6 +89,161 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+class InceptionV1ModuleBranch0(nn.Module):
+    """The group `Branch_0`: Mixed_3b.Branch_0, Mixed_3c.Branch_0, Mixed_4b.Branch_0,
+    Mixed_4c.Branch_0 and 5 more.
+    """
+
+    def __init__(self, in_channels: int, ch1x1: int) -> None:
+        super().__init__()
+        self.Conv2d_0a_1x1 = ConvBN(
+            in_channels, ch1x1, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.Conv2d_0a_1x1(x), inplace=True)
+        return x
+
+
+class InceptionV1ModuleBranch1(nn.Module):
+    """The group `Branch_1`: Mixed_3b.Branch_1, Mixed_3c.Branch_1, Mixed_4b.Branch_1,
+    Mixed_4c.Branch_1 and 5 more.
+    """
+
+    def __init__(self, in_channels: int, ch3x3red: int, ch3x3: int) -> None:
+        super().__init__()
+        self.Conv2d_0a_1x1 = ConvBN(
+            in_channels, ch3x3red, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+        self.Conv2d_0b_3x3 = ConvBN(
+            ch3x3red, ch3x3, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.Conv2d_0a_1x1(x), inplace=True)
+        x = F.relu(self.Conv2d_0b_3x3(x), inplace=True)
+        return x
+
+
+class InceptionV1ModuleBranch2(nn.Module):
+    """The group `Branch_2`: Mixed_3b.Branch_2, Mixed_3c.Branch_2, Mixed_4b.Branch_2,
+    Mixed_4c.Branch_2 and 4 more.
+    """
+
+    def __init__(self, in_channels: int, ch5x5red: int, ch5x5: int) -> None:
+        super().__init__()
+        self.Conv2d_0a_1x1 = ConvBN(
+            in_channels, ch5x5red, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+        self.Conv2d_0b_3x3 = ConvBN(
+            ch5x5red, ch5x5, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.Conv2d_0a_1x1(x), inplace=True)
+        x = F.relu(self.Conv2d_0b_3x3(x), inplace=True)
+        return x
+
+
+class InceptionV1ModuleBranch3(nn.Module):
+    """The group `Branch_3`: Mixed_3b.Branch_3, Mixed_3c.Branch_3, Mixed_4b.Branch_3,
+    Mixed_4c.Branch_3 and 5 more.
+    """
+
+    def __init__(self, in_channels: int, pool_proj: int) -> None:
+        super().__init__()
+        self.Conv2d_0b_1x1 = ConvBN(
+            in_channels, pool_proj, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(x, 3, 1, padding=1)
+        x = F.relu(self.Conv2d_0b_1x1(x), inplace=True)
+        return x
+
+
+class InceptionV1Module(nn.Module):
+    """Block `InceptionV1Module`: Mixed_3b, Mixed_3c, Mixed_4b, Mixed_4c and 4 more."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        ch1x1: int,
+        ch3x3red: int,
+        ch3x3: int,
+        ch5x5red: int,
+        ch5x5: int,
+        pool_proj: int,
+    ) -> None:
+        super().__init__()
+        self.Branch_0 = InceptionV1ModuleBranch0(in_channels, ch1x1)
+        self.Branch_1 = InceptionV1ModuleBranch1(in_channels, ch3x3red, ch3x3)
+        self.Branch_2 = InceptionV1ModuleBranch2(in_channels, ch5x5red, ch5x5)
+        self.Branch_3 = InceptionV1ModuleBranch3(in_channels, pool_proj)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.Branch_0(x)
+        x2 = self.Branch_1(x)
+        x3 = self.Branch_2(x)
+        x = self.Branch_3(x)
+        x = torch.cat([x1, x2, x3, x], 1)
+        return x
+
+
+class InceptionV1ModuleBranch2_2(nn.Module):
+    """The group `Branch_2`: Mixed_5b.Branch_2."""
+
+    def __init__(self, in_channels: int, ch5x5red: int, ch5x5: int) -> None:
+        super().__init__()
+        self.Conv2d_0a_1x1 = ConvBN(
+            in_channels, ch5x5red, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+        self.Conv2d_0a_3x3 = ConvBN(
+            ch5x5red, ch5x5, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.Conv2d_0a_1x1(x), inplace=True)  # 32 x 7 x 7
+        x = F.relu(self.Conv2d_0a_3x3(x), inplace=True)  # 128 x 7 x 7
+        return x
+
+
+class InceptionV1Module_2(nn.Module):
+    """Block `InceptionV1Module`: Mixed_5b."""
+
+    def __init__(
+        self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int
+    ) -> None:
+        super().__init__()
+        self.Branch_0 = InceptionV1ModuleBranch0(in_channels, ch1x1)
+        self.Branch_1 = InceptionV1ModuleBranch1(in_channels, ch3x3red, ch3x3)
+        self.Branch_2 = InceptionV1ModuleBranch2_2(in_channels, ch5x5red, ch5x5)
+        self.Branch_3 = InceptionV1ModuleBranch3(in_channels, ch5x5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.Branch_0(x)  # 256 x 7 x 7
+        x2 = self.Branch_1(x)  # 320 x 7 x 7
+        x3 = self.Branch_2(x)  # 128 x 7 x 7
+        x = self.Branch_3(x)  # 128 x 7 x 7
+        x = torch.cat([x1, x2, x3, x], 1)  # 832 x 7 x 7
+        return x
+
+
+class Logits(nn.Module):
+    """The group `Logits`: Logits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.Conv2d_0c_1x1 = nn.Conv2d(1024, 1001, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, 7, 1)  # 1024 x 1 x 1
+        x = F.dropout(x, 0.2, self.training)  # 1024 x 1 x 1
+        x = self.Conv2d_0c_1x1(x)  # 1001 x 1 x 1
+        x = torch.flatten(x, 1)  # 1001
+        return x
+
+
 class InceptionV1Slim(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
@@ -100,215 +257,16 @@ class InceptionV1Slim(nn.Module):
         self.Conv2d_2c_3x3 = ConvBN(
             64, 192, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
         )
-        self.Mixed_3b = Scope()
-        self.Mixed_3b.Branch_0 = Scope()
-        self.Mixed_3b.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            192, 64, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3b.Branch_1 = Scope()
-        self.Mixed_3b.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            192, 96, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3b.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            96, 128, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3b.Branch_2 = Scope()
-        self.Mixed_3b.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            192, 16, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3b.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            16, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3b.Branch_3 = Scope()
-        self.Mixed_3b.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            192, 32, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3c = Scope()
-        self.Mixed_3c.Branch_0 = Scope()
-        self.Mixed_3c.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            256, 128, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3c.Branch_1 = Scope()
-        self.Mixed_3c.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            256, 128, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3c.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            128, 192, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3c.Branch_2 = Scope()
-        self.Mixed_3c.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            256, 32, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3c.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            32, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_3c.Branch_3 = Scope()
-        self.Mixed_3c.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            256, 64, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4b = Scope()
-        self.Mixed_4b.Branch_0 = Scope()
-        self.Mixed_4b.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            480, 192, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4b.Branch_1 = Scope()
-        self.Mixed_4b.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            480, 96, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4b.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            96, 208, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4b.Branch_2 = Scope()
-        self.Mixed_4b.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            480, 16, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4b.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            16, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4b.Branch_3 = Scope()
-        self.Mixed_4b.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            480, 64, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4c = Scope()
-        self.Mixed_4c.Branch_0 = Scope()
-        self.Mixed_4c.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            512, 160, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4c.Branch_1 = Scope()
-        self.Mixed_4c.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            512, 112, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4c.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            112, 224, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4c.Branch_2 = Scope()
-        self.Mixed_4c.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            512, 24, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4c.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            24, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4c.Branch_3 = Scope()
-        self.Mixed_4c.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            512, 64, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4d = Scope()
-        self.Mixed_4d.Branch_0 = Scope()
-        self.Mixed_4d.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            512, 128, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4d.Branch_1 = Scope()
-        self.Mixed_4d.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            512, 128, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4d.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            128, 256, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4d.Branch_2 = Scope()
-        self.Mixed_4d.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            512, 24, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4d.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            24, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4d.Branch_3 = Scope()
-        self.Mixed_4d.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            512, 64, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4e = Scope()
-        self.Mixed_4e.Branch_0 = Scope()
-        self.Mixed_4e.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            512, 112, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4e.Branch_1 = Scope()
-        self.Mixed_4e.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            512, 144, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4e.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            144, 288, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4e.Branch_2 = Scope()
-        self.Mixed_4e.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            512, 32, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4e.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            32, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4e.Branch_3 = Scope()
-        self.Mixed_4e.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            512, 64, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4f = Scope()
-        self.Mixed_4f.Branch_0 = Scope()
-        self.Mixed_4f.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            528, 256, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4f.Branch_1 = Scope()
-        self.Mixed_4f.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            528, 160, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4f.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            160, 320, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4f.Branch_2 = Scope()
-        self.Mixed_4f.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            528, 32, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4f.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            32, 128, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_4f.Branch_3 = Scope()
-        self.Mixed_4f.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            528, 128, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5b = Scope()
-        self.Mixed_5b.Branch_0 = Scope()
-        self.Mixed_5b.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            832, 256, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5b.Branch_1 = Scope()
-        self.Mixed_5b.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            832, 160, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5b.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            160, 320, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5b.Branch_2 = Scope()
-        self.Mixed_5b.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            832, 32, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5b.Branch_2.Conv2d_0a_3x3 = ConvBN(
-            32, 128, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5b.Branch_3 = Scope()
-        self.Mixed_5b.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            832, 128, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5c = Scope()
-        self.Mixed_5c.Branch_0 = Scope()
-        self.Mixed_5c.Branch_0.Conv2d_0a_1x1 = ConvBN(
-            832, 384, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5c.Branch_1 = Scope()
-        self.Mixed_5c.Branch_1.Conv2d_0a_1x1 = ConvBN(
-            832, 192, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5c.Branch_1.Conv2d_0b_3x3 = ConvBN(
-            192, 384, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5c.Branch_2 = Scope()
-        self.Mixed_5c.Branch_2.Conv2d_0a_1x1 = ConvBN(
-            832, 48, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5c.Branch_2.Conv2d_0b_3x3 = ConvBN(
-            48, 128, 3, padding=1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Mixed_5c.Branch_3 = Scope()
-        self.Mixed_5c.Branch_3.Conv2d_0b_1x1 = ConvBN(
-            832, 128, 1, bias=False, eps=0.001, momentum=0.0003, scale=False
-        )
-        self.Logits = Scope()
-        self.Logits.Conv2d_0c_1x1 = nn.Conv2d(1024, 1001, 1)
+        self.Mixed_3b = InceptionV1Module(192, 64, 96, 128, 16, 32, 32)
+        self.Mixed_3c = InceptionV1Module(256, 128, 128, 192, 32, 96, 64)
+        self.Mixed_4b = InceptionV1Module(480, 192, 96, 208, 16, 48, 64)
+        self.Mixed_4c = InceptionV1Module(512, 160, 112, 224, 24, 64, 64)
+        self.Mixed_4d = InceptionV1Module(512, 128, 128, 256, 24, 64, 64)
+        self.Mixed_4e = InceptionV1Module(512, 112, 144, 288, 32, 64, 64)
+        self.Mixed_4f = InceptionV1Module(528, 256, 160, 320, 32, 128, 128)
+        self.Mixed_5b = InceptionV1Module_2(832, 256, 160, 320, 32, 128)
+        self.Mixed_5c = InceptionV1Module(832, 384, 192, 384, 48, 128, 128)
+        self.Logits = Logits()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.Conv2d_1a_7x7(F.pad(x, (2, 3, 2, 3))), inplace=True)  # 64 x 112 x 112
@@ -316,87 +274,44 @@ class InceptionV1Slim(nn.Module):
         x = F.relu(self.Conv2d_2b_1x1(x), inplace=True)  # 64 x 56 x 56
         x = F.relu(self.Conv2d_2c_3x3(x), inplace=True)  # 192 x 56 x 56
         x = F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float("-inf")), 3, 2)  # 192 x 28 x 28
-        x1 = F.relu(self.Mixed_3b.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 64 x 28 x 28
-        x2 = F.relu(self.Mixed_3b.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 96 x 28 x 28
-        x2 = F.relu(self.Mixed_3b.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 128 x 28 x 28
-        x3 = F.relu(self.Mixed_3b.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 16 x 28 x 28
-        x3 = F.relu(self.Mixed_3b.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 32 x 28 x 28
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 192 x 28 x 28
-        x = F.relu(self.Mixed_3b.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 32 x 28 x 28
-        x = torch.cat([x1, x2, x3, x], 1)  # 256 x 28 x 28
-        x1 = F.relu(self.Mixed_3c.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 128 x 28 x 28
-        x2 = F.relu(self.Mixed_3c.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 128 x 28 x 28
-        x2 = F.relu(self.Mixed_3c.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 192 x 28 x 28
-        x3 = F.relu(self.Mixed_3c.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 32 x 28 x 28
-        x3 = F.relu(self.Mixed_3c.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 96 x 28 x 28
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 256 x 28 x 28
-        x = F.relu(self.Mixed_3c.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 64 x 28 x 28
-        x = torch.cat([x1, x2, x3, x], 1)  # 480 x 28 x 28
+        x = self.Mixed_3b(x)  # 256 x 28 x 28
+        x = self.Mixed_3c(x)  # 480 x 28 x 28
         x = F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float("-inf")), 3, 2)  # 480 x 14 x 14
-        x1 = F.relu(self.Mixed_4b.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 192 x 14 x 14
-        x2 = F.relu(self.Mixed_4b.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 96 x 14 x 14
-        x2 = F.relu(self.Mixed_4b.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 208 x 14 x 14
-        x3 = F.relu(self.Mixed_4b.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 16 x 14 x 14
-        x3 = F.relu(self.Mixed_4b.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 48 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 480 x 14 x 14
-        x = F.relu(self.Mixed_4b.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x1, x2, x3, x], 1)  # 512 x 14 x 14
-        x1 = F.relu(self.Mixed_4c.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 160 x 14 x 14
-        x2 = F.relu(self.Mixed_4c.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 112 x 14 x 14
-        x2 = F.relu(self.Mixed_4c.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 224 x 14 x 14
-        x3 = F.relu(self.Mixed_4c.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 24 x 14 x 14
-        x3 = F.relu(self.Mixed_4c.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 64 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 512 x 14 x 14
-        x = F.relu(self.Mixed_4c.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x1, x2, x3, x], 1)  # 512 x 14 x 14
-        x1 = F.relu(self.Mixed_4d.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 128 x 14 x 14
-        x2 = F.relu(self.Mixed_4d.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 128 x 14 x 14
-        x2 = F.relu(self.Mixed_4d.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 256 x 14 x 14
-        x3 = F.relu(self.Mixed_4d.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 24 x 14 x 14
-        x3 = F.relu(self.Mixed_4d.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 64 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 512 x 14 x 14
-        x = F.relu(self.Mixed_4d.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x1, x2, x3, x], 1)  # 512 x 14 x 14
-        x1 = F.relu(self.Mixed_4e.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 112 x 14 x 14
-        x2 = F.relu(self.Mixed_4e.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 144 x 14 x 14
-        x2 = F.relu(self.Mixed_4e.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 288 x 14 x 14
-        x3 = F.relu(self.Mixed_4e.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 32 x 14 x 14
-        x3 = F.relu(self.Mixed_4e.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 64 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 512 x 14 x 14
-        x = F.relu(self.Mixed_4e.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 64 x 14 x 14
-        x = torch.cat([x1, x2, x3, x], 1)  # 528 x 14 x 14
-        x1 = F.relu(self.Mixed_4f.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 256 x 14 x 14
-        x2 = F.relu(self.Mixed_4f.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 160 x 14 x 14
-        x2 = F.relu(self.Mixed_4f.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 320 x 14 x 14
-        x3 = F.relu(self.Mixed_4f.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 32 x 14 x 14
-        x3 = F.relu(self.Mixed_4f.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 128 x 14 x 14
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 528 x 14 x 14
-        x = F.relu(self.Mixed_4f.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 128 x 14 x 14
-        x = torch.cat([x1, x2, x3, x], 1)  # 832 x 14 x 14
+        x = self.Mixed_4b(x)  # 512 x 14 x 14
+        x = self.Mixed_4c(x)  # 512 x 14 x 14
+        x = self.Mixed_4d(x)  # 512 x 14 x 14
+        x = self.Mixed_4e(x)  # 528 x 14 x 14
+        x = self.Mixed_4f(x)  # 832 x 14 x 14
         x = F.max_pool2d(x, 2, 2)  # 832 x 7 x 7
-        x1 = F.relu(self.Mixed_5b.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 256 x 7 x 7
-        x2 = F.relu(self.Mixed_5b.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 160 x 7 x 7
-        x2 = F.relu(self.Mixed_5b.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 320 x 7 x 7
-        x3 = F.relu(self.Mixed_5b.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 32 x 7 x 7
-        x3 = F.relu(self.Mixed_5b.Branch_2.Conv2d_0a_3x3(x3), inplace=True)  # 128 x 7 x 7
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 832 x 7 x 7
-        x = F.relu(self.Mixed_5b.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 128 x 7 x 7
-        x = torch.cat([x1, x2, x3, x], 1)  # 832 x 7 x 7
-        x1 = F.relu(self.Mixed_5c.Branch_0.Conv2d_0a_1x1(x), inplace=True)  # 384 x 7 x 7
-        x2 = F.relu(self.Mixed_5c.Branch_1.Conv2d_0a_1x1(x), inplace=True)  # 192 x 7 x 7
-        x2 = F.relu(self.Mixed_5c.Branch_1.Conv2d_0b_3x3(x2), inplace=True)  # 384 x 7 x 7
-        x3 = F.relu(self.Mixed_5c.Branch_2.Conv2d_0a_1x1(x), inplace=True)  # 48 x 7 x 7
-        x3 = F.relu(self.Mixed_5c.Branch_2.Conv2d_0b_3x3(x3), inplace=True)  # 128 x 7 x 7
-        x = F.max_pool2d(x, 3, 1, padding=1)  # 832 x 7 x 7
-        x = F.relu(self.Mixed_5c.Branch_3.Conv2d_0b_1x1(x), inplace=True)  # 128 x 7 x 7
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 7 x 7
-        x = F.avg_pool2d(x, 7, 1)  # 1024 x 1 x 1
-        x = F.dropout(x, 0.2, self.training)  # 1024 x 1 x 1
-        x = self.Logits.Conv2d_0c_1x1(x)  # 1001 x 1 x 1
-        x = torch.flatten(x, 1)  # 1001
+        x = self.Mixed_5b(x)  # 832 x 7 x 7
+        x = self.Mixed_5c(x)  # 1024 x 7 x 7
+        x = self.Logits(x)  # 1001
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> InceptionV1Slim:
-    """A freshly initialised InceptionV1Slim."""
+
+NETWORK_PARAMS: dict[str, object] = {
+    "dropout": 0.2,
+    "global_pool": False,
+    "image_size": 224,
+    "num_classes": 1001,
+}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> InceptionV1Slim:
+    """A freshly initialised InceptionV1Slim.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return InceptionV1Slim()

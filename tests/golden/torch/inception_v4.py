@@ -9,16 +9,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 299
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -33,6 +34,27 @@ class Scope(nn.Module):
             self.register_parameter(str(key), value)
         else:
             self.add_module(str(key), value)
+
+
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -86,548 +108,439 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+class Mixed3a(nn.Module):
+    """Block `Mixed3a`: features.3."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.conv = ConvBN(in_channels, 96, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.max_pool2d(x, 3, 2)  # 64 x 73 x 73
+        x = F.relu(self.conv(x), inplace=True)  # 96 x 73 x 73
+        x = torch.cat([x1, x], 1)  # 160 x 73 x 73
+        return x
+
+
+class Mixed4aBranch0(Indexed):
+    """The group `branch0`: features.4.branch0."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(64, 96, 3, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 64 x 73 x 73
+        x = F.relu(self[1](x), inplace=True)  # 96 x 71 x 71
+        return x
+
+
+class Mixed4aBranch1(Indexed):
+    """The group `branch1`: features.4.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(64, 64, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+        self[2] = ConvBN(64, 64, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+        self[3] = ConvBN(64, 96, 3, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 64 x 73 x 73
+        x = F.relu(self[1](x), inplace=True)  # 64 x 73 x 73
+        x = F.relu(self[2](x), inplace=True)  # 64 x 73 x 73
+        x = F.relu(self[3](x), inplace=True)  # 96 x 71 x 71
+        return x
+
+
+class Mixed4a(nn.Module):
+    """Block `Mixed4a`: features.4."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = Mixed4aBranch0(in_channels)
+        self.branch1 = Mixed4aBranch1(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.branch0(x)  # 96 x 71 x 71
+        x = self.branch1(x)  # 96 x 71 x 71
+        x = torch.cat([x1, x], 1)  # 192 x 71 x 71
+        return x
+
+
+class Mixed5a(nn.Module):
+    """Block `Mixed5a`: features.5."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.conv = ConvBN(in_channels, 192, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.conv(x), inplace=True)  # 192 x 35 x 35
+        x = F.max_pool2d(x, 3, 2)  # 192 x 35 x 35
+        x = torch.cat([x1, x], 1)  # 384 x 35 x 35
+        return x
+
+
+class InceptionABranch1(Indexed):
+    """The group `branch1`: features.6.branch1, features.7.branch1, features.8.branch1,
+    features.9.branch1.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 64 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 96 x 35 x 35
+        return x
+
+
+class InceptionABranch2(Indexed):
+    """The group `branch2`: features.6.branch2, features.7.branch2, features.8.branch2,
+    features.9.branch2.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 64 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 96 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 96 x 35 x 35
+        return x
+
+
+class InceptionABranch3(Indexed):
+    """The group `branch3`: features.6.branch3, features.7.branch3, features.8.branch3,
+    features.9.branch3.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[1] = ConvBN(384, 96, 1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 384 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 96 x 35 x 35
+        return x
+
+
+class InceptionA(nn.Module):
+    """Block `InceptionA`: features.6, features.7, features.8, features.9."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 96, 1, bias=False, eps=0.001)
+        self.branch1 = InceptionABranch1(in_channels)
+        self.branch2 = InceptionABranch2(in_channels)
+        self.branch3 = InceptionABranch3()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 96 x 35 x 35
+        x2 = self.branch1(x)  # 96 x 35 x 35
+        x3 = self.branch2(x)  # 96 x 35 x 35
+        x = self.branch3(x)  # 96 x 35 x 35
+        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 35 x 35
+        return x
+
+
+class ReductionABranch1(Indexed):
+    """The group `branch1`: features.10.branch1."""
+
+    def __init__(self, in_channels: int, k: int, l_: int, m: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, k, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(k, l_, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(l_, m, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 224 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 256 x 17 x 17
+        return x
+
+
+class ReductionA(nn.Module):
+    """Block `ReductionA`: features.10."""
+
+    def __init__(self, in_channels: int, k: int, l_: int, m: int, n: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, n, 3, stride=2, bias=False, eps=0.001)
+        self.branch1 = ReductionABranch1(in_channels, k, l_, m)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 384 x 17 x 17
+        x2 = self.branch1(x)  # 256 x 17 x 17
+        x = F.max_pool2d(x, 3, 2)  # 384 x 17 x 17
+        x = torch.cat([x1, x2, x], 1)  # 1024 x 17 x 17
+        return x
+
+
+class InceptionBBranch1(Indexed):
+    """The group `branch1`: features.11.branch1, features.12.branch1,
+    features.13.branch1, features.14.branch1 and 3 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+        self[2] = ConvBN(224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 224 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 256 x 17 x 17
+        return x
+
+
+class InceptionBBranch2(Indexed):
+    """The group `branch2`: features.11.branch2, features.12.branch2,
+    features.13.branch2, features.14.branch2 and 3 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+        self[2] = ConvBN(192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+        self[3] = ConvBN(224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+        self[4] = ConvBN(224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 192 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 224 x 17 x 17
+        x = F.relu(self[3](x), inplace=True)  # 224 x 17 x 17
+        x = F.relu(self[4](x), inplace=True)  # 256 x 17 x 17
+        return x
+
+
+class InceptionBBranch3(Indexed):
+    """The group `branch3`: features.11.branch3, features.12.branch3,
+    features.13.branch3, features.14.branch3 and 3 more.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 128 x 17 x 17
+        return x
+
+
+class InceptionB(nn.Module):
+    """Block `InceptionB`: features.11, features.12, features.13, features.14 and 3 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 384, 1, bias=False, eps=0.001)
+        self.branch1 = InceptionBBranch1(in_channels)
+        self.branch2 = InceptionBBranch2(in_channels)
+        self.branch3 = InceptionBBranch3()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 384 x 17 x 17
+        x2 = self.branch1(x)  # 256 x 17 x 17
+        x3 = self.branch2(x)  # 256 x 17 x 17
+        x = self.branch3(x)  # 128 x 17 x 17
+        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
+        return x
+
+
+class ReductionBBranch0(Indexed):
+    """The group `branch0`: features.18.branch0."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(192, 192, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 192 x 8 x 8
+        return x
+
+
+class ReductionBBranch1(Indexed):
+    """The group `branch1`: features.18.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+        self[2] = ConvBN(256, 320, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+        self[3] = ConvBN(320, 320, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 320 x 17 x 17
+        x = F.relu(self[3](x), inplace=True)  # 320 x 8 x 8
+        return x
+
+
+class ReductionB(nn.Module):
+    """Block `ReductionB`: features.18."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ReductionBBranch0(in_channels)
+        self.branch1 = ReductionBBranch1(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.branch0(x)  # 192 x 8 x 8
+        x2 = self.branch1(x)  # 320 x 8 x 8
+        x = F.max_pool2d(x, 3, 2)  # 1024 x 8 x 8
+        x = torch.cat([x1, x2, x], 1)  # 1536 x 8 x 8
+        return x
+
+
+class InceptionCBranch3(Indexed):
+    """The group `branch3`: features.19.branch3, features.20.branch3, features.21.branch3."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[1] = ConvBN(1536, 256, 1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1536 x 8 x 8
+        x = F.relu(self[1](x), inplace=True)  # 256 x 8 x 8
+        return x
+
+
+class InceptionC(nn.Module):
+    """Block `InceptionC`: features.19, features.20, features.21."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self.branch1_0 = ConvBN(in_channels, 384, 1, bias=False, eps=0.001)
+        self.branch1_1a = ConvBN(384, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001)
+        self.branch1_1b = ConvBN(384, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001)
+        self.branch2_0 = ConvBN(in_channels, 384, 1, bias=False, eps=0.001)
+        self.branch2_1 = ConvBN(384, 448, (3, 1), padding=(1, 0), bias=False, eps=0.001)
+        self.branch2_2 = ConvBN(448, 512, (1, 3), padding=(0, 1), bias=False, eps=0.001)
+        self.branch2_3a = ConvBN(512, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001)
+        self.branch2_3b = ConvBN(512, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001)
+        self.branch3 = InceptionCBranch3()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 256 x 8 x 8
+        x2 = F.relu(self.branch1_0(x), inplace=True)  # 384 x 8 x 8
+        x3 = F.relu(self.branch1_1a(x2), inplace=True)  # 256 x 8 x 8
+        x2 = F.relu(self.branch1_1b(x2), inplace=True)  # 256 x 8 x 8
+        x2 = torch.cat([x3, x2], 1)  # 512 x 8 x 8
+        x3 = F.relu(self.branch2_0(x), inplace=True)  # 384 x 8 x 8
+        x3 = F.relu(self.branch2_1(x3), inplace=True)  # 448 x 8 x 8
+        x3 = F.relu(self.branch2_2(x3), inplace=True)  # 512 x 8 x 8
+        x4 = F.relu(self.branch2_3a(x3), inplace=True)  # 256 x 8 x 8
+        x3 = F.relu(self.branch2_3b(x3), inplace=True)  # 256 x 8 x 8
+        x3 = torch.cat([x4, x3], 1)  # 512 x 8 x 8
+        x = self.branch3(x)  # 256 x 8 x 8
+        x = torch.cat([x1, x2, x3, x], 1)  # 1536 x 8 x 8
+        return x
+
+
+class Features(Indexed):
+    """The group `features`: features."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 32, 3, stride=2, bias=False, eps=0.001)
+        self[1] = ConvBN(32, 32, 3, bias=False, eps=0.001)
+        self[2] = ConvBN(32, 64, 3, padding=1, bias=False, eps=0.001)
+        self[3] = Mixed3a(64)
+        self[4] = Mixed4a(160)
+        self[5] = Mixed5a(192)
+        self[6] = InceptionA(384)
+        self[7] = InceptionA(384)
+        self[8] = InceptionA(384)
+        self[9] = InceptionA(384)
+        self[10] = ReductionA(384, 192, 224, 256, 384)
+        self[11] = InceptionB(1024)
+        self[12] = InceptionB(1024)
+        self[13] = InceptionB(1024)
+        self[14] = InceptionB(1024)
+        self[15] = InceptionB(1024)
+        self[16] = InceptionB(1024)
+        self[17] = InceptionB(1024)
+        self[18] = ReductionB(1024)
+        self[19] = InceptionC(1536)
+        self[20] = InceptionC(1536)
+        self[21] = InceptionC(1536)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 32 x 149 x 149
+        x = F.relu(self[1](x), inplace=True)  # 32 x 147 x 147
+        x = F.relu(self[2](x), inplace=True)  # 64 x 147 x 147
+        x = self[3](x)  # 160 x 73 x 73
+        x = self[4](x)  # 192 x 71 x 71
+        x = self[5](x)  # 384 x 35 x 35
+        x = self[6](x)  # 384 x 35 x 35
+        x = self[7](x)  # 384 x 35 x 35
+        x = self[8](x)  # 384 x 35 x 35
+        x = self[9](x)  # 384 x 35 x 35
+        x = self[10](x)  # 1024 x 17 x 17
+        x = self[11](x)  # 1024 x 17 x 17
+        x = self[12](x)  # 1024 x 17 x 17
+        x = self[13](x)  # 1024 x 17 x 17
+        x = self[14](x)  # 1024 x 17 x 17
+        x = self[15](x)  # 1024 x 17 x 17
+        x = self[16](x)  # 1024 x 17 x 17
+        x = self[17](x)  # 1024 x 17 x 17
+        x = self[18](x)  # 1536 x 8 x 8
+        x = self[19](x)  # 1536 x 8 x 8
+        x = self[20](x)  # 1536 x 8 x 8
+        x = self[21](x)  # 1536 x 8 x 8
+        return x
+
+
 class InceptionV4(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {}  # aux loss weights
-        self.features = Scope()
-        self.features[0] = ConvBN(3, 32, 3, stride=2, bias=False, eps=0.001)
-        self.features[1] = ConvBN(32, 32, 3, bias=False, eps=0.001)
-        self.features[2] = ConvBN(32, 64, 3, padding=1, bias=False, eps=0.001)
-        self.features[3] = Scope()
-        self.features[3].conv = ConvBN(64, 96, 3, stride=2, bias=False, eps=0.001)
-        self.features[4] = Scope()
-        self.features[4].branch0 = Scope()
-        self.features[4].branch0[0] = ConvBN(160, 64, 1, bias=False, eps=0.001)
-        self.features[4].branch0[1] = ConvBN(64, 96, 3, bias=False, eps=0.001)
-        self.features[4].branch1 = Scope()
-        self.features[4].branch1[0] = ConvBN(160, 64, 1, bias=False, eps=0.001)
-        self.features[4].branch1[1] = ConvBN(64, 64, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.features[4].branch1[2] = ConvBN(64, 64, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.features[4].branch1[3] = ConvBN(64, 96, 3, bias=False, eps=0.001)
-        self.features[5] = Scope()
-        self.features[5].conv = ConvBN(192, 192, 3, stride=2, bias=False, eps=0.001)
-        self.features[6] = Scope()
-        self.features[6].branch0 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[6].branch1 = Scope()
-        self.features[6].branch1[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[6].branch1[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[6].branch2 = Scope()
-        self.features[6].branch2[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[6].branch2[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[6].branch2[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[6].branch3 = Scope()
-        self.features[6].branch3[1] = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[7] = Scope()
-        self.features[7].branch0 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[7].branch1 = Scope()
-        self.features[7].branch1[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[7].branch1[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[7].branch2 = Scope()
-        self.features[7].branch2[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[7].branch2[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[7].branch2[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[7].branch3 = Scope()
-        self.features[7].branch3[1] = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[8] = Scope()
-        self.features[8].branch0 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[8].branch1 = Scope()
-        self.features[8].branch1[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[8].branch1[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[8].branch2 = Scope()
-        self.features[8].branch2[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[8].branch2[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[8].branch2[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[8].branch3 = Scope()
-        self.features[8].branch3[1] = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[9] = Scope()
-        self.features[9].branch0 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[9].branch1 = Scope()
-        self.features[9].branch1[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[9].branch1[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[9].branch2 = Scope()
-        self.features[9].branch2[0] = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.features[9].branch2[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[9].branch2[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.features[9].branch3 = Scope()
-        self.features[9].branch3[1] = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.features[10] = Scope()
-        self.features[10].branch0 = ConvBN(384, 384, 3, stride=2, bias=False, eps=0.001)
-        self.features[10].branch1 = Scope()
-        self.features[10].branch1[0] = ConvBN(384, 192, 1, bias=False, eps=0.001)
-        self.features[10].branch1[1] = ConvBN(192, 224, 3, padding=1, bias=False, eps=0.001)
-        self.features[10].branch1[2] = ConvBN(224, 256, 3, stride=2, bias=False, eps=0.001)
-        self.features[11] = Scope()
-        self.features[11].branch0 = ConvBN(1024, 384, 1, bias=False, eps=0.001)
-        self.features[11].branch1 = Scope()
-        self.features[11].branch1[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[11].branch1[1] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[11].branch1[2] = ConvBN(
-            224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[11].branch2 = Scope()
-        self.features[11].branch2[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[11].branch2[1] = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[11].branch2[2] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[11].branch2[3] = ConvBN(
-            224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[11].branch2[4] = ConvBN(
-            224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[11].branch3 = Scope()
-        self.features[11].branch3[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
-        self.features[12] = Scope()
-        self.features[12].branch0 = ConvBN(1024, 384, 1, bias=False, eps=0.001)
-        self.features[12].branch1 = Scope()
-        self.features[12].branch1[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[12].branch1[1] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[12].branch1[2] = ConvBN(
-            224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[12].branch2 = Scope()
-        self.features[12].branch2[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[12].branch2[1] = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[12].branch2[2] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[12].branch2[3] = ConvBN(
-            224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[12].branch2[4] = ConvBN(
-            224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[12].branch3 = Scope()
-        self.features[12].branch3[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
-        self.features[13] = Scope()
-        self.features[13].branch0 = ConvBN(1024, 384, 1, bias=False, eps=0.001)
-        self.features[13].branch1 = Scope()
-        self.features[13].branch1[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[13].branch1[1] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[13].branch1[2] = ConvBN(
-            224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[13].branch2 = Scope()
-        self.features[13].branch2[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[13].branch2[1] = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[13].branch2[2] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[13].branch2[3] = ConvBN(
-            224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[13].branch2[4] = ConvBN(
-            224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[13].branch3 = Scope()
-        self.features[13].branch3[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
-        self.features[14] = Scope()
-        self.features[14].branch0 = ConvBN(1024, 384, 1, bias=False, eps=0.001)
-        self.features[14].branch1 = Scope()
-        self.features[14].branch1[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[14].branch1[1] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[14].branch1[2] = ConvBN(
-            224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[14].branch2 = Scope()
-        self.features[14].branch2[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[14].branch2[1] = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[14].branch2[2] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[14].branch2[3] = ConvBN(
-            224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[14].branch2[4] = ConvBN(
-            224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[14].branch3 = Scope()
-        self.features[14].branch3[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
-        self.features[15] = Scope()
-        self.features[15].branch0 = ConvBN(1024, 384, 1, bias=False, eps=0.001)
-        self.features[15].branch1 = Scope()
-        self.features[15].branch1[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[15].branch1[1] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[15].branch1[2] = ConvBN(
-            224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[15].branch2 = Scope()
-        self.features[15].branch2[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[15].branch2[1] = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[15].branch2[2] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[15].branch2[3] = ConvBN(
-            224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[15].branch2[4] = ConvBN(
-            224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[15].branch3 = Scope()
-        self.features[15].branch3[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
-        self.features[16] = Scope()
-        self.features[16].branch0 = ConvBN(1024, 384, 1, bias=False, eps=0.001)
-        self.features[16].branch1 = Scope()
-        self.features[16].branch1[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[16].branch1[1] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[16].branch1[2] = ConvBN(
-            224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[16].branch2 = Scope()
-        self.features[16].branch2[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[16].branch2[1] = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[16].branch2[2] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[16].branch2[3] = ConvBN(
-            224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[16].branch2[4] = ConvBN(
-            224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[16].branch3 = Scope()
-        self.features[16].branch3[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
-        self.features[17] = Scope()
-        self.features[17].branch0 = ConvBN(1024, 384, 1, bias=False, eps=0.001)
-        self.features[17].branch1 = Scope()
-        self.features[17].branch1[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[17].branch1[1] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[17].branch1[2] = ConvBN(
-            224, 256, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[17].branch2 = Scope()
-        self.features[17].branch2[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[17].branch2[1] = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[17].branch2[2] = ConvBN(
-            192, 224, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[17].branch2[3] = ConvBN(
-            224, 224, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[17].branch2[4] = ConvBN(
-            224, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[17].branch3 = Scope()
-        self.features[17].branch3[1] = ConvBN(1024, 128, 1, bias=False, eps=0.001)
-        self.features[18] = Scope()
-        self.features[18].branch0 = Scope()
-        self.features[18].branch0[0] = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.features[18].branch0[1] = ConvBN(192, 192, 3, stride=2, bias=False, eps=0.001)
-        self.features[18].branch1 = Scope()
-        self.features[18].branch1[0] = ConvBN(1024, 256, 1, bias=False, eps=0.001)
-        self.features[18].branch1[1] = ConvBN(
-            256, 256, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.features[18].branch1[2] = ConvBN(
-            256, 320, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.features[18].branch1[3] = ConvBN(320, 320, 3, stride=2, bias=False, eps=0.001)
-        self.features[19] = Scope()
-        self.features[19].branch0 = ConvBN(1536, 256, 1, bias=False, eps=0.001)
-        self.features[19].branch1_0 = ConvBN(1536, 384, 1, bias=False, eps=0.001)
-        self.features[19].branch1_1a = ConvBN(
-            384, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[19].branch1_1b = ConvBN(
-            384, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[19].branch2_0 = ConvBN(1536, 384, 1, bias=False, eps=0.001)
-        self.features[19].branch2_1 = ConvBN(
-            384, 448, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[19].branch2_2 = ConvBN(
-            448, 512, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[19].branch2_3a = ConvBN(
-            512, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[19].branch2_3b = ConvBN(
-            512, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[19].branch3 = Scope()
-        self.features[19].branch3[1] = ConvBN(1536, 256, 1, bias=False, eps=0.001)
-        self.features[20] = Scope()
-        self.features[20].branch0 = ConvBN(1536, 256, 1, bias=False, eps=0.001)
-        self.features[20].branch1_0 = ConvBN(1536, 384, 1, bias=False, eps=0.001)
-        self.features[20].branch1_1a = ConvBN(
-            384, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[20].branch1_1b = ConvBN(
-            384, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[20].branch2_0 = ConvBN(1536, 384, 1, bias=False, eps=0.001)
-        self.features[20].branch2_1 = ConvBN(
-            384, 448, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[20].branch2_2 = ConvBN(
-            448, 512, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[20].branch2_3a = ConvBN(
-            512, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[20].branch2_3b = ConvBN(
-            512, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[20].branch3 = Scope()
-        self.features[20].branch3[1] = ConvBN(1536, 256, 1, bias=False, eps=0.001)
-        self.features[21] = Scope()
-        self.features[21].branch0 = ConvBN(1536, 256, 1, bias=False, eps=0.001)
-        self.features[21].branch1_0 = ConvBN(1536, 384, 1, bias=False, eps=0.001)
-        self.features[21].branch1_1a = ConvBN(
-            384, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[21].branch1_1b = ConvBN(
-            384, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[21].branch2_0 = ConvBN(1536, 384, 1, bias=False, eps=0.001)
-        self.features[21].branch2_1 = ConvBN(
-            384, 448, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[21].branch2_2 = ConvBN(
-            448, 512, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[21].branch2_3a = ConvBN(
-            512, 256, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.features[21].branch2_3b = ConvBN(
-            512, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.features[21].branch3 = Scope()
-        self.features[21].branch3[1] = ConvBN(1536, 256, 1, bias=False, eps=0.001)
+        self.features = Features(3)
         self.last_linear = nn.Linear(1536, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.features[0](x), inplace=True)  # 32 x 149 x 149
-        x = F.relu(self.features[1](x), inplace=True)  # 32 x 147 x 147
-        x = F.relu(self.features[2](x), inplace=True)  # 64 x 147 x 147
-        x1 = F.max_pool2d(x, 3, 2)  # 64 x 73 x 73
-        x = F.relu(self.features[3].conv(x), inplace=True)  # 96 x 73 x 73
-        x = torch.cat([x1, x], 1)  # 160 x 73 x 73
-        x1 = F.relu(self.features[4].branch0[0](x), inplace=True)  # 64 x 73 x 73
-        x1 = F.relu(self.features[4].branch0[1](x1), inplace=True)  # 96 x 71 x 71
-        x = F.relu(self.features[4].branch1[0](x), inplace=True)  # 64 x 73 x 73
-        x = F.relu(self.features[4].branch1[1](x), inplace=True)  # 64 x 73 x 73
-        x = F.relu(self.features[4].branch1[2](x), inplace=True)  # 64 x 73 x 73
-        x = F.relu(self.features[4].branch1[3](x), inplace=True)  # 96 x 71 x 71
-        x = torch.cat([x1, x], 1)  # 192 x 71 x 71
-        x1 = F.relu(self.features[5].conv(x), inplace=True)  # 192 x 35 x 35
-        x = F.max_pool2d(x, 3, 2)  # 192 x 35 x 35
-        x = torch.cat([x1, x], 1)  # 384 x 35 x 35
-        x1 = F.relu(self.features[6].branch0(x), inplace=True)  # 96 x 35 x 35
-        x2 = F.relu(self.features[6].branch1[0](x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.features[6].branch1[1](x2), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[6].branch2[0](x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.features[6].branch2[1](x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[6].branch2[2](x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 384 x 35 x 35
-        x = F.relu(self.features[6].branch3[1](x), inplace=True)  # 96 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 35 x 35
-        x1 = F.relu(self.features[7].branch0(x), inplace=True)  # 96 x 35 x 35
-        x2 = F.relu(self.features[7].branch1[0](x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.features[7].branch1[1](x2), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[7].branch2[0](x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.features[7].branch2[1](x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[7].branch2[2](x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 384 x 35 x 35
-        x = F.relu(self.features[7].branch3[1](x), inplace=True)  # 96 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 35 x 35
-        x1 = F.relu(self.features[8].branch0(x), inplace=True)  # 96 x 35 x 35
-        x2 = F.relu(self.features[8].branch1[0](x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.features[8].branch1[1](x2), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[8].branch2[0](x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.features[8].branch2[1](x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[8].branch2[2](x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 384 x 35 x 35
-        x = F.relu(self.features[8].branch3[1](x), inplace=True)  # 96 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 35 x 35
-        x1 = F.relu(self.features[9].branch0(x), inplace=True)  # 96 x 35 x 35
-        x2 = F.relu(self.features[9].branch1[0](x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.features[9].branch1[1](x2), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[9].branch2[0](x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.features[9].branch2[1](x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.features[9].branch2[2](x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 384 x 35 x 35
-        x = F.relu(self.features[9].branch3[1](x), inplace=True)  # 96 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 35 x 35
-        x1 = F.relu(self.features[10].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[10].branch1[0](x), inplace=True)  # 192 x 35 x 35
-        x2 = F.relu(self.features[10].branch1[1](x2), inplace=True)  # 224 x 35 x 35
-        x2 = F.relu(self.features[10].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x = F.max_pool2d(x, 3, 2)  # 384 x 17 x 17
-        x = torch.cat([x1, x2, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[11].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[11].branch1[0](x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.features[11].branch1[1](x2), inplace=True)  # 224 x 17 x 17
-        x2 = F.relu(self.features[11].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.features[11].branch2[0](x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[11].branch2[1](x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[11].branch2[2](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[11].branch2[3](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[11].branch2[4](x3), inplace=True)  # 256 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
-        x = F.relu(self.features[11].branch3[1](x), inplace=True)  # 128 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[12].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[12].branch1[0](x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.features[12].branch1[1](x2), inplace=True)  # 224 x 17 x 17
-        x2 = F.relu(self.features[12].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.features[12].branch2[0](x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[12].branch2[1](x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[12].branch2[2](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[12].branch2[3](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[12].branch2[4](x3), inplace=True)  # 256 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
-        x = F.relu(self.features[12].branch3[1](x), inplace=True)  # 128 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[13].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[13].branch1[0](x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.features[13].branch1[1](x2), inplace=True)  # 224 x 17 x 17
-        x2 = F.relu(self.features[13].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.features[13].branch2[0](x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[13].branch2[1](x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[13].branch2[2](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[13].branch2[3](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[13].branch2[4](x3), inplace=True)  # 256 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
-        x = F.relu(self.features[13].branch3[1](x), inplace=True)  # 128 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[14].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[14].branch1[0](x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.features[14].branch1[1](x2), inplace=True)  # 224 x 17 x 17
-        x2 = F.relu(self.features[14].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.features[14].branch2[0](x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[14].branch2[1](x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[14].branch2[2](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[14].branch2[3](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[14].branch2[4](x3), inplace=True)  # 256 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
-        x = F.relu(self.features[14].branch3[1](x), inplace=True)  # 128 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[15].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[15].branch1[0](x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.features[15].branch1[1](x2), inplace=True)  # 224 x 17 x 17
-        x2 = F.relu(self.features[15].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.features[15].branch2[0](x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[15].branch2[1](x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[15].branch2[2](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[15].branch2[3](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[15].branch2[4](x3), inplace=True)  # 256 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
-        x = F.relu(self.features[15].branch3[1](x), inplace=True)  # 128 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[16].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[16].branch1[0](x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.features[16].branch1[1](x2), inplace=True)  # 224 x 17 x 17
-        x2 = F.relu(self.features[16].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.features[16].branch2[0](x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[16].branch2[1](x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[16].branch2[2](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[16].branch2[3](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[16].branch2[4](x3), inplace=True)  # 256 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
-        x = F.relu(self.features[16].branch3[1](x), inplace=True)  # 128 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[17].branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.features[17].branch1[0](x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.features[17].branch1[1](x2), inplace=True)  # 224 x 17 x 17
-        x2 = F.relu(self.features[17].branch1[2](x2), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.features[17].branch2[0](x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[17].branch2[1](x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.features[17].branch2[2](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[17].branch2[3](x3), inplace=True)  # 224 x 17 x 17
-        x3 = F.relu(self.features[17].branch2[4](x3), inplace=True)  # 256 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1024 x 17 x 17
-        x = F.relu(self.features[17].branch3[1](x), inplace=True)  # 128 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 17 x 17
-        x1 = F.relu(self.features[18].branch0[0](x), inplace=True)  # 192 x 17 x 17
-        x1 = F.relu(self.features[18].branch0[1](x1), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.features[18].branch1[0](x), inplace=True)  # 256 x 17 x 17
-        x2 = F.relu(self.features[18].branch1[1](x2), inplace=True)  # 256 x 17 x 17
-        x2 = F.relu(self.features[18].branch1[2](x2), inplace=True)  # 320 x 17 x 17
-        x2 = F.relu(self.features[18].branch1[3](x2), inplace=True)  # 320 x 8 x 8
-        x = F.max_pool2d(x, 3, 2)  # 1024 x 8 x 8
-        x = torch.cat([x1, x2, x], 1)  # 1536 x 8 x 8
-        x1 = F.relu(self.features[19].branch0(x), inplace=True)  # 256 x 8 x 8
-        x2 = F.relu(self.features[19].branch1_0(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.features[19].branch1_1a(x2), inplace=True)  # 256 x 8 x 8
-        x2 = F.relu(self.features[19].branch1_1b(x2), inplace=True)  # 256 x 8 x 8
-        x2 = torch.cat([x3, x2], 1)  # 512 x 8 x 8
-        x3 = F.relu(self.features[19].branch2_0(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.features[19].branch2_1(x3), inplace=True)  # 448 x 8 x 8
-        x3 = F.relu(self.features[19].branch2_2(x3), inplace=True)  # 512 x 8 x 8
-        x4 = F.relu(self.features[19].branch2_3a(x3), inplace=True)  # 256 x 8 x 8
-        x3 = F.relu(self.features[19].branch2_3b(x3), inplace=True)  # 256 x 8 x 8
-        x3 = torch.cat([x4, x3], 1)  # 512 x 8 x 8
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1536 x 8 x 8
-        x = F.relu(self.features[19].branch3[1](x), inplace=True)  # 256 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 1536 x 8 x 8
-        x1 = F.relu(self.features[20].branch0(x), inplace=True)  # 256 x 8 x 8
-        x2 = F.relu(self.features[20].branch1_0(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.features[20].branch1_1a(x2), inplace=True)  # 256 x 8 x 8
-        x2 = F.relu(self.features[20].branch1_1b(x2), inplace=True)  # 256 x 8 x 8
-        x2 = torch.cat([x3, x2], 1)  # 512 x 8 x 8
-        x3 = F.relu(self.features[20].branch2_0(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.features[20].branch2_1(x3), inplace=True)  # 448 x 8 x 8
-        x3 = F.relu(self.features[20].branch2_2(x3), inplace=True)  # 512 x 8 x 8
-        x4 = F.relu(self.features[20].branch2_3a(x3), inplace=True)  # 256 x 8 x 8
-        x3 = F.relu(self.features[20].branch2_3b(x3), inplace=True)  # 256 x 8 x 8
-        x3 = torch.cat([x4, x3], 1)  # 512 x 8 x 8
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1536 x 8 x 8
-        x = F.relu(self.features[20].branch3[1](x), inplace=True)  # 256 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 1536 x 8 x 8
-        x1 = F.relu(self.features[21].branch0(x), inplace=True)  # 256 x 8 x 8
-        x2 = F.relu(self.features[21].branch1_0(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.features[21].branch1_1a(x2), inplace=True)  # 256 x 8 x 8
-        x2 = F.relu(self.features[21].branch1_1b(x2), inplace=True)  # 256 x 8 x 8
-        x2 = torch.cat([x3, x2], 1)  # 512 x 8 x 8
-        x3 = F.relu(self.features[21].branch2_0(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.features[21].branch2_1(x3), inplace=True)  # 448 x 8 x 8
-        x3 = F.relu(self.features[21].branch2_2(x3), inplace=True)  # 512 x 8 x 8
-        x4 = F.relu(self.features[21].branch2_3a(x3), inplace=True)  # 256 x 8 x 8
-        x3 = F.relu(self.features[21].branch2_3b(x3), inplace=True)  # 256 x 8 x 8
-        x3 = torch.cat([x4, x3], 1)  # 512 x 8 x 8
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1536 x 8 x 8
-        x = F.relu(self.features[21].branch3[1](x), inplace=True)  # 256 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 1536 x 8 x 8
+        x = self.features(x)  # 1536 x 8 x 8
         x = F.adaptive_avg_pool2d(x, 1)  # 1536 x 1 x 1
         x = torch.flatten(x, 1)  # 1536
         x = F.dropout(x, 0.0, self.training)  # 1536
         x = self.last_linear(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> InceptionV4:
-    """A freshly initialised InceptionV4."""
+
+NETWORK_PARAMS: dict[str, object] = {"drop_rate": 0.0, "image_size": 299, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> InceptionV4:
+    """A freshly initialised InceptionV4.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return InceptionV4()

@@ -9,16 +9,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 224
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -35,49 +36,110 @@ class Scope(nn.Module):
             self.add_module(str(key), value)
 
 
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
+
+
+class Features(Indexed):
+    """The group `features`: features."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 64, 11, stride=4, padding=2)
+        self[3] = nn.Conv2d(64, 192, 5, padding=2)
+        self[6] = nn.Conv2d(192, 384, 3, padding=1)
+        self[8] = nn.Conv2d(384, 256, 3, padding=1)
+        self[10] = nn.Conv2d(256, 256, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 64 x 55 x 55
+        x = F.relu(x, inplace=True)  # 64 x 55 x 55
+        x = F.max_pool2d(x, 3, 2)  # 64 x 27 x 27
+        x = self[3](x)  # 192 x 27 x 27
+        x = F.relu(x, inplace=True)  # 192 x 27 x 27
+        x = F.max_pool2d(x, 3, 2)  # 192 x 13 x 13
+        x = self[6](x)  # 384 x 13 x 13
+        x = F.relu(x, inplace=True)  # 384 x 13 x 13
+        x = self[8](x)  # 256 x 13 x 13
+        x = F.relu(x, inplace=True)  # 256 x 13 x 13
+        x = self[10](x)  # 256 x 13 x 13
+        x = F.relu(x, inplace=True)  # 256 x 13 x 13
+        x = F.max_pool2d(x, 3, 2)  # 256 x 6 x 6
+        return x
+
+
+class Classifier(Indexed):
+    """The group `classifier`: classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[1] = nn.Linear(9216, 4096)
+        self[4] = nn.Linear(4096, 4096)
+        self[6] = nn.Linear(4096, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.dropout(x, 0.5, self.training)  # 9216
+        x = self[1](x)  # 4096
+        x = F.relu(x, inplace=True)  # 4096
+        x = F.dropout(x, 0.5, self.training)  # 4096
+        x = self[4](x)  # 4096
+        x = F.relu(x, inplace=True)  # 4096
+        x = self[6](x)  # 1000
+        return x
+
+
 class Alexnet(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {}  # aux loss weights
-        self.features = Scope()
-        self.features[0] = nn.Conv2d(3, 64, 11, stride=4, padding=2)
-        self.features[3] = nn.Conv2d(64, 192, 5, padding=2)
-        self.features[6] = nn.Conv2d(192, 384, 3, padding=1)
-        self.features[8] = nn.Conv2d(384, 256, 3, padding=1)
-        self.features[10] = nn.Conv2d(256, 256, 3, padding=1)
-        self.classifier = Scope()
-        self.classifier[1] = nn.Linear(9216, 4096)
-        self.classifier[4] = nn.Linear(4096, 4096)
-        self.classifier[6] = nn.Linear(4096, 1000)
+        self.features = Features(3)
+        self.classifier = Classifier()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.features[0](x)  # 64 x 55 x 55
-        x = F.relu(x, inplace=True)  # 64 x 55 x 55
-        x = F.max_pool2d(x, 3, 2)  # 64 x 27 x 27
-        x = self.features[3](x)  # 192 x 27 x 27
-        x = F.relu(x, inplace=True)  # 192 x 27 x 27
-        x = F.max_pool2d(x, 3, 2)  # 192 x 13 x 13
-        x = self.features[6](x)  # 384 x 13 x 13
-        x = F.relu(x, inplace=True)  # 384 x 13 x 13
-        x = self.features[8](x)  # 256 x 13 x 13
-        x = F.relu(x, inplace=True)  # 256 x 13 x 13
-        x = self.features[10](x)  # 256 x 13 x 13
-        x = F.relu(x, inplace=True)  # 256 x 13 x 13
-        x = F.max_pool2d(x, 3, 2)  # 256 x 6 x 6
+        x = self.features(x)  # 256 x 6 x 6
         x = F.adaptive_avg_pool2d(x, 6)  # 256 x 6 x 6
         x = torch.flatten(x, 1)  # 9216
-        x = F.dropout(x, 0.5, self.training)  # 9216
-        x = self.classifier[1](x)  # 4096
-        x = F.relu(x, inplace=True)  # 4096
-        x = F.dropout(x, 0.5, self.training)  # 4096
-        x = self.classifier[4](x)  # 4096
-        x = F.relu(x, inplace=True)  # 4096
-        x = self.classifier[6](x)  # 1000
+        x = self.classifier(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> Alexnet:
-    """A freshly initialised Alexnet."""
+
+NETWORK_PARAMS: dict[str, object] = {"dropout": 0.5, "image_size": 224, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> Alexnet:
+    """A freshly initialised Alexnet.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return Alexnet()

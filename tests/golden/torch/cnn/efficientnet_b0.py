@@ -10,16 +10,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   num_classes = 1000
 #   stochastic_depth_prob = 0.2
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -36,6 +37,27 @@ class Scope(nn.Module):
             self.add_module(str(key), value)
 
 
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
+
+
 def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Stochastic depth: in training, zero each sample with probability p and divide the rest
     by 1 - p (timm's drop_path, torchvision's StochasticDepth "row"); identity otherwise."""
@@ -46,535 +68,502 @@ def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     return x * mask / keep
 
 
+class Features0(Indexed):
+    """The group 0: features.0."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 32, 3, stride=2, padding=1, bias=False)
+        self[1] = nn.BatchNorm2d(32)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 32 x 112 x 112
+        x = self[1](x)  # 32 x 112 x 112
+        x = F.silu(x)  # 32 x 112 x 112
+        return x
+
+
+class MBConvBlock0(Indexed):
+    """The group 0: features.1.0.block.0."""
+
+    def __init__(self, in_channels: int, expand: int, kernel: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 32, kernel, padding=expand, groups=32, bias=False)
+        self[1] = nn.BatchNorm2d(32)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 32 x 112 x 112
+        x = self[1](x)  # 32 x 112 x 112
+        x = F.silu(x)  # 32 x 112 x 112
+        return x
+
+
+class MBConvBlock1(nn.Module):
+    """The group 1: features.1.0.block.1."""
+
+    def __init__(self, expand: int) -> None:
+        super().__init__()
+        self.expand = expand
+        self.fc1 = nn.Conv2d(32, 8, expand)
+        self.fc2 = nn.Conv2d(8, 32, expand)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # identity: identity, the same tensor as x
+        x1 = F.adaptive_avg_pool2d(x, self.expand)  # 32 x 1 x 1
+        x1 = self.fc1(x1)  # 8 x 1 x 1
+        x1 = F.silu(x1)  # 8 x 1 x 1
+        x1 = self.fc2(x1)  # 32 x 1 x 1
+        x1 = torch.sigmoid(x1)  # 32 x 1 x 1
+        x = x * x1  # 32 x 112 x 112
+        return x
+
+
+class MBConvBlock2(Indexed):
+    """The group 2: features.1.0.block.2."""
+
+    def __init__(self, in_channels: int, expand: int, out: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, out, expand, bias=False)
+        self[1] = nn.BatchNorm2d(out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 16 x 112 x 112
+        x = self[1](x)  # 16 x 112 x 112
+        return x
+
+
+class MBConvBlock(Indexed):
+    """The group `block`: features.1.0.block."""
+
+    def __init__(self, in_channels: int, expand: int, kernel: int, out: int) -> None:
+        super().__init__()
+        self[0] = MBConvBlock0(in_channels, expand, kernel)
+        self[1] = MBConvBlock1(expand)
+        self[2] = MBConvBlock2(32, expand, out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 32 x 112 x 112
+        x = self[1](x)  # 32 x 112 x 112
+        x = self[2](x)  # 16 x 112 x 112
+        return x
+
+
+class MBConv(nn.Module):
+    """Block `MBConv`: features.1.0."""
+
+    def __init__(self, in_channels: int, expand: int, kernel: int, out: int) -> None:
+        super().__init__()
+        self.block = MBConvBlock(in_channels, expand, kernel, out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block(x)  # 16 x 112 x 112
+        return x
+
+
+class Features1(Indexed):
+    """The group 1: features.1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MBConv(in_channels, 1, 3, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 16 x 112 x 112
+        return x
+
+
+class MBConvBlock0_2(Indexed):
+    """The group 0: features.2.0.block.0, features.2.1.block.0, features.3.0.block.0,
+    features.3.1.block.0 and 11 more.
+    """
+
+    def __init__(self, in_channels: int, layer_0_1: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, layer_0_1, 1, bias=False)
+        self[1] = nn.BatchNorm2d(layer_0_1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = F.silu(x)
+        return x
+
+
+class MBConvBlock1_2(Indexed):
+    """The group 1: features.2.0.block.1, features.3.0.block.1, features.4.0.block.1,
+    features.6.0.block.1.
+    """
+
+    def __init__(self, in_channels: int, kernel: int, stride: int, layer_0_4: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(
+            in_channels,
+            in_channels,
+            kernel,
+            stride=stride,
+            padding=layer_0_4,
+            groups=in_channels,
+            bias=False,
+        )
+        self[1] = nn.BatchNorm2d(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = F.silu(x)
+        return x
+
+
+class MBConvBlock2_2(nn.Module):
+    """The group 2: features.2.0.block.2, features.2.1.block.2, features.3.0.block.2,
+    features.3.1.block.2 and 11 more.
+    """
+
+    def __init__(self, in_channels: int, fc1_1: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(in_channels, fc1_1, 1)
+        self.fc2 = nn.Conv2d(fc1_1, in_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # identity: identity, the same tensor as x
+        x1 = F.adaptive_avg_pool2d(x, 1)
+        x1 = self.fc1(x1)
+        x1 = F.silu(x1)
+        x1 = self.fc2(x1)
+        x1 = torch.sigmoid(x1)
+        x = x * x1
+        return x
+
+
+class MBConvBlock3(Indexed):
+    """The group 3: features.2.0.block.3, features.2.1.block.3, features.3.0.block.3,
+    features.3.1.block.3 and 11 more.
+    """
+
+    def __init__(self, in_channels: int, out: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, out, 1, bias=False)
+        self[1] = nn.BatchNorm2d(out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        return x
+
+
+class MBConvBlock_2(Indexed):
+    """The group `block`: features.2.0.block, features.3.0.block, features.4.0.block,
+    features.6.0.block.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        kernel: int,
+        out: int,
+        layer_0_1: int,
+        layer_1_3: int,
+        layer_2_1: int,
+    ) -> None:
+        super().__init__()
+        self[0] = MBConvBlock0_2(in_channels, layer_0_1)
+        self[1] = MBConvBlock1_2(layer_0_1, kernel, 2, layer_1_3)
+        self[2] = MBConvBlock2_2(layer_0_1, layer_2_1)
+        self[3] = MBConvBlock3(layer_0_1, out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = self[2](x)
+        x = self[3](x)
+        return x
+
+
+class MBConv_2(nn.Module):
+    """Block `MBConv`: features.2.0, features.3.0, features.4.0, features.6.0."""
+
+    def __init__(
+        self, in_channels: int, kernel: int, out: int, block_3: int, block_4: int, block_5: int
+    ) -> None:
+        super().__init__()
+        self.block = MBConvBlock_2(in_channels, kernel, out, block_3, block_4, block_5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block(x)
+        return x
+
+
+class MBConvBlock1_3(Indexed):
+    """The group 1: features.2.1.block.1, features.3.1.block.1, features.4.1.block.1,
+    features.4.2.block.1 and 7 more.
+    """
+
+    def __init__(self, in_channels: int, kernel: int, layer_0_3: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(
+            in_channels, in_channels, kernel, padding=layer_0_3, groups=in_channels, bias=False
+        )
+        self[1] = nn.BatchNorm2d(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = F.silu(x)
+        return x
+
+
+class MBConvBlock_3(Indexed):
+    """The group `block`: features.2.1.block, features.3.1.block, features.4.1.block,
+    features.4.2.block and 7 more.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        kernel: int,
+        out: int,
+        layer_0_1: int,
+        layer_1_2: int,
+        layer_2_1: int,
+    ) -> None:
+        super().__init__()
+        self[0] = MBConvBlock0_2(in_channels, layer_0_1)
+        self[1] = MBConvBlock1_3(layer_0_1, kernel, layer_1_2)
+        self[2] = MBConvBlock2_2(layer_0_1, layer_2_1)
+        self[3] = MBConvBlock3(layer_0_1, out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = self[2](x)
+        x = self[3](x)
+        return x
+
+
+class MBConv_3(nn.Module):
+    """Block `MBConv`: features.2.1, features.3.1, features.4.1, features.4.2 and 5 more."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        kernel: int,
+        out: int,
+        p: float,
+        block_3: int,
+        block_4: int,
+        block_5: int,
+    ) -> None:
+        super().__init__()
+        self.p = p
+        self.block = MBConvBlock_3(in_channels, kernel, out, block_3, block_4, block_5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.block(x)
+        x1 = drop_path(x1, self.p, self.training)
+        x = x + x1
+        return x
+
+
+class Features2(Indexed):
+    """The group 2: features.2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MBConv_2(in_channels, 3, 24, 96, 1, 4)
+        self[1] = MBConv_3(24, 3, 24, 0.025, 144, 1, 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 24 x 56 x 56
+        x = self[1](x)  # 24 x 56 x 56
+        return x
+
+
+class Features3(Indexed):
+    """The group 3: features.3."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MBConv_2(in_channels, 5, 40, 144, 2, 6)
+        self[1] = MBConv_3(40, 5, 40, 0.05, 240, 2, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 40 x 28 x 28
+        x = self[1](x)  # 40 x 28 x 28
+        return x
+
+
+class Features4(Indexed):
+    """The group 4: features.4."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MBConv_2(in_channels, 3, 80, 240, 1, 10)
+        self[1] = MBConv_3(80, 3, 80, 0.07500000000000001, 480, 1, 20)
+        self[2] = MBConv_3(80, 3, 80, 0.08750000000000001, 480, 1, 20)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 80 x 14 x 14
+        x = self[1](x)  # 80 x 14 x 14
+        x = self[2](x)  # 80 x 14 x 14
+        return x
+
+
+class MBConv_4(nn.Module):
+    """Block `MBConv`: features.5.0, features.7.0."""
+
+    def __init__(
+        self, in_channels: int, kernel: int, out: int, block_3: int, block_4: int, block_5: int
+    ) -> None:
+        super().__init__()
+        self.block = MBConvBlock_3(in_channels, kernel, out, block_3, block_4, block_5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block(x)
+        return x
+
+
+class Features5(Indexed):
+    """The group 5: features.5."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MBConv_4(in_channels, 5, 112, 480, 2, 20)
+        self[1] = MBConv_3(112, 5, 112, 0.1125, 672, 2, 28)
+        self[2] = MBConv_3(112, 5, 112, 0.125, 672, 2, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 112 x 14 x 14
+        x = self[1](x)  # 112 x 14 x 14
+        x = self[2](x)  # 112 x 14 x 14
+        return x
+
+
+class Features6(Indexed):
+    """The group 6: features.6."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MBConv_2(in_channels, 5, 192, 672, 2, 28)
+        self[1] = MBConv_3(192, 5, 192, 0.15000000000000002, 1152, 2, 48)
+        self[2] = MBConv_3(192, 5, 192, 0.1625, 1152, 2, 48)
+        self[3] = MBConv_3(192, 5, 192, 0.17500000000000002, 1152, 2, 48)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 192 x 7 x 7
+        x = self[1](x)  # 192 x 7 x 7
+        x = self[2](x)  # 192 x 7 x 7
+        x = self[3](x)  # 192 x 7 x 7
+        return x
+
+
+class Features7(Indexed):
+    """The group 7: features.7."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = MBConv_4(in_channels, 3, 320, 1152, 1, 48)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 320 x 7 x 7
+        return x
+
+
+class Features8(Indexed):
+    """The group 8: features.8."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 1280, 1, bias=False)
+        self[1] = nn.BatchNorm2d(1280)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 1280 x 7 x 7
+        x = self[1](x)  # 1280 x 7 x 7
+        x = F.silu(x)  # 1280 x 7 x 7
+        return x
+
+
+class Features(Indexed):
+    """The group `features`: features."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Features0(in_channels)
+        self[1] = Features1(32)
+        self[2] = Features2(16)
+        self[3] = Features3(24)
+        self[4] = Features4(40)
+        self[5] = Features5(80)
+        self[6] = Features6(112)
+        self[7] = Features7(192)
+        self[8] = Features8(320)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 32 x 112 x 112
+        x = self[1](x)  # 16 x 112 x 112
+        x = self[2](x)  # 24 x 56 x 56
+        x = self[3](x)  # 40 x 28 x 28
+        x = self[4](x)  # 80 x 14 x 14
+        x = self[5](x)  # 112 x 14 x 14
+        x = self[6](x)  # 192 x 7 x 7
+        x = self[7](x)  # 320 x 7 x 7
+        x = self[8](x)  # 1280 x 7 x 7
+        return x
+
+
+class Classifier(Indexed):
+    """The group `classifier`: classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[1] = nn.Linear(1280, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.dropout(x, 0.2, self.training)  # 1280
+        x = self[1](x)  # 1000
+        return x
+
+
 class EfficientnetB0(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {}  # aux loss weights
-        self.features = Scope()
-        self.features[0] = Scope()
-        self.features[0][0] = nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=False)
-        self.features[0][1] = nn.BatchNorm2d(32)
-        self.features[1] = Scope()
-        self.features[1][0] = Scope()
-        self.features[1][0].block = Scope()
-        self.features[1][0].block[0] = Scope()
-        self.features[1][0].block[0][0] = nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False)
-        self.features[1][0].block[0][1] = nn.BatchNorm2d(32)
-        self.features[1][0].block[1] = Scope()
-        self.features[1][0].block[1].fc1 = nn.Conv2d(32, 8, 1)
-        self.features[1][0].block[1].fc2 = nn.Conv2d(8, 32, 1)
-        self.features[1][0].block[2] = Scope()
-        self.features[1][0].block[2][0] = nn.Conv2d(32, 16, 1, bias=False)
-        self.features[1][0].block[2][1] = nn.BatchNorm2d(16)
-        self.features[2] = Scope()
-        self.features[2][0] = Scope()
-        self.features[2][0].block = Scope()
-        self.features[2][0].block[0] = Scope()
-        self.features[2][0].block[0][0] = nn.Conv2d(16, 96, 1, bias=False)
-        self.features[2][0].block[0][1] = nn.BatchNorm2d(96)
-        self.features[2][0].block[1] = Scope()
-        self.features[2][0].block[1][0] = nn.Conv2d(
-            96, 96, 3, stride=2, padding=1, groups=96, bias=False
-        )
-        self.features[2][0].block[1][1] = nn.BatchNorm2d(96)
-        self.features[2][0].block[2] = Scope()
-        self.features[2][0].block[2].fc1 = nn.Conv2d(96, 4, 1)
-        self.features[2][0].block[2].fc2 = nn.Conv2d(4, 96, 1)
-        self.features[2][0].block[3] = Scope()
-        self.features[2][0].block[3][0] = nn.Conv2d(96, 24, 1, bias=False)
-        self.features[2][0].block[3][1] = nn.BatchNorm2d(24)
-        self.features[2][1] = Scope()
-        self.features[2][1].block = Scope()
-        self.features[2][1].block[0] = Scope()
-        self.features[2][1].block[0][0] = nn.Conv2d(24, 144, 1, bias=False)
-        self.features[2][1].block[0][1] = nn.BatchNorm2d(144)
-        self.features[2][1].block[1] = Scope()
-        self.features[2][1].block[1][0] = nn.Conv2d(144, 144, 3, padding=1, groups=144, bias=False)
-        self.features[2][1].block[1][1] = nn.BatchNorm2d(144)
-        self.features[2][1].block[2] = Scope()
-        self.features[2][1].block[2].fc1 = nn.Conv2d(144, 6, 1)
-        self.features[2][1].block[2].fc2 = nn.Conv2d(6, 144, 1)
-        self.features[2][1].block[3] = Scope()
-        self.features[2][1].block[3][0] = nn.Conv2d(144, 24, 1, bias=False)
-        self.features[2][1].block[3][1] = nn.BatchNorm2d(24)
-        self.features[3] = Scope()
-        self.features[3][0] = Scope()
-        self.features[3][0].block = Scope()
-        self.features[3][0].block[0] = Scope()
-        self.features[3][0].block[0][0] = nn.Conv2d(24, 144, 1, bias=False)
-        self.features[3][0].block[0][1] = nn.BatchNorm2d(144)
-        self.features[3][0].block[1] = Scope()
-        self.features[3][0].block[1][0] = nn.Conv2d(
-            144, 144, 5, stride=2, padding=2, groups=144, bias=False
-        )
-        self.features[3][0].block[1][1] = nn.BatchNorm2d(144)
-        self.features[3][0].block[2] = Scope()
-        self.features[3][0].block[2].fc1 = nn.Conv2d(144, 6, 1)
-        self.features[3][0].block[2].fc2 = nn.Conv2d(6, 144, 1)
-        self.features[3][0].block[3] = Scope()
-        self.features[3][0].block[3][0] = nn.Conv2d(144, 40, 1, bias=False)
-        self.features[3][0].block[3][1] = nn.BatchNorm2d(40)
-        self.features[3][1] = Scope()
-        self.features[3][1].block = Scope()
-        self.features[3][1].block[0] = Scope()
-        self.features[3][1].block[0][0] = nn.Conv2d(40, 240, 1, bias=False)
-        self.features[3][1].block[0][1] = nn.BatchNorm2d(240)
-        self.features[3][1].block[1] = Scope()
-        self.features[3][1].block[1][0] = nn.Conv2d(240, 240, 5, padding=2, groups=240, bias=False)
-        self.features[3][1].block[1][1] = nn.BatchNorm2d(240)
-        self.features[3][1].block[2] = Scope()
-        self.features[3][1].block[2].fc1 = nn.Conv2d(240, 10, 1)
-        self.features[3][1].block[2].fc2 = nn.Conv2d(10, 240, 1)
-        self.features[3][1].block[3] = Scope()
-        self.features[3][1].block[3][0] = nn.Conv2d(240, 40, 1, bias=False)
-        self.features[3][1].block[3][1] = nn.BatchNorm2d(40)
-        self.features[4] = Scope()
-        self.features[4][0] = Scope()
-        self.features[4][0].block = Scope()
-        self.features[4][0].block[0] = Scope()
-        self.features[4][0].block[0][0] = nn.Conv2d(40, 240, 1, bias=False)
-        self.features[4][0].block[0][1] = nn.BatchNorm2d(240)
-        self.features[4][0].block[1] = Scope()
-        self.features[4][0].block[1][0] = nn.Conv2d(
-            240, 240, 3, stride=2, padding=1, groups=240, bias=False
-        )
-        self.features[4][0].block[1][1] = nn.BatchNorm2d(240)
-        self.features[4][0].block[2] = Scope()
-        self.features[4][0].block[2].fc1 = nn.Conv2d(240, 10, 1)
-        self.features[4][0].block[2].fc2 = nn.Conv2d(10, 240, 1)
-        self.features[4][0].block[3] = Scope()
-        self.features[4][0].block[3][0] = nn.Conv2d(240, 80, 1, bias=False)
-        self.features[4][0].block[3][1] = nn.BatchNorm2d(80)
-        self.features[4][1] = Scope()
-        self.features[4][1].block = Scope()
-        self.features[4][1].block[0] = Scope()
-        self.features[4][1].block[0][0] = nn.Conv2d(80, 480, 1, bias=False)
-        self.features[4][1].block[0][1] = nn.BatchNorm2d(480)
-        self.features[4][1].block[1] = Scope()
-        self.features[4][1].block[1][0] = nn.Conv2d(480, 480, 3, padding=1, groups=480, bias=False)
-        self.features[4][1].block[1][1] = nn.BatchNorm2d(480)
-        self.features[4][1].block[2] = Scope()
-        self.features[4][1].block[2].fc1 = nn.Conv2d(480, 20, 1)
-        self.features[4][1].block[2].fc2 = nn.Conv2d(20, 480, 1)
-        self.features[4][1].block[3] = Scope()
-        self.features[4][1].block[3][0] = nn.Conv2d(480, 80, 1, bias=False)
-        self.features[4][1].block[3][1] = nn.BatchNorm2d(80)
-        self.features[4][2] = Scope()
-        self.features[4][2].block = Scope()
-        self.features[4][2].block[0] = Scope()
-        self.features[4][2].block[0][0] = nn.Conv2d(80, 480, 1, bias=False)
-        self.features[4][2].block[0][1] = nn.BatchNorm2d(480)
-        self.features[4][2].block[1] = Scope()
-        self.features[4][2].block[1][0] = nn.Conv2d(480, 480, 3, padding=1, groups=480, bias=False)
-        self.features[4][2].block[1][1] = nn.BatchNorm2d(480)
-        self.features[4][2].block[2] = Scope()
-        self.features[4][2].block[2].fc1 = nn.Conv2d(480, 20, 1)
-        self.features[4][2].block[2].fc2 = nn.Conv2d(20, 480, 1)
-        self.features[4][2].block[3] = Scope()
-        self.features[4][2].block[3][0] = nn.Conv2d(480, 80, 1, bias=False)
-        self.features[4][2].block[3][1] = nn.BatchNorm2d(80)
-        self.features[5] = Scope()
-        self.features[5][0] = Scope()
-        self.features[5][0].block = Scope()
-        self.features[5][0].block[0] = Scope()
-        self.features[5][0].block[0][0] = nn.Conv2d(80, 480, 1, bias=False)
-        self.features[5][0].block[0][1] = nn.BatchNorm2d(480)
-        self.features[5][0].block[1] = Scope()
-        self.features[5][0].block[1][0] = nn.Conv2d(480, 480, 5, padding=2, groups=480, bias=False)
-        self.features[5][0].block[1][1] = nn.BatchNorm2d(480)
-        self.features[5][0].block[2] = Scope()
-        self.features[5][0].block[2].fc1 = nn.Conv2d(480, 20, 1)
-        self.features[5][0].block[2].fc2 = nn.Conv2d(20, 480, 1)
-        self.features[5][0].block[3] = Scope()
-        self.features[5][0].block[3][0] = nn.Conv2d(480, 112, 1, bias=False)
-        self.features[5][0].block[3][1] = nn.BatchNorm2d(112)
-        self.features[5][1] = Scope()
-        self.features[5][1].block = Scope()
-        self.features[5][1].block[0] = Scope()
-        self.features[5][1].block[0][0] = nn.Conv2d(112, 672, 1, bias=False)
-        self.features[5][1].block[0][1] = nn.BatchNorm2d(672)
-        self.features[5][1].block[1] = Scope()
-        self.features[5][1].block[1][0] = nn.Conv2d(672, 672, 5, padding=2, groups=672, bias=False)
-        self.features[5][1].block[1][1] = nn.BatchNorm2d(672)
-        self.features[5][1].block[2] = Scope()
-        self.features[5][1].block[2].fc1 = nn.Conv2d(672, 28, 1)
-        self.features[5][1].block[2].fc2 = nn.Conv2d(28, 672, 1)
-        self.features[5][1].block[3] = Scope()
-        self.features[5][1].block[3][0] = nn.Conv2d(672, 112, 1, bias=False)
-        self.features[5][1].block[3][1] = nn.BatchNorm2d(112)
-        self.features[5][2] = Scope()
-        self.features[5][2].block = Scope()
-        self.features[5][2].block[0] = Scope()
-        self.features[5][2].block[0][0] = nn.Conv2d(112, 672, 1, bias=False)
-        self.features[5][2].block[0][1] = nn.BatchNorm2d(672)
-        self.features[5][2].block[1] = Scope()
-        self.features[5][2].block[1][0] = nn.Conv2d(672, 672, 5, padding=2, groups=672, bias=False)
-        self.features[5][2].block[1][1] = nn.BatchNorm2d(672)
-        self.features[5][2].block[2] = Scope()
-        self.features[5][2].block[2].fc1 = nn.Conv2d(672, 28, 1)
-        self.features[5][2].block[2].fc2 = nn.Conv2d(28, 672, 1)
-        self.features[5][2].block[3] = Scope()
-        self.features[5][2].block[3][0] = nn.Conv2d(672, 112, 1, bias=False)
-        self.features[5][2].block[3][1] = nn.BatchNorm2d(112)
-        self.features[6] = Scope()
-        self.features[6][0] = Scope()
-        self.features[6][0].block = Scope()
-        self.features[6][0].block[0] = Scope()
-        self.features[6][0].block[0][0] = nn.Conv2d(112, 672, 1, bias=False)
-        self.features[6][0].block[0][1] = nn.BatchNorm2d(672)
-        self.features[6][0].block[1] = Scope()
-        self.features[6][0].block[1][0] = nn.Conv2d(
-            672, 672, 5, stride=2, padding=2, groups=672, bias=False
-        )
-        self.features[6][0].block[1][1] = nn.BatchNorm2d(672)
-        self.features[6][0].block[2] = Scope()
-        self.features[6][0].block[2].fc1 = nn.Conv2d(672, 28, 1)
-        self.features[6][0].block[2].fc2 = nn.Conv2d(28, 672, 1)
-        self.features[6][0].block[3] = Scope()
-        self.features[6][0].block[3][0] = nn.Conv2d(672, 192, 1, bias=False)
-        self.features[6][0].block[3][1] = nn.BatchNorm2d(192)
-        self.features[6][1] = Scope()
-        self.features[6][1].block = Scope()
-        self.features[6][1].block[0] = Scope()
-        self.features[6][1].block[0][0] = nn.Conv2d(192, 1152, 1, bias=False)
-        self.features[6][1].block[0][1] = nn.BatchNorm2d(1152)
-        self.features[6][1].block[1] = Scope()
-        self.features[6][1].block[1][0] = nn.Conv2d(
-            1152, 1152, 5, padding=2, groups=1152, bias=False
-        )
-        self.features[6][1].block[1][1] = nn.BatchNorm2d(1152)
-        self.features[6][1].block[2] = Scope()
-        self.features[6][1].block[2].fc1 = nn.Conv2d(1152, 48, 1)
-        self.features[6][1].block[2].fc2 = nn.Conv2d(48, 1152, 1)
-        self.features[6][1].block[3] = Scope()
-        self.features[6][1].block[3][0] = nn.Conv2d(1152, 192, 1, bias=False)
-        self.features[6][1].block[3][1] = nn.BatchNorm2d(192)
-        self.features[6][2] = Scope()
-        self.features[6][2].block = Scope()
-        self.features[6][2].block[0] = Scope()
-        self.features[6][2].block[0][0] = nn.Conv2d(192, 1152, 1, bias=False)
-        self.features[6][2].block[0][1] = nn.BatchNorm2d(1152)
-        self.features[6][2].block[1] = Scope()
-        self.features[6][2].block[1][0] = nn.Conv2d(
-            1152, 1152, 5, padding=2, groups=1152, bias=False
-        )
-        self.features[6][2].block[1][1] = nn.BatchNorm2d(1152)
-        self.features[6][2].block[2] = Scope()
-        self.features[6][2].block[2].fc1 = nn.Conv2d(1152, 48, 1)
-        self.features[6][2].block[2].fc2 = nn.Conv2d(48, 1152, 1)
-        self.features[6][2].block[3] = Scope()
-        self.features[6][2].block[3][0] = nn.Conv2d(1152, 192, 1, bias=False)
-        self.features[6][2].block[3][1] = nn.BatchNorm2d(192)
-        self.features[6][3] = Scope()
-        self.features[6][3].block = Scope()
-        self.features[6][3].block[0] = Scope()
-        self.features[6][3].block[0][0] = nn.Conv2d(192, 1152, 1, bias=False)
-        self.features[6][3].block[0][1] = nn.BatchNorm2d(1152)
-        self.features[6][3].block[1] = Scope()
-        self.features[6][3].block[1][0] = nn.Conv2d(
-            1152, 1152, 5, padding=2, groups=1152, bias=False
-        )
-        self.features[6][3].block[1][1] = nn.BatchNorm2d(1152)
-        self.features[6][3].block[2] = Scope()
-        self.features[6][3].block[2].fc1 = nn.Conv2d(1152, 48, 1)
-        self.features[6][3].block[2].fc2 = nn.Conv2d(48, 1152, 1)
-        self.features[6][3].block[3] = Scope()
-        self.features[6][3].block[3][0] = nn.Conv2d(1152, 192, 1, bias=False)
-        self.features[6][3].block[3][1] = nn.BatchNorm2d(192)
-        self.features[7] = Scope()
-        self.features[7][0] = Scope()
-        self.features[7][0].block = Scope()
-        self.features[7][0].block[0] = Scope()
-        self.features[7][0].block[0][0] = nn.Conv2d(192, 1152, 1, bias=False)
-        self.features[7][0].block[0][1] = nn.BatchNorm2d(1152)
-        self.features[7][0].block[1] = Scope()
-        self.features[7][0].block[1][0] = nn.Conv2d(
-            1152, 1152, 3, padding=1, groups=1152, bias=False
-        )
-        self.features[7][0].block[1][1] = nn.BatchNorm2d(1152)
-        self.features[7][0].block[2] = Scope()
-        self.features[7][0].block[2].fc1 = nn.Conv2d(1152, 48, 1)
-        self.features[7][0].block[2].fc2 = nn.Conv2d(48, 1152, 1)
-        self.features[7][0].block[3] = Scope()
-        self.features[7][0].block[3][0] = nn.Conv2d(1152, 320, 1, bias=False)
-        self.features[7][0].block[3][1] = nn.BatchNorm2d(320)
-        self.features[8] = Scope()
-        self.features[8][0] = nn.Conv2d(320, 1280, 1, bias=False)
-        self.features[8][1] = nn.BatchNorm2d(1280)
-        self.classifier = Scope()
-        self.classifier[1] = nn.Linear(1280, 1000)
+        self.features = Features(3)
+        self.classifier = Classifier()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.features[0][0](x)  # 32 x 112 x 112
-        x = self.features[0][1](x)  # 32 x 112 x 112
-        x = F.silu(x)  # 32 x 112 x 112
-        x = self.features[1][0].block[0][0](x)  # 32 x 112 x 112
-        x = self.features[1][0].block[0][1](x)  # 32 x 112 x 112
-        x = F.silu(x)  # 32 x 112 x 112
-        # features.1.0.block.1.identity: identity, the same tensor as x
-        x1 = F.adaptive_avg_pool2d(x, 1)  # 32 x 1 x 1
-        x1 = self.features[1][0].block[1].fc1(x1)  # 8 x 1 x 1
-        x1 = F.silu(x1)  # 8 x 1 x 1
-        x1 = self.features[1][0].block[1].fc2(x1)  # 32 x 1 x 1
-        x1 = torch.sigmoid(x1)  # 32 x 1 x 1
-        x = x * x1  # 32 x 112 x 112
-        x = self.features[1][0].block[2][0](x)  # 16 x 112 x 112
-        x = self.features[1][0].block[2][1](x)  # 16 x 112 x 112
-        x = self.features[2][0].block[0][0](x)  # 96 x 112 x 112
-        x = self.features[2][0].block[0][1](x)  # 96 x 112 x 112
-        x = F.silu(x)  # 96 x 112 x 112
-        x = self.features[2][0].block[1][0](x)  # 96 x 56 x 56
-        x = self.features[2][0].block[1][1](x)  # 96 x 56 x 56
-        x = F.silu(x)  # 96 x 56 x 56
-        # features.2.0.block.2.identity: identity, the same tensor as x
-        x1 = F.adaptive_avg_pool2d(x, 1)  # 96 x 1 x 1
-        x1 = self.features[2][0].block[2].fc1(x1)  # 4 x 1 x 1
-        x1 = F.silu(x1)  # 4 x 1 x 1
-        x1 = self.features[2][0].block[2].fc2(x1)  # 96 x 1 x 1
-        x1 = torch.sigmoid(x1)  # 96 x 1 x 1
-        x = x * x1  # 96 x 56 x 56
-        x = self.features[2][0].block[3][0](x)  # 24 x 56 x 56
-        x = self.features[2][0].block[3][1](x)  # 24 x 56 x 56
-        x1 = self.features[2][1].block[0][0](x)  # 144 x 56 x 56
-        x1 = self.features[2][1].block[0][1](x1)  # 144 x 56 x 56
-        x1 = F.silu(x1)  # 144 x 56 x 56
-        x1 = self.features[2][1].block[1][0](x1)  # 144 x 56 x 56
-        x1 = self.features[2][1].block[1][1](x1)  # 144 x 56 x 56
-        x1 = F.silu(x1)  # 144 x 56 x 56
-        # features.2.1.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 144 x 1 x 1
-        x2 = self.features[2][1].block[2].fc1(x2)  # 6 x 1 x 1
-        x2 = F.silu(x2)  # 6 x 1 x 1
-        x2 = self.features[2][1].block[2].fc2(x2)  # 144 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 144 x 1 x 1
-        x1 = x1 * x2  # 144 x 56 x 56
-        x1 = self.features[2][1].block[3][0](x1)  # 24 x 56 x 56
-        x1 = self.features[2][1].block[3][1](x1)  # 24 x 56 x 56
-        x1 = drop_path(x1, 0.025, self.training)  # 24 x 56 x 56
-        x = x + x1  # 24 x 56 x 56
-        x = self.features[3][0].block[0][0](x)  # 144 x 56 x 56
-        x = self.features[3][0].block[0][1](x)  # 144 x 56 x 56
-        x = F.silu(x)  # 144 x 56 x 56
-        x = self.features[3][0].block[1][0](x)  # 144 x 28 x 28
-        x = self.features[3][0].block[1][1](x)  # 144 x 28 x 28
-        x = F.silu(x)  # 144 x 28 x 28
-        # features.3.0.block.2.identity: identity, the same tensor as x
-        x1 = F.adaptive_avg_pool2d(x, 1)  # 144 x 1 x 1
-        x1 = self.features[3][0].block[2].fc1(x1)  # 6 x 1 x 1
-        x1 = F.silu(x1)  # 6 x 1 x 1
-        x1 = self.features[3][0].block[2].fc2(x1)  # 144 x 1 x 1
-        x1 = torch.sigmoid(x1)  # 144 x 1 x 1
-        x = x * x1  # 144 x 28 x 28
-        x = self.features[3][0].block[3][0](x)  # 40 x 28 x 28
-        x = self.features[3][0].block[3][1](x)  # 40 x 28 x 28
-        x1 = self.features[3][1].block[0][0](x)  # 240 x 28 x 28
-        x1 = self.features[3][1].block[0][1](x1)  # 240 x 28 x 28
-        x1 = F.silu(x1)  # 240 x 28 x 28
-        x1 = self.features[3][1].block[1][0](x1)  # 240 x 28 x 28
-        x1 = self.features[3][1].block[1][1](x1)  # 240 x 28 x 28
-        x1 = F.silu(x1)  # 240 x 28 x 28
-        # features.3.1.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 240 x 1 x 1
-        x2 = self.features[3][1].block[2].fc1(x2)  # 10 x 1 x 1
-        x2 = F.silu(x2)  # 10 x 1 x 1
-        x2 = self.features[3][1].block[2].fc2(x2)  # 240 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 240 x 1 x 1
-        x1 = x1 * x2  # 240 x 28 x 28
-        x1 = self.features[3][1].block[3][0](x1)  # 40 x 28 x 28
-        x1 = self.features[3][1].block[3][1](x1)  # 40 x 28 x 28
-        x1 = drop_path(x1, 0.05, self.training)  # 40 x 28 x 28
-        x = x + x1  # 40 x 28 x 28
-        x = self.features[4][0].block[0][0](x)  # 240 x 28 x 28
-        x = self.features[4][0].block[0][1](x)  # 240 x 28 x 28
-        x = F.silu(x)  # 240 x 28 x 28
-        x = self.features[4][0].block[1][0](x)  # 240 x 14 x 14
-        x = self.features[4][0].block[1][1](x)  # 240 x 14 x 14
-        x = F.silu(x)  # 240 x 14 x 14
-        # features.4.0.block.2.identity: identity, the same tensor as x
-        x1 = F.adaptive_avg_pool2d(x, 1)  # 240 x 1 x 1
-        x1 = self.features[4][0].block[2].fc1(x1)  # 10 x 1 x 1
-        x1 = F.silu(x1)  # 10 x 1 x 1
-        x1 = self.features[4][0].block[2].fc2(x1)  # 240 x 1 x 1
-        x1 = torch.sigmoid(x1)  # 240 x 1 x 1
-        x = x * x1  # 240 x 14 x 14
-        x = self.features[4][0].block[3][0](x)  # 80 x 14 x 14
-        x = self.features[4][0].block[3][1](x)  # 80 x 14 x 14
-        x1 = self.features[4][1].block[0][0](x)  # 480 x 14 x 14
-        x1 = self.features[4][1].block[0][1](x1)  # 480 x 14 x 14
-        x1 = F.silu(x1)  # 480 x 14 x 14
-        x1 = self.features[4][1].block[1][0](x1)  # 480 x 14 x 14
-        x1 = self.features[4][1].block[1][1](x1)  # 480 x 14 x 14
-        x1 = F.silu(x1)  # 480 x 14 x 14
-        # features.4.1.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 480 x 1 x 1
-        x2 = self.features[4][1].block[2].fc1(x2)  # 20 x 1 x 1
-        x2 = F.silu(x2)  # 20 x 1 x 1
-        x2 = self.features[4][1].block[2].fc2(x2)  # 480 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 480 x 1 x 1
-        x1 = x1 * x2  # 480 x 14 x 14
-        x1 = self.features[4][1].block[3][0](x1)  # 80 x 14 x 14
-        x1 = self.features[4][1].block[3][1](x1)  # 80 x 14 x 14
-        x1 = drop_path(x1, 0.07500000000000001, self.training)  # 80 x 14 x 14
-        x = x + x1  # 80 x 14 x 14
-        x1 = self.features[4][2].block[0][0](x)  # 480 x 14 x 14
-        x1 = self.features[4][2].block[0][1](x1)  # 480 x 14 x 14
-        x1 = F.silu(x1)  # 480 x 14 x 14
-        x1 = self.features[4][2].block[1][0](x1)  # 480 x 14 x 14
-        x1 = self.features[4][2].block[1][1](x1)  # 480 x 14 x 14
-        x1 = F.silu(x1)  # 480 x 14 x 14
-        # features.4.2.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 480 x 1 x 1
-        x2 = self.features[4][2].block[2].fc1(x2)  # 20 x 1 x 1
-        x2 = F.silu(x2)  # 20 x 1 x 1
-        x2 = self.features[4][2].block[2].fc2(x2)  # 480 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 480 x 1 x 1
-        x1 = x1 * x2  # 480 x 14 x 14
-        x1 = self.features[4][2].block[3][0](x1)  # 80 x 14 x 14
-        x1 = self.features[4][2].block[3][1](x1)  # 80 x 14 x 14
-        x1 = drop_path(x1, 0.08750000000000001, self.training)  # 80 x 14 x 14
-        x = x + x1  # 80 x 14 x 14
-        x = self.features[5][0].block[0][0](x)  # 480 x 14 x 14
-        x = self.features[5][0].block[0][1](x)  # 480 x 14 x 14
-        x = F.silu(x)  # 480 x 14 x 14
-        x = self.features[5][0].block[1][0](x)  # 480 x 14 x 14
-        x = self.features[5][0].block[1][1](x)  # 480 x 14 x 14
-        x = F.silu(x)  # 480 x 14 x 14
-        # features.5.0.block.2.identity: identity, the same tensor as x
-        x1 = F.adaptive_avg_pool2d(x, 1)  # 480 x 1 x 1
-        x1 = self.features[5][0].block[2].fc1(x1)  # 20 x 1 x 1
-        x1 = F.silu(x1)  # 20 x 1 x 1
-        x1 = self.features[5][0].block[2].fc2(x1)  # 480 x 1 x 1
-        x1 = torch.sigmoid(x1)  # 480 x 1 x 1
-        x = x * x1  # 480 x 14 x 14
-        x = self.features[5][0].block[3][0](x)  # 112 x 14 x 14
-        x = self.features[5][0].block[3][1](x)  # 112 x 14 x 14
-        x1 = self.features[5][1].block[0][0](x)  # 672 x 14 x 14
-        x1 = self.features[5][1].block[0][1](x1)  # 672 x 14 x 14
-        x1 = F.silu(x1)  # 672 x 14 x 14
-        x1 = self.features[5][1].block[1][0](x1)  # 672 x 14 x 14
-        x1 = self.features[5][1].block[1][1](x1)  # 672 x 14 x 14
-        x1 = F.silu(x1)  # 672 x 14 x 14
-        # features.5.1.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 672 x 1 x 1
-        x2 = self.features[5][1].block[2].fc1(x2)  # 28 x 1 x 1
-        x2 = F.silu(x2)  # 28 x 1 x 1
-        x2 = self.features[5][1].block[2].fc2(x2)  # 672 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 672 x 1 x 1
-        x1 = x1 * x2  # 672 x 14 x 14
-        x1 = self.features[5][1].block[3][0](x1)  # 112 x 14 x 14
-        x1 = self.features[5][1].block[3][1](x1)  # 112 x 14 x 14
-        x1 = drop_path(x1, 0.1125, self.training)  # 112 x 14 x 14
-        x = x + x1  # 112 x 14 x 14
-        x1 = self.features[5][2].block[0][0](x)  # 672 x 14 x 14
-        x1 = self.features[5][2].block[0][1](x1)  # 672 x 14 x 14
-        x1 = F.silu(x1)  # 672 x 14 x 14
-        x1 = self.features[5][2].block[1][0](x1)  # 672 x 14 x 14
-        x1 = self.features[5][2].block[1][1](x1)  # 672 x 14 x 14
-        x1 = F.silu(x1)  # 672 x 14 x 14
-        # features.5.2.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 672 x 1 x 1
-        x2 = self.features[5][2].block[2].fc1(x2)  # 28 x 1 x 1
-        x2 = F.silu(x2)  # 28 x 1 x 1
-        x2 = self.features[5][2].block[2].fc2(x2)  # 672 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 672 x 1 x 1
-        x1 = x1 * x2  # 672 x 14 x 14
-        x1 = self.features[5][2].block[3][0](x1)  # 112 x 14 x 14
-        x1 = self.features[5][2].block[3][1](x1)  # 112 x 14 x 14
-        x1 = drop_path(x1, 0.125, self.training)  # 112 x 14 x 14
-        x = x + x1  # 112 x 14 x 14
-        x = self.features[6][0].block[0][0](x)  # 672 x 14 x 14
-        x = self.features[6][0].block[0][1](x)  # 672 x 14 x 14
-        x = F.silu(x)  # 672 x 14 x 14
-        x = self.features[6][0].block[1][0](x)  # 672 x 7 x 7
-        x = self.features[6][0].block[1][1](x)  # 672 x 7 x 7
-        x = F.silu(x)  # 672 x 7 x 7
-        # features.6.0.block.2.identity: identity, the same tensor as x
-        x1 = F.adaptive_avg_pool2d(x, 1)  # 672 x 1 x 1
-        x1 = self.features[6][0].block[2].fc1(x1)  # 28 x 1 x 1
-        x1 = F.silu(x1)  # 28 x 1 x 1
-        x1 = self.features[6][0].block[2].fc2(x1)  # 672 x 1 x 1
-        x1 = torch.sigmoid(x1)  # 672 x 1 x 1
-        x = x * x1  # 672 x 7 x 7
-        x = self.features[6][0].block[3][0](x)  # 192 x 7 x 7
-        x = self.features[6][0].block[3][1](x)  # 192 x 7 x 7
-        x1 = self.features[6][1].block[0][0](x)  # 1152 x 7 x 7
-        x1 = self.features[6][1].block[0][1](x1)  # 1152 x 7 x 7
-        x1 = F.silu(x1)  # 1152 x 7 x 7
-        x1 = self.features[6][1].block[1][0](x1)  # 1152 x 7 x 7
-        x1 = self.features[6][1].block[1][1](x1)  # 1152 x 7 x 7
-        x1 = F.silu(x1)  # 1152 x 7 x 7
-        # features.6.1.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 1152 x 1 x 1
-        x2 = self.features[6][1].block[2].fc1(x2)  # 48 x 1 x 1
-        x2 = F.silu(x2)  # 48 x 1 x 1
-        x2 = self.features[6][1].block[2].fc2(x2)  # 1152 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 1152 x 1 x 1
-        x1 = x1 * x2  # 1152 x 7 x 7
-        x1 = self.features[6][1].block[3][0](x1)  # 192 x 7 x 7
-        x1 = self.features[6][1].block[3][1](x1)  # 192 x 7 x 7
-        x1 = drop_path(x1, 0.15000000000000002, self.training)  # 192 x 7 x 7
-        x = x + x1  # 192 x 7 x 7
-        x1 = self.features[6][2].block[0][0](x)  # 1152 x 7 x 7
-        x1 = self.features[6][2].block[0][1](x1)  # 1152 x 7 x 7
-        x1 = F.silu(x1)  # 1152 x 7 x 7
-        x1 = self.features[6][2].block[1][0](x1)  # 1152 x 7 x 7
-        x1 = self.features[6][2].block[1][1](x1)  # 1152 x 7 x 7
-        x1 = F.silu(x1)  # 1152 x 7 x 7
-        # features.6.2.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 1152 x 1 x 1
-        x2 = self.features[6][2].block[2].fc1(x2)  # 48 x 1 x 1
-        x2 = F.silu(x2)  # 48 x 1 x 1
-        x2 = self.features[6][2].block[2].fc2(x2)  # 1152 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 1152 x 1 x 1
-        x1 = x1 * x2  # 1152 x 7 x 7
-        x1 = self.features[6][2].block[3][0](x1)  # 192 x 7 x 7
-        x1 = self.features[6][2].block[3][1](x1)  # 192 x 7 x 7
-        x1 = drop_path(x1, 0.1625, self.training)  # 192 x 7 x 7
-        x = x + x1  # 192 x 7 x 7
-        x1 = self.features[6][3].block[0][0](x)  # 1152 x 7 x 7
-        x1 = self.features[6][3].block[0][1](x1)  # 1152 x 7 x 7
-        x1 = F.silu(x1)  # 1152 x 7 x 7
-        x1 = self.features[6][3].block[1][0](x1)  # 1152 x 7 x 7
-        x1 = self.features[6][3].block[1][1](x1)  # 1152 x 7 x 7
-        x1 = F.silu(x1)  # 1152 x 7 x 7
-        # features.6.3.block.2.identity: identity, the same tensor as x1
-        x2 = F.adaptive_avg_pool2d(x1, 1)  # 1152 x 1 x 1
-        x2 = self.features[6][3].block[2].fc1(x2)  # 48 x 1 x 1
-        x2 = F.silu(x2)  # 48 x 1 x 1
-        x2 = self.features[6][3].block[2].fc2(x2)  # 1152 x 1 x 1
-        x2 = torch.sigmoid(x2)  # 1152 x 1 x 1
-        x1 = x1 * x2  # 1152 x 7 x 7
-        x1 = self.features[6][3].block[3][0](x1)  # 192 x 7 x 7
-        x1 = self.features[6][3].block[3][1](x1)  # 192 x 7 x 7
-        x1 = drop_path(x1, 0.17500000000000002, self.training)  # 192 x 7 x 7
-        x = x + x1  # 192 x 7 x 7
-        x = self.features[7][0].block[0][0](x)  # 1152 x 7 x 7
-        x = self.features[7][0].block[0][1](x)  # 1152 x 7 x 7
-        x = F.silu(x)  # 1152 x 7 x 7
-        x = self.features[7][0].block[1][0](x)  # 1152 x 7 x 7
-        x = self.features[7][0].block[1][1](x)  # 1152 x 7 x 7
-        x = F.silu(x)  # 1152 x 7 x 7
-        # features.7.0.block.2.identity: identity, the same tensor as x
-        x1 = F.adaptive_avg_pool2d(x, 1)  # 1152 x 1 x 1
-        x1 = self.features[7][0].block[2].fc1(x1)  # 48 x 1 x 1
-        x1 = F.silu(x1)  # 48 x 1 x 1
-        x1 = self.features[7][0].block[2].fc2(x1)  # 1152 x 1 x 1
-        x1 = torch.sigmoid(x1)  # 1152 x 1 x 1
-        x = x * x1  # 1152 x 7 x 7
-        x = self.features[7][0].block[3][0](x)  # 320 x 7 x 7
-        x = self.features[7][0].block[3][1](x)  # 320 x 7 x 7
-        x = self.features[8][0](x)  # 1280 x 7 x 7
-        x = self.features[8][1](x)  # 1280 x 7 x 7
-        x = F.silu(x)  # 1280 x 7 x 7
+        x = self.features(x)  # 1280 x 7 x 7
         x = F.adaptive_avg_pool2d(x, 1)  # 1280 x 1 x 1
         x = torch.flatten(x, 1)  # 1280
-        x = F.dropout(x, 0.2, self.training)  # 1280
-        x = self.classifier[1](x)  # 1000
+        x = self.classifier(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> EfficientnetB0:
-    """A freshly initialised EfficientnetB0."""
+
+NETWORK_PARAMS: dict[str, object] = {
+    "dropout": 0.2,
+    "image_size": 224,
+    "num_classes": 1000,
+    "stochastic_depth_prob": 0.2,
+}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> EfficientnetB0:
+    """A freshly initialised EfficientnetB0.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return EfficientnetB0()

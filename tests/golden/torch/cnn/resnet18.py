@@ -8,16 +8,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 224
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -34,6 +35,141 @@ class Scope(nn.Module):
             self.add_module(str(key), value)
 
 
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
+
+
+class BasicBlock(nn.Module):
+    """Block `BasicBlock`: layer1.0, layer1.1, layer2.1, layer3.1 and 1 more."""
+
+    def __init__(self, in_channels: int, planes: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.conv1(x)
+        x1 = self.bn1(x1)
+        x1 = F.relu(x1, inplace=True)
+        x1 = self.conv2(x1)
+        x1 = self.bn2(x1)
+        x = x + x1
+        x = F.relu(x, inplace=True)
+        return x
+
+
+class Layer1(Indexed):
+    """The group `layer1`: layer1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = BasicBlock(in_channels, 64)
+        self[1] = BasicBlock(64, 64)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 64 x 56 x 56
+        x = self[1](x)  # 64 x 56 x 56
+        return x
+
+
+class BasicBlockDownsample(Indexed):
+    """The group `downsample`: layer2.0.downsample, layer3.0.downsample, layer4.0.downsample."""
+
+    def __init__(self, in_channels: int, planes: int, stride: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, planes, 1, stride=stride, bias=False)
+        self[1] = nn.BatchNorm2d(planes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        return x
+
+
+class BasicBlock_2(nn.Module):
+    """Block `BasicBlock`: layer2.0, layer3.0, layer4.0."""
+
+    def __init__(self, in_channels: int, planes: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = BasicBlockDownsample(in_channels, planes, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.conv1(x)
+        x1 = self.bn1(x1)
+        x1 = F.relu(x1, inplace=True)
+        x1 = self.conv2(x1)
+        x1 = self.bn2(x1)
+        x = self.downsample(x)
+        x = x + x1
+        x = F.relu(x, inplace=True)
+        return x
+
+
+class Layer2(Indexed):
+    """The group `layer2`: layer2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = BasicBlock_2(in_channels, 128, 2)
+        self[1] = BasicBlock(128, 128)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 128 x 28 x 28
+        x = self[1](x)  # 128 x 28 x 28
+        return x
+
+
+class Layer3(Indexed):
+    """The group `layer3`: layer3."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = BasicBlock_2(in_channels, 256, 2)
+        self[1] = BasicBlock(256, 256)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 256 x 14 x 14
+        x = self[1](x)  # 256 x 14 x 14
+        return x
+
+
+class Layer4(Indexed):
+    """The group `layer4`: layer4."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = BasicBlock_2(in_channels, 512, 2)
+        self[1] = BasicBlock(512, 512)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 512 x 7 x 7
+        x = self[1](x)  # 512 x 7 x 7
+        return x
+
+
 class Resnet18(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
@@ -42,59 +178,10 @@ class Resnet18(nn.Module):
         self.aux_weights: dict[str, float] = {}  # aux loss weights
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
-        self.layer1 = Scope()
-        self.layer1[0] = Scope()
-        self.layer1[0].conv1 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
-        self.layer1[0].bn1 = nn.BatchNorm2d(64)
-        self.layer1[0].conv2 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
-        self.layer1[0].bn2 = nn.BatchNorm2d(64)
-        self.layer1[1] = Scope()
-        self.layer1[1].conv1 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
-        self.layer1[1].bn1 = nn.BatchNorm2d(64)
-        self.layer1[1].conv2 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
-        self.layer1[1].bn2 = nn.BatchNorm2d(64)
-        self.layer2 = Scope()
-        self.layer2[0] = Scope()
-        self.layer2[0].conv1 = nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)
-        self.layer2[0].bn1 = nn.BatchNorm2d(128)
-        self.layer2[0].conv2 = nn.Conv2d(128, 128, 3, padding=1, bias=False)
-        self.layer2[0].bn2 = nn.BatchNorm2d(128)
-        self.layer2[0].downsample = Scope()
-        self.layer2[0].downsample[0] = nn.Conv2d(64, 128, 1, stride=2, bias=False)
-        self.layer2[0].downsample[1] = nn.BatchNorm2d(128)
-        self.layer2[1] = Scope()
-        self.layer2[1].conv1 = nn.Conv2d(128, 128, 3, padding=1, bias=False)
-        self.layer2[1].bn1 = nn.BatchNorm2d(128)
-        self.layer2[1].conv2 = nn.Conv2d(128, 128, 3, padding=1, bias=False)
-        self.layer2[1].bn2 = nn.BatchNorm2d(128)
-        self.layer3 = Scope()
-        self.layer3[0] = Scope()
-        self.layer3[0].conv1 = nn.Conv2d(128, 256, 3, stride=2, padding=1, bias=False)
-        self.layer3[0].bn1 = nn.BatchNorm2d(256)
-        self.layer3[0].conv2 = nn.Conv2d(256, 256, 3, padding=1, bias=False)
-        self.layer3[0].bn2 = nn.BatchNorm2d(256)
-        self.layer3[0].downsample = Scope()
-        self.layer3[0].downsample[0] = nn.Conv2d(128, 256, 1, stride=2, bias=False)
-        self.layer3[0].downsample[1] = nn.BatchNorm2d(256)
-        self.layer3[1] = Scope()
-        self.layer3[1].conv1 = nn.Conv2d(256, 256, 3, padding=1, bias=False)
-        self.layer3[1].bn1 = nn.BatchNorm2d(256)
-        self.layer3[1].conv2 = nn.Conv2d(256, 256, 3, padding=1, bias=False)
-        self.layer3[1].bn2 = nn.BatchNorm2d(256)
-        self.layer4 = Scope()
-        self.layer4[0] = Scope()
-        self.layer4[0].conv1 = nn.Conv2d(256, 512, 3, stride=2, padding=1, bias=False)
-        self.layer4[0].bn1 = nn.BatchNorm2d(512)
-        self.layer4[0].conv2 = nn.Conv2d(512, 512, 3, padding=1, bias=False)
-        self.layer4[0].bn2 = nn.BatchNorm2d(512)
-        self.layer4[0].downsample = Scope()
-        self.layer4[0].downsample[0] = nn.Conv2d(256, 512, 1, stride=2, bias=False)
-        self.layer4[0].downsample[1] = nn.BatchNorm2d(512)
-        self.layer4[1] = Scope()
-        self.layer4[1].conv1 = nn.Conv2d(512, 512, 3, padding=1, bias=False)
-        self.layer4[1].bn1 = nn.BatchNorm2d(512)
-        self.layer4[1].conv2 = nn.Conv2d(512, 512, 3, padding=1, bias=False)
-        self.layer4[1].bn2 = nn.BatchNorm2d(512)
+        self.layer1 = Layer1(64)
+        self.layer2 = Layer2(64)
+        self.layer3 = Layer3(128)
+        self.layer4 = Layer4(256)
         self.fc = nn.Linear(512, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,74 +189,34 @@ class Resnet18(nn.Module):
         x = self.bn1(x)  # 64 x 112 x 112
         x = F.relu(x, inplace=True)  # 64 x 112 x 112
         x = F.max_pool2d(x, 3, 2, padding=1)  # 64 x 56 x 56
-        x1 = self.layer1[0].conv1(x)  # 64 x 56 x 56
-        x1 = self.layer1[0].bn1(x1)  # 64 x 56 x 56
-        x1 = F.relu(x1, inplace=True)  # 64 x 56 x 56
-        x1 = self.layer1[0].conv2(x1)  # 64 x 56 x 56
-        x1 = self.layer1[0].bn2(x1)  # 64 x 56 x 56
-        x = x + x1  # 64 x 56 x 56
-        x = F.relu(x, inplace=True)  # 64 x 56 x 56
-        x1 = self.layer1[1].conv1(x)  # 64 x 56 x 56
-        x1 = self.layer1[1].bn1(x1)  # 64 x 56 x 56
-        x1 = F.relu(x1, inplace=True)  # 64 x 56 x 56
-        x1 = self.layer1[1].conv2(x1)  # 64 x 56 x 56
-        x1 = self.layer1[1].bn2(x1)  # 64 x 56 x 56
-        x = x + x1  # 64 x 56 x 56
-        x = F.relu(x, inplace=True)  # 64 x 56 x 56
-        x1 = self.layer2[0].conv1(x)  # 128 x 28 x 28
-        x1 = self.layer2[0].bn1(x1)  # 128 x 28 x 28
-        x1 = F.relu(x1, inplace=True)  # 128 x 28 x 28
-        x1 = self.layer2[0].conv2(x1)  # 128 x 28 x 28
-        x1 = self.layer2[0].bn2(x1)  # 128 x 28 x 28
-        x = self.layer2[0].downsample[0](x)  # 128 x 28 x 28
-        x = self.layer2[0].downsample[1](x)  # 128 x 28 x 28
-        x = x + x1  # 128 x 28 x 28
-        x = F.relu(x, inplace=True)  # 128 x 28 x 28
-        x1 = self.layer2[1].conv1(x)  # 128 x 28 x 28
-        x1 = self.layer2[1].bn1(x1)  # 128 x 28 x 28
-        x1 = F.relu(x1, inplace=True)  # 128 x 28 x 28
-        x1 = self.layer2[1].conv2(x1)  # 128 x 28 x 28
-        x1 = self.layer2[1].bn2(x1)  # 128 x 28 x 28
-        x = x + x1  # 128 x 28 x 28
-        x = F.relu(x, inplace=True)  # 128 x 28 x 28
-        x1 = self.layer3[0].conv1(x)  # 256 x 14 x 14
-        x1 = self.layer3[0].bn1(x1)  # 256 x 14 x 14
-        x1 = F.relu(x1, inplace=True)  # 256 x 14 x 14
-        x1 = self.layer3[0].conv2(x1)  # 256 x 14 x 14
-        x1 = self.layer3[0].bn2(x1)  # 256 x 14 x 14
-        x = self.layer3[0].downsample[0](x)  # 256 x 14 x 14
-        x = self.layer3[0].downsample[1](x)  # 256 x 14 x 14
-        x = x + x1  # 256 x 14 x 14
-        x = F.relu(x, inplace=True)  # 256 x 14 x 14
-        x1 = self.layer3[1].conv1(x)  # 256 x 14 x 14
-        x1 = self.layer3[1].bn1(x1)  # 256 x 14 x 14
-        x1 = F.relu(x1, inplace=True)  # 256 x 14 x 14
-        x1 = self.layer3[1].conv2(x1)  # 256 x 14 x 14
-        x1 = self.layer3[1].bn2(x1)  # 256 x 14 x 14
-        x = x + x1  # 256 x 14 x 14
-        x = F.relu(x, inplace=True)  # 256 x 14 x 14
-        x1 = self.layer4[0].conv1(x)  # 512 x 7 x 7
-        x1 = self.layer4[0].bn1(x1)  # 512 x 7 x 7
-        x1 = F.relu(x1, inplace=True)  # 512 x 7 x 7
-        x1 = self.layer4[0].conv2(x1)  # 512 x 7 x 7
-        x1 = self.layer4[0].bn2(x1)  # 512 x 7 x 7
-        x = self.layer4[0].downsample[0](x)  # 512 x 7 x 7
-        x = self.layer4[0].downsample[1](x)  # 512 x 7 x 7
-        x = x + x1  # 512 x 7 x 7
-        x = F.relu(x, inplace=True)  # 512 x 7 x 7
-        x1 = self.layer4[1].conv1(x)  # 512 x 7 x 7
-        x1 = self.layer4[1].bn1(x1)  # 512 x 7 x 7
-        x1 = F.relu(x1, inplace=True)  # 512 x 7 x 7
-        x1 = self.layer4[1].conv2(x1)  # 512 x 7 x 7
-        x1 = self.layer4[1].bn2(x1)  # 512 x 7 x 7
-        x = x + x1  # 512 x 7 x 7
-        x = F.relu(x, inplace=True)  # 512 x 7 x 7
+        x = self.layer1(x)  # 64 x 56 x 56
+        x = self.layer2(x)  # 128 x 28 x 28
+        x = self.layer3(x)  # 256 x 14 x 14
+        x = self.layer4(x)  # 512 x 7 x 7
         x = F.adaptive_avg_pool2d(x, 1)  # 512 x 1 x 1
         x = torch.flatten(x, 1)  # 512
         x = self.fc(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> Resnet18:
-    """A freshly initialised Resnet18."""
+
+NETWORK_PARAMS: dict[str, object] = {"image_size": 224, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> Resnet18:
+    """A freshly initialised Resnet18.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return Resnet18()

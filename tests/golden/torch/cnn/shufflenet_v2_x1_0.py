@@ -8,16 +8,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 224
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -34,11 +35,232 @@ class Scope(nn.Module):
             self.add_module(str(key), value)
 
 
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
+
+
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """ShuffleNet's channel shuffle (torchvision's): (groups, C / groups) -> transposed."""
     n, c, h, w = x.shape
     x = x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous()
     return x.view(n, c, h, w)
+
+
+class Conv1(Indexed):
+    """The group `conv1`: conv1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 24, 3, stride=2, padding=1, bias=False)
+        self[1] = nn.BatchNorm2d(24)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 24 x 112 x 112
+        x = self[1](x)  # 24 x 112 x 112
+        x = F.relu(x, inplace=True)  # 24 x 112 x 112
+        return x
+
+
+class InvertedResidualBranch1(Indexed):
+    """The group `branch1`: stage2.0.branch1, stage3.0.branch1, stage4.0.branch1."""
+
+    def __init__(self, in_channels: int, stride: int, layer_2_1: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(
+            in_channels, in_channels, 3, stride=stride, padding=1, groups=in_channels, bias=False
+        )
+        self[1] = nn.BatchNorm2d(in_channels)
+        self[2] = nn.Conv2d(in_channels, layer_2_1, 1, bias=False)
+        self[3] = nn.BatchNorm2d(layer_2_1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = self[2](x)
+        x = self[3](x)
+        x = F.relu(x, inplace=True)
+        return x
+
+
+class InvertedResidualBranch2(Indexed):
+    """The group `branch2`: stage2.0.branch2, stage3.0.branch2, stage4.0.branch2."""
+
+    def __init__(self, in_channels: int, stride: int, layer_0_1: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, layer_0_1, 1, bias=False)
+        self[1] = nn.BatchNorm2d(layer_0_1)
+        self[3] = nn.Conv2d(
+            layer_0_1, layer_0_1, 3, stride=stride, padding=1, groups=layer_0_1, bias=False
+        )
+        self[4] = nn.BatchNorm2d(layer_0_1)
+        self[5] = nn.Conv2d(layer_0_1, layer_0_1, 1, bias=False)
+        self[6] = nn.BatchNorm2d(layer_0_1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = F.relu(x, inplace=True)
+        x = self[3](x)
+        x = self[4](x)
+        x = self[5](x)
+        x = self[6](x)
+        x = F.relu(x, inplace=True)
+        return x
+
+
+class InvertedResidual(nn.Module):
+    """Block `InvertedResidual`: stage2.0, stage3.0, stage4.0."""
+
+    def __init__(self, in_channels: int, branch1_2: int) -> None:
+        super().__init__()
+        self.branch1 = InvertedResidualBranch1(in_channels, 2, branch1_2)
+        self.branch2 = InvertedResidualBranch2(in_channels, 2, branch1_2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.branch1(x)
+        x = self.branch2(x)
+        x = torch.cat([x1, x], 1)
+        x = channel_shuffle(x, 2)
+        return x
+
+
+class InvertedResidualBranch2_2(Indexed):
+    """The group `branch2`: stage2.1.branch2, stage2.2.branch2, stage2.3.branch2,
+    stage3.1.branch2 and 9 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, in_channels, 1, bias=False)
+        self[1] = nn.BatchNorm2d(in_channels)
+        self[3] = nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels, bias=False)
+        self[4] = nn.BatchNorm2d(in_channels)
+        self[5] = nn.Conv2d(in_channels, in_channels, 1, bias=False)
+        self[6] = nn.BatchNorm2d(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)
+        x = self[1](x)
+        x = F.relu(x, inplace=True)
+        x = self[3](x)
+        x = self[4](x)
+        x = self[5](x)
+        x = self[6](x)
+        x = F.relu(x, inplace=True)
+        return x
+
+
+class InvertedResidual_2(nn.Module):
+    """Block `InvertedResidual`: stage2.1, stage2.2, stage2.3, stage3.1 and 9 more."""
+
+    def __init__(self, out: int, branch2_0: int) -> None:
+        super().__init__()
+        self.out = out
+        self.branch2_0 = branch2_0
+        self.branch2 = InvertedResidualBranch2_2(branch2_0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = x[:, 0:self.branch2_0]
+        # identity: identity, the same tensor as x1
+        x = x[:, self.branch2_0:self.out]
+        x = self.branch2(x)
+        x = torch.cat([x1, x], 1)
+        x = channel_shuffle(x, 2)
+        return x
+
+
+class Stage2(Indexed):
+    """The group `stage2`: stage2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = InvertedResidual(in_channels, 58)
+        self[1] = InvertedResidual_2(116, 58)
+        self[2] = InvertedResidual_2(116, 58)
+        self[3] = InvertedResidual_2(116, 58)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 116 x 28 x 28
+        x = self[1](x)  # 116 x 28 x 28
+        x = self[2](x)  # 116 x 28 x 28
+        x = self[3](x)  # 116 x 28 x 28
+        return x
+
+
+class Stage3(Indexed):
+    """The group `stage3`: stage3."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = InvertedResidual(in_channels, 116)
+        self[1] = InvertedResidual_2(232, 116)
+        self[2] = InvertedResidual_2(232, 116)
+        self[3] = InvertedResidual_2(232, 116)
+        self[4] = InvertedResidual_2(232, 116)
+        self[5] = InvertedResidual_2(232, 116)
+        self[6] = InvertedResidual_2(232, 116)
+        self[7] = InvertedResidual_2(232, 116)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 232 x 14 x 14
+        x = self[1](x)  # 232 x 14 x 14
+        x = self[2](x)  # 232 x 14 x 14
+        x = self[3](x)  # 232 x 14 x 14
+        x = self[4](x)  # 232 x 14 x 14
+        x = self[5](x)  # 232 x 14 x 14
+        x = self[6](x)  # 232 x 14 x 14
+        x = self[7](x)  # 232 x 14 x 14
+        return x
+
+
+class Stage4(Indexed):
+    """The group `stage4`: stage4."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = InvertedResidual(in_channels, 232)
+        self[1] = InvertedResidual_2(464, 232)
+        self[2] = InvertedResidual_2(464, 232)
+        self[3] = InvertedResidual_2(464, 232)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 464 x 7 x 7
+        x = self[1](x)  # 464 x 7 x 7
+        x = self[2](x)  # 464 x 7 x 7
+        x = self[3](x)  # 464 x 7 x 7
+        return x
+
+
+class Conv5(Indexed):
+    """The group `conv5`: conv5."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 1024, 1, bias=False)
+        self[1] = nn.BatchNorm2d(1024)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 1024 x 7 x 7
+        x = self[1](x)  # 1024 x 7 x 7
+        x = F.relu(x, inplace=True)  # 1024 x 7 x 7
+        return x
 
 
 class ShufflenetV2X10(nn.Module):
@@ -47,396 +269,44 @@ class ShufflenetV2X10(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {}  # aux loss weights
-        self.conv1 = Scope()
-        self.conv1[0] = nn.Conv2d(3, 24, 3, stride=2, padding=1, bias=False)
-        self.conv1[1] = nn.BatchNorm2d(24)
-        self.stage2 = Scope()
-        self.stage2[0] = Scope()
-        self.stage2[0].branch1 = Scope()
-        self.stage2[0].branch1[0] = nn.Conv2d(24, 24, 3, stride=2, padding=1, groups=24, bias=False)
-        self.stage2[0].branch1[1] = nn.BatchNorm2d(24)
-        self.stage2[0].branch1[2] = nn.Conv2d(24, 58, 1, bias=False)
-        self.stage2[0].branch1[3] = nn.BatchNorm2d(58)
-        self.stage2[0].branch2 = Scope()
-        self.stage2[0].branch2[0] = nn.Conv2d(24, 58, 1, bias=False)
-        self.stage2[0].branch2[1] = nn.BatchNorm2d(58)
-        self.stage2[0].branch2[3] = nn.Conv2d(58, 58, 3, stride=2, padding=1, groups=58, bias=False)
-        self.stage2[0].branch2[4] = nn.BatchNorm2d(58)
-        self.stage2[0].branch2[5] = nn.Conv2d(58, 58, 1, bias=False)
-        self.stage2[0].branch2[6] = nn.BatchNorm2d(58)
-        self.stage2[1] = Scope()
-        self.stage2[1].branch2 = Scope()
-        self.stage2[1].branch2[0] = nn.Conv2d(58, 58, 1, bias=False)
-        self.stage2[1].branch2[1] = nn.BatchNorm2d(58)
-        self.stage2[1].branch2[3] = nn.Conv2d(58, 58, 3, padding=1, groups=58, bias=False)
-        self.stage2[1].branch2[4] = nn.BatchNorm2d(58)
-        self.stage2[1].branch2[5] = nn.Conv2d(58, 58, 1, bias=False)
-        self.stage2[1].branch2[6] = nn.BatchNorm2d(58)
-        self.stage2[2] = Scope()
-        self.stage2[2].branch2 = Scope()
-        self.stage2[2].branch2[0] = nn.Conv2d(58, 58, 1, bias=False)
-        self.stage2[2].branch2[1] = nn.BatchNorm2d(58)
-        self.stage2[2].branch2[3] = nn.Conv2d(58, 58, 3, padding=1, groups=58, bias=False)
-        self.stage2[2].branch2[4] = nn.BatchNorm2d(58)
-        self.stage2[2].branch2[5] = nn.Conv2d(58, 58, 1, bias=False)
-        self.stage2[2].branch2[6] = nn.BatchNorm2d(58)
-        self.stage2[3] = Scope()
-        self.stage2[3].branch2 = Scope()
-        self.stage2[3].branch2[0] = nn.Conv2d(58, 58, 1, bias=False)
-        self.stage2[3].branch2[1] = nn.BatchNorm2d(58)
-        self.stage2[3].branch2[3] = nn.Conv2d(58, 58, 3, padding=1, groups=58, bias=False)
-        self.stage2[3].branch2[4] = nn.BatchNorm2d(58)
-        self.stage2[3].branch2[5] = nn.Conv2d(58, 58, 1, bias=False)
-        self.stage2[3].branch2[6] = nn.BatchNorm2d(58)
-        self.stage3 = Scope()
-        self.stage3[0] = Scope()
-        self.stage3[0].branch1 = Scope()
-        self.stage3[0].branch1[0] = nn.Conv2d(
-            116, 116, 3, stride=2, padding=1, groups=116, bias=False
-        )
-        self.stage3[0].branch1[1] = nn.BatchNorm2d(116)
-        self.stage3[0].branch1[2] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[0].branch1[3] = nn.BatchNorm2d(116)
-        self.stage3[0].branch2 = Scope()
-        self.stage3[0].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[0].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[0].branch2[3] = nn.Conv2d(
-            116, 116, 3, stride=2, padding=1, groups=116, bias=False
-        )
-        self.stage3[0].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[0].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[0].branch2[6] = nn.BatchNorm2d(116)
-        self.stage3[1] = Scope()
-        self.stage3[1].branch2 = Scope()
-        self.stage3[1].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[1].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[1].branch2[3] = nn.Conv2d(116, 116, 3, padding=1, groups=116, bias=False)
-        self.stage3[1].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[1].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[1].branch2[6] = nn.BatchNorm2d(116)
-        self.stage3[2] = Scope()
-        self.stage3[2].branch2 = Scope()
-        self.stage3[2].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[2].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[2].branch2[3] = nn.Conv2d(116, 116, 3, padding=1, groups=116, bias=False)
-        self.stage3[2].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[2].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[2].branch2[6] = nn.BatchNorm2d(116)
-        self.stage3[3] = Scope()
-        self.stage3[3].branch2 = Scope()
-        self.stage3[3].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[3].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[3].branch2[3] = nn.Conv2d(116, 116, 3, padding=1, groups=116, bias=False)
-        self.stage3[3].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[3].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[3].branch2[6] = nn.BatchNorm2d(116)
-        self.stage3[4] = Scope()
-        self.stage3[4].branch2 = Scope()
-        self.stage3[4].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[4].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[4].branch2[3] = nn.Conv2d(116, 116, 3, padding=1, groups=116, bias=False)
-        self.stage3[4].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[4].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[4].branch2[6] = nn.BatchNorm2d(116)
-        self.stage3[5] = Scope()
-        self.stage3[5].branch2 = Scope()
-        self.stage3[5].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[5].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[5].branch2[3] = nn.Conv2d(116, 116, 3, padding=1, groups=116, bias=False)
-        self.stage3[5].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[5].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[5].branch2[6] = nn.BatchNorm2d(116)
-        self.stage3[6] = Scope()
-        self.stage3[6].branch2 = Scope()
-        self.stage3[6].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[6].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[6].branch2[3] = nn.Conv2d(116, 116, 3, padding=1, groups=116, bias=False)
-        self.stage3[6].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[6].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[6].branch2[6] = nn.BatchNorm2d(116)
-        self.stage3[7] = Scope()
-        self.stage3[7].branch2 = Scope()
-        self.stage3[7].branch2[0] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[7].branch2[1] = nn.BatchNorm2d(116)
-        self.stage3[7].branch2[3] = nn.Conv2d(116, 116, 3, padding=1, groups=116, bias=False)
-        self.stage3[7].branch2[4] = nn.BatchNorm2d(116)
-        self.stage3[7].branch2[5] = nn.Conv2d(116, 116, 1, bias=False)
-        self.stage3[7].branch2[6] = nn.BatchNorm2d(116)
-        self.stage4 = Scope()
-        self.stage4[0] = Scope()
-        self.stage4[0].branch1 = Scope()
-        self.stage4[0].branch1[0] = nn.Conv2d(
-            232, 232, 3, stride=2, padding=1, groups=232, bias=False
-        )
-        self.stage4[0].branch1[1] = nn.BatchNorm2d(232)
-        self.stage4[0].branch1[2] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[0].branch1[3] = nn.BatchNorm2d(232)
-        self.stage4[0].branch2 = Scope()
-        self.stage4[0].branch2[0] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[0].branch2[1] = nn.BatchNorm2d(232)
-        self.stage4[0].branch2[3] = nn.Conv2d(
-            232, 232, 3, stride=2, padding=1, groups=232, bias=False
-        )
-        self.stage4[0].branch2[4] = nn.BatchNorm2d(232)
-        self.stage4[0].branch2[5] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[0].branch2[6] = nn.BatchNorm2d(232)
-        self.stage4[1] = Scope()
-        self.stage4[1].branch2 = Scope()
-        self.stage4[1].branch2[0] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[1].branch2[1] = nn.BatchNorm2d(232)
-        self.stage4[1].branch2[3] = nn.Conv2d(232, 232, 3, padding=1, groups=232, bias=False)
-        self.stage4[1].branch2[4] = nn.BatchNorm2d(232)
-        self.stage4[1].branch2[5] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[1].branch2[6] = nn.BatchNorm2d(232)
-        self.stage4[2] = Scope()
-        self.stage4[2].branch2 = Scope()
-        self.stage4[2].branch2[0] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[2].branch2[1] = nn.BatchNorm2d(232)
-        self.stage4[2].branch2[3] = nn.Conv2d(232, 232, 3, padding=1, groups=232, bias=False)
-        self.stage4[2].branch2[4] = nn.BatchNorm2d(232)
-        self.stage4[2].branch2[5] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[2].branch2[6] = nn.BatchNorm2d(232)
-        self.stage4[3] = Scope()
-        self.stage4[3].branch2 = Scope()
-        self.stage4[3].branch2[0] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[3].branch2[1] = nn.BatchNorm2d(232)
-        self.stage4[3].branch2[3] = nn.Conv2d(232, 232, 3, padding=1, groups=232, bias=False)
-        self.stage4[3].branch2[4] = nn.BatchNorm2d(232)
-        self.stage4[3].branch2[5] = nn.Conv2d(232, 232, 1, bias=False)
-        self.stage4[3].branch2[6] = nn.BatchNorm2d(232)
-        self.conv5 = Scope()
-        self.conv5[0] = nn.Conv2d(464, 1024, 1, bias=False)
-        self.conv5[1] = nn.BatchNorm2d(1024)
+        self.conv1 = Conv1(3)
+        self.stage2 = Stage2(24)
+        self.stage3 = Stage3(116)
+        self.stage4 = Stage4(232)
+        self.conv5 = Conv5(464)
         self.fc = nn.Linear(1024, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1[0](x)  # 24 x 112 x 112
-        x = self.conv1[1](x)  # 24 x 112 x 112
-        x = F.relu(x, inplace=True)  # 24 x 112 x 112
+        x = self.conv1(x)  # 24 x 112 x 112
         x = F.max_pool2d(x, 3, 2, padding=1)  # 24 x 56 x 56
-        x1 = self.stage2[0].branch1[0](x)  # 24 x 28 x 28
-        x1 = self.stage2[0].branch1[1](x1)  # 24 x 28 x 28
-        x1 = self.stage2[0].branch1[2](x1)  # 58 x 28 x 28
-        x1 = self.stage2[0].branch1[3](x1)  # 58 x 28 x 28
-        x1 = F.relu(x1, inplace=True)  # 58 x 28 x 28
-        x = self.stage2[0].branch2[0](x)  # 58 x 56 x 56
-        x = self.stage2[0].branch2[1](x)  # 58 x 56 x 56
-        x = F.relu(x, inplace=True)  # 58 x 56 x 56
-        x = self.stage2[0].branch2[3](x)  # 58 x 28 x 28
-        x = self.stage2[0].branch2[4](x)  # 58 x 28 x 28
-        x = self.stage2[0].branch2[5](x)  # 58 x 28 x 28
-        x = self.stage2[0].branch2[6](x)  # 58 x 28 x 28
-        x = F.relu(x, inplace=True)  # 58 x 28 x 28
-        x = torch.cat([x1, x], 1)  # 116 x 28 x 28
-        x = channel_shuffle(x, 2)  # 116 x 28 x 28
-        x1 = x[:, 0:58]  # 58 x 28 x 28
-        # stage2.1.identity: identity, the same tensor as x1
-        x = x[:, 58:116]  # 58 x 28 x 28
-        x = self.stage2[1].branch2[0](x)  # 58 x 28 x 28
-        x = self.stage2[1].branch2[1](x)  # 58 x 28 x 28
-        x = F.relu(x, inplace=True)  # 58 x 28 x 28
-        x = self.stage2[1].branch2[3](x)  # 58 x 28 x 28
-        x = self.stage2[1].branch2[4](x)  # 58 x 28 x 28
-        x = self.stage2[1].branch2[5](x)  # 58 x 28 x 28
-        x = self.stage2[1].branch2[6](x)  # 58 x 28 x 28
-        x = F.relu(x, inplace=True)  # 58 x 28 x 28
-        x = torch.cat([x1, x], 1)  # 116 x 28 x 28
-        x = channel_shuffle(x, 2)  # 116 x 28 x 28
-        x1 = x[:, 0:58]  # 58 x 28 x 28
-        # stage2.2.identity: identity, the same tensor as x1
-        x = x[:, 58:116]  # 58 x 28 x 28
-        x = self.stage2[2].branch2[0](x)  # 58 x 28 x 28
-        x = self.stage2[2].branch2[1](x)  # 58 x 28 x 28
-        x = F.relu(x, inplace=True)  # 58 x 28 x 28
-        x = self.stage2[2].branch2[3](x)  # 58 x 28 x 28
-        x = self.stage2[2].branch2[4](x)  # 58 x 28 x 28
-        x = self.stage2[2].branch2[5](x)  # 58 x 28 x 28
-        x = self.stage2[2].branch2[6](x)  # 58 x 28 x 28
-        x = F.relu(x, inplace=True)  # 58 x 28 x 28
-        x = torch.cat([x1, x], 1)  # 116 x 28 x 28
-        x = channel_shuffle(x, 2)  # 116 x 28 x 28
-        x1 = x[:, 0:58]  # 58 x 28 x 28
-        # stage2.3.identity: identity, the same tensor as x1
-        x = x[:, 58:116]  # 58 x 28 x 28
-        x = self.stage2[3].branch2[0](x)  # 58 x 28 x 28
-        x = self.stage2[3].branch2[1](x)  # 58 x 28 x 28
-        x = F.relu(x, inplace=True)  # 58 x 28 x 28
-        x = self.stage2[3].branch2[3](x)  # 58 x 28 x 28
-        x = self.stage2[3].branch2[4](x)  # 58 x 28 x 28
-        x = self.stage2[3].branch2[5](x)  # 58 x 28 x 28
-        x = self.stage2[3].branch2[6](x)  # 58 x 28 x 28
-        x = F.relu(x, inplace=True)  # 58 x 28 x 28
-        x = torch.cat([x1, x], 1)  # 116 x 28 x 28
-        x = channel_shuffle(x, 2)  # 116 x 28 x 28
-        x1 = self.stage3[0].branch1[0](x)  # 116 x 14 x 14
-        x1 = self.stage3[0].branch1[1](x1)  # 116 x 14 x 14
-        x1 = self.stage3[0].branch1[2](x1)  # 116 x 14 x 14
-        x1 = self.stage3[0].branch1[3](x1)  # 116 x 14 x 14
-        x1 = F.relu(x1, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[0].branch2[0](x)  # 116 x 28 x 28
-        x = self.stage3[0].branch2[1](x)  # 116 x 28 x 28
-        x = F.relu(x, inplace=True)  # 116 x 28 x 28
-        x = self.stage3[0].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[0].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[0].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[0].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = x[:, 0:116]  # 116 x 14 x 14
-        # stage3.1.identity: identity, the same tensor as x1
-        x = x[:, 116:232]  # 116 x 14 x 14
-        x = self.stage3[1].branch2[0](x)  # 116 x 14 x 14
-        x = self.stage3[1].branch2[1](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[1].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[1].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[1].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[1].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = x[:, 0:116]  # 116 x 14 x 14
-        # stage3.2.identity: identity, the same tensor as x1
-        x = x[:, 116:232]  # 116 x 14 x 14
-        x = self.stage3[2].branch2[0](x)  # 116 x 14 x 14
-        x = self.stage3[2].branch2[1](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[2].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[2].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[2].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[2].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = x[:, 0:116]  # 116 x 14 x 14
-        # stage3.3.identity: identity, the same tensor as x1
-        x = x[:, 116:232]  # 116 x 14 x 14
-        x = self.stage3[3].branch2[0](x)  # 116 x 14 x 14
-        x = self.stage3[3].branch2[1](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[3].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[3].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[3].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[3].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = x[:, 0:116]  # 116 x 14 x 14
-        # stage3.4.identity: identity, the same tensor as x1
-        x = x[:, 116:232]  # 116 x 14 x 14
-        x = self.stage3[4].branch2[0](x)  # 116 x 14 x 14
-        x = self.stage3[4].branch2[1](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[4].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[4].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[4].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[4].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = x[:, 0:116]  # 116 x 14 x 14
-        # stage3.5.identity: identity, the same tensor as x1
-        x = x[:, 116:232]  # 116 x 14 x 14
-        x = self.stage3[5].branch2[0](x)  # 116 x 14 x 14
-        x = self.stage3[5].branch2[1](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[5].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[5].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[5].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[5].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = x[:, 0:116]  # 116 x 14 x 14
-        # stage3.6.identity: identity, the same tensor as x1
-        x = x[:, 116:232]  # 116 x 14 x 14
-        x = self.stage3[6].branch2[0](x)  # 116 x 14 x 14
-        x = self.stage3[6].branch2[1](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[6].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[6].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[6].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[6].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = x[:, 0:116]  # 116 x 14 x 14
-        # stage3.7.identity: identity, the same tensor as x1
-        x = x[:, 116:232]  # 116 x 14 x 14
-        x = self.stage3[7].branch2[0](x)  # 116 x 14 x 14
-        x = self.stage3[7].branch2[1](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = self.stage3[7].branch2[3](x)  # 116 x 14 x 14
-        x = self.stage3[7].branch2[4](x)  # 116 x 14 x 14
-        x = self.stage3[7].branch2[5](x)  # 116 x 14 x 14
-        x = self.stage3[7].branch2[6](x)  # 116 x 14 x 14
-        x = F.relu(x, inplace=True)  # 116 x 14 x 14
-        x = torch.cat([x1, x], 1)  # 232 x 14 x 14
-        x = channel_shuffle(x, 2)  # 232 x 14 x 14
-        x1 = self.stage4[0].branch1[0](x)  # 232 x 7 x 7
-        x1 = self.stage4[0].branch1[1](x1)  # 232 x 7 x 7
-        x1 = self.stage4[0].branch1[2](x1)  # 232 x 7 x 7
-        x1 = self.stage4[0].branch1[3](x1)  # 232 x 7 x 7
-        x1 = F.relu(x1, inplace=True)  # 232 x 7 x 7
-        x = self.stage4[0].branch2[0](x)  # 232 x 14 x 14
-        x = self.stage4[0].branch2[1](x)  # 232 x 14 x 14
-        x = F.relu(x, inplace=True)  # 232 x 14 x 14
-        x = self.stage4[0].branch2[3](x)  # 232 x 7 x 7
-        x = self.stage4[0].branch2[4](x)  # 232 x 7 x 7
-        x = self.stage4[0].branch2[5](x)  # 232 x 7 x 7
-        x = self.stage4[0].branch2[6](x)  # 232 x 7 x 7
-        x = F.relu(x, inplace=True)  # 232 x 7 x 7
-        x = torch.cat([x1, x], 1)  # 464 x 7 x 7
-        x = channel_shuffle(x, 2)  # 464 x 7 x 7
-        x1 = x[:, 0:232]  # 232 x 7 x 7
-        # stage4.1.identity: identity, the same tensor as x1
-        x = x[:, 232:464]  # 232 x 7 x 7
-        x = self.stage4[1].branch2[0](x)  # 232 x 7 x 7
-        x = self.stage4[1].branch2[1](x)  # 232 x 7 x 7
-        x = F.relu(x, inplace=True)  # 232 x 7 x 7
-        x = self.stage4[1].branch2[3](x)  # 232 x 7 x 7
-        x = self.stage4[1].branch2[4](x)  # 232 x 7 x 7
-        x = self.stage4[1].branch2[5](x)  # 232 x 7 x 7
-        x = self.stage4[1].branch2[6](x)  # 232 x 7 x 7
-        x = F.relu(x, inplace=True)  # 232 x 7 x 7
-        x = torch.cat([x1, x], 1)  # 464 x 7 x 7
-        x = channel_shuffle(x, 2)  # 464 x 7 x 7
-        x1 = x[:, 0:232]  # 232 x 7 x 7
-        # stage4.2.identity: identity, the same tensor as x1
-        x = x[:, 232:464]  # 232 x 7 x 7
-        x = self.stage4[2].branch2[0](x)  # 232 x 7 x 7
-        x = self.stage4[2].branch2[1](x)  # 232 x 7 x 7
-        x = F.relu(x, inplace=True)  # 232 x 7 x 7
-        x = self.stage4[2].branch2[3](x)  # 232 x 7 x 7
-        x = self.stage4[2].branch2[4](x)  # 232 x 7 x 7
-        x = self.stage4[2].branch2[5](x)  # 232 x 7 x 7
-        x = self.stage4[2].branch2[6](x)  # 232 x 7 x 7
-        x = F.relu(x, inplace=True)  # 232 x 7 x 7
-        x = torch.cat([x1, x], 1)  # 464 x 7 x 7
-        x = channel_shuffle(x, 2)  # 464 x 7 x 7
-        x1 = x[:, 0:232]  # 232 x 7 x 7
-        # stage4.3.identity: identity, the same tensor as x1
-        x = x[:, 232:464]  # 232 x 7 x 7
-        x = self.stage4[3].branch2[0](x)  # 232 x 7 x 7
-        x = self.stage4[3].branch2[1](x)  # 232 x 7 x 7
-        x = F.relu(x, inplace=True)  # 232 x 7 x 7
-        x = self.stage4[3].branch2[3](x)  # 232 x 7 x 7
-        x = self.stage4[3].branch2[4](x)  # 232 x 7 x 7
-        x = self.stage4[3].branch2[5](x)  # 232 x 7 x 7
-        x = self.stage4[3].branch2[6](x)  # 232 x 7 x 7
-        x = F.relu(x, inplace=True)  # 232 x 7 x 7
-        x = torch.cat([x1, x], 1)  # 464 x 7 x 7
-        x = channel_shuffle(x, 2)  # 464 x 7 x 7
-        x = self.conv5[0](x)  # 1024 x 7 x 7
-        x = self.conv5[1](x)  # 1024 x 7 x 7
-        x = F.relu(x, inplace=True)  # 1024 x 7 x 7
+        x = self.stage2(x)  # 116 x 28 x 28
+        x = self.stage3(x)  # 232 x 14 x 14
+        x = self.stage4(x)  # 464 x 7 x 7
+        x = self.conv5(x)  # 1024 x 7 x 7
         x = F.adaptive_avg_pool2d(x, 1)  # 1024 x 1 x 1
         x = torch.flatten(x, 1)  # 1024
         x = self.fc(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> ShufflenetV2X10:
-    """A freshly initialised ShufflenetV2X10."""
+
+NETWORK_PARAMS: dict[str, object] = {"image_size": 224, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> ShufflenetV2X10:
+    """A freshly initialised ShufflenetV2X10.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return ShufflenetV2X10()

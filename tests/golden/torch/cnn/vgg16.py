@@ -9,16 +9,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 224
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -35,75 +36,136 @@ class Scope(nn.Module):
             self.add_module(str(key), value)
 
 
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
+
+
+class Features(Indexed):
+    """The group `features`: features."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = nn.Conv2d(in_channels, 64, 3, padding=1)
+        self[2] = nn.Conv2d(64, 64, 3, padding=1)
+        self[5] = nn.Conv2d(64, 128, 3, padding=1)
+        self[7] = nn.Conv2d(128, 128, 3, padding=1)
+        self[10] = nn.Conv2d(128, 256, 3, padding=1)
+        self[12] = nn.Conv2d(256, 256, 3, padding=1)
+        self[14] = nn.Conv2d(256, 256, 3, padding=1)
+        self[17] = nn.Conv2d(256, 512, 3, padding=1)
+        self[19] = nn.Conv2d(512, 512, 3, padding=1)
+        self[21] = nn.Conv2d(512, 512, 3, padding=1)
+        self[24] = nn.Conv2d(512, 512, 3, padding=1)
+        self[26] = nn.Conv2d(512, 512, 3, padding=1)
+        self[28] = nn.Conv2d(512, 512, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 64 x 224 x 224
+        x = F.relu(x, inplace=True)  # 64 x 224 x 224
+        x = self[2](x)  # 64 x 224 x 224
+        x = F.relu(x, inplace=True)  # 64 x 224 x 224
+        x = F.max_pool2d(x, 2, 2)  # 64 x 112 x 112
+        x = self[5](x)  # 128 x 112 x 112
+        x = F.relu(x, inplace=True)  # 128 x 112 x 112
+        x = self[7](x)  # 128 x 112 x 112
+        x = F.relu(x, inplace=True)  # 128 x 112 x 112
+        x = F.max_pool2d(x, 2, 2)  # 128 x 56 x 56
+        x = self[10](x)  # 256 x 56 x 56
+        x = F.relu(x, inplace=True)  # 256 x 56 x 56
+        x = self[12](x)  # 256 x 56 x 56
+        x = F.relu(x, inplace=True)  # 256 x 56 x 56
+        x = self[14](x)  # 256 x 56 x 56
+        x = F.relu(x, inplace=True)  # 256 x 56 x 56
+        x = F.max_pool2d(x, 2, 2)  # 256 x 28 x 28
+        x = self[17](x)  # 512 x 28 x 28
+        x = F.relu(x, inplace=True)  # 512 x 28 x 28
+        x = self[19](x)  # 512 x 28 x 28
+        x = F.relu(x, inplace=True)  # 512 x 28 x 28
+        x = self[21](x)  # 512 x 28 x 28
+        x = F.relu(x, inplace=True)  # 512 x 28 x 28
+        x = F.max_pool2d(x, 2, 2)  # 512 x 14 x 14
+        x = self[24](x)  # 512 x 14 x 14
+        x = F.relu(x, inplace=True)  # 512 x 14 x 14
+        x = self[26](x)  # 512 x 14 x 14
+        x = F.relu(x, inplace=True)  # 512 x 14 x 14
+        x = self[28](x)  # 512 x 14 x 14
+        x = F.relu(x, inplace=True)  # 512 x 14 x 14
+        x = F.max_pool2d(x, 2, 2)  # 512 x 7 x 7
+        return x
+
+
+class Classifier(Indexed):
+    """The group `classifier`: classifier."""
+
+    def __init__(self, in_features: int) -> None:
+        super().__init__()
+        self[0] = nn.Linear(in_features, 4096)
+        self[3] = nn.Linear(4096, 4096)
+        self[6] = nn.Linear(4096, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 4096
+        x = F.relu(x, inplace=True)  # 4096
+        x = F.dropout(x, 0.5, self.training)  # 4096
+        x = self[3](x)  # 4096
+        x = F.relu(x, inplace=True)  # 4096
+        x = F.dropout(x, 0.5, self.training)  # 4096
+        x = self[6](x)  # 1000
+        return x
+
+
 class Vgg16(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {}  # aux loss weights
-        self.features = Scope()
-        self.features[0] = nn.Conv2d(3, 64, 3, padding=1)
-        self.features[2] = nn.Conv2d(64, 64, 3, padding=1)
-        self.features[5] = nn.Conv2d(64, 128, 3, padding=1)
-        self.features[7] = nn.Conv2d(128, 128, 3, padding=1)
-        self.features[10] = nn.Conv2d(128, 256, 3, padding=1)
-        self.features[12] = nn.Conv2d(256, 256, 3, padding=1)
-        self.features[14] = nn.Conv2d(256, 256, 3, padding=1)
-        self.features[17] = nn.Conv2d(256, 512, 3, padding=1)
-        self.features[19] = nn.Conv2d(512, 512, 3, padding=1)
-        self.features[21] = nn.Conv2d(512, 512, 3, padding=1)
-        self.features[24] = nn.Conv2d(512, 512, 3, padding=1)
-        self.features[26] = nn.Conv2d(512, 512, 3, padding=1)
-        self.features[28] = nn.Conv2d(512, 512, 3, padding=1)
-        self.classifier = Scope()
-        self.classifier[0] = nn.Linear(25088, 4096)
-        self.classifier[3] = nn.Linear(4096, 4096)
-        self.classifier[6] = nn.Linear(4096, 1000)
+        self.features = Features(3)
+        self.classifier = Classifier(25088)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.features[0](x)  # 64 x 224 x 224
-        x = F.relu(x, inplace=True)  # 64 x 224 x 224
-        x = self.features[2](x)  # 64 x 224 x 224
-        x = F.relu(x, inplace=True)  # 64 x 224 x 224
-        x = F.max_pool2d(x, 2, 2)  # 64 x 112 x 112
-        x = self.features[5](x)  # 128 x 112 x 112
-        x = F.relu(x, inplace=True)  # 128 x 112 x 112
-        x = self.features[7](x)  # 128 x 112 x 112
-        x = F.relu(x, inplace=True)  # 128 x 112 x 112
-        x = F.max_pool2d(x, 2, 2)  # 128 x 56 x 56
-        x = self.features[10](x)  # 256 x 56 x 56
-        x = F.relu(x, inplace=True)  # 256 x 56 x 56
-        x = self.features[12](x)  # 256 x 56 x 56
-        x = F.relu(x, inplace=True)  # 256 x 56 x 56
-        x = self.features[14](x)  # 256 x 56 x 56
-        x = F.relu(x, inplace=True)  # 256 x 56 x 56
-        x = F.max_pool2d(x, 2, 2)  # 256 x 28 x 28
-        x = self.features[17](x)  # 512 x 28 x 28
-        x = F.relu(x, inplace=True)  # 512 x 28 x 28
-        x = self.features[19](x)  # 512 x 28 x 28
-        x = F.relu(x, inplace=True)  # 512 x 28 x 28
-        x = self.features[21](x)  # 512 x 28 x 28
-        x = F.relu(x, inplace=True)  # 512 x 28 x 28
-        x = F.max_pool2d(x, 2, 2)  # 512 x 14 x 14
-        x = self.features[24](x)  # 512 x 14 x 14
-        x = F.relu(x, inplace=True)  # 512 x 14 x 14
-        x = self.features[26](x)  # 512 x 14 x 14
-        x = F.relu(x, inplace=True)  # 512 x 14 x 14
-        x = self.features[28](x)  # 512 x 14 x 14
-        x = F.relu(x, inplace=True)  # 512 x 14 x 14
-        x = F.max_pool2d(x, 2, 2)  # 512 x 7 x 7
+        x = self.features(x)  # 512 x 7 x 7
         x = F.adaptive_avg_pool2d(x, 7)  # 512 x 7 x 7
         x = torch.flatten(x, 1)  # 25088
-        x = self.classifier[0](x)  # 4096
-        x = F.relu(x, inplace=True)  # 4096
-        x = F.dropout(x, 0.5, self.training)  # 4096
-        x = self.classifier[3](x)  # 4096
-        x = F.relu(x, inplace=True)  # 4096
-        x = F.dropout(x, 0.5, self.training)  # 4096
-        x = self.classifier[6](x)  # 1000
+        x = self.classifier(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> Vgg16:
-    """A freshly initialised Vgg16."""
+
+NETWORK_PARAMS: dict[str, object] = {"dropout": 0.5, "image_size": 224, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> Vgg16:
+    """A freshly initialised Vgg16.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return Vgg16()

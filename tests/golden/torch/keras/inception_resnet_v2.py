@@ -8,16 +8,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 299
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -32,6 +33,27 @@ class Scope(nn.Module):
             self.register_parameter(str(key), value)
         else:
             self.add_module(str(key), value)
+
+
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -85,6 +107,328 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+class Mixed_5bBranch1(Indexed):
+    """The group `branch1`: mixed_5b.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 48, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 48 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 64 x 35 x 35
+        return x
+
+
+class Mixed_5bBranch2(Indexed):
+    """The group `branch2`: mixed_5b.branch2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 64 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 96 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 96 x 35 x 35
+        return x
+
+
+class Mixed_5bBranch3(Indexed):
+    """The group `branch3`: mixed_5b.branch3."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[1] = ConvBN(192, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 192 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 64 x 35 x 35
+        return x
+
+
+class Mixed_5b(nn.Module):
+    """Block `Mixed_5b`: mixed_5b."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 96, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self.branch1 = Mixed_5bBranch1(in_channels)
+        self.branch2 = Mixed_5bBranch2(in_channels)
+        self.branch3 = Mixed_5bBranch3()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 96 x 35 x 35
+        x2 = self.branch1(x)  # 64 x 35 x 35
+        x3 = self.branch2(x)  # 96 x 35 x 35
+        x = self.branch3(x)  # 64 x 35 x 35
+        x = torch.cat([x1, x2, x3, x], 1)  # 320 x 35 x 35
+        return x
+
+
+class Block35Branch1(Indexed):
+    """The group `branch1`: block35_1.branch1, block35_2.branch1, block35_3.branch1,
+    block35_4.branch1 and 6 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 32 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 32 x 35 x 35
+        return x
+
+
+class Block35Branch2(Indexed):
+    """The group `branch2`: block35_1.branch2, block35_2.branch2, block35_3.branch2,
+    block35_4.branch2 and 6 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 32 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 48 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 64 x 35 x 35
+        return x
+
+
+class Block35(nn.Module):
+    """Block `Block35`: block35_1, block35_2, block35_3, block35_4 and 6 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self.branch1 = Block35Branch1(in_channels)
+        self.branch2 = Block35Branch2(in_channels)
+        self.conv2d = nn.Conv2d(128, 320, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 32 x 35 x 35
+        x2 = self.branch1(x)  # 32 x 35 x 35
+        x3 = self.branch2(x)  # 64 x 35 x 35
+        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
+        x1 = self.conv2d(x1)  # 320 x 35 x 35
+        x1 = x1 * 0.17  # 320 x 35 x 35
+        x = x + x1  # 320 x 35 x 35
+        x = F.relu(x, inplace=True)  # 320 x 35 x 35
+        return x
+
+
+class Mixed_6aBranch1(Indexed):
+    """The group `branch1`: mixed_6a.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(256, 256, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[2] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 256 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 384 x 17 x 17
+        return x
+
+
+class Mixed_6a(nn.Module):
+    """Block `Mixed_6a`: mixed_6a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(
+            in_channels, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch1 = Mixed_6aBranch1(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 384 x 17 x 17
+        x2 = self.branch1(x)  # 384 x 17 x 17
+        x = F.max_pool2d(x, 3, 2)  # 320 x 17 x 17
+        x = torch.cat([x1, x2, x], 1)  # 1088 x 17 x 17
+        return x
+
+
+class Block17Branch1(Indexed):
+    """The group `branch1`: block17_1.branch1, block17_2.branch1, block17_3.branch1,
+    block17_4.branch1 and 16 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(
+            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self[2] = ConvBN(
+            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 128 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 160 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 192 x 17 x 17
+        return x
+
+
+class Block17(nn.Module):
+    """Block `Block17`: block17_1, block17_2, block17_3, block17_4 and 16 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(
+            in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch1 = Block17Branch1(in_channels)
+        self.conv2d = nn.Conv2d(384, 1088, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 192 x 17 x 17
+        x2 = self.branch1(x)  # 192 x 17 x 17
+        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
+        x1 = self.conv2d(x1)  # 1088 x 17 x 17
+        x1 = x1 * 0.1  # 1088 x 17 x 17
+        x = x + x1  # 1088 x 17 x 17
+        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
+        return x
+
+
+class Mixed_7aBranch0(Indexed):
+    """The group `branch0`: mixed_7a.branch0."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 384 x 8 x 8
+        return x
+
+
+class Mixed_7aBranch1(Indexed):
+    """The group `branch1`: mixed_7a.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(256, 288, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 288 x 8 x 8
+        return x
+
+
+class Mixed_7aBranch2(Indexed):
+    """The group `branch2`: mixed_7a.branch2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(256, 288, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[2] = ConvBN(288, 320, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 288 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 320 x 8 x 8
+        return x
+
+
+class Mixed_7a(nn.Module):
+    """Block `Mixed_7a`: mixed_7a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = Mixed_7aBranch0(in_channels)
+        self.branch1 = Mixed_7aBranch1(in_channels)
+        self.branch2 = Mixed_7aBranch2(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.branch0(x)  # 384 x 8 x 8
+        x2 = self.branch1(x)  # 288 x 8 x 8
+        x3 = self.branch2(x)  # 320 x 8 x 8
+        x = F.max_pool2d(x, 3, 2)  # 1088 x 8 x 8
+        x = torch.cat([x1, x2, x3, x], 1)  # 2080 x 8 x 8
+        return x
+
+
+class Block8Branch1(Indexed):
+    """The group `branch1`: block8_1.branch1, block8_2.branch1, block8_3.branch1,
+    block8_4.branch1 and 6 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+        self[1] = ConvBN(
+            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self[2] = ConvBN(
+            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 8 x 8
+        x = F.relu(self[1](x), inplace=True)  # 224 x 8 x 8
+        x = F.relu(self[2](x), inplace=True)  # 256 x 8 x 8
+        return x
+
+
+class Block8(nn.Module):
+    """Block `Block8`: block8_1, block8_2, block8_3, block8_4 and 5 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(
+            in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch1 = Block8Branch1(in_channels)
+        self.conv2d = nn.Conv2d(448, 2080, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 192 x 8 x 8
+        x2 = self.branch1(x)  # 256 x 8 x 8
+        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
+        x1 = self.conv2d(x1)  # 2080 x 8 x 8
+        x1 = x1 * 0.2  # 2080 x 8 x 8
+        x = x + x1  # 2080 x 8 x 8
+        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
+        return x
+
+
+class Block8_2(nn.Module):
+    """Block `Block8`: block8_10."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(
+            in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch1 = Block8Branch1(in_channels)
+        self.conv2d = nn.Conv2d(448, 2080, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 192 x 8 x 8
+        x2 = self.branch1(x)  # 256 x 8 x 8
+        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
+        x1 = self.conv2d(x1)  # 2080 x 8 x 8
+        x = x + x1  # 2080 x 8 x 8
+        return x
+
+
 class KerasInceptionResnetV2(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
@@ -100,740 +444,49 @@ class KerasInceptionResnetV2(nn.Module):
         )
         self.conv2d_3b = ConvBN(64, 80, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
         self.conv2d_4a = ConvBN(80, 192, 3, bias=False, eps=0.001, momentum=0.01, scale=False)
-        self.mixed_5b = Scope()
-        self.mixed_5b.branch0 = ConvBN(
-            192, 96, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_5b.branch1 = Scope()
-        self.mixed_5b.branch1[0] = ConvBN(
-            192, 48, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_5b.branch1[1] = ConvBN(
-            48, 64, 5, padding=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_5b.branch2 = Scope()
-        self.mixed_5b.branch2[0] = ConvBN(
-            192, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_5b.branch2[1] = ConvBN(
-            64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_5b.branch2[2] = ConvBN(
-            96, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_5b.branch3 = Scope()
-        self.mixed_5b.branch3[1] = ConvBN(
-            192, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_1 = Scope()
-        self.block35_1.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_1.branch1 = Scope()
-        self.block35_1.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_1.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_1.branch2 = Scope()
-        self.block35_1.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_1.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_1.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_1.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_2 = Scope()
-        self.block35_2.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_2.branch1 = Scope()
-        self.block35_2.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_2.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_2.branch2 = Scope()
-        self.block35_2.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_2.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_2.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_2.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_3 = Scope()
-        self.block35_3.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_3.branch1 = Scope()
-        self.block35_3.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_3.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_3.branch2 = Scope()
-        self.block35_3.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_3.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_3.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_3.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_4 = Scope()
-        self.block35_4.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_4.branch1 = Scope()
-        self.block35_4.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_4.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_4.branch2 = Scope()
-        self.block35_4.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_4.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_4.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_4.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_5 = Scope()
-        self.block35_5.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_5.branch1 = Scope()
-        self.block35_5.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_5.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_5.branch2 = Scope()
-        self.block35_5.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_5.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_5.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_5.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_6 = Scope()
-        self.block35_6.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_6.branch1 = Scope()
-        self.block35_6.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_6.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_6.branch2 = Scope()
-        self.block35_6.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_6.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_6.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_6.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_7 = Scope()
-        self.block35_7.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_7.branch1 = Scope()
-        self.block35_7.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_7.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_7.branch2 = Scope()
-        self.block35_7.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_7.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_7.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_7.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_8 = Scope()
-        self.block35_8.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_8.branch1 = Scope()
-        self.block35_8.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_8.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_8.branch2 = Scope()
-        self.block35_8.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_8.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_8.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_8.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_9 = Scope()
-        self.block35_9.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_9.branch1 = Scope()
-        self.block35_9.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_9.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_9.branch2 = Scope()
-        self.block35_9.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_9.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_9.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_9.conv2d = nn.Conv2d(128, 320, 1)
-        self.block35_10 = Scope()
-        self.block35_10.branch0 = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_10.branch1 = Scope()
-        self.block35_10.branch1[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_10.branch1[1] = ConvBN(
-            32, 32, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_10.branch2 = Scope()
-        self.block35_10.branch2[0] = ConvBN(
-            320, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_10.branch2[1] = ConvBN(
-            32, 48, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_10.branch2[2] = ConvBN(
-            48, 64, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block35_10.conv2d = nn.Conv2d(128, 320, 1)
-        self.mixed_6a = Scope()
-        self.mixed_6a.branch0 = ConvBN(
-            320, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_6a.branch1 = Scope()
-        self.mixed_6a.branch1[0] = ConvBN(
-            320, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_6a.branch1[1] = ConvBN(
-            256, 256, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_6a.branch1[2] = ConvBN(
-            256, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_1 = Scope()
-        self.block17_1.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_1.branch1 = Scope()
-        self.block17_1.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_1.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_1.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_1.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_2 = Scope()
-        self.block17_2.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_2.branch1 = Scope()
-        self.block17_2.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_2.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_2.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_2.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_3 = Scope()
-        self.block17_3.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_3.branch1 = Scope()
-        self.block17_3.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_3.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_3.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_3.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_4 = Scope()
-        self.block17_4.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_4.branch1 = Scope()
-        self.block17_4.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_4.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_4.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_4.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_5 = Scope()
-        self.block17_5.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_5.branch1 = Scope()
-        self.block17_5.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_5.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_5.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_5.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_6 = Scope()
-        self.block17_6.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_6.branch1 = Scope()
-        self.block17_6.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_6.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_6.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_6.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_7 = Scope()
-        self.block17_7.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_7.branch1 = Scope()
-        self.block17_7.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_7.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_7.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_7.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_8 = Scope()
-        self.block17_8.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_8.branch1 = Scope()
-        self.block17_8.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_8.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_8.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_8.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_9 = Scope()
-        self.block17_9.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_9.branch1 = Scope()
-        self.block17_9.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_9.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_9.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_9.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_10 = Scope()
-        self.block17_10.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_10.branch1 = Scope()
-        self.block17_10.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_10.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_10.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_10.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_11 = Scope()
-        self.block17_11.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_11.branch1 = Scope()
-        self.block17_11.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_11.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_11.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_11.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_12 = Scope()
-        self.block17_12.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_12.branch1 = Scope()
-        self.block17_12.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_12.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_12.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_12.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_13 = Scope()
-        self.block17_13.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_13.branch1 = Scope()
-        self.block17_13.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_13.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_13.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_13.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_14 = Scope()
-        self.block17_14.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_14.branch1 = Scope()
-        self.block17_14.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_14.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_14.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_14.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_15 = Scope()
-        self.block17_15.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_15.branch1 = Scope()
-        self.block17_15.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_15.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_15.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_15.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_16 = Scope()
-        self.block17_16.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_16.branch1 = Scope()
-        self.block17_16.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_16.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_16.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_16.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_17 = Scope()
-        self.block17_17.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_17.branch1 = Scope()
-        self.block17_17.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_17.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_17.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_17.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_18 = Scope()
-        self.block17_18.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_18.branch1 = Scope()
-        self.block17_18.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_18.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_18.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_18.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_19 = Scope()
-        self.block17_19.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_19.branch1 = Scope()
-        self.block17_19.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_19.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_19.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_19.conv2d = nn.Conv2d(384, 1088, 1)
-        self.block17_20 = Scope()
-        self.block17_20.branch0 = ConvBN(
-            1088, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_20.branch1 = Scope()
-        self.block17_20.branch1[0] = ConvBN(
-            1088, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_20.branch1[1] = ConvBN(
-            128, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_20.branch1[2] = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block17_20.conv2d = nn.Conv2d(384, 1088, 1)
-        self.mixed_7a = Scope()
-        self.mixed_7a.branch0 = Scope()
-        self.mixed_7a.branch0[0] = ConvBN(
-            1088, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_7a.branch0[1] = ConvBN(
-            256, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_7a.branch1 = Scope()
-        self.mixed_7a.branch1[0] = ConvBN(
-            1088, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_7a.branch1[1] = ConvBN(
-            256, 288, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_7a.branch2 = Scope()
-        self.mixed_7a.branch2[0] = ConvBN(
-            1088, 256, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_7a.branch2[1] = ConvBN(
-            256, 288, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed_7a.branch2[2] = ConvBN(
-            288, 320, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_1 = Scope()
-        self.block8_1.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_1.branch1 = Scope()
-        self.block8_1.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_1.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_1.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_1.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_2 = Scope()
-        self.block8_2.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_2.branch1 = Scope()
-        self.block8_2.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_2.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_2.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_2.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_3 = Scope()
-        self.block8_3.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_3.branch1 = Scope()
-        self.block8_3.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_3.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_3.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_3.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_4 = Scope()
-        self.block8_4.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_4.branch1 = Scope()
-        self.block8_4.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_4.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_4.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_4.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_5 = Scope()
-        self.block8_5.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_5.branch1 = Scope()
-        self.block8_5.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_5.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_5.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_5.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_6 = Scope()
-        self.block8_6.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_6.branch1 = Scope()
-        self.block8_6.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_6.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_6.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_6.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_7 = Scope()
-        self.block8_7.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_7.branch1 = Scope()
-        self.block8_7.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_7.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_7.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_7.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_8 = Scope()
-        self.block8_8.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_8.branch1 = Scope()
-        self.block8_8.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_8.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_8.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_8.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_9 = Scope()
-        self.block8_9.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_9.branch1 = Scope()
-        self.block8_9.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_9.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_9.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_9.conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8_10 = Scope()
-        self.block8_10.branch0 = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_10.branch1 = Scope()
-        self.block8_10.branch1[0] = ConvBN(
-            2080, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_10.branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_10.branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.block8_10.conv2d = nn.Conv2d(448, 2080, 1)
+        self.mixed_5b = Mixed_5b(192)
+        self.block35_1 = Block35(320)
+        self.block35_2 = Block35(320)
+        self.block35_3 = Block35(320)
+        self.block35_4 = Block35(320)
+        self.block35_5 = Block35(320)
+        self.block35_6 = Block35(320)
+        self.block35_7 = Block35(320)
+        self.block35_8 = Block35(320)
+        self.block35_9 = Block35(320)
+        self.block35_10 = Block35(320)
+        self.mixed_6a = Mixed_6a(320)
+        self.block17_1 = Block17(1088)
+        self.block17_2 = Block17(1088)
+        self.block17_3 = Block17(1088)
+        self.block17_4 = Block17(1088)
+        self.block17_5 = Block17(1088)
+        self.block17_6 = Block17(1088)
+        self.block17_7 = Block17(1088)
+        self.block17_8 = Block17(1088)
+        self.block17_9 = Block17(1088)
+        self.block17_10 = Block17(1088)
+        self.block17_11 = Block17(1088)
+        self.block17_12 = Block17(1088)
+        self.block17_13 = Block17(1088)
+        self.block17_14 = Block17(1088)
+        self.block17_15 = Block17(1088)
+        self.block17_16 = Block17(1088)
+        self.block17_17 = Block17(1088)
+        self.block17_18 = Block17(1088)
+        self.block17_19 = Block17(1088)
+        self.block17_20 = Block17(1088)
+        self.mixed_7a = Mixed_7a(1088)
+        self.block8_1 = Block8(2080)
+        self.block8_2 = Block8(2080)
+        self.block8_3 = Block8(2080)
+        self.block8_4 = Block8(2080)
+        self.block8_5 = Block8(2080)
+        self.block8_6 = Block8(2080)
+        self.block8_7 = Block8(2080)
+        self.block8_8 = Block8(2080)
+        self.block8_9 = Block8(2080)
+        self.block8_10 = Block8_2(2080)
         self.conv_7b = ConvBN(2080, 1536, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
         self.predictions = nn.Linear(1536, 1000)
 
@@ -845,415 +498,74 @@ class KerasInceptionResnetV2(nn.Module):
         x = F.relu(self.conv2d_3b(x), inplace=True)  # 80 x 73 x 73
         x = F.relu(self.conv2d_4a(x), inplace=True)  # 192 x 71 x 71
         x = F.max_pool2d(x, 3, 2)  # 192 x 35 x 35
-        x1 = F.relu(self.mixed_5b.branch0(x), inplace=True)  # 96 x 35 x 35
-        x2 = F.relu(self.mixed_5b.branch1[0](x), inplace=True)  # 48 x 35 x 35
-        x2 = F.relu(self.mixed_5b.branch1[1](x2), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed_5b.branch2[0](x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed_5b.branch2[1](x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.mixed_5b.branch2[2](x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 192 x 35 x 35
-        x = F.relu(self.mixed_5b.branch3[1](x), inplace=True)  # 64 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_1.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_1.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_1.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_1.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_1.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_1.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_1.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_2.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_2.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_2.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_2.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_2.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_2.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_2.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_3.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_3.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_3.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_3.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_3.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_3.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_3.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_4.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_4.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_4.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_4.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_4.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_4.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_4.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_5.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_5.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_5.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_5.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_5.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_5.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_5.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_6.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_6.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_6.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_6.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_6.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_6.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_6.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_7.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_7.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_7.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_7.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_7.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_7.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_7.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_8.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_8.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_8.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_8.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_8.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_8.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_8.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_9.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_9.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_9.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_9.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_9.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_9.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_9.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.block35_10.branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_10.branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.block35_10.branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_10.branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.block35_10.branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.block35_10.branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.block35_10.conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.mixed_6a.branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.mixed_6a.branch1[0](x), inplace=True)  # 256 x 35 x 35
-        x2 = F.relu(self.mixed_6a.branch1[1](x2), inplace=True)  # 256 x 35 x 35
-        x2 = F.relu(self.mixed_6a.branch1[2](x2), inplace=True)  # 384 x 17 x 17
-        x = F.max_pool2d(x, 3, 2)  # 320 x 17 x 17
-        x = torch.cat([x1, x2, x], 1)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_1.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_1.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_1.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_1.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_1.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_2.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_2.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_2.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_2.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_2.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_3.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_3.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_3.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_3.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_3.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_4.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_4.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_4.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_4.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_4.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_5.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_5.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_5.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_5.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_5.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_6.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_6.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_6.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_6.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_6.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_7.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_7.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_7.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_7.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_7.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_8.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_8.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_8.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_8.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_8.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_9.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_9.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_9.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_9.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_9.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_10.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_10.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_10.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_10.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_10.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_11.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_11.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_11.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_11.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_11.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_12.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_12.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_12.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_12.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_12.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_13.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_13.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_13.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_13.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_13.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_14.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_14.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_14.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_14.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_14.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_15.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_15.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_15.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_15.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_15.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_16.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_16.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_16.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_16.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_16.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_17.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_17.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_17.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_17.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_17.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_18.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_18.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_18.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_18.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_18.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_19.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_19.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_19.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_19.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_19.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.block17_20.branch0(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.block17_20.branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.block17_20.branch1[1](x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.block17_20.branch1[2](x2), inplace=True)  # 192 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 384 x 17 x 17
-        x1 = self.block17_20.conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.mixed_7a.branch0[0](x), inplace=True)  # 256 x 17 x 17
-        x1 = F.relu(self.mixed_7a.branch0[1](x1), inplace=True)  # 384 x 8 x 8
-        x2 = F.relu(self.mixed_7a.branch1[0](x), inplace=True)  # 256 x 17 x 17
-        x2 = F.relu(self.mixed_7a.branch1[1](x2), inplace=True)  # 288 x 8 x 8
-        x3 = F.relu(self.mixed_7a.branch2[0](x), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.mixed_7a.branch2[1](x3), inplace=True)  # 288 x 17 x 17
-        x3 = F.relu(self.mixed_7a.branch2[2](x3), inplace=True)  # 320 x 8 x 8
-        x = F.max_pool2d(x, 3, 2)  # 1088 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_1.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_1.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_1.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_1.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_1.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_2.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_2.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_2.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_2.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_2.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_3.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_3.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_3.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_3.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_3.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_4.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_4.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_4.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_4.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_4.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_5.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_5.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_5.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_5.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_5.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_6.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_6.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_6.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_6.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_6.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_7.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_7.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_7.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_7.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_7.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_8.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_8.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_8.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_8.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_8.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_9.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_9.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_9.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_9.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_9.conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8_10.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_10.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8_10.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8_10.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8_10.conv2d(x1)  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
+        x = self.mixed_5b(x)  # 320 x 35 x 35
+        x = self.block35_1(x)  # 320 x 35 x 35
+        x = self.block35_2(x)  # 320 x 35 x 35
+        x = self.block35_3(x)  # 320 x 35 x 35
+        x = self.block35_4(x)  # 320 x 35 x 35
+        x = self.block35_5(x)  # 320 x 35 x 35
+        x = self.block35_6(x)  # 320 x 35 x 35
+        x = self.block35_7(x)  # 320 x 35 x 35
+        x = self.block35_8(x)  # 320 x 35 x 35
+        x = self.block35_9(x)  # 320 x 35 x 35
+        x = self.block35_10(x)  # 320 x 35 x 35
+        x = self.mixed_6a(x)  # 1088 x 17 x 17
+        x = self.block17_1(x)  # 1088 x 17 x 17
+        x = self.block17_2(x)  # 1088 x 17 x 17
+        x = self.block17_3(x)  # 1088 x 17 x 17
+        x = self.block17_4(x)  # 1088 x 17 x 17
+        x = self.block17_5(x)  # 1088 x 17 x 17
+        x = self.block17_6(x)  # 1088 x 17 x 17
+        x = self.block17_7(x)  # 1088 x 17 x 17
+        x = self.block17_8(x)  # 1088 x 17 x 17
+        x = self.block17_9(x)  # 1088 x 17 x 17
+        x = self.block17_10(x)  # 1088 x 17 x 17
+        x = self.block17_11(x)  # 1088 x 17 x 17
+        x = self.block17_12(x)  # 1088 x 17 x 17
+        x = self.block17_13(x)  # 1088 x 17 x 17
+        x = self.block17_14(x)  # 1088 x 17 x 17
+        x = self.block17_15(x)  # 1088 x 17 x 17
+        x = self.block17_16(x)  # 1088 x 17 x 17
+        x = self.block17_17(x)  # 1088 x 17 x 17
+        x = self.block17_18(x)  # 1088 x 17 x 17
+        x = self.block17_19(x)  # 1088 x 17 x 17
+        x = self.block17_20(x)  # 1088 x 17 x 17
+        x = self.mixed_7a(x)  # 2080 x 8 x 8
+        x = self.block8_1(x)  # 2080 x 8 x 8
+        x = self.block8_2(x)  # 2080 x 8 x 8
+        x = self.block8_3(x)  # 2080 x 8 x 8
+        x = self.block8_4(x)  # 2080 x 8 x 8
+        x = self.block8_5(x)  # 2080 x 8 x 8
+        x = self.block8_6(x)  # 2080 x 8 x 8
+        x = self.block8_7(x)  # 2080 x 8 x 8
+        x = self.block8_8(x)  # 2080 x 8 x 8
+        x = self.block8_9(x)  # 2080 x 8 x 8
+        x = self.block8_10(x)  # 2080 x 8 x 8
         x = F.relu(self.conv_7b(x), inplace=True)  # 1536 x 8 x 8
         x = F.adaptive_avg_pool2d(x, 1)  # 1536 x 1 x 1
         x = torch.flatten(x, 1)  # 1536
         x = self.predictions(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> KerasInceptionResnetV2:
-    """A freshly initialised KerasInceptionResnetV2."""
+
+NETWORK_PARAMS: dict[str, object] = {"image_size": 299, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> KerasInceptionResnetV2:
+    """A freshly initialised KerasInceptionResnetV2.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return KerasInceptionResnetV2()

@@ -8,30 +8,32 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 299
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
 
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
     """
-
-    def __getitem__(self, key: int | str) -> nn.Module:
-        if str(key) in self._parameters:
-            return self._parameters[str(key)]  # type: ignore[return-value]
-        return self._modules[str(key)]  # type: ignore[return-value]
-
-    def __setitem__(self, key: int | str, value: nn.Module | nn.Parameter) -> None:
-        """A numbered or quoted member (`features[3]`, `block1["block1-0"]`): a module, or
-        a parameter that sits at the path itself (a layer scale's `gamma`)."""
-        if isinstance(value, nn.Parameter):
-            self.register_parameter(str(key), value)
-        else:
-            self.add_module(str(key), value)
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -85,6 +87,252 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+class InceptionA(nn.Module):
+    """Block `InceptionA`: mixed0, mixed1, mixed2."""
+
+    def __init__(self, in_channels: int, pool_features: int) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBN(
+            in_channels, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch5x5_1 = ConvBN(
+            in_channels, 48, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch5x5_2 = ConvBN(
+            48, 64, 5, padding=2, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_1 = ConvBN(
+            in_channels, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_2 = ConvBN(
+            64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_3 = ConvBN(
+            96, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch_pool = ConvBN(
+            in_channels, pool_features, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 64 x 35 x 35
+        x2 = F.relu(self.branch5x5_1(x), inplace=True)  # 48 x 35 x 35
+        x2 = F.relu(self.branch5x5_2(x2), inplace=True)  # 64 x 35 x 35
+        x3 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 64 x 35 x 35
+        x3 = F.relu(self.branch3x3dbl_2(x3), inplace=True)  # 96 x 35 x 35
+        x3 = F.relu(self.branch3x3dbl_3(x3), inplace=True)  # 96 x 35 x 35
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)
+        x = F.relu(self.branch_pool(x), inplace=True)
+        x = torch.cat([x1, x2, x3, x], 1)
+        return x
+
+
+class InceptionB(nn.Module):
+    """Block `InceptionB`: mixed3."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3 = ConvBN(
+            in_channels, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_1 = ConvBN(
+            in_channels, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_2 = ConvBN(
+            64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_3 = ConvBN(
+            96, 96, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch3x3(x), inplace=True)  # 384 x 17 x 17
+        x2 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 64 x 35 x 35
+        x2 = F.relu(self.branch3x3dbl_2(x2), inplace=True)  # 96 x 35 x 35
+        x2 = F.relu(self.branch3x3dbl_3(x2), inplace=True)  # 96 x 17 x 17
+        x = F.max_pool2d(x, 3, 2)  # 288 x 17 x 17
+        x = torch.cat([x1, x2, x], 1)  # 768 x 17 x 17
+        return x
+
+
+class InceptionC(nn.Module):
+    """Block `InceptionC`: mixed4, mixed5, mixed6, mixed7."""
+
+    def __init__(self, in_channels: int, channels_7x7: int) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBN(
+            in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch7x7_1 = ConvBN(
+            in_channels, channels_7x7, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch7x7_2 = ConvBN(
+            channels_7x7,
+            channels_7x7,
+            (1, 7),
+            padding=(0, 3),
+            bias=False,
+            eps=0.001,
+            momentum=0.01,
+            scale=False,
+        )
+        self.branch7x7_3 = ConvBN(
+            channels_7x7,
+            192,
+            (7, 1),
+            padding=(3, 0),
+            bias=False,
+            eps=0.001,
+            momentum=0.01,
+            scale=False,
+        )
+        self.branch7x7dbl_1 = ConvBN(
+            in_channels, channels_7x7, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch7x7dbl_2 = ConvBN(
+            channels_7x7,
+            channels_7x7,
+            (7, 1),
+            padding=(3, 0),
+            bias=False,
+            eps=0.001,
+            momentum=0.01,
+            scale=False,
+        )
+        self.branch7x7dbl_3 = ConvBN(
+            channels_7x7,
+            channels_7x7,
+            (1, 7),
+            padding=(0, 3),
+            bias=False,
+            eps=0.001,
+            momentum=0.01,
+            scale=False,
+        )
+        self.branch7x7dbl_4 = ConvBN(
+            channels_7x7,
+            channels_7x7,
+            (7, 1),
+            padding=(3, 0),
+            bias=False,
+            eps=0.001,
+            momentum=0.01,
+            scale=False,
+        )
+        self.branch7x7dbl_5 = ConvBN(
+            channels_7x7,
+            192,
+            (1, 7),
+            padding=(0, 3),
+            bias=False,
+            eps=0.001,
+            momentum=0.01,
+            scale=False,
+        )
+        self.branch_pool = ConvBN(768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 192 x 17 x 17
+        x2 = F.relu(self.branch7x7_1(x), inplace=True)
+        x2 = F.relu(self.branch7x7_2(x2), inplace=True)
+        x2 = F.relu(self.branch7x7_3(x2), inplace=True)  # 192 x 17 x 17
+        x3 = F.relu(self.branch7x7dbl_1(x), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_2(x3), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_3(x3), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_4(x3), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_5(x3), inplace=True)  # 192 x 17 x 17
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 768 x 17 x 17
+        x = F.relu(self.branch_pool(x), inplace=True)  # 192 x 17 x 17
+        x = torch.cat([x1, x2, x3, x], 1)  # 768 x 17 x 17
+        return x
+
+
+class InceptionD(nn.Module):
+    """Block `InceptionD`: mixed8."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3_1 = ConvBN(
+            in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3_2 = ConvBN(
+            192, 320, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch7x7x3_1 = ConvBN(
+            in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch7x7x3_2 = ConvBN(
+            192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch7x7x3_3 = ConvBN(
+            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch7x7x3_4 = ConvBN(
+            192, 192, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch3x3_1(x), inplace=True)  # 192 x 17 x 17
+        x1 = F.relu(self.branch3x3_2(x1), inplace=True)  # 320 x 8 x 8
+        x2 = F.relu(self.branch7x7x3_1(x), inplace=True)  # 192 x 17 x 17
+        x2 = F.relu(self.branch7x7x3_2(x2), inplace=True)  # 192 x 17 x 17
+        x2 = F.relu(self.branch7x7x3_3(x2), inplace=True)  # 192 x 17 x 17
+        x2 = F.relu(self.branch7x7x3_4(x2), inplace=True)  # 192 x 8 x 8
+        x = F.max_pool2d(x, 3, 2)  # 768 x 8 x 8
+        x = torch.cat([x1, x2, x], 1)  # 1280 x 8 x 8
+        return x
+
+
+class InceptionE(nn.Module):
+    """Block `InceptionE`: mixed9, mixed10."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBN(
+            in_channels, 320, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3_1 = ConvBN(
+            in_channels, 384, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3_2a = ConvBN(
+            384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3_2b = ConvBN(
+            384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_1 = ConvBN(
+            in_channels, 448, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_2 = ConvBN(
+            448, 384, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_3a = ConvBN(
+            384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch3x3dbl_3b = ConvBN(
+            384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+        self.branch_pool = ConvBN(
+            in_channels, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 320 x 8 x 8
+        x2 = F.relu(self.branch3x3_1(x), inplace=True)  # 384 x 8 x 8
+        x3 = F.relu(self.branch3x3_2a(x2), inplace=True)  # 384 x 8 x 8
+        x2 = F.relu(self.branch3x3_2b(x2), inplace=True)  # 384 x 8 x 8
+        x2 = torch.cat([x3, x2], 1)  # 768 x 8 x 8
+        x3 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 448 x 8 x 8
+        x3 = F.relu(self.branch3x3dbl_2(x3), inplace=True)  # 384 x 8 x 8
+        x4 = F.relu(self.branch3x3dbl_3a(x3), inplace=True)  # 384 x 8 x 8
+        x3 = F.relu(self.branch3x3dbl_3b(x3), inplace=True)  # 384 x 8 x 8
+        x3 = torch.cat([x4, x3], 1)  # 768 x 8 x 8
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)
+        x = F.relu(self.branch_pool(x), inplace=True)  # 192 x 8 x 8
+        x = torch.cat([x1, x2, x3, x], 1)  # 2048 x 8 x 8
+        return x
+
+
 class KerasInceptionV3(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
@@ -100,284 +348,17 @@ class KerasInceptionV3(nn.Module):
         )
         self.Conv2d_3b_1x1 = ConvBN(64, 80, 1, bias=False, eps=0.001, momentum=0.01, scale=False)
         self.Conv2d_4a_3x3 = ConvBN(80, 192, 3, bias=False, eps=0.001, momentum=0.01, scale=False)
-        self.mixed0 = Scope()
-        self.mixed0.branch1x1 = ConvBN(
-            192, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed0.branch5x5_1 = ConvBN(
-            192, 48, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed0.branch5x5_2 = ConvBN(
-            48, 64, 5, padding=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed0.branch3x3dbl_1 = ConvBN(
-            192, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed0.branch3x3dbl_2 = ConvBN(
-            64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed0.branch3x3dbl_3 = ConvBN(
-            96, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed0.branch_pool = ConvBN(
-            192, 32, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed1 = Scope()
-        self.mixed1.branch1x1 = ConvBN(
-            256, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed1.branch5x5_1 = ConvBN(
-            256, 48, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed1.branch5x5_2 = ConvBN(
-            48, 64, 5, padding=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed1.branch3x3dbl_1 = ConvBN(
-            256, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed1.branch3x3dbl_2 = ConvBN(
-            64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed1.branch3x3dbl_3 = ConvBN(
-            96, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed1.branch_pool = ConvBN(
-            256, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed2 = Scope()
-        self.mixed2.branch1x1 = ConvBN(
-            288, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed2.branch5x5_1 = ConvBN(
-            288, 48, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed2.branch5x5_2 = ConvBN(
-            48, 64, 5, padding=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed2.branch3x3dbl_1 = ConvBN(
-            288, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed2.branch3x3dbl_2 = ConvBN(
-            64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed2.branch3x3dbl_3 = ConvBN(
-            96, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed2.branch_pool = ConvBN(
-            288, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed3 = Scope()
-        self.mixed3.branch3x3 = ConvBN(
-            288, 384, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed3.branch3x3dbl_1 = ConvBN(
-            288, 64, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed3.branch3x3dbl_2 = ConvBN(
-            64, 96, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed3.branch3x3dbl_3 = ConvBN(
-            96, 96, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4 = Scope()
-        self.mixed4.branch1x1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7_1 = ConvBN(
-            768, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7_2 = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7_3 = ConvBN(
-            128, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7dbl_1 = ConvBN(
-            768, 128, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7dbl_2 = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7dbl_3 = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7dbl_4 = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch7x7dbl_5 = ConvBN(
-            128, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed4.branch_pool = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5 = Scope()
-        self.mixed5.branch1x1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7_1 = ConvBN(
-            768, 160, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7_2 = ConvBN(
-            160, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7_3 = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7dbl_1 = ConvBN(
-            768, 160, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7dbl_2 = ConvBN(
-            160, 160, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7dbl_3 = ConvBN(
-            160, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7dbl_4 = ConvBN(
-            160, 160, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch7x7dbl_5 = ConvBN(
-            160, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed5.branch_pool = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6 = Scope()
-        self.mixed6.branch1x1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7_1 = ConvBN(
-            768, 160, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7_2 = ConvBN(
-            160, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7_3 = ConvBN(
-            160, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7dbl_1 = ConvBN(
-            768, 160, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7dbl_2 = ConvBN(
-            160, 160, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7dbl_3 = ConvBN(
-            160, 160, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7dbl_4 = ConvBN(
-            160, 160, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch7x7dbl_5 = ConvBN(
-            160, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed6.branch_pool = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7 = Scope()
-        self.mixed7.branch1x1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7_1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7_2 = ConvBN(
-            192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7_3 = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7dbl_1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7dbl_2 = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7dbl_3 = ConvBN(
-            192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7dbl_4 = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch7x7dbl_5 = ConvBN(
-            192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed7.branch_pool = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed8 = Scope()
-        self.mixed8.branch3x3_1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed8.branch3x3_2 = ConvBN(
-            192, 320, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed8.branch7x7x3_1 = ConvBN(
-            768, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed8.branch7x7x3_2 = ConvBN(
-            192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed8.branch7x7x3_3 = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed8.branch7x7x3_4 = ConvBN(
-            192, 192, 3, stride=2, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9 = Scope()
-        self.mixed9.branch1x1 = ConvBN(
-            1280, 320, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch3x3_1 = ConvBN(
-            1280, 384, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch3x3_2a = ConvBN(
-            384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch3x3_2b = ConvBN(
-            384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch3x3dbl_1 = ConvBN(
-            1280, 448, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch3x3dbl_2 = ConvBN(
-            448, 384, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch3x3dbl_3a = ConvBN(
-            384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch3x3dbl_3b = ConvBN(
-            384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed9.branch_pool = ConvBN(
-            1280, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10 = Scope()
-        self.mixed10.branch1x1 = ConvBN(
-            2048, 320, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch3x3_1 = ConvBN(
-            2048, 384, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch3x3_2a = ConvBN(
-            384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch3x3_2b = ConvBN(
-            384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch3x3dbl_1 = ConvBN(
-            2048, 448, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch3x3dbl_2 = ConvBN(
-            448, 384, 3, padding=1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch3x3dbl_3a = ConvBN(
-            384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch3x3dbl_3b = ConvBN(
-            384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001, momentum=0.01, scale=False
-        )
-        self.mixed10.branch_pool = ConvBN(
-            2048, 192, 1, bias=False, eps=0.001, momentum=0.01, scale=False
-        )
+        self.mixed0 = InceptionA(192, 32)
+        self.mixed1 = InceptionA(256, 64)
+        self.mixed2 = InceptionA(288, 64)
+        self.mixed3 = InceptionB(288)
+        self.mixed4 = InceptionC(768, 128)
+        self.mixed5 = InceptionC(768, 160)
+        self.mixed6 = InceptionC(768, 160)
+        self.mixed7 = InceptionC(768, 192)
+        self.mixed8 = InceptionD(768)
+        self.mixed9 = InceptionE(1280)
+        self.mixed10 = InceptionE(2048)
         self.predictions = nn.Linear(2048, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -388,127 +369,41 @@ class KerasInceptionV3(nn.Module):
         x = F.relu(self.Conv2d_3b_1x1(x), inplace=True)  # 80 x 73 x 73
         x = F.relu(self.Conv2d_4a_3x3(x), inplace=True)  # 192 x 71 x 71
         x = F.max_pool2d(x, 3, 2)  # 192 x 35 x 35
-        x1 = F.relu(self.mixed0.branch1x1(x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.mixed0.branch5x5_1(x), inplace=True)  # 48 x 35 x 35
-        x2 = F.relu(self.mixed0.branch5x5_2(x2), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed0.branch3x3dbl_1(x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed0.branch3x3dbl_2(x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.mixed0.branch3x3dbl_3(x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 192 x 35 x 35
-        x = F.relu(self.mixed0.branch_pool(x), inplace=True)  # 32 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 256 x 35 x 35
-        x1 = F.relu(self.mixed1.branch1x1(x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.mixed1.branch5x5_1(x), inplace=True)  # 48 x 35 x 35
-        x2 = F.relu(self.mixed1.branch5x5_2(x2), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed1.branch3x3dbl_1(x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed1.branch3x3dbl_2(x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.mixed1.branch3x3dbl_3(x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 256 x 35 x 35
-        x = F.relu(self.mixed1.branch_pool(x), inplace=True)  # 64 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 288 x 35 x 35
-        x1 = F.relu(self.mixed2.branch1x1(x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.mixed2.branch5x5_1(x), inplace=True)  # 48 x 35 x 35
-        x2 = F.relu(self.mixed2.branch5x5_2(x2), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed2.branch3x3dbl_1(x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed2.branch3x3dbl_2(x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.mixed2.branch3x3dbl_3(x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 288 x 35 x 35
-        x = F.relu(self.mixed2.branch_pool(x), inplace=True)  # 64 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 288 x 35 x 35
-        x1 = F.relu(self.mixed3.branch3x3(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.mixed3.branch3x3dbl_1(x), inplace=True)  # 64 x 35 x 35
-        x2 = F.relu(self.mixed3.branch3x3dbl_2(x2), inplace=True)  # 96 x 35 x 35
-        x2 = F.relu(self.mixed3.branch3x3dbl_3(x2), inplace=True)  # 96 x 17 x 17
-        x = F.max_pool2d(x, 3, 2)  # 288 x 17 x 17
-        x = torch.cat([x1, x2, x], 1)  # 768 x 17 x 17
-        x1 = F.relu(self.mixed4.branch1x1(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed4.branch7x7_1(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.mixed4.branch7x7_2(x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.mixed4.branch7x7_3(x2), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed4.branch7x7dbl_1(x), inplace=True)  # 128 x 17 x 17
-        x3 = F.relu(self.mixed4.branch7x7dbl_2(x3), inplace=True)  # 128 x 17 x 17
-        x3 = F.relu(self.mixed4.branch7x7dbl_3(x3), inplace=True)  # 128 x 17 x 17
-        x3 = F.relu(self.mixed4.branch7x7dbl_4(x3), inplace=True)  # 128 x 17 x 17
-        x3 = F.relu(self.mixed4.branch7x7dbl_5(x3), inplace=True)  # 192 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 768 x 17 x 17
-        x = F.relu(self.mixed4.branch_pool(x), inplace=True)  # 192 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 768 x 17 x 17
-        x1 = F.relu(self.mixed5.branch1x1(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed5.branch7x7_1(x), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.mixed5.branch7x7_2(x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.mixed5.branch7x7_3(x2), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed5.branch7x7dbl_1(x), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed5.branch7x7dbl_2(x3), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed5.branch7x7dbl_3(x3), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed5.branch7x7dbl_4(x3), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed5.branch7x7dbl_5(x3), inplace=True)  # 192 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 768 x 17 x 17
-        x = F.relu(self.mixed5.branch_pool(x), inplace=True)  # 192 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 768 x 17 x 17
-        x1 = F.relu(self.mixed6.branch1x1(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed6.branch7x7_1(x), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.mixed6.branch7x7_2(x2), inplace=True)  # 160 x 17 x 17
-        x2 = F.relu(self.mixed6.branch7x7_3(x2), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed6.branch7x7dbl_1(x), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed6.branch7x7dbl_2(x3), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed6.branch7x7dbl_3(x3), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed6.branch7x7dbl_4(x3), inplace=True)  # 160 x 17 x 17
-        x3 = F.relu(self.mixed6.branch7x7dbl_5(x3), inplace=True)  # 192 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 768 x 17 x 17
-        x = F.relu(self.mixed6.branch_pool(x), inplace=True)  # 192 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 768 x 17 x 17
-        x1 = F.relu(self.mixed7.branch1x1(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed7.branch7x7_1(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed7.branch7x7_2(x2), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed7.branch7x7_3(x2), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed7.branch7x7dbl_1(x), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed7.branch7x7dbl_2(x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed7.branch7x7dbl_3(x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed7.branch7x7dbl_4(x3), inplace=True)  # 192 x 17 x 17
-        x3 = F.relu(self.mixed7.branch7x7dbl_5(x3), inplace=True)  # 192 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 768 x 17 x 17
-        x = F.relu(self.mixed7.branch_pool(x), inplace=True)  # 192 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 768 x 17 x 17
-        x1 = F.relu(self.mixed8.branch3x3_1(x), inplace=True)  # 192 x 17 x 17
-        x1 = F.relu(self.mixed8.branch3x3_2(x1), inplace=True)  # 320 x 8 x 8
-        x2 = F.relu(self.mixed8.branch7x7x3_1(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed8.branch7x7x3_2(x2), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed8.branch7x7x3_3(x2), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.mixed8.branch7x7x3_4(x2), inplace=True)  # 192 x 8 x 8
-        x = F.max_pool2d(x, 3, 2)  # 768 x 8 x 8
-        x = torch.cat([x1, x2, x], 1)  # 1280 x 8 x 8
-        x1 = F.relu(self.mixed9.branch1x1(x), inplace=True)  # 320 x 8 x 8
-        x2 = F.relu(self.mixed9.branch3x3_1(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.mixed9.branch3x3_2a(x2), inplace=True)  # 384 x 8 x 8
-        x2 = F.relu(self.mixed9.branch3x3_2b(x2), inplace=True)  # 384 x 8 x 8
-        x2 = torch.cat([x3, x2], 1)  # 768 x 8 x 8
-        x3 = F.relu(self.mixed9.branch3x3dbl_1(x), inplace=True)  # 448 x 8 x 8
-        x3 = F.relu(self.mixed9.branch3x3dbl_2(x3), inplace=True)  # 384 x 8 x 8
-        x4 = F.relu(self.mixed9.branch3x3dbl_3a(x3), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.mixed9.branch3x3dbl_3b(x3), inplace=True)  # 384 x 8 x 8
-        x3 = torch.cat([x4, x3], 1)  # 768 x 8 x 8
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 1280 x 8 x 8
-        x = F.relu(self.mixed9.branch_pool(x), inplace=True)  # 192 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 2048 x 8 x 8
-        x1 = F.relu(self.mixed10.branch1x1(x), inplace=True)  # 320 x 8 x 8
-        x2 = F.relu(self.mixed10.branch3x3_1(x), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.mixed10.branch3x3_2a(x2), inplace=True)  # 384 x 8 x 8
-        x2 = F.relu(self.mixed10.branch3x3_2b(x2), inplace=True)  # 384 x 8 x 8
-        x2 = torch.cat([x3, x2], 1)  # 768 x 8 x 8
-        x3 = F.relu(self.mixed10.branch3x3dbl_1(x), inplace=True)  # 448 x 8 x 8
-        x3 = F.relu(self.mixed10.branch3x3dbl_2(x3), inplace=True)  # 384 x 8 x 8
-        x4 = F.relu(self.mixed10.branch3x3dbl_3a(x3), inplace=True)  # 384 x 8 x 8
-        x3 = F.relu(self.mixed10.branch3x3dbl_3b(x3), inplace=True)  # 384 x 8 x 8
-        x3 = torch.cat([x4, x3], 1)  # 768 x 8 x 8
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 2048 x 8 x 8
-        x = F.relu(self.mixed10.branch_pool(x), inplace=True)  # 192 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 2048 x 8 x 8
+        x = self.mixed0(x)  # 256 x 35 x 35
+        x = self.mixed1(x)  # 288 x 35 x 35
+        x = self.mixed2(x)  # 288 x 35 x 35
+        x = self.mixed3(x)  # 768 x 17 x 17
+        x = self.mixed4(x)  # 768 x 17 x 17
+        x = self.mixed5(x)  # 768 x 17 x 17
+        x = self.mixed6(x)  # 768 x 17 x 17
+        x = self.mixed7(x)  # 768 x 17 x 17
+        x = self.mixed8(x)  # 1280 x 8 x 8
+        x = self.mixed9(x)  # 2048 x 8 x 8
+        x = self.mixed10(x)  # 2048 x 8 x 8
         x = F.adaptive_avg_pool2d(x, 1)  # 2048 x 1 x 1
         x = torch.flatten(x, 1)  # 2048
         x = self.predictions(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> KerasInceptionV3:
-    """A freshly initialised KerasInceptionV3."""
+
+NETWORK_PARAMS: dict[str, object] = {"image_size": 299, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> KerasInceptionV3:
+    """A freshly initialised KerasInceptionV3.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return KerasInceptionV3()

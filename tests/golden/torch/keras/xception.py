@@ -8,30 +8,32 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 299
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
 
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
     """
-
-    def __getitem__(self, key: int | str) -> nn.Module:
-        if str(key) in self._parameters:
-            return self._parameters[str(key)]  # type: ignore[return-value]
-        return self._modules[str(key)]  # type: ignore[return-value]
-
-    def __setitem__(self, key: int | str, value: nn.Module | nn.Parameter) -> None:
-        """A numbered or quoted member (`features[3]`, `block1["block1-0"]`): a module, or
-        a parameter that sits at the path itself (a layer scale's `gamma`)."""
-        if isinstance(value, nn.Parameter):
-            self.register_parameter(str(key), value)
-        else:
-            self.add_module(str(key), value)
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 class SeparableConv2d(nn.Module):
@@ -63,246 +65,210 @@ class SeparableConv2d(nn.Module):
         return self.pointwise(self.conv1(x))
 
 
+class Block1(nn.Module):
+    """The group `block1`: block1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 32, 3, stride=2, bias=False)
+        self.conv1_bn = nn.BatchNorm2d(32, eps=0.001, momentum=0.01)
+        self.conv2 = nn.Conv2d(32, 64, 3, bias=False)
+        self.conv2_bn = nn.BatchNorm2d(64, eps=0.001, momentum=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(x)  # 32 x 149 x 149
+        x = self.conv1_bn(x)  # 32 x 149 x 149
+        x = F.relu(x, inplace=True)  # 32 x 149 x 149
+        x = self.conv2(x)  # 64 x 147 x 147
+        x = self.conv2_bn(x)  # 64 x 147 x 147
+        x = F.relu(x, inplace=True)  # 64 x 147 x 147
+        return x
+
+
+class XceptionDown(nn.Module):
+    """Block `XceptionDown`: block2."""
+
+    def __init__(self, in_channels: int, c1: int) -> None:
+        super().__init__()
+        self.sepconv1 = SeparableConv2d(in_channels, c1, 3, padding=1)
+        self.sepconv1_bn = nn.BatchNorm2d(c1, eps=0.001, momentum=0.01)
+        self.sepconv2 = SeparableConv2d(c1, c1, 3, padding=1)
+        self.sepconv2_bn = nn.BatchNorm2d(c1, eps=0.001, momentum=0.01)
+        self.skip = nn.Conv2d(in_channels, c1, 1, stride=2, bias=False)
+        self.skip_bn = nn.BatchNorm2d(c1, eps=0.001, momentum=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.sepconv1(x)  # 128 x 147 x 147
+        x1 = self.sepconv1_bn(x1)  # 128 x 147 x 147
+        x1 = F.relu(x1, inplace=True)  # 128 x 147 x 147
+        x1 = self.sepconv2(x1)  # 128 x 147 x 147
+        x1 = self.sepconv2_bn(x1)  # 128 x 147 x 147
+        x1 = F.max_pool2d(x1, 3, 2, padding=1)  # 128 x 74 x 74
+        x = self.skip(x)  # 128 x 74 x 74
+        x = self.skip_bn(x)  # 128 x 74 x 74
+        x = x + x1  # 128 x 74 x 74
+        return x
+
+
+class XceptionDown_2(nn.Module):
+    """Block `XceptionDown`: block3."""
+
+    def __init__(self, in_channels: int, c1: int) -> None:
+        super().__init__()
+        self.sepconv1 = SeparableConv2d(128, c1, 3, padding=1)
+        self.sepconv1_bn = nn.BatchNorm2d(c1, eps=0.001, momentum=0.01)
+        self.sepconv2 = SeparableConv2d(c1, c1, 3, padding=1)
+        self.sepconv2_bn = nn.BatchNorm2d(c1, eps=0.001, momentum=0.01)
+        self.skip = nn.Conv2d(in_channels, c1, 1, stride=2, bias=False)
+        self.skip_bn = nn.BatchNorm2d(c1, eps=0.001, momentum=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(x)  # 128 x 74 x 74
+        x1 = self.sepconv1(x1)  # 256 x 74 x 74
+        x1 = self.sepconv1_bn(x1)  # 256 x 74 x 74
+        x1 = F.relu(x1, inplace=True)  # 256 x 74 x 74
+        x1 = self.sepconv2(x1)  # 256 x 74 x 74
+        x1 = self.sepconv2_bn(x1)  # 256 x 74 x 74
+        x1 = F.max_pool2d(F.pad(x1, (0, 1, 0, 1), value=float("-inf")), 3, 2)  # 256 x 37 x 37
+        x = self.skip(x)  # 256 x 37 x 37
+        x = self.skip_bn(x)  # 256 x 37 x 37
+        x = x + x1  # 256 x 37 x 37
+        return x
+
+
+class XceptionDown_3(nn.Module):
+    """Block `XceptionDown`: block4, block13."""
+
+    def __init__(self, in_channels: int, c2: int) -> None:
+        super().__init__()
+        self.sepconv1 = SeparableConv2d(in_channels, 728, 3, padding=1)
+        self.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
+        self.sepconv2 = SeparableConv2d(728, c2, 3, padding=1)
+        self.sepconv2_bn = nn.BatchNorm2d(c2, eps=0.001, momentum=0.01)
+        self.skip = nn.Conv2d(in_channels, c2, 1, stride=2, bias=False)
+        self.skip_bn = nn.BatchNorm2d(c2, eps=0.001, momentum=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(x)
+        x1 = self.sepconv1(x1)
+        x1 = self.sepconv1_bn(x1)
+        x1 = F.relu(x1, inplace=True)
+        x1 = self.sepconv2(x1)
+        x1 = self.sepconv2_bn(x1)
+        x1 = F.max_pool2d(x1, 3, 2, padding=1)
+        x = self.skip(x)
+        x = self.skip_bn(x)
+        x = x + x1
+        return x
+
+
+class XceptionMiddle(nn.Module):
+    """Block `XceptionMiddle`: block5, block6, block7, block8 and 4 more."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
+        self.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
+        self.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
+        self.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
+        self.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
+        self.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(x)  # 728 x 19 x 19
+        x1 = self.sepconv1(x1)  # 728 x 19 x 19
+        x1 = self.sepconv1_bn(x1)  # 728 x 19 x 19
+        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
+        x1 = self.sepconv2(x1)  # 728 x 19 x 19
+        x1 = self.sepconv2_bn(x1)  # 728 x 19 x 19
+        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
+        x1 = self.sepconv3(x1)  # 728 x 19 x 19
+        x1 = self.sepconv3_bn(x1)  # 728 x 19 x 19
+        x = x + x1  # 728 x 19 x 19
+        return x
+
+
+class Block14(nn.Module):
+    """The group `block14`: block14."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.sepconv1 = SeparableConv2d(in_channels, 1536, 3, padding=1)
+        self.sepconv1_bn = nn.BatchNorm2d(1536, eps=0.001, momentum=0.01)
+        self.sepconv2 = SeparableConv2d(1536, 2048, 3, padding=1)
+        self.sepconv2_bn = nn.BatchNorm2d(2048, eps=0.001, momentum=0.01)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.sepconv1(x)  # 1536 x 10 x 10
+        x = self.sepconv1_bn(x)  # 1536 x 10 x 10
+        x = F.relu(x, inplace=True)  # 1536 x 10 x 10
+        x = self.sepconv2(x)  # 2048 x 10 x 10
+        x = self.sepconv2_bn(x)  # 2048 x 10 x 10
+        x = F.relu(x, inplace=True)  # 2048 x 10 x 10
+        return x
+
+
 class KerasXception(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {}  # aux loss weights
-        self.block1 = Scope()
-        self.block1.conv1 = nn.Conv2d(3, 32, 3, stride=2, bias=False)
-        self.block1.conv1_bn = nn.BatchNorm2d(32, eps=0.001, momentum=0.01)
-        self.block1.conv2 = nn.Conv2d(32, 64, 3, bias=False)
-        self.block1.conv2_bn = nn.BatchNorm2d(64, eps=0.001, momentum=0.01)
-        self.block2 = Scope()
-        self.block2.sepconv1 = SeparableConv2d(64, 128, 3, padding=1)
-        self.block2.sepconv1_bn = nn.BatchNorm2d(128, eps=0.001, momentum=0.01)
-        self.block2.sepconv2 = SeparableConv2d(128, 128, 3, padding=1)
-        self.block2.sepconv2_bn = nn.BatchNorm2d(128, eps=0.001, momentum=0.01)
-        self.block2.skip = nn.Conv2d(64, 128, 1, stride=2, bias=False)
-        self.block2.skip_bn = nn.BatchNorm2d(128, eps=0.001, momentum=0.01)
-        self.block3 = Scope()
-        self.block3.sepconv1 = SeparableConv2d(128, 256, 3, padding=1)
-        self.block3.sepconv1_bn = nn.BatchNorm2d(256, eps=0.001, momentum=0.01)
-        self.block3.sepconv2 = SeparableConv2d(256, 256, 3, padding=1)
-        self.block3.sepconv2_bn = nn.BatchNorm2d(256, eps=0.001, momentum=0.01)
-        self.block3.skip = nn.Conv2d(128, 256, 1, stride=2, bias=False)
-        self.block3.skip_bn = nn.BatchNorm2d(256, eps=0.001, momentum=0.01)
-        self.block4 = Scope()
-        self.block4.sepconv1 = SeparableConv2d(256, 728, 3, padding=1)
-        self.block4.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block4.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block4.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block4.skip = nn.Conv2d(256, 728, 1, stride=2, bias=False)
-        self.block4.skip_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block5 = Scope()
-        self.block5.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block5.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block5.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block5.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block5.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block5.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block6 = Scope()
-        self.block6.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block6.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block6.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block6.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block6.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block6.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block7 = Scope()
-        self.block7.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block7.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block7.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block7.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block7.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block7.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block8 = Scope()
-        self.block8.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block8.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block8.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block8.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block8.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block8.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block9 = Scope()
-        self.block9.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block9.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block9.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block9.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block9.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block9.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block10 = Scope()
-        self.block10.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block10.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block10.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block10.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block10.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block10.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block11 = Scope()
-        self.block11.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block11.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block11.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block11.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block11.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block11.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block12 = Scope()
-        self.block12.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block12.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block12.sepconv2 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block12.sepconv2_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block12.sepconv3 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block12.sepconv3_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block13 = Scope()
-        self.block13.sepconv1 = SeparableConv2d(728, 728, 3, padding=1)
-        self.block13.sepconv1_bn = nn.BatchNorm2d(728, eps=0.001, momentum=0.01)
-        self.block13.sepconv2 = SeparableConv2d(728, 1024, 3, padding=1)
-        self.block13.sepconv2_bn = nn.BatchNorm2d(1024, eps=0.001, momentum=0.01)
-        self.block13.skip = nn.Conv2d(728, 1024, 1, stride=2, bias=False)
-        self.block13.skip_bn = nn.BatchNorm2d(1024, eps=0.001, momentum=0.01)
-        self.block14 = Scope()
-        self.block14.sepconv1 = SeparableConv2d(1024, 1536, 3, padding=1)
-        self.block14.sepconv1_bn = nn.BatchNorm2d(1536, eps=0.001, momentum=0.01)
-        self.block14.sepconv2 = SeparableConv2d(1536, 2048, 3, padding=1)
-        self.block14.sepconv2_bn = nn.BatchNorm2d(2048, eps=0.001, momentum=0.01)
+        self.block1 = Block1(3)
+        self.block2 = XceptionDown(64, 128)
+        self.block3 = XceptionDown_2(128, 256)
+        self.block4 = XceptionDown_3(256, 728)
+        self.block5 = XceptionMiddle()
+        self.block6 = XceptionMiddle()
+        self.block7 = XceptionMiddle()
+        self.block8 = XceptionMiddle()
+        self.block9 = XceptionMiddle()
+        self.block10 = XceptionMiddle()
+        self.block11 = XceptionMiddle()
+        self.block12 = XceptionMiddle()
+        self.block13 = XceptionDown_3(728, 1024)
+        self.block14 = Block14(1024)
         self.predictions = nn.Linear(2048, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.block1.conv1(x)  # 32 x 149 x 149
-        x = self.block1.conv1_bn(x)  # 32 x 149 x 149
-        x = F.relu(x, inplace=True)  # 32 x 149 x 149
-        x = self.block1.conv2(x)  # 64 x 147 x 147
-        x = self.block1.conv2_bn(x)  # 64 x 147 x 147
-        x = F.relu(x, inplace=True)  # 64 x 147 x 147
-        x1 = self.block2.sepconv1(x)  # 128 x 147 x 147
-        x1 = self.block2.sepconv1_bn(x1)  # 128 x 147 x 147
-        x1 = F.relu(x1, inplace=True)  # 128 x 147 x 147
-        x1 = self.block2.sepconv2(x1)  # 128 x 147 x 147
-        x1 = self.block2.sepconv2_bn(x1)  # 128 x 147 x 147
-        x1 = F.max_pool2d(x1, 3, 2, padding=1)  # 128 x 74 x 74
-        x = self.block2.skip(x)  # 128 x 74 x 74
-        x = self.block2.skip_bn(x)  # 128 x 74 x 74
-        x = x + x1  # 128 x 74 x 74
-        x1 = F.relu(x)  # 128 x 74 x 74
-        x1 = self.block3.sepconv1(x1)  # 256 x 74 x 74
-        x1 = self.block3.sepconv1_bn(x1)  # 256 x 74 x 74
-        x1 = F.relu(x1, inplace=True)  # 256 x 74 x 74
-        x1 = self.block3.sepconv2(x1)  # 256 x 74 x 74
-        x1 = self.block3.sepconv2_bn(x1)  # 256 x 74 x 74
-        x1 = F.max_pool2d(F.pad(x1, (0, 1, 0, 1), value=float("-inf")), 3, 2)  # 256 x 37 x 37
-        x = self.block3.skip(x)  # 256 x 37 x 37
-        x = self.block3.skip_bn(x)  # 256 x 37 x 37
-        x = x + x1  # 256 x 37 x 37
-        x1 = F.relu(x)  # 256 x 37 x 37
-        x1 = self.block4.sepconv1(x1)  # 728 x 37 x 37
-        x1 = self.block4.sepconv1_bn(x1)  # 728 x 37 x 37
-        x1 = F.relu(x1, inplace=True)  # 728 x 37 x 37
-        x1 = self.block4.sepconv2(x1)  # 728 x 37 x 37
-        x1 = self.block4.sepconv2_bn(x1)  # 728 x 37 x 37
-        x1 = F.max_pool2d(x1, 3, 2, padding=1)  # 728 x 19 x 19
-        x = self.block4.skip(x)  # 728 x 19 x 19
-        x = self.block4.skip_bn(x)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block5.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block5.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block5.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block5.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block5.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block5.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block6.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block6.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block6.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block6.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block6.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block6.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block7.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block7.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block7.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block7.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block7.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block7.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block8.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block8.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block8.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block8.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block8.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block8.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block9.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block9.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block9.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block9.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block9.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block9.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block10.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block10.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block10.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block10.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block10.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block10.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block11.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block11.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block11.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block11.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block11.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block11.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block12.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block12.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block12.sepconv2(x1)  # 728 x 19 x 19
-        x1 = self.block12.sepconv2_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block12.sepconv3(x1)  # 728 x 19 x 19
-        x1 = self.block12.sepconv3_bn(x1)  # 728 x 19 x 19
-        x = x + x1  # 728 x 19 x 19
-        x1 = F.relu(x)  # 728 x 19 x 19
-        x1 = self.block13.sepconv1(x1)  # 728 x 19 x 19
-        x1 = self.block13.sepconv1_bn(x1)  # 728 x 19 x 19
-        x1 = F.relu(x1, inplace=True)  # 728 x 19 x 19
-        x1 = self.block13.sepconv2(x1)  # 1024 x 19 x 19
-        x1 = self.block13.sepconv2_bn(x1)  # 1024 x 19 x 19
-        x1 = F.max_pool2d(x1, 3, 2, padding=1)  # 1024 x 10 x 10
-        x = self.block13.skip(x)  # 1024 x 10 x 10
-        x = self.block13.skip_bn(x)  # 1024 x 10 x 10
-        x = x + x1  # 1024 x 10 x 10
-        x = self.block14.sepconv1(x)  # 1536 x 10 x 10
-        x = self.block14.sepconv1_bn(x)  # 1536 x 10 x 10
-        x = F.relu(x, inplace=True)  # 1536 x 10 x 10
-        x = self.block14.sepconv2(x)  # 2048 x 10 x 10
-        x = self.block14.sepconv2_bn(x)  # 2048 x 10 x 10
-        x = F.relu(x, inplace=True)  # 2048 x 10 x 10
+        x = self.block1(x)  # 64 x 147 x 147
+        x = self.block2(x)  # 128 x 74 x 74
+        x = self.block3(x)  # 256 x 37 x 37
+        x = self.block4(x)  # 728 x 19 x 19
+        x = self.block5(x)  # 728 x 19 x 19
+        x = self.block6(x)  # 728 x 19 x 19
+        x = self.block7(x)  # 728 x 19 x 19
+        x = self.block8(x)  # 728 x 19 x 19
+        x = self.block9(x)  # 728 x 19 x 19
+        x = self.block10(x)  # 728 x 19 x 19
+        x = self.block11(x)  # 728 x 19 x 19
+        x = self.block12(x)  # 728 x 19 x 19
+        x = self.block13(x)  # 1024 x 10 x 10
+        x = self.block14(x)  # 2048 x 10 x 10
         x = F.adaptive_avg_pool2d(x, 1)  # 2048 x 1 x 1
         x = torch.flatten(x, 1)  # 2048
         x = self.predictions(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> KerasXception:
-    """A freshly initialised KerasXception."""
+
+NETWORK_PARAMS: dict[str, object] = {"image_size": 299, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> KerasXception:
+    """A freshly initialised KerasXception.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return KerasXception()

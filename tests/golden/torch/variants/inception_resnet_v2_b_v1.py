@@ -9,16 +9,17 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 299
 #   num_classes = 1000
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
-
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+class Indexed(nn.Module):
+    """A module whose numbered members are reached by index, like nn.Sequential's: `self[0]`,
+    `self.features[3]`, and members whose names are not identifiers by key:
+    `self.block1["block1-0"]`. Without a forward of its own, it only holds layers for its parent.
     """
 
     def __getitem__(self, key: int | str) -> nn.Module:
@@ -33,6 +34,27 @@ class Scope(nn.Module):
             self.register_parameter(str(key), value)
         else:
             self.add_module(str(key), value)
+
+
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
+
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
+    """
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -86,6 +108,420 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+class Mixed_5bBranch1(Indexed):
+    """The group `branch1`: mixed_5b.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 48, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 48 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 64 x 35 x 35
+        return x
+
+
+class Mixed_5bBranch2(Indexed):
+    """The group `branch2`: mixed_5b.branch2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 64 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 96 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 96 x 35 x 35
+        return x
+
+
+class Mixed_5bBranch3(Indexed):
+    """The group `branch3`: mixed_5b.branch3."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[1] = ConvBN(192, 64, 1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 192 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 64 x 35 x 35
+        return x
+
+
+class Mixed_5b(nn.Module):
+    """Block `Mixed_5b`: mixed_5b."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 96, 1, bias=False, eps=0.001)
+        self.branch1 = Mixed_5bBranch1(in_channels)
+        self.branch2 = Mixed_5bBranch2(in_channels)
+        self.branch3 = Mixed_5bBranch3()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 96 x 35 x 35
+        x2 = self.branch1(x)  # 64 x 35 x 35
+        x3 = self.branch2(x)  # 96 x 35 x 35
+        x = self.branch3(x)  # 64 x 35 x 35
+        x = torch.cat([x1, x2, x3, x], 1)  # 320 x 35 x 35
+        return x
+
+
+class Block35Branch1(Indexed):
+    """The group `branch1`: repeat.0.branch1, repeat.1.branch1, repeat.2.branch1,
+    repeat.3.branch1 and 6 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 32, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 32 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 32 x 35 x 35
+        return x
+
+
+class Block35Branch2(Indexed):
+    """The group `branch2`: repeat.0.branch2, repeat.1.branch2, repeat.2.branch2,
+    repeat.3.branch2 and 6 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 32, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 32 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 48 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 64 x 35 x 35
+        return x
+
+
+class Block35(nn.Module):
+    """Block `Block35`: repeat.0, repeat.1, repeat.2, repeat.3 and 6 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 32, 1, bias=False, eps=0.001)
+        self.branch1 = Block35Branch1(in_channels)
+        self.branch2 = Block35Branch2(in_channels)
+        self.conv2d = nn.Conv2d(128, 320, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 32 x 35 x 35
+        x2 = self.branch1(x)  # 32 x 35 x 35
+        x3 = self.branch2(x)  # 64 x 35 x 35
+        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
+        x1 = self.conv2d(x1)  # 320 x 35 x 35
+        x1 = x1 * 0.17  # 320 x 35 x 35
+        x = x + x1  # 320 x 35 x 35
+        x = F.relu(x, inplace=True)  # 320 x 35 x 35
+        return x
+
+
+class Repeat(Indexed):
+    """The group `repeat`: repeat."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Block35(in_channels)
+        self[1] = Block35(320)
+        self[2] = Block35(320)
+        self[3] = Block35(320)
+        self[4] = Block35(320)
+        self[5] = Block35(320)
+        self[6] = Block35(320)
+        self[7] = Block35(320)
+        self[8] = Block35(320)
+        self[9] = Block35(320)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 320 x 35 x 35
+        x = self[1](x)  # 320 x 35 x 35
+        x = self[2](x)  # 320 x 35 x 35
+        x = self[3](x)  # 320 x 35 x 35
+        x = self[4](x)  # 320 x 35 x 35
+        x = self[5](x)  # 320 x 35 x 35
+        x = self[6](x)  # 320 x 35 x 35
+        x = self[7](x)  # 320 x 35 x 35
+        x = self[8](x)  # 320 x 35 x 35
+        x = self[9](x)  # 320 x 35 x 35
+        return x
+
+
+class Mixed_6aBranch1(Indexed):
+    """The group `branch1`: mixed_6a.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 256, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 35 x 35
+        x = F.relu(self[1](x), inplace=True)  # 256 x 35 x 35
+        x = F.relu(self[2](x), inplace=True)  # 384 x 17 x 17
+        return x
+
+
+class Mixed_6a(nn.Module):
+    """Block `Mixed_6a`: mixed_6a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 384, 3, stride=2, bias=False, eps=0.001)
+        self.branch1 = Mixed_6aBranch1(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 384 x 17 x 17
+        x2 = self.branch1(x)  # 384 x 17 x 17
+        x = F.max_pool2d(x, 3, 2)  # 320 x 17 x 17
+        x = torch.cat([x1, x2, x], 1)  # 1088 x 17 x 17
+        return x
+
+
+class Block17V1Branch1(Indexed):
+    """The group `branch1`: repeat_1.0.branch1, repeat_1.1.branch1, repeat_1.2.branch1,
+    repeat_1.3.branch1 and 16 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 128, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+        self[2] = ConvBN(128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 128 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 128 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 128 x 17 x 17
+        return x
+
+
+class Block17V1(nn.Module):
+    """Block `Block17V1`: repeat_1.0, repeat_1.1, repeat_1.2, repeat_1.3 and 16 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 128, 1, bias=False, eps=0.001)
+        self.branch1 = Block17V1Branch1(in_channels)
+        self.conv2d = nn.Conv2d(256, 1088, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 128 x 17 x 17
+        x2 = self.branch1(x)  # 128 x 17 x 17
+        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
+        x1 = self.conv2d(x1)  # 1088 x 17 x 17
+        x1 = x1 * 0.1  # 1088 x 17 x 17
+        x = x + x1  # 1088 x 17 x 17
+        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
+        return x
+
+
+class Repeat1(Indexed):
+    """The group `repeat_1`: repeat_1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Block17V1(in_channels)
+        self[1] = Block17V1(1088)
+        self[2] = Block17V1(1088)
+        self[3] = Block17V1(1088)
+        self[4] = Block17V1(1088)
+        self[5] = Block17V1(1088)
+        self[6] = Block17V1(1088)
+        self[7] = Block17V1(1088)
+        self[8] = Block17V1(1088)
+        self[9] = Block17V1(1088)
+        self[10] = Block17V1(1088)
+        self[11] = Block17V1(1088)
+        self[12] = Block17V1(1088)
+        self[13] = Block17V1(1088)
+        self[14] = Block17V1(1088)
+        self[15] = Block17V1(1088)
+        self[16] = Block17V1(1088)
+        self[17] = Block17V1(1088)
+        self[18] = Block17V1(1088)
+        self[19] = Block17V1(1088)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 1088 x 17 x 17
+        x = self[1](x)  # 1088 x 17 x 17
+        x = self[2](x)  # 1088 x 17 x 17
+        x = self[3](x)  # 1088 x 17 x 17
+        x = self[4](x)  # 1088 x 17 x 17
+        x = self[5](x)  # 1088 x 17 x 17
+        x = self[6](x)  # 1088 x 17 x 17
+        x = self[7](x)  # 1088 x 17 x 17
+        x = self[8](x)  # 1088 x 17 x 17
+        x = self[9](x)  # 1088 x 17 x 17
+        x = self[10](x)  # 1088 x 17 x 17
+        x = self[11](x)  # 1088 x 17 x 17
+        x = self[12](x)  # 1088 x 17 x 17
+        x = self[13](x)  # 1088 x 17 x 17
+        x = self[14](x)  # 1088 x 17 x 17
+        x = self[15](x)  # 1088 x 17 x 17
+        x = self[16](x)  # 1088 x 17 x 17
+        x = self[17](x)  # 1088 x 17 x 17
+        x = self[18](x)  # 1088 x 17 x 17
+        x = self[19](x)  # 1088 x 17 x 17
+        return x
+
+
+class Mixed_7aBranch0(Indexed):
+    """The group `branch0`: mixed_7a.branch0."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 384 x 8 x 8
+        return x
+
+
+class Mixed_7aBranch1(Indexed):
+    """The group `branch1`: mixed_7a.branch1."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 288, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 288 x 8 x 8
+        return x
+
+
+class Mixed_7aBranch2(Indexed):
+    """The group `branch2`: mixed_7a.branch2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 256, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(256, 288, 3, padding=1, bias=False, eps=0.001)
+        self[2] = ConvBN(288, 320, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 256 x 17 x 17
+        x = F.relu(self[1](x), inplace=True)  # 288 x 17 x 17
+        x = F.relu(self[2](x), inplace=True)  # 320 x 8 x 8
+        return x
+
+
+class Mixed_7a(nn.Module):
+    """Block `Mixed_7a`: mixed_7a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = Mixed_7aBranch0(in_channels)
+        self.branch1 = Mixed_7aBranch1(in_channels)
+        self.branch2 = Mixed_7aBranch2(in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.branch0(x)  # 384 x 8 x 8
+        x2 = self.branch1(x)  # 288 x 8 x 8
+        x3 = self.branch2(x)  # 320 x 8 x 8
+        x = F.max_pool2d(x, 3, 2)  # 1088 x 8 x 8
+        x = torch.cat([x1, x2, x3, x], 1)  # 2080 x 8 x 8
+        return x
+
+
+class Block8Branch1(Indexed):
+    """The group `branch1`: repeat_2.0.branch1, repeat_2.1.branch1, repeat_2.2.branch1,
+    repeat_2.3.branch1 and 6 more.
+    """
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self[1] = ConvBN(192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001)
+        self[2] = ConvBN(224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self[0](x), inplace=True)  # 192 x 8 x 8
+        x = F.relu(self[1](x), inplace=True)  # 224 x 8 x 8
+        x = F.relu(self[2](x), inplace=True)  # 256 x 8 x 8
+        return x
+
+
+class Block8(nn.Module):
+    """Block `Block8`: repeat_2.0, repeat_2.1, repeat_2.2, repeat_2.3 and 5 more."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self.branch1 = Block8Branch1(in_channels)
+        self.conv2d = nn.Conv2d(448, 2080, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 192 x 8 x 8
+        x2 = self.branch1(x)  # 256 x 8 x 8
+        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
+        x1 = self.conv2d(x1)  # 2080 x 8 x 8
+        x1 = x1 * 0.2  # 2080 x 8 x 8
+        x = x + x1  # 2080 x 8 x 8
+        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
+        return x
+
+
+class Repeat2(Indexed):
+    """The group `repeat_2`: repeat_2."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self[0] = Block8(in_channels)
+        self[1] = Block8(2080)
+        self[2] = Block8(2080)
+        self[3] = Block8(2080)
+        self[4] = Block8(2080)
+        self[5] = Block8(2080)
+        self[6] = Block8(2080)
+        self[7] = Block8(2080)
+        self[8] = Block8(2080)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self[0](x)  # 2080 x 8 x 8
+        x = self[1](x)  # 2080 x 8 x 8
+        x = self[2](x)  # 2080 x 8 x 8
+        x = self[3](x)  # 2080 x 8 x 8
+        x = self[4](x)  # 2080 x 8 x 8
+        x = self[5](x)  # 2080 x 8 x 8
+        x = self[6](x)  # 2080 x 8 x 8
+        x = self[7](x)  # 2080 x 8 x 8
+        x = self[8](x)  # 2080 x 8 x 8
+        return x
+
+
+class Block8_2(nn.Module):
+    """Block `Block8`: block8."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch0 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self.branch1 = Block8Branch1(in_channels)
+        self.conv2d = nn.Conv2d(448, 2080, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch0(x), inplace=True)  # 192 x 8 x 8
+        x2 = self.branch1(x)  # 256 x 8 x 8
+        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
+        x1 = self.conv2d(x1)  # 2080 x 8 x 8
+        x = x + x1  # 2080 x 8 x 8
+        return x
+
+
 class InceptionResnetV2BV1(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
@@ -97,463 +533,13 @@ class InceptionResnetV2BV1(nn.Module):
         self.conv2d_2b = ConvBN(32, 64, 3, padding=1, bias=False, eps=0.001)
         self.conv2d_3b = ConvBN(64, 80, 1, bias=False, eps=0.001)
         self.conv2d_4a = ConvBN(80, 192, 3, bias=False, eps=0.001)
-        self.mixed_5b = Scope()
-        self.mixed_5b.branch0 = ConvBN(192, 96, 1, bias=False, eps=0.001)
-        self.mixed_5b.branch1 = Scope()
-        self.mixed_5b.branch1[0] = ConvBN(192, 48, 1, bias=False, eps=0.001)
-        self.mixed_5b.branch1[1] = ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001)
-        self.mixed_5b.branch2 = Scope()
-        self.mixed_5b.branch2[0] = ConvBN(192, 64, 1, bias=False, eps=0.001)
-        self.mixed_5b.branch2[1] = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.mixed_5b.branch2[2] = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.mixed_5b.branch3 = Scope()
-        self.mixed_5b.branch3[1] = ConvBN(192, 64, 1, bias=False, eps=0.001)
-        self.repeat = Scope()
-        self.repeat[0] = Scope()
-        self.repeat[0].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[0].branch1 = Scope()
-        self.repeat[0].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[0].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[0].branch2 = Scope()
-        self.repeat[0].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[0].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[0].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[0].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[1] = Scope()
-        self.repeat[1].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[1].branch1 = Scope()
-        self.repeat[1].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[1].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[1].branch2 = Scope()
-        self.repeat[1].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[1].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[1].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[1].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[2] = Scope()
-        self.repeat[2].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[2].branch1 = Scope()
-        self.repeat[2].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[2].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[2].branch2 = Scope()
-        self.repeat[2].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[2].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[2].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[2].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[3] = Scope()
-        self.repeat[3].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[3].branch1 = Scope()
-        self.repeat[3].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[3].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[3].branch2 = Scope()
-        self.repeat[3].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[3].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[3].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[3].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[4] = Scope()
-        self.repeat[4].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[4].branch1 = Scope()
-        self.repeat[4].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[4].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[4].branch2 = Scope()
-        self.repeat[4].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[4].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[4].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[4].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[5] = Scope()
-        self.repeat[5].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[5].branch1 = Scope()
-        self.repeat[5].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[5].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[5].branch2 = Scope()
-        self.repeat[5].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[5].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[5].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[5].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[6] = Scope()
-        self.repeat[6].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[6].branch1 = Scope()
-        self.repeat[6].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[6].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[6].branch2 = Scope()
-        self.repeat[6].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[6].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[6].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[6].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[7] = Scope()
-        self.repeat[7].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[7].branch1 = Scope()
-        self.repeat[7].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[7].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[7].branch2 = Scope()
-        self.repeat[7].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[7].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[7].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[7].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[8] = Scope()
-        self.repeat[8].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[8].branch1 = Scope()
-        self.repeat[8].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[8].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[8].branch2 = Scope()
-        self.repeat[8].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[8].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[8].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[8].conv2d = nn.Conv2d(128, 320, 1)
-        self.repeat[9] = Scope()
-        self.repeat[9].branch0 = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[9].branch1 = Scope()
-        self.repeat[9].branch1[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[9].branch1[1] = ConvBN(32, 32, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[9].branch2 = Scope()
-        self.repeat[9].branch2[0] = ConvBN(320, 32, 1, bias=False, eps=0.001)
-        self.repeat[9].branch2[1] = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[9].branch2[2] = ConvBN(48, 64, 3, padding=1, bias=False, eps=0.001)
-        self.repeat[9].conv2d = nn.Conv2d(128, 320, 1)
-        self.mixed_6a = Scope()
-        self.mixed_6a.branch0 = ConvBN(320, 384, 3, stride=2, bias=False, eps=0.001)
-        self.mixed_6a.branch1 = Scope()
-        self.mixed_6a.branch1[0] = ConvBN(320, 256, 1, bias=False, eps=0.001)
-        self.mixed_6a.branch1[1] = ConvBN(256, 256, 3, padding=1, bias=False, eps=0.001)
-        self.mixed_6a.branch1[2] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001)
-        self.repeat_1 = Scope()
-        self.repeat_1[0] = Scope()
-        self.repeat_1[0].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[0].branch1 = Scope()
-        self.repeat_1[0].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[0].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[0].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[0].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[1] = Scope()
-        self.repeat_1[1].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[1].branch1 = Scope()
-        self.repeat_1[1].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[1].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[1].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[1].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[2] = Scope()
-        self.repeat_1[2].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[2].branch1 = Scope()
-        self.repeat_1[2].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[2].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[2].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[2].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[3] = Scope()
-        self.repeat_1[3].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[3].branch1 = Scope()
-        self.repeat_1[3].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[3].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[3].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[3].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[4] = Scope()
-        self.repeat_1[4].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[4].branch1 = Scope()
-        self.repeat_1[4].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[4].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[4].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[4].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[5] = Scope()
-        self.repeat_1[5].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[5].branch1 = Scope()
-        self.repeat_1[5].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[5].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[5].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[5].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[6] = Scope()
-        self.repeat_1[6].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[6].branch1 = Scope()
-        self.repeat_1[6].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[6].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[6].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[6].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[7] = Scope()
-        self.repeat_1[7].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[7].branch1 = Scope()
-        self.repeat_1[7].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[7].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[7].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[7].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[8] = Scope()
-        self.repeat_1[8].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[8].branch1 = Scope()
-        self.repeat_1[8].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[8].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[8].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[8].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[9] = Scope()
-        self.repeat_1[9].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[9].branch1 = Scope()
-        self.repeat_1[9].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[9].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[9].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[9].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[10] = Scope()
-        self.repeat_1[10].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[10].branch1 = Scope()
-        self.repeat_1[10].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[10].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[10].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[10].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[11] = Scope()
-        self.repeat_1[11].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[11].branch1 = Scope()
-        self.repeat_1[11].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[11].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[11].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[11].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[12] = Scope()
-        self.repeat_1[12].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[12].branch1 = Scope()
-        self.repeat_1[12].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[12].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[12].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[12].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[13] = Scope()
-        self.repeat_1[13].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[13].branch1 = Scope()
-        self.repeat_1[13].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[13].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[13].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[13].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[14] = Scope()
-        self.repeat_1[14].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[14].branch1 = Scope()
-        self.repeat_1[14].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[14].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[14].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[14].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[15] = Scope()
-        self.repeat_1[15].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[15].branch1 = Scope()
-        self.repeat_1[15].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[15].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[15].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[15].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[16] = Scope()
-        self.repeat_1[16].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[16].branch1 = Scope()
-        self.repeat_1[16].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[16].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[16].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[16].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[17] = Scope()
-        self.repeat_1[17].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[17].branch1 = Scope()
-        self.repeat_1[17].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[17].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[17].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[17].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[18] = Scope()
-        self.repeat_1[18].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[18].branch1 = Scope()
-        self.repeat_1[18].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[18].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[18].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[18].conv2d = nn.Conv2d(256, 1088, 1)
-        self.repeat_1[19] = Scope()
-        self.repeat_1[19].branch0 = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[19].branch1 = Scope()
-        self.repeat_1[19].branch1[0] = ConvBN(1088, 128, 1, bias=False, eps=0.001)
-        self.repeat_1[19].branch1[1] = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.repeat_1[19].branch1[2] = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.repeat_1[19].conv2d = nn.Conv2d(256, 1088, 1)
-        self.mixed_7a = Scope()
-        self.mixed_7a.branch0 = Scope()
-        self.mixed_7a.branch0[0] = ConvBN(1088, 256, 1, bias=False, eps=0.001)
-        self.mixed_7a.branch0[1] = ConvBN(256, 384, 3, stride=2, bias=False, eps=0.001)
-        self.mixed_7a.branch1 = Scope()
-        self.mixed_7a.branch1[0] = ConvBN(1088, 256, 1, bias=False, eps=0.001)
-        self.mixed_7a.branch1[1] = ConvBN(256, 288, 3, stride=2, bias=False, eps=0.001)
-        self.mixed_7a.branch2 = Scope()
-        self.mixed_7a.branch2[0] = ConvBN(1088, 256, 1, bias=False, eps=0.001)
-        self.mixed_7a.branch2[1] = ConvBN(256, 288, 3, padding=1, bias=False, eps=0.001)
-        self.mixed_7a.branch2[2] = ConvBN(288, 320, 3, stride=2, bias=False, eps=0.001)
-        self.repeat_2 = Scope()
-        self.repeat_2[0] = Scope()
-        self.repeat_2[0].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[0].branch1 = Scope()
-        self.repeat_2[0].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[0].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[0].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[0].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[1] = Scope()
-        self.repeat_2[1].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[1].branch1 = Scope()
-        self.repeat_2[1].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[1].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[1].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[1].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[2] = Scope()
-        self.repeat_2[2].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[2].branch1 = Scope()
-        self.repeat_2[2].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[2].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[2].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[2].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[3] = Scope()
-        self.repeat_2[3].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[3].branch1 = Scope()
-        self.repeat_2[3].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[3].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[3].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[3].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[4] = Scope()
-        self.repeat_2[4].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[4].branch1 = Scope()
-        self.repeat_2[4].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[4].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[4].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[4].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[5] = Scope()
-        self.repeat_2[5].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[5].branch1 = Scope()
-        self.repeat_2[5].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[5].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[5].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[5].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[6] = Scope()
-        self.repeat_2[6].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[6].branch1 = Scope()
-        self.repeat_2[6].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[6].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[6].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[6].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[7] = Scope()
-        self.repeat_2[7].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[7].branch1 = Scope()
-        self.repeat_2[7].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[7].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[7].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[7].conv2d = nn.Conv2d(448, 2080, 1)
-        self.repeat_2[8] = Scope()
-        self.repeat_2[8].branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[8].branch1 = Scope()
-        self.repeat_2[8].branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.repeat_2[8].branch1[1] = ConvBN(
-            192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.repeat_2[8].branch1[2] = ConvBN(
-            224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.repeat_2[8].conv2d = nn.Conv2d(448, 2080, 1)
-        self.block8 = Scope()
-        self.block8.branch0 = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.block8.branch1 = Scope()
-        self.block8.branch1[0] = ConvBN(2080, 192, 1, bias=False, eps=0.001)
-        self.block8.branch1[1] = ConvBN(192, 224, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.block8.branch1[2] = ConvBN(224, 256, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.block8.conv2d = nn.Conv2d(448, 2080, 1)
+        self.mixed_5b = Mixed_5b(192)
+        self.repeat = Repeat(320)
+        self.mixed_6a = Mixed_6a(320)
+        self.repeat_1 = Repeat1(1088)
+        self.mixed_7a = Mixed_7a(1088)
+        self.repeat_2 = Repeat2(2080)
+        self.block8 = Block8_2(2080)
         self.conv2d_7b = ConvBN(2080, 1536, 1, bias=False, eps=0.001)
         self.classif = nn.Linear(1536, 1000)
 
@@ -565,408 +551,13 @@ class InceptionResnetV2BV1(nn.Module):
         x = F.relu(self.conv2d_3b(x), inplace=True)  # 80 x 73 x 73
         x = F.relu(self.conv2d_4a(x), inplace=True)  # 192 x 71 x 71
         x = F.max_pool2d(x, 3, 2)  # 192 x 35 x 35
-        x1 = F.relu(self.mixed_5b.branch0(x), inplace=True)  # 96 x 35 x 35
-        x2 = F.relu(self.mixed_5b.branch1[0](x), inplace=True)  # 48 x 35 x 35
-        x2 = F.relu(self.mixed_5b.branch1[1](x2), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed_5b.branch2[0](x), inplace=True)  # 64 x 35 x 35
-        x3 = F.relu(self.mixed_5b.branch2[1](x3), inplace=True)  # 96 x 35 x 35
-        x3 = F.relu(self.mixed_5b.branch2[2](x3), inplace=True)  # 96 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1, count_include_pad=False)  # 192 x 35 x 35
-        x = F.relu(self.mixed_5b.branch3[1](x), inplace=True)  # 64 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[0].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[0].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[0].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[0].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[0].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[0].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[0].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[1].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[1].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[1].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[1].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[1].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[1].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[1].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[2].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[2].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[2].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[2].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[2].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[2].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[2].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[3].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[3].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[3].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[3].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[3].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[3].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[3].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[4].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[4].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[4].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[4].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[4].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[4].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[4].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[5].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[5].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[5].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[5].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[5].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[5].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[5].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[6].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[6].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[6].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[6].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[6].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[6].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[6].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[7].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[7].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[7].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[7].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[7].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[7].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[7].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[8].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[8].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[8].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[8].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[8].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[8].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[8].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.repeat[9].branch0(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[9].branch1[0](x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.repeat[9].branch1[1](x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[9].branch2[0](x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.repeat[9].branch2[1](x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.repeat[9].branch2[2](x3), inplace=True)  # 64 x 35 x 35
-        x1 = torch.cat([x1, x2, x3], 1)  # 128 x 35 x 35
-        x1 = self.repeat[9].conv2d(x1)  # 320 x 35 x 35
-        x1 = x1 * 0.17  # 320 x 35 x 35
-        x = x + x1  # 320 x 35 x 35
-        x = F.relu(x, inplace=True)  # 320 x 35 x 35
-        x1 = F.relu(self.mixed_6a.branch0(x), inplace=True)  # 384 x 17 x 17
-        x2 = F.relu(self.mixed_6a.branch1[0](x), inplace=True)  # 256 x 35 x 35
-        x2 = F.relu(self.mixed_6a.branch1[1](x2), inplace=True)  # 256 x 35 x 35
-        x2 = F.relu(self.mixed_6a.branch1[2](x2), inplace=True)  # 384 x 17 x 17
-        x = F.max_pool2d(x, 3, 2)  # 320 x 17 x 17
-        x = torch.cat([x1, x2, x], 1)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[0].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[0].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[0].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[0].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[0].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[1].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[1].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[1].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[1].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[1].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[2].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[2].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[2].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[2].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[2].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[3].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[3].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[3].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[3].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[3].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[4].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[4].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[4].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[4].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[4].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[5].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[5].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[5].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[5].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[5].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[6].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[6].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[6].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[6].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[6].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[7].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[7].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[7].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[7].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[7].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[8].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[8].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[8].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[8].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[8].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[9].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[9].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[9].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[9].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[9].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[10].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[10].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[10].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[10].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[10].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[11].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[11].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[11].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[11].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[11].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[12].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[12].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[12].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[12].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[12].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[13].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[13].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[13].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[13].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[13].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[14].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[14].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[14].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[14].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[14].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[15].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[15].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[15].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[15].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[15].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[16].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[16].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[16].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[16].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[16].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[17].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[17].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[17].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[17].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[17].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[18].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[18].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[18].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[18].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[18].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.repeat_1[19].branch0(x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[19].branch1[0](x), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[19].branch1[1](x2), inplace=True)  # 128 x 17 x 17
-        x2 = F.relu(self.repeat_1[19].branch1[2](x2), inplace=True)  # 128 x 17 x 17
-        x1 = torch.cat([x1, x2], 1)  # 256 x 17 x 17
-        x1 = self.repeat_1[19].conv2d(x1)  # 1088 x 17 x 17
-        x1 = x1 * 0.1  # 1088 x 17 x 17
-        x = x + x1  # 1088 x 17 x 17
-        x = F.relu(x, inplace=True)  # 1088 x 17 x 17
-        x1 = F.relu(self.mixed_7a.branch0[0](x), inplace=True)  # 256 x 17 x 17
-        x1 = F.relu(self.mixed_7a.branch0[1](x1), inplace=True)  # 384 x 8 x 8
-        x2 = F.relu(self.mixed_7a.branch1[0](x), inplace=True)  # 256 x 17 x 17
-        x2 = F.relu(self.mixed_7a.branch1[1](x2), inplace=True)  # 288 x 8 x 8
-        x3 = F.relu(self.mixed_7a.branch2[0](x), inplace=True)  # 256 x 17 x 17
-        x3 = F.relu(self.mixed_7a.branch2[1](x3), inplace=True)  # 288 x 17 x 17
-        x3 = F.relu(self.mixed_7a.branch2[2](x3), inplace=True)  # 320 x 8 x 8
-        x = F.max_pool2d(x, 3, 2)  # 1088 x 8 x 8
-        x = torch.cat([x1, x2, x3, x], 1)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[0].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[0].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[0].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[0].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[0].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[1].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[1].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[1].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[1].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[1].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[2].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[2].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[2].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[2].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[2].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[3].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[3].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[3].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[3].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[3].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[4].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[4].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[4].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[4].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[4].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[5].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[5].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[5].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[5].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[5].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[6].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[6].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[6].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[6].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[6].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[7].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[7].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[7].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[7].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[7].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.repeat_2[8].branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[8].branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.repeat_2[8].branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.repeat_2[8].branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.repeat_2[8].conv2d(x1)  # 2080 x 8 x 8
-        x1 = x1 * 0.2  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
-        x = F.relu(x, inplace=True)  # 2080 x 8 x 8
-        x1 = F.relu(self.block8.branch0(x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8.branch1[0](x), inplace=True)  # 192 x 8 x 8
-        x2 = F.relu(self.block8.branch1[1](x2), inplace=True)  # 224 x 8 x 8
-        x2 = F.relu(self.block8.branch1[2](x2), inplace=True)  # 256 x 8 x 8
-        x1 = torch.cat([x1, x2], 1)  # 448 x 8 x 8
-        x1 = self.block8.conv2d(x1)  # 2080 x 8 x 8
-        x = x + x1  # 2080 x 8 x 8
+        x = self.mixed_5b(x)  # 320 x 35 x 35
+        x = self.repeat(x)  # 320 x 35 x 35
+        x = self.mixed_6a(x)  # 1088 x 17 x 17
+        x = self.repeat_1(x)  # 1088 x 17 x 17
+        x = self.mixed_7a(x)  # 2080 x 8 x 8
+        x = self.repeat_2(x)  # 2080 x 8 x 8
+        x = self.block8(x)  # 2080 x 8 x 8
         x = F.relu(self.conv2d_7b(x), inplace=True)  # 1536 x 8 x 8
         x = F.adaptive_avg_pool2d(x, 1)  # 1536 x 1 x 1
         x = torch.flatten(x, 1)  # 1536
@@ -974,7 +565,25 @@ class InceptionResnetV2BV1(nn.Module):
         x = self.classif(x)  # 1000
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> InceptionResnetV2BV1:
-    """A freshly initialised InceptionResnetV2BV1."""
+
+NETWORK_PARAMS: dict[str, object] = {"drop_rate": 0.0, "image_size": 299, "num_classes": 1000}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> InceptionResnetV2BV1:
+    """A freshly initialised InceptionResnetV2BV1.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return InceptionResnetV2BV1()

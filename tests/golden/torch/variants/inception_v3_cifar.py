@@ -8,30 +8,32 @@ below. Edit the spec and emit again rather than editing this file.
 #   image_size = 32
 #   num_classes = 10
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
 
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
     """
-
-    def __getitem__(self, key: int | str) -> nn.Module:
-        if str(key) in self._parameters:
-            return self._parameters[str(key)]  # type: ignore[return-value]
-        return self._modules[str(key)]  # type: ignore[return-value]
-
-    def __setitem__(self, key: int | str, value: nn.Module | nn.Parameter) -> None:
-        """A numbered or quoted member (`features[3]`, `block1["block1-0"]`): a module, or
-        a parameter that sits at the path itself (a layer scale's `gamma`)."""
-        if isinstance(value, nn.Parameter):
-            self.register_parameter(str(key), value)
-        else:
-            self.add_module(str(key), value)
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -85,6 +87,150 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+class InceptionA(nn.Module):
+    """Block `InceptionA`: Mixed_5b, Mixed_5c."""
+
+    def __init__(self, in_channels: int, pool_features: int) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self.branch5x5_1 = ConvBN(in_channels, 48, 1, bias=False, eps=0.001)
+        self.branch5x5_2 = ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001)
+        self.branch3x3dbl_1 = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self.branch3x3dbl_2 = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
+        self.branch3x3dbl_3 = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
+        self.branch_pool = ConvBN(in_channels, pool_features, 1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 64 x 32 x 32
+        x2 = F.relu(self.branch5x5_1(x), inplace=True)  # 48 x 32 x 32
+        x2 = F.relu(self.branch5x5_2(x2), inplace=True)  # 64 x 32 x 32
+        x3 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 64 x 32 x 32
+        x3 = F.relu(self.branch3x3dbl_2(x3), inplace=True)  # 96 x 32 x 32
+        x3 = F.relu(self.branch3x3dbl_3(x3), inplace=True)  # 96 x 32 x 32
+        x = F.avg_pool2d(x, 3, 1, padding=1)
+        x = F.relu(self.branch_pool(x), inplace=True)
+        x = torch.cat([x1, x2, x3, x], 1)
+        return x
+
+
+class InceptionB(nn.Module):
+    """Block `InceptionB`: Mixed_6a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3 = ConvBN(in_channels, 384, 3, stride=2, bias=False, eps=0.001)
+        self.branch3x3dbl_1 = ConvBN(in_channels, 64, 1, bias=False, eps=0.001)
+        self.branch3x3dbl_2 = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
+        self.branch3x3dbl_3 = ConvBN(96, 96, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch3x3(x), inplace=True)  # 384 x 15 x 15
+        x2 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 64 x 32 x 32
+        x2 = F.relu(self.branch3x3dbl_2(x2), inplace=True)  # 96 x 32 x 32
+        x2 = F.relu(self.branch3x3dbl_3(x2), inplace=True)  # 96 x 15 x 15
+        x = F.max_pool2d(x, 3, 2)  # 288 x 15 x 15
+        x = torch.cat([x1, x2, x], 1)  # 768 x 15 x 15
+        return x
+
+
+class InceptionC(nn.Module):
+    """Block `InceptionC`: Mixed_6b."""
+
+    def __init__(self, in_channels: int, channels_7x7: int) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self.branch7x7_1 = ConvBN(in_channels, channels_7x7, 1, bias=False, eps=0.001)
+        self.branch7x7_2 = ConvBN(
+            channels_7x7, channels_7x7, (1, 7), padding=(0, 3), bias=False, eps=0.001
+        )
+        self.branch7x7_3 = ConvBN(channels_7x7, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+        self.branch7x7dbl_1 = ConvBN(in_channels, channels_7x7, 1, bias=False, eps=0.001)
+        self.branch7x7dbl_2 = ConvBN(
+            channels_7x7, channels_7x7, (7, 1), padding=(3, 0), bias=False, eps=0.001
+        )
+        self.branch7x7dbl_3 = ConvBN(
+            channels_7x7, channels_7x7, (1, 7), padding=(0, 3), bias=False, eps=0.001
+        )
+        self.branch7x7dbl_4 = ConvBN(
+            channels_7x7, channels_7x7, (7, 1), padding=(3, 0), bias=False, eps=0.001
+        )
+        self.branch7x7dbl_5 = ConvBN(
+            channels_7x7, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001
+        )
+        self.branch_pool = ConvBN(768, 192, 1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 192 x 15 x 15
+        x2 = F.relu(self.branch7x7_1(x), inplace=True)  # 128 x 15 x 15
+        x2 = F.relu(self.branch7x7_2(x2), inplace=True)  # 128 x 15 x 15
+        x2 = F.relu(self.branch7x7_3(x2), inplace=True)  # 192 x 15 x 15
+        x3 = F.relu(self.branch7x7dbl_1(x), inplace=True)  # 128 x 15 x 15
+        x3 = F.relu(self.branch7x7dbl_2(x3), inplace=True)  # 128 x 15 x 15
+        x3 = F.relu(self.branch7x7dbl_3(x3), inplace=True)  # 128 x 15 x 15
+        x3 = F.relu(self.branch7x7dbl_4(x3), inplace=True)  # 128 x 15 x 15
+        x3 = F.relu(self.branch7x7dbl_5(x3), inplace=True)  # 192 x 15 x 15
+        x = F.avg_pool2d(x, 3, 1, padding=1)  # 768 x 15 x 15
+        x = F.relu(self.branch_pool(x), inplace=True)  # 192 x 15 x 15
+        x = torch.cat([x1, x2, x3, x], 1)  # 768 x 15 x 15
+        return x
+
+
+class InceptionD(nn.Module):
+    """Block `InceptionD`: Mixed_7a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3_1 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self.branch3x3_2 = ConvBN(192, 320, 3, stride=2, bias=False, eps=0.001)
+        self.branch7x7x3_1 = ConvBN(in_channels, 192, 1, bias=False, eps=0.001)
+        self.branch7x7x3_2 = ConvBN(192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001)
+        self.branch7x7x3_3 = ConvBN(192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001)
+        self.branch7x7x3_4 = ConvBN(192, 192, 3, stride=2, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch3x3_1(x), inplace=True)  # 192 x 15 x 15
+        x1 = F.relu(self.branch3x3_2(x1), inplace=True)  # 320 x 7 x 7
+        x2 = F.relu(self.branch7x7x3_1(x), inplace=True)  # 192 x 15 x 15
+        x2 = F.relu(self.branch7x7x3_2(x2), inplace=True)  # 192 x 15 x 15
+        x2 = F.relu(self.branch7x7x3_3(x2), inplace=True)  # 192 x 15 x 15
+        x2 = F.relu(self.branch7x7x3_4(x2), inplace=True)  # 192 x 7 x 7
+        x = F.max_pool2d(x, 3, 2)  # 768 x 7 x 7
+        x = torch.cat([x1, x2, x], 1)  # 1280 x 7 x 7
+        return x
+
+
+class InceptionE(nn.Module):
+    """Block `InceptionE`: Mixed_7b."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBN(in_channels, 320, 1, bias=False, eps=0.001)
+        self.branch3x3_1 = ConvBN(in_channels, 384, 1, bias=False, eps=0.001)
+        self.branch3x3_2a = ConvBN(384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001)
+        self.branch3x3_2b = ConvBN(384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001)
+        self.branch3x3dbl_1 = ConvBN(in_channels, 448, 1, bias=False, eps=0.001)
+        self.branch3x3dbl_2 = ConvBN(448, 384, 3, padding=1, bias=False, eps=0.001)
+        self.branch3x3dbl_3a = ConvBN(384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001)
+        self.branch3x3dbl_3b = ConvBN(384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001)
+        self.branch_pool = ConvBN(1280, 192, 1, bias=False, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 320 x 7 x 7
+        x2 = F.relu(self.branch3x3_1(x), inplace=True)  # 384 x 7 x 7
+        x3 = F.relu(self.branch3x3_2a(x2), inplace=True)  # 384 x 7 x 7
+        x2 = F.relu(self.branch3x3_2b(x2), inplace=True)  # 384 x 7 x 7
+        x2 = torch.cat([x3, x2], 1)  # 768 x 7 x 7
+        x3 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 448 x 7 x 7
+        x3 = F.relu(self.branch3x3dbl_2(x3), inplace=True)  # 384 x 7 x 7
+        x4 = F.relu(self.branch3x3dbl_3a(x3), inplace=True)  # 384 x 7 x 7
+        x3 = F.relu(self.branch3x3dbl_3b(x3), inplace=True)  # 384 x 7 x 7
+        x3 = torch.cat([x4, x3], 1)  # 768 x 7 x 7
+        x = F.avg_pool2d(x, 3, 1, padding=1)  # 1280 x 7 x 7
+        x = F.relu(self.branch_pool(x), inplace=True)  # 192 x 7 x 7
+        x = torch.cat([x1, x2, x3, x], 1)  # 2048 x 7 x 7
+        return x
+
+
 class InceptionV3Cifar(nn.Module):
     """One attribute per layer that has state, named as in the spec."""
 
@@ -94,140 +240,48 @@ class InceptionV3Cifar(nn.Module):
         self.Conv2d_1a_3x3 = ConvBN(3, 32, 3, padding=1, bias=False, eps=0.001)
         self.Conv2d_2b_3x3 = ConvBN(32, 64, 3, padding=1, bias=False, eps=0.001)
         self.Conv2d_4a_3x3 = ConvBN(64, 192, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5b = Scope()
-        self.Mixed_5b.branch1x1 = ConvBN(192, 64, 1, bias=False, eps=0.001)
-        self.Mixed_5b.branch5x5_1 = ConvBN(192, 48, 1, bias=False, eps=0.001)
-        self.Mixed_5b.branch5x5_2 = ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001)
-        self.Mixed_5b.branch3x3dbl_1 = ConvBN(192, 64, 1, bias=False, eps=0.001)
-        self.Mixed_5b.branch3x3dbl_2 = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5b.branch3x3dbl_3 = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5b.branch_pool = ConvBN(192, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5c = Scope()
-        self.Mixed_5c.branch1x1 = ConvBN(256, 64, 1, bias=False, eps=0.001)
-        self.Mixed_5c.branch5x5_1 = ConvBN(256, 48, 1, bias=False, eps=0.001)
-        self.Mixed_5c.branch5x5_2 = ConvBN(48, 64, 5, padding=2, bias=False, eps=0.001)
-        self.Mixed_5c.branch3x3dbl_1 = ConvBN(256, 64, 1, bias=False, eps=0.001)
-        self.Mixed_5c.branch3x3dbl_2 = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5c.branch3x3dbl_3 = ConvBN(96, 96, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5c.branch_pool = ConvBN(256, 64, 1, bias=False, eps=0.001)
-        self.Mixed_6a = Scope()
-        self.Mixed_6a.branch3x3 = ConvBN(288, 384, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_6a.branch3x3dbl_1 = ConvBN(288, 64, 1, bias=False, eps=0.001)
-        self.Mixed_6a.branch3x3dbl_2 = ConvBN(64, 96, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_6a.branch3x3dbl_3 = ConvBN(96, 96, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_6b = Scope()
-        self.Mixed_6b.branch1x1 = ConvBN(768, 192, 1, bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7_1 = ConvBN(768, 128, 1, bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7_2 = ConvBN(128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7_3 = ConvBN(128, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7dbl_1 = ConvBN(768, 128, 1, bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7dbl_2 = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.Mixed_6b.branch7x7dbl_3 = ConvBN(
-            128, 128, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.Mixed_6b.branch7x7dbl_4 = ConvBN(
-            128, 128, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.Mixed_6b.branch7x7dbl_5 = ConvBN(
-            128, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.Mixed_6b.branch_pool = ConvBN(768, 192, 1, bias=False, eps=0.001)
-        self.Mixed_7a = Scope()
-        self.Mixed_7a.branch3x3_1 = ConvBN(768, 192, 1, bias=False, eps=0.001)
-        self.Mixed_7a.branch3x3_2 = ConvBN(192, 320, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_7a.branch7x7x3_1 = ConvBN(768, 192, 1, bias=False, eps=0.001)
-        self.Mixed_7a.branch7x7x3_2 = ConvBN(
-            192, 192, (1, 7), padding=(0, 3), bias=False, eps=0.001
-        )
-        self.Mixed_7a.branch7x7x3_3 = ConvBN(
-            192, 192, (7, 1), padding=(3, 0), bias=False, eps=0.001
-        )
-        self.Mixed_7a.branch7x7x3_4 = ConvBN(192, 192, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_7b = Scope()
-        self.Mixed_7b.branch1x1 = ConvBN(1280, 320, 1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3_1 = ConvBN(1280, 384, 1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3_2a = ConvBN(384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3_2b = ConvBN(384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3dbl_1 = ConvBN(1280, 448, 1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3dbl_2 = ConvBN(448, 384, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3dbl_3a = ConvBN(
-            384, 384, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.Mixed_7b.branch3x3dbl_3b = ConvBN(
-            384, 384, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.Mixed_7b.branch_pool = ConvBN(1280, 192, 1, bias=False, eps=0.001)
+        self.Mixed_5b = InceptionA(192, 32)
+        self.Mixed_5c = InceptionA(256, 64)
+        self.Mixed_6a = InceptionB(288)
+        self.Mixed_6b = InceptionC(768, 128)
+        self.Mixed_7a = InceptionD(768)
+        self.Mixed_7b = InceptionE(1280)
         self.fc = nn.Linear(2048, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.Conv2d_1a_3x3(x), inplace=True)  # 32 x 32 x 32
         x = F.relu(self.Conv2d_2b_3x3(x), inplace=True)  # 64 x 32 x 32
         x = F.relu(self.Conv2d_4a_3x3(x), inplace=True)  # 192 x 32 x 32
-        x1 = F.relu(self.Mixed_5b.branch1x1(x), inplace=True)  # 64 x 32 x 32
-        x2 = F.relu(self.Mixed_5b.branch5x5_1(x), inplace=True)  # 48 x 32 x 32
-        x2 = F.relu(self.Mixed_5b.branch5x5_2(x2), inplace=True)  # 64 x 32 x 32
-        x3 = F.relu(self.Mixed_5b.branch3x3dbl_1(x), inplace=True)  # 64 x 32 x 32
-        x3 = F.relu(self.Mixed_5b.branch3x3dbl_2(x3), inplace=True)  # 96 x 32 x 32
-        x3 = F.relu(self.Mixed_5b.branch3x3dbl_3(x3), inplace=True)  # 96 x 32 x 32
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 192 x 32 x 32
-        x = F.relu(self.Mixed_5b.branch_pool(x), inplace=True)  # 32 x 32 x 32
-        x = torch.cat([x1, x2, x3, x], 1)  # 256 x 32 x 32
-        x1 = F.relu(self.Mixed_5c.branch1x1(x), inplace=True)  # 64 x 32 x 32
-        x2 = F.relu(self.Mixed_5c.branch5x5_1(x), inplace=True)  # 48 x 32 x 32
-        x2 = F.relu(self.Mixed_5c.branch5x5_2(x2), inplace=True)  # 64 x 32 x 32
-        x3 = F.relu(self.Mixed_5c.branch3x3dbl_1(x), inplace=True)  # 64 x 32 x 32
-        x3 = F.relu(self.Mixed_5c.branch3x3dbl_2(x3), inplace=True)  # 96 x 32 x 32
-        x3 = F.relu(self.Mixed_5c.branch3x3dbl_3(x3), inplace=True)  # 96 x 32 x 32
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 256 x 32 x 32
-        x = F.relu(self.Mixed_5c.branch_pool(x), inplace=True)  # 64 x 32 x 32
-        x = torch.cat([x1, x2, x3, x], 1)  # 288 x 32 x 32
-        x1 = F.relu(self.Mixed_6a.branch3x3(x), inplace=True)  # 384 x 15 x 15
-        x2 = F.relu(self.Mixed_6a.branch3x3dbl_1(x), inplace=True)  # 64 x 32 x 32
-        x2 = F.relu(self.Mixed_6a.branch3x3dbl_2(x2), inplace=True)  # 96 x 32 x 32
-        x2 = F.relu(self.Mixed_6a.branch3x3dbl_3(x2), inplace=True)  # 96 x 15 x 15
-        x = F.max_pool2d(x, 3, 2)  # 288 x 15 x 15
-        x = torch.cat([x1, x2, x], 1)  # 768 x 15 x 15
-        x1 = F.relu(self.Mixed_6b.branch1x1(x), inplace=True)  # 192 x 15 x 15
-        x2 = F.relu(self.Mixed_6b.branch7x7_1(x), inplace=True)  # 128 x 15 x 15
-        x2 = F.relu(self.Mixed_6b.branch7x7_2(x2), inplace=True)  # 128 x 15 x 15
-        x2 = F.relu(self.Mixed_6b.branch7x7_3(x2), inplace=True)  # 192 x 15 x 15
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_1(x), inplace=True)  # 128 x 15 x 15
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_2(x3), inplace=True)  # 128 x 15 x 15
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_3(x3), inplace=True)  # 128 x 15 x 15
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_4(x3), inplace=True)  # 128 x 15 x 15
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_5(x3), inplace=True)  # 192 x 15 x 15
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 768 x 15 x 15
-        x = F.relu(self.Mixed_6b.branch_pool(x), inplace=True)  # 192 x 15 x 15
-        x = torch.cat([x1, x2, x3, x], 1)  # 768 x 15 x 15
-        x1 = F.relu(self.Mixed_7a.branch3x3_1(x), inplace=True)  # 192 x 15 x 15
-        x1 = F.relu(self.Mixed_7a.branch3x3_2(x1), inplace=True)  # 320 x 7 x 7
-        x2 = F.relu(self.Mixed_7a.branch7x7x3_1(x), inplace=True)  # 192 x 15 x 15
-        x2 = F.relu(self.Mixed_7a.branch7x7x3_2(x2), inplace=True)  # 192 x 15 x 15
-        x2 = F.relu(self.Mixed_7a.branch7x7x3_3(x2), inplace=True)  # 192 x 15 x 15
-        x2 = F.relu(self.Mixed_7a.branch7x7x3_4(x2), inplace=True)  # 192 x 7 x 7
-        x = F.max_pool2d(x, 3, 2)  # 768 x 7 x 7
-        x = torch.cat([x1, x2, x], 1)  # 1280 x 7 x 7
-        x1 = F.relu(self.Mixed_7b.branch1x1(x), inplace=True)  # 320 x 7 x 7
-        x2 = F.relu(self.Mixed_7b.branch3x3_1(x), inplace=True)  # 384 x 7 x 7
-        x3 = F.relu(self.Mixed_7b.branch3x3_2a(x2), inplace=True)  # 384 x 7 x 7
-        x2 = F.relu(self.Mixed_7b.branch3x3_2b(x2), inplace=True)  # 384 x 7 x 7
-        x2 = torch.cat([x3, x2], 1)  # 768 x 7 x 7
-        x3 = F.relu(self.Mixed_7b.branch3x3dbl_1(x), inplace=True)  # 448 x 7 x 7
-        x3 = F.relu(self.Mixed_7b.branch3x3dbl_2(x3), inplace=True)  # 384 x 7 x 7
-        x4 = F.relu(self.Mixed_7b.branch3x3dbl_3a(x3), inplace=True)  # 384 x 7 x 7
-        x3 = F.relu(self.Mixed_7b.branch3x3dbl_3b(x3), inplace=True)  # 384 x 7 x 7
-        x3 = torch.cat([x4, x3], 1)  # 768 x 7 x 7
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 1280 x 7 x 7
-        x = F.relu(self.Mixed_7b.branch_pool(x), inplace=True)  # 192 x 7 x 7
-        x = torch.cat([x1, x2, x3, x], 1)  # 2048 x 7 x 7
+        x = self.Mixed_5b(x)  # 256 x 32 x 32
+        x = self.Mixed_5c(x)  # 288 x 32 x 32
+        x = self.Mixed_6a(x)  # 768 x 15 x 15
+        x = self.Mixed_6b(x)  # 768 x 15 x 15
+        x = self.Mixed_7a(x)  # 1280 x 7 x 7
+        x = self.Mixed_7b(x)  # 2048 x 7 x 7
         x = F.adaptive_avg_pool2d(x, 1)  # 2048 x 1 x 1
         x = torch.flatten(x, 1)  # 2048
         x = self.fc(x)  # 10
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(outputs, target)`."""
+        return criterion(outputs, target)
 
-def build() -> InceptionV3Cifar:
-    """A freshly initialised InceptionV3Cifar."""
+
+NETWORK_PARAMS: dict[str, object] = {"image_size": 32, "num_classes": 10}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> InceptionV3Cifar:
+    """A freshly initialised InceptionV3Cifar.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return InceptionV3Cifar()

@@ -10,6 +10,7 @@ below. Edit the spec and emit again rather than editing this file.
 #   m = 0.5
 #   num_classes = 1000
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -17,25 +18,25 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class Scope(nn.Module):
-    """A named group of layers with no forward of its own (the model's forward calls them).
+def check_params(given: dict[str, object], built: dict[str, object]) -> None:
+    """Refuse network parameters other than those the model was generated with.
 
-    Numbered members are reached by index, like nn.Sequential's: `self.features[3].branch1[0]`;
-    members whose names are not identifiers by key: `self.block1["block1-0"]`.
+    The code is the network for exactly the values in `built`: another value may change its
+    structure (an aux head, a layer's size), so it needs the code generated again.
     """
-
-    def __getitem__(self, key: int | str) -> nn.Module:
-        if str(key) in self._parameters:
-            return self._parameters[str(key)]  # type: ignore[return-value]
-        return self._modules[str(key)]  # type: ignore[return-value]
-
-    def __setitem__(self, key: int | str, value: nn.Module | nn.Parameter) -> None:
-        """A numbered or quoted member (`features[3]`, `block1["block1-0"]`): a module, or
-        a parameter that sits at the path itself (a layer scale's `gamma`)."""
-        if isinstance(value, nn.Parameter):
-            self.register_parameter(str(key), value)
-        else:
-            self.add_module(str(key), value)
+    for key, value in given.items():
+        if key not in built:
+            known = ", ".join(built) or "none"
+            raise TypeError(f"unknown network parameter {key!r} (the parameters: {known})")
+        want = built[key]
+        if type(value) is not type(want) and not (type(want) is float and type(value) is int):
+            kind = type(want).__name__
+            raise TypeError(f"network parameter {key} is {kind}, not {type(value).__name__}")
+        if value != want:
+            raise ValueError(
+                f"this model was generated with {key}={want!r}, not {value!r}: generate it "
+                f"again with that value (inceptdsl compile SPEC --set {key}=...)"
+            )
 
 
 def batch_norm(
@@ -89,11 +90,239 @@ class ConvBN(nn.Module):
         return self.bn(self.conv(x))
 
 
+def weights(module: nn.Module) -> list[torch.Tensor]:
+    """The weights of the convolutions and linear layers in `module` (the ones `init=` sets)."""
+    return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def trunc_normal(
+    module: nn.Module, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> nn.Module:
+    """`module` with its weights drawn from normal(mean, std) truncated to [a, b] (absolute
+    bounds, as torch's trunc_normal_; torchvision's GoogLeNet and Inception-v3 init)."""
+    for w in weights(module):
+        nn.init.trunc_normal_(w, mean, std, a, b)
+    return module
+
+
 class InceptionV3HalfOutputs(NamedTuple):
     """The training-mode output: the main output, then the aux heads'."""
 
     logits: torch.Tensor
     AuxLogits: torch.Tensor
+
+
+class InceptionA(nn.Module):
+    """Block `InceptionA`: Mixed_5b, Mixed_5c, Mixed_5d."""
+
+    def __init__(self, in_channels: int, branch_pool_1: int) -> None:
+        super().__init__()
+        self.branch1x1 = trunc_normal(ConvBN(in_channels, 32, 1, bias=False, eps=0.001), std=0.1)
+        self.branch5x5_1 = trunc_normal(ConvBN(in_channels, 24, 1, bias=False, eps=0.001), std=0.1)
+        self.branch5x5_2 = trunc_normal(
+            ConvBN(24, 32, 5, padding=2, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_1 = trunc_normal(
+            ConvBN(in_channels, 32, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_2 = trunc_normal(
+            ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3 = trunc_normal(
+            ConvBN(48, 48, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch_pool = trunc_normal(
+            ConvBN(in_channels, branch_pool_1, 1, bias=False, eps=0.001), std=0.1
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 32 x 35 x 35
+        x2 = F.relu(self.branch5x5_1(x), inplace=True)  # 24 x 35 x 35
+        x2 = F.relu(self.branch5x5_2(x2), inplace=True)  # 32 x 35 x 35
+        x3 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 32 x 35 x 35
+        x3 = F.relu(self.branch3x3dbl_2(x3), inplace=True)  # 48 x 35 x 35
+        x3 = F.relu(self.branch3x3dbl_3(x3), inplace=True)  # 48 x 35 x 35
+        x = F.avg_pool2d(x, 3, 1, padding=1)
+        x = F.relu(self.branch_pool(x), inplace=True)
+        x = torch.cat([x1, x2, x3, x], 1)
+        return x
+
+
+class InceptionB(nn.Module):
+    """Block `InceptionB`: Mixed_6a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3 = trunc_normal(
+            ConvBN(in_channels, 192, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_1 = trunc_normal(
+            ConvBN(in_channels, 32, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_2 = trunc_normal(
+            ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3 = trunc_normal(
+            ConvBN(48, 48, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch3x3(x), inplace=True)  # 192 x 17 x 17
+        x2 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 32 x 35 x 35
+        x2 = F.relu(self.branch3x3dbl_2(x2), inplace=True)  # 48 x 35 x 35
+        x2 = F.relu(self.branch3x3dbl_3(x2), inplace=True)  # 48 x 17 x 17
+        x = F.max_pool2d(x, 3, 2)  # 144 x 17 x 17
+        x = torch.cat([x1, x2, x], 1)  # 384 x 17 x 17
+        return x
+
+
+class InceptionC(nn.Module):
+    """Block `InceptionC`: Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e."""
+
+    def __init__(self, in_channels: int, branch7x7_1_1: int) -> None:
+        super().__init__()
+        self.branch1x1 = trunc_normal(ConvBN(in_channels, 96, 1, bias=False, eps=0.001), std=0.1)
+        self.branch7x7_1 = trunc_normal(
+            ConvBN(in_channels, branch7x7_1_1, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7_2 = trunc_normal(
+            ConvBN(branch7x7_1_1, branch7x7_1_1, (1, 7), padding=(0, 3), bias=False, eps=0.001),
+            std=0.1,
+        )
+        self.branch7x7_3 = trunc_normal(
+            ConvBN(branch7x7_1_1, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7dbl_1 = trunc_normal(
+            ConvBN(in_channels, branch7x7_1_1, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7dbl_2 = trunc_normal(
+            ConvBN(branch7x7_1_1, branch7x7_1_1, (7, 1), padding=(3, 0), bias=False, eps=0.001),
+            std=0.1,
+        )
+        self.branch7x7dbl_3 = trunc_normal(
+            ConvBN(branch7x7_1_1, branch7x7_1_1, (1, 7), padding=(0, 3), bias=False, eps=0.001),
+            std=0.1,
+        )
+        self.branch7x7dbl_4 = trunc_normal(
+            ConvBN(branch7x7_1_1, branch7x7_1_1, (7, 1), padding=(3, 0), bias=False, eps=0.001),
+            std=0.1,
+        )
+        self.branch7x7dbl_5 = trunc_normal(
+            ConvBN(branch7x7_1_1, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001), std=0.1
+        )
+        self.branch_pool = trunc_normal(ConvBN(384, 96, 1, bias=False, eps=0.001), std=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 96 x 17 x 17
+        x2 = F.relu(self.branch7x7_1(x), inplace=True)
+        x2 = F.relu(self.branch7x7_2(x2), inplace=True)
+        x2 = F.relu(self.branch7x7_3(x2), inplace=True)  # 96 x 17 x 17
+        x3 = F.relu(self.branch7x7dbl_1(x), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_2(x3), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_3(x3), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_4(x3), inplace=True)
+        x3 = F.relu(self.branch7x7dbl_5(x3), inplace=True)  # 96 x 17 x 17
+        x = F.avg_pool2d(x, 3, 1, padding=1)  # 384 x 17 x 17
+        x = F.relu(self.branch_pool(x), inplace=True)  # 96 x 17 x 17
+        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 17 x 17
+        return x
+
+
+class InceptionAux(nn.Module):
+    """Block `InceptionAux` (an aux head): AuxLogits."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.conv0 = trunc_normal(ConvBN(384, 64, 1, bias=False, eps=0.001), std=0.1)
+        self.conv1 = trunc_normal(ConvBN(64, 384, 5, bias=False, eps=0.001), std=0.1)
+        self.fc = trunc_normal(nn.Linear(384, num_classes), std=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.avg_pool2d(x, 5, 3)  # 384 x 5 x 5
+        x = F.relu(self.conv0(x), inplace=True)  # 64 x 5 x 5
+        x = F.relu(self.conv1(x), inplace=True)  # 384 x 1 x 1
+        x = F.adaptive_avg_pool2d(x, 1)  # 384 x 1 x 1
+        x = torch.flatten(x, 1)  # 384
+        x = self.fc(x)  # 1000
+        return x
+
+
+class InceptionD(nn.Module):
+    """Block `InceptionD`: Mixed_7a."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3_1 = trunc_normal(ConvBN(in_channels, 96, 1, bias=False, eps=0.001), std=0.1)
+        self.branch3x3_2 = trunc_normal(
+            ConvBN(96, 160, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_1 = trunc_normal(
+            ConvBN(in_channels, 96, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_2 = trunc_normal(
+            ConvBN(96, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_3 = trunc_normal(
+            ConvBN(96, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001), std=0.1
+        )
+        self.branch7x7x3_4 = trunc_normal(
+            ConvBN(96, 96, 3, stride=2, bias=False, eps=0.001), std=0.1
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch3x3_1(x), inplace=True)  # 96 x 17 x 17
+        x1 = F.relu(self.branch3x3_2(x1), inplace=True)  # 160 x 8 x 8
+        x2 = F.relu(self.branch7x7x3_1(x), inplace=True)  # 96 x 17 x 17
+        x2 = F.relu(self.branch7x7x3_2(x2), inplace=True)  # 96 x 17 x 17
+        x2 = F.relu(self.branch7x7x3_3(x2), inplace=True)  # 96 x 17 x 17
+        x2 = F.relu(self.branch7x7x3_4(x2), inplace=True)  # 96 x 8 x 8
+        x = F.max_pool2d(x, 3, 2)  # 384 x 8 x 8
+        x = torch.cat([x1, x2, x], 1)  # 640 x 8 x 8
+        return x
+
+
+class InceptionE(nn.Module):
+    """Block `InceptionE`: Mixed_7b, Mixed_7c."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch1x1 = trunc_normal(ConvBN(in_channels, 160, 1, bias=False, eps=0.001), std=0.1)
+        self.branch3x3_1 = trunc_normal(ConvBN(in_channels, 192, 1, bias=False, eps=0.001), std=0.1)
+        self.branch3x3_2a = trunc_normal(
+            ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3_2b = trunc_normal(
+            ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_1 = trunc_normal(
+            ConvBN(in_channels, 224, 1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_2 = trunc_normal(
+            ConvBN(224, 192, 3, padding=1, bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3a = trunc_normal(
+            ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001), std=0.1
+        )
+        self.branch3x3dbl_3b = trunc_normal(
+            ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001), std=0.1
+        )
+        self.branch_pool = trunc_normal(ConvBN(in_channels, 96, 1, bias=False, eps=0.001), std=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.relu(self.branch1x1(x), inplace=True)  # 160 x 8 x 8
+        x2 = F.relu(self.branch3x3_1(x), inplace=True)  # 192 x 8 x 8
+        x3 = F.relu(self.branch3x3_2a(x2), inplace=True)  # 192 x 8 x 8
+        x2 = F.relu(self.branch3x3_2b(x2), inplace=True)  # 192 x 8 x 8
+        x2 = torch.cat([x3, x2], 1)  # 384 x 8 x 8
+        x3 = F.relu(self.branch3x3dbl_1(x), inplace=True)  # 224 x 8 x 8
+        x3 = F.relu(self.branch3x3dbl_2(x3), inplace=True)  # 192 x 8 x 8
+        x4 = F.relu(self.branch3x3dbl_3a(x3), inplace=True)  # 192 x 8 x 8
+        x3 = F.relu(self.branch3x3dbl_3b(x3), inplace=True)  # 192 x 8 x 8
+        x3 = torch.cat([x4, x3], 1)  # 384 x 8 x 8
+        x = F.avg_pool2d(x, 3, 1, padding=1)
+        x = F.relu(self.branch_pool(x), inplace=True)  # 96 x 8 x 8
+        x = torch.cat([x1, x2, x3, x], 1)  # 1024 x 8 x 8
+        return x
 
 
 class InceptionV3Half(nn.Module):
@@ -102,124 +331,28 @@ class InceptionV3Half(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.aux_weights: dict[str, float] = {"AuxLogits": 0.4}  # aux loss weights
-        self.Conv2d_1a_3x3 = ConvBN(3, 16, 3, stride=2, bias=False, eps=0.001)
-        self.Conv2d_2a_3x3 = ConvBN(16, 16, 3, bias=False, eps=0.001)
-        self.Conv2d_2b_3x3 = ConvBN(16, 32, 3, padding=1, bias=False, eps=0.001)
-        self.Conv2d_3b_1x1 = ConvBN(32, 40, 1, bias=False, eps=0.001)
-        self.Conv2d_4a_3x3 = ConvBN(40, 96, 3, bias=False, eps=0.001)
-        self.Mixed_5b = Scope()
-        self.Mixed_5b.branch1x1 = ConvBN(96, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5b.branch5x5_1 = ConvBN(96, 24, 1, bias=False, eps=0.001)
-        self.Mixed_5b.branch5x5_2 = ConvBN(24, 32, 5, padding=2, bias=False, eps=0.001)
-        self.Mixed_5b.branch3x3dbl_1 = ConvBN(96, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5b.branch3x3dbl_2 = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5b.branch3x3dbl_3 = ConvBN(48, 48, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5b.branch_pool = ConvBN(96, 16, 1, bias=False, eps=0.001)
-        self.Mixed_5c = Scope()
-        self.Mixed_5c.branch1x1 = ConvBN(128, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5c.branch5x5_1 = ConvBN(128, 24, 1, bias=False, eps=0.001)
-        self.Mixed_5c.branch5x5_2 = ConvBN(24, 32, 5, padding=2, bias=False, eps=0.001)
-        self.Mixed_5c.branch3x3dbl_1 = ConvBN(128, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5c.branch3x3dbl_2 = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5c.branch3x3dbl_3 = ConvBN(48, 48, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5c.branch_pool = ConvBN(128, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5d = Scope()
-        self.Mixed_5d.branch1x1 = ConvBN(144, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5d.branch5x5_1 = ConvBN(144, 24, 1, bias=False, eps=0.001)
-        self.Mixed_5d.branch5x5_2 = ConvBN(24, 32, 5, padding=2, bias=False, eps=0.001)
-        self.Mixed_5d.branch3x3dbl_1 = ConvBN(144, 32, 1, bias=False, eps=0.001)
-        self.Mixed_5d.branch3x3dbl_2 = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5d.branch3x3dbl_3 = ConvBN(48, 48, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_5d.branch_pool = ConvBN(144, 32, 1, bias=False, eps=0.001)
-        self.Mixed_6a = Scope()
-        self.Mixed_6a.branch3x3 = ConvBN(144, 192, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_6a.branch3x3dbl_1 = ConvBN(144, 32, 1, bias=False, eps=0.001)
-        self.Mixed_6a.branch3x3dbl_2 = ConvBN(32, 48, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_6a.branch3x3dbl_3 = ConvBN(48, 48, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_6b = Scope()
-        self.Mixed_6b.branch1x1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7_1 = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7_2 = ConvBN(64, 64, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7_3 = ConvBN(64, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7dbl_1 = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7dbl_2 = ConvBN(64, 64, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7dbl_3 = ConvBN(64, 64, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7dbl_4 = ConvBN(64, 64, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6b.branch7x7dbl_5 = ConvBN(64, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6b.branch_pool = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6c = Scope()
-        self.Mixed_6c.branch1x1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7_1 = ConvBN(384, 80, 1, bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7_2 = ConvBN(80, 80, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7_3 = ConvBN(80, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7dbl_1 = ConvBN(384, 80, 1, bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7dbl_2 = ConvBN(80, 80, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7dbl_3 = ConvBN(80, 80, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7dbl_4 = ConvBN(80, 80, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6c.branch7x7dbl_5 = ConvBN(80, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6c.branch_pool = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6d = Scope()
-        self.Mixed_6d.branch1x1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7_1 = ConvBN(384, 80, 1, bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7_2 = ConvBN(80, 80, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7_3 = ConvBN(80, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7dbl_1 = ConvBN(384, 80, 1, bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7dbl_2 = ConvBN(80, 80, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7dbl_3 = ConvBN(80, 80, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7dbl_4 = ConvBN(80, 80, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6d.branch7x7dbl_5 = ConvBN(80, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6d.branch_pool = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6e = Scope()
-        self.Mixed_6e.branch1x1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7_1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7_2 = ConvBN(96, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7_3 = ConvBN(96, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7dbl_1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7dbl_2 = ConvBN(96, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7dbl_3 = ConvBN(96, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7dbl_4 = ConvBN(96, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_6e.branch7x7dbl_5 = ConvBN(96, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_6e.branch_pool = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.AuxLogits = Scope()
-        self.AuxLogits.conv0 = ConvBN(384, 64, 1, bias=False, eps=0.001)
-        self.AuxLogits.conv1 = ConvBN(64, 384, 5, bias=False, eps=0.001)
-        self.AuxLogits.fc = nn.Linear(384, 1000)
-        self.Mixed_7a = Scope()
-        self.Mixed_7a.branch3x3_1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_7a.branch3x3_2 = ConvBN(96, 160, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_7a.branch7x7x3_1 = ConvBN(384, 96, 1, bias=False, eps=0.001)
-        self.Mixed_7a.branch7x7x3_2 = ConvBN(96, 96, (1, 7), padding=(0, 3), bias=False, eps=0.001)
-        self.Mixed_7a.branch7x7x3_3 = ConvBN(96, 96, (7, 1), padding=(3, 0), bias=False, eps=0.001)
-        self.Mixed_7a.branch7x7x3_4 = ConvBN(96, 96, 3, stride=2, bias=False, eps=0.001)
-        self.Mixed_7b = Scope()
-        self.Mixed_7b.branch1x1 = ConvBN(640, 160, 1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3_1 = ConvBN(640, 192, 1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3_2a = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3_2b = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3dbl_1 = ConvBN(640, 224, 1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3dbl_2 = ConvBN(224, 192, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_7b.branch3x3dbl_3a = ConvBN(
-            192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001
+        self.Conv2d_1a_3x3 = trunc_normal(
+            ConvBN(3, 16, 3, stride=2, bias=False, eps=0.001), std=0.1
         )
-        self.Mixed_7b.branch3x3dbl_3b = ConvBN(
-            192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001
+        self.Conv2d_2a_3x3 = trunc_normal(ConvBN(16, 16, 3, bias=False, eps=0.001), std=0.1)
+        self.Conv2d_2b_3x3 = trunc_normal(
+            ConvBN(16, 32, 3, padding=1, bias=False, eps=0.001), std=0.1
         )
-        self.Mixed_7b.branch_pool = ConvBN(640, 96, 1, bias=False, eps=0.001)
-        self.Mixed_7c = Scope()
-        self.Mixed_7c.branch1x1 = ConvBN(1024, 160, 1, bias=False, eps=0.001)
-        self.Mixed_7c.branch3x3_1 = ConvBN(1024, 192, 1, bias=False, eps=0.001)
-        self.Mixed_7c.branch3x3_2a = ConvBN(192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001)
-        self.Mixed_7c.branch3x3_2b = ConvBN(192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001)
-        self.Mixed_7c.branch3x3dbl_1 = ConvBN(1024, 224, 1, bias=False, eps=0.001)
-        self.Mixed_7c.branch3x3dbl_2 = ConvBN(224, 192, 3, padding=1, bias=False, eps=0.001)
-        self.Mixed_7c.branch3x3dbl_3a = ConvBN(
-            192, 192, (1, 3), padding=(0, 1), bias=False, eps=0.001
-        )
-        self.Mixed_7c.branch3x3dbl_3b = ConvBN(
-            192, 192, (3, 1), padding=(1, 0), bias=False, eps=0.001
-        )
-        self.Mixed_7c.branch_pool = ConvBN(1024, 96, 1, bias=False, eps=0.001)
-        self.fc = nn.Linear(1024, 1000)
+        self.Conv2d_3b_1x1 = trunc_normal(ConvBN(32, 40, 1, bias=False, eps=0.001), std=0.1)
+        self.Conv2d_4a_3x3 = trunc_normal(ConvBN(40, 96, 3, bias=False, eps=0.001), std=0.1)
+        self.Mixed_5b = InceptionA(96, 16)
+        self.Mixed_5c = InceptionA(128, 32)
+        self.Mixed_5d = InceptionA(144, 32)
+        self.Mixed_6a = InceptionB(144)
+        self.Mixed_6b = InceptionC(384, 64)
+        self.Mixed_6c = InceptionC(384, 80)
+        self.Mixed_6d = InceptionC(384, 80)
+        self.Mixed_6e = InceptionC(384, 96)
+        self.AuxLogits = InceptionAux(1000)
+        self.Mixed_7a = InceptionD(384)
+        self.Mixed_7b = InceptionE(640)
+        self.Mixed_7c = InceptionE(1024)
+        self.fc = trunc_normal(nn.Linear(1024, 1000), std=0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | InceptionV3HalfOutputs:
         x = F.relu(self.Conv2d_1a_3x3(x), inplace=True)  # 16 x 149 x 149
@@ -229,128 +362,19 @@ class InceptionV3Half(nn.Module):
         x = F.relu(self.Conv2d_3b_1x1(x), inplace=True)  # 40 x 73 x 73
         x = F.relu(self.Conv2d_4a_3x3(x), inplace=True)  # 96 x 71 x 71
         x = F.max_pool2d(x, 3, 2)  # 96 x 35 x 35
-        x1 = F.relu(self.Mixed_5b.branch1x1(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.Mixed_5b.branch5x5_1(x), inplace=True)  # 24 x 35 x 35
-        x2 = F.relu(self.Mixed_5b.branch5x5_2(x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.Mixed_5b.branch3x3dbl_1(x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.Mixed_5b.branch3x3dbl_2(x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.Mixed_5b.branch3x3dbl_3(x3), inplace=True)  # 48 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 96 x 35 x 35
-        x = F.relu(self.Mixed_5b.branch_pool(x), inplace=True)  # 16 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 128 x 35 x 35
-        x1 = F.relu(self.Mixed_5c.branch1x1(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.Mixed_5c.branch5x5_1(x), inplace=True)  # 24 x 35 x 35
-        x2 = F.relu(self.Mixed_5c.branch5x5_2(x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.Mixed_5c.branch3x3dbl_1(x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.Mixed_5c.branch3x3dbl_2(x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.Mixed_5c.branch3x3dbl_3(x3), inplace=True)  # 48 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 128 x 35 x 35
-        x = F.relu(self.Mixed_5c.branch_pool(x), inplace=True)  # 32 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 144 x 35 x 35
-        x1 = F.relu(self.Mixed_5d.branch1x1(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.Mixed_5d.branch5x5_1(x), inplace=True)  # 24 x 35 x 35
-        x2 = F.relu(self.Mixed_5d.branch5x5_2(x2), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.Mixed_5d.branch3x3dbl_1(x), inplace=True)  # 32 x 35 x 35
-        x3 = F.relu(self.Mixed_5d.branch3x3dbl_2(x3), inplace=True)  # 48 x 35 x 35
-        x3 = F.relu(self.Mixed_5d.branch3x3dbl_3(x3), inplace=True)  # 48 x 35 x 35
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 144 x 35 x 35
-        x = F.relu(self.Mixed_5d.branch_pool(x), inplace=True)  # 32 x 35 x 35
-        x = torch.cat([x1, x2, x3, x], 1)  # 144 x 35 x 35
-        x1 = F.relu(self.Mixed_6a.branch3x3(x), inplace=True)  # 192 x 17 x 17
-        x2 = F.relu(self.Mixed_6a.branch3x3dbl_1(x), inplace=True)  # 32 x 35 x 35
-        x2 = F.relu(self.Mixed_6a.branch3x3dbl_2(x2), inplace=True)  # 48 x 35 x 35
-        x2 = F.relu(self.Mixed_6a.branch3x3dbl_3(x2), inplace=True)  # 48 x 17 x 17
-        x = F.max_pool2d(x, 3, 2)  # 144 x 17 x 17
-        x = torch.cat([x1, x2, x], 1)  # 384 x 17 x 17
-        x1 = F.relu(self.Mixed_6b.branch1x1(x), inplace=True)  # 96 x 17 x 17
-        x2 = F.relu(self.Mixed_6b.branch7x7_1(x), inplace=True)  # 64 x 17 x 17
-        x2 = F.relu(self.Mixed_6b.branch7x7_2(x2), inplace=True)  # 64 x 17 x 17
-        x2 = F.relu(self.Mixed_6b.branch7x7_3(x2), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_1(x), inplace=True)  # 64 x 17 x 17
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_2(x3), inplace=True)  # 64 x 17 x 17
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_3(x3), inplace=True)  # 64 x 17 x 17
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_4(x3), inplace=True)  # 64 x 17 x 17
-        x3 = F.relu(self.Mixed_6b.branch7x7dbl_5(x3), inplace=True)  # 96 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 384 x 17 x 17
-        x = F.relu(self.Mixed_6b.branch_pool(x), inplace=True)  # 96 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 17 x 17
-        x1 = F.relu(self.Mixed_6c.branch1x1(x), inplace=True)  # 96 x 17 x 17
-        x2 = F.relu(self.Mixed_6c.branch7x7_1(x), inplace=True)  # 80 x 17 x 17
-        x2 = F.relu(self.Mixed_6c.branch7x7_2(x2), inplace=True)  # 80 x 17 x 17
-        x2 = F.relu(self.Mixed_6c.branch7x7_3(x2), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6c.branch7x7dbl_1(x), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6c.branch7x7dbl_2(x3), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6c.branch7x7dbl_3(x3), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6c.branch7x7dbl_4(x3), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6c.branch7x7dbl_5(x3), inplace=True)  # 96 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 384 x 17 x 17
-        x = F.relu(self.Mixed_6c.branch_pool(x), inplace=True)  # 96 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 17 x 17
-        x1 = F.relu(self.Mixed_6d.branch1x1(x), inplace=True)  # 96 x 17 x 17
-        x2 = F.relu(self.Mixed_6d.branch7x7_1(x), inplace=True)  # 80 x 17 x 17
-        x2 = F.relu(self.Mixed_6d.branch7x7_2(x2), inplace=True)  # 80 x 17 x 17
-        x2 = F.relu(self.Mixed_6d.branch7x7_3(x2), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6d.branch7x7dbl_1(x), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6d.branch7x7dbl_2(x3), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6d.branch7x7dbl_3(x3), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6d.branch7x7dbl_4(x3), inplace=True)  # 80 x 17 x 17
-        x3 = F.relu(self.Mixed_6d.branch7x7dbl_5(x3), inplace=True)  # 96 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 384 x 17 x 17
-        x = F.relu(self.Mixed_6d.branch_pool(x), inplace=True)  # 96 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 17 x 17
-        x1 = F.relu(self.Mixed_6e.branch1x1(x), inplace=True)  # 96 x 17 x 17
-        x2 = F.relu(self.Mixed_6e.branch7x7_1(x), inplace=True)  # 96 x 17 x 17
-        x2 = F.relu(self.Mixed_6e.branch7x7_2(x2), inplace=True)  # 96 x 17 x 17
-        x2 = F.relu(self.Mixed_6e.branch7x7_3(x2), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6e.branch7x7dbl_1(x), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6e.branch7x7dbl_2(x3), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6e.branch7x7dbl_3(x3), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6e.branch7x7dbl_4(x3), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_6e.branch7x7dbl_5(x3), inplace=True)  # 96 x 17 x 17
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 384 x 17 x 17
-        x = F.relu(self.Mixed_6e.branch_pool(x), inplace=True)  # 96 x 17 x 17
-        x = torch.cat([x1, x2, x3, x], 1)  # 384 x 17 x 17
+        x = self.Mixed_5b(x)  # 128 x 35 x 35
+        x = self.Mixed_5c(x)  # 144 x 35 x 35
+        x = self.Mixed_5d(x)  # 144 x 35 x 35
+        x = self.Mixed_6a(x)  # 384 x 17 x 17
+        x = self.Mixed_6b(x)  # 384 x 17 x 17
+        x = self.Mixed_6c(x)  # 384 x 17 x 17
+        x = self.Mixed_6d(x)  # 384 x 17 x 17
+        x = self.Mixed_6e(x)  # 384 x 17 x 17
         if self.training:  # aux head AuxLogits
-            x1 = F.avg_pool2d(x, 5, 3)  # 384 x 5 x 5
-            x1 = F.relu(self.AuxLogits.conv0(x1), inplace=True)  # 64 x 5 x 5
-            x1 = F.relu(self.AuxLogits.conv1(x1), inplace=True)  # 384 x 1 x 1
-            x1 = F.adaptive_avg_pool2d(x1, 1)  # 384 x 1 x 1
-            x1 = torch.flatten(x1, 1)  # 384
-            x1 = self.AuxLogits.fc(x1)  # 1000
-        x2 = F.relu(self.Mixed_7a.branch3x3_1(x), inplace=True)  # 96 x 17 x 17
-        x2 = F.relu(self.Mixed_7a.branch3x3_2(x2), inplace=True)  # 160 x 8 x 8
-        x3 = F.relu(self.Mixed_7a.branch7x7x3_1(x), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_7a.branch7x7x3_2(x3), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_7a.branch7x7x3_3(x3), inplace=True)  # 96 x 17 x 17
-        x3 = F.relu(self.Mixed_7a.branch7x7x3_4(x3), inplace=True)  # 96 x 8 x 8
-        x = F.max_pool2d(x, 3, 2)  # 384 x 8 x 8
-        x = torch.cat([x2, x3, x], 1)  # 640 x 8 x 8
-        x2 = F.relu(self.Mixed_7b.branch1x1(x), inplace=True)  # 160 x 8 x 8
-        x3 = F.relu(self.Mixed_7b.branch3x3_1(x), inplace=True)  # 192 x 8 x 8
-        x4 = F.relu(self.Mixed_7b.branch3x3_2a(x3), inplace=True)  # 192 x 8 x 8
-        x3 = F.relu(self.Mixed_7b.branch3x3_2b(x3), inplace=True)  # 192 x 8 x 8
-        x3 = torch.cat([x4, x3], 1)  # 384 x 8 x 8
-        x4 = F.relu(self.Mixed_7b.branch3x3dbl_1(x), inplace=True)  # 224 x 8 x 8
-        x4 = F.relu(self.Mixed_7b.branch3x3dbl_2(x4), inplace=True)  # 192 x 8 x 8
-        x5 = F.relu(self.Mixed_7b.branch3x3dbl_3a(x4), inplace=True)  # 192 x 8 x 8
-        x4 = F.relu(self.Mixed_7b.branch3x3dbl_3b(x4), inplace=True)  # 192 x 8 x 8
-        x4 = torch.cat([x5, x4], 1)  # 384 x 8 x 8
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 640 x 8 x 8
-        x = F.relu(self.Mixed_7b.branch_pool(x), inplace=True)  # 96 x 8 x 8
-        x = torch.cat([x2, x3, x4, x], 1)  # 1024 x 8 x 8
-        x2 = F.relu(self.Mixed_7c.branch1x1(x), inplace=True)  # 160 x 8 x 8
-        x3 = F.relu(self.Mixed_7c.branch3x3_1(x), inplace=True)  # 192 x 8 x 8
-        x4 = F.relu(self.Mixed_7c.branch3x3_2a(x3), inplace=True)  # 192 x 8 x 8
-        x3 = F.relu(self.Mixed_7c.branch3x3_2b(x3), inplace=True)  # 192 x 8 x 8
-        x3 = torch.cat([x4, x3], 1)  # 384 x 8 x 8
-        x4 = F.relu(self.Mixed_7c.branch3x3dbl_1(x), inplace=True)  # 224 x 8 x 8
-        x4 = F.relu(self.Mixed_7c.branch3x3dbl_2(x4), inplace=True)  # 192 x 8 x 8
-        x5 = F.relu(self.Mixed_7c.branch3x3dbl_3a(x4), inplace=True)  # 192 x 8 x 8
-        x4 = F.relu(self.Mixed_7c.branch3x3dbl_3b(x4), inplace=True)  # 192 x 8 x 8
-        x4 = torch.cat([x5, x4], 1)  # 384 x 8 x 8
-        x = F.avg_pool2d(x, 3, 1, padding=1)  # 1024 x 8 x 8
-        x = F.relu(self.Mixed_7c.branch_pool(x), inplace=True)  # 96 x 8 x 8
-        x = torch.cat([x2, x3, x4, x], 1)  # 1024 x 8 x 8
+            x1 = self.AuxLogits(x)  # 1000
+        x = self.Mixed_7a(x)  # 640 x 8 x 8
+        x = self.Mixed_7b(x)  # 1024 x 8 x 8
+        x = self.Mixed_7c(x)  # 1024 x 8 x 8
         x = F.adaptive_avg_pool2d(x, 1)  # 1024 x 1 x 1
         x = F.dropout(x, 0.5, self.training)  # 1024 x 1 x 1
         x = torch.flatten(x, 1)  # 1024
@@ -359,7 +383,38 @@ class InceptionV3Half(nn.Module):
             return InceptionV3HalfOutputs(logits=x, AuxLogits=x1)
         return x
 
+    def loss(
+        self,
+        outputs: torch.Tensor | InceptionV3HalfOutputs,
+        target: torch.Tensor,
+        criterion: Callable[..., torch.Tensor] = F.cross_entropy,
+    ) -> torch.Tensor:
+        """The training loss: `criterion(logits, target)` plus each aux head's loss
+        times its weight (`aux_weights`, from the spec); in eval mode, where the model
+        returns the logits alone, the main loss.
+        """
+        if isinstance(outputs, torch.Tensor):
+            return criterion(outputs, target)
+        loss = criterion(outputs.logits, target)
+        for head, weight in self.aux_weights.items():
+            loss = loss + weight * criterion(getattr(outputs, head), target)
+        return loss
 
-def build() -> InceptionV3Half:
-    """A freshly initialised InceptionV3Half."""
+
+NETWORK_PARAMS: dict[str, object] = {
+    "aux_logits": True,
+    "image_size": 299,
+    "m": 0.5,
+    "num_classes": 1000,
+}
+"""The network parameters this file was generated with."""
+
+
+def build(**params: object) -> InceptionV3Half:
+    """A freshly initialised InceptionV3Half.
+
+    `params` are network parameters; each must have the value this file was generated
+    with (NETWORK_PARAMS): another value needs the file generated again.
+    """
+    check_params(params, NETWORK_PARAMS)
     return InceptionV3Half()
