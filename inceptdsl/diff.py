@@ -65,6 +65,16 @@ class Diff:
     totals_a: dict[str, int]
     totals_b: dict[str, int]
 
+    def __repr__(self) -> str:
+        a, b = self.totals_a, self.totals_b
+        return (
+            f"<Diff {self.network_a} -> {self.network_b}: {_summary(self)}; "
+            f"params {a['params']:,} -> {b['params']:,}, MACs {a['macs']:,} -> {b['macs']:,}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return to_html(self)
+
 
 def parse_renames(items: Iterable[str] | None) -> dict[str, str]:
     """`--rename OLD=NEW` values (dotted IR paths)."""
@@ -390,6 +400,33 @@ def to_json(d: Diff) -> str:
         "summary": _summary(d),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_html(d: Diff) -> str:
+    """The block table as HTML (notebooks): every name from a spec escaped."""
+    from html import escape
+
+    def row(mark: str, name: str, cells: list[str], shape: str) -> str:
+        tds = "".join(f'<td style="text-align:right">{escape(c)}</td>' for c in cells)
+        return (
+            f"<tr><td>{escape(mark)}</td><td>{escape(name)}</td>{tds}<td>{escape(shape)}</td></tr>"
+        )
+
+    head = "".join(f"<th>{escape(h)}</th>" for h in ("", "block", *_HEADS, "shape"))
+    rows = [row(_MARK[b.status], b.name, _cells(b.a, b.b), _block_shape(b, "→")) for b in d.blocks]
+    rows.append(row("", "total", _cells(d.totals_a, d.totals_b), ""))
+    layers = "".join(
+        f"<li>{escape(_MARK[la.status])} <code>{escape(la.name)}</code>: "
+        f"{escape(_layer_text(la))}</li>"
+        for b in d.blocks
+        for la in b.layers
+    )
+    return (
+        f"<p>{escape(d.name_a)} ({escape(d.network_a)}) → {escape(d.name_b)} "
+        f"({escape(d.network_b)}): {escape(_summary(d))}</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        + (f"<ul>{layers}</ul>" if layers else "")
+    )
 
 
 FORMATS = {"table": to_table, "markdown": to_markdown, "json": to_json}

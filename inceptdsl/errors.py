@@ -71,12 +71,18 @@ class SpecError(Exception):
         return self
 
     def render(self) -> str:
+        """What the CLI prints: `file:line:col: error[CODE]: message`, the source line with a
+        caret under the span (when the source is attached), notes and the hint."""
         return "\n".join(_render_one(e) for e in self.errors)
 
-    def __str__(self) -> str:
+    def headline(self) -> str:
+        """The first line of render(): where, the code and the message."""
         path = printable(self._path) if self._path else ""
         where = f"{self.span}: " if self.span else (f"{path}: " if path else "")
         return f"{where}error[{self.code}]: {printable(self.message, MAX_MESSAGE_CHARS)}"
+
+    def __str__(self) -> str:  # a notebook or a traceback shows the caret and the hint too
+        return self.render()
 
 
 class SpecErrors(SpecError):
@@ -96,8 +102,8 @@ class SpecErrors(SpecError):
     def errors(self) -> tuple[SpecError, ...]:
         return self._errors
 
-    def __str__(self) -> str:
-        return "\n".join(str(e) for e in self._errors)
+    def headline(self) -> str:
+        return "\n".join(e.headline() for e in self._errors)
 
 
 def raise_all(errors: list[SpecError]) -> None:

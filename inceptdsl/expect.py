@@ -19,6 +19,7 @@ rather than failed: it describes the network at other parameter values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -70,11 +71,73 @@ class ExpectResult:
     skipped: str = ""
     """Why the expectation was not checked (it names a part these parameters leave out), or
     "" when it was checked; a skipped result is not a failure."""
+    written: str = ""
+    """The expected figure as the spec writes it (`0.386G`, `3*3*3*4 + 4`), or ""."""
 
     def describe(self) -> str:
+        """The expectation as written, with its value where the text is not plainly it:
+        `macs ~= 0.386G (386,000,000) within 1%`."""
         tol = f" within {self.tolerance}" if self.tolerance else ""
         at = f" with {self.with_}" if self.with_ else ""
-        return f"{self.metric} {self.cmp} {_show(self.expected)}{tol}{at}"
+        return f"{self.metric} {self.cmp} {self.expected_text()}{tol}{at}"
+
+    def expected_text(self) -> str:
+        shown = _show(self.expected)
+        text = " ".join(self.written.split())
+        if not text or text.replace("_", "") == shown.replace(",", ""):
+            return shown
+        return f"{text} ({shown})"
+
+
+@dataclass(frozen=True)
+class Verification(Sequence[ExpectResult]):
+    """The results of a network's `expect` declarations, in spec order: a sequence of
+    ExpectResult with a one-line repr and an HTML table for notebooks."""
+
+    network: str
+    results: tuple[ExpectResult, ...]
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.results[i]
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.ok and not r.skipped for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(not r.ok for r in self.results)
+
+    @property
+    def skipped(self) -> int:
+        return sum(bool(r.skipped) for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        """No expectation failed (skipped ones do not fail)."""
+        return self.failed == 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<Verification {self.network}: {self.passed} passed, {self.failed} failed, "
+            f"{self.skipped} skipped>"
+        )
+
+    def _repr_html_(self) -> str:
+        from .htmlreport import esc, verify_html
+
+        return f"<p>{esc(repr(self))}</p>{verify_html(self.results)}"
+
+
+def _written(net: Network, span: Span) -> str:
+    """The source text of a one-line span, or "" (the source is not at hand)."""
+    src = net.program.sources.get(span.path)
+    if src is None or span.end_line != span.line or not 1 <= span.line <= src.line_count:
+        return ""
+    return src.line(span.line)[span.column - 1 : span.end_column - 1]
 
 
 def _show(v: Any) -> str:
@@ -191,7 +254,7 @@ class _Variants:
         return figures  # the variant's graph is not kept
 
 
-def verify(net: Network) -> list[ExpectResult]:
+def verify(net: Network) -> Verification:
     """Check every `expect` of the network; errors in the declarations raise SpecError."""
     results = []
     variants = _Variants(net)
@@ -200,7 +263,7 @@ def verify(net: Network) -> list[ExpectResult]:
             results.append(_check(net, exp.stmt, exp.names, variants))
         except SpecError as err:
             raise err.with_sources(net.program.sources) from None
-    return results
+    return Verification(net.name, tuple(results))
 
 
 def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) -> ExpectResult:
@@ -231,6 +294,7 @@ def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) ->
         stmt.span,
         ok,
         skipped,
+        _written(net, stmt.value.span),
     )
 
 

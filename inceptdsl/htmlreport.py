@@ -29,7 +29,7 @@ table.rep th{cursor:pointer;background:#f3f5f8;position:sticky;top:0}
 table.rep td.num{text-align:right} tr.subtotal td,tr.total td{font-weight:bold}
 .bars{font:12px monospace} .bars .bar{height:10px;display:inline-block}
 .bars .p{background:#3b64a8} .bars .m{background:#b7791f}
-.ok{color:#17803d;font-weight:bold} .fail{color:#b42318;font-weight:bold}
+.ok{color:#17803d;font-weight:bold} .fail{color:#b42318;font-weight:bold} .skip{color:#667085}
 .inceptdsl-graph{position:relative;height:900px;border:1px solid #ddd}
 .inceptdsl-graph #bar{position:absolute} .inceptdsl-graph #view{top:35px}
 """
@@ -95,8 +95,13 @@ def verify_html(results: Sequence[ExpectResult]) -> str:
         return "<p>(no expect declarations)</p>"
     rows = []
     for r in results:
-        status = '<span class="ok">ok</span>' if r.ok else '<span class="fail">FAIL</span>'
-        actual = "x".join(map(str, r.actual)) if isinstance(r.actual, tuple) else f"{r.actual:,}"
+        if r.skipped:
+            status, actual = '<span class="skip">skip</span>', r.skipped
+        else:
+            status = '<span class="ok">ok</span>' if r.ok else '<span class="fail">FAIL</span>'
+            actual = (
+                "x".join(map(str, r.actual)) if isinstance(r.actual, tuple) else f"{r.actual:,}"
+            )
         rows.append(
             f"<tr><td>{status}</td><td>{esc(r.describe())}</td><td>{esc(actual)}</td>"
             f"<td>{esc(r.source)}</td></tr>"
