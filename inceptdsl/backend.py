@@ -47,7 +47,7 @@ class Importer(Protocol):
 
 _LOADED: dict[str, Backend] = {}
 
-BUILT_IN = {"torch": "torch", "onnx": "torch", "keras": "keras"}
+BUILT_IN = {"torch": "torch", "onnx": "onnx", "keras": "keras"}
 """Backends that ship with inceptdsl, and the pip extra that installs each one's framework."""
 
 
