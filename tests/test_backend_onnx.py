@@ -6,7 +6,7 @@ from a train-mode pass) and run by onnxruntime: its output must equal the torch 
 output within TOL (relative to the output's scale). The control: after one early weight of
 the torch model changes by 1% (or, without weights, the input), the same comparison must
 exceed TOL. The bundled specs run once, at batch 1 (the large ones take seconds each); the
-small specs at batch 3, which is not the batch the graph was built at (the batch is dynamic).
+small specs at batch 3 (the graph's batch dimension is symbolic).
 
 Also: node names carry the block path, every tensor has value_info, metadata, the same bytes
 twice (and in a process without torch), external data, `--weights` from the CLI, and the
