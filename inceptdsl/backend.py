@@ -2,8 +2,12 @@
 
 A backend turns the IR graph into a framework model (`build`) or standalone source (`emit`).
 Backends are plugins found through the `inceptdsl.backends` entry-point group (the built-in
-torch and keras backends register there too) and imported only when first asked for, so that
-`import inceptdsl` never imports a framework.
+torch, keras and onnx backends register there too) and imported only when first asked for, so
+that `import inceptdsl` never imports a framework.
+
+Optional capabilities: `importer` (below), and `write(graph, path, weights=None, inputs=())`
+for a backend that writes its own files (onnx: a model over 2 GB gets its tensors in a file
+beside it); `compile -o FILE` uses it, and only such a backend takes `--weights`.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ class Importer(Protocol):
 
 _LOADED: dict[str, Backend] = {}
 
-BUILT_IN = {"torch": "torch", "onnx": "torch", "keras": "keras"}
+BUILT_IN = {"torch": "torch", "onnx": "onnx", "keras": "keras"}
 """Backends that ship with inceptdsl, and the pip extra that installs each one's framework."""
 
 

@@ -298,26 +298,34 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from .progress import step
 
     backend = get(args.backend)
+    # a backend that writes files itself (onnx: external data beside the model) has `write`,
+    # and takes trained weights (`--weights`) in `emit` and `write`
+    writer = getattr(backend, "write", None)
+    if args.weights is not None and writer is None:
+        raise UsageError(
+            f"backend {backend.name!r} does not take --weights",
+            hint="--weights exports trained weights with --backend onnx",
+        )
+    extra = {} if args.weights is None else {"weights": args.weights}
     net = _load(args, args.file)
-    kwargs: dict[str, Any] = {}
-    if args.weights:  # trained weights: only backends that write weights take them (onnx)
-        import inspect
-
-        if "weights" not in inspect.signature(backend.emit).parameters:
-            raise UsageError(f"backend {backend.name!r} takes no --weights")
-        kwargs["weights"] = args.weights
+    to_stdout = args.output in (None, "-")
+    inputs = [f.abspath for f in net.program.files.values()]
     try:
         with step(f"compiling {net.name} with {backend.name}"):
-            out = backend.emit(net.graph, **kwargs)
+            if writer is not None and not to_stdout:
+                written = writer(net.graph, args.output, inputs=inputs, **extra)
+            else:
+                out = backend.emit(net.graph, **extra)
     except SpecError as err:  # a name the backend cannot use: show it in the spec
         raise err.with_sources(net.program.sources) from None
-    to_stdout = args.output in (None, "-")
-    if isinstance(out, bytes) and to_stdout and sys.stdout.isatty():
-        raise UsageError(f"backend {backend.name!r} writes a binary file: give -o FILE")
-    if to_stdout:
+    if writer is not None and not to_stdout:
+        shown = " and ".join(printable(p) for p in written)
+        print(f"wrote {shown} ({net.name}, backend {backend.name})", file=sys.stderr)
+    elif to_stdout:
+        if isinstance(out, bytes) and sys.stdout.isatty():
+            raise UsageError(f"backend {backend.name!r} writes a binary file: give -o FILE")
         write_output("-", out)
     else:
-        inputs = [f.abspath for f in net.program.files.values()]
         write_output(args.output, out, inputs=inputs)
         shown = printable(args.output)
         print(f"wrote {shown} ({net.name}, backend {backend.name})", file=sys.stderr)
@@ -441,7 +449,8 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--weights",
         metavar="FILE",
-        help="onnx: a torch state_dict (torch.save; read with weights_only=True) to include",
+        help="trained weights to export (onnx: a torch state_dict .pt of the compiled model, "
+        "or an .npz of its state_dict keys)",
     )
     sp = add(
         "import",

@@ -1,6 +1,7 @@
 """The op registry is complete: every op and activation has everything registry_check.py lists
-(shape, cost, surface, a rule in each backend, a docs/ir.md row, a test spec, an oracle) — and
-an omission of any one of them is named, shown on deliberately incomplete registries.
+(shape, cost, surface, a rule in each backend: torch, keras and onnx, a docs/ir.md row, a test
+spec, an oracle) — and an omission of any one of them is named, shown on deliberately
+incomplete registries.
 
 Also: each test spec in tests/ops/ lowers to its op, passes its own `expect`s, and the tables
 derived from the registry (layers, merges, activations, the evaluator's words) agree with it.
@@ -28,11 +29,14 @@ LANGUAGE_DOC = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
 
 def _backends() -> dict[str, BackendRules]:
     from inceptdsl.backends.keras import ops as keras_ops
+    from inceptdsl.backends.onnx import activations as onnx_acts
+    from inceptdsl.backends.onnx import rules as onnx_rules
     from inceptdsl.backends.torch import ops as torch_ops
 
     return {
         "torch": BackendRules(set(torch_ops.OP_TABLE), set(torch_ops.ACTIVATIONS)),
         "keras": BackendRules(set(keras_ops.OP_TABLE), set(keras_ops.ACTIVATIONS)),
+        "onnx": BackendRules(set(onnx_rules.OP_TABLE), set(onnx_acts.ACTIVATIONS)),
     }
 
 
@@ -81,8 +85,14 @@ def test_a_missing_backend_rule_is_named_with_its_backend() -> None:
     backends["torch"] = BackendRules(set(torch_rules.ops) - {Op.AVGPOOL2D}, torch_rules.activations)
     keras_rules = backends["keras"]
     backends["keras"] = BackendRules(keras_rules.ops, set(keras_rules.activations) - {"mish"})
+    onnx_rules = backends["onnx"]
+    backends["onnx"] = BackendRules(
+        set(onnx_rules.ops) - {Op.CHANNEL_SHUFFLE}, set(onnx_rules.activations) - {"gelu"}
+    )
     assert _problems(backends=backends) == [
         "op avgpool2d: backend torch has no rule",
+        "op channel_shuffle: backend onnx has no rule",
+        "activation gelu: backend onnx has no rule",
         "activation mish: backend keras has no rule",
     ]
 
@@ -125,6 +135,7 @@ def test_an_op_with_only_its_registry_entry_is_named_everywhere() -> None:
     assert found == [
         "op scale: no layer keyword, merge keyword or statement makes it",
         "op scale: backend keras has no rule",
+        "op scale: backend onnx has no rule",
         "op scale: backend torch has no rule",
     ]
 

@@ -4,7 +4,7 @@
 Keras model (`keras_to_keras`: by layer name when the source was built from the same graph,
 else by position, as `set_weights(get_weights())` would, so keras.applications models load).
 The torch backend gets the other direction from `keras_to_torch_state_dict`. The pairing and
-the layout conversions are weightmap.py's; this module checks that the two sides fit (every
+the layout conversions are common/weightmap.py's; this module checks that the two sides fit (every
 key, every shape, nothing left over) and moves the arrays.
 
 torch is imported only when a torch tensor must be made (Keras -> torch), with triton made
@@ -25,7 +25,7 @@ import numpy as np
 from inceptdsl.errors import UsageError
 
 from ..common.transfer import Transfer, mismatch, report
-from .weightmap import to_keras, to_torch, weight_map
+from ..common.weightmap import to_keras, to_torch, weight_map
 
 _HINT = "weights_from must come from the same architecture and parameter values"
 

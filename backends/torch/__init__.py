@@ -1,8 +1,8 @@
 """The PyTorch backend: IR graph -> torch.nn.Module (`build`) or standalone source (`emit`).
 
 Imported only when the backend registry loads it (never by the core). `BACKEND` is registered
-as `torch` in the `inceptdsl.backends` entry-point group; `ONNX_BACKEND` exports the same model
-to ONNX (`emit` returns the bytes of a .onnx file, `build` an onnx.ModelProto).
+as `torch` in the `inceptdsl.backends` entry-point group (ONNX is backends/onnx, built from
+the IR without torch).
 
 What a built model looks like:
 
@@ -28,7 +28,6 @@ import networkx as nx
 
 from .build import build as _build
 from .emit import emit as _emit
-from .export_onnx import OnnxBackend
 
 
 class _LazyImporter:
@@ -58,6 +57,5 @@ class TorchBackend:
 
 
 BACKEND = TorchBackend()
-ONNX_BACKEND = OnnxBackend()
 
-__all__ = ["BACKEND", "ONNX_BACKEND", "OnnxBackend", "TorchBackend"]
+__all__ = ["BACKEND", "TorchBackend"]

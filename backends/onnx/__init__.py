@@ -1,0 +1,54 @@
+"""The ONNX backend: IR graph -> onnx.ModelProto (`build`) or the bytes of a .onnx file (`emit`).
+
+The graph is built from the IR directly with the `onnx` package (no torch needed): one rule per
+op (rules.py), nodes named by block path (emitter.py), value_info for every tensor, metadata
+(model.py), weights keyed by the torch backend's state_dict keys (weights.py), external data for
+models over 2 GB (files.py). Registered as `onnx` in the `inceptdsl.backends` entry-point group;
+docs/onnx.md describes what is exported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+import onnx
+
+from . import files
+from .activations import ACTIVATIONS
+from .model import OPSET, to_onnx
+from .rules import OP_TABLE
+
+
+class OnnxBackend:
+    """`build` returns an onnx.ModelProto, `emit` the bytes of a .onnx file and `write` writes
+    one (with external data when the model is too large for one file). `weights` /
+    `weights_from`: a torch state_dict (or a .pt / .npz file holding one), a dict of NumPy
+    arrays, or a torch model; without them the weights are seeded torch-style initial values."""
+
+    name = "onnx"
+    suffix = ".onnx"
+
+    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> onnx.ModelProto:
+        return to_onnx(graph, weights_from)
+
+    def emit(self, graph: nx.DiGraph, weights: Any = None) -> bytes:
+        return files.to_bytes(to_onnx(graph, weights))
+
+    def write(
+        self,
+        graph: nx.DiGraph,
+        path: str,
+        weights: Any = None,
+        inputs: Iterable[str] = (),
+        external_threshold: int = files.EXTERNAL_THRESHOLD,
+    ) -> list[str]:
+        """Write the model to `path` atomically (never over one of `inputs`); the tensors go to
+        `path`.data when they take more than `external_threshold` bytes. The paths written."""
+        return files.write(to_onnx(graph, weights), path, inputs, external_threshold)
+
+
+BACKEND = OnnxBackend()
+
+__all__ = ["ACTIVATIONS", "BACKEND", "OPSET", "OP_TABLE", "OnnxBackend", "to_onnx"]

@@ -1,0 +1,188 @@
+"""The tensors of an exported model: their torch state_dict keys and shapes, a seeded
+initialisation, and a strict loader for trained weights.
+
+Weights are keyed exactly as the torch backend's state_dict (backends/common/weightmap.py
+derives the keys from the graph), so a state_dict saved from the compiled torch model exports
+as it is. Loading is strict like `load_state_dict`: a tensor the inference graph needs that is
+missing, a key the network does not have, or a wrong shape is an error naming them. Aux-head
+tensors and BN's `num_batches_tracked` belong to the network but not to the inference graph:
+they may be given (a trained model's state_dict has them) or left out.
+
+Without weights, the model gets torch's default initialisation (kaiming-uniform: U(-b, b),
+b = 1/sqrt(fan_in), for conv and linear weights and biases; norms 1 and 0, BN statistics 0 and
+1, layer scales their `init`), drawn from a NumPy generator with a fixed seed in state_dict
+order, so the same graph always gives the same bytes. A torch file is read with
+`torch.load(weights_only=True)`, an .npz with `allow_pickle=False`: nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from inceptdsl.errors import UsageError
+from inceptdsl.ir import node
+from inceptdsl.ir.ops import ConvAttrs, LayerScaleAttrs, LinearAttrs, SepConvAttrs
+
+from ..common.weightmap import Entry, weight_map
+
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One tensor of the network: its state_dict key, shape, whether the inference graph reads
+    it, and how it is initialised (`fan_in` > 0: uniform +-1/sqrt(fan_in); else `fill`)."""
+
+    key: str
+    shape: tuple[int, ...]
+    inference: bool
+    fan_in: int = 0
+    fill: float = 0.0
+
+
+def _tensor(g: nx.DiGraph, e: Entry, inference: bool) -> Tensor:
+    n = node(g, e.node)
+    a = n.attrs
+    cin = g.nodes[n.inputs[0]]["shape"][0]
+    if e.kind == "vector":
+        shape: tuple[int, ...] = (n.shape[0],)
+        if isinstance(a, LayerScaleAttrs):
+            return Tensor(e.torch_key, shape, inference, 0, a.init)
+        if e.var == "bias" and isinstance(a, ConvAttrs | SepConvAttrs | LinearAttrs):
+            return Tensor(e.torch_key, shape, inference, _fan_in(a, cin))
+        fill = 1.0 if e.var in ("gamma", "moving_variance") else 0.0
+        return Tensor(e.torch_key, shape, inference, 0, fill)
+    if isinstance(a, LinearAttrs):
+        shape = (a.out_features, cin)
+    elif isinstance(a, SepConvAttrs):
+        kh, kw = a.kernel
+        mid = cin * a.depth_multiplier
+        shape = (mid, 1, kh, kw) if e.kind == "depthwise" else (a.out_channels, mid, 1, 1)
+    else:
+        assert isinstance(a, ConvAttrs)
+        shape = (a.out_channels, cin // a.groups, *a.kernel)
+    return Tensor(e.torch_key, shape, inference, int(np.prod(shape[1:])))
+
+
+def _fan_in(a: ConvAttrs | SepConvAttrs | LinearAttrs, cin: int) -> int:
+    """The fan-in of the weight beside a bias (torch initialises the bias from it)."""
+    if isinstance(a, LinearAttrs):
+        return int(cin)
+    if isinstance(a, SepConvAttrs):  # the pointwise conv's
+        return int(cin * a.depth_multiplier)
+    return int(cin // a.groups * a.kernel[0] * a.kernel[1])
+
+
+def tensors(g: nx.DiGraph) -> list[Tensor]:
+    """Every float tensor of the network, in the torch backend's state_dict order."""
+    out = g.graph["output"]
+    needed = nx.ancestors(g, out) | {out}
+    by_key = {
+        e.torch_key: _tensor(g, e, e.node in needed and e.aux is None)
+        for e in weight_map(g).entries
+    }
+    return [by_key[k] for k in weight_map(g).torch_order if k in by_key]
+
+
+def initial(g: nx.DiGraph, seed: int = SEED) -> dict[str, np.ndarray]:
+    """Seeded torch-style initial values of the inference graph's tensors."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, np.ndarray] = {}
+    for t in tensors(g):
+        if not t.inference:
+            continue
+        if t.fan_in:
+            bound = 1.0 / np.sqrt(t.fan_in)
+            out[t.key] = rng.uniform(-bound, bound, t.shape).astype(np.float32)
+        else:
+            out[t.key] = np.full(t.shape, t.fill, np.float32)
+    return out
+
+
+def _read_file(path: str) -> Mapping[str, Any]:
+    if not os.path.isfile(path):
+        raise UsageError(f"weights file {path} does not exist or is not a file")
+    if path.endswith(".npz"):
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path} is not a NumPy .npz file of arrays: {exc}") from None
+    try:
+        import torch
+    except ImportError:
+        raise UsageError(
+            f"reading {path} needs torch (a torch state_dict file)",
+            hint="pip install 'inceptdsl[torch]', or give the weights as an .npz file",
+        ) from None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds (UnpicklingError, RuntimeError, ...)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(
+            f"{path} is not a torch state_dict that loads with weights_only=True: {first}",
+            hint="save it with torch.save(model.state_dict(), PATH)",
+        ) from None
+    if not isinstance(state, Mapping):
+        raise UsageError(
+            f"{path} holds a {type(state).__name__}, not a state_dict (a dict of tensors)",
+            hint="save it with torch.save(model.state_dict(), PATH)",
+        )
+    return state
+
+
+def _array(key: str, value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor, converted without importing torch here
+        value = value.detach().cpu().numpy()
+    if not isinstance(value, np.ndarray):
+        raise UsageError(f"weight {key!r} is a {type(value).__name__}, not an array or tensor")
+    return value
+
+
+def _listing(label: str, keys: list[str]) -> str:
+    more = f" (+{len(keys) - 5} more)" if len(keys) > 5 else ""
+    return f"{label}: {', '.join(keys[:5])}{more}"
+
+
+def load(g: nx.DiGraph, weights: Any = None) -> dict[str, np.ndarray]:
+    """The inference graph's tensors: `weights` (a state_dict or .pt/.npz path, a dict of
+    arrays or tensors, or an object with `state_dict()`) checked strictly, or `initial(g)`."""
+    if weights is None:
+        return initial(g)
+    if isinstance(weights, str | os.PathLike):
+        weights = _read_file(os.fspath(weights))
+    elif not isinstance(weights, Mapping) and callable(getattr(weights, "state_dict", None)):
+        weights = weights.state_dict()
+    if not isinstance(weights, Mapping) or not all(isinstance(k, str) for k in weights):
+        raise UsageError(
+            f"weights must be a state_dict (a dict of arrays by key) or a file, not "
+            f"{type(weights).__name__}"
+        )
+    wanted = {t.key: t for t in tensors(g)}
+    optional = {k for k, _ in weight_map(g).torch_only}
+    missing = [k for k, t in wanted.items() if t.inference and k not in weights]
+    unexpected = [k for k in weights if k not in wanted and k not in optional]
+    arrays = {k: _array(k, v) for k, v in weights.items() if k in wanted}
+    wrong = [
+        f"{k} {tuple(v.shape)} vs {wanted[k].shape}"
+        for k, v in arrays.items()
+        if tuple(v.shape) != wanted[k].shape
+    ]
+    if missing or unexpected or wrong:
+        parts = [
+            _listing(label, keys)
+            for label, keys in (("missing", missing), ("unexpected", unexpected), ("shape", wrong))
+            if keys
+        ]
+        raise UsageError(
+            f"the weights do not fit network {g.graph['name']}: " + "; ".join(parts),
+            hint="the weights must come from the same spec and parameter values (the torch "
+            "backend's state_dict keys)",
+        )
+    return {k: arrays[k].astype(np.float32) for k, t in wanted.items() if t.inference}
