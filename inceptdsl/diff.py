@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from .errors import UsageError
-from .ir.ops import Activation, Attrs
+from .ir.ops import Activation, Attrs, Init
 
 METRICS = ("params", "buffers", "macs")
 
@@ -110,10 +110,13 @@ def _show(v: Any) -> str:
 
 def _fields(attrs: Attrs, prefix: str = "") -> dict[str, str]:
     """The attribute model's fields as text, nested models flattened (`bn.eps`); a nested
-    model that is absent on one side is compared as `none`."""
+    model that is absent on one side is compared as `none`. A weight initialiser (`init=`) is
+    left out: it is how training starts, not the architecture (`inceptdsl ir` shows it)."""
     out: dict[str, str] = {}
     for name in sorted(type(attrs).model_fields):
         v = getattr(attrs, name)
+        if isinstance(v, Init) or (name == "init" and v is None):
+            continue
         if isinstance(v, Attrs) and not isinstance(v, Activation):
             out[prefix + name] = "yes"
             out.update(_fields(v, f"{prefix}{name}."))

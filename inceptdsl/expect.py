@@ -84,12 +84,13 @@ class ExpectResult:
     def expected_text(self) -> str:
         shown = _show(self.expected)
         text = " ".join(self.written.split())
-        if not text or text.replace("_", "") == shown.replace(",", ""):
+        plain = text.replace("_", "").replace(" ", "")
+        if not text or plain == shown.replace(",", "").replace(" ", ""):
             return shown
         return f"{text} ({shown})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Verification(Sequence[ExpectResult]):
     """The results of a network's `expect` declarations, in spec order: a sequence of
     ExpectResult with a one-line repr and an HTML table for notebooks."""
@@ -102,6 +103,15 @@ class Verification(Sequence[ExpectResult]):
 
     def __len__(self) -> int:
         return len(self.results)
+
+    def __eq__(self, other: object) -> bool:  # equal to a list or tuple of the same results
+        if isinstance(other, Verification):
+            return self.results == other.results
+        if isinstance(other, (list, tuple)):
+            return list(self.results) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def passed(self) -> int:

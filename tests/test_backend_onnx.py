@@ -352,7 +352,7 @@ def test_the_weights_must_fit(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bad["fc.weight"] = state["fc.weight"][:, :3]
     with pytest.raises(UsageError) as err:
         BACKEND.build(g, weights_from=bad)
-    assert str(err.value) == (
+    assert err.value.headline() == (
         "error[E004]: the weights do not fit network auxnet: missing: block1.bn.running_var; "
         "unexpected: block3.conv.weight; shape: fc.weight (5, 3) vs (5, 24)"
     )

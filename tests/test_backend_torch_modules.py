@@ -114,7 +114,8 @@ def test_fx_trace_keeps_the_hierarchy_and_the_function(spec: Path) -> None:
     g = inceptdsl.load(str(spec)).graph
     model = randomize(BACKEND.build(g)).eval()
     traced = torch.fx.symbolic_trace(model)
-    targets = {n.target for n in traced.graph.nodes if n.op == "call_module"}
+    # modules are called; a parameter at a node's path (a layer scale's) is read
+    targets = {n.target for n in traced.graph.nodes if n.op in ("call_module", "get_attr")}
     stateful = {n for n, d in g.nodes(data=True) if d["params"] and d["aux"] is None}
     # every layer is reached at its own path, through its block's
     assert all(any(t == n or t.startswith(n + ".") for t in targets) for n in stateful)

@@ -116,7 +116,7 @@ def test_result_fields() -> None:
     assert (shape.metric, shape.expected, shape.actual) == ("s.shape", (4, 8, 8), (4, 8, 8))
     assert shape.describe() == "s.shape == 4x8x8"
     assert (absolute.expected, absolute.tolerance, absolute.actual) == (7000, "1,000", 6952)
-    assert absolute.describe() == "macs ~= 7,000 within 1,000"
+    assert absolute.describe() == "macs ~= 7K (7,000) within 1,000"
     assert pct.span.path == "t.incept" and pct.span.line == 14
 
 

@@ -64,8 +64,9 @@ STAGES = [
     "__main__",
 ]
 FACADES = {
-    "network": {"report", "expect", "backend", "draw", "htmlreport"},
-    "report": {"htmlreport"},
+    "network": {"report", "expect", "backend", "draw", "htmlreport", "diff"},
+    "report": {"htmlreport"},  # _repr_html_: notebooks
+    "expect": {"htmlreport"},  # Verification._repr_html_
 }
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 

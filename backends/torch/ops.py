@@ -320,8 +320,10 @@ def _drop_path_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
 
 
 def _slice_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    """Channels [start, start + size) as a view (`narrow`, not `x[:, a:b]`: a block class turns
+    the numbers into its parameters, and `narrow(1, self.a, self.b)` stays ruff-formatted)."""
     a = cast(ChannelSliceAttrs, node.attrs)
-    return f"{args[0]}[:, {num(a.start)}:{num(a.start + a.size)}]"
+    return f"{args[0]}.narrow(1, {num(a.start)}, {num(a.size)})"
 
 
 def _shuffle_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:

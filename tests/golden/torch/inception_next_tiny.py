@@ -86,12 +86,12 @@ class InceptionDWConv2d(nn.Module):
     stages.1.blocks.0.token_mixer and 14 more.
     """
 
-    def __init__(self, in_channels: int, dwconv_hw_0: int, x1_1: int, x2_1: int, x3_1: int) -> None:
+    def __init__(self, dwconv_hw_0: int, x1_2: int, x3_1: int, x_1: int) -> None:
         super().__init__()
-        self.in_channels = in_channels
-        self.x1_1 = x1_1
-        self.x2_1 = x2_1
+        self.dwconv_hw_0 = dwconv_hw_0
+        self.x1_2 = x1_2
         self.x3_1 = x3_1
+        self.x_1 = x_1
         self.dwconv_hw = nn.Conv2d(dwconv_hw_0, dwconv_hw_0, 3, padding=1, groups=dwconv_hw_0)
         self.dwconv_w = nn.Conv2d(
             dwconv_hw_0, dwconv_hw_0, (1, 11), padding=(0, 5), groups=dwconv_hw_0
@@ -101,13 +101,13 @@ class InceptionDWConv2d(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1 = x[:, 0:self.x1_1]
+        x1 = x.narrow(1, 0, self.x1_2)
         # identity: identity, the same tensor as x1
-        x2 = x[:, self.x1_1:self.x2_1]
+        x2 = x.narrow(1, self.x1_2, self.dwconv_hw_0)
         x2 = self.dwconv_hw(x2)
-        x3 = x[:, self.x2_1:self.x3_1]
+        x3 = x.narrow(1, self.x3_1, self.dwconv_hw_0)
         x3 = self.dwconv_w(x3)
-        x = x[:, self.x3_1:self.in_channels]
+        x = x.narrow(1, self.x_1, self.dwconv_hw_0)
         x = self.dwconv_h(x)
         x = torch.cat([x1, x2, x3, x], 1)
         return x
@@ -138,15 +138,15 @@ class MetaNeXtBlock(nn.Module):
     def __init__(
         self,
         in_channels: int,
+        token_mixer_0: int,
         token_mixer_1: int,
         token_mixer_2: int,
         token_mixer_3: int,
-        token_mixer_4: int,
         mlp_1: int,
     ) -> None:
         super().__init__()
         self.token_mixer = InceptionDWConv2d(
-            in_channels, token_mixer_1, token_mixer_2, token_mixer_3, token_mixer_4
+            token_mixer_0, token_mixer_1, token_mixer_2, token_mixer_3
         )
         self.norm = nn.BatchNorm2d(in_channels)
         self.mlp = MetaNeXtBlockMlp(in_channels, mlp_1)

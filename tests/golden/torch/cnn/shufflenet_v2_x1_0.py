@@ -170,16 +170,15 @@ class InvertedResidualBranch2_2(Indexed):
 class InvertedResidual_2(nn.Module):
     """Block `InvertedResidual`: stage2.1, stage2.2, stage2.3, stage3.1 and 9 more."""
 
-    def __init__(self, out: int, branch2_0: int) -> None:
+    def __init__(self, branch2_0: int) -> None:
         super().__init__()
-        self.out = out
         self.branch2_0 = branch2_0
         self.branch2 = InvertedResidualBranch2_2(branch2_0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1 = x[:, 0:self.branch2_0]
+        x1 = x.narrow(1, 0, self.branch2_0)
         # identity: identity, the same tensor as x1
-        x = x[:, self.branch2_0:self.out]
+        x = x.narrow(1, self.branch2_0, self.branch2_0)
         x = self.branch2(x)
         x = torch.cat([x1, x], 1)
         x = channel_shuffle(x, 2)
@@ -192,9 +191,9 @@ class Stage2(Indexed):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         self[0] = InvertedResidual(in_channels, 58)
-        self[1] = InvertedResidual_2(116, 58)
-        self[2] = InvertedResidual_2(116, 58)
-        self[3] = InvertedResidual_2(116, 58)
+        self[1] = InvertedResidual_2(58)
+        self[2] = InvertedResidual_2(58)
+        self[3] = InvertedResidual_2(58)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self[0](x)  # 116 x 28 x 28
@@ -210,13 +209,13 @@ class Stage3(Indexed):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         self[0] = InvertedResidual(in_channels, 116)
-        self[1] = InvertedResidual_2(232, 116)
-        self[2] = InvertedResidual_2(232, 116)
-        self[3] = InvertedResidual_2(232, 116)
-        self[4] = InvertedResidual_2(232, 116)
-        self[5] = InvertedResidual_2(232, 116)
-        self[6] = InvertedResidual_2(232, 116)
-        self[7] = InvertedResidual_2(232, 116)
+        self[1] = InvertedResidual_2(116)
+        self[2] = InvertedResidual_2(116)
+        self[3] = InvertedResidual_2(116)
+        self[4] = InvertedResidual_2(116)
+        self[5] = InvertedResidual_2(116)
+        self[6] = InvertedResidual_2(116)
+        self[7] = InvertedResidual_2(116)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self[0](x)  # 232 x 14 x 14
@@ -236,9 +235,9 @@ class Stage4(Indexed):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         self[0] = InvertedResidual(in_channels, 232)
-        self[1] = InvertedResidual_2(464, 232)
-        self[2] = InvertedResidual_2(464, 232)
-        self[3] = InvertedResidual_2(464, 232)
+        self[1] = InvertedResidual_2(232)
+        self[2] = InvertedResidual_2(232)
+        self[3] = InvertedResidual_2(232)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self[0](x)  # 464 x 7 x 7
