@@ -17,6 +17,7 @@ from .source import Span
 
 if TYPE_CHECKING:
     from .expect import ExpectResult
+    from .optimize import Optimized, Target
     from .report import Report
 
 
@@ -64,20 +65,37 @@ class Network:
         other parameters are recomputed: only the caller's overrides are carried over)."""
         return build(self.program, {**self.overrides, **overrides}, _span)
 
-    def to_torch(self, weights_from: Any = None) -> Any:
+    def optimized(self, target: Target | None = None, skip: tuple[str, ...] = ()) -> Optimized:
+        """The eval-only optimized graph, its weight map and the passes' notes
+        (inceptdsl.optimize; `skip` leaves passes out)."""
+        from .optimize import optimize
+
+        return optimize(self.graph, target, skip)
+
+    def to_torch(self, weights_from: Any = None, optimize: bool = False, **options: Any) -> Any:
+        """The torch model; with `optimize`, the eval-only optimized model with the weights of
+        `weights_from` carried over (options: `channels_last`, `onednn`, `skip`, `target`,
+        `dtype`: docs/optimize.md)."""
         from .backend import get
 
+        if optimize:
+            return get("torch").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
         return get("torch").build(self.graph, weights_from)
 
-    def to_keras(self, weights_from: Any = None) -> Any:
+    def to_keras(self, weights_from: Any = None, optimize: bool = False, **options: Any) -> Any:
+        """The Keras inference model; with `optimize`, the optimized one (docs/optimize.md)."""
         from .backend import get
 
+        if optimize:
+            return get("keras").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
         return get("keras").build(self.graph, weights_from)
 
-    def emit(self, backend: str) -> str | bytes:
+    def emit(self, backend: str, optimize: bool = False) -> str | bytes:
+        """Standalone source (or an ONNX file) of the network, or of its optimized graph."""
         from .backend import get
 
-        return get(backend).emit(self.graph)
+        graph = self.optimized().graph if optimize else self.graph
+        return get(backend).emit(graph)
 
 
 def build(

@@ -40,6 +40,7 @@ STAGES = [
     "cost",
     "check",
     "lower",
+    "optimize",  # eval-only optimization passes over the IR, with their weight maps
     "network",
     "report",
     "expect",

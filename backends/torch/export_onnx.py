@@ -56,6 +56,21 @@ class OnnxBackend:
 
         return onnx.load_from_string(export(build(graph, weights_from), graph))
 
+    def build_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
+        """The optimized model as an onnx.ModelProto (docs/optimize.md)."""
+        import onnx
+
+        return onnx.load_from_string(self.emit_optimized(graph, weights_from, **options))
+
+    def emit_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
+        """The optimized model, with the weights of `weights_from`, as .onnx bytes."""
+        from .optimized import build_optimized
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # without weights_from: the same bytes every time
+            model = build_optimized(graph, weights_from, **options)
+        return export(model, graph)
+
     def emit(self, graph: nx.DiGraph) -> bytes:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
