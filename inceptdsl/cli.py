@@ -91,8 +91,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _target(args: argparse.Namespace, default: str = "nchw") -> Any:
+    from .optimize import Target
+
+    return Target(layout=args.layout or default, batch=args.batch)
+
+
+def _optimized(args: argparse.Namespace, net: Network, default: str = "nchw") -> Any:
+    return net.optimized(_target(args, default), tuple(args.skip or ()))
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    rep = _load(args, args.file).report()
+    net = _load(args, args.file)
+    rep = net.report()
+    if args.optimize and args.format not in ("table", "markdown"):
+        raise UsageError("--optimize adds a table: use --format table or markdown")
+    if args.optimize:
+        from .optimize.summary import compare
+
+        opt = _optimized(args, net)
+        if args.format == "table":
+            rep.print_table(args.depth)
+        else:
+            sys.stdout.write(rep.to_markdown(args.depth))
+        sys.stdout.write("\nthe optimized graph (eval only):\n" + compare(net.graph, opt))
+        return 0
     if args.format == "table":
         rep.print_table(args.depth)
         return 0
@@ -188,6 +211,13 @@ def cmd_ir(args: argparse.Namespace) -> int:
     from .ir.printer import print_graph
 
     net = _load(args, args.file)
+    if args.optimize:
+        from .optimize.summary import header
+
+        opt = _optimized(args, net)
+        sys.stdout.write(header(opt, _target(args)))
+        sys.stdout.write(print_graph(opt.graph, os.path.dirname(net.path)))
+        return 0
     sys.stdout.write(print_graph(net.graph, os.path.dirname(net.path)))
     return 0
 
@@ -197,10 +227,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     backend = get(args.backend)
     net = _load(args, args.file)
-    out = backend.emit(net.graph)
+    weights_file: tuple[str, bytes] | None = None
+    if args.optimize:
+        out, weights_file = _compile_optimized(args, backend, net)
+    elif args.weights:
+        raise UsageError("--weights goes with --optimize (the weights are carried over to it)")
+    else:
+        out = backend.emit(net.graph)
     if args.output:
         write_atomic(args.output, out)
         print(f"wrote {args.output} ({net.name}, backend {backend.name})", file=sys.stderr)
+        if weights_file:
+            write_atomic(*weights_file)
+            print(f"wrote {weights_file[0]} (its weights)", file=sys.stderr)
     elif isinstance(out, bytes):
         raise UsageError(f"backend {backend.name!r} writes a binary file: give -o FILE")
     else:
@@ -208,6 +247,46 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(net.report().to_table(depth=1), file=sys.stderr)
     return 0
+
+
+_DEFAULT_LAYOUT = {"onnx": "nchwc", "keras": "nhwc"}  # the layout each runtime computes in
+
+
+def _compile_optimized(
+    args: argparse.Namespace, backend: Any, net: Network
+) -> tuple[str | bytes, tuple[str, bytes] | None]:
+    """The optimized graph's source (or ONNX bytes, with the weights inside), and for the
+    torch backend with --weights the optimized state_dict to write beside the source."""
+    layout = _DEFAULT_LAYOUT.get(backend.name, "nchw")
+    opt = _optimized(args, net, layout)
+    options = {"target": _target(args, layout), "skip": tuple(args.skip or ())}
+    weights = get_weights(args.weights) if args.weights else None
+    if backend.name == "onnx":
+        return backend.emit_optimized(net.graph, weights, **options), None
+    if weights is None:
+        return backend.emit(opt.graph), None
+    if backend.name != "torch":
+        raise UsageError(
+            f"--weights is for the torch and onnx backends, not {backend.name!r}",
+            hint="use net.to_keras(optimize=True, weights_from=...) in Python",
+        )
+    if not args.output:
+        raise UsageError("--weights writes a weights file beside the source: give -o FILE")
+    path = Path(args.output).with_suffix(".pt")
+    if path.exists() and path.resolve() == Path(args.weights).resolve():
+        raise UsageError(
+            f"the optimized weights would go to {path}, which is the --weights file",
+            hint="choose another -o name: the weights are written to OUT with the suffix .pt",
+        )
+    state = backend.saved_weights(net.graph, weights, **options)
+    return backend.emit(opt.graph), (str(path), state)
+
+
+def get_weights(path: str) -> Any:
+    """A torch state_dict read by the torch backend (safetensors, or weights-only torch.load)."""
+    from .backend import get
+
+    return get("torch").read_weights(path)  # type: ignore[attr-defined]
 
 
 def cmd_verification(args: argparse.Namespace) -> int:
@@ -289,6 +368,20 @@ def _parser() -> argparse.ArgumentParser:
             )
         return sp
 
+    def optimize_options(sp: argparse.ArgumentParser, what: str) -> None:
+        from .optimize import LAYOUTS, PASSES
+
+        sp.add_argument("--optimize", action="store_true", help=what)
+        sp.add_argument(
+            "--layout", choices=LAYOUTS, default=None,
+            help="the layout the optimized network runs in (decides horizontal fusion)",
+        )  # fmt: skip
+        sp.add_argument("--batch", type=_depth, default=1, metavar="N", help="its batch size")
+        sp.add_argument(
+            "--skip", action="append", choices=list(PASSES), metavar="PASS",
+            help=f"leave an optimization pass out (repeatable): {', '.join(PASSES)}",
+        )  # fmt: skip
+
     sp = add("check", cmd_check, "parse, check and lower specs; report errors")
     sp.add_argument("files", nargs="+", metavar="FILE")
     sp = add("report", cmd_report, "per-layer / per-block / total params, buffers and MACs")
@@ -301,6 +394,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="aggregate rows to N levels of the name hierarchy",
     )
+    optimize_options(sp, "also show the optimized graph's op counts next to the original's")
     sp = add("verify", cmd_verify, "check every `expect` declaration (exit 1 on a mismatch)")
     sp.add_argument("files", nargs="+", metavar="FILE")
     sp = add("fmt", cmd_fmt, "rewrite specs in canonical format", sets=False)
@@ -314,6 +408,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--depth", type=_depth, default=1, metavar="N")
     sp = add("ir", cmd_ir, "print the IR graph, one node per line")
     sp.add_argument("file", metavar="FILE")
+    optimize_options(sp, "print the optimized (eval-only) graph and each pass's decisions")
     sp = add("compile", cmd_compile, "compile a spec with a backend (torch, keras, ...)")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument("--backend", required=True)
@@ -321,6 +416,12 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout"
     )
     sp.add_argument("-q", "--quiet", action="store_true", help="do not print the report")
+    optimize_options(sp, "compile the optimized (eval-only) graph")
+    sp.add_argument(
+        "--weights", metavar="FILE",
+        help="with --optimize: a state_dict of the unoptimized network (.pt, .safetensors) to "
+        "carry over (onnx: into the file; torch: into OUT.pt beside the source)",
+    )  # fmt: skip
     sp = add(
         "import",
         cmd_import,

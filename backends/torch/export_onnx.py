@@ -63,9 +63,13 @@ class OnnxBackend:
         return onnx.load_from_string(self.emit_optimized(graph, weights_from, **options))
 
     def emit_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
-        """The optimized model, with the weights of `weights_from`, as .onnx bytes."""
+        """The optimized model, with the weights of `weights_from`, as .onnx bytes (by
+        default optimized for ONNX Runtime's CPU layout, NCHWc)."""
+        from inceptdsl.optimize import Target
+
         from .optimized import build_optimized
 
+        options.setdefault("target", Target(layout="nchwc"))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)  # without weights_from: the same bytes every time
             model = build_optimized(graph, weights_from, **options)

@@ -47,6 +47,11 @@ def available() -> bool:
     )
 
 
+def bf16_supported() -> bool:
+    """Whether oneDNN has bfloat16 conv kernels for this CPU (else torch refuses to pack)."""
+    return available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 class OneDNNConv(nn.Module):
     """A 2-D convolution, optionally with a fused activation, run by oneDNN with a packed
     kernel. State: `weight` (OIHW) and `bias`, as nn.Conv2d's."""
@@ -136,4 +141,4 @@ def lower(model: nn.Module) -> fx.GraphModule:
     return gm
 
 
-__all__ = ["OneDNNConv", "available", "lower"]
+__all__ = ["OneDNNConv", "available", "bf16_supported", "lower"]

@@ -13,7 +13,7 @@ fused and its kernel packed once (onednn.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from inceptdsl.errors import UsageError
 from inceptdsl.optimize import Optimized, Target, optimize
 
 from ..common.optimized_weights import apply
@@ -40,6 +41,18 @@ def _channels_last_input(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any,
     if isinstance(x, torch.Tensor) and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     return (x, *args[1:])
+
+
+def _cast_input(dtype: torch.dtype) -> Callable[[nn.Module, tuple[Any, ...]], tuple[Any, ...]]:
+    def hook(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        x = args[0]
+        return (x.to(dtype) if isinstance(x, torch.Tensor) else x, *args[1:])
+
+    return hook
+
+
+def _float_output(module: nn.Module, args: tuple[Any, ...], out: Any) -> Any:
+    return out.float() if isinstance(out, torch.Tensor) else out
 
 
 def optimized_state_dict(
@@ -65,6 +78,46 @@ def load_optimized(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
     model.load_state_dict(full, strict=True)
 
 
+def read_weights(path: str) -> dict[str, torch.Tensor]:
+    """A state_dict from a .safetensors file, or from a torch.save file read with
+    `torch.load(weights_only=True)` (tensors and containers only: no code runs)."""
+    import os
+
+    if not os.path.isfile(path):
+        raise UsageError(f"no weights file {path}")
+    try:
+        if path.endswith(".safetensors"):
+            from safetensors.torch import load_file
+
+            state: Any = load_file(path)
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input error
+        raise UsageError(
+            f"cannot read weights from {path} ({type(exc).__name__})",
+            hint="give a .safetensors file or a state_dict saved with torch.save",
+        ) from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise UsageError(f"{path} does not hold a state_dict (names -> tensors)")
+    return state
+
+
+def saved_weights(graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
+    """The optimized graph's state_dict from `weights_from`, as torch.save bytes (what
+    `inceptdsl compile --backend torch --optimize --weights` writes beside the source)."""
+    import io
+
+    target = options.get("target") or Target()
+    opt = optimize(graph, target, options.get("skip", ()))
+    buffer = io.BytesIO()
+    torch.save(optimized_state_dict(graph, opt, weights_from), buffer)
+    return buffer.getvalue()
+
+
 def build_optimized(
     graph: nx.DiGraph,
     weights_from: Any = None,
@@ -73,8 +126,17 @@ def build_optimized(
     skip: Iterable[str] = (),
     channels_last: bool = False,
     onednn: bool = False,
+    dtype: torch.dtype = torch.float32,
 ) -> nn.Module:
-    """The eval-only optimized model of `graph` with the weights of `weights_from`."""
+    """The eval-only optimized model of `graph` with the weights of `weights_from`.
+
+    `dtype=torch.bfloat16` runs it in bfloat16 (weights cast after the optimized state is
+    computed in float64; input cast on entry, output returned as float32); the oneDNN
+    lowering then applies only where oneDNN has bf16 kernels for this CPU (AVX512-BF16, AMX,
+    AVX-NE-CONVERT), else the model runs as torch's eager channels_last bf16 kernels do."""
+    if dtype not in (torch.float32, torch.bfloat16):
+        raise UsageError(f"optimized models run in float32 or bfloat16, not {dtype}")
+    reduced = dtype is torch.bfloat16
     layout = "nhwc" if channels_last or onednn else "nchw"
     opt = optimize(graph, target or Target(layout=layout), skip)
     model = build(opt.graph)
@@ -82,13 +144,20 @@ def build_optimized(
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    if reduced:
+        model = model.to(dtype)
     if channels_last or onednn:
         model = model.to(memory_format=torch.channels_last)
-        model.register_forward_pre_hook(_channels_last_input)
     if onednn:
-        from .onednn import lower
+        from .onednn import bf16_supported, lower
 
-        model = lower(model)
+        if not reduced or bf16_supported():
+            model = lower(model)
+    if channels_last or onednn:
+        model.register_forward_pre_hook(_channels_last_input)
+    if reduced:
+        model.register_forward_pre_hook(_cast_input(dtype))
+        model.register_forward_hook(_float_output)
     model.register_forward_pre_hook(_eval_only)
     model.optimized = opt  # type: ignore[assignment]  # the graph, weight map and notes
     return model

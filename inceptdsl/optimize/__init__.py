@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from . import concat, dead_code, fold_bn, fold_scale, hfuse
-from .base import Layout, Note, Pass, Result, Target
+from .base import LAYOUTS, Layout, Note, Pass, Result, Target
 from .weights import Expr, WeightMap, graph_keys, identity
 
 PASSES: dict[str, Pass] = {
@@ -66,4 +66,4 @@ def optimize(
     return Optimized(g, {k: weights[k] for k in graph_keys(g)}, tuple(notes), tuple(ran))
 
 
-__all__ = ["PASSES", "Layout", "Note", "Optimized", "Result", "Target", "optimize"]
+__all__ = ["LAYOUTS", "PASSES", "Layout", "Note", "Optimized", "Result", "Target", "optimize"]

@@ -16,14 +16,16 @@ import networkx as nx
 
 from .weights import WeightMap
 
-Layout = Literal["nchw", "nhwc"]
+Layout = Literal["nchw", "nhwc", "nchwc"]
+LAYOUTS: tuple[Layout, ...] = ("nchw", "nhwc", "nchwc")
 
 
 @dataclass(frozen=True)
 class Target:
-    """What the optimized network will run as: its memory layout (NCHW is torch's default;
-    NHWC is torch's channels_last, oneDNN's and Keras' layout) and its batch size. Only
-    decisions that pay differently per target (horizontal fusion) read it."""
+    """What the optimized network will run as: its memory layout and its batch size. NCHW is
+    torch's default, NHWC torch's channels_last (oneDNN's and Keras' layout), NCHWc the
+    channel-blocked layout ONNX Runtime's CPU provider converts convs to. Only decisions that
+    pay differently per target (horizontal fusion) read it."""
 
     layout: Layout = "nchw"
     batch: int = 1
