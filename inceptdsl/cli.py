@@ -94,7 +94,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _target(args: argparse.Namespace, default: str = "nchw") -> Any:
     from .optimize import Target
 
-    return Target(layout=args.layout or default, batch=args.batch)
+    return Target(layout=args.layout or default, batch=args.batch)  # type: ignore[arg-type]
 
 
 def _optimized(args: argparse.Namespace, net: Network, default: str = "nchw") -> Any:
