@@ -72,6 +72,9 @@ def apply(weights: Mapping[str, Expr], state: Mapping[str, np.ndarray]) -> dict[
     ev = _Evaluator(state)
     out: dict[str, np.ndarray] = {}
     for key, e in weights.items():
+        if isinstance(e, Source):  # unchanged: a copy (never the caller's memory), no float64
+            out[key] = np.array(state[e.key], order="C")
+            continue
         srcs = list(e.sources())
         dtype = np.asarray(state[srcs[0]]).dtype if srcs else np.dtype(np.float32)
         out[key] = np.ascontiguousarray(ev(e).astype(dtype))

@@ -13,6 +13,8 @@ fused and its kernel packed once (onednn.py).
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -25,7 +27,7 @@ from inceptdsl.errors import UsageError
 from inceptdsl.optimize import Optimized, Target, optimize
 
 from ..common.optimized_weights import apply
-from .build import build
+from .build import _state_dict, build, load_weights
 
 
 def _eval_only(module: nn.Module, args: tuple[Any, ...]) -> None:
@@ -55,27 +57,52 @@ def _float_output(module: nn.Module, args: tuple[Any, ...], out: Any) -> Any:
     return out.float() if isinstance(out, torch.Tensor) else out
 
 
+def _skeleton(graph: nx.DiGraph) -> nn.Module:
+    """The model of `graph` on the meta device: its keys, shapes and dtypes, no storage and no
+    random initialisation (which costs seconds for the larger bundled networks)."""
+    with torch.device("meta"):
+        return build(graph)
+
+
+def _original_state(graph: nx.DiGraph, weights_from: Any) -> dict[str, torch.Tensor]:
+    """The unoptimized network's state from `weights_from`, checked strictly against its keys
+    and shapes and cast to its dtypes (a fresh initialisation without weights; a Keras model
+    through the Keras transfer, which takes aux heads Keras lacks from a built model)."""
+    keras = sys.modules.get("keras")
+    if weights_from is None or (keras is not None and isinstance(weights_from, keras.Model)):
+        return build(graph, weights_from).state_dict()
+    skeleton = _skeleton(graph)
+    with warnings.catch_warnings():  # copying into meta tensors does nothing, as wanted here
+        warnings.filterwarnings("ignore", message=".*non-meta parameter.*meta parameter")
+        load_weights(skeleton, weights_from)  # raises on a missing, unexpected, misshapen key
+    own = skeleton.state_dict()
+    return {k: v.detach().cpu().to(own[k].dtype) for k, v in _state_dict(weights_from).items()}
+
+
 def optimized_state_dict(
     graph: nx.DiGraph, opt: Optimized, weights_from: Any = None
 ) -> dict[str, torch.Tensor]:
     """The optimized graph's state computed from `weights_from` (or from a freshly
     initialised unoptimized model), keys and layouts of the torch backend."""
-    original = build(graph, weights_from)  # checks every key and shape of weights_from
     state: Mapping[str, np.ndarray] = {
-        k: v.detach().cpu().numpy() for k, v in original.state_dict().items()
+        k: v.numpy() for k, v in _original_state(graph, weights_from).items()
     }
     return {k: torch.from_numpy(v) for k, v in apply(opt.weights, state).items()}
 
 
 def load_optimized(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
-    """Load an optimized state strictly; batch norms that no pass could fold (none in the
+    """Load an optimized state strictly into `model` (a skeleton on the meta device: the
+    tensors are assigned, not copied); batch norms that no pass could fold (none in the
     bundled specs) get `num_batches_tracked` = 0, which eval mode never reads."""
     own = model.state_dict()
     full = dict(state)
     for key, value in own.items():
         if key.endswith(".num_batches_tracked") and key not in full:
-            full[key] = torch.zeros_like(value)
-    model.load_state_dict(full, strict=True)
+            full[key] = torch.zeros(value.shape, dtype=value.dtype)
+    model.load_state_dict(full, strict=True, assign=True)
+    left = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if left:
+        raise RuntimeError(f"optimized model: no state computed for {', '.join(left)}")
 
 
 def read_weights(path: str) -> dict[str, torch.Tensor]:
@@ -139,7 +166,7 @@ def build_optimized(
     reduced = dtype is torch.bfloat16
     layout = "nhwc" if channels_last or onednn else "nchw"
     opt = optimize(graph, target or Target(layout=layout), skip)
-    model = build(opt.graph)
+    model = _skeleton(opt.graph)
     load_optimized(model, optimized_state_dict(graph, opt, weights_from))
     model.eval()
     for p in model.parameters():
