@@ -36,8 +36,15 @@ _UNARY: dict[Callable[..., Any], tuple[str, Callable[[fx.Node], list[float]]]] =
     torch.tanh: ("tanh", lambda n: []),
     F.silu: ("swish", lambda n: []),
     F.hardswish: ("hardswish", lambda n: []),
-    F.leaky_relu: ("leaky_relu", lambda n: [float(n.args[1]) if len(n.args) > 1 else 0.01]),
+    F.leaky_relu: ("leaky_relu", lambda n: [float(_arg(n, 1, "negative_slope", 0.01))]),
 }
+_PARAMS = {"inplace", "negative_slope"}  # the keywords fx writes for the calls above
+
+
+def _arg(node: fx.Node, i: int, name: str, default: float) -> Any:
+    if len(node.args) > i:
+        return node.args[i]
+    return node.kwargs.get(name, default)
 
 
 def available() -> bool:
@@ -113,7 +120,7 @@ def _fusable(node: fx.Node) -> tuple[str, list[float]] | None:
     """The post-op for activation call `node`, if oneDNN can fuse it."""
     if node.op != "call_function" or node.target not in _UNARY:
         return None
-    if any(k != "inplace" for k in node.kwargs):
+    if any(k not in _PARAMS for k in node.kwargs):
         return None
     attr, scalars = _UNARY[node.target]  # type: ignore[index]
     return attr, scalars(node)
