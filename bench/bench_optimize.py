@@ -349,6 +349,8 @@ def main() -> None:
             runs = paths(name, batch, args)
             results[(name, batch)] = time_paths(runs, args.repeats)
             print(f"{name} batch {batch} done ({machine(args.threads)})", file=sys.stderr)
+            part = {(name, batch): results[(name, batch)]}  # kept if a later one is cut off
+            print(table(part, 0), file=sys.stderr, flush=True)
             del runs
             gc.collect()
     print(f"\nwall time, median of {args.repeats} calls per path (ratio: reference eager / path)\n")
