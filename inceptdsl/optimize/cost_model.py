@@ -15,8 +15,9 @@ The constants are fitted to bench/bench_optimize.py --sites on the project's mac
 threads of an AMD EPYC, torch 2.14 with oneDNN, process CPU time with passive OpenMP waiting):
 across the 28 sites of inception_v3, googlenet and inception_v4 the measured gains were 0.9 to
 1.7 (NCHW), 0.9 to 1.6 (channels_last) and 0.95 to 1.4 (oneDNN); the cases below 1 were all
-within 10% of 1, at batch 8, where the model predicts gains near 1 as well (bench/RESULTS.md
-has the table). The model only has to rank "pays" against "does not"; it is not a timer.
+within 10% of 1, at batch 8, where the model predicts gains near 1 as well (that run's table
+was not recorded: bench/RESULTS.md says so; rerun `--sites` to see it). The model only has to
+rank "pays" against "does not"; it is not a timer.
 """
 
 from __future__ import annotations
