@@ -128,6 +128,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     net = _load(args, args.file)
     text = report_output(args, net)
+    if args.optimize:
+        from .cli_optimize import report_text
+
+        text = report_text(args, net, text)
     if text is not None:
         _write(net, args.output or "-", text)
     return 0
@@ -289,6 +293,11 @@ def cmd_ir(args: argparse.Namespace) -> int:
     from .ir.printer import print_graph
 
     net = _load(args, args.file)
+    if args.optimize:
+        from .cli_optimize import ir_text
+
+        sys.stdout.write(ir_text(args, net))
+        return 0
     sys.stdout.write(print_graph(net.graph, os.path.dirname(net.path)))
     return 0
 
@@ -301,26 +310,35 @@ def cmd_compile(args: argparse.Namespace) -> int:
     # a backend that writes files itself (onnx: external data beside the model) has `write`,
     # and takes trained weights (`--weights`) in `emit` and `write`
     writer = getattr(backend, "write", None)
-    if args.weights is not None and writer is None:
+    if args.weights is not None and writer is None and not args.optimize:
         raise UsageError(
             f"backend {backend.name!r} does not take --weights",
-            hint="--weights exports trained weights with --backend onnx",
+            hint="--weights exports trained weights with --backend onnx, or with --optimize "
+            "(torch: OUT.pt beside the source)",
         )
     extra = {} if args.weights is None else {"weights": args.weights}
     net = _load(args, args.file)
     to_stdout = args.output in (None, "-")
     inputs = [f.abspath for f in net.program.files.values()]
+    written: list[str] | None = None
+    out: str | bytes | None = None
     try:
         with step(f"compiling {net.name} with {backend.name}"):
-            if writer is not None and not to_stdout:
+            if args.optimize:
+                from .cli_optimize import compile_optimized
+
+                written, out = compile_optimized(args, backend, net, inputs)
+            elif writer is not None and not to_stdout:
                 written = writer(net.graph, args.output, inputs=inputs, **extra)
             else:
                 out = backend.emit(net.graph, **extra)
     except SpecError as err:  # a name the backend cannot use: show it in the spec
         raise err.with_sources(net.program.sources) from None
-    if writer is not None and not to_stdout:
+    if written is not None:
         shown = " and ".join(printable(p) for p in written)
         print(f"wrote {shown} ({net.name}, backend {backend.name})", file=sys.stderr)
+    elif out is None:  # pragma: no cover - every path above writes or returns output
+        raise AssertionError("compile produced nothing")
     elif to_stdout:
         if isinstance(out, bytes) and sys.stdout.isatty():
             raise UsageError(f"backend {backend.name!r} writes a binary file: give -o FILE")
@@ -404,6 +422,8 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("name", metavar="NAME")
     sp.add_argument("--from", dest="parent", required=True, metavar="PARENT")
     sp.add_argument("-o", "--output", metavar="FILE", help="default: NAME.incept here")
+    from .cli_optimize import add_options as optimize_options
+
     sp = add("report", cmd_report, "per-layer / per-block / total params, buffers and MACs")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument(
@@ -417,6 +437,9 @@ def _parser() -> argparse.ArgumentParser:
         help="aggregate rows to N levels of the name hierarchy",
     )
     _report_options(sp)
+    optimize_options(
+        sp, "also show the optimized graph's op counts next to the original's", batch=False
+    )
     sp = add("verify", cmd_verify, "check every `expect` declaration (exit 1 on a mismatch)")
     sp.add_argument("files", nargs="+", metavar="FILE")
     sp = add("fmt", cmd_fmt, "rewrite specs in canonical format", sets=False)
@@ -437,6 +460,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp = add("ir", cmd_ir, "print the IR graph, one node per line")
     sp.add_argument("file", metavar="FILE")
+    optimize_options(sp, "print the optimized (eval-only) graph and each pass's decisions")
     sp = add("compile", cmd_compile, "compile a spec with a backend (torch, keras, ...)")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument("--backend", required=True)
@@ -450,8 +474,10 @@ def _parser() -> argparse.ArgumentParser:
         "--weights",
         metavar="FILE",
         help="trained weights to export (onnx: a torch state_dict .pt of the compiled model, "
-        "or an .npz of its state_dict keys)",
+        "or an .npz of its state_dict keys; with --optimize also torch: OUT.pt beside the "
+        "source)",
     )
+    optimize_options(sp, "compile the optimized (eval-only) graph")
     sp = add(
         "import",
         cmd_import,

@@ -18,6 +18,7 @@ from .source import Span
 if TYPE_CHECKING:
     from .diff import Diff
     from .expect import Verification
+    from .optimize import Optimized, Target
     from .report import Report
 
 
@@ -80,21 +81,50 @@ class Network:
         other parameters are recomputed: only the caller's overrides are carried over)."""
         return build(self.program, {**self.overrides, **overrides}, _span)
 
-    def to_torch(self, weights_from: Any = None, strict: bool = True) -> Any:
+    def optimized(self, target: Target | None = None, skip: tuple[str, ...] = ()) -> Optimized:
+        """The eval-only optimized graph, its weight map and the passes' notes
+        (inceptdsl.optimize; `skip` leaves passes out)."""
+        from .optimize import optimize
+
+        return optimize(self.graph, target, skip)
+
+    def to_torch(
+        self, weights_from: Any = None, strict: bool = True, optimize: bool = False, **options: Any
+    ) -> Any:
         """The torch nn.Module; `weights_from` is a torch module or state_dict or a Keras
         model, which must fit exactly unless `strict=False` (then what does not fit is
-        reported in `model.not_transferred`)."""
+        reported in `model.not_transferred`). With `optimize`, the eval-only optimized model
+        with the weights of `weights_from` carried over (options: `channels_last`, `onednn`,
+        `skip`, `target`, `dtype`: docs/optimize.md)."""
         from .backend import get
 
+        if optimize:
+            return get("torch").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
+        if options:
+            raise TypeError(f"options {sorted(options)} go with optimize=True")
         return get("torch").build(self.graph, weights_from, strict=strict)
 
     def to_keras(
-        self, weights_from: Any = None, training: bool = False, strict: bool = True
+        self,
+        weights_from: Any = None,
+        training: bool = False,
+        strict: bool = True,
+        optimize: bool = False,
+        **options: Any,
     ) -> Any:
         """The Keras inference model, or with `training` the training model that also outputs
-        the aux heads (`model.loss_weights` holds the spec's loss weights for `compile`)."""
+        the aux heads (`model.loss_weights` holds the spec's loss weights for `compile`); with
+        `optimize`, the eval-only optimized inference model (docs/optimize.md)."""
         from .backend import get
 
+        if optimize:
+            if training:
+                raise ValueError(
+                    "an optimized model is eval-only: optimize=True with training=True"
+                )
+            return get("keras").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
+        if options:
+            raise TypeError(f"options {sorted(options)} go with optimize=True")
         return get("keras").build(self.graph, weights_from, training=training, strict=strict)
 
     def diagram(self, depth: int | None = None, fmt: str = "svg") -> str:
@@ -116,10 +146,14 @@ class Network:
 
         return network_html(self)
 
-    def emit(self, backend: str) -> str | bytes:
+    def emit(self, backend: str, optimize: bool = False) -> str | bytes:
+        """Standalone source (or an ONNX file) of the network, or of its optimized graph."""
         from .backend import get
 
-        return get(backend).emit(self.graph)
+        b = get(backend)
+        if optimize and hasattr(b, "emit_optimized"):  # onnx: the folded initial weights
+            return b.emit_optimized(self.graph)  # type: ignore[no-any-return]
+        return b.emit(self.optimized().graph if optimize else self.graph)
 
 
 def build(

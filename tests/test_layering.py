@@ -44,6 +44,7 @@ STAGES = [
     "memory",
     "check",
     "lower",
+    "optimize",  # eval-only optimization passes over the IR, with their weight maps
     "network",
     "report",
     "expect",
@@ -59,6 +60,7 @@ STAGES = [
     "lsp",
     "lexer",
     "commands",
+    "cli_optimize",
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
     "__main__",

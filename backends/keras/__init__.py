@@ -48,6 +48,12 @@ class KerasBackend:
     def emit(self, graph: nx.DiGraph) -> str:
         return _emit(graph)
 
+    def build_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
+        """The optimized inference model (optimized.py; docs/optimize.md)."""
+        from .optimized import build_optimized
+
+        return build_optimized(graph, weights_from, **options)
+
 
 BACKEND = KerasBackend()
 

@@ -3,7 +3,8 @@
 The graph is built from the IR directly with the `onnx` package (no torch needed): one rule per
 op (rules.py), nodes named by block path (emitter.py), value_info for every tensor, metadata
 (model.py), weights keyed by the torch backend's state_dict keys (weights.py), external data for
-models over 2 GB (files.py). Registered as `onnx` in the `inceptdsl.backends` entry-point group;
+models over 2 GB (files.py); `build_optimized` builds the optimized graph (optimized.py).
+Registered as `onnx` in the `inceptdsl.backends` entry-point group;
 docs/onnx.md describes what is exported.
 """
 
@@ -47,6 +48,30 @@ class OnnxBackend:
         """Write the model to `path` atomically (never over one of `inputs`); the tensors go to
         `path`.data when they take more than `external_threshold` bytes. The paths written."""
         return files.write(to_onnx(graph, weights), path, inputs, external_threshold)
+
+    def build_optimized(
+        self, graph: nx.DiGraph, weights_from: Any = None, **options: Any
+    ) -> onnx.ModelProto:
+        """The eval-only optimized model (optimized.py; docs/optimize.md): options `target`
+        (default NCHWc, ONNX Runtime's CPU layout) and `skip`."""
+        from .optimized import build_optimized
+
+        return build_optimized(graph, weights_from, **options)
+
+    def emit_optimized(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:
+        return files.to_bytes(self.build_optimized(graph, weights, **options))
+
+    def write_optimized(
+        self,
+        graph: nx.DiGraph,
+        path: str,
+        weights: Any = None,
+        inputs: Iterable[str] = (),
+        external_threshold: int = files.EXTERNAL_THRESHOLD,
+        **options: Any,
+    ) -> list[str]:
+        model = self.build_optimized(graph, weights, **options)
+        return files.write(model, path, inputs, external_threshold)
 
 
 BACKEND = OnnxBackend()

@@ -11,8 +11,8 @@ they may be given (a trained model's state_dict has them) or left out.
 Without weights, the model gets torch's default initialisation (kaiming-uniform: U(-b, b),
 b = 1/sqrt(fan_in), for conv and linear weights and biases; norms 1 and 0, BN statistics 0 and
 1, layer scales their `init`), drawn from a NumPy generator with a fixed seed in state_dict
-order, so the same graph always gives the same bytes. A torch file is read with
-`torch.load(weights_only=True)`, an .npz with `allow_pickle=False`: nothing is unpickled.
+order, so the same graph always gives the same bytes. Files are read by
+common/weights_file.py (torch files weights-only, .npz without pickles, .safetensors).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from inceptdsl.ir import node
 from inceptdsl.ir.ops import ConvAttrs, LayerScaleAttrs, LinearAttrs, SepConvAttrs
 
 from ..common.weightmap import Entry, weight_map
+from ..common.weights_file import read_state
 
 SEED = 0
 
@@ -105,38 +106,6 @@ def initial(g: nx.DiGraph, seed: int = SEED) -> dict[str, np.ndarray]:
     return out
 
 
-def _read_file(path: str) -> Mapping[str, Any]:
-    if not os.path.isfile(path):
-        raise UsageError(f"weights file {path} does not exist or is not a file")
-    if path.endswith(".npz"):
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{path} is not a NumPy .npz file of arrays: {exc}") from None
-    try:
-        import torch
-    except ImportError:
-        raise UsageError(
-            f"reading {path} needs torch (a torch state_dict file)",
-            hint="pip install 'inceptdsl[torch]', or give the weights as an .npz file",
-        ) from None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds (UnpicklingError, RuntimeError, ...)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(
-            f"{path} is not a torch state_dict that loads with weights_only=True: {first}",
-            hint="save it with torch.save(model.state_dict(), PATH)",
-        ) from None
-    if not isinstance(state, Mapping):
-        raise UsageError(
-            f"{path} holds a {type(state).__name__}, not a state_dict (a dict of tensors)",
-            hint="save it with torch.save(model.state_dict(), PATH)",
-        )
-    return state
-
-
 def _array(key: str, value: Any) -> np.ndarray:
     if hasattr(value, "detach"):  # a torch tensor, converted without importing torch here
         value = value.detach().cpu().numpy()
@@ -156,7 +125,7 @@ def load(g: nx.DiGraph, weights: Any = None) -> dict[str, np.ndarray]:
     if weights is None:
         return initial(g)
     if isinstance(weights, str | os.PathLike):
-        weights = _read_file(os.fspath(weights))
+        weights = read_state(os.fspath(weights))
     elif not isinstance(weights, Mapping) and callable(getattr(weights, "state_dict", None)):
         weights = weights.state_dict()
     if not isinstance(weights, Mapping) or not all(isinstance(k, str) for k in weights):

@@ -55,6 +55,24 @@ class TorchBackend:
     def emit(self, graph: nx.DiGraph) -> str:
         return _emit(graph)
 
+    def build_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
+        """The eval-only optimized model (optimized.py; docs/optimize.md)."""
+        from .optimized import build_optimized
+
+        return build_optimized(graph, weights_from, **options)
+
+    def read_weights(self, path: str) -> Any:
+        """A state_dict from a .pt/.pth (weights only) or .safetensors file."""
+        from .optimized import read_weights
+
+        return read_weights(path)
+
+    def saved_weights(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
+        """The optimized state_dict from `weights_from`, as torch.save bytes."""
+        from .optimized import saved_weights
+
+        return saved_weights(graph, weights_from, **options)
+
 
 BACKEND = TorchBackend()
 
