@@ -520,7 +520,12 @@ def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     sp = add("view", cmd_view, "open the network in Netron (an ONNX export, served locally)")
     sp.add_argument("file", metavar="FILE")
-    sp.add_argument("-o", "--output", metavar="OUT.onnx", help="where to write the ONNX file")
+    sp.add_argument(
+        "-o", "--output", metavar="OUT.onnx", help="keep the ONNX file here (default: a temp dir)"
+    )
+    sp.add_argument(
+        "--weights", metavar="FILE", help="trained weights to show (as compile --backend onnx)"
+    )
     sp.add_argument("--port", type=int, default=8080)
     sp.add_argument("--no-browser", action="store_true", help="serve without opening a browser")
     add("lsp", cmd_lsp, "the language server (LSP over stdio), for editors", sets=False)

@@ -72,7 +72,10 @@ def cmd_graph(args: argparse.Namespace, net: Network, write: Any) -> int:
 
 
 def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
-    """Export ONNX through the backend registry and open it in Netron (served locally)."""
+    """Export ONNX through the backend registry and open it in Netron (served locally). The
+    file goes to a temporary folder, removed on exit, unless -o names where to keep it."""
+    import tempfile
+
     from .backend import get
     from .progress import step
 
@@ -83,12 +86,14 @@ def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
             "`inceptdsl view` needs Netron", hint="pip install 'inceptdsl[view]'"
         ) from None
     with step(f"exporting {net.name} to ONNX"):
-        data = get("onnx").emit(net.graph)
-    out = args.output or os.path.join(os.getcwd(), f"{net.name}.onnx")
-    write(out, data)
-    print(f"wrote {out}; serving it with Netron (Ctrl-C stops)", file=sys.stderr)
-    netron.start(out, address=("localhost", args.port), browse=not args.no_browser)
-    netron.wait()
+        data = get("onnx").emit(net.graph, weights=args.weights)
+    with tempfile.TemporaryDirectory(prefix="inceptdsl-view-") as tmp:
+        out = args.output or os.path.join(tmp, f"{net.name}.onnx")
+        write(out, data)
+        kept = f"wrote {out}; serving" if args.output else f"serving {net.name}"
+        print(f"{kept} with Netron (Ctrl-C stops)", file=sys.stderr)
+        netron.start(out, address=("localhost", args.port), browse=not args.no_browser)
+        netron.wait()
     return 0
 
 

@@ -282,6 +282,32 @@ def test_debug_shows_the_exception(cli: Cli, tmp_path: Path) -> None:
         cli("--debug", "check", "bad.incept")
 
 
+@pytest.mark.parametrize("where", ["before", "after the command", "last"])
+def test_global_flags_go_anywhere(cli: Cli, tmp_path: Path, where: str) -> None:
+    """--debug and -q/--quiet are read wherever they stand (before a `--`)."""
+    (tmp_path / "bad.incept").write_text("network b {\n  input 3 x 8 x 8\n  rlu\n}\n")
+    place = {
+        "before": lambda flag, cmd: [flag, *cmd],
+        "after the command": lambda flag, cmd: [cmd[0], flag, *cmd[1:]],
+        "last": lambda flag, cmd: [*cmd, flag],
+    }[where]
+    with pytest.raises(inceptdsl.SpecError):
+        cli(*place("--debug", ["check", "bad.incept"]))
+    loud = cli("compile", "tiny.incept", "--backend", "torch", "-o", "a.py")
+    assert loud[0] == 0 and "params" in loud[2]  # the report after compile
+    for flag in ("-q", "--quiet"):
+        quiet = cli(*place(flag, ["compile", "tiny.incept", "--backend", "torch", "-o", "b.py"]))
+        assert quiet == (0, "", "wrote b.py (tiny, backend torch)\n")
+    assert (tmp_path / "a.py").read_text() == (tmp_path / "b.py").read_text()
+
+
+def test_global_flags_stop_at_a_double_dash(cli: Cli, tmp_path: Path) -> None:
+    """After `--` a `-q` is an argument (here a file name), not the flag."""
+    (tmp_path / "-q").write_text(TINY, encoding="utf-8")
+    rc, out, _ = cli("check", "--", "-q")
+    assert (rc, out) == (0, "-q: ok (tiny: 5 nodes, 618 params)\n")
+
+
 def test_internal_error_is_exit_3_without_traceback(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
