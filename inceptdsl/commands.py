@@ -174,7 +174,12 @@ def verify_files(args: argparse.Namespace, paths: Sequence[str], load: Any) -> i
             table.add_row(status, cell(r.describe()), cell(_actual(r)), delta(r), cell(r.source))
         if not results:
             table.add_row("-", "(no expect declarations)", "", "", "")
-        console.print(table)
+        if tty:
+            console.print(table)
+        else:  # a file or a pipe: no padding after the last word of a line
+            with console.capture() as captured:
+                console.print(table)
+            sys.stdout.write("".join(f"{ln.rstrip()}\n" for ln in captured.get().splitlines()))
         bad = [r for r in results if not r.ok]
         for r in bad:  # rendered like every other diagnostic: stderr, source line, caret
             err = ExpectationError(

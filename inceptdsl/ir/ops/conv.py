@@ -45,6 +45,15 @@ class Init(Attrs):
     a: float = -2.0
     b: float = 2.0
 
+    def __str__(self) -> str:
+        """As a spec writes it, options at their defaults left out: `trunc_normal(std=0.01)`."""
+        given = [
+            f"{k}={getattr(self, k):g}"
+            for k in INITS[self.kind]
+            if getattr(self, k) != type(self).model_fields[k].default
+        ]
+        return f"{self.kind}({', '.join(given)})" if given else self.kind
+
 
 INITS: dict[str, tuple[str, ...]] = {
     "trunc_normal": ("mean", "std", "a", "b"),
