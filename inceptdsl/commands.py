@@ -86,7 +86,8 @@ def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
             "`inceptdsl view` needs Netron", hint="pip install 'inceptdsl[view]'"
         ) from None
     with step(f"exporting {net.name} to ONNX"):
-        data = get("onnx").emit(net.graph, weights=args.weights)
+        onnx: Any = get("onnx")  # its emit takes trained weights (not part of Backend)
+        data = onnx.emit(net.graph, weights=args.weights)
     with tempfile.TemporaryDirectory(prefix="inceptdsl-view-") as tmp:
         out = args.output or os.path.join(tmp, f"{net.name}.onnx")
         write(out, data)
