@@ -80,6 +80,17 @@ def test_default_depth_shows_enough_boxes() -> None:
     assert default_depth(build_model(_net("inception_v4").graph)) == 2  # all under `features`
 
 
+def test_boxes_name_the_block_they_call() -> None:
+    """A collapsed box says which block made it (timm's numbered `features.6` is an
+    InceptionA), or its syntax where no block did (inception_resnet_v2's `repeat`)."""
+    v4 = render(inceptdsl.load(str(SPECS / "inception_v4.incept")).graph, "dot", 2)
+    for kind, n in [("Mixed3a", 1), ("InceptionA", 4), ("ReductionA", 1), ("InceptionB", 7),
+                    ("ReductionB", 1), ("InceptionC", 3)]:  # fmt: skip
+        assert v4.count(f"\\n{kind} · ") == n, kind
+    irv2 = render(inceptdsl.load(str(SPECS / "inception_resnet_v2.incept")).graph, "dot", 1)
+    assert "repeat_1\\nrepeat · 180 layers" in irv2 and "block8\\nBlock8 · 7 layers" in irv2
+
+
 def test_output_is_deterministic_and_parses() -> None:
     g = _net("inception_v3").graph
     for fmt in ("svg", "html", "dot", "mermaid"):

@@ -267,6 +267,21 @@ class Label:
     """The hover text: every exact figure."""
 
 
+def _made_by(g: nx.DiGraph, path: str) -> str:
+    """What a box stands for, as the spec says it: the block it calls (`InceptionA`, also for
+    a numbered repeat iteration that calls one block), else its syntax (`repeat`, `concat`,
+    `residual`, `group`); `block` when the graph does not say."""
+    info = (g.graph.get("scopes") or {}).get(path)
+    if info is None:
+        return "block"
+    if info.block:
+        return str(info.block)
+    called = {b for b, _ in info.calls}
+    if len(called) == 1:
+        return str(called.pop())
+    return "group" if info.kind == "iteration" else str(info.kind)
+
+
 def label(model: Model, u: Unit, parent: Unit) -> Label:
     g = model.g
     name = ".".join(u.path[len(parent.path) :]) or "network"
@@ -289,7 +304,7 @@ def label(model: Model, u: Unit, parent: Unit) -> Label:
         if d["span"] is not None:
             title += f"\n{d['span']}"
     else:
-        kind = "aux head" if u.aux else "block"
+        kind = "aux head" if u.aux else _made_by(g, u.key)
         what = f"{kind} · {len(u.nodes)} layers · {shape_text(last['shape'])}"
         lines = (name, what, cost) if cost else (name, what)
         title = (
