@@ -7,7 +7,12 @@ that `import inceptdsl` never imports a framework.
 
 Optional capabilities: `importer` (below), and `write(graph, path, weights=None, inputs=())`
 for a backend that writes its own files (onnx: a model over 2 GB gets its tensors in a file
-beside it); `compile -o FILE` uses it, and only such a backend takes `--weights`.
+beside it); `compile -o FILE` uses it, and only such a backend takes `--weights` (without
+`--optimize`). The optimizer's (docs/optimize.md): `build_optimized(graph, weights_from,
+**options)`, `optimize_layout` (the layout the backend computes in, which decides horizontal
+fusion: `compile --optimize` and `Network.emit(optimize=True)` optimize for it),
+`emit_optimized` / `write_optimized` (onnx: the carried-over weights go into the file), and
+`read_weights` / `saved_weights` (torch: `--weights` into OUT.pt beside the source).
 """
 
 from __future__ import annotations

@@ -17,9 +17,6 @@ from .errors import UsageError
 from .network import Network
 from .output import write_output
 
-# the layout each runtime computes in, which decides horizontal fusion (cost_model.py)
-DEFAULT_LAYOUT = {"onnx": "nchwc", "keras": "nhwc"}
-
 
 def add_options(sp: argparse.ArgumentParser, what: str, batch: bool = True) -> None:
     """--optimize, --layout, --skip and (unless the command has one already) --batch."""
@@ -86,7 +83,7 @@ def compile_optimized(
     """Compile the optimized graph: (the paths written, None), or (None, the output for
     stdout). --weights (the unoptimized network's state_dict) goes into the ONNX file, or for
     torch source into OUT.pt beside it."""
-    layout = DEFAULT_LAYOUT.get(backend.name, "nchw")
+    layout = getattr(backend, "optimize_layout", "nchw")  # what decides horizontal fusion
     options = {"target": target(args, layout), "skip": tuple(args.skip or ())}
     to_stdout = args.output in (None, "-")
     if hasattr(backend, "write_optimized"):  # onnx: the weights go inside the file

@@ -99,6 +99,8 @@ class Network:
         from .backend import get
 
         if optimize:
+            if not strict:
+                raise ValueError("an optimized model takes its weights strictly: strict=False")
             return get("torch").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
         if options:
             raise TypeError(f"options {sorted(options)} go with optimize=True")
@@ -118,9 +120,10 @@ class Network:
         from .backend import get
 
         if optimize:
-            if training:
+            if training or not strict:
                 raise ValueError(
-                    "an optimized model is eval-only: optimize=True with training=True"
+                    "an optimized model is eval-only and takes its weights strictly: "
+                    "optimize=True with training=True or strict=False"
                 )
             return get("keras").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
         if options:
@@ -151,9 +154,14 @@ class Network:
         from .backend import get
 
         b = get(backend)
-        if optimize and hasattr(b, "emit_optimized"):  # onnx: the folded initial weights
+        if not optimize:
+            return b.emit(self.graph)
+        if hasattr(b, "emit_optimized"):  # onnx: the folded initial weights
             return b.emit_optimized(self.graph)  # type: ignore[no-any-return]
-        return b.emit(self.optimized().graph if optimize else self.graph)
+        from .optimize import Target
+
+        layout = getattr(b, "optimize_layout", "nchw")  # as `compile --optimize` chooses
+        return b.emit(self.optimized(Target(layout=layout)).graph)  # type: ignore[arg-type]
 
 
 def build(

@@ -274,3 +274,32 @@ def test_cli_compile_optimize_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit) as exc:
         main(["ir", "specs/googlenet.incept", "--optimize", "--skip", "nope"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("layout", ["own", "nchwc"])
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_network_emit_optimize_is_what_compile_optimize_writes(
+    backend: str, layout: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both optimize for the layout the backend computes in (its `optimize_layout`): with the
+    layout changed to one where the cost model declines every fusion, both follow it."""
+    from inceptdsl.backend import get
+
+    if layout != "own":
+        monkeypatch.setattr(type(get(backend)), "optimize_layout", layout)
+    net = inceptdsl.load("specs/inception_v3.incept")
+    args = ["-q", "compile", "specs/inception_v3.incept", "--backend", backend, "--optimize"]
+    assert main(args) == 0
+    source = net.emit(backend, optimize=True)
+    assert source == capsys.readouterr().out
+    assert ("branch1x1__branch5x5_1__branch3x3dbl_1" in source) == (layout == "own")
+
+
+def test_optimized_models_refuse_training_and_loose_weights() -> None:
+    net = inceptdsl.load("specs/googlenet.incept")
+    with pytest.raises(ValueError, match="strictly"):
+        net.to_torch(optimize=True, strict=False)
+    with pytest.raises(ValueError, match="eval-only"):
+        net.to_keras(optimize=True, training=True)
+    with pytest.raises(TypeError, match="go with optimize=True"):
+        net.to_torch(onednn=True)

@@ -34,6 +34,7 @@ class KerasBackend:
 
     name = "keras"
     suffix = ".py"
+    optimize_layout = "nhwc"  # the layout it computes in, which decides horizontal fusion
 
     def build(
         self,

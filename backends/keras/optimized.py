@@ -43,7 +43,9 @@ def build_optimized(
 ) -> keras.Model:
     """The optimized Keras inference model of `graph` with the weights of `weights_from`
     (default target: NHWC, Keras' layout)."""
-    opt = optimize(graph, target or Target(layout="nhwc"), skip)
+    from . import KerasBackend
+
+    opt = optimize(graph, target or Target(layout=KerasBackend.optimize_layout), skip)
     state = apply(opt.weights, ir_state(graph, build(graph, weights_from)))
     model = build(opt.graph)
     variables = {v.path: v for v in model.weights}

@@ -30,6 +30,7 @@ class OnnxBackend:
 
     name = "onnx"
     suffix = ".onnx"
+    optimize_layout = "nchwc"  # ONNX Runtime's CPU layout, which decides horizontal fusion
 
     def build(self, graph: nx.DiGraph, weights_from: Any = None) -> onnx.ModelProto:
         return to_onnx(graph, weights_from)

@@ -27,7 +27,9 @@ def optimized(
     graph: nx.DiGraph, target: Target | None = None, skip: Iterable[str] = ()
 ) -> Optimized:
     """The optimized graph for ONNX Runtime (NCHWc unless `target` says otherwise)."""
-    return optimize(graph, target or Target(layout="nchwc"), tuple(skip))
+    from . import OnnxBackend
+
+    return optimize(graph, target or Target(layout=OnnxBackend.optimize_layout), tuple(skip))
 
 
 def build_optimized(

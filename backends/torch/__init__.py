@@ -44,6 +44,7 @@ class TorchBackend:
 
     name = "torch"
     suffix = ".py"
+    optimize_layout = "nchw"  # eager's default layout (channels_last: nhwc); decides fusion
     importer = _LazyImporter()  # the optional import capability (inceptdsl.backend.Importer)
 
     def build(self, graph: nx.DiGraph, weights_from: Any = None, strict: bool = True) -> Any:
