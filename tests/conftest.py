@@ -35,6 +35,43 @@ def pytest_addoption(parser):  # type: ignore[no-untyped-def]
 
 
 import pytest  # noqa: E402
+from tiers import TIER_OF, TIERS  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tier in TIERS:
+        config.addinivalue_line("markers", f"{tier}: the {tier} test tier (tests/tiers.py)")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m TIERS`, skip importing test files of other tiers: collecting `-m core` then
+    imports no framework (a file of heavy tests imports torch or TensorFlow at module level).
+
+    A file that marks some of its tests with another tier is always collected.
+    """
+    expr = config.getoption("markexpr", "")
+    tier = TIER_OF.get(collection_path.name)
+    if not expr or tier is None or collection_path.suffix != ".py":
+        return None
+    try:
+        from _pytest.mark.expression import Expression
+
+        selected = Expression.compile(expr).evaluate(lambda name, **_: name == tier)
+    except Exception:  # pytest's private API moved, or an expression of other markers
+        return None
+    if selected or any(f"pytest.mark.{t}" in collection_path.read_text() for t in TIERS):
+        return None
+    return True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its file's tier, unless it carries a tier marker of its own."""
+    for item in items:
+        if any(item.get_closest_marker(t) for t in TIERS):
+            continue
+        tier = TIER_OF.get(item.path.name)
+        if tier is not None:  # an unlisted file runs only in the whole suite (test_tiers fails)
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(autouse=True)
