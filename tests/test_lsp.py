@@ -4,10 +4,13 @@ range (with hints), hover, go to definition across imports, completion and forma
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import SPECS
 from lsp_client import Client
+
+from inceptdsl.cli import main
 
 V3 = SPECS / "inception_v3.incept"
 
@@ -102,3 +105,35 @@ def test_completion_and_formatting(client: Client) -> None:
         {"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": True}},
     )
     assert len(edits) == 1 and edits[0]["newText"] == text
+
+
+SMALL = """import "@inceptdsl/lib/inception_v3.incept" (InceptionB)
+
+network Small {
+  input 3 x 4 x 4
+  stem: conv 32 3x3
+  mix: InceptionB()
+}
+"""
+
+
+def test_error_inside_a_library_block_is_shown_on_the_call(client: Client, tmp_path: Path) -> None:
+    """Issue 22: the error is raised in the bundled library; the open file must show it too."""
+    spec = tmp_path / "small.incept"
+    spec.write_text(SMALL)
+    assert main(["check", str(spec)]) == 1  # the CLI fails on it: the editor must not say "fine"
+    uri = client.open(spec, SMALL)
+    [d] = client.diagnostics(uri)
+    line, col = _line_of(SMALL, "InceptionB()")
+    assert d["range"]["start"] == {"line": line, "character": col}
+    assert d["code"] == "E403" and d["severity"] == 1
+    assert "conv kernel 3x3 is larger than its padded input" in d["message"]
+    assert "in block `InceptionB` called here" in d["message"]
+    lib = (SPECS / "lib" / "inception_v3.incept").resolve()
+    lib_line, lib_col = _line_of(lib.read_text(), "conv 384 3x3 stride=2")
+    [rel] = d["relatedInformation"]
+    assert rel["location"]["uri"] == lib.as_uri()
+    assert rel["location"]["range"]["start"] == {"line": lib_line, "character": lib_col}
+    assert rel["message"].startswith("conv kernel 3x3 is larger")
+    client.change(uri, SMALL.replace("3 x 4 x 4", "3 x 64 x 64"), 2)
+    assert client.diagnostics(uri) == []

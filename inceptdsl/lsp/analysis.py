@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import SpecError
 from ..loader import Program, load_program
 from ..network import Network, loads
-from ..source import Span
+from ..source import Span, display_path
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LABEL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*:(?!=)")
@@ -30,6 +30,8 @@ class Diagnostic:
     code: str
     hint: str | None
     severity: str  # "error" or "warning"
+    related: tuple[tuple[Span, str], ...] = ()
+    """Other places that explain it (the editor lists them under the message)."""
 
 
 @dataclass
@@ -42,12 +44,36 @@ class Analysis:
 
 
 def _diag(err: SpecError, fallback: str, severity: str = "error") -> list[Diagnostic]:
+    """The diagnostics of `err` for the document at `fallback`. An error raised in another file
+    (a library block the document calls) is also reported on the document's own place in the
+    chain of calls, with the library's line as related information: the editor shows the
+    document's diagnostics, and a library file is rarely open."""
     out = []
     for e in err.errors:
         path = os.path.abspath(e.span.path) if e.span else os.path.abspath(e.path or fallback)
         notes = "".join(f"\nnote: {n.message}" for n in e.notes)
         message = e.message + notes + (f"\nhint: {e.hint}" if e.hint else "")
-        out.append(Diagnostic(path, e.span, message, e.code, e.hint, severity))
+        related = tuple((n.span, n.message) for n in e.notes if n.span is not None)
+        out.append(Diagnostic(path, e.span, message, e.code, e.hint, severity, related))
+        if path == fallback or e.span is None:
+            continue
+        here = next(
+            (n for n in e.notes if n.span and os.path.abspath(n.span.path) == fallback), None
+        )
+        if here is not None and here.span is not None:
+            where = f"{display_path(e.span.path)}:{e.span.line}:{e.span.column}"
+            out.append(
+                Diagnostic(
+                    fallback,
+                    here.span,
+                    f"{e.message}\nnote: {here.message}; the error is at {where}"
+                    + (f"\nhint: {e.hint}" if e.hint else ""),
+                    e.code,
+                    e.hint,
+                    severity,
+                    ((e.span, e.message),),
+                )
+            )
     return out
 
 

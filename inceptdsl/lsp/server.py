@@ -68,6 +68,14 @@ class InceptServer(LanguageServer):
                     else T.DiagnosticSeverity.Warning,
                     code=d.code,
                     source="inceptdsl",
+                    related_information=[
+                        T.DiagnosticRelatedInformation(
+                            location=T.Location(uri=path_to_uri(span.path), range=span_range(span)),
+                            message=message,
+                        )
+                        for span, message in d.related
+                    ]
+                    or None,
                 )
             )
         for stale in self.published.get(uri, set()) - set(by_uri):
