@@ -17,6 +17,7 @@ from ..errors import SpecError
 from ..loader import Program, load_program
 from ..network import Network, loads
 from ..source import Span, display_path
+from .variants import build_parent, edit_path_at, extends_at
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LABEL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*:(?!=)")
@@ -41,6 +42,13 @@ class Analysis:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     net: Network | None = None
     program: Program | None = None
+    _parent: list[Network | None] = field(default_factory=list)
+
+    def parent(self) -> Network | None:
+        """The parent network of the document's variant, built on first use (variants.py)."""
+        if not self._parent:
+            self._parent.append(build_parent(self.program) if self.program else None)
+        return self._parent[0]
 
 
 def _diag(err: SpecError, fallback: str, severity: str = "error") -> list[Diagnostic]:
@@ -123,10 +131,15 @@ def word_at(text: str, line: int, col: int) -> str | None:
 
 
 def hover(a: Analysis, line: int, col: int) -> str | None:
-    """Output shape, params and MACs of the layer or block at 0-based (line, col)."""
+    """Output shape, params and MACs of the layer or block at 0-based (line, col); on a
+    variant's edit path or `extends` parent, of the parent's unit; where the network does not
+    build, what the program alone can say (a block's signature, a layer's doc)."""
+    text = _hover_variant(a, line, col)
+    if text is not None:
+        return text
     net = a.net
     if net is None:
-        return None
+        return _hover_without_network(a, line, col)
     g = net.graph
     lines = a.text.splitlines()
     here = lines[line] if line < len(lines) else ""
@@ -153,6 +166,54 @@ def hover(a: Analysis, line: int, col: int) -> str | None:
         return _describe(net, made[0], [made[0]]) + (
             f"\n\n({len(made)} nodes made from this line)" if len(made) > 1 else ""
         )
+    return None
+
+
+def _hover_variant(a: Analysis, line: int, col: int) -> str | None:
+    if a.program is None:
+        return None
+    ext = extends_at(a.program, a.path, line, col)
+    edit = edit_path_at(a.program, a.path, line, col) if ext is None else None
+    if ext is None and edit is None:
+        return None
+    parent = a.parent()
+    if parent is None:
+        return None
+    g = parent.graph
+    if ext is not None:
+        out = g.graph["output"]
+        return (
+            f"**{ext.name}** — the parent network, {len(g)} layers\n\n"
+            f"output `{'x'.join(map(str, g.nodes[out]['shape']))}` · "
+            f"params {sum(d['params'] for _, d in g.nodes(data=True)):,} · "
+            f"MACs {sum(d['macs'] for _, d in g.nodes(data=True)):,}"
+        )
+    assert edit is not None
+    nodes = _scope_nodes(parent, edit.path)
+    if not nodes:
+        return f"**{edit.path}** — no such unit in the parent `{g.graph['name']}`"
+    text = _describe(parent, edit.path, nodes) + f"\n\n(in the parent `{g.graph['name']}`)"
+    mine = _scope_nodes(a.net, edit.path) if a.net is not None else []
+    if mine and edit.path == edit.full:
+        text += "\n\nin this variant: " + _describe(a.net, edit.path, mine)  # type: ignore[arg-type]
+    return text
+
+
+def _hover_without_network(a: Analysis, line: int, col: int) -> str | None:
+    """A block's signature and where it is declared, or a layer's doc: what a program that
+    parsed but does not build (a shape error further down) still tells."""
+    from ..ir.ops import LAYERS
+
+    w = word_at(a.text, line, col)
+    if w is None:
+        return None
+    if a.program is not None and w in a.program.root.blocks:
+        ref = a.program.root.blocks[w]
+        params = ", ".join(p.name + ": " + p.type for p in ref.decl.params)
+        s = ref.decl.span
+        return f"**{w}**({params}) — block, declared in {display_path(s.path)}:{s.line}"
+    if w in LAYERS:
+        return f"**{w}** — layer: {LAYERS[w].doc or w}"
     return None
 
 
@@ -185,9 +246,25 @@ def _describe(net: Network, name: str, nodes: list[str]) -> str:
 
 
 def definition(a: Analysis, line: int, col: int) -> Span | None:
-    """Where the block named at 0-based (line, col) is declared (across imports)."""
+    """Where the block named at 0-based (line, col) is declared (across imports); on a
+    variant's edit path, where the parent makes that unit."""
+    if a.program is None:
+        return None
+    edit = edit_path_at(a.program, a.path, line, col)
+    if edit is not None:
+        parent = a.parent()
+        if parent is None:
+            return None
+        info = parent.graph.graph.get("scopes", {}).get(edit.path)
+        if info is not None:
+            span: Span | None = info.span
+            return span
+        if edit.path in parent.graph:
+            span = parent.graph.nodes[edit.path]["span"]
+            return span
+        return None
     w = word_at(a.text, line, col)
-    if w is None or a.program is None:
+    if w is None:
         return None
     ref = a.program.root.blocks.get(w)
     if ref is None:

@@ -9,6 +9,7 @@ message loop."""
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as T
@@ -19,10 +20,18 @@ from ..ir.ops import MERGES
 from ..source import Span
 from .analysis import Analysis, analyze, block_names, definition, hover
 from .protocol import Protocol, serve_stdio
+from .variants import children
+
+EDIT_PATH = re.compile(
+    r"^\s*(?:replace|remove|insert\b.*\b(?:before|after))\s+(?:[\w.]+\s*,\s*)*([\w.]*)$"
+)
+"""The text before the cursor where a parent path is expected: after `replace`, `remove` (and
+its commas) and `insert ... before|after`; group 1 is the path typed so far."""
 
 KEYWORDS = (
     "network block import from as input defaults let if else residual shortcut "
-    "repeat aux weight expect source within with true false none"
+    "repeat aux weight expect source within with true false none extends replace insert remove "
+    "before after"
 ).split() + list(MERGES)
 
 
@@ -52,10 +61,13 @@ class InceptServer(LanguageServer):
         super().__init__("inceptdsl", _version(), protocol_cls=Protocol)
         self.analyses: dict[str, Analysis] = {}
         self.published: dict[str, set[str]] = {}  # document uri -> uris it put diagnostics on
+        self.parsed: dict[str, Analysis] = {}  # the last analysis whose program loaded
 
     def refresh(self, uri: str, text: str) -> Analysis:
         a = analyze(uri_to_path(uri), text)
         self.analyses[uri] = a
+        if a.program is not None:
+            self.parsed[uri] = a
         by_uri: dict[str, list[T.Diagnostic]] = {uri: []}
         for d in a.diagnostics:
             target = path_to_uri(d.path)
@@ -111,6 +123,7 @@ def make_server() -> InceptServer:
     def did_close(ls: InceptServer, params: T.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.analyses.pop(uri, None)
+        ls.parsed.pop(uri, None)
         for target in sorted(ls.published.pop(uri, set()) | {uri}):
             ls.text_document_publish_diagnostics(
                 T.PublishDiagnosticsParams(uri=target, diagnostics=[])
@@ -146,6 +159,19 @@ def make_server() -> InceptServer:
         lines = a.text.splitlines()
         line = lines[params.position.line] if params.position.line < len(lines) else ""
         before = line[: params.position.character]
+        edit = EDIT_PATH.match(before)
+        if edit is not None:  # a variant's edit: the parent's paths below what is typed
+            # A half-typed edit does not parse: the last analysis that did knows the parent.
+            parent = ls.parsed.get(params.text_document.uri, a).parent()
+            prefix = edit.group(1).rpartition(".")[0]
+            found = children(parent, prefix) if parent is not None else {}
+            return T.CompletionList(
+                is_incomplete=False,
+                items=[
+                    T.CompletionItem(label=seg, kind=T.CompletionItemKind.Field, detail=what)
+                    for seg, what in found.items()
+                ],
+            )
         items: list[T.CompletionItem] = []
         layer = next((w for w in before.replace("->", " ").split() if w in LAYERS), None)
         if layer is not None:
