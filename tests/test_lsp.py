@@ -231,3 +231,22 @@ def test_completion_of_parent_paths_after_an_edit_keyword(client: Client) -> Non
         items = _at(client, "textDocument/completion", uri, line, len(typed))["items"]
         labels = [i["label"] for i in items]
         assert labels[: len(expected)] == expected, labels
+
+
+def test_error_in_an_import_with_no_place_in_the_open_file(client: Client, tmp_path: Path) -> None:
+    """An imported file's error that no call or import line of the document leads to is shown
+    at the document's first line (with the place as related information), never hidden."""
+    lib = tmp_path / "lib.incept"
+    lib.write_text("block B() {\n  conv 8 3x3\n}\nblock C() {\n  frobnicate 3\n}\n")
+    spec = tmp_path / "m.incept"
+    text = 'import "lib.incept" (B)\nnetwork N {\n  input 3x8x8\n  B()\n}\n'
+    spec.write_text(text)
+    assert main(["check", str(spec)]) == 1
+    uri = client.open(spec, text)
+    [d] = client.diagnostics(uri)
+    assert d["range"]["start"] == {"line": 0, "character": 0}
+    assert d["message"].startswith("unknown layer or block `frobnicate`")
+    assert "lib.incept:5:3" in d["message"]
+    [rel] = d["relatedInformation"]
+    assert rel["location"]["uri"] == lib.resolve().as_uri()
+    assert rel["location"]["range"]["start"] == {"line": 4, "character": 2}

@@ -68,20 +68,20 @@ def _diag(err: SpecError, fallback: str, severity: str = "error") -> list[Diagno
         here = next(
             (n for n in e.notes if n.span and os.path.abspath(n.span.path) == fallback), None
         )
-        if here is not None and here.span is not None:
-            where = f"{display_path(e.span.path)}:{e.span.line}:{e.span.column}"
-            out.append(
-                Diagnostic(
-                    fallback,
-                    here.span,
-                    f"{e.message}\nnote: {here.message}; the error is at {where}"
-                    + (f"\nhint: {e.hint}" if e.hint else ""),
-                    e.code,
-                    e.hint,
-                    severity,
-                    ((e.span, e.message),),
-                )
+        where = f"{display_path(e.span.path)}:{e.span.line}:{e.span.column}"
+        # No place in the document leads there: its first line, rather than silence.
+        note = f"{here.message}; the error is at {where}" if here else f"the error is at {where}"
+        out.append(
+            Diagnostic(
+                fallback,
+                here.span if here else None,
+                f"{e.message}\nnote: {note}" + (f"\nhint: {e.hint}" if e.hint else ""),
+                e.code,
+                e.hint,
+                severity,
+                ((e.span, e.message),),
             )
+        )
     return out
 
 
