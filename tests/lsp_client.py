@@ -31,6 +31,7 @@ class Client:
         argv: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
         initialize: bool = True,
+        root: Path | None = None,
     ) -> None:
         self.stderr_file = tempfile.TemporaryFile()
         self.p = subprocess.Popen(
@@ -44,7 +45,12 @@ class Client:
         self.notes: list[dict[str, Any]] = []
         self.buf = b""
         if initialize:
-            self.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+            init: dict[str, Any] = {"processId": None, "rootUri": None, "capabilities": {}}
+            if root is not None:  # as editors send it: the folder that is open
+                uri = root.resolve().as_uri()
+                init["rootUri"] = uri
+                init["workspaceFolders"] = [{"uri": uri, "name": root.name}]
+            self.request("initialize", init)
             self.notify("initialized", {})
 
     # ---- the wire ------------------------------------------------------------------------

@@ -46,9 +46,9 @@ def tree(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hooked(tmp_path: Path) -> Iterator[tuple[Client, Path]]:
+def hooked(tmp_path: Path, tree: Path) -> Iterator[tuple[Client, Path]]:
     log = tmp_path / "opened.log"
-    c = Client([sys.executable, "-c", HOOKED, str(log)])
+    c = Client([sys.executable, "-c", HOOKED, str(log)], root=tree)  # the tree is the workspace
     yield c, log
     assert c.close() == 0
 
