@@ -250,3 +250,23 @@ def test_error_in_an_import_with_no_place_in_the_open_file(client: Client, tmp_p
     [rel] = d["relatedInformation"]
     assert rel["location"]["uri"] == lib.resolve().as_uri()
     assert rel["location"]["range"]["start"] == {"line": 4, "character": 2}
+
+
+def test_a_half_typed_line_keeps_the_imported_blocks(client: Client) -> None:
+    """While a line being typed does not parse, hover, definition and completion still know
+    the blocks the last parse imported (the document's own lines have moved: not those)."""
+    text = V3.read_text()
+    uri = client.open(V3, text)
+    assert client.diagnostics(uri) == []
+    typing = text.replace("  Mixed_5b:", "  Mixed_5a: Incep(((\n  Mixed_5b:", 1)
+    client.change(uri, typing, 2)
+    [d] = client.diagnostics(uri)
+    assert d["code"].startswith("E1")  # a syntax error: nothing parsed this time
+    line, col = _line_of(typing, "InceptionA(pool_features=32)")
+    value = _at(client, "textDocument/hover", uri, line, col + 2)["contents"]["value"]
+    assert value.startswith("**InceptionA**(pool_features: int) — block, declared in")
+    loc = _at(client, "textDocument/definition", uri, line, col + 2)
+    assert loc["uri"] == (SPECS / "lib" / "inception_v3.incept").resolve().as_uri()
+    line, col = _line_of(typing, "Incep(((")
+    items = _at(client, "textDocument/completion", uri, line, col + 5)["items"]
+    assert {"InceptionA", "InceptionE"} <= {i["label"] for i in items}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
-from ..loader import Program, load_program
+from ..loader import BlockRef, Program, load_program
 from ..network import Network, loads
 from ..source import Span, display_path
 from .variants import build_parent, edit_path_at, extends_at
@@ -130,16 +130,18 @@ def word_at(text: str, line: int, col: int) -> str | None:
     return None
 
 
-def hover(a: Analysis, line: int, col: int) -> str | None:
+def hover(a: Analysis, line: int, col: int, known: Analysis | None = None) -> str | None:
     """Output shape, params and MACs of the layer or block at 0-based (line, col); on a
     variant's edit path or `extends` parent, of the parent's unit; where the network does not
-    build, what the program alone can say (a block's signature, a layer's doc)."""
+    build, what the program alone can say (a block's signature, a layer's doc). `known` is the
+    document's last analysis that parsed: while a half-typed line does not, its imported blocks
+    still answer."""
     text = _hover_variant(a, line, col)
     if text is not None:
         return text
     net = a.net
     if net is None:
-        return _hover_without_network(a, line, col)
+        return _hover_without_network(a, line, col, known)
     g = net.graph
     lines = a.text.splitlines()
     here = lines[line] if line < len(lines) else ""
@@ -199,7 +201,7 @@ def _hover_variant(a: Analysis, line: int, col: int) -> str | None:
     return text
 
 
-def _hover_without_network(a: Analysis, line: int, col: int) -> str | None:
+def _hover_without_network(a: Analysis, line: int, col: int, known: Analysis | None) -> str | None:
     """A block's signature and where it is declared, or a layer's doc: what a program that
     parsed but does not build (a shape error further down) still tells."""
     from ..ir.ops import LAYERS
@@ -207,8 +209,8 @@ def _hover_without_network(a: Analysis, line: int, col: int) -> str | None:
     w = word_at(a.text, line, col)
     if w is None:
         return None
-    if a.program is not None and w in a.program.root.blocks:
-        ref = a.program.root.blocks[w]
+    ref = _block(a, w, known)
+    if ref is not None:
         params = ", ".join(p.name + ": " + p.type for p in ref.decl.params)
         s = ref.decl.span
         return f"**{w}**({params}) — block, declared in {display_path(s.path)}:{s.line}"
@@ -245,12 +247,21 @@ def _describe(net: Network, name: str, nodes: list[str]) -> str:
     return f"{head}\n\noutput `{shape}` · params {params:,} · buffers {buffers:,} · MACs {macs:,}"
 
 
-def definition(a: Analysis, line: int, col: int) -> Span | None:
-    """Where the block named at 0-based (line, col) is declared (across imports); on a
-    variant's edit path, where the parent makes that unit."""
-    if a.program is None:
+def _block(a: Analysis, name: str, known: Analysis | None) -> BlockRef | None:
+    """The block `name` as the document sees it; while it does not parse, as its last parse
+    saw it, if declared in another file (the document's own lines have moved since)."""
+    if a.program is not None:
+        return a.program.root.blocks.get(name)
+    if known is None or known.program is None:
         return None
-    edit = edit_path_at(a.program, a.path, line, col)
+    ref = known.program.root.blocks.get(name)
+    return ref if ref is not None and os.path.abspath(ref.file.abspath) != a.path else None
+
+
+def definition(a: Analysis, line: int, col: int, known: Analysis | None = None) -> Span | None:
+    """Where the block named at 0-based (line, col) is declared (across imports); on a
+    variant's edit path, where the parent makes that unit. `known`: as for hover."""
+    edit = edit_path_at(a.program, a.path, line, col) if a.program is not None else None
     if edit is not None:
         parent = a.parent()
         if parent is None:
@@ -264,13 +275,17 @@ def definition(a: Analysis, line: int, col: int) -> Span | None:
             return span
         return None
     w = word_at(a.text, line, col)
-    if w is None:
-        return None
-    ref = a.program.root.blocks.get(w)
-    if ref is None:
-        return None
-    return ref.decl.span
+    ref = _block(a, w, known) if w is not None else None
+    return ref.decl.span if ref is not None else None
 
 
-def block_names(a: Analysis) -> list[str]:
-    return sorted(a.program.root.blocks) if a.program is not None else []
+def block_names(a: Analysis, known: Analysis | None = None) -> list[str]:
+    if a.program is not None:
+        return sorted(a.program.root.blocks)
+    if known is None or known.program is None:
+        return []
+    return sorted(
+        n
+        for n, ref in known.program.root.blocks.items()
+        if os.path.abspath(ref.file.abspath) != a.path
+    )

@@ -134,7 +134,8 @@ def make_server() -> InceptServer:
         a = _analysis(ls, params.text_document.uri)
         if a is None:
             return None
-        text = hover(a, params.position.line, params.position.character)
+        known = ls.parsed.get(params.text_document.uri)
+        text = hover(a, params.position.line, params.position.character, known)
         if text is None:
             return None
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=text))
@@ -144,7 +145,8 @@ def make_server() -> InceptServer:
         a = _analysis(ls, params.text_document.uri)
         if a is None:
             return None
-        span = definition(a, params.position.line, params.position.character)
+        known = ls.parsed.get(params.text_document.uri)
+        span = definition(a, params.position.line, params.position.character, known)
         if span is None:
             return None
         return T.Location(uri=path_to_uri(span.path), range=span_range(span))
@@ -183,7 +185,7 @@ def make_server() -> InceptServer:
             ]
         items += [
             T.CompletionItem(label=n, kind=T.CompletionItemKind.Class, detail="block")
-            for n in block_names(a)
+            for n in block_names(a, ls.parsed.get(params.text_document.uri))
         ]
         items += [
             T.CompletionItem(
