@@ -270,3 +270,20 @@ def test_a_half_typed_line_keeps_the_imported_blocks(client: Client) -> None:
     line, col = _line_of(typing, "Incep(((")
     items = _at(client, "textDocument/completion", uri, line, col + 5)["items"]
     assert {"InceptionA", "InceptionE"} <= {i["label"] for i in items}
+
+
+def test_hover_on_an_insert_target_compares_parent_and_variant(client: Client) -> None:
+    spec = REMOVE.with_name("insert.incept")
+    text = spec.read_text()
+    uri = client.open(spec, text)
+    assert client.diagnostics(uri) == []
+    line, col = _line_of(text, "Mod(32) after m2")
+    value = _at(client, "textDocument/hover", uri, line, col + 15)["contents"]["value"]
+    assert value.startswith("**m2** — block, 6 layers") and value.endswith(
+        "the same in this variant"
+    )
+    line, col = _line_of(text, "0.2 before fc")
+    value = _at(client, "textDocument/hover", uri, line, col + 12)["contents"]["value"]
+    parent_part, variant_part = value.split("in this variant: ")
+    # m3 (Mod(32): 3 branches x 32 channels) now feeds fc: 96 x 10 + 10 params, not 48 x 10 + 10.
+    assert "params 490 " in parent_part and "params 970 " in variant_part

@@ -197,7 +197,9 @@ def _hover_variant(a: Analysis, line: int, col: int) -> str | None:
     text = _describe(parent, edit.path, nodes) + f"\n\n(in the parent `{g.graph['name']}`)"
     mine = _scope_nodes(a.net, edit.path) if a.net is not None else []
     if mine and edit.path == edit.full:
-        text += "\n\nin this variant: " + _describe(a.net, edit.path, mine)  # type: ignore[arg-type]
+        here = _describe(a.net, edit.path, mine)  # type: ignore[arg-type]
+        same = here == _describe(parent, edit.path, nodes)
+        text += "\n\nthe same in this variant" if same else "\n\nin this variant: " + here
     return text
 
 
