@@ -74,13 +74,18 @@ class Frames:
     def __iter__(self) -> Iterator[bytes | Broken]:
         """Each body in turn, or a Broken where a frame held no message."""
         length: int | None = None
+        junk = 0  # lines since the last message that were no Content-Length header
         while True:
             line = self._line()
             if line is None:
                 return
             if not line.strip():  # the blank line that ends the headers
                 if length is None:
+                    if junk:
+                        self.warn(f"skipped {junk} line(s) without a Content-Length header")
+                        junk = 0
                     continue
+                junk = 0
                 body = self._body(length)
                 length = None
                 if body is None:
@@ -89,6 +94,8 @@ class Frames:
                 continue
             at = line.lower().rfind(NAME)  # the last one: junk may precede a header
             if at < 0:
+                if length is None:
+                    junk += 1
                 continue  # another header (Content-Type) or junk
             value = line[at + len(NAME) :].strip()
             if value.isdigit() and 0 < int(value) <= MAX_BODY:

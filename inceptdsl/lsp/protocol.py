@@ -130,7 +130,7 @@ def run(server: LanguageServer, stdin: IO[bytes], stdout: IO[bytes], stderr: IO[
         except SystemExit as stop:  # `exit`: pygls asks the interpreter to stop
             return stop.code if isinstance(stop.code, int) else 1
         if writer.broken:
-            log("the client closed its input; stopping")
+            log("the client stopped reading the replies; stopping")
             return 1
     return 0 if protocol._shutdown else 1
 
