@@ -101,8 +101,7 @@ def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
 def cmd_lsp(args: argparse.Namespace) -> int:
     from .lsp.server import serve
 
-    serve()
-    return 0
+    return serve()
 
 
 # ---- verify ------------------------------------------------------------------------------------

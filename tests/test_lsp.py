@@ -4,10 +4,14 @@ range (with hints), hover, go to definition across imports, completion and forma
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SPECS
 from lsp_client import Client
+
+from inceptdsl.cli import main
 
 V3 = SPECS / "inception_v3.incept"
 
@@ -102,3 +106,184 @@ def test_completion_and_formatting(client: Client) -> None:
         {"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": True}},
     )
     assert len(edits) == 1 and edits[0]["newText"] == text
+
+
+SMALL = """import "@inceptdsl/lib/inception_v3.incept" (InceptionB)
+
+network Small {
+  input 3 x 4 x 4
+  stem: conv 32 3x3
+  mix: InceptionB()
+}
+"""
+
+
+def test_error_inside_a_library_block_is_shown_on_the_call(client: Client, tmp_path: Path) -> None:
+    """Issue 22: the error is raised in the bundled library; the open file must show it too."""
+    spec = tmp_path / "small.incept"
+    spec.write_text(SMALL)
+    assert main(["check", str(spec)]) == 1  # the CLI fails on it: the editor must not say "fine"
+    uri = client.open(spec, SMALL)
+    [d] = client.diagnostics(uri)
+    line, col = _line_of(SMALL, "InceptionB()")
+    assert d["range"]["start"] == {"line": line, "character": col}
+    assert d["code"] == "E403" and d["severity"] == 1
+    assert "conv kernel 3x3 is larger than its padded input" in d["message"]
+    assert "in block `InceptionB` called here" in d["message"]
+    lib = (SPECS / "lib" / "inception_v3.incept").resolve()
+    lib_line, lib_col = _line_of(lib.read_text(), "conv 384 3x3 stride=2")
+    [rel] = d["relatedInformation"]
+    assert rel["location"]["uri"] == lib.as_uri()
+    assert rel["location"]["range"]["start"] == {"line": lib_line, "character": lib_col}
+    assert rel["message"].startswith("conv kernel 3x3 is larger")
+    client.change(uri, SMALL.replace("3 x 4 x 4", "3 x 64 x 64"), 2)
+    assert client.diagnostics(uri) == []
+
+
+def _at(client: Client, method: str, uri: str, line: int, col: int) -> Any:
+    params = {"textDocument": {"uri": uri}, "position": {"line": line, "character": col}}
+    return client.request(method, params)
+
+
+def test_hover_in_a_file_with_errors(client: Client) -> None:
+    """Issue 22: a shape error further down leaves blocks and layers to hover."""
+    text = V3.read_text().replace(
+        "Conv2d_2b_3x3: conv 64 3x3 pad=1", "Conv2d_2b_3x3: conv 64 999x999"
+    )
+    uri = client.open(V3, text)
+    assert client.diagnostics(uri)
+    line, col = _line_of(text, "InceptionA(pool_features=32)")
+    value = _at(client, "textDocument/hover", uri, line, col + 2)["contents"]["value"]
+    assert "**InceptionA**(pool_features: int) — block, declared in" in value
+    assert "lib/inception_v3.incept:" in value
+    line, col = _line_of(text, "conv 64 999x999")
+    value = _at(client, "textDocument/hover", uri, line, col + 1)["contents"]["value"]
+    assert value.startswith("**conv** — layer: ")
+
+
+GOOGLENET_5X5 = SPECS / "variants" / "googlenet_5x5.incept"
+
+
+def test_hover_and_definition_on_edit_paths_and_the_parent(client: Client) -> None:
+    text = GOOGLENET_5X5.read_text()
+    uri = client.open(GOOGLENET_5X5, text)
+    assert client.diagnostics(uri) == []
+    parent_text = (SPECS / "googlenet.incept").read_text()
+    line, col = _line_of(text, "inception3a.branch3.1 with")
+    # The segment under the cursor picks the path: the block call, then its branch's 2nd unit.
+    value = _at(client, "textDocument/hover", uri, line, col + 2)["contents"]["value"]
+    assert value.startswith("**inception3a** — block, ") and "(in the parent `googlenet`)" in value
+    assert "output `256x28x28`" in value  # googlenet's inception3a: 64 + 128 + 32 + 32 channels
+    value = _at(client, "textDocument/hover", uri, line, col + len("inception3a.branch3.1") - 1)
+    value = value["contents"]["value"]
+    parent_part, variant_part = value.split("in this variant: ")
+    assert parent_part.startswith("**inception3a.branch3.1** — conv2d 32 3x3 ")
+    assert variant_part.startswith("**inception3a.branch3.1** — conv2d 32 5x5 ")
+    loc = _at(client, "textDocument/definition", uri, line, col + 2)
+    assert loc["uri"] == (SPECS / "googlenet.incept").resolve().as_uri()
+    target = parent_text.splitlines()[loc["range"]["start"]["line"]]
+    assert "inception3a: Inception(" in target
+    # `extends googlenet`: hover describes the parent, definition goes to it.
+    line, col = _line_of(text, "extends googlenet")
+    col += len("extends ")
+    value = _at(client, "textDocument/hover", uri, line, col + 1)["contents"]["value"]
+    assert value.startswith("**googlenet** — the parent network")
+    loc = _at(client, "textDocument/definition", uri, line, col + 1)
+    assert loc["uri"] == (SPECS / "googlenet.incept").resolve().as_uri()
+    assert parent_text.splitlines()[loc["range"]["start"]["line"]].startswith("network googlenet(")
+
+
+REMOVE = Path(__file__).parent / "fixtures" / "diff" / "remove.incept"
+
+
+def test_hover_and_definition_on_a_removed_unit(client: Client) -> None:
+    text = REMOVE.read_text()
+    uri = client.open(REMOVE, text)
+    assert client.diagnostics(uri) == []
+    line, col = _line_of(text, "m2.b1")
+    value = _at(client, "textDocument/hover", uri, line, col + 4)["contents"]["value"]
+    assert "**m2.b1** — conv2d" in value and "(in the parent `base`)" in value
+    assert "output `16x16x16`" in value  # Mod(16) after the 2x2 pool of 32x32
+    assert "in this variant" not in value  # it is removed here
+    loc = _at(client, "textDocument/definition", uri, line, col + 4)
+    base = REMOVE.with_name("base.incept")
+    assert loc["uri"] == base.resolve().as_uri()
+    assert "b1: conv c 1x1" in base.read_text().splitlines()[loc["range"]["start"]["line"]]
+
+
+def test_completion_of_parent_paths_after_an_edit_keyword(client: Client) -> None:
+    text = GOOGLENET_5X5.read_text()
+    uri = client.open(GOOGLENET_5X5, text)
+    assert client.diagnostics(uri) == []
+    for version, (typed, expected) in enumerate(
+        [
+            ("  remove ", ["conv1", "maxpool1", "conv2", "conv3", "maxpool2", "inception3a"]),
+            ("  remove aux1, inception3a.", ["branch1", "branch2", "branch3", "branch4", "concat"]),
+            ("  replace inception3a.branch3.", ["0", "1"]),
+        ],
+        start=2,
+    ):
+        edited = text.replace("\n  expect params", f"\n{typed}\n  expect params", 1)
+        client.change(uri, edited, version)
+        assert client.diagnostics(uri)  # a half-typed edit does not parse: the last good
+        # analysis knows the parent
+        line, _ = _line_of(edited, typed)
+        items = _at(client, "textDocument/completion", uri, line, len(typed))["items"]
+        labels = [i["label"] for i in items]
+        assert labels[: len(expected)] == expected, labels
+
+
+def test_error_in_an_import_with_no_place_in_the_open_file(client: Client, tmp_path: Path) -> None:
+    """An imported file's error that no call or import line of the document leads to is shown
+    at the document's first line (with the place as related information), never hidden."""
+    lib = tmp_path / "lib.incept"
+    lib.write_text("block B() {\n  conv 8 3x3\n}\nblock C() {\n  frobnicate 3\n}\n")
+    spec = tmp_path / "m.incept"
+    text = 'import "lib.incept" (B)\nnetwork N {\n  input 3x8x8\n  B()\n}\n'
+    spec.write_text(text)
+    assert main(["check", str(spec)]) == 1
+    uri = client.open(spec, text)
+    [d] = client.diagnostics(uri)
+    assert d["range"]["start"] == {"line": 0, "character": 0}
+    assert d["message"].startswith("unknown layer or block `frobnicate`")
+    assert "lib.incept:5:3" in d["message"]
+    [rel] = d["relatedInformation"]
+    assert rel["location"]["uri"] == lib.resolve().as_uri()
+    assert rel["location"]["range"]["start"] == {"line": 4, "character": 2}
+
+
+def test_a_half_typed_line_keeps_the_imported_blocks(client: Client) -> None:
+    """While a line being typed does not parse, hover, definition and completion still know
+    the blocks the last parse imported (the document's own lines have moved: not those)."""
+    text = V3.read_text()
+    uri = client.open(V3, text)
+    assert client.diagnostics(uri) == []
+    typing = text.replace("  Mixed_5b:", "  Mixed_5a: Incep(((\n  Mixed_5b:", 1)
+    client.change(uri, typing, 2)
+    [d] = client.diagnostics(uri)
+    assert d["code"].startswith("E1")  # a syntax error: nothing parsed this time
+    line, col = _line_of(typing, "InceptionA(pool_features=32)")
+    value = _at(client, "textDocument/hover", uri, line, col + 2)["contents"]["value"]
+    assert value.startswith("**InceptionA**(pool_features: int) — block, declared in")
+    loc = _at(client, "textDocument/definition", uri, line, col + 2)
+    assert loc["uri"] == (SPECS / "lib" / "inception_v3.incept").resolve().as_uri()
+    line, col = _line_of(typing, "Incep(((")
+    items = _at(client, "textDocument/completion", uri, line, col + 5)["items"]
+    assert {"InceptionA", "InceptionE"} <= {i["label"] for i in items}
+
+
+def test_hover_on_an_insert_target_compares_parent_and_variant(client: Client) -> None:
+    spec = REMOVE.with_name("insert.incept")
+    text = spec.read_text()
+    uri = client.open(spec, text)
+    assert client.diagnostics(uri) == []
+    line, col = _line_of(text, "Mod(32) after m2")
+    value = _at(client, "textDocument/hover", uri, line, col + 15)["contents"]["value"]
+    assert value.startswith("**m2** — block, 6 layers") and value.endswith(
+        "the same in this variant"
+    )
+    line, col = _line_of(text, "0.2 before fc")
+    value = _at(client, "textDocument/hover", uri, line, col + 12)["contents"]["value"]
+    parent_part, variant_part = value.split("in this variant: ")
+    # m3 (Mod(32): 3 branches x 32 channels) now feeds fc: 96 x 10 + 10 params, not 48 x 10 + 10.
+    assert "params 490 " in parent_part and "params 970 " in variant_part

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
-from ..loader import Program, load_program
+from ..loader import BlockRef, Program, load_program
 from ..network import Network, loads
-from ..source import Span
+from ..source import Span, display_path
+from .variants import build_parent, edit_path_at, extends_at
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LABEL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*:(?!=)")
@@ -30,6 +31,8 @@ class Diagnostic:
     code: str
     hint: str | None
     severity: str  # "error" or "warning"
+    related: tuple[tuple[Span, str], ...] = ()
+    """Other places that explain it (the editor lists them under the message)."""
 
 
 @dataclass
@@ -39,15 +42,46 @@ class Analysis:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     net: Network | None = None
     program: Program | None = None
+    _parent: list[Network | None] = field(default_factory=list)
+
+    def parent(self) -> Network | None:
+        """The parent network of the document's variant, built on first use (variants.py)."""
+        if not self._parent:
+            self._parent.append(build_parent(self.program) if self.program else None)
+        return self._parent[0]
 
 
 def _diag(err: SpecError, fallback: str, severity: str = "error") -> list[Diagnostic]:
+    """The diagnostics of `err` for the document at `fallback`. An error raised in another file
+    (a library block the document calls) is also reported on the document's own place in the
+    chain of calls, with the library's line as related information: the editor shows the
+    document's diagnostics, and a library file is rarely open."""
     out = []
     for e in err.errors:
         path = os.path.abspath(e.span.path) if e.span else os.path.abspath(e.path or fallback)
         notes = "".join(f"\nnote: {n.message}" for n in e.notes)
         message = e.message + notes + (f"\nhint: {e.hint}" if e.hint else "")
-        out.append(Diagnostic(path, e.span, message, e.code, e.hint, severity))
+        related = tuple((n.span, n.message) for n in e.notes if n.span is not None)
+        out.append(Diagnostic(path, e.span, message, e.code, e.hint, severity, related))
+        if path == fallback or e.span is None:
+            continue
+        here = next(
+            (n for n in e.notes if n.span and os.path.abspath(n.span.path) == fallback), None
+        )
+        where = f"{display_path(e.span.path)}:{e.span.line}:{e.span.column}"
+        # No place in the document leads there: its first line, rather than silence.
+        note = f"{here.message}; the error is at {where}" if here else f"the error is at {where}"
+        out.append(
+            Diagnostic(
+                fallback,
+                here.span if here else None,
+                f"{e.message}\nnote: {note}" + (f"\nhint: {e.hint}" if e.hint else ""),
+                e.code,
+                e.hint,
+                severity,
+                ((e.span, e.message),),
+            )
+        )
     return out
 
 
@@ -96,11 +130,18 @@ def word_at(text: str, line: int, col: int) -> str | None:
     return None
 
 
-def hover(a: Analysis, line: int, col: int) -> str | None:
-    """Output shape, params and MACs of the layer or block at 0-based (line, col)."""
+def hover(a: Analysis, line: int, col: int, known: Analysis | None = None) -> str | None:
+    """Output shape, params and MACs of the layer or block at 0-based (line, col); on a
+    variant's edit path or `extends` parent, of the parent's unit; where the network does not
+    build, what the program alone can say (a block's signature, a layer's doc). `known` is the
+    document's last analysis that parsed: while a half-typed line does not, its imported blocks
+    still answer."""
+    text = _hover_variant(a, line, col)
+    if text is not None:
+        return text
     net = a.net
     if net is None:
-        return None
+        return _hover_without_network(a, line, col, known)
     g = net.graph
     lines = a.text.splitlines()
     here = lines[line] if line < len(lines) else ""
@@ -127,6 +168,56 @@ def hover(a: Analysis, line: int, col: int) -> str | None:
         return _describe(net, made[0], [made[0]]) + (
             f"\n\n({len(made)} nodes made from this line)" if len(made) > 1 else ""
         )
+    return None
+
+
+def _hover_variant(a: Analysis, line: int, col: int) -> str | None:
+    if a.program is None:
+        return None
+    ext = extends_at(a.program, a.path, line, col)
+    edit = edit_path_at(a.program, a.path, line, col) if ext is None else None
+    if ext is None and edit is None:
+        return None
+    parent = a.parent()
+    if parent is None:
+        return None
+    g = parent.graph
+    if ext is not None:
+        out = g.graph["output"]
+        return (
+            f"**{ext.name}** — the parent network, {len(g)} layers\n\n"
+            f"output `{'x'.join(map(str, g.nodes[out]['shape']))}` · "
+            f"params {sum(d['params'] for _, d in g.nodes(data=True)):,} · "
+            f"MACs {sum(d['macs'] for _, d in g.nodes(data=True)):,}"
+        )
+    assert edit is not None
+    nodes = _scope_nodes(parent, edit.path)
+    if not nodes:
+        return f"**{edit.path}** — no such unit in the parent `{g.graph['name']}`"
+    text = _describe(parent, edit.path, nodes) + f"\n\n(in the parent `{g.graph['name']}`)"
+    mine = _scope_nodes(a.net, edit.path) if a.net is not None else []
+    if mine and edit.path == edit.full:
+        here = _describe(a.net, edit.path, mine)  # type: ignore[arg-type]
+        same = here == _describe(parent, edit.path, nodes)
+        text += "\n\nthe same in this variant" if same else "\n\nin this variant: " + here
+    return text
+
+
+def _hover_without_network(a: Analysis, line: int, col: int, known: Analysis | None) -> str | None:
+    """A block's signature and where it is declared, or a layer's doc: what a program that
+    parsed but does not build (a shape error further down) still tells."""
+    from ..ir.ops import LAYERS
+
+    w = word_at(a.text, line, col)
+    if w is None:
+        return None
+    ref = _block(a, w, known)
+    if ref is not None:
+        params = ", ".join(p.name + ": " + p.type for p in ref.decl.params)
+        s = ref.decl.span
+        return f"**{w}**({params}) — block, declared in {display_path(s.path)}:{s.line}"
+    if w in LAYERS:
+        return f"**{w}** — layer: {LAYERS[w].doc or w}"
     return None
 
 
@@ -158,16 +249,45 @@ def _describe(net: Network, name: str, nodes: list[str]) -> str:
     return f"{head}\n\noutput `{shape}` · params {params:,} · buffers {buffers:,} · MACs {macs:,}"
 
 
-def definition(a: Analysis, line: int, col: int) -> Span | None:
-    """Where the block named at 0-based (line, col) is declared (across imports)."""
+def _block(a: Analysis, name: str, known: Analysis | None) -> BlockRef | None:
+    """The block `name` as the document sees it; while it does not parse, as its last parse
+    saw it, if declared in another file (the document's own lines have moved since)."""
+    if a.program is not None:
+        return a.program.root.blocks.get(name)
+    if known is None or known.program is None:
+        return None
+    ref = known.program.root.blocks.get(name)
+    return ref if ref is not None and os.path.abspath(ref.file.abspath) != a.path else None
+
+
+def definition(a: Analysis, line: int, col: int, known: Analysis | None = None) -> Span | None:
+    """Where the block named at 0-based (line, col) is declared (across imports); on a
+    variant's edit path, where the parent makes that unit. `known`: as for hover."""
+    edit = edit_path_at(a.program, a.path, line, col) if a.program is not None else None
+    if edit is not None:
+        parent = a.parent()
+        if parent is None:
+            return None
+        info = parent.graph.graph.get("scopes", {}).get(edit.path)
+        if info is not None:
+            span: Span | None = info.span
+            return span
+        if edit.path in parent.graph:
+            span = parent.graph.nodes[edit.path]["span"]
+            return span
+        return None
     w = word_at(a.text, line, col)
-    if w is None or a.program is None:
-        return None
-    ref = a.program.root.blocks.get(w)
-    if ref is None:
-        return None
-    return ref.decl.span
+    ref = _block(a, w, known) if w is not None else None
+    return ref.decl.span if ref is not None else None
 
 
-def block_names(a: Analysis) -> list[str]:
-    return sorted(a.program.root.blocks) if a.program is not None else []
+def block_names(a: Analysis, known: Analysis | None = None) -> list[str]:
+    if a.program is not None:
+        return sorted(a.program.root.blocks)
+    if known is None or known.program is None:
+        return []
+    return sorted(
+        n
+        for n, ref in known.program.root.blocks.items()
+        if os.path.abspath(ref.file.abspath) != a.path
+    )

@@ -1,10 +1,15 @@
 """`inceptdsl lsp`: the language server (stdio, pygls): diagnostics on open and change, hover,
-go to definition, completion and formatting. The answers come from analysis.py."""
+go to definition, completion and formatting. The answers come from analysis.py.
+
+The server analyses only the text the client sent (didOpen, didChange) and the `.incept` files
+that text imports from its roots, read by the CLI's reader: a request about a document that is
+not open is answered with nothing, never by reading the path from disk. protocol.py runs the
+message loop."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import re
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as T
@@ -14,10 +19,19 @@ from ..errors import SpecError
 from ..ir.ops import MERGES
 from ..source import Span
 from .analysis import Analysis, analyze, block_names, definition, hover
+from .protocol import Protocol, serve_stdio
+from .variants import children
+
+EDIT_PATH = re.compile(
+    r"^\s*(?:replace|remove|insert\b.*\b(?:before|after))\s+(?:[\w.]+\s*,\s*)*([\w.]*)$"
+)
+"""The text before the cursor where a parent path is expected: after `replace`, `remove` (and
+its commas) and `insert ... before|after`; group 1 is the path typed so far."""
 
 KEYWORDS = (
     "network block import from as input defaults let if else residual shortcut "
-    "repeat aux weight expect source within with true false none"
+    "repeat aux weight expect source within with true false none extends replace insert remove "
+    "before after"
 ).split() + list(MERGES)
 
 
@@ -44,13 +58,16 @@ def span_range(span: Span | None) -> T.Range:
 
 class InceptServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("inceptdsl", _version())
+        super().__init__("inceptdsl", _version(), protocol_cls=Protocol)
         self.analyses: dict[str, Analysis] = {}
         self.published: dict[str, set[str]] = {}  # document uri -> uris it put diagnostics on
+        self.parsed: dict[str, Analysis] = {}  # the last analysis whose program loaded
 
     def refresh(self, uri: str, text: str) -> Analysis:
         a = analyze(uri_to_path(uri), text)
         self.analyses[uri] = a
+        if a.program is not None:
+            self.parsed[uri] = a
         by_uri: dict[str, list[T.Diagnostic]] = {uri: []}
         for d in a.diagnostics:
             target = path_to_uri(d.path)
@@ -63,6 +80,14 @@ class InceptServer(LanguageServer):
                     else T.DiagnosticSeverity.Warning,
                     code=d.code,
                     source="inceptdsl",
+                    related_information=[
+                        T.DiagnosticRelatedInformation(
+                            location=T.Location(uri=path_to_uri(span.path), range=span_range(span)),
+                            message=message,
+                        )
+                        for span, message in d.related
+                    ]
+                    or None,
                 )
             )
         for stale in self.published.get(uri, set()) - set(by_uri):
@@ -84,18 +109,33 @@ def make_server() -> InceptServer:
 
     @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: InceptServer, params: T.DidChangeTextDocumentParams) -> None:
-        doc = ls.workspace.get_text_document(params.text_document.uri)
-        ls.refresh(doc.uri, doc.source)
+        text = open_text(ls, params.text_document.uri)
+        if text is not None:
+            ls.refresh(params.text_document.uri, text)
 
     @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: InceptServer, params: T.DidSaveTextDocumentParams) -> None:
-        doc = ls.workspace.get_text_document(params.text_document.uri)
-        ls.refresh(doc.uri, doc.source)
+        text = open_text(ls, params.text_document.uri)
+        if text is not None:
+            ls.refresh(params.text_document.uri, text)
+
+    @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: InceptServer, params: T.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.analyses.pop(uri, None)
+        ls.parsed.pop(uri, None)
+        for target in sorted(ls.published.pop(uri, set()) | {uri}):
+            ls.text_document_publish_diagnostics(
+                T.PublishDiagnosticsParams(uri=target, diagnostics=[])
+            )
 
     @server.feature(T.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: InceptServer, params: T.HoverParams) -> T.Hover | None:
         a = _analysis(ls, params.text_document.uri)
-        text = hover(a, params.position.line, params.position.character)
+        if a is None:
+            return None
+        known = ls.parsed.get(params.text_document.uri)
+        text = hover(a, params.position.line, params.position.character, known)
         if text is None:
             return None
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=text))
@@ -103,7 +143,10 @@ def make_server() -> InceptServer:
     @server.feature(T.TEXT_DOCUMENT_DEFINITION)
     def on_definition(ls: InceptServer, params: T.DefinitionParams) -> T.Location | None:
         a = _analysis(ls, params.text_document.uri)
-        span = definition(a, params.position.line, params.position.character)
+        if a is None:
+            return None
+        known = ls.parsed.get(params.text_document.uri)
+        span = definition(a, params.position.line, params.position.character, known)
         if span is None:
             return None
         return T.Location(uri=path_to_uri(span.path), range=span_range(span))
@@ -113,9 +156,24 @@ def make_server() -> InceptServer:
         from ..ir.ops import LAYERS
 
         a = _analysis(ls, params.text_document.uri)
+        if a is None:
+            return T.CompletionList(is_incomplete=False, items=[])
         lines = a.text.splitlines()
         line = lines[params.position.line] if params.position.line < len(lines) else ""
         before = line[: params.position.character]
+        edit = EDIT_PATH.match(before)
+        if edit is not None:  # a variant's edit: the parent's paths below what is typed
+            # A half-typed edit does not parse: the last analysis that did knows the parent.
+            parent = ls.parsed.get(params.text_document.uri, a).parent()
+            prefix = edit.group(1).rpartition(".")[0]
+            found = children(parent, prefix) if parent is not None else {}
+            return T.CompletionList(
+                is_incomplete=False,
+                items=[
+                    T.CompletionItem(label=seg, kind=T.CompletionItemKind.Field, detail=what)
+                    for seg, what in found.items()
+                ],
+            )
         items: list[T.CompletionItem] = []
         layer = next((w for w in before.replace("->", " ").split() if w in LAYERS), None)
         if layer is not None:
@@ -127,7 +185,7 @@ def make_server() -> InceptServer:
             ]
         items += [
             T.CompletionItem(label=n, kind=T.CompletionItemKind.Class, detail="block")
-            for n in block_names(a)
+            for n in block_names(a, ls.parsed.get(params.text_document.uri))
         ]
         items += [
             T.CompletionItem(
@@ -142,29 +200,42 @@ def make_server() -> InceptServer:
     def on_format(ls: InceptServer, params: T.DocumentFormattingParams) -> list[T.TextEdit]:
         from ..fmt import format_source
 
-        doc = ls.workspace.get_text_document(params.text_document.uri)
+        uri = params.text_document.uri
+        text = open_text(ls, uri)
+        if text is None:
+            return []
         try:
-            new = format_source(doc.source, uri_to_path(doc.uri))
+            new = format_source(text, uri_to_path(uri))
         except SpecError:
             return []  # the diagnostics already say why
-        if new == doc.source:
+        if new == text:
             return []
-        end = T.Position(len(doc.lines), 0)
+        end = T.Position(len(text.splitlines(keepends=True)), 0)
         return [T.TextEdit(range=T.Range(T.Position(0, 0), end), new_text=new)]
 
     return server
 
 
-def _analysis(ls: InceptServer, uri: str) -> Analysis:
+def open_text(ls: InceptServer, uri: str) -> str | None:
+    """The text the client sent for `uri`, or None where it never opened it (pygls'
+    `get_text_document` would read the path from disk instead)."""
+    doc = ls.workspace.text_documents.get(unquote(uri))
+    return None if doc is None else doc.source
+
+
+def _analysis(ls: InceptServer, uri: str) -> Analysis | None:
     a = ls.analyses.get(uri)
     if a is None:
-        doc = ls.workspace.get_text_document(uri)
-        a = ls.refresh(uri, doc.source)
+        text = open_text(ls, uri)
+        if text is None:
+            return None
+        a = ls.refresh(uri, text)
     return a
 
 
-def serve(**kwargs: Any) -> None:
-    make_server().start_io(**kwargs)
+def serve() -> int:
+    """Run the server on stdin/stdout; the exit code (0 after `shutdown` and `exit`)."""
+    return serve_stdio(make_server())
 
 
 def _version() -> str:
