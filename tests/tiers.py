@@ -45,6 +45,8 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_layering.py",
         "test_lower.py",
         "test_lsp.py",
+        "test_lsp_protocol.py",
+        "test_lsp_reads.py",
         "test_notebook.py",
         "test_optimize.py",
         "test_output.py",
@@ -58,6 +60,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     ),
     "slow": (
         "test_hostile.py",
+        "test_lsp_fuzz.py",
         "test_properties_hostile.py",
         "test_properties_parse.py",
         "test_properties_shapes.py",
