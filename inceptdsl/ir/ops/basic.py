@@ -10,7 +10,7 @@ from ...errors import InvalidValueError, RankError
 from ...source import Span
 from ..geometry import fmt_shape, positive_channels
 from ..options import boolean, channels, number, pos_int, probability
-from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, register
+from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, quiet, register
 from .conv import Init, init_option
 
 
@@ -46,7 +46,7 @@ class LayerScaleAttrs(Attrs):
     CNBlock `layer_scale`, on a map only); the values and the function are the same."""
 
     init: float
-    dims: int = 1
+    dims: int = quiet(1)
 
 
 class FlattenAttrs(Attrs):
@@ -61,7 +61,7 @@ class LinearAttrs(Attrs):
     out_features: int
     bias: bool = True
     init: Init | None = None
-    per_position: bool = False
+    per_position: bool = quiet(False)
 
 
 def _same(a: Attrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
