@@ -30,6 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.errors import SpecError
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "convnext.incept"
 SIZE = 64  # ConvNeXt takes any multiple of 32; its last stage is 2x2 here
@@ -171,3 +172,11 @@ def _onnx_optimized(c: Case) -> np.ndarray:
     data = get("onnx").emit_optimized(c.net.graph, c.ours)  # type: ignore[attr-defined]
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     return np.asarray(session.run(None, {"input": c.x.numpy()})[0])
+
+
+def test_an_unknown_variant_is_a_located_error() -> None:
+    with pytest.raises(SpecError) as info:
+        inceptdsl.load(str(SPEC), variant="base")
+    assert info.value.code == "E301"
+    assert '"base"' in str(info.value)
+    assert info.value.span is not None and info.value.span.path.endswith("convnext.incept")
