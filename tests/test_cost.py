@@ -247,6 +247,13 @@ REFERENCE: dict[str, list[tuple[dict[str, object], int, int, int | None]]] = {
     "cnn/efficientnet_b0": [({}, 5_288_548, 42_016, 385_814_752)],
     "cnn/shufflenet_v2_x1_0": [({}, 2_278_604, 16_180, 144_907_992)],
     "inception_next_tiny": [({}, 28_055_680, 14_784, 4_188_634_272)],
+    # torchvision convnext_tiny and convnext_small (weights=None): sum of parameters (no
+    # buffers), FlopCounterMode / 2 on 1x3x224x224 (tests/test_fidelity_convnext.py measures
+    # them again at 64x64).
+    "convnext": [
+        ({}, 28_589_128, 0, 4_455_531_264),
+        ({"variant": "small"}, 50_223_688, 0, 8_683_712_256),
+    ],
     # torchvision inception_v3 with torchvision.ops.SqueezeExcitation(C, C // 16) after each of
     # its eleven modules (tests/test_fidelity_zoo.py): + 1,661,620 params, + 1,650,944 MACs.
     "variants/se_inception_v3": [

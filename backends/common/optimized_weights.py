@@ -48,8 +48,9 @@ class _Evaluator:
             return np.concatenate([self(p) for p in e.parts], axis=0)
         if isinstance(e, Binary):
             a, b = self(e.a), self(e.b)
-            if b.ndim < a.ndim:  # a vector along axis 0 (a conv's output channels)
-                b = b.reshape(b.shape + (1,) * (a.ndim - b.ndim))
+            if b.shape != a.shape:  # a vector along axis 0 (a conv's output channels),
+                # stored (C,) or, as torchvision's layer scale, (C, 1, 1)
+                b = b.reshape((-1,) + (1,) * (a.ndim - 1))
             if e.op == "+":
                 return a + b
             if e.op == "-":

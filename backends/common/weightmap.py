@@ -10,10 +10,12 @@ name) and says how the array is laid out on each side:
 | depthwise | `(in * mult, 1, kh, kw)` (conv1, or a conv with groups = in) | `(kh, kw, in, mult)` |
 | dense     | `(out, in)`                        | `(in, out)`                    |
 | vector    | bias, BN gamma/beta/mean/var, layer/group norm weight/bias, layer scale | the same |
+| column    | a layer scale stored `(C, 1, 1)` (torchvision's CNBlock)                | `(C,)`   |
 
 Output channel `c * mult + m` of torch's depthwise conv is Keras' `[..., c, m]`. Dense kernels
 need no flatten permutation: the Keras backend flattens channel-major like the IR (a Permute
-before Flatten), so a Linear after a Flatten sees the same feature order in both frameworks.
+before Flatten), so a Linear after a Flatten sees the same feature order in both frameworks;
+a per-position Linear is a Dense on the channels-last map, with the same kernel as any other.
 BN's `num_batches_tracked` exists only in torch (Keras has no counter): `torch_only` lists it.
 Everything here is NumPy; nothing imports a framework.
 """
@@ -31,6 +33,7 @@ from inceptdsl.ir.ops import (
     ConvAttrs,
     GroupNormAttrs,
     LayerNormAttrs,
+    LayerScaleAttrs,
     LinearAttrs,
     SepConvAttrs,
 )
@@ -45,7 +48,7 @@ class Entry:
     torch_key: str
     layer: str
     var: str
-    kind: str  # "conv", "depthwise", "dense" or "vector"
+    kind: str  # "conv", "depthwise", "dense", "vector" or "column"
     multiplier: int = 1  # depthwise: channels per input channel
 
     @property
@@ -72,6 +75,8 @@ def to_keras(entry: Entry, array: np.ndarray) -> np.ndarray:
         )
     if entry.kind == "dense":
         return array.T
+    if entry.kind == "column":
+        return array.reshape(-1)
     return array
 
 
@@ -84,6 +89,8 @@ def to_torch(entry: Entry, array: np.ndarray) -> np.ndarray:
         return array.transpose(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     if entry.kind == "dense":
         return array.T
+    if entry.kind == "column":
+        return array.reshape(-1, 1, 1)
     return array
 
 
@@ -153,7 +160,8 @@ def weight_map(g: nx.DiGraph) -> WeightMap:
                 b.add(n.name, aux, f"{n.name}.weight", n.name, "gamma", "vector")
                 b.add(n.name, aux, f"{n.name}.bias", n.name, "beta", "vector")
         elif n.op is Op.LAYER_SCALE:  # the parameter sits at the node's own path
-            b.add(n.name, aux, n.name, n.name, "gamma", "vector")
+            assert isinstance(a, LayerScaleAttrs)
+            b.add(n.name, aux, n.name, n.name, "gamma", "column" if a.dims == 3 else "vector")
     return WeightMap(tuple(b.entries), tuple(b.torch_only), state_dict_order(b.order))
 
 

@@ -97,8 +97,15 @@ def _lrn(node: Node, xs: list[str], e: Emitter) -> str:
 
 
 def _linear(node: Node, xs: list[str], e: Emitter) -> str:
+    a = cast(LinearAttrs, node.attrs)
+    if a.per_position:  # of each position's channels: a 1x1 Conv with the (out, in) weight
+        cin = e.in_shape(node)[0]
+        ins = [xs[0], e.weight(f"{node.name}.weight", (a.out_features, cin, 1, 1))]
+        if a.bias:
+            ins.append(e.weight(f"{node.name}.bias"))
+        return e.op(node.name, "Conv", ins, kernel_shape=[1, 1])
     ins = [xs[0], e.weight(f"{node.name}.weight")]
-    if cast(LinearAttrs, node.attrs).bias:
+    if a.bias:
         ins.append(e.weight(f"{node.name}.bias"))
     return e.op(node.name, "Gemm", ins, transB=1)
 

@@ -51,8 +51,8 @@ def _tensor(g: nx.DiGraph, e: Entry, inference: bool) -> Tensor:
     n = node(g, e.node)
     a = n.attrs
     cin = g.nodes[n.inputs[0]]["shape"][0]
-    if e.kind == "vector":
-        shape: tuple[int, ...] = (n.shape[0],)
+    if e.kind in ("vector", "column"):
+        shape: tuple[int, ...] = (n.shape[0],) if e.kind == "vector" else (n.shape[0], 1, 1)
         if isinstance(a, LayerScaleAttrs):
             return Tensor(e.torch_key, shape, inference, 0, a.init)
         if e.var == "bias" and isinstance(a, ConvAttrs | SepConvAttrs | LinearAttrs):

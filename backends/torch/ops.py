@@ -283,6 +283,13 @@ def _module_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
     return f"{attr_path(node.name)}({args[0]})"
 
 
+def _linear_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
+    if not cast(LinearAttrs, node.attrs).per_position:
+        return _module_call(node, args, ctx)
+    # of each position's channels, as ConvNeXt's block: channels last, the layer, back
+    return f"{attr_path(node.name)}({args[0]}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)"
+
+
 def _layernorm_module(node: Node, ctx: Ctx) -> str:
     a = cast(LayerNormAttrs, node.attrs)
     kw = _kwargs([("eps", num(a.eps), num(1e-5)), ("elementwise_affine", num(a.affine), "True")])
@@ -304,12 +311,13 @@ def _groupnorm_module(node: Node, ctx: Ctx) -> str:
 
 def _layer_scale_module(node: Node, ctx: Ctx) -> str:
     a = cast(LayerScaleAttrs, node.attrs)
-    return f"nn.Parameter(torch.full(({num(node.shape[0])},), {num(float(a.init))}))"
+    shape = f"{num(node.shape[0])}, 1, 1" if a.dims == 3 else f"{num(node.shape[0])},"
+    return f"nn.Parameter(torch.full(({shape}), {num(float(a.init))}))"
 
 
 def _layer_scale_call(node: Node, args: tuple[str, ...], ctx: Ctx) -> str:
     gamma = attr_path(node.name)
-    if len(node.shape) == 1:
+    if len(node.shape) == 1 or cast(LayerScaleAttrs, node.attrs).dims == 3:
         return f"{args[0]} * {gamma}"
     return f"{args[0]} * {gamma}.reshape(-1, 1, 1)"
 
@@ -353,7 +361,7 @@ OP_TABLE: dict[Op, Rule] = {
     Op.LRN: Rule(_lrn_call),
     Op.DROPOUT: Rule(_dropout_call),
     Op.FLATTEN: Rule(lambda n, a, c: f"torch.flatten({a[0]}, 1)"),
-    Op.LINEAR: Rule(_module_call, _linear_module),
+    Op.LINEAR: Rule(_linear_call, _linear_module),
     Op.CONCAT: Rule(lambda n, a, c: f"torch.cat([{', '.join(a)}], 1)"),
     Op.ADD: Rule(lambda n, a, c: " + ".join(a)),
     Op.SCALE: Rule(_scale_call),

@@ -4,7 +4,9 @@
         # params=76,928 buffers=128 macs=94,080,000 @ lib/inception_v3.incept:10:34
 
 Paths in the `@` locations are shown relative to the root spec's directory, so the text does
-not depend on where the repository lives.
+not depend on where the repository lives. An attribute added to an op after its first release
+is marked `quiet` (registry.quiet) and shown only where it differs from its default, so that
+the text of every network that does not use it stays as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import networkx as nx
 
 from .graph import inputs
 from .ops import Activation, Attrs
+from .registry import is_quiet
 
 
 def _value(v: Any) -> str:
@@ -35,8 +38,13 @@ def _value(v: Any) -> str:
 
 
 def _attrs(a: Attrs) -> str:
-    fields = sorted(type(a).model_fields)
-    return ", ".join(f"{k}={_value(getattr(a, k))}" for k in fields)
+    fields = type(a).model_fields
+    shown = [
+        k
+        for k in sorted(fields)
+        if not (is_quiet(fields[k]) and getattr(a, k) == fields[k].default)
+    ]
+    return ", ".join(f"{k}={_value(getattr(a, k))}" for k in shown)
 
 
 def print_graph(g: nx.DiGraph, base_dir: str | None = None) -> str:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from ..source import Span
 
@@ -67,6 +68,18 @@ class Attrs(BaseModel):
     """Base of every op's attributes: immutable and closed."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def quiet(default: Any) -> Any:
+    """An attribute field added to an existing op (`linear`'s `per_position`): the IR text
+    (ir/printer.py) shows it only where it is not `default`, so the IR of networks that do not
+    use it is unchanged."""
+    return Field(default, json_schema_extra={"quiet": True})
+
+
+def is_quiet(f: FieldInfo) -> bool:
+    extra = f.json_schema_extra
+    return isinstance(extra, dict) and extra.get("quiet") is True
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ dropout, drop path, scale, layer scale, flatten, linear."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from ...errors import RankError
+from ...errors import InvalidValueError, RankError
+from ...source import Span
 from ..geometry import fmt_shape, positive_channels
-from ..options import boolean, channels, number, probability
-from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, register
+from ..options import boolean, channels, number, pos_int, probability
+from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, quiet, register
 from .conv import Init, init_option
 
 
@@ -39,9 +41,12 @@ class DropPathAttrs(Attrs):
 
 class LayerScaleAttrs(Attrs):
     """A learnable per-channel multiplier (`gamma`, initialised to `init`): the parameter sits
-    at the node's own path (timm's `stages.0.blocks.0.gamma`), not in a child module."""
+    at the node's own path (timm's `stages.0.blocks.0.gamma`), not in a child module. `dims`
+    is the rank it is stored with: 1 is `(C,)` (timm), 3 is `(C, 1, 1)` (torchvision's
+    CNBlock `layer_scale`, on a map only); the values and the function are the same."""
 
     init: float
+    dims: int = quiet(1)
 
 
 class FlattenAttrs(Attrs):
@@ -49,9 +54,14 @@ class FlattenAttrs(Attrs):
 
 
 class LinearAttrs(Attrs):
+    """A fully connected layer, weight `(out, in)` as nn.Linear stores it. `per_position`: on a
+    C x H x W map, the same layer applied to each position's channel vector (ConvNeXt's
+    channels-last MLP; a 1x1 convolution with the weight laid out as a Linear's)."""
+
     out_features: int
     bias: bool = True
     init: Init | None = None
+    per_position: bool = quiet(False)
 
 
 def _same(a: Attrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
@@ -63,11 +73,22 @@ def _free(a: Attrs, ins: list[Shape], out: Shape) -> tuple[int, int, int]:
 
 
 def _linear_shape(a: LinearAttrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
+    if a.per_position:
+        if len(ins[0]) != 3:
+            raise RankError(
+                "linear per_position=true needs a feature map (channels x height x width), "
+                f"but its input is flat ({fmt_shape(ins[0])} features)",
+                ctx.span,
+                hint="drop `per_position=true`: on a flat input `linear` is already one layer",
+            )
+        positive_channels(a.out_features, ctx.span, "output features")
+        return (a.out_features, *ins[0][1:])
     if len(ins[0]) != 1:
         raise RankError(
             f"linear needs a flat input, but its input is {fmt_shape(ins[0])}",
             ctx.span,
-            hint="add `flatten` (or a global pool and `flatten`) before `linear`",
+            hint="add `flatten` (or a global pool and `flatten`) before `linear`, or"
+            " `per_position=true` to apply it to each position's channels (ConvNeXt's MLP)",
         )
     positive_channels(a.out_features, ctx.span, "output features")
     return (a.out_features,)
@@ -75,7 +96,27 @@ def _linear_shape(a: LinearAttrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
 
 def _linear_cost(a: LinearAttrs, ins: list[Shape], out: Shape) -> tuple[int, int, int]:
     weights = ins[0][0] * a.out_features
-    return weights + (a.out_features if a.bias else 0), 0, weights
+    positions = math.prod(out[1:])  # 1 for a flat input; H * W per position
+    return weights + (a.out_features if a.bias else 0), 0, weights * positions
+
+
+def _scale_dims(v: Any, span: Span, what: str) -> int:
+    """1 (a `(C,)` parameter) or 3 (`(C, 1, 1)`)."""
+    n = pos_int(v, span, what)
+    if n not in (1, 3):
+        raise InvalidValueError(f"{what} must be 1 (C) or 3 (C x 1 x 1), got {n}", span)
+    return n
+
+
+def _layer_scale_shape(a: LayerScaleAttrs, ins: list[Shape], ctx: ShapeCtx) -> Shape:
+    if a.dims == 3 and len(ins[0]) != 3:
+        raise RankError(
+            "layer_scale dims=3 (a C x 1 x 1 parameter) needs a feature map, "
+            f"but its input is flat ({fmt_shape(ins[0])} features)",
+            ctx.span,
+            hint="use `dims=1` on a flat input",
+        )
+    return ins[0]
 
 
 register(
@@ -168,18 +209,20 @@ register(
         Op.LAYER_SCALE,
         LayerScaleAttrs,
         1,
-        _same,
+        _layer_scale_shape,
         lambda a, ins, out: (ins[0][0], 0, 0),
         "multiply each channel by a learnable factor",
-        state="one parameter of C values at the node's path itself (no child module)",
+        state="one parameter of C values at the node's path itself (no child module),"
+        " shaped (C,) or, with dims=3, (C, 1, 1)",
         layers=(
             LayerDef(
                 "layer_scale",
                 (),
-                {"init": 1e-6},
-                {"init": number},
-                lambda v, ctx: LayerScaleAttrs(init=v["init"]),
-                "learnable per-channel multiplier, initialised to `init` (1e-6: timm's)",
+                {"init": 1e-6, "dims": 1},
+                {"init": number, "dims": _scale_dims},
+                lambda v, ctx: LayerScaleAttrs(init=v["init"], dims=v["dims"]),
+                "learnable per-channel multiplier, initialised to `init` (1e-6: timm's);"
+                " stored as (C,) or, with dims=3, (C, 1, 1) (torchvision's)",
             ),
         ),
     )
@@ -211,18 +254,26 @@ register(
         1,
         _linear_shape,
         _linear_cost,
-        "fully connected layer",
+        "fully connected layer (of a vector, or of each position's channels of a map)",
         state="a linear layer (`weight` out x in, `bias`)",
         layers=(
             LayerDef(
                 "linear",
                 ("features",),
-                {"features": REQUIRED, "bias": True, "init": None},
-                {"features": channels, "bias": boolean, "init": init_option},
+                {"features": REQUIRED, "bias": True, "init": None, "per_position": False},
+                {
+                    "features": channels,
+                    "bias": boolean,
+                    "init": init_option,
+                    "per_position": boolean,
+                },
                 lambda v, ctx: LinearAttrs(
-                    out_features=v["features"], bias=v["bias"], init=v["init"]
+                    out_features=v["features"],
+                    bias=v["bias"],
+                    init=v["init"],
+                    per_position=v["per_position"],
                 ),
-                "fully connected layer",
+                "fully connected layer; per_position=true: of each position's channels",
             ),
         ),
     )
