@@ -88,11 +88,13 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     "fidelity": (
         "test_cross_framework.py",
         "test_fidelity_cnn.py",
+        "test_fidelity_convnext.py",
         "test_fidelity_keras.py",
         "test_fidelity_torch.py",
         "test_fidelity_zoo.py",
         "test_import_torch.py",
         "test_optimize_fidelity.py",
+        "test_optimize_layer_scale.py",
         "test_shapes_vs_torch.py",
         "test_train_distributed.py",
     ),
