@@ -243,30 +243,84 @@ class _Variants:
         self.nodes = 0
 
     def get(self, overrides: dict[str, Any], span: Span) -> Figures:
-        key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+        key = _key(overrides)
         hit = self.built.get(key)
         if hit is not None:
             return hit
         if len(self.built) >= MAX_VARIANTS:
-            raise LimitError(
-                f"the expectations use more than {MAX_VARIANTS} distinct `with` parameter sets",
-                span,
-            )
+            raise _too_many_sets(span)
         variant = self.net.with_params(_span=span, **overrides)
         self.nodes += len(variant.graph)
         if self.nodes > MAX_VARIANT_NODES:
-            raise LimitError(
-                f"the `with` variants build more than {MAX_VARIANT_NODES:,} nodes together",
-                span,
-                hint="each distinct `with` builds the whole network again; use fewer",
-            )
+            raise _too_many_nodes(span)
         self.built[key] = figures = Figures.of(variant)
         return figures  # the variant's graph is not kept
+
+
+def _key(overrides: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+
+
+def _too_many_sets(span: Span) -> LimitError:
+    return LimitError(
+        f"the expectations use more than {MAX_VARIANTS} distinct `with` parameter sets", span
+    )
+
+
+def _too_many_nodes(span: Span, least: int | None = None) -> LimitError:
+    at_least = f"the sets up to this one make at least {least:,} nodes together; " if least else ""
+    return LimitError(
+        f"the `with` variants build more than {MAX_VARIANT_NODES:,} nodes together",
+        span,
+        hint=at_least + "each distinct `with` builds the whole network again; use fewer",
+    )
+
+
+def precharge(net: Network) -> None:
+    """Charge every distinct `with` parameter set its least size (check/budget.py) before any
+    is built, so that too many or too large variants stop before the first is built, not after
+    the limit's worth of building. Stops quietly at the first `with` it cannot evaluate (checking
+    that expectation reports it), and a variant network's sets are charged only when built (its
+    edits can remove what the parent's text makes)."""
+    from .check.budget import Estimate
+    from .lower import bind_network_params, network_decl, network_params
+
+    decl = network_decl(net.program)
+    root = net.program.root
+    estimate = Estimate()
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    total = 0
+    for exp in net.expectations:
+        if not exp.stmt.with_:
+            continue
+        span = exp.stmt.with_[0].span
+        try:
+            overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in exp.stmt.with_}
+            if _key(overrides) in seen:
+                continue
+            if len(seen) >= MAX_VARIANTS:
+                raise _too_many_sets(span)
+            seen.add(_key(overrides))
+            if decl.extends is not None:
+                continue
+            given = {**net.overrides, **overrides}
+            params = bind_network_params(decl, given, span, network_params(decl, root))
+        except LimitError:
+            raise
+        except SpecError:
+            return
+        total += 1 + estimate.body(decl.body.stmts, params, root).nodes  # 1: the input node
+        if total > MAX_VARIANT_NODES:
+            raise _too_many_nodes(span, total)
 
 
 def verify(net: Network) -> Verification:
     """Check every `expect` of the network; errors in the declarations raise SpecError."""
     results = []
+    try:
+        precharge(net)
+    except SpecError as err:
+        raise err.with_sources(net.program.sources) from None
     variants = _Variants(net)
     for exp in net.expectations:
         try:

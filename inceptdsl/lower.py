@@ -19,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from . import ast as A
+from .check import budget
 from .check.placement import parent_network, uses_prefix
 from .check.types import TYPES, coerce
 from .errors import (
@@ -348,6 +349,18 @@ class Lowerer:
         self.warnings: list[SpecWarning] = []
         self._warned: set[Span] = set()
         self.steps = 0
+        self.estimate = budget.Estimate()
+
+    def _precharge(
+        self, stmts: tuple[A.Stmt, ...], ctx: Ctx, n: int, span: Span, what: str, per: int = 0
+    ) -> None:
+        """Stop before running `stmts` n times (a repeat's iterations, or once for a block call)
+        when that would pass a work limit (check/budget.py). A variant's edits can remove what
+        the parent's text makes: its work is counted as it is done."""
+        if self.edits.every or self.g is None:
+            return
+        cost = (budget.Cost(per) + self.estimate.body(stmts, ctx.names, ctx.file)).times(n)
+        budget.check(cost, self.steps, len(self.g), MAX_STEPS, MAX_NODES, span, what)
 
     def _tick(self, span: Span | None, steps: int = 1) -> None:
         """Count expansion steps; stop at MAX_STEPS (see there)."""
@@ -965,6 +978,7 @@ class Lowerer:
             name, scope = None, ctx.scope
             self.scopes.call(scope, decl.name, names)
         sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1, ctx.forced, stem)
+        self._precharge(decl.body.stmts, sub, 1, call.span, f"this call of `{decl.name}`")
         try:
             out = self._seq(decl.body.stmts, x, sub)
         except SpecError as err:
@@ -984,6 +998,7 @@ class Lowerer:
             )
         if n > MAX_REPEAT:
             raise LimitError(f"`repeat {n}` exceeds the limit of {MAX_REPEAT:,}", r.count.span)
+        self._precharge(r.body.stmts, ctx, n, r.span, f"this `repeat {n}`", budget.ITERATION)
         for i in range(n):
             self._tick(r.span)
             if r.pattern is not None:
