@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from . import ast as A
 from .check.resolve_names import walk_stmts
 from .cost import FLOPS_PER_MAC
-from .errors import InvalidValueError, LimitError, SpecError, UnknownMetricError
+from .errors import InvalidValueError, LimitError, Note, SpecError, UnknownMetricError
 from .evaluate import Evaluator, format_value
 from .names import did_you_mean
 from .source import Span
@@ -336,8 +336,11 @@ def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) ->
     with_text = ""
     if stmt.with_:
         overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in stmt.with_}
-        figures = variants.get(overrides, stmt.with_[0].span)
         with_text = ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
+        try:
+            figures = variants.get(overrides, stmt.with_[0].span)
+        except SpecError as err:
+            raise _from_with(err, stmt, with_text) from None
     expected = ev.eval(stmt.value)
     tol, tol_text = _tolerance(stmt, ev, expected)
     skipped = ""
@@ -360,6 +363,17 @@ def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) ->
         skipped,
         _written(net, stmt.value.span),
     )
+
+
+def _from_with(err: SpecError, stmt: A.ExpectStmt, with_text: str) -> SpecError:
+    """An error in the network built for `expect ... with`: it is located in the network's
+    layers, which are fine at the spec's own values, so a note says which `with` built them."""
+    first, last = stmt.with_[0].span, stmt.with_[-1].span
+    if err.span is not None and err.span.path == first.path and err.span.line == first.line:
+        return err  # already at the `with` (an unknown parameter, a limit)
+    at = Span(first.path, first.line, first.column, last.end_line, last.end_column)
+    err.notes = (*err.notes, Note(f"the network was built with {with_text} for this `expect`", at))
+    return err
 
 
 class _Absent(Exception):
