@@ -19,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from . import ast as A
+from . import variant_errors
 from .check import budget
 from .check.placement import parent_network, uses_prefix
 from .check.types import TYPES, coerce
@@ -35,7 +36,6 @@ from .errors import (
     NetworkCountError,
     Note,
     PrefixLabelError,
-    ShapeError,
     SpecError,
     SpecWarning,
     TensorTooLargeError,
@@ -452,8 +452,10 @@ class Lowerer:
         self.collect_expects = False  # the base's own expectations describe the base
         try:
             self._body(d, p, f, decl.name, params, forced)
-        except ShapeError as err:
-            raise self._at_edit(err) from None
+        except SpecError as err:
+            extends = levels[-1][0].extends
+            assert extends is not None
+            raise variant_errors.locate(err, self, d, p, f, extends) from None
         self._check_edits_used()
         return Lowered(self.g, self.expects, self.labels, self.warnings)
 
@@ -513,19 +515,6 @@ class Lowerer:
                 )
             )
         raise_all(errors)
-
-    def _at_edit(self, err: ShapeError) -> SpecError:
-        """A shape error in the parent's layers after an edit: reported at the edit, with the
-        first layer that no longer fits as a note."""
-        if not self.edits.applied or err.span is None:
-            return err
-        if err.span.path == self.program.root.source.path:
-            return err  # already in the variant (inside an edit's own unit)
-        last = self.edits.applied[-1]
-        notes = [Note("where the parent's layers no longer fit", err.span), *err.notes]
-        return type(err)(
-            f"after `{last.words}`: {err.message}", last.stmt.span, notes=notes, hint=err.hint
-        )
 
     # ---- nodes ----
 
