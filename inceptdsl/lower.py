@@ -355,9 +355,11 @@ class Lowerer:
         self, stmts: tuple[A.Stmt, ...], ctx: Ctx, n: int, span: Span, what: str, per: int = 0
     ) -> None:
         """Stop before running `stmts` n times (a repeat's iterations, or once for a block call)
-        when that would pass a work limit (check/budget.py). A variant's edits can remove what
-        the parent's text makes: its work is counted as it is done."""
-        if self.edits.every or self.g is None:
+        when that would pass a work limit (check/budget.py). A variant's pending `remove` or
+        `replace` in this scope can take away what the text makes: that work is counted as it
+        is done (an `insert` only adds work)."""
+        pending = (*self.edits.remove, *self.edits.replace)
+        if self.g is None or any(path.startswith(ctx.scope.prefix) for path in pending):
             return
         cost = (budget.Cost(per) + self.estimate.body(stmts, ctx.names, ctx.file)).times(n)
         budget.check(cost, self.steps, len(self.g), MAX_STEPS, MAX_NODES, span, what)

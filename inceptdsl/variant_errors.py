@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import ast as A
-from .errors import Note, ShapeError, SpecError, SpecErrors
+from .errors import LimitError, Note, ShapeError, SpecError, SpecErrors
 from .source import Span
 from .values import format_value
 
@@ -42,7 +42,13 @@ def locate(
     if err.span.path == lowerer.program.root.source.path:
         return err  # already in the variant (inside an edit's own unit)
     alone = _parent_alone(lowerer, base, params, file)
-    if alone is not None and alone.code == err.code and alone.span == err.span:
+    if (
+        alone is not None
+        and alone.code == err.code
+        and (
+            alone.span == err.span or isinstance(err, LimitError)  # where a limit stops varies
+        )
+    ):
         return _parent_fails(err, base, params, file, extends)
     if not applied:
         return err

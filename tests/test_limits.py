@@ -78,7 +78,7 @@ def test_limit_stops_before_the_work(
     err = _error(text)
     assert (err.code, err.line) == (code, line)
     assert work.steps < 100 and work.nodes < 100, (work.steps, work.nodes)
-    assert err.hint is not None and "alone" in err.hint
+    assert err.hint is not None and "at least" in err.hint and "before it" not in err.hint
 
 
 def test_the_node_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -282,3 +282,46 @@ def test_limit_errors_come_within_a_second_of_cpu(name: str, tmp_path: Path) -> 
     assert (rc, f"error[{code}]" in err) == (1, True), err
     bound = 0.75 if name in ("doubling_blocks", "suggestion_over_100k_names") else 1.0
     assert cpu - base_cpu < bound, (cpu, base_cpu)
+
+
+def test_a_variant_stops_before_the_work_outside_its_edits(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A pending `remove` or `replace` can take away what a body makes, so the estimate is not
+    used in its scope; elsewhere in a variant it is."""
+    (tmp_path / "p.incept").write_text(
+        "network p {\n  input 3 x 8 x 8\n  stem: conv 4 1x1\n"
+        "  big: {\n    repeat 400 { repeat 400 { relu } }\n  }\n}\n"
+    )
+    (tmp_path / "v.incept").write_text(
+        'import "p.incept" (p)\nnetwork v extends p {\n  replace stem with conv 8 1x1\n}\n'
+    )
+    work = _Work(monkeypatch)
+    with pytest.raises(SpecError) as exc:
+        load_program_and_build(tmp_path / "v.incept")
+    assert exc.value.code == "E902" and work.nodes < 100, work.nodes
+    (tmp_path / "w.incept").write_text(
+        'import "p.incept" (p)\nnetwork w extends p {\n  remove big\n}\n'
+    )
+    assert len(load_program_and_build(tmp_path / "w.incept").graph) == 2  # input, stem
+
+
+def load_program_and_build(path: Path) -> Any:
+    from inceptdsl import load
+
+    return load(str(path))
+
+
+def test_a_variant_of_a_parent_over_the_limit_says_the_parent_is(tmp_path: Path) -> None:
+    """Where a limit stops depends on the path taken, so the parent alone failing with the same
+    limit is enough to clear the edit."""
+    (tmp_path / "p.incept").write_text(
+        "network p {\n  input 3 x 8 x 8\n  big: {\n    repeat 400 { repeat 400 { relu } }\n  }\n}\n"
+    )
+    (tmp_path / "v.incept").write_text(
+        'import "p.incept" (p)\nnetwork v extends p {\n  remove big.0\n}\n'
+    )
+    with pytest.raises(SpecError) as exc:
+        load_program_and_build(tmp_path / "v.incept")
+    assert exc.value.code == "E902" and exc.value.line == 2
+    assert exc.value.message.startswith("`p` fails on its own with its default arguments")

@@ -230,16 +230,21 @@ def check(
         raise TooManyNodesError(
             f"the network expands to more than {max_nodes:,} nodes",
             span,
-            hint=f"{what} alone makes at least {_count(cost.nodes)} nodes; check repeat counts "
-            "and blocks that call blocks many times",
+            hint=f"{what} makes at least {_count(cost.nodes)} nodes{_before(nodes)}; check "
+            "repeat counts and blocks that call blocks many times",
         )
     if steps + cost.steps > max_steps:
         raise TooMuchWorkError(
             f"expanding the network takes more than {max_steps:,} steps",
             span,
-            hint=f"{what} alone takes at least {_count(cost.steps)} steps; check repeat counts "
-            "and blocks that call blocks many times, even empty ones",
+            hint=f"{what} takes at least {_count(cost.steps)} steps{_before(steps)}; check "
+            "repeat counts and blocks that call blocks many times, even empty ones",
         )
+
+
+def _before(spent: int) -> str:
+    """What was spent before, where it matters (more than the input node and a few steps)."""
+    return f", on top of {spent:,} before it" if spent > 100 else ""
 
 
 def _count(n: int) -> str:
