@@ -10,6 +10,7 @@ program's files together are limited too, so many large imports cannot take minu
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from . import ast as A
@@ -154,9 +155,10 @@ def _absolute(path: str) -> str:
 @dataclass
 class _Budget:
     """The characters the program's files may still hold, and the files read but not yet
-    parsed (a file's imports are all read, and charged, before any is parsed: parsing costs
-    about a thousand times more per character than reading, so twenty large imports stop at
-    the third file's bytes instead of after parsing two)."""
+    parsed (a file's imports, and what they import in turn, are read and charged before any
+    is parsed: parsing costs about a thousand times more per character than reading, so twenty
+    large imports, or a chain of them, stop at the third file's bytes instead of after parsing
+    two)."""
 
     left: int
     texts: dict[str, str] = field(default_factory=dict)
@@ -196,6 +198,44 @@ def _read_imports(
             raise
         budget.charge(text, target, imp)
         budget.texts[target] = text
+        _look_ahead(target, root, text, files, budget, imp, 0)
+
+
+_IMPORT_LINE = re.compile(r'^[ \t]*import[ \t]+"([^"\n]{1,1000})"', re.M)
+"""An import as a line starts with it. A string or a comment cannot hold such a line (strings
+end on their line, comments start with #), so in a file that parses these are its imports."""
+
+MAX_LOOK_AHEAD = 32
+"""Deepest chain of imports read ahead of parsing."""
+
+
+def _look_ahead(
+    path: str,
+    root: Root,
+    text: str,
+    files: dict[str, SpecFile],
+    budget: _Budget,
+    imp: A.ImportDecl,
+    depth: int,
+) -> None:
+    """Read, and charge to `imp` (the import that leads there), what a file read but not yet
+    parsed will import, found by its import lines: a chain of large imports stops at its bytes
+    too. What cannot be resolved or read is skipped; parsing the file reports it."""
+    if depth >= MAX_LOOK_AHEAD:
+        return
+    for m in _IMPORT_LINE.finditer(text):
+        try:
+            target, troot = resolve_import(m.group(1), os.path.realpath(path), root, imp.path_span)
+            if target in files or target in budget.texts:
+                continue
+            if len(files) + len(budget.texts) >= MAX_FILES:
+                return
+            more = read_text(target, inside=troot.path)
+        except SpecError:
+            continue
+        budget.charge(more, target, imp)
+        budget.texts[target] = more
+        _look_ahead(target, troot, more, files, budget, imp, depth + 1)
 
 
 def _resolve(

@@ -325,3 +325,28 @@ def test_a_variant_of_a_parent_over_the_limit_says_the_parent_is(tmp_path: Path)
         load_program_and_build(tmp_path / "v.incept")
     assert exc.value.code == "E902" and exc.value.line == 2
     assert exc.value.message.startswith("`p` fails on its own with its default arguments")
+
+
+def test_a_chain_of_imports_is_charged_by_bytes_before_it_is_parsed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """lib0 imports lib1 imports lib2 ...: the import lines are read ahead of the parser."""
+    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 3_000)
+    parsed = []
+    import inceptdsl.loader as loader
+
+    real = loader._parse_file
+    monkeypatch.setattr(loader, "_parse_file", lambda p, t: parsed.append(p) or real(p, t))
+    for i in range(20):
+        body = "".join(f"block B{i}_{j} {{ relu }}\n" for j in range(50))
+        (tmp_path / f"lib{i}.incept").write_text(f'# lib {i}\nimport "lib{i + 1}.incept"\n' + body)
+    (tmp_path / "lib20.incept").write_text("block End { relu }\n")
+    spec = tmp_path / "t.incept"
+    spec.write_text('import "lib0.incept"\nnetwork t {\n  input 3 x 8 x 8\n  relu\n}\n')
+    with pytest.raises(SpecError) as exc:
+        load_program(str(spec))
+    assert (exc.value.code, exc.value.line) == ("E901", 1)
+    assert "lib2.incept" in exc.value.message
+    assert [Path(p).name for p in parsed] == ["t.incept"]
+    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 512 * 1024)
+    assert len(load_program(str(spec)).files) == 22  # under the limit, the chain loads
