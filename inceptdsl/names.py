@@ -3,9 +3,8 @@ every pass that reports an unknown name."""
 
 from __future__ import annotations
 
+import bisect
 import difflib
-import heapq
-import os
 import re
 from collections.abc import Iterable
 
@@ -18,7 +17,7 @@ MAX_LABEL = 128
 MAX_CANDIDATES = 500
 """Most candidates a suggestion compares in full. difflib costs tens of microseconds per
 candidate, so a network of 100,000 nodes took seconds to say "did you mean"; beyond this many,
-the candidates nearest in prefix and length are compared (a cheap linear pass)."""
+the candidates nearest in alphabetical order, forwards and backwards, are compared."""
 
 _LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 
@@ -34,18 +33,24 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def _nearest(name: str, pool: set[str]) -> set[str]:
-    """At most MAX_CANDIDATES of `pool`: all of it when small, else those sharing the longest
-    prefix with `name`, then nearest in length, then first in order (deterministic). A case
-    variant of the name is always kept."""
+    """At most MAX_CANDIDATES of `pool`: all of it when small, else the names nearest to `name`
+    in alphabetical order (those sharing its longest prefixes, case-insensitively) and in the
+    order of reversed names (sharing its longest suffixes, for a typo near the start). Sorting
+    runs at C speed: 100,000 names take a few hundredths of a second."""
     if len(pool) <= MAX_CANDIDATES:
         return pool
-    low = name.lower()
+    half = MAX_CANDIDATES // 4
+    out: set[str] = set()
+    for key in (str.lower, _reversed_lower):
+        ordered = sorted(pool, key=key)
+        keys = [key(c) for c in ordered]
+        i = bisect.bisect_left(keys, key(name))
+        out.update(ordered[max(0, i - half) : i + half])
+    return out
 
-    def distance(c: str) -> tuple[int, int, str]:
-        shared = len(os.path.commonprefix((c.lower(), low)))
-        return (-shared, abs(len(c) - len(name)), c)
 
-    return set(heapq.nsmallest(MAX_CANDIDATES, pool, key=distance))
+def _reversed_lower(s: str) -> str:
+    return s[::-1].lower()
 
 
 def check_label(text: str, span: Span) -> None:
