@@ -358,11 +358,15 @@ class Lowerer:
         when that would pass a work limit (check/budget.py). A variant's pending `remove` or
         `replace` in this scope can take away what the text makes: that work is counted as it
         is done (an `insert` only adds work)."""
-        pending = (*self.edits.remove, *self.edits.replace)
-        if self.g is None or any(path.startswith(ctx.scope.prefix) for path in pending):
+        if self.g is None:
             return
-        cost = (budget.Cost(per) + self.estimate.body(stmts, ctx.names, ctx.file)).times(n)
-        budget.check(cost, self.steps, len(self.g), MAX_STEPS, MAX_NODES, span, what)
+        if self.edits.remove or self.edits.replace:
+            pending = (*self.edits.remove, *self.edits.replace)
+            if any(path.startswith(ctx.scope.prefix) for path in pending):
+                return
+        for least in self.estimate.bounds(stmts, ctx.names, ctx.file):
+            cost = (budget.Cost(per) + least).times(n)
+            budget.check(cost, self.steps, len(self.g), MAX_STEPS, MAX_NODES, span, what)
 
     def _tick(self, span: Span | None, steps: int = 1) -> None:
         """Count expansion steps; stop at MAX_STEPS (see there)."""

@@ -37,6 +37,16 @@ def _doubling_blocks(levels: int) -> str:
     return "\n".join(blocks) + f"\nnetwork t {{\n  input 3 x 8 x 8\n  L{levels}\n}}\n"
 
 
+def _doubling_blocks_with_arguments(levels: int) -> str:
+    """Every call has its own argument values, so a bound per block and arguments would be as
+    long as the expansion itself: the value-blind bound catches it."""
+    blocks = ["block L0(n: int) { }"] + [
+        f"block L{i}(n: int) {{ L{i - 1}(n * 2) -> L{i - 1}(n * 2 + 1) }}"
+        for i in range(1, levels + 1)
+    ]
+    return "\n".join(blocks) + f"\nnetwork t {{\n  input 3 x 8 x 8\n  L{levels}(1)\n}}\n"
+
+
 class _Work:
     """Counts the expansion steps and nodes lowering does."""
 
@@ -67,9 +77,15 @@ def _error(text: str) -> SpecError:
     [
         (NESTED_EMPTY, "E905", 3),
         (_doubling_blocks(40), "E905", 44),
+        (_doubling_blocks_with_arguments(40), "E905", 44),
         (NESTED_RELU, "E902", 3),
     ],
-    ids=["nested_empty_repeats", "doubling_blocks", "nested_relu_repeats"],
+    ids=[
+        "nested_empty_repeats",
+        "doubling_blocks",
+        "doubling_blocks_with_arguments",
+        "nested_relu_repeats",
+    ],
 )
 def test_limit_stops_before_the_work(
     monkeypatch: pytest.MonkeyPatch, text: str, code: str, line: int

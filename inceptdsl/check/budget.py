@@ -12,13 +12,12 @@ count here mirrors one in lower.py (a statement is one step, a unit one, a block
 a `let` or `defaults` four, a repeat iteration one; a layer, a merge and a residual's add one
 node each), and whatever cannot be known without shapes or is not understood (an `if` whose
 condition reads `in.channels`, a repeat count from `prev.channels`, a construct added later)
-counts as the least it could be: the cheapest branch, or nothing. The estimate itself costs about
-the size of the text: a block's bound is computed once per set of argument values.
+counts as the least it could be: the cheapest branch, or nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,10 +46,18 @@ lowering's own nesting limit (E904) reports it."""
 MAX_REPEAT = 100_000
 """A larger count is reported by lowering (E900) when it is reached; here it counts as zero."""
 
+MAX_VISITS = 20_000
+"""Most units the value-aware estimates of one lowering may visit (a tenth of a second). Blocks are
+estimated once per set of argument values, but arguments that differ at every call (`L(n * 2)
+-> L(n * 2 + 1)`, 40 levels deep) would make the estimate as long as the expansion; past this
+many visits a unit counts as itself alone, which is still a lower bound, and lowering's own
+counting stops such a spec."""
 
-@dataclass(frozen=True)
+
+@dataclass(slots=True)
 class Cost:
-    """At least this many expansion steps and IR nodes."""
+    """At least this many expansion steps and IR nodes (never changed once made; not frozen,
+    which would make each one several times slower to create, and one is made per block call)."""
 
     steps: int = 0
     nodes: int = 0
@@ -63,6 +70,9 @@ class Cost:
 
     def least(self, other: Cost) -> Cost:
         return Cost(min(self.steps, other.steps), min(self.nodes, other.nodes))
+
+    def most(self, other: Cost) -> Cost:
+        return Cost(max(self.steps, other.steps), max(self.nodes, other.nodes))
 
 
 ZERO = Cost()
@@ -77,13 +87,44 @@ class Estimate:
 
     def __init__(self) -> None:
         self._memo: dict[tuple[int, str], Cost] = {}
+        self._blind_memo: dict[tuple[int, str], Cost] = {}
+        self._blind = False
         self._active: set[int] = set()
         self._depth = 0
+        self._visits = 0
+
+    def bounds(
+        self, stmts: tuple[A.Stmt, ...], names: Mapping[str, Any], file: SpecFile
+    ) -> Iterator[Cost]:
+        """Lower bounds of what `lower._seq(stmts)` costs with these names in scope, cheapest
+        first (a caller may stop at the first that passes its limit): one blind to every value
+        from outside the text, so each block's is computed once (blocks that call the level
+        below twice, 40 levels deep, take 40 visits whatever their arguments); then, while
+        visits are left (MAX_VISITS), the larger of it and one with the values known."""
+        blind = self.blind(stmts, file)
+        yield blind
+        if self._visits < MAX_VISITS:
+            yield blind.most(self._body(stmts, names, file))
 
     def body(self, stmts: tuple[A.Stmt, ...], names: Mapping[str, Any], file: SpecFile) -> Cost:
-        """The least `lower._seq(stmts)` costs with these names in scope."""
+        """The best lower bound of `bounds`."""
+        *_, best = self.bounds(stmts, names, file)
+        return best
+
+    def blind(self, stmts: tuple[A.Stmt, ...], file: SpecFile) -> Cost:
+        hit = self._blind_memo.get((id(stmts), "[]"))  # _key({}): asked at every block call
+        if hit is not None:
+            return hit
+        self._blind = True
+        try:
+            return self._body(stmts, {}, file)
+        finally:
+            self._blind = False
+
+    def _body(self, stmts: tuple[A.Stmt, ...], names: Mapping[str, Any], file: SpecFile) -> Cost:
+        memo = self._blind_memo if self._blind else self._memo
         key = (id(stmts), _key(names))
-        hit = self._memo.get(key)
+        hit = memo.get(key)
         if hit is not None:
             return hit
         if self._depth >= MAX_DEPTH or id(stmts) in self._active:
@@ -95,7 +136,7 @@ class Estimate:
         finally:
             self._depth -= 1
             self._active.discard(id(stmts))
-        self._memo[key] = cost
+        memo[key] = cost
         return cost
 
     def _seq(
@@ -143,11 +184,15 @@ class Estimate:
     def _unit(self, u: A.Unit, names: dict[str, Any], file: SpecFile) -> Cost:
         core = u.core
         cost = Cost(UNIT)
+        if not self._blind:
+            self._visits += 1
+            if self._visits > MAX_VISITS:
+                return cost  # the estimate has spent its time: the unit's own step is certain
         if isinstance(core, A.Call):
             ref = file.blocks.get(core.name)
             if ref is not None:
-                bound = _bind(ref.decl, core, names)
-                return cost + Cost(BLOCK_CALL) + self.body(ref.decl.body.stmts, bound, ref.file)
+                bound = {} if self._blind else _bind(ref.decl, core, names)
+                return cost + Cost(BLOCK_CALL) + self._body(ref.decl.body.stmts, bound, ref.file)
             return cost + Cost(nodes=1) if core.name in O.LAYERS else cost
         if isinstance(core, A.Repeat):
             try:
@@ -156,17 +201,17 @@ class Estimate:
                 return cost
             if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REPEAT:
                 return cost
-            return cost + (Cost(ITERATION) + self.body(core.body.stmts, names, file)).times(n)
+            return cost + (Cost(ITERATION) + self._body(core.body.stmts, names, file)).times(n)
         if isinstance(core, A.Group):
-            return cost + self.body(core.body.stmts, names, file)
+            return cost + self._body(core.body.stmts, names, file)
         if isinstance(core, A.Merge):
             inner = self._seq(core.body.stmts, dict(names), file, branches=True)
             made = any(isinstance(s, A.Chain) for s in core.body.stmts)
             return cost + inner + Cost(nodes=int(made))
         if isinstance(core, A.Residual):
-            cost += self.body(core.body.stmts, names, file) + Cost(nodes=1)
+            cost += self._body(core.body.stmts, names, file) + Cost(nodes=1)
             if core.shortcut is not None:
-                cost += self.body(core.shortcut.stmts, names, file)
+                cost += self._body(core.shortcut.stmts, names, file)
             return cost
         return cost  # a construct this estimate does not know: at least its unit step
 
