@@ -461,7 +461,15 @@ class Lowerer:
         except SpecError as err:
             extends = levels[-1][0].extends
             assert extends is not None
-            raise variant_errors.locate(err, self, d, p, f, extends) from None
+            raise variant_errors.locate(
+                err,
+                self.program.root.source.path,
+                self.edits.applied,
+                lambda: _error_of(lambda: Lowerer(self.program)._body(d, p, f, d.name, p, {})),
+                d,
+                p,
+                extends,
+            ) from None
         self._check_edits_used()
         return Lowered(self.g, self.expects, self.labels, self.warnings)
 
@@ -1127,6 +1135,15 @@ class Lowerer:
                 ctx.aux,
             )
         return out
+
+
+def _error_of(work: Callable[[], object]) -> SpecError | None:
+    """The SpecError `work` raises, or None."""
+    try:
+        work()
+    except SpecError as err:
+        return err
+    return None
 
 
 def _choose_static(s: A.IfStmt, ev: Evaluator) -> A.Body | None:

@@ -13,35 +13,42 @@ parent's location as a note.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from . import ast as A
 from .errors import LimitError, Note, ShapeError, SpecError, SpecErrors
+from .evaluate import Evaluator
 from .source import Span
 from .values import format_value
 
-if TYPE_CHECKING:
-    from .loader import SpecFile
-    from .lower import Edit, Lowerer
+
+class Edit(Protocol):
+    """What this module reads of lower.Edit (lowering comes after it in the pipeline)."""
+
+    stmt: A.ReplaceStmt | A.InsertStmt | A.RemoveStmt
+
+    @property
+    def words(self) -> str: ...
 
 
 def locate(
     err: SpecError,
-    lowerer: Lowerer,
+    variant_path: str,
+    applied: Sequence[Edit],
+    parent_alone: Callable[[], SpecError | None],
     base: A.NetworkDecl,
     params: dict[str, Any],
-    file: SpecFile,
     extends: A.Extends,
 ) -> SpecError:
-    """The error of lowering a variant (of `base`, built with `params`), placed where it
-    belongs; `extends` is the clause that passed the parent its arguments."""
-    applied = lowerer.edits.applied
+    """The error of lowering a variant (of `base`, built with `params`; `applied` are the
+    edits applied so far, `parent_alone` lowers the parent without them and returns its error),
+    placed where it belongs; `extends` is the clause that passed the parent its arguments."""
     if err.span is None or isinstance(err, SpecErrors):
         return err
-    if err.span.path == lowerer.program.root.source.path:
+    if err.span.path == variant_path:
         return err  # already in the variant (inside an edit's own unit)
-    alone = _parent_alone(lowerer, base, params, file)
+    alone = parent_alone()
     if (
         alone is not None
         and alone.code == err.code
@@ -49,23 +56,10 @@ def locate(
             alone.span == err.span or isinstance(err, LimitError)  # where a limit stops varies
         )
     ):
-        return _parent_fails(err, base, params, file, extends)
+        return _parent_fails(err, base, params, extends)
     if not applied:
         return err
     return _at_edit(err, applied[-1])
-
-
-def _parent_alone(
-    lowerer: Lowerer, base: A.NetworkDecl, params: dict[str, Any], file: SpecFile
-) -> SpecError | None:
-    """The error the parent raises on its own with these arguments, or None."""
-    from .lower import Lowerer
-
-    try:
-        Lowerer(lowerer.program)._body(base, params, file, base.name, params, {})
-    except SpecError as err:
-        return err
-    return None
 
 
 def _at_edit(err: SpecError, last: Edit) -> SpecError:
@@ -89,10 +83,9 @@ def _parent_fails(
     err: SpecError,
     base: A.NetworkDecl,
     params: dict[str, Any],
-    file: SpecFile,
     extends: A.Extends,
 ) -> SpecError:
-    changed = _changed(base, params, file)
+    changed = _changed(base, params)
     shown = ", ".join(
         f"{k}={format_value(params[k])}"
         + (f" (default {format_value(d)})" if d is not _NO_DEFAULT else "")
@@ -121,16 +114,11 @@ def _parent_fails(
 _NO_DEFAULT = object()
 
 
-def _changed(
-    base: A.NetworkDecl, params: Mapping[str, Any], file: SpecFile
-) -> list[tuple[str, Any]]:
+def _changed(base: A.NetworkDecl, params: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The parameters whose values differ from the parent's defaults, with those defaults."""
-    from .evaluate import Evaluator
-    from .lower import network_params
-
     out: list[tuple[str, Any]] = []
     defaults: dict[str, Any] = {}
-    for p in network_params(base, file):
+    for p in base.params:  # the base extends nothing: its own parameters
         try:
             d = Evaluator(defaults).eval(p.default) if p.default is not None else _NO_DEFAULT
         except SpecError:
