@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from . import ast as A
 from .check.resolve_names import walk_stmts
 from .cost import FLOPS_PER_MAC
-from .errors import InvalidValueError, LimitError, SpecError, UnknownMetricError
+from .errors import InvalidValueError, LimitError, Note, SpecError, UnknownMetricError
 from .evaluate import Evaluator, format_value
 from .names import did_you_mean
 from .source import Span
@@ -243,30 +243,84 @@ class _Variants:
         self.nodes = 0
 
     def get(self, overrides: dict[str, Any], span: Span) -> Figures:
-        key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+        key = _key(overrides)
         hit = self.built.get(key)
         if hit is not None:
             return hit
         if len(self.built) >= MAX_VARIANTS:
-            raise LimitError(
-                f"the expectations use more than {MAX_VARIANTS} distinct `with` parameter sets",
-                span,
-            )
+            raise _too_many_sets(span)
         variant = self.net.with_params(_span=span, **overrides)
         self.nodes += len(variant.graph)
         if self.nodes > MAX_VARIANT_NODES:
-            raise LimitError(
-                f"the `with` variants build more than {MAX_VARIANT_NODES:,} nodes together",
-                span,
-                hint="each distinct `with` builds the whole network again; use fewer",
-            )
+            raise _too_many_nodes(span)
         self.built[key] = figures = Figures.of(variant)
         return figures  # the variant's graph is not kept
+
+
+def _key(overrides: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+
+
+def _too_many_sets(span: Span) -> LimitError:
+    return LimitError(
+        f"the expectations use more than {MAX_VARIANTS} distinct `with` parameter sets", span
+    )
+
+
+def _too_many_nodes(span: Span, least: int | None = None) -> LimitError:
+    at_least = f"the sets up to this one make at least {least:,} nodes together; " if least else ""
+    return LimitError(
+        f"the `with` variants build more than {MAX_VARIANT_NODES:,} nodes together",
+        span,
+        hint=at_least + "each distinct `with` builds the whole network again; use fewer",
+    )
+
+
+def precharge(net: Network) -> None:
+    """Charge every distinct `with` parameter set its least size (check/budget.py) before any
+    is built, so that too many or too large variants stop before the first is built, not after
+    the limit's worth of building. Stops quietly at the first `with` it cannot evaluate (checking
+    that expectation reports it), and a variant network's sets are charged only when built (its
+    edits can remove what the parent's text makes)."""
+    from .check.budget import Estimate
+    from .lower import bind_network_params, network_decl, network_params
+
+    decl = network_decl(net.program)
+    root = net.program.root
+    estimate = Estimate()
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    total = 0
+    for exp in net.expectations:
+        if not exp.stmt.with_:
+            continue
+        span = exp.stmt.with_[0].span
+        try:
+            overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in exp.stmt.with_}
+            if _key(overrides) in seen:
+                continue
+            if len(seen) >= MAX_VARIANTS:
+                raise _too_many_sets(span)
+            seen.add(_key(overrides))
+            if decl.extends is not None:
+                continue
+            given = {**net.overrides, **overrides}
+            params = bind_network_params(decl, given, span, network_params(decl, root))
+        except LimitError:
+            raise
+        except SpecError:
+            return
+        total += 1 + estimate.body(decl.body.stmts, params, root).nodes  # 1: the input node
+        if total > MAX_VARIANT_NODES:
+            raise _too_many_nodes(span, total)
 
 
 def verify(net: Network) -> Verification:
     """Check every `expect` of the network; errors in the declarations raise SpecError."""
     results = []
+    try:
+        precharge(net)
+    except SpecError as err:
+        raise err.with_sources(net.program.sources) from None
     variants = _Variants(net)
     for exp in net.expectations:
         try:
@@ -282,8 +336,11 @@ def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) ->
     with_text = ""
     if stmt.with_:
         overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in stmt.with_}
-        figures = variants.get(overrides, stmt.with_[0].span)
         with_text = ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
+        try:
+            figures = variants.get(overrides, stmt.with_[0].span)
+        except SpecError as err:
+            raise _from_with(err, stmt, with_text) from None
     expected = ev.eval(stmt.value)
     tol, tol_text = _tolerance(stmt, ev, expected)
     skipped = ""
@@ -306,6 +363,17 @@ def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) ->
         skipped,
         _written(net, stmt.value.span),
     )
+
+
+def _from_with(err: SpecError, stmt: A.ExpectStmt, with_text: str) -> SpecError:
+    """An error in the network built for `expect ... with`: it is located in the network's
+    layers, which are fine at the spec's own values, so a note says which `with` built them."""
+    first, last = stmt.with_[0].span, stmt.with_[-1].span
+    if err.span is not None and err.span.path == first.path and err.span.line == first.line:
+        return err  # already at the `with` (an unknown parameter, a limit)
+    at = Span(first.path, first.line, first.column, last.end_line, last.end_column)
+    err.notes = (*err.notes, Note(f"the network was built with {with_text} for this `expect`", at))
+    return err
 
 
 class _Absent(Exception):

@@ -10,6 +10,7 @@ program's files together are limited too, so many large imports cannot take minu
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from . import ast as A
@@ -134,7 +135,7 @@ def load_program(path: str, text: str | None = None) -> Program:
     root = parse_file(abspath, text)
     root.root = lib or tree_root(os.path.dirname(real))
     files: dict[str, SpecFile] = {real: root}
-    budget = [MAX_PROGRAM_BYTES - len(text)]
+    budget = _Budget(MAX_PROGRAM_BYTES - len(text))
     try:
         _resolve(root, files, budget, [])
     except SpecError as err:  # keep the sources of a file that failed to load (not in files)
@@ -151,10 +152,96 @@ def _absolute(path: str) -> str:
     return os.path.abspath(path)
 
 
+@dataclass
+class _Budget:
+    """The characters the program's files may still hold, and the files read but not yet
+    parsed (a file's imports, and what they import in turn, are read and charged before any
+    is parsed: parsing costs about a thousand times more per character than reading, so twenty
+    large imports, or a chain of them, stop at the third file's bytes instead of after parsing
+    two)."""
+
+    left: int
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def charge(self, text: str, target: str, imp: A.ImportDecl) -> None:
+        self.left -= len(text)
+        if self.left < 0:
+            raise FileTooLargeError(
+                f"the program's files hold more than {MAX_PROGRAM_BYTES:,} characters "
+                f"together (with {display_path(target)})",
+                imp.path_span,
+                hint="a spec and its imports are usually a few kilobytes: check for "
+                "generated or pasted files",
+            )
+
+
+def _read_imports(
+    f: SpecFile,
+    files: dict[str, SpecFile],
+    budget: _Budget,
+    stack: list[tuple[SpecFile, A.ImportDecl]],
+) -> None:
+    """Read every file `f` imports that is not read yet, charging its size (see _Budget);
+    a cycle is left to _resolve, which reports it."""
+    assert f.root is not None
+    chain = {os.path.realpath(s.abspath) for s, _ in stack} | {os.path.realpath(f.abspath)}
+    for imp in f.module.imports:
+        target, root = resolve_import(imp.path, os.path.realpath(f.abspath), f.root, imp.path_span)
+        if target in files or target in budget.texts or target in chain:
+            continue
+        if len(files) + len(budget.texts) >= MAX_FILES:
+            raise LimitError(f"more than {MAX_FILES} files imported", imp.path_span)
+        try:
+            text = read_text(target, inside=root.path)
+        except SpecError as err:  # unreadable: say who imports it
+            err.notes = (*err.notes, Note("imported here", imp.path_span))
+            raise
+        budget.charge(text, target, imp)
+        budget.texts[target] = text
+        _look_ahead(target, root, text, files, budget, imp, 0)
+
+
+_IMPORT_LINE = re.compile(r'^[ \t]*import[ \t]+"([^"\n]{1,1000})"', re.M)
+"""An import as a line starts with it. A string or a comment cannot hold such a line (strings
+end on their line, comments start with #), so in a file that parses these are its imports."""
+
+MAX_LOOK_AHEAD = 32
+"""Deepest chain of imports read ahead of parsing."""
+
+
+def _look_ahead(
+    path: str,
+    root: Root,
+    text: str,
+    files: dict[str, SpecFile],
+    budget: _Budget,
+    imp: A.ImportDecl,
+    depth: int,
+) -> None:
+    """Read, and charge to `imp` (the import that leads there), what a file read but not yet
+    parsed will import, found by its import lines: a chain of large imports stops at its bytes
+    too. What cannot be resolved or read is skipped; parsing the file reports it."""
+    if depth >= MAX_LOOK_AHEAD:
+        return
+    for m in _IMPORT_LINE.finditer(text):
+        try:
+            target, troot = resolve_import(m.group(1), os.path.realpath(path), root, imp.path_span)
+            if target in files or target in budget.texts:
+                continue
+            if len(files) + len(budget.texts) >= MAX_FILES:
+                return
+            more = read_text(target, inside=troot.path)
+        except SpecError:
+            continue
+        budget.charge(more, target, imp)
+        budget.texts[target] = more
+        _look_ahead(target, troot, more, files, budget, imp, depth + 1)
+
+
 def _resolve(
     f: SpecFile,
     files: dict[str, SpecFile],
-    budget: list[int],
+    budget: _Budget,
     stack: list[tuple[SpecFile, A.ImportDecl]],
 ) -> None:
     """Load f's imports depth-first and fill f.blocks; `stack` holds the import chain and
@@ -169,6 +256,7 @@ def _resolve(
             )
         own[b.name] = BlockRef(b, f)
     f.blocks.update(own)
+    _read_imports(f, files, budget, stack)
     for imp in f.module.imports:
         assert f.root is not None
         target, root = resolve_import(imp.path, os.path.realpath(f.abspath), f.root, imp.path_span)
@@ -185,22 +273,7 @@ def _resolve(
                 notes=[Note(f"{s.source.path} imports {i.path!r}", i.path_span) for s, i in hops],
             )
         if target not in files:
-            if len(files) >= MAX_FILES:
-                raise LimitError(f"more than {MAX_FILES} files imported", imp.path_span)
-            try:
-                text = read_text(target, inside=root.path)
-            except SpecError as err:  # unreadable: say who imports it
-                err.notes = (*err.notes, Note("imported here", imp.path_span))
-                raise
-            budget[0] -= len(text)
-            if budget[0] < 0:
-                raise FileTooLargeError(
-                    f"the program's files hold more than {MAX_PROGRAM_BYTES:,} characters "
-                    f"together (with {display_path(target)})",
-                    imp.path_span,
-                    hint="a spec and its imports are usually a few kilobytes: check for "
-                    "generated or pasted files",
-                )
+            text = budget.texts.pop(target)  # read by _read_imports
             try:
                 files[target] = parse_file(target, text)
             except SpecError as err:  # unparsable: say who imports it

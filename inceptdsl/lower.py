@@ -19,6 +19,8 @@ from typing import Any
 import networkx as nx
 
 from . import ast as A
+from . import variant_errors
+from .check import budget
 from .check.placement import parent_network, uses_prefix
 from .check.types import TYPES, coerce
 from .errors import (
@@ -34,7 +36,6 @@ from .errors import (
     NetworkCountError,
     Note,
     PrefixLabelError,
-    ShapeError,
     SpecError,
     SpecWarning,
     TensorTooLargeError,
@@ -348,6 +349,24 @@ class Lowerer:
         self.warnings: list[SpecWarning] = []
         self._warned: set[Span] = set()
         self.steps = 0
+        self.estimate = budget.Estimate()
+
+    def _precharge(
+        self, stmts: tuple[A.Stmt, ...], ctx: Ctx, n: int, span: Span, what: str, per: int = 0
+    ) -> None:
+        """Stop before running `stmts` n times (a repeat's iterations, or once for a block call)
+        when that would pass a work limit (check/budget.py). A variant's pending `remove` or
+        `replace` in this scope can take away what the text makes: that work is counted as it
+        is done (an `insert` only adds work)."""
+        if self.g is None:
+            return
+        if self.edits.remove or self.edits.replace:
+            pending = (*self.edits.remove, *self.edits.replace)
+            if any(path.startswith(ctx.scope.prefix) for path in pending):
+                return
+        for least in self.estimate.bounds(stmts, ctx.names, ctx.file):
+            cost = (budget.Cost(per) + least).times(n)
+            budget.check(cost, self.steps, len(self.g), MAX_STEPS, MAX_NODES, span, what)
 
     def _tick(self, span: Span | None, steps: int = 1) -> None:
         """Count expansion steps; stop at MAX_STEPS (see there)."""
@@ -439,8 +458,18 @@ class Lowerer:
         self.collect_expects = False  # the base's own expectations describe the base
         try:
             self._body(d, p, f, decl.name, params, forced)
-        except ShapeError as err:
-            raise self._at_edit(err) from None
+        except SpecError as err:
+            extends = levels[-1][0].extends
+            assert extends is not None
+            raise variant_errors.locate(
+                err,
+                self.program.root.source.path,
+                self.edits.applied,
+                lambda: _error_of(lambda: Lowerer(self.program)._body(d, p, f, d.name, p, {})),
+                d,
+                p,
+                extends,
+            ) from None
         self._check_edits_used()
         return Lowered(self.g, self.expects, self.labels, self.warnings)
 
@@ -500,19 +529,6 @@ class Lowerer:
                 )
             )
         raise_all(errors)
-
-    def _at_edit(self, err: ShapeError) -> SpecError:
-        """A shape error in the parent's layers after an edit: reported at the edit, with the
-        first layer that no longer fits as a note."""
-        if not self.edits.applied or err.span is None:
-            return err
-        if err.span.path == self.program.root.source.path:
-            return err  # already in the variant (inside an edit's own unit)
-        last = self.edits.applied[-1]
-        notes = [Note("where the parent's layers no longer fit", err.span), *err.notes]
-        return type(err)(
-            f"after `{last.words}`: {err.message}", last.stmt.span, notes=notes, hint=err.hint
-        )
 
     # ---- nodes ----
 
@@ -965,6 +981,7 @@ class Lowerer:
             name, scope = None, ctx.scope
             self.scopes.call(scope, decl.name, names)
         sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1, ctx.forced, stem)
+        self._precharge(decl.body.stmts, sub, 1, call.span, f"this call of `{decl.name}`")
         try:
             out = self._seq(decl.body.stmts, x, sub)
         except SpecError as err:
@@ -984,6 +1001,7 @@ class Lowerer:
             )
         if n > MAX_REPEAT:
             raise LimitError(f"`repeat {n}` exceeds the limit of {MAX_REPEAT:,}", r.count.span)
+        self._precharge(r.body.stmts, ctx, n, r.span, f"this `repeat {n}`", budget.ITERATION)
         for i in range(n):
             self._tick(r.span)
             if r.pattern is not None:
@@ -1117,6 +1135,15 @@ class Lowerer:
                 ctx.aux,
             )
         return out
+
+
+def _error_of(work: Callable[[], object]) -> SpecError | None:
+    """The SpecError `work` raises, or None."""
+    try:
+        work()
+    except SpecError as err:
+        return err
+    return None
 
 
 def _choose_static(s: A.IfStmt, ev: Evaluator) -> A.Body | None:

@@ -408,7 +408,7 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError
     return SpecSyntaxError(
         f"unexpected {what}; expected {_expected_words(expected)}",
         span,
-        hint=_token_hint(tok, expected),
+        hint=_token_hint(tok, expected) or _negative_argument_hint(tok, expected, text),
     )
 
 
@@ -465,6 +465,25 @@ def _char_hint(char: str) -> str | None:
     if not char.isprintable() or ord(char) > 127:
         return "specs are plain text; is this a binary file or a stray non-ASCII character?"
     return None
+
+
+def _negative_argument_hint(
+    tok: Token, expected: set[str] | frozenset[str], text: str
+) -> str | None:
+    """`scale -2.5`: after a name, `-` reads as a subtraction; the grammar takes a negative
+    argument in parentheses, `scale(-2.5)`."""
+    if tok.type != "MINUS" or "LPAR" not in expected or tok.start_pos is None:
+        return None
+    pos = tok.start_pos
+    line_start = text.rfind("\n", 0, pos) + 1
+    name = re.search(r"(?:^|->|[:{])\s*([A-Za-z_][A-Za-z0-9_]*)\s*$", text[line_start:pos])
+    value = re.match(r"-\s*([A-Za-z0-9_.]{1,40})", text[pos : pos + 80])
+    if name is None or value is None:
+        return (
+            "an argument that uses `-` is written in parentheses, as in `scale(-2.5)` or "
+            "`conv (c - 16) 3x3`"
+        )
+    return f"a negative argument is written in parentheses: `{name.group(1)}(-{value.group(1)})`"
 
 
 def _token_hint(tok: Token, expected: set[str] | frozenset[str]) -> str | None:

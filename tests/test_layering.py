@@ -43,6 +43,7 @@ STAGES = [
     "details",
     "memory",
     "check",
+    "variant_errors",  # where a variant's error belongs (lowering hands it what it needs)
     "lower",
     "optimize",  # eval-only optimization passes over the IR, with their weight maps
     "network",

@@ -12,6 +12,7 @@ from .. import ast as A
 from ..errors import (
     ArgumentCountError,
     DuplicateNameError,
+    InvalidValueError,
     Note,
     SpecError,
     UnknownNameError,
@@ -159,6 +160,26 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
                 f"unknown layer or block `{call.name}`",
                 call.name_span,
                 hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
+            )
+        ]
+    variant = next(
+        (
+            n
+            for n in ref.file.module.networks
+            if n.name == ref.decl.name and n.span == ref.decl.span and n.extends is not None
+        ),
+        None,
+    )
+    if variant is not None and variant.extends is not None:
+        parent = variant.extends.name
+        return [
+            InvalidValueError(
+                f"`{call.name}` is a variant network (`extends {parent}`); a variant cannot be "
+                "called as a block",
+                call.name_span,
+                notes=[Note(f"`{call.name}` extends `{parent}` here", variant.extends.span)],
+                hint=f"call `{parent}(...)` and declare the calling network as a variant that "
+                f"makes the edits, or declare what `{call.name}` builds as a block",
             )
         ]
     errs = _repeated(call.kwargs)

@@ -1,0 +1,368 @@
+"""Work limits stop absurd specs before the work, not after (issue 25): the budget is known
+before a `repeat` or block call runs, before `with` variants are built, before imports are
+parsed, and a suggestion compares a bounded number of names.
+
+The first tests count the work done before the error (deterministic: each failed before the
+fix, when the limit's whole worth of work was done first); the last ones time the real CLI in a
+child process, in CPU seconds above a baseline run in the same way."""
+
+from __future__ import annotations
+
+import difflib
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inceptdsl import SpecError, loads
+from inceptdsl.check.budget import Estimate
+from inceptdsl.loader import load_program
+from inceptdsl.lower import Lowerer
+from inceptdsl.names import MAX_CANDIDATES, did_you_mean
+
+NESTED_EMPTY = (
+    'network t {\n  input 3 x 8 x 8\n  repeat 100000 as "a{n}" {\n'
+    '    repeat 100000 as "b{n}" { }\n  }\n}\n'
+)
+NESTED_RELU = "network t {\n  input 3 x 8 x 8\n  repeat 400 {\n    repeat 400 { relu }\n  }\n}\n"
+
+
+def _doubling_blocks(levels: int) -> str:
+    blocks = ["block L0 { }"] + [
+        f"block L{i} {{ L{i - 1} -> L{i - 1} }}" for i in range(1, levels + 1)
+    ]
+    return "\n".join(blocks) + f"\nnetwork t {{\n  input 3 x 8 x 8\n  L{levels}\n}}\n"
+
+
+def _doubling_blocks_with_arguments(levels: int) -> str:
+    """Every call has its own argument values, so a bound per block and arguments would be as
+    long as the expansion itself: the value-blind bound catches it."""
+    blocks = ["block L0(n: int) { }"] + [
+        f"block L{i}(n: int) {{ L{i - 1}(n * 2) -> L{i - 1}(n * 2 + 1) }}"
+        for i in range(1, levels + 1)
+    ]
+    return "\n".join(blocks) + f"\nnetwork t {{\n  input 3 x 8 x 8\n  L{levels}(1)\n}}\n"
+
+
+class _Work:
+    """Counts the expansion steps and nodes lowering does."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.steps = self.nodes = 0
+        tick, node = Lowerer._tick, Lowerer._node
+
+        def counted_tick(lw: Lowerer, span: Any, steps: int = 1) -> None:
+            self.steps += steps
+            tick(lw, span, steps)
+
+        def counted_node(lw: Lowerer, *args: Any, **kwargs: Any) -> str:
+            self.nodes += 1
+            return node(lw, *args, **kwargs)
+
+        monkeypatch.setattr(Lowerer, "_tick", counted_tick)
+        monkeypatch.setattr(Lowerer, "_node", counted_node)
+
+
+def _error(text: str) -> SpecError:
+    with pytest.raises(SpecError) as exc:
+        loads(text, "t.incept")
+    return exc.value
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line"),
+    [
+        (NESTED_EMPTY, "E905", 3),
+        (_doubling_blocks(40), "E905", 44),
+        (_doubling_blocks_with_arguments(40), "E905", 44),
+        (NESTED_RELU, "E902", 3),
+    ],
+    ids=[
+        "nested_empty_repeats",
+        "doubling_blocks",
+        "doubling_blocks_with_arguments",
+        "nested_relu_repeats",
+    ],
+)
+def test_limit_stops_before_the_work(
+    monkeypatch: pytest.MonkeyPatch, text: str, code: str, line: int
+) -> None:
+    work = _Work(monkeypatch)
+    err = _error(text)
+    assert (err.code, err.line) == (code, line)
+    assert work.steps < 100 and work.nodes < 100, (work.steps, work.nodes)
+    assert err.hint is not None and "at least" in err.hint and "before it" not in err.hint
+
+
+def test_the_node_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound is a lower bound: a network of exactly MAX_NODES nodes builds, one more node
+    is refused, before the repeat runs when the repeat would pass it."""
+    monkeypatch.setattr("inceptdsl.lower.MAX_NODES", 5_000)
+    repeat = "  repeat 7 {\n    repeat 714 { relu }\n  }\n"
+    head = "network t {\n  input 3 x 8 x 8\n"
+    assert len(loads(head + "  relu\n" + repeat + "}\n").graph) == 5_000
+    work = _Work(monkeypatch)
+    err = _error(head + "  relu\n  relu\n" + repeat + "}\n")
+    assert (err.code, err.line, work.nodes) == ("E902", 5, 3)
+    err = _error(head + repeat + "  relu\n  relu\n}\n")
+    assert (err.code, err.line) == ("E902", 7)  # after the repeat: found by counting
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "inception_v3",
+        "googlenet",
+        "inception_resnet_v2",
+        "keras/xception",
+        "inception_v4",
+        "cnn/efficientnet_b0",
+    ],
+)
+def test_the_estimate_never_exceeds_the_work(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """What the estimate says a network costs at least is at most what lowering counts."""
+    from inceptdsl import load
+    from inceptdsl.lower import network_decl
+
+    work = _Work(monkeypatch)
+    net = load(name)
+    decl = network_decl(net.program)
+    body = decl.body.stmts[1:]  # lowering makes the input node and runs the rest
+    cost = Estimate().body(body, net.params, net.program.root)
+    assert 0 < cost.steps <= work.steps
+    assert 0 < cost.nodes + 1 <= len(net.graph) == work.nodes
+    assert cost.nodes + 1 > len(net.graph) // 2  # and is not vacuous
+
+
+def test_unknown_counts_are_bounded_by_their_cheapest_case() -> None:
+    """A count from a shape, or an `if` on one, is not known before lowering: the estimate takes
+    the least it could be, and lowering's own counting still stops it."""
+    text = (
+        "network t {\n  input 3 x 8 x 8\n  repeat 1000 {\n"
+        "    let k = in.channels * 100\n"
+        "    if in.channels > 1 { repeat k { relu } } else { }\n  }\n}\n"
+    )
+    program = load_program("t.incept", text)
+    decl = program.root.module.networks[0]
+    repeat = decl.body.stmts[1].units[0].core  # type: ignore[union-attr]
+    cost = Estimate().body(repeat.body.stmts, {}, program.root)
+    assert (cost.steps, cost.nodes) == (6, 0)  # the `let` (a binding) and the `if` statement
+    assert _error(text).code == "E902"  # 1000 x 300 relus, found by counting
+
+
+def test_block_arguments_reach_the_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
+    work = _Work(monkeypatch)
+    err = _error(
+        "block B(n: int) { repeat n { relu } }\n"
+        "network t(k: int = 1000) {\n  input 3 x 8 x 8\n  repeat 200 { B(k) }\n}\n"
+    )
+    assert (err.code, err.line, work.nodes) == ("E902", 4, 1)
+    assert err.hint is not None and "200,000 nodes" in err.hint
+
+
+def test_with_variants_are_charged_before_any_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("inceptdsl.expect.MAX_VARIANT_NODES", 5_000)
+    built = []
+    from inceptdsl.network import Network
+
+    real = Network.with_params
+    monkeypatch.setattr(
+        Network, "with_params", lambda self, *a, **k: built.append(k) or real(self, *a, **k)
+    )
+    expects = "".join(f'  expect params == 0 with n={k} source "x"\n' for k in range(2, 30))
+    net = loads(
+        "network t(n: int = 1) {\n  input 3 x 8 x 8\n  repeat 2000 { relu }\n" + expects + "}\n"
+    )
+    with pytest.raises(SpecError) as exc:
+        net.verify()
+    assert (exc.value.code, exc.value.line, built) == ("E900", 6, [])
+    assert exc.value.hint is not None and "at least 6,003 nodes" in exc.value.hint
+
+
+def test_with_variants_that_fit_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("inceptdsl.expect.MAX_VARIANT_NODES", 5_000)
+    net = loads(
+        "network t(n: int = 1) {\n  input 3 x 8 x 8\n  repeat n { relu }\n"
+        '  expect params == 0 with n=2000 source "x"\n'
+        '  expect params == 0 with n=2998 source "x"\n}\n'
+    )
+    assert net.verify().ok
+
+
+def test_imports_are_charged_by_bytes_before_any_is_parsed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 3_000)
+    parsed = []
+    import inceptdsl.loader as loader
+
+    real = loader._parse_file
+    monkeypatch.setattr(loader, "_parse_file", lambda p, t: parsed.append(p) or real(p, t))
+    lib = "".join(f"block B{{i}}_{j} {{ relu }}\n" for j in range(50))  # about 1 kB
+    for i in range(20):
+        (tmp_path / f"lib{i}.incept").write_text(lib.replace("{i}", str(i)))
+    imports = "".join(f'import "lib{i}.incept"\n' for i in range(20))
+    spec = tmp_path / "t.incept"
+    spec.write_text(imports + "network t {\n  input 3 x 8 x 8\n  relu\n}\n")
+    with pytest.raises(SpecError) as exc:
+        load_program(str(spec))
+    assert (exc.value.code, exc.value.line) == ("E901", 3)
+    assert [Path(p).name for p in parsed] == ["t.incept"]
+
+
+def test_a_suggestion_compares_a_bounded_number_of_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    real = difflib.get_close_matches
+    monkeypatch.setattr(
+        difflib, "get_close_matches", lambda w, p, **k: seen.append(len(p)) or real(w, p, **k)
+    )
+    names = ["relu"] + [f"relu_{i}" for i in range(1, 99_990)]
+    assert did_you_mean("relu_99990", names) == "did you mean `relu_9999`?"
+    assert did_you_mean("RELU_5", names) == "did you mean `relu_5`?"
+    assert did_you_mean("conv_3", [*names, "conv_2"]) == "did you mean `conv_2`?"
+    assert seen and max(seen) <= MAX_CANDIDATES
+
+
+# ---- CPU time of the real CLI --------------------------------------------------------------
+
+
+def _cpu(args: list[str], cwd: Path) -> tuple[float, int, str]:
+    """CPU seconds of one `inceptdsl` child process, its exit code and stderr."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.run(
+        [sys.executable, "-m", "inceptdsl", *args], cwd=cwd, capture_output=True, text=True
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, p.returncode, p.stderr
+
+
+def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str]]:
+    """name -> (arguments, expected code, the baseline spec's file name)."""
+    (d / "imp").mkdir()
+    for i in range(20):
+        line = f"block B{i}_{{}} {{{{ relu }}}}\n"
+        (d / f"imp/lib{i}.incept").write_text("".join(line.format(j) for j in range(11_000)))
+    files = {
+        "ok.incept": "network t {\n  input 3 x 8 x 8\n  relu\n}\n",
+        "a.incept": NESTED_EMPTY,
+        "b.incept": _doubling_blocks(40),
+        "c.incept": NESTED_RELU,
+        "e.incept": "".join(f'import "imp/lib{i}.incept"\n' for i in range(20))
+        + "network t {\n  input 3 x 8 x 8\n  relu\n}\n",
+        "big.incept": "network t(n: int = 1) {\n  input 3 x 8 x 8\n  repeat 99000 { relu }\n"
+        '  expect params == 0 source "x"\n}\n',
+        "d.incept": "network t(n: int = 1) {\n  input 3 x 8 x 8\n  repeat 99000 { relu }\n"
+        + "".join(f'  expect params == 0 with n={k + 2} source "x"\n' for k in range(300))
+        + "}\n",
+        "f.incept": "network t {\n  input 3 x 8 x 8\n  repeat 99990 { relu }\n"
+        '  expect relu_99990.params == 0 source "x"\n}\n',
+        "f_ok.incept": "network t {\n  input 3 x 8 x 8\n  repeat 99990 { relu }\n"
+        '  expect relu_9999.params == 0 source "x"\n}\n',
+    }
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return {
+        "nested_empty_repeats": (["check", "a.incept"], "E905", "ok.incept"),
+        "doubling_blocks": (["check", "b.incept"], "E905", "ok.incept"),
+        "nested_relu_repeats": (["check", "c.incept"], "E902", "ok.incept"),
+        "twenty_large_imports": (["check", "e.incept"], "E901", "ok.incept"),
+        "with_variants": (["verify", "d.incept"], "E900", "big.incept"),
+        "suggestion_over_100k_names": (["verify", "f.incept"], "E502", "f_ok.incept"),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nested_empty_repeats",
+        "doubling_blocks",
+        "nested_relu_repeats",
+        "twenty_large_imports",
+        "with_variants",
+        "suggestion_over_100k_names",
+    ],
+)
+def test_limit_errors_come_within_a_second_of_cpu(name: str, tmp_path: Path) -> None:
+    """Issue 25's table: each absurd input ends with its error within a second of CPU more than
+    a baseline that does the legitimate part of the work (start-up; for the last two, building
+    and verifying the same 99,000-node network, which is valid and takes seconds by itself).
+    The figures before the fix, measured this way: 7.2, 0.9, 1.5, 4.8, 10 and 1.5 s."""
+    args, code, base = _huge_cases(tmp_path)[name]
+    base_cpu, base_rc, base_err = _cpu([args[0], base], tmp_path)
+    assert base_rc == 0, base_err
+    cpu, rc, err = _cpu(args, tmp_path)
+    assert (rc, f"error[{code}]" in err) == (1, True), err
+    bound = 0.75 if name in ("doubling_blocks", "suggestion_over_100k_names") else 1.0
+    assert cpu - base_cpu < bound, (cpu, base_cpu)
+
+
+def test_a_variant_stops_before_the_work_outside_its_edits(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A pending `remove` or `replace` can take away what a body makes, so the estimate is not
+    used in its scope; elsewhere in a variant it is."""
+    (tmp_path / "p.incept").write_text(
+        "network p {\n  input 3 x 8 x 8\n  stem: conv 4 1x1\n"
+        "  big: {\n    repeat 400 { repeat 400 { relu } }\n  }\n}\n"
+    )
+    (tmp_path / "v.incept").write_text(
+        'import "p.incept" (p)\nnetwork v extends p {\n  replace stem with conv 8 1x1\n}\n'
+    )
+    work = _Work(monkeypatch)
+    with pytest.raises(SpecError) as exc:
+        load_program_and_build(tmp_path / "v.incept")
+    assert exc.value.code == "E902" and work.nodes < 100, work.nodes
+    (tmp_path / "w.incept").write_text(
+        'import "p.incept" (p)\nnetwork w extends p {\n  remove big\n}\n'
+    )
+    assert len(load_program_and_build(tmp_path / "w.incept").graph) == 2  # input, stem
+
+
+def load_program_and_build(path: Path) -> Any:
+    from inceptdsl import load
+
+    return load(str(path))
+
+
+def test_a_variant_of_a_parent_over_the_limit_says_the_parent_is(tmp_path: Path) -> None:
+    """Where a limit stops depends on the path taken, so the parent alone failing with the same
+    limit is enough to clear the edit."""
+    (tmp_path / "p.incept").write_text(
+        "network p {\n  input 3 x 8 x 8\n  big: {\n    repeat 400 { repeat 400 { relu } }\n  }\n}\n"
+    )
+    (tmp_path / "v.incept").write_text(
+        'import "p.incept" (p)\nnetwork v extends p {\n  remove big.0\n}\n'
+    )
+    with pytest.raises(SpecError) as exc:
+        load_program_and_build(tmp_path / "v.incept")
+    assert exc.value.code == "E902" and exc.value.line == 2
+    assert exc.value.message.startswith("`p` fails on its own with its default arguments")
+
+
+def test_a_chain_of_imports_is_charged_by_bytes_before_it_is_parsed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """lib0 imports lib1 imports lib2 ...: the import lines are read ahead of the parser."""
+    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 3_000)
+    parsed = []
+    import inceptdsl.loader as loader
+
+    real = loader._parse_file
+    monkeypatch.setattr(loader, "_parse_file", lambda p, t: parsed.append(p) or real(p, t))
+    for i in range(20):
+        body = "".join(f"block B{i}_{j} {{ relu }}\n" for j in range(50))
+        (tmp_path / f"lib{i}.incept").write_text(f'# lib {i}\nimport "lib{i + 1}.incept"\n' + body)
+    (tmp_path / "lib20.incept").write_text("block End { relu }\n")
+    spec = tmp_path / "t.incept"
+    spec.write_text('import "lib0.incept"\nnetwork t {\n  input 3 x 8 x 8\n  relu\n}\n')
+    with pytest.raises(SpecError) as exc:
+        load_program(str(spec))
+    assert (exc.value.code, exc.value.line) == ("E901", 1)
+    assert "lib2.incept" in exc.value.message
+    assert [Path(p).name for p in parsed] == ["t.incept"]
+    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 512 * 1024)
+    assert len(load_program(str(spec)).files) == 22  # under the limit, the chain loads
