@@ -55,11 +55,13 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_roots.py",
         "test_shapes.py",
         "test_tiers.py",
+        "test_variant_errors.py",
         "test_variants.py",
         "test_verification.py",
     ),
     "slow": (
         "test_hostile.py",
+        "test_limits.py",
         "test_lsp_fuzz.py",
         "test_properties_hostile.py",
         "test_properties_parse.py",
