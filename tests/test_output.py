@@ -255,3 +255,121 @@ def test_every_writer_goes_through_output_py() -> None:
             if isinstance(node, ast.Call) and writes(node):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:80]}")
     assert bad == []
+
+
+# ---- one command: its inputs and its outputs (issue 18) ---------------------------------------
+
+
+def test_a_command_refuses_its_inputs_by_identity(tmp_path: Path) -> None:
+    """An input is refused through a hard link and through a symlinked directory; a file read
+    by nobody is written."""
+    (tmp_path / "w.npz").write_bytes(b"trained")
+    os.link(tmp_path / "w.npz", tmp_path / "hard.npz")
+    (tmp_path / "via").symlink_to(tmp_path)
+    with output.command(inputs=[str(tmp_path / "w.npz"), str(tmp_path / "missing")]):
+        for target in ("w.npz", "hard.npz", "via/w.npz"):
+            with pytest.raises(UsageError, match="is an input of this command"):
+                write_output(str(tmp_path / target), b"onnx")
+        write_output(str(tmp_path / "other.onnx"), b"onnx")
+    assert (tmp_path / "w.npz").read_bytes() == b"trained"
+    assert (tmp_path / "other.onnx").read_bytes() == b"onnx"
+    write_output(str(tmp_path / "w.npz"), b"outside a command: not an input")
+
+
+def test_add_inputs_counts_for_the_running_command_only(tmp_path: Path) -> None:
+    (tmp_path / "a.incept").write_text("spec\n")
+    output.add_inputs([str(tmp_path / "a.incept")])  # no command: nothing to remember
+    with output.command():
+        output.add_inputs([str(tmp_path / "a.incept")])
+        with pytest.raises(UsageError, match="is an input"):
+            write_output(str(tmp_path / "a.incept"), "x\n")
+    with output.command():
+        write_output(str(tmp_path / "a.incept"), "x\n")
+    assert (tmp_path / "a.incept").read_text() == "x\n"
+
+
+def test_a_command_refuses_the_python_files_it_executed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import torch m.py:build -o m.py` must not overwrite the module it ran: every loaded
+    module's file is an input."""
+    (tmp_path / "executed_here.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    importlib.import_module("executed_here")
+    try:
+        with output.command(), pytest.raises(UsageError, match="is an input"):
+            write_output(str(tmp_path / "executed_here.py"), "spec\n")
+    finally:
+        sys.modules.pop("executed_here", None)
+    assert (tmp_path / "executed_here.py").read_text() == "VALUE = 1\n"
+
+
+def test_two_outputs_of_one_command_may_not_be_the_same_file(tmp_path: Path) -> None:
+    with output.command():
+        write_output(str(tmp_path / "o.pt"), "source\n")
+        with pytest.raises(UsageError, match="two outputs of this command"):
+            write_output(str(tmp_path / "." / "o.pt"), b"weights")
+    assert (tmp_path / "o.pt").read_text() == "source\n"
+
+
+def test_claim_refuses_a_collision_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "in.npz").write_bytes(b"trained")
+    with output.command(inputs=[str(tmp_path / "in.npz")]):
+        with pytest.raises(UsageError, match=r"same file \([^ ]*o\.pt\)"):
+            output.claim([str(tmp_path / "o.pt"), str(tmp_path / "o.pt")])
+    with output.command(inputs=[str(tmp_path / "in.npz")]):
+        with pytest.raises(UsageError, match="is an input"):
+            output.claim([str(tmp_path / "o.py"), str(tmp_path / "in.npz")])
+    assert _listing(tmp_path) == ["in.npz"]
+    with output.command():  # what was claimed is then written, once each
+        output.claim([str(tmp_path / "o.py"), str(tmp_path / "o.pt")])
+        write_output(str(tmp_path / "o.py"), "source\n")
+        write_output(str(tmp_path / "o.pt"), b"weights")
+        with pytest.raises(UsageError, match="two outputs"):
+            write_output(str(tmp_path / "o.py"), "again\n")
+
+
+def test_is_regular_target(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    assert output.is_regular_target(str(tmp_path / "f"))
+    assert output.is_regular_target(str(tmp_path / "new"))
+    assert not output.is_regular_target("-")
+    assert not output.is_regular_target("/dev/null")
+    assert not output.is_regular_target(str(tmp_path))
+
+
+IGNORED = (
+    """
+import signal
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as `nohup` leaves it
+"""
+    + CHILD
+)
+
+
+@pytest.mark.parametrize("how", ["o_tmpfile", "mkstemp"])
+def test_a_write_under_an_ignored_sighup_completes(tmp_path: Path, how: str) -> None:
+    """Under `nohup`, a hangup during a write is ignored, as the user asked (issue 26)."""
+    target = tmp_path / "out.py"
+    target.write_text("old\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(IGNORED), str(target), "SIGHUP", how],
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_text() == "new contents\n" * 1000
+    assert _listing(tmp_path) == ["out.py"]
+
+
+def test_an_ignored_signal_stays_ignored_after_a_write() -> None:
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with output.cleanup_on_signals():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
