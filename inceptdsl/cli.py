@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, output
 from .errors import FileNotFoundSpecError, SpecError, UsageError
-from .network import Network, load
+from .network import Network, load, loads
 from .output import write_output
 from .source import printable
 from .transform import MAX_NUMBER_CHARS, decode_number
@@ -62,7 +62,11 @@ def _digits(p: str) -> bool:
 
 
 def _load(args: argparse.Namespace, path: str) -> Network:
-    return load(path, **parse_set(getattr(args, "set", None)))
+    """Load a spec; its files (the spec and its imports) become inputs of the command, which
+    no output may replace (output.command)."""
+    net = load(path, **parse_set(getattr(args, "set", None)))
+    output.add_inputs(f.abspath for f in net.program.files.values())
+    return net
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -265,12 +269,19 @@ def cmd_new(args: argparse.Namespace) -> int:
         )
     specs_dir, parent_path = bundled[args.parent]
     text = starter_variant(args.name, args.parent, parent_path, specs_dir, out)
+    try:  # checked before it is written: a starter that does not load helps no one
+        loads(text, str(out))
+    except SpecError as err:
+        if err.path is None or os.path.realpath(err.path) != os.path.realpath(out):
+            raise
+        # the name is all the user gave: say so on the command line, not in a file never written
+        raise UsageError(
+            f"{args.name!r} cannot name the network: {err.message}",
+            hint=err.hint.replace("rename the network", "choose another NAME")
+            if err.hint
+            else "choose another NAME",
+        ) from None
     write_output(str(out), text)
-    try:
-        load(str(out))
-    except SpecError:
-        out.unlink(missing_ok=True)  # a starter that does not load helps no one
-        raise
     rel = parent_path.relative_to(specs_dir)
     print(f"wrote {printable(str(out))} ({args.name} extends {args.parent}, {rel})")
     return 0
@@ -317,6 +328,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
             "(torch: OUT.pt beside the source)",
         )
     extra = {} if args.weights is None else {"weights": args.weights}
+    output.add_inputs([args.weights] if args.weights is not None else [])
     net = _load(args, args.file)
     to_stdout = args.output in (None, "-")
     inputs = [f.abspath for f in net.program.files.values()]
@@ -367,7 +379,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError("--kwargs is for `import torch`")
         text, summary = command.import_caffe(args.source, shape, out)
     if args.output and args.output != "-":
-        inputs = [] if args.framework == "torch" else [args.source]
+        # the prototxt, or the torch module's file (every module it loaded is refused too)
+        inputs = [args.source.rpartition(":")[0] if args.framework == "torch" else args.source]
         write_output(args.output, text, inputs=inputs)
         print(f"wrote {printable(args.output)}", file=sys.stderr)
     else:
@@ -511,6 +524,8 @@ def _report_options(sp: argparse.ArgumentParser) -> None:
 
 
 def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    from .commands import port_arg
+
     sp = add("graph", cmd_graph, "draw the network: SVG, interactive HTML, DOT or Mermaid")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument("-o", "--output", required=True, metavar="OUT.svg|.html|.dot|.mmd")
@@ -526,7 +541,7 @@ def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     sp.add_argument(
         "--weights", metavar="FILE", help="trained weights to show (as compile --backend onnx)"
     )
-    sp.add_argument("--port", type=int, default=8080)
+    sp.add_argument("--port", type=port_arg, default=8080, metavar="N", help="1 to 65535")
     sp.add_argument("--no-browser", action="store_true", help="serve without opening a browser")
     add("lsp", cmd_lsp, "the language server (LSP over stdio), for editors", sets=False)
 
@@ -563,7 +578,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet:
         progress.silence_frameworks()
     try:
-        rc = args.fn(args)
+        with output.command():  # no output may replace an input or another output
+            rc = args.fn(args)
         sys.stdout.flush()  # a full disk must fail here, while it can still be reported
         return rc
     except SpecError as err:
