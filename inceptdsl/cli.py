@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, output
-from .errors import FileNotFoundSpecError, SpecError, UsageError
+from .errors import FileNotFoundSpecError, SpecError, TypeMismatchError, UsageError
 from .network import Network, load, loads
 from .output import write_output
 from .source import printable
@@ -61,10 +61,38 @@ def _digits(p: str) -> bool:
     return p.isascii() and p.isdigit() and len(p) <= MAX_NUMBER_CHARS
 
 
+def out_of_range(raw: str) -> str | None:
+    """Why a `--set` value that is written as a number is not read as one (too many digits, an
+    infinite value), or None: such a value would otherwise become a string."""
+    digits = raw[1:] if raw[:1] in "+-" else raw
+    if not digits[:1].isascii() or not digits[:1].isdigit():
+        return None
+    try:
+        decode_number(digits)
+    except ValueError as exc:
+        return None if str(exc).startswith("malformed") else str(exc)
+    return None
+
+
 def _load(args: argparse.Namespace, path: str) -> Network:
     """Load a spec; its files (the spec and its imports) become inputs of the command, which
-    no output may replace (output.command)."""
-    net = load(path, **parse_set(getattr(args, "set", None)))
+    no output may replace (output.command). A number too large to read in `--set` is blamed
+    on the `--set`, not on the parameter that then received a string."""
+    items = getattr(args, "set", None)
+    try:
+        net = load(path, **parse_set(items))
+    except TypeMismatchError as err:
+        for item in items or ():
+            name, _, raw = (t.strip() for t in item.partition("="))
+            why = out_of_range(raw)
+            if why is not None and err.message.startswith(f"parameter `{name}` is declared"):
+                declared = err.message.split(",")[0]
+                raise TypeMismatchError(
+                    f"--set {name}={printable(raw, 24)} is out of range: {why}",
+                    err.span,
+                    hint=f"{declared} (here); give a value within range",
+                ).with_sources(err.sources) from None
+        raise
     output.add_inputs(f.abspath for f in net.program.files.values())
     return net
 
@@ -597,9 +625,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug or exc.errno not in _OUTPUT_ERRNOS:
             return _internal_error(args, exc)
         _discard_stdout()
-        reason = os.strerror(exc.errno or 0)
-        print(f"inceptdsl: cannot write the output: {reason}", file=sys.stderr)
-        return 2
+        failed = UsageError(f"cannot write the output (stdout): {os.strerror(exc.errno or 0)}")
+        print(failed.render(), file=sys.stderr)  # E004, as for every other write failure
+        return failed.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a message
         return _internal_error(args, exc)
 

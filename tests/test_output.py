@@ -373,3 +373,21 @@ def test_an_ignored_signal_stays_ignored_after_a_write() -> None:
         assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_verification_tool_reports_a_write_failure_as_e004(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tools/verification.py is an -o writer too: a missing directory is E004, exit 2, no
+    traceback (issue 25)."""
+    from conftest import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    from tools import verification
+
+    monkeypatch.setattr(verification, "build", lambda: ("# report\n", True))
+    assert verification.main(["-o", str(tmp_path / "nodir" / "x.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error[E004]: cannot write ") and "does not exist" in err
+    assert verification.main(["-o", str(tmp_path / "x.md")]) == 0
+    assert (tmp_path / "x.md").read_text() == "# report\n"

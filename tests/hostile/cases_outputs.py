@@ -203,6 +203,19 @@ CASES = [
         memory=None,
         timeout=120,
     ),
+    # ---- messages: a write to a full disk, a number too large in --set ---------------------
+    Case(
+        "report_table_to_a_full_disk",
+        [],
+        {"tree/a.incept": TINY},
+        shell="$INCEPTDSL report googlenet --depth 1 > /dev/full",
+        exit=2,
+    ),
+    Case(
+        "set_bundled_image_size_of_5000_digits",
+        ["check", "--set", "image_size=" + "9" * 5000, "googlenet"],
+        exit=1,
+    ),
     # ---- new: a bad name is reported on the command line ------------------------------------
     Case("new_named_like_a_keyword", ["new", "network", "--from", "googlenet"], exit=2),
     Case(
