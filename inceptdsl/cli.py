@@ -511,6 +511,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OUT",
         help="write here (atomically; `-` is stdout) instead of stdout",
     )
+    _force_option(sp)
     sp.add_argument(
         "--weights",
         metavar="FILE",
@@ -530,8 +531,17 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--kwargs", metavar="JSON", help="torch: constructor arguments as JSON")
     sp.add_argument("--input", metavar="CxHxW", help="input shape (torch default 3x224x224)")
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically; `-` is stdout)")
+    _force_option(sp)
     _view_commands(add)
     return p
+
+
+def _force_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output even when it is an existing spec file (.incept)",
+    )
 
 
 def _report_options(sp: argparse.ArgumentParser) -> None:
@@ -549,6 +559,7 @@ def _report_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--batch", type=batch_arg, default=1, metavar="N", help="for memory")
     sp.add_argument("--dtype", choices=list(DTYPES), default="float32", help="for memory")
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically)")
+    _force_option(sp)
 
 
 def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -557,6 +568,7 @@ def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     sp = add("graph", cmd_graph, "draw the network: SVG, interactive HTML, DOT or Mermaid")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument("-o", "--output", required=True, metavar="OUT.svg|.html|.dot|.mmd")
+    _force_option(sp)
     sp.add_argument("--format", choices=["svg", "html", "dot", "mermaid"], default=None)
     sp.add_argument(
         "--depth", type=_depth, default=None, metavar="N", help="expand blocks above depth N"
@@ -566,6 +578,7 @@ def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     sp.add_argument(
         "-o", "--output", metavar="OUT.onnx", help="keep the ONNX file here (default: a temp dir)"
     )
+    _force_option(sp)
     sp.add_argument(
         "--weights", metavar="FILE", help="trained weights to show (as compile --backend onnx)"
     )
@@ -606,7 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet:
         progress.silence_frameworks()
     try:
-        with output.command():  # no output may replace an input or another output
+        # no output may replace an input, another output, or a spec without --force
+        with output.command(force=getattr(args, "force", False)):
             rc = args.fn(args)
         sys.stdout.flush()  # a full disk must fail here, while it can still be reported
         return rc

@@ -30,7 +30,8 @@ every Python file it executed (the modules loaded in the process, `import torch`
 among them) is refused as a target, by identity (device and inode: a hard link, a symlinked
 directory or another spelling of the path is the same file); and no two outputs of one command
 may be the same file (`claim` reserves the outputs of a command that writes several before the
-first is written, so that nothing is written at all when two of them collide).
+first is written, so that nothing is written at all when two of them collide). An existing
+`.incept` file is replaced only when the command was given `--force`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class _Command:
     reserved (each a set of keys)."""
 
     inputs: dict[tuple[int, int], str] = field(default_factory=dict)
+    force: bool = False
     claimed: list[tuple[str, frozenset[Key]]] = field(default_factory=list)
     written: list[tuple[str, frozenset[Key]]] = field(default_factory=list)
 
@@ -82,10 +84,11 @@ _COMMAND: contextvars.ContextVar[_Command | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def command(inputs: Iterable[str] = ()) -> Iterator[None]:
+def command(inputs: Iterable[str] = (), force: bool = False) -> Iterator[None]:
     """The scope of one command: inside it, write_output refuses the command's inputs (these,
-    those added by `add_inputs`, the Python files loaded) and a second write to one file."""
-    token = _COMMAND.set(_Command())
+    those added by `add_inputs`, the Python files loaded), a second write to one file, and an
+    existing spec file (`.incept`) unless `force` (`--force`)."""
+    token = _COMMAND.set(_Command(force=force))
     try:
         add_inputs(inputs)
         yield
@@ -251,6 +254,7 @@ def _check_target(
         raise UsageError(f"{path} is {kind}; inceptdsl writes regular files only")
     else:
         _check_not_input(path, st, inputs, may_replace)
+        _check_not_a_spec(path, may_replace)
         if not st.st_mode & 0o222 or not os.access(path, os.W_OK):  # root too: no w bit
             raise UsageError(
                 f"{path} is read-only; it was left unchanged",
@@ -270,6 +274,22 @@ def _check_not_input(
                 f"{path} is an input of this command ({display_path(p)}); refusing to overwrite it",
                 hint="write the output to another file",
             )
+
+
+SPEC_SUFFIX = ".incept"
+
+
+def _check_not_a_spec(path: str, may_replace: str | None) -> None:
+    """In a command, an existing spec file is someone's work, not a build product: replaced
+    only with --force (`compile -o other.incept` would destroy it without asking)."""
+    cmd = _COMMAND.get()
+    if cmd is None or cmd.force or may_replace is not None:
+        return
+    if path.lower().endswith(SPEC_SUFFIX):
+        raise UsageError(
+            f"{path} is a spec file ({SPEC_SUFFIX}); inceptdsl does not replace one unless asked",
+            hint="give --force to replace it, or write the output to another file",
+        )
 
 
 def _identity(path: str) -> tuple[int, int] | None:

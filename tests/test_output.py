@@ -277,15 +277,15 @@ def test_a_command_refuses_its_inputs_by_identity(tmp_path: Path) -> None:
 
 
 def test_add_inputs_counts_for_the_running_command_only(tmp_path: Path) -> None:
-    (tmp_path / "a.incept").write_text("spec\n")
-    output.add_inputs([str(tmp_path / "a.incept")])  # no command: nothing to remember
+    (tmp_path / "w.npz").write_text("weights\n")
+    output.add_inputs([str(tmp_path / "w.npz")])  # no command: nothing to remember
     with output.command():
-        output.add_inputs([str(tmp_path / "a.incept")])
+        output.add_inputs([str(tmp_path / "w.npz")])
         with pytest.raises(UsageError, match="is an input"):
-            write_output(str(tmp_path / "a.incept"), "x\n")
+            write_output(str(tmp_path / "w.npz"), "x\n")
     with output.command():
-        write_output(str(tmp_path / "a.incept"), "x\n")
-    assert (tmp_path / "a.incept").read_text() == "x\n"
+        write_output(str(tmp_path / "w.npz"), "x\n")
+    assert (tmp_path / "w.npz").read_text() == "x\n"
 
 
 def test_a_command_refuses_the_python_files_it_executed(
@@ -391,3 +391,19 @@ def test_verification_tool_reports_a_write_failure_as_e004(
     assert err.startswith("error[E004]: cannot write ") and "does not exist" in err
     assert verification.main(["-o", str(tmp_path / "x.md")]) == 0
     assert (tmp_path / "x.md").read_text() == "# report\n"
+
+
+def test_a_command_replaces_a_spec_file_only_with_force(tmp_path: Path) -> None:
+    """`compile -o other.incept` must not destroy someone's spec (issue 22 item 10); fmt, which
+    rewrites its own file, and writes outside a command are not concerned."""
+    spec = tmp_path / "other.incept"
+    spec.write_text("network other {}\n")
+    with output.command(), pytest.raises(UsageError, match="is a spec file"):
+        write_output(str(spec), "generated\n")
+    assert spec.read_text() == "network other {}\n"
+    with output.command():
+        write_output(str(spec), "formatted\n", inputs=[str(spec)], may_replace=str(spec))
+        write_output(str(tmp_path / "new.incept"), "imported\n")  # nothing there yet
+    with output.command(force=True):
+        write_output(str(spec), "generated\n")
+    assert spec.read_text() == "generated\n"

@@ -24,6 +24,8 @@ network tiny(c: int = 4) {
 }
 """
 
+OTHER = "network other {\n  input 3 x 8 x 8\n  conv 4 3x3\n}\n"
+
 MODULE = """\
 from torch import nn
 
@@ -215,6 +217,22 @@ CASES = [
         "set_bundled_image_size_of_5000_digits",
         ["check", "--set", "image_size=" + "9" * 5000, "googlenet"],
         exit=1,
+    ),
+    # ---- another spec file is replaced only with --force (issue 22 item 10) -----------------
+    Case(
+        "compile_over_another_spec_file",
+        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "other.incept"],
+        {"tree/a.incept": TINY, "tree/other.incept": OTHER},
+        exit=2,
+        check=_unchanged("tree/other.incept", OTHER.encode()),
+        memory=None,
+    ),
+    Case(
+        "report_over_another_spec_file_with_force",
+        ["report", "a.incept", "--format", "csv", "--force", "-o", "other.incept"],
+        {"tree/a.incept": TINY, "tree/other.incept": OTHER},
+        exit=0,
+        may_change=("tree/other.incept",),
     ),
     # ---- new: a bad name is reported on the command line ------------------------------------
     Case("new_named_like_a_keyword", ["new", "network", "--from", "googlenet"], exit=2),
