@@ -81,6 +81,9 @@ def _view_then(signal: str) -> str:
     return (
         "port=$(python3 -c \"import socket; s=socket.socket(); s.bind(('localhost', 0)); "
         'print(s.getsockname()[1])")\n'
+        # SIGHUP at its default whatever the suite inherited (`nohup` ignores it)
+        "python3 -c 'import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL); "
+        "os.execvp(sys.argv[1], sys.argv[1:])' "
         "$INCEPTDSL view a.incept --weights w.npz --no-browser --port $port "
         '2>"$TMPDIR/view.err" & pid=$!\n'
         "i=0\n"
