@@ -169,6 +169,14 @@ CASES = [
     ),
     # ---- view -----------------------------------------------------------------------------
     Case(
+        "view_output_over_the_weights_file",
+        ["view", "a.incept", "--no-browser", "--weights", "w.npz", "-o", "w.npz"],
+        {"tree/a.incept": TINY, "tree/w.npz": WEIGHTS},
+        exit=2,
+        check=_unchanged("tree/w.npz", WEIGHTS),
+        memory=None,
+    ),
+    Case(
         "view_to_stdout_is_refused",
         ["view", "a.incept", "--no-browser", "-o", "-"],
         {"tree/a.incept": TINY},
