@@ -401,3 +401,27 @@ def test_a_command_replaces_a_spec_file_only_with_force(tmp_path: Path) -> None:
     with output.command(force=True):
         write_output(str(spec), "generated\n")
     assert spec.read_text() == "generated\n"
+
+
+def test_onnx_external_data_is_not_put_beside_a_device(tmp_path: Path) -> None:
+    """A model written with its tensors in OUT.data: through a link to /dev/null, OUT.data
+    would be created beside the link (for `-o /dev/null` as root: /dev/null.data)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+
+    from backends.onnx.files import write
+
+    raw = np.full(512, 0.5, dtype=np.float32).tobytes()
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [512], raw, raw=True)
+    graph = helper.make_graph([], "g", [], [], initializer=[weight])
+    model = helper.make_model(graph)
+    link = tmp_path / "out.onnx"
+    link.symlink_to("/dev/null")
+    with pytest.raises(UsageError, match="not a regular file"):
+        write(model, str(link), threshold=0)
+    assert _listing(tmp_path) == ["out.onnx"]
+    written = write(model, str(tmp_path / "real.onnx"), threshold=0)
+    assert written == [str(tmp_path / "real.onnx"), str(tmp_path / "real.onnx.data")]
+    kept = onnx.load(str(tmp_path / "real.onnx"), load_external_data=False)
+    assert kept.graph.initializer[0].data_location == TensorProto.EXTERNAL
