@@ -407,8 +407,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError("--kwargs is for `import torch`")
         text, summary = command.import_caffe(args.source, shape, out)
     if args.output and args.output != "-":
-        # the prototxt, or the torch module's file (every module it loaded is refused too)
-        inputs = [args.source.rpartition(":")[0] if args.framework == "torch" else args.source]
+        # the prototxt, or the torch module's files (every module loaded is refused too)
+        inputs = _module_files(args.source) if args.framework == "torch" else [args.source]
         write_output(args.output, text, inputs=inputs)
         print(f"wrote {printable(args.output)}", file=sys.stderr)
     else:
@@ -416,6 +416,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     for line in summary:
         print(line, file=sys.stderr)
     return 0
+
+
+def _module_files(target: str) -> list[str]:
+    """The files `import torch TARGET` may have executed: FILE of `FILE.py:fn`, or for a dotted
+    name each package and module on sys.path that it names (found without importing, so they
+    are known even when the model ran in another process)."""
+    if ":" in target:
+        return [target.rpartition(":")[0]]
+    parts = target.split(".")
+    found = []
+    for base in sys.path:
+        for i in range(1, len(parts) + 1):
+            stem = os.path.join(base or os.curdir, *parts[:i])
+            found += [
+                f for f in (stem + ".py", os.path.join(stem, "__init__.py")) if os.path.isfile(f)
+            ]
+    return found
 
 
 # ---- argument parsing -------------------------------------------------------------------------

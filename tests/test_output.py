@@ -425,3 +425,20 @@ def test_onnx_external_data_is_not_put_beside_a_device(tmp_path: Path) -> None:
     assert written == [str(tmp_path / "real.onnx"), str(tmp_path / "real.onnx.data")]
     kept = onnx.load(str(tmp_path / "real.onnx"), load_external_data=False)
     assert kept.graph.initializer[0].data_location == TensorProto.EXTERNAL
+
+
+def test_import_torch_knows_its_module_files_without_importing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import torch pkg.m.build -o pkg/m.py` is refused even where the model ran in another
+    process: the files a dotted name names on sys.path are inputs, found without importing."""
+    from inceptdsl.cli import _module_files
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("raise SystemExit('never imported')\n")
+    (tmp_path / "pkg" / "m.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = {os.path.relpath(f, tmp_path) for f in _module_files("pkg.m.build")}
+    assert found == {"pkg/__init__.py", "pkg/m.py"}
+    assert _module_files("models.py:build") == ["models.py"]
+    assert "pkg" not in sys.modules
