@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import FileNotFoundSpecError, SpecError, UsageError
-from .network import Network, load
+from . import __version__, output
+from .errors import FileNotFoundSpecError, SpecError, TypeMismatchError, UsageError
+from .network import Network, load, loads
 from .output import write_output
 from .source import printable
 from .transform import MAX_NUMBER_CHARS, decode_number
@@ -61,8 +61,40 @@ def _digits(p: str) -> bool:
     return p.isascii() and p.isdigit() and len(p) <= MAX_NUMBER_CHARS
 
 
+def out_of_range(raw: str) -> str | None:
+    """Why a `--set` value that is written as a number is not read as one (too many digits, an
+    infinite value), or None: such a value would otherwise become a string."""
+    digits = raw[1:] if raw[:1] in "+-" else raw
+    if not digits[:1].isascii() or not digits[:1].isdigit():
+        return None
+    try:
+        decode_number(digits)
+    except ValueError as exc:
+        return None if str(exc).startswith("malformed") else str(exc)
+    return None
+
+
 def _load(args: argparse.Namespace, path: str) -> Network:
-    return load(path, **parse_set(getattr(args, "set", None)))
+    """Load a spec; its files (the spec and its imports) become inputs of the command, which
+    no output may replace (output.command). A number too large to read in `--set` is blamed
+    on the `--set`, not on the parameter that then received a string."""
+    items = getattr(args, "set", None)
+    try:
+        net = load(path, **parse_set(items))
+    except TypeMismatchError as err:
+        for item in items or ():
+            name, _, raw = (t.strip() for t in item.partition("="))
+            why = out_of_range(raw)
+            if why is not None and err.message.startswith(f"parameter `{name}` is declared"):
+                declared = err.message.split(",")[0]
+                raise TypeMismatchError(
+                    f"--set {name}={printable(raw, 24)} is out of range: {why}",
+                    err.span,
+                    hint=f"{declared} (here); give a value within range",
+                ).with_sources(err.sources) from None
+        raise
+    output.add_inputs(f.abspath for f in net.program.files.values())
+    return net
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -265,12 +297,19 @@ def cmd_new(args: argparse.Namespace) -> int:
         )
     specs_dir, parent_path = bundled[args.parent]
     text = starter_variant(args.name, args.parent, parent_path, specs_dir, out)
+    try:  # checked before it is written: a starter that does not load helps no one
+        loads(text, str(out))
+    except SpecError as err:
+        if err.path is None or os.path.realpath(err.path) != os.path.realpath(out):
+            raise
+        # the name is all the user gave: say so on the command line, not in a file never written
+        raise UsageError(
+            f"{args.name!r} cannot name the network: {err.message}",
+            hint=err.hint.replace("rename the network", "choose another NAME")
+            if err.hint
+            else "choose another NAME",
+        ) from None
     write_output(str(out), text)
-    try:
-        load(str(out))
-    except SpecError:
-        out.unlink(missing_ok=True)  # a starter that does not load helps no one
-        raise
     rel = parent_path.relative_to(specs_dir)
     print(f"wrote {printable(str(out))} ({args.name} extends {args.parent}, {rel})")
     return 0
@@ -317,6 +356,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
             "(torch: OUT.pt beside the source)",
         )
     extra = {} if args.weights is None else {"weights": args.weights}
+    output.add_inputs([args.weights] if args.weights is not None else [])
     net = _load(args, args.file)
     to_stdout = args.output in (None, "-")
     inputs = [f.abspath for f in net.program.files.values()]
@@ -367,7 +407,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError("--kwargs is for `import torch`")
         text, summary = command.import_caffe(args.source, shape, out)
     if args.output and args.output != "-":
-        inputs = [] if args.framework == "torch" else [args.source]
+        # the prototxt, or the torch module's files (every module loaded is refused too)
+        inputs = _module_files(args.source) if args.framework == "torch" else [args.source]
         write_output(args.output, text, inputs=inputs)
         print(f"wrote {printable(args.output)}", file=sys.stderr)
     else:
@@ -375,6 +416,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     for line in summary:
         print(line, file=sys.stderr)
     return 0
+
+
+def _module_files(target: str) -> list[str]:
+    """The files `import torch TARGET` may have executed: FILE of `FILE.py:fn`, or for a dotted
+    name each package and module on sys.path that it names (found without importing, so they
+    are known even when the model ran in another process)."""
+    if ":" in target:
+        return [target.rpartition(":")[0]]
+    parts = target.split(".")
+    found = []
+    for base in sys.path:
+        for i in range(1, len(parts) + 1):
+            stem = os.path.join(base or os.curdir, *parts[:i])
+            found += [
+                f for f in (stem + ".py", os.path.join(stem, "__init__.py")) if os.path.isfile(f)
+            ]
+    return found
 
 
 # ---- argument parsing -------------------------------------------------------------------------
@@ -470,6 +528,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OUT",
         help="write here (atomically; `-` is stdout) instead of stdout",
     )
+    _force_option(sp)
     sp.add_argument(
         "--weights",
         metavar="FILE",
@@ -489,8 +548,17 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--kwargs", metavar="JSON", help="torch: constructor arguments as JSON")
     sp.add_argument("--input", metavar="CxHxW", help="input shape (torch default 3x224x224)")
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically; `-` is stdout)")
+    _force_option(sp)
     _view_commands(add)
     return p
+
+
+def _force_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output even when it is an existing spec file (.incept)",
+    )
 
 
 def _report_options(sp: argparse.ArgumentParser) -> None:
@@ -508,12 +576,16 @@ def _report_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--batch", type=batch_arg, default=1, metavar="N", help="for memory")
     sp.add_argument("--dtype", choices=list(DTYPES), default="float32", help="for memory")
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically)")
+    _force_option(sp)
 
 
 def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    from .commands import port_arg
+
     sp = add("graph", cmd_graph, "draw the network: SVG, interactive HTML, DOT or Mermaid")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument("-o", "--output", required=True, metavar="OUT.svg|.html|.dot|.mmd")
+    _force_option(sp)
     sp.add_argument("--format", choices=["svg", "html", "dot", "mermaid"], default=None)
     sp.add_argument(
         "--depth", type=_depth, default=None, metavar="N", help="expand blocks above depth N"
@@ -523,10 +595,11 @@ def _view_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     sp.add_argument(
         "-o", "--output", metavar="OUT.onnx", help="keep the ONNX file here (default: a temp dir)"
     )
+    _force_option(sp)
     sp.add_argument(
         "--weights", metavar="FILE", help="trained weights to show (as compile --backend onnx)"
     )
-    sp.add_argument("--port", type=int, default=8080)
+    sp.add_argument("--port", type=port_arg, default=8080, metavar="N", help="1 to 65535")
     sp.add_argument("--no-browser", action="store_true", help="serve without opening a browser")
     add("lsp", cmd_lsp, "the language server (LSP over stdio), for editors", sets=False)
 
@@ -563,7 +636,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet:
         progress.silence_frameworks()
     try:
-        rc = args.fn(args)
+        # no output may replace an input, another output, or a spec without --force
+        with output.command(force=getattr(args, "force", False)):
+            rc = args.fn(args)
         sys.stdout.flush()  # a full disk must fail here, while it can still be reported
         return rc
     except SpecError as err:
@@ -581,9 +656,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug or exc.errno not in _OUTPUT_ERRNOS:
             return _internal_error(args, exc)
         _discard_stdout()
-        reason = os.strerror(exc.errno or 0)
-        print(f"inceptdsl: cannot write the output: {reason}", file=sys.stderr)
-        return 2
+        failed = UsageError(f"cannot write the output (stdout): {os.strerror(exc.errno or 0)}")
+        print(failed.render(), file=sys.stderr)  # E004, as for every other write failure
+        return failed.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a message
         return _internal_error(args, exc)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import UsageError
 from .network import Network
-from .output import write_output
+from .output import claim, is_regular_target, write_output
 
 
 def add_options(sp: argparse.ArgumentParser, what: str, batch: bool = True) -> None:
@@ -102,12 +102,22 @@ def compile_optimized(
         )
     if to_stdout:
         raise UsageError("--weights writes a weights file beside the source: give -o FILE")
+    if not is_regular_target(args.output):
+        raise UsageError(
+            f"--weights writes a weights file beside the source, and {args.output} is not a "
+            "regular file (OUT.pt would be created beside it)",
+            hint="give -o FILE.py: the weights go to FILE.pt",
+        )
     pt = str(Path(args.output).with_suffix(".pt"))
     if os.path.abspath(pt) == os.path.abspath(args.weights):
         raise UsageError(
             f"the optimized weights would go to {pt}, which is the --weights file",
             hint="choose another -o name: the weights are written to OUT with the suffix .pt",
         )
+    claim(  # refused here, before anything is written (the same file twice, an input)
+        [args.output, pt],
+        hint=f"the weights go to OUT with the suffix .pt: name the source {Path(pt).stem}.py",
+    )
     state = backend.saved_weights(net.graph, backend.read_weights(args.weights), **options)
     sources = [*inputs, os.path.abspath(args.weights)]
     write_output(args.output, source, inputs=sources)

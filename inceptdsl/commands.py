@@ -71,30 +71,54 @@ def cmd_graph(args: argparse.Namespace, net: Network, write: Any) -> int:
     return 0
 
 
+def port_arg(text: str) -> int:
+    """--port N: a TCP port, 1 to 65535 (argparse reports anything else, exit 2)."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:6]) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
+    return int(text)
+
+
 def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
     """Export ONNX through the backend registry and open it in Netron (served locally). The
-    file goes to a temporary folder, removed on exit, unless -o names where to keep it."""
+    file goes to a temporary folder, removed on exit (Ctrl-C, SIGTERM and SIGHUP included:
+    it may hold trained weights), unless -o names where to keep it."""
     import tempfile
 
     from .backend import get
+    from .output import STDOUT, add_inputs, cleanup_on_signals
     from .progress import step
 
+    if args.output == STDOUT:
+        raise UsageError(
+            "`view` serves a file to Netron: -o - (stdout) cannot be served",
+            hint="give -o FILE.onnx to keep the export, or leave -o out",
+        )
     try:
         import netron  # type: ignore[import-not-found]
     except ImportError:
         raise UsageError(
             "`inceptdsl view` needs Netron", hint="pip install 'inceptdsl[view]'"
         ) from None
+    add_inputs([args.weights] if args.weights is not None else [])
     with step(f"exporting {net.name} to ONNX"):
         onnx: Any = get("onnx")  # its emit takes trained weights (not part of Backend)
         data = onnx.emit(net.graph, weights=args.weights)
-    with tempfile.TemporaryDirectory(prefix="inceptdsl-view-") as tmp:
+    with cleanup_on_signals(), tempfile.TemporaryDirectory(prefix="inceptdsl-view-") as tmp:
         out = args.output or os.path.join(tmp, f"{net.name}.onnx")
         write(out, data)
         kept = f"wrote {out}; serving" if args.output else f"serving {net.name}"
         print(f"{kept} with Netron (Ctrl-C stops)", file=sys.stderr)
-        netron.start(out, address=("localhost", args.port), browse=not args.no_browser)
-        netron.wait()
+        try:
+            try:
+                netron.start(out, address=("localhost", args.port), browse=not args.no_browser)
+            except OSError as exc:  # the port is taken, or not ours to bind
+                raise UsageError(
+                    f"cannot serve on localhost:{args.port}: {os.strerror(exc.errno or 0)}",
+                    hint="choose another --port",
+                ) from None
+            netron.wait()
+        finally:
+            netron.stop()
     return 0
 
 

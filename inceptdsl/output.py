@@ -5,8 +5,8 @@ What `write_output(path, data)` does with what is at `path`:
 - nothing there: the file is created atomically (below), with mode 0666 less the umask;
 - a regular file: replaced atomically, keeping its mode (and owner, where allowed), unless it is
   one of the inputs (the spec being compiled or a file it imports: `-o a.incept` would destroy
-  the spec) or read-only (no write permission bit, or not writable by the user: it stays
-  unchanged, for root too);
+  the spec; see `command` below) or read-only (no write permission bit, or not writable by the
+  user: it stays unchanged, for root too);
 - a character device or a FIFO (`/dev/null`, `/dev/stdout` on a terminal or pipe, a named
   pipe), also through a symlink: written to, never replaced. A device cannot be "replaced"
   without destroying it (as root, replacing /dev/null breaks the system); writing is what the
@@ -21,12 +21,23 @@ mkstemp's O_EXCL random name), is fsynced, and is renamed over the target; the d
 fsynced too. A failure (a full disk, a signal: SIGINT, SIGTERM, SIGHUP) removes the temporary
 file and leaves the target as it was. SIGKILL cannot be caught: with O_TMPFILE it leaves
 nothing behind (an unnamed file is freed by the kernel), with the fallback at most a
-`.NAME.XXXXXXXX.tmp` file.
+`.NAME.XXXXXXXX.tmp` file. A signal the process inherited as ignored (SIGHUP under `nohup`)
+stays ignored: the write completes.
+
+One command (`with command():`, entered by the CLI around every command) knows its inputs and
+its outputs: every file it read (`add_inputs`: the spec and its imports, weights files) and
+every Python file it executed (the modules loaded in the process, `import torch`'s module
+among them) is refused as a target, by identity (device and inode: a hard link, a symlinked
+directory or another spelling of the path is the same file); and no two outputs of one command
+may be the same file (`claim` reserves the outputs of a command that writes several before the
+first is written, so that nothing is written at all when two of them collide). An existing
+`.incept` file is replaced only when the command was given `--force`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import os
 import secrets
@@ -36,6 +47,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from .errors import UsageError
 from .source import display_path
@@ -51,16 +63,170 @@ class _Interrupted(BaseException):
         self.signum = signum
 
 
+Key = tuple[str, str] | tuple[str, int, int]
+"""What identifies a file: ("path", its real path) or ("inode", device, inode)."""
+
+
+@dataclass
+class _Command:
+    """The files one command read (by identity, with the path to show) and those it wrote or
+    reserved (each a set of keys)."""
+
+    inputs: dict[tuple[int, int], str] = field(default_factory=dict)
+    force: bool = False
+    claimed: list[tuple[str, frozenset[Key]]] = field(default_factory=list)
+    written: list[tuple[str, frozenset[Key]]] = field(default_factory=list)
+
+
+_COMMAND: contextvars.ContextVar[_Command | None] = contextvars.ContextVar(
+    "inceptdsl_output_command", default=None
+)
+
+
+@contextlib.contextmanager
+def command(inputs: Iterable[str] = (), force: bool = False) -> Iterator[None]:
+    """The scope of one command: inside it, write_output refuses the command's inputs (these,
+    those added by `add_inputs`, the Python files loaded), a second write to one file, and an
+    existing spec file (`.incept`) unless `force` (`--force`)."""
+    token = _COMMAND.set(_Command(force=force))
+    try:
+        add_inputs(inputs)
+        yield
+    finally:
+        _COMMAND.reset(token)
+
+
+def add_inputs(paths: Iterable[str]) -> None:
+    """Record files the running command read (a missing one is skipped: it cannot be
+    overwritten); outside `command()` this does nothing."""
+    cmd = _COMMAND.get()
+    if cmd is None:
+        return
+    for p in paths:
+        ident = _identity(p)
+        if ident is not None:
+            cmd.inputs.setdefault(ident, p)
+
+
+def claim(paths: Iterable[str], hint: str | None = None) -> None:
+    """Reserve the outputs of a command that writes several files, before it writes any: a
+    target that is refused (an input, a link, a directory) or that is the same file as another
+    output raises UsageError now, with nothing written. Outside `command()`: checked only."""
+    cmd = _COMMAND.get()
+    for path in paths:
+        if path == STDOUT:
+            continue
+        _check_target(path)
+        keys = _keys(path)
+        if cmd is not None:
+            _check_unique(path, keys, [*cmd.claimed, *cmd.written], hint)
+            cmd.claimed.append((path, keys))
+
+
+def is_regular_target(path: str) -> bool:
+    """Whether `path` names a regular file or nothing yet (not `-`, a device or a FIFO): where
+    a command may put a second file beside it (OUT.pt, OUT.data)."""
+    if path == STDOUT:
+        return False
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode)
+
+
+def _keys(path: str) -> frozenset[Key]:
+    keys: set[Key] = {("path", os.path.realpath(path))}
+    ident = _identity(path)
+    if ident is not None:
+        keys.add(("inode", *ident))
+    return frozenset(keys)
+
+
+def _check_unique(
+    path: str,
+    keys: frozenset[Key],
+    earlier: list[tuple[str, frozenset[Key]]],
+    hint: str | None = None,
+) -> None:
+    """Refuse `path` when it is the same file as an earlier output of the command."""
+    for other, other_keys in earlier:
+        if keys & other_keys:
+            shown = display_path(path)
+            if display_path(other) != shown:
+                shown = f"{display_path(other)} and {shown}"
+            raise UsageError(
+                f"two outputs of this command would be the same file ({shown})",
+                hint=hint or "write the outputs to different files",
+            )
+
+
+def _record_write(path: str) -> None:
+    """Before writing `path` in a command: refuse it if the command wrote it already; a
+    reservation of it (`claim`) is used up."""
+    cmd = _COMMAND.get()
+    if cmd is None or path == STDOUT:
+        return
+    keys = _keys(path)
+    _check_unique(path, keys, cmd.written)
+    cmd.claimed = [(p, k) for p, k in cmd.claimed if not keys & k]
+    cmd.written.append((path, keys))
+
+
+def _after_write(path: str) -> None:
+    """A new file's identity is known once written: add it to the command's record."""
+    cmd = _COMMAND.get()
+    if cmd is None or not cmd.written:
+        return
+    p, keys = cmd.written[-1]
+    cmd.written[-1] = (p, keys | _keys(path))
+
+
+def _command_inputs() -> dict[tuple[int, int], str]:
+    """The running command's inputs: the files it read and every Python file it loaded."""
+    cmd = _COMMAND.get()
+    if cmd is None:
+        return {}
+    out = dict(cmd.inputs)
+    for module in list(sys.modules.values()):
+        f = getattr(module, "__file__", None)
+        if isinstance(f, str):
+            ident = _identity(f)
+            if ident is not None:
+                out.setdefault(ident, f)
+    return out
+
+
 def write_output(
     path: str, data: str | bytes, *, inputs: Iterable[str] = (), may_replace: str | None = None
 ) -> None:
     """Write `data` to `path` (`-`: stdout) as the module docstring says. `inputs` are files the
-    output must not replace; `may_replace` is the one input that may be (fmt rewrites its
-    file). Raises UsageError (exit 2) for a target that is refused or cannot be written."""
+    output must not replace (besides the running command's, see `command`); `may_replace` is
+    the one input that may be (fmt rewrites its file). Raises UsageError (exit 2) for a target
+    that is refused or cannot be written."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if path == STDOUT:
         _write_stdout(raw)
         return
+    st = _check_target(path, inputs, may_replace)
+    _record_write(path)
+    if st is None:
+        _replace(path, raw, None)
+    elif stat.S_ISREG(st.st_mode):
+        _replace(path, raw, st)
+    else:
+        _write_stream(path, raw)
+    _after_write(path)
+
+
+def _check_target(
+    path: str, inputs: Iterable[str] = (), may_replace: str | None = None
+) -> os.stat_result | None:
+    """What is at `path` (None: nothing), after refusing what may not be written there: a
+    link to anything but a device or FIFO, a directory, a block device, a socket, an input, a
+    read-only file."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -79,36 +245,51 @@ def write_output(
                 hint="give the path of the file itself, or `-o -` to write to stdout",
             )
         st = target
-    if st is None:
-        _replace(path, raw, None)
-    elif stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
-        _write_stream(path, raw)
-    elif stat.S_ISDIR(st.st_mode):
+    if st is None or stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        return st
+    if stat.S_ISDIR(st.st_mode):
         raise UsageError(f"{path} is a directory")
     elif not stat.S_ISREG(st.st_mode):
         kind = "a block device" if stat.S_ISBLK(st.st_mode) else "not a regular file"
         raise UsageError(f"{path} is {kind}; inceptdsl writes regular files only")
     else:
         _check_not_input(path, st, inputs, may_replace)
+        _check_not_a_spec(path, may_replace)
         if not st.st_mode & 0o222 or not os.access(path, os.W_OK):  # root too: no w bit
             raise UsageError(
                 f"{path} is read-only; it was left unchanged",
                 hint="make it writable (chmod u+w) or write elsewhere",
             )
-        _replace(path, raw, st)
+    return st
 
 
 def _check_not_input(
     path: str, st: os.stat_result, inputs: Iterable[str], may_replace: str | None
 ) -> None:
     allowed = _identity(may_replace) if may_replace is not None else None
-    for p in inputs:
-        ident = _identity(p)
+    known = {**_command_inputs(), **{i: p for p in inputs if (i := _identity(p)) is not None}}
+    for ident, p in known.items():
         if ident == (st.st_dev, st.st_ino) and ident != allowed:
             raise UsageError(
                 f"{path} is an input of this command ({display_path(p)}); refusing to overwrite it",
                 hint="write the output to another file",
             )
+
+
+SPEC_SUFFIX = ".incept"
+
+
+def _check_not_a_spec(path: str, may_replace: str | None) -> None:
+    """In a command, an existing spec file is someone's work, not a build product: replaced
+    only with --force (`compile -o other.incept` would destroy it without asking)."""
+    cmd = _COMMAND.get()
+    if cmd is None or cmd.force or may_replace is not None:
+        return
+    if path.lower().endswith(SPEC_SUFFIX):
+        raise UsageError(
+            f"{path} is a spec file ({SPEC_SUFFIX}); inceptdsl does not replace one unless asked",
+            hint="give --force to replace it, or write the output to another file",
+        )
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -177,7 +358,7 @@ def _replace(path: str, raw: bytes, old: os.stat_result | None) -> None:
     except OSError as exc:
         raise _cannot(path, exc) from None
     try:
-        with _cleanup_on_signals():
+        with cleanup_on_signals():
             tmp: str | None = None
             try:
                 tmp = _temporary(dfd, directory, name, raw, mode, old)
@@ -275,9 +456,11 @@ _SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP", "SIGINT") if 
 
 
 @contextlib.contextmanager
-def _cleanup_on_signals() -> Iterator[None]:
-    """While a file is written, SIGTERM, SIGHUP and SIGINT raise inside the writer, so its
-    `finally` removes the temporary file; the signal is then delivered as it would have been."""
+def cleanup_on_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM, SIGHUP and SIGINT raise inside it, so its `finally`
+    clauses run (the writer removes its temporary file, `view` its exported model); the signal
+    is then delivered as it would have been. A signal inherited as ignored (SIG_IGN: SIGHUP
+    under `nohup`) is left alone, so it stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -285,7 +468,9 @@ def _cleanup_on_signals() -> Iterator[None]:
     def handler(signum: int, frame: object) -> None:
         raise _Interrupted(signum)
 
-    previous = {s: signal.signal(s, handler) for s in _SIGNALS}
+    previous = {
+        s: signal.signal(s, handler) for s in _SIGNALS if signal.getsignal(s) != signal.SIG_IGN
+    }
     try:
         yield
     except _Interrupted as exc:

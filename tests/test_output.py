@@ -176,6 +176,9 @@ def test_full_disk_leaves_the_target_and_no_temporary(
 CHILD = """
 import os, signal, sys
 from inceptdsl import output
+# SIGHUP as the test says, not as inherited (under `nohup` the suite itself ignores it)
+ignored = sys.argv[4:] == ["ignored"]
+signal.signal(signal.SIGHUP, signal.SIG_IGN if ignored else signal.SIG_DFL)
 if sys.argv[3] == "mkstemp":
     del output.os.O_TMPFILE
 real = output._write_all
@@ -255,3 +258,187 @@ def test_every_writer_goes_through_output_py() -> None:
             if isinstance(node, ast.Call) and writes(node):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:80]}")
     assert bad == []
+
+
+# ---- one command: its inputs and its outputs (issue 18) ---------------------------------------
+
+
+def test_a_command_refuses_its_inputs_by_identity(tmp_path: Path) -> None:
+    """An input is refused through a hard link and through a symlinked directory; a file read
+    by nobody is written."""
+    (tmp_path / "w.npz").write_bytes(b"trained")
+    os.link(tmp_path / "w.npz", tmp_path / "hard.npz")
+    (tmp_path / "via").symlink_to(tmp_path)
+    with output.command(inputs=[str(tmp_path / "w.npz"), str(tmp_path / "missing")]):
+        for target in ("w.npz", "hard.npz", "via/w.npz"):
+            with pytest.raises(UsageError, match="is an input of this command"):
+                write_output(str(tmp_path / target), b"onnx")
+        write_output(str(tmp_path / "other.onnx"), b"onnx")
+    assert (tmp_path / "w.npz").read_bytes() == b"trained"
+    assert (tmp_path / "other.onnx").read_bytes() == b"onnx"
+    write_output(str(tmp_path / "w.npz"), b"outside a command: not an input")
+
+
+def test_add_inputs_counts_for_the_running_command_only(tmp_path: Path) -> None:
+    (tmp_path / "w.npz").write_text("weights\n")
+    output.add_inputs([str(tmp_path / "w.npz")])  # no command: nothing to remember
+    with output.command():
+        output.add_inputs([str(tmp_path / "w.npz")])
+        with pytest.raises(UsageError, match="is an input"):
+            write_output(str(tmp_path / "w.npz"), "x\n")
+    with output.command():
+        write_output(str(tmp_path / "w.npz"), "x\n")
+    assert (tmp_path / "w.npz").read_text() == "x\n"
+
+
+def test_a_command_refuses_the_python_files_it_executed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import torch m.py:build -o m.py` must not overwrite the module it ran: every loaded
+    module's file is an input."""
+    (tmp_path / "executed_here.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    importlib.import_module("executed_here")
+    try:
+        with output.command(), pytest.raises(UsageError, match="is an input"):
+            write_output(str(tmp_path / "executed_here.py"), "spec\n")
+    finally:
+        sys.modules.pop("executed_here", None)
+    assert (tmp_path / "executed_here.py").read_text() == "VALUE = 1\n"
+
+
+def test_two_outputs_of_one_command_may_not_be_the_same_file(tmp_path: Path) -> None:
+    with output.command():
+        write_output(str(tmp_path / "o.pt"), "source\n")
+        with pytest.raises(UsageError, match="two outputs of this command"):
+            write_output(str(tmp_path / "." / "o.pt"), b"weights")
+    assert (tmp_path / "o.pt").read_text() == "source\n"
+
+
+def test_claim_refuses_a_collision_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "in.npz").write_bytes(b"trained")
+    with output.command(inputs=[str(tmp_path / "in.npz")]):
+        with pytest.raises(UsageError, match=r"same file \([^ ]*o\.pt\)"):
+            output.claim([str(tmp_path / "o.pt"), str(tmp_path / "o.pt")])
+    with output.command(inputs=[str(tmp_path / "in.npz")]):
+        with pytest.raises(UsageError, match="is an input"):
+            output.claim([str(tmp_path / "o.py"), str(tmp_path / "in.npz")])
+    assert _listing(tmp_path) == ["in.npz"]
+    with output.command():  # what was claimed is then written, once each
+        output.claim([str(tmp_path / "o.py"), str(tmp_path / "o.pt")])
+        write_output(str(tmp_path / "o.py"), "source\n")
+        write_output(str(tmp_path / "o.pt"), b"weights")
+        with pytest.raises(UsageError, match="two outputs"):
+            write_output(str(tmp_path / "o.py"), "again\n")
+
+
+def test_is_regular_target(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    assert output.is_regular_target(str(tmp_path / "f"))
+    assert output.is_regular_target(str(tmp_path / "new"))
+    assert not output.is_regular_target("-")
+    assert not output.is_regular_target("/dev/null")
+    assert not output.is_regular_target(str(tmp_path))
+
+
+@pytest.mark.parametrize("how", ["o_tmpfile", "mkstemp"])
+def test_a_write_under_an_ignored_sighup_completes(tmp_path: Path, how: str) -> None:
+    """Under `nohup`, a hangup during a write is ignored, as the user asked (issue 26)."""
+    target = tmp_path / "out.py"
+    target.write_text("old\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CHILD), str(target), "SIGHUP", how, "ignored"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert target.read_text() == "new contents\n" * 1000
+    assert _listing(tmp_path) == ["out.py"]
+
+
+def test_an_ignored_signal_stays_ignored_after_a_write() -> None:
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with output.cleanup_on_signals():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_verification_tool_reports_a_write_failure_as_e004(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tools/verification.py is an -o writer too: a missing directory is E004, exit 2, no
+    traceback (issue 25)."""
+    from conftest import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    from tools import verification
+
+    monkeypatch.setattr(verification, "build", lambda: ("# report\n", True))
+    assert verification.main(["-o", str(tmp_path / "nodir" / "x.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error[E004]: cannot write ") and "does not exist" in err
+    assert verification.main(["-o", str(tmp_path / "x.md")]) == 0
+    assert (tmp_path / "x.md").read_text() == "# report\n"
+
+
+def test_a_command_replaces_a_spec_file_only_with_force(tmp_path: Path) -> None:
+    """`compile -o other.incept` must not destroy someone's spec (issue 22 item 10); fmt, which
+    rewrites its own file, and writes outside a command are not concerned."""
+    spec = tmp_path / "other.incept"
+    spec.write_text("network other {}\n")
+    with output.command(), pytest.raises(UsageError, match="is a spec file"):
+        write_output(str(spec), "generated\n")
+    assert spec.read_text() == "network other {}\n"
+    with output.command():
+        write_output(str(spec), "formatted\n", inputs=[str(spec)], may_replace=str(spec))
+        write_output(str(tmp_path / "new.incept"), "imported\n")  # nothing there yet
+    with output.command(force=True):
+        write_output(str(spec), "generated\n")
+    assert spec.read_text() == "generated\n"
+
+
+def test_onnx_external_data_is_not_put_beside_a_device(tmp_path: Path) -> None:
+    """A model written with its tensors in OUT.data: through a link to /dev/null, OUT.data
+    would be created beside the link (for `-o /dev/null` as root: /dev/null.data)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+
+    from backends.onnx.files import write
+
+    raw = np.full(512, 0.5, dtype=np.float32).tobytes()
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [512], raw, raw=True)
+    graph = helper.make_graph([], "g", [], [], initializer=[weight])
+    model = helper.make_model(graph)
+    link = tmp_path / "out.onnx"
+    link.symlink_to("/dev/null")
+    with pytest.raises(UsageError, match="not a regular file"):
+        write(model, str(link), threshold=0)
+    assert _listing(tmp_path) == ["out.onnx"]
+    written = write(model, str(tmp_path / "real.onnx"), threshold=0)
+    assert written == [str(tmp_path / "real.onnx"), str(tmp_path / "real.onnx.data")]
+    kept = onnx.load(str(tmp_path / "real.onnx"), load_external_data=False)
+    assert kept.graph.initializer[0].data_location == TensorProto.EXTERNAL
+
+
+def test_import_torch_knows_its_module_files_without_importing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import torch pkg.m.build -o pkg/m.py` is refused even where the model ran in another
+    process: the files a dotted name names on sys.path are inputs, found without importing."""
+    from inceptdsl.cli import _module_files
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("raise SystemExit('never imported')\n")
+    (tmp_path / "pkg" / "m.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = {os.path.relpath(f, tmp_path) for f in _module_files("pkg.m.build")}
+    assert found == {"pkg/__init__.py", "pkg/m.py"}
+    assert _module_files("models.py:build") == ["models.py"]
+    assert "pkg" not in sys.modules

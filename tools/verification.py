@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inceptdsl.errors import SpecError
 from inceptdsl.evaluate import format_value
 from inceptdsl.expect import ExpectResult
 from inceptdsl.ir import inputs
@@ -495,7 +496,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{path}: current")
     elif args.output:
-        write_output(args.output, text)
+        try:
+            write_output(args.output, text)
+        except SpecError as err:  # as the CLI reports it: E004, exit 2, no traceback
+            print(err.render(), file=sys.stderr)
+            return err.exit_code
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

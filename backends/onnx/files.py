@@ -18,7 +18,7 @@ from onnx import TensorProto
 from onnx.external_data_helper import set_external_data
 
 from inceptdsl.errors import UsageError
-from inceptdsl.output import write_output
+from inceptdsl.output import claim, is_regular_target, write_output
 
 EXTERNAL_THRESHOLD = 2_000_000_000
 """Tensor bytes above which the data goes to a separate file (protobuf's limit is 2 GiB)."""
@@ -74,6 +74,13 @@ def write(
     written = []
     if data is not None:
         data_path = os.path.join(os.path.dirname(path), location)
+        if not is_regular_target(path):  # -o /dev/null must not create /dev/null.data
+            raise UsageError(
+                f"the model's tensors go to a file beside the model, and {path} is not a "
+                "regular file",
+                hint="give -o FILE.onnx: the tensors go to FILE.onnx.data",
+            )
+        claim([data_path, path])  # both refused or both written
         write_output(data_path, data, inputs=inputs)
         written.append(data_path)
     write_output(path, raw, inputs=inputs)
