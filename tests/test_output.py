@@ -403,6 +403,7 @@ def test_a_command_replaces_a_spec_file_only_with_force(tmp_path: Path) -> None:
     assert spec.read_text() == "generated\n"
 
 
+@pytest.mark.backend
 def test_onnx_external_data_is_not_put_beside_a_device(tmp_path: Path) -> None:
     """A model written with its tensors in OUT.data: through a link to /dev/null, OUT.data
     would be created beside the link (for `-o /dev/null` as root: /dev/null.data)."""

@@ -54,6 +54,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_report.py",
         "test_roots.py",
         "test_shapes.py",
+        "test_test_command.py",
         "test_tiers.py",
         "test_variant_errors.py",
         "test_variants.py",
@@ -61,6 +62,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     ),
     "slow": (
         "test_hostile.py",
+        "test_hostile_outputs.py",
         "test_limits.py",
         "test_lsp_fuzz.py",
         "test_properties_hostile.py",
