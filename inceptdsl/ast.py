@@ -84,7 +84,7 @@ class Func(Node):
 
 class BinOp(Node):
     kind: Literal["binop"] = "binop"
-    op: Literal["+", "-", "*", "/", "//", "and", "or"]
+    op: Literal["+", "-", "*", "/", "//", "**", "and", "or"]
     left: Expr
     right: Expr
 
@@ -114,6 +114,39 @@ class TupleExpr(Node):
     items: tuple[Expr, ...]
 
 
+class ListExpr(Node):
+    """`[a, b, c]`: a list literal (a stage table is a list of tuples)."""
+
+    kind: Literal["list"] = "list"
+    items: tuple[Expr, ...]
+
+
+class Index(Node):
+    """`xs[i]`: an item of a list or tuple; a negative index counts from the end."""
+
+    kind: Literal["index"] = "index"
+    target: Expr
+    index: Expr
+
+
+class Slice(Node):
+    """`xs[a:b]`, `xs[:b]`, `xs[a:]`: a part of a list or tuple (no step), as in Python."""
+
+    kind: Literal["slice"] = "slice"
+    target: Expr
+    start: Expr | None
+    stop: Expr | None
+
+
+class Cond(Node):
+    """`a if cond else b`: only the chosen side is evaluated."""
+
+    kind: Literal["cond"] = "cond"
+    then: Expr
+    cond: Expr
+    orelse: Expr
+
+
 Expr = Union[  # noqa: UP007 (pydantic forward refs read better as a Union here)
     Number,
     SizeLit,
@@ -127,6 +160,10 @@ Expr = Union[  # noqa: UP007 (pydantic forward refs read better as a Union here)
     Compare,
     SizeExpr,
     TupleExpr,
+    ListExpr,
+    Index,
+    Slice,
+    Cond,
 ]
 
 

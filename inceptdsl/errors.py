@@ -278,6 +278,19 @@ class UnknownParameterError(SpecError):
     code = "E306"
 
 
+class IndexRangeError(SpecError):
+    """An index past the end of a list or tuple (`xs[5]` of 3 items, `xs[-4]`)."""
+
+    code = "E307"
+
+
+class ElementTypeError(TypeMismatchError):
+    """A list or tuple item of the wrong type for the declared type (`list[int]` given a
+    float item), or a function (`sum`) given a list of non-numbers."""
+
+    code = "E308"
+
+
 # -- E4xx: shapes -----------------------------------------------------------------------------
 
 

@@ -31,7 +31,8 @@ Canonical style (the house style of specs/lib/inception_v3.incept):
 * `expect` is one line if it fits; otherwise its `within` / `with` / `source` clauses are
   filled greedily onto continuation lines indented 2 more.
 * Expressions get the fewest parentheses the grammar's precedence allows (loosest first:
-  `x` sizes, `or`, `and`, `not`, comparisons, `+ -`, `* / //`, unary `-`); call keyword
+  `x` sizes, `a if c else b`, `or`, `and`, `not`, comparisons, `+ -`, `* / //`, unary `-`,
+  `**`, then atoms with their `[i]` and `[a:b]`); call keyword
   arguments follow the positional ones; `+x` is written `x` (the AST has no unary plus).
 
 Comments: every comment is kept, in order. An own-line comment stays before the line it
@@ -71,7 +72,7 @@ INDENT = 2
 Pos = tuple[int, int]
 
 # Precedence levels, loosest first (grammar.lark section 4).
-_SIZE, _OR, _AND, _NOT, _CMP, _ADD, _MUL, _NEG, _ATOM = range(9)
+_SIZE, _COND, _OR, _AND, _NOT, _CMP, _ADD, _MUL, _NEG, _POW, _ATOM = range(11)
 _BIN_LEVEL = {"or": _OR, "and": _AND, "+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "//": _MUL}
 
 _LAYOUT_FIELDS = frozenset({"paren"})
@@ -163,6 +164,19 @@ def _expr(e: A.Expr) -> tuple[str, int]:
     if isinstance(e, A.TupleExpr):
         items = [format_expr(i) for i in e.items]
         return ("(" + items[0] + ",)" if len(items) == 1 else f"({', '.join(items)})"), _ATOM
+    if isinstance(e, A.ListExpr):
+        return "[" + ", ".join(format_expr(i) for i in e.items) + "]", _ATOM
+    if isinstance(e, A.Index):
+        return f"{format_expr(e.target, _ATOM)}[{format_expr(e.index)}]", _ATOM
+    if isinstance(e, A.Slice):
+        lo = "" if e.start is None else format_expr(e.start)
+        hi = "" if e.stop is None else format_expr(e.stop)
+        return f"{format_expr(e.target, _ATOM)}[{lo}:{hi}]", _ATOM
+    if isinstance(e, A.Cond):
+        then, cond = format_expr(e.then, _OR), format_expr(e.cond, _OR)
+        return f"{then} if {cond} else {format_expr(e.orelse, _COND)}", _COND
+    if isinstance(e, A.BinOp) and e.op == "**":  # right associative, tighter than unary `-`
+        return f"{format_expr(e.left, _ATOM)} ** {format_expr(e.right, _NEG)}", _POW
     if isinstance(e, A.BinOp):
         lvl = _BIN_LEVEL[e.op]
         left = format_expr(e.left, lvl)
@@ -550,7 +564,10 @@ class _Formatter:
                 lines.extend(sc[1:])
             return lines
         if isinstance(c, A.Repeat):
-            head = f"repeat {format_expr(c.count, _ATOM)} "
+            count = format_expr(c.count, _ATOM)
+            if count.startswith("["):  # `[...]` is no positional atom: `repeat ([2][0])`
+                count = f"({count})"
+            head = f"repeat {count} "
             if c.pattern is not None:
                 head += f"as {quote(c.pattern.value)} "
             lines = self._block(c.body, indent, col + len(head), inline_ok=True, flat=flat)

@@ -20,7 +20,7 @@ import networkx as nx
 
 from . import ast as A
 from .check.placement import parent_network, uses_prefix
-from .check.types import TYPES, coerce
+from .check.types import TYPES, coerce, coerce_typed, mismatch, parse_type
 from .errors import (
     CONV_DEFAULTS_NOT_SEPCONV,
     AddShapeError,
@@ -28,6 +28,7 @@ from .errors import (
     ChannelError,
     DuplicateNameError,
     EditPathError,
+    ElementTypeError,
     InvalidValueError,
     LimitError,
     NestingTooDeepError,
@@ -323,7 +324,14 @@ def bind_network_params(
 
 def _typed(p: A.Param, v: Any, span: Span | None) -> Any:
     check = TYPES.get(p.type)
-    if check is not None and not check(v):
+    if check is None:  # a list or tuple type (resolve_names reported any unknown one)
+        t = parse_type(p.type)
+        bad = mismatch(t, v) if t is not None else None
+        if bad is not None:
+            cls = ElementTypeError if bad[1] else TypeMismatchError
+            raise cls(f"parameter `{p.name}` is declared {p.type}: {bad[0]}", span)
+        return coerce_typed(t, v) if t is not None else v
+    if not check(v):
         raise TypeMismatchError(
             f"parameter `{p.name}` is declared {p.type}, got {type_name(v)} {format_value(v)}",
             span,

@@ -142,14 +142,17 @@ class ToAst(Transformer):
     def param_list(self, meta: Meta, *params: Any) -> tuple[A.Param, ...]:
         return tuple(p for p in params if p is not None)
 
-    def param(self, meta: Meta, name: Token, typ: Token, default: Any) -> A.Param:
+    def param(self, meta: Meta, name: Token, typ: Any, default: Any) -> A.Param:
+        text, span = typ
         return A.Param.model_construct(
-            span=self._tok(name),
-            name=str(name),
-            type=str(typ),
-            type_span=self._tok(typ),
-            default=default,
+            span=self._tok(name), name=str(name), type=text, type_span=span, default=default
         )
+
+    def type_ref(self, meta: Meta, name: Token, *args: Any) -> tuple[str, Span]:
+        """A type as its canonical text (`list[tuple[int, int]]`) and its span."""
+        inner = [a[0] for a in args if a is not None]
+        text = str(name) + (f"[{', '.join(inner)}]" if inner else "")
+        return text, self._span(meta)
 
     # -- bodies and statements --
     def body(self, meta: Meta, *stmts: Any) -> A.Body:
@@ -366,6 +369,30 @@ class ToAst(Transformer):
 
     def floordiv(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
         return self._bin("//", meta, a, b)
+
+    def pow_(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("**", meta, a, b)
+
+    def cond(self, meta: Meta, then: A.Expr, cond: A.Expr, orelse: A.Expr) -> A.Cond:
+        return A.Cond.model_construct(span=self._span(meta), then=then, cond=cond, orelse=orelse)
+
+    def list(self, meta: Meta, *items: Any) -> A.ListExpr:
+        return A.ListExpr.model_construct(
+            span=self._span(meta), items=tuple(i for i in items if i is not None)
+        )
+
+    def index(self, meta: Meta, target: Any, index: A.Expr) -> A.Index:
+        return A.Index.model_construct(
+            span=self._span(meta), target=self._atom(target), index=index
+        )
+
+    def slice(self, meta: Meta, target: Any, start: Any, stop: Any) -> A.Slice:
+        return A.Slice.model_construct(
+            span=self._span(meta), target=self._atom(target), start=start, stop=stop
+        )
+
+    pindex = index  # `conv widths[i] 3x3`: an indexed atom as a positional argument
+    pslice = slice
 
     def not_(self, meta: Meta, a: A.Expr) -> A.UnaryOp:
         return A.UnaryOp.model_construct(span=self._span(meta), op="not", operand=a)

@@ -136,7 +136,7 @@ def test_truncated_file_is_E103(cli: Cli, tmp_path: Path) -> None:
         "cut.incept:3:20: error[E103]: the file ends in the middle of a declaration\n"
         " 3 |   conv 8 3x3 stride=\n"
         "   |                    ^\n"
-        "  hint: expected '(', '+', '-', 'in', 'not', 'prev', a \"string\", a name, ...\n",
+        "  hint: expected '(', '+', '-', '[', 'in', 'not', 'prev', a \"string\", ...\n",
     )
 
 

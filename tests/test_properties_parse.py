@@ -95,7 +95,7 @@ in_refs = st.builds(
 
 atoms = st.one_of(numbers, size_lits, strings, variables, consts, in_refs)
 
-BINOPS = ["+", "-", "*", "/", "//", "and", "or"]
+BINOPS = ["+", "-", "*", "/", "//", "**", "and", "or"]
 CMPS = ["==", "!=", "~=", "<=", ">=", "<", ">"]
 
 
@@ -131,6 +131,15 @@ def _extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
             st.lists(inner, max_size=2),
             _kwargs(inner),
         ),
+        st.lists(inner, max_size=3).map(lambda i: A.ListExpr(span=SP, items=tuple(i))),
+        st.builds(lambda t, i: A.Index(span=SP, target=t, index=i), inner, inner),
+        st.builds(
+            lambda t, a, b: A.Slice(span=SP, target=t, start=a, stop=b),
+            inner,
+            st.none() | inner,
+            st.none() | inner,
+        ),
+        st.builds(lambda a, c, b: A.Cond(span=SP, then=a, cond=c, orelse=b), inner, inner, inner),
     )
 
 
@@ -296,10 +305,18 @@ def stmts(depth: int) -> st.SearchStrategy[Any]:
     return st.one_of(*simple, ifs, aux)
 
 
+types = st.recursive(
+    names,
+    lambda inner: st.one_of(
+        inner.map(lambda t: f"list[{t}]"),
+        st.lists(inner, min_size=1, max_size=3).map(lambda ts: f"tuple[{', '.join(ts)}]"),
+    ),
+    max_leaves=4,
+)
 params = st.builds(
     lambda n, t, d: A.Param(span=SP, name=n, type=t, type_span=SP, default=d),
     names,
-    names,
+    types,
     st.none() | exprs,
 )
 decls = st.one_of(
@@ -367,6 +384,16 @@ def naive_expr(e: Any) -> str:
         return "(" + "".join(naive_expr(i) + ", " for i in e.items) + ")"
     if isinstance(e, A.Func):
         return f"{e.name}({naive_args(e.args, e.kwargs)})"
+    if isinstance(e, A.ListExpr):
+        return "[" + "".join(naive_expr(i) + ",\n" for i in e.items) + "]"
+    if isinstance(e, A.Index):
+        return f"({naive_expr(e.target)}[{naive_expr(e.index)}])"
+    if isinstance(e, A.Slice):
+        lo = "" if e.start is None else naive_expr(e.start)
+        hi = "" if e.stop is None else naive_expr(e.stop)
+        return f"({naive_expr(e.target)}[{lo}:{hi}])"
+    if isinstance(e, A.Cond):
+        return f"({naive_expr(e.then)} if {naive_expr(e.cond)} else {naive_expr(e.orelse)})"
     raise AssertionError(e)
 
 

@@ -20,7 +20,7 @@ from ..errors import (
 from ..ir.ops import LAYERS, MERGES
 from ..loader import Program, SpecFile
 from ..names import did_you_mean
-from .types import TYPES
+from .types import CONTAINERS, TYPES, parse_type, unknown_part
 
 RESERVED_LABELS = frozenset({"input"})
 
@@ -98,12 +98,14 @@ def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
                 )
             )
         seen[p.name] = p
-        if p.type not in TYPES:
+        if parse_type(p.type) is None:
+            word = unknown_part(p.type)
+            hint = did_you_mean(word, [*TYPES, *CONTAINERS]) if word else None
             errs.append(
                 UnknownNameError(
                     f"unknown type `{p.type}`",
                     p.type_span,
-                    hint=did_you_mean(p.type, TYPES) or f"types are: {', '.join(TYPES)}",
+                    hint=hint or f"types are: {', '.join(TYPES)}, and list[T], tuple[T1, T2, ...]",
                 )
             )
     return errs
