@@ -269,6 +269,25 @@ class IfStmt(Node):
     orelse: Body | IfStmt | None
 
 
+class ForTarget(Node):
+    """What a `for` binds: a name, or a tuple of targets the item is unpacked into
+    (`i, (t, c)`; several targets at the top are a tuple too)."""
+
+    kind: Literal["for_target"] = "for_target"
+    name: str | None
+    items: tuple[ForTarget, ...] = ()
+
+
+class ForStmt(Node):
+    """`for TARGET in EXPR [as "pattern"] { body }`: the body once per item (section 2c)."""
+
+    kind: Literal["for_stmt"] = "for_stmt"
+    target: ForTarget
+    iter: Expr
+    pattern: String | None
+    body: Body
+
+
 class AuxStmt(Node):
     kind: Literal["aux_stmt"] = "aux_stmt"
     name: str
@@ -331,6 +350,7 @@ Stmt = Union[  # noqa: UP007
     DefaultsStmt,
     LetStmt,
     IfStmt,
+    ForStmt,
     AuxStmt,
     ExpectStmt,
     Chain,

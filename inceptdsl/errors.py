@@ -291,6 +291,18 @@ class ElementTypeError(TypeMismatchError):
     code = "E308"
 
 
+class NotIterableError(TypeMismatchError):
+    """`for ... in X` where X is not a list or tuple (a count needs `range(n)`)."""
+
+    code = "E309"
+
+
+class UnpackError(SpecError):
+    """A `for` item that does not unpack into the loop's names (`for a, b in` over 3-tuples)."""
+
+    code = "E310"
+
+
 # -- E4xx: shapes -----------------------------------------------------------------------------
 
 

@@ -194,6 +194,14 @@ def _expr(e: A.Expr) -> tuple[str, int]:
     raise TypeError(f"not an expression: {type(e).__name__}")
 
 
+def _target(t: A.ForTarget, top: bool = False) -> str:
+    """A `for` target: names, tuples in parentheses but at the top (`i, (t, c)`)."""
+    if t.name is not None:
+        return t.name
+    inner = ", ".join(_target(i) for i in t.items)
+    return inner if top else f"({inner})"
+
+
 def _kwarg(k: A.KwArg) -> str:
     return f"{k.name}={format_expr(k.value)}"
 
@@ -411,6 +419,13 @@ class _Formatter:
             return self._fill(f"defaults {s.op}(", items, ")", indent, indent)
         if isinstance(s, A.IfStmt):
             return self._if(s, indent)
+        if isinstance(s, A.ForStmt):
+            head = f"for {_target(s.target, top=True)} in {format_expr(s.iter)} "
+            if s.pattern is not None:
+                head += f"as {quote(s.pattern.value)} "
+            return self._attach_block(
+                [_Line(indent, head)], s.body, indent, inline_ok=False, flat=False
+            )
         if isinstance(s, A.AuxStmt):
             head = f"{s.name}: aux from {_path(s.tap)} "
             head += "".join(_kwarg(o) + " " for o in s.options)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -46,12 +46,13 @@ from .errors import (
     UnknownParameterError,
     raise_all,
 )
-from .evaluate import Evaluator
+from .evaluate import Evaluator, Work
 from .ir import ops as O
 from .ir.graph import AuxHead, ScopeInfo, add_node, new_graph
 from .ir.options import number
 from .ir.registry import REQUIRED, BuildCtx, ShapeCtx
 from .loader import BlockRef, Program, SpecFile
+from .loops import bind, expand_pattern, items_of
 from .names import did_you_mean
 from .shapes import fmt_shape
 from .source import Span
@@ -356,6 +357,7 @@ class Lowerer:
         self.warnings: list[SpecWarning] = []
         self._warned: set[Span] = set()
         self.steps = 0
+        self.work = Work()  # list items and calls made by this lowering's expressions
 
     def _tick(self, span: Span | None, steps: int = 1) -> None:
         """Count expansion steps; stop at MAX_STEPS (see there)."""
@@ -587,6 +589,11 @@ class Lowerer:
                 body = self._choose(s, x, ctx)
                 if body is not None:
                     x = self._seq(body.stmts, x, ctx, network)
+            elif isinstance(s, A.ForStmt):
+                for sub, name in self._iterations(s, x, ctx):
+                    x = self._seq(s.body.stmts, x, sub)
+                    if name is not None:
+                        self.labels[name] = x
             elif isinstance(s, A.AuxStmt):
                 self._aux(s, x, ctx)
             elif isinstance(s, A.ExpectStmt):
@@ -623,13 +630,16 @@ class Lowerer:
                 body = self._choose(s, x, ctx)
                 if body is not None:
                     self._branches(body.stmts, x, ctx, out, part)
+            elif isinstance(s, A.ForStmt):  # each iteration's chains are branches
+                for sub, _ in self._iterations(s, x, ctx):
+                    self._branches(s.body.stmts, x, sub, out, part)
             else:  # pragma: no cover - check/placement reports it
                 raise AssertionError(type(s).__name__)
 
     def _ev(self, ctx: Ctx, x: str) -> Evaluator:
         """An evaluator for what a unit at tensor `x` writes: `in.*` is the enclosing block's
         input, `prev.*` is `x`."""
-        return Evaluator(ctx.names, self._shape(ctx.block_in), self._shape(x))
+        return Evaluator(ctx.names, self._shape(ctx.block_in), self._shape(x), self.work)
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
         self._tick(s.span, BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
@@ -640,6 +650,22 @@ class Lowerer:
         for kw in s.kwargs:
             current[kw.name] = (ev.eval(kw.value), kw.span)
         return replace(ctx, defaults={**ctx.defaults, s.op: current})
+
+    def _iterations(self, s: A.ForStmt, x: str, ctx: Ctx) -> Iterator[tuple[Ctx, str | None]]:
+        """The context of each iteration of a `for`: its names bound and, with `as`, the
+        scope named by the pattern (and that scope's full name)."""
+        items = items_of(self._ev(ctx, x).eval(s.iter), s.iter)
+        for k, item in enumerate(items):
+            self._tick(s.span, BLOCK_CALL_STEPS)  # a new context, like a block call
+            names = dict(ctx.names)
+            bind(s.target, item, k, names)
+            sub = replace(ctx, names=names)
+            if s.pattern is None:
+                yield sub, None
+                continue
+            name = ctx.scope.claim(expand_pattern(s.pattern, names), s.pattern.span)
+            self.scopes.open(name, "iteration", s.pattern.span)
+            yield replace(sub, scope=ctx.scope.child(name)), name
 
     def _choose(self, s: A.IfStmt, x: str, ctx: Ctx) -> A.Body | None:
         return _choose_static(s, self._ev(ctx, x))
@@ -995,7 +1021,7 @@ class Lowerer:
         for i in range(n):
             self._tick(r.span)
             if r.pattern is not None:
-                local = _pattern(r.pattern, i)
+                local = _pattern(r.pattern, i, ctx.names)
                 name = ctx.scope.claim(local, r.pattern.span)
                 self.scopes.open(name, "iteration", r.pattern.span)
                 sub = replace(ctx, scope=ctx.scope.child(name))
@@ -1161,23 +1187,18 @@ def _dimension(d: Any, shape: tuple[Any, ...], e: A.Expr) -> int:
 _COUNTER = re.compile(r"\{([in])(?:\+(\d{1,6}))?\}")
 
 
-def _pattern(p: A.String, i: int) -> str:
+def _pattern(p: A.String, i: int, names: Mapping[str, Any] | None = None) -> str:
     """`repeat N as "block35_{n}"`: {i} is the 0-based iteration, {n} the 1-based one, and
-    `{n+4}` / `{i+4}` add an offset (Xception's middle flow is block5 .. block12)."""
+    `{n+4}` / `{i+4}` add an offset (Xception's middle flow is block5 .. block12); other
+    `{name}` fields are names' values, and the name may hold `-` as quoted labels do
+    (`"block1-{i}"`)."""
     if i > 0 and not _COUNTER.search(p.value):
         raise InvalidValueError(
             f"repeat name pattern {p.value!r} gives every copy the same name",
             p.span,
             hint=f'number the copies: "{p.value}_{{n}}" counts from 1, "{p.value}_{{i}}" from 0',
         )
-    text = _COUNTER.sub(lambda m: str(i + (m.group(1) == "n") + int(m.group(2) or 0)), p.value)
-    if "{" in text or "}" in text or not text or not all(c.isalnum() or c == "_" for c in text):
-        raise InvalidValueError(
-            f"repeat name pattern {p.value!r} must give names of letters, digits and _ "
-            "using {i} (from 0), {n} (from 1) or an offset such as {n+4}",
-            p.span,
-        )
-    return text
+    return expand_pattern(p, names or {}, {"i": i, "n": i + 1})
 
 
 def lower(

@@ -177,6 +177,29 @@ class ToAst(Transformer):
     def if_stmt(self, meta: Meta, cond: A.Expr, then: A.Body, orelse: Any) -> A.IfStmt:
         return A.IfStmt.model_construct(span=self._span(meta), cond=cond, then=then, orelse=orelse)
 
+    def for_stmt(
+        self, meta: Meta, target: A.ForTarget, it: A.Expr, pattern: Any, body: A.Body
+    ) -> A.ForStmt:
+        pat = None
+        if pattern is not None:
+            pat = A.String.model_construct(span=self._tok(pattern), value=_unquote(pattern))
+        return A.ForStmt.model_construct(
+            span=self._span(meta), target=target, iter=it, pattern=pat, body=body
+        )
+
+    def for_targets(self, meta: Meta, *targets: A.ForTarget) -> A.ForTarget:
+        if len(targets) == 1:
+            return targets[0]
+        return A.ForTarget.model_construct(span=self._span(meta), name=None, items=targets)
+
+    def for_target(self, meta: Meta, *children: Any) -> A.ForTarget:
+        if len(children) == 1 and isinstance(children[0], Token):
+            return A.ForTarget.model_construct(
+                span=self._tok(children[0]), name=str(children[0]), items=()
+            )
+        items = tuple(c for c in children if isinstance(c, A.ForTarget))
+        return A.ForTarget.model_construct(span=self._span(meta), name=None, items=items)
+
     def aux_stmt(self, meta: Meta, name: Token, tap: Any, *rest: Any) -> A.AuxStmt:
         *options, body = rest
         segs, tap_span = tap

@@ -302,7 +302,26 @@ def stmts(depth: int) -> st.SearchStrategy[Any]:
         _kwargs(exprs),
         body,
     )
-    return st.one_of(*simple, ifs, aux)
+    loops = st.builds(
+        lambda t, it, p, b: A.ForStmt(span=SP, target=t, iter=it, pattern=p, body=b),
+        for_targets,
+        exprs,
+        st.none() | string_values.map(lambda v: A.String(span=SP, value=v)),
+        body,
+    )
+    return st.one_of(*simple, ifs, aux, loops)
+
+
+def _tuple_target(items: list[A.ForTarget]) -> A.ForTarget:
+    return A.ForTarget(span=SP, name=None, items=tuple(items))
+
+
+# A name, or a tuple of two or more targets (`i, (t, c)`; `(a)` is just `a`).
+for_targets = st.recursive(
+    names.map(lambda n: A.ForTarget(span=SP, name=n)),
+    lambda inner: st.lists(inner, min_size=2, max_size=3).map(_tuple_target),
+    max_leaves=5,
+)
 
 
 types = st.recursive(
@@ -455,6 +474,9 @@ def naive_stmt(s: Any) -> str:
         if isinstance(s.orelse, A.IfStmt):
             return text + "\nelse " + naive_stmt(s.orelse)
         return text + ("" if s.orelse is None else "\nelse " + naive_body(s.orelse))
+    if isinstance(s, A.ForStmt):
+        pattern = "" if s.pattern is None else f" as {quote(s.pattern.value)}"
+        return f"for {naive_target(s.target)} in {naive_expr(s.iter)}{pattern} {naive_body(s.body)}"
     if isinstance(s, A.AuxStmt):
         return f"{s.name}: aux from {'.'.join(s.tap)}{naive_opts(s.options)} {naive_body(s.body)}"
     if isinstance(s, A.ExpectStmt):
@@ -466,6 +488,12 @@ def naive_stmt(s: Any) -> str:
             text += "\nwith " + ",\n".join(f"{k.name}={naive_expr(k.value)}" for k in s.with_)
         return text + f"\nsource {quote(s.source)}"
     raise AssertionError(s)
+
+
+def naive_target(t: A.ForTarget) -> str:
+    if t.name is not None:
+        return t.name
+    return "(" + ",\n".join(naive_target(i) for i in t.items) + ",)"
 
 
 def naive_module(m: A.Module) -> str:

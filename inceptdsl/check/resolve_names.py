@@ -232,7 +232,7 @@ def walk_stmts(body: A.Body) -> Iterator[A.Stmt | A.Unit]:
                 node = node.orelse
             if isinstance(node, A.Body):
                 yield from walk_stmts(node)
-        elif isinstance(s, A.AuxStmt):
+        elif isinstance(s, (A.AuxStmt, A.ForStmt)):
             yield from walk_stmts(s.body)
         elif isinstance(s, (A.ReplaceStmt, A.InsertStmt)):  # a variant's edit
             yield s.unit
