@@ -404,12 +404,23 @@ class BlockDecl(Node):
     body: Body
 
 
+class FnDecl(Node):
+    """`fn NAME(params) [-> TYPE] = EXPR`: a pure function of its parameters (section 4c)."""
+
+    kind: Literal["fn_decl"] = "fn_decl"
+    name: str
+    params: tuple[Param, ...]
+    returns: str | None
+    returns_span: Span | None
+    body: Expr
+
+
 class Module(Node):
     """One parsed file."""
 
     kind: Literal["module"] = "module"
     path: str
-    decls: tuple[ImportDecl | NetworkDecl | BlockDecl, ...]
+    decls: tuple[ImportDecl | NetworkDecl | BlockDecl | FnDecl, ...]
 
     @property
     def imports(self) -> tuple[ImportDecl, ...]:
@@ -422,3 +433,7 @@ class Module(Node):
     @property
     def blocks(self) -> tuple[BlockDecl, ...]:
         return tuple(d for d in self.decls if isinstance(d, BlockDecl))
+
+    @property
+    def functions(self) -> tuple[FnDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, FnDecl))

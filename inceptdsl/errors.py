@@ -239,6 +239,18 @@ class ImportNotSpecError(SpecError):
     code = "E210"
 
 
+class FunctionOrderError(SpecError):
+    """A function's body calls a function declared after it (functions see those above)."""
+
+    code = "E211"
+
+
+class FunctionRecursionError(SpecError):
+    """A function that calls itself, directly or through others: functions do not recurse."""
+
+    code = "E212"
+
+
 # -- E3xx: parameters, types and values -------------------------------------------------------
 
 

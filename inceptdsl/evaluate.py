@@ -22,6 +22,7 @@ from .errors import (
     TypeMismatchError,
     UnknownNameError,
 )
+from .functions import FnRef, call
 from .ir.ops import ACTIVATION_DEFS, ACTIVATIONS, INITS
 from .names import did_you_mean
 from .values import ListValue, Record, Symbol, format_value, type_name
@@ -36,6 +37,12 @@ of rows; `range(10**12)` stops here, located, before anything is allocated."""
 MAX_WORK_ITEMS = 5_000_000
 """Most list items and function calls one lowering's expressions may make together (about a
 second of work): a loop that builds a long list in every iteration stops with E905."""
+
+
+CALL_WORK = 250
+"""What one call of a declared function counts toward MAX_WORK_ITEMS: binding and checking its
+arguments costs about as much as making 250 list items, so a lowering makes at most 20,000
+calls (about a second; EfficientNet-b7's spec makes a few hundred)."""
 
 
 class Work:
@@ -286,11 +293,15 @@ class Evaluator:
         in_shape: tuple[int, ...] | None = None,
         prev_shape: tuple[int, ...] | None = None,
         work: Work | None = None,
+        functions: Mapping[str, FnRef] | None = None,
+        depth: int = 0,
     ):
         self.names = names
         self.in_shape = in_shape
         self.prev_shape = prev_shape
         self.work = work if work is not None else Work()
+        self.functions = functions or {}
+        self.depth = depth  # calls of declared functions this evaluation is nested in
 
     def eval(self, e: A.Expr) -> Any:
         return _bounded(self._eval(e), e)
@@ -465,11 +476,14 @@ class Evaluator:
                 )
             return Record(e.name, tuple((k.name, self.eval(k.value)) for k in e.kwargs))
         fn = FUNCTIONS.get(e.name)
+        if fn is None and e.name in self.functions:
+            self.work.charge(CALL_WORK, e)
+            return call(self.functions[e.name], e, self)
         if fn is None:
             raise UnknownNameError(
                 f"unknown function `{e.name}`",
                 e.span,
-                hint=did_you_mean(e.name, [*FUNCTIONS, *RECORDS]),
+                hint=did_you_mean(e.name, [*FUNCTIONS, *RECORDS, *self.functions]),
             )
         if e.kwargs:
             raise TypeMismatchError(f"{e.name}() takes no named arguments", e.kwargs[0].span)

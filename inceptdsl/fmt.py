@@ -261,7 +261,7 @@ def _fits(col: int, text: str) -> bool:
 
 
 def _stmt_end_line(s: A.Node) -> int:
-    if isinstance(s, (A.AuxStmt, A.NetworkDecl, A.BlockDecl)):
+    if isinstance(s, (A.AuxStmt, A.NetworkDecl, A.BlockDecl, A.FnDecl)):
         return s.body.span.end_line
     return s.span.end_line
 
@@ -303,7 +303,10 @@ class _Formatter:
             dl[0].pos = _start(decl.span)
             dl[0].prev_end = _stmt_end_line(prev) if prev is not None else None
             dl[0].force_blank = prev is not None and not (
-                isinstance(prev, A.ImportDecl) and isinstance(decl, A.ImportDecl)
+                isinstance(prev, A.ImportDecl)
+                and isinstance(decl, A.ImportDecl)
+                or isinstance(prev, A.FnDecl)
+                and isinstance(decl, A.FnDecl)
             )
             lines.extend(dl)
             prev = decl
@@ -318,6 +321,8 @@ class _Formatter:
             spans: list[Pos | None] = [_start(s) for s in d.name_spans]
             spans += [None] * (len(d.names) - len(spans))
             return self._fill(words + " (", list(zip(d.names, spans, strict=False)), ")", 0, 0)
+        if isinstance(d, A.FnDecl):
+            return self._fn(d)
         assert isinstance(d, (A.NetworkDecl, A.BlockDecl))
         word = "network" if isinstance(d, A.NetworkDecl) else "block"
         if d.params:
@@ -329,6 +334,19 @@ class _Formatter:
         if isinstance(d, A.NetworkDecl) and d.extends is not None:
             head = self._extends(head, d.extends)
         return self._attach_block(head, d.body, 0, inline_ok=False, flat=False)
+
+    def _fn(self, d: A.FnDecl) -> list[_Line]:
+        """`fn name(params) -> T = expr`; the expression goes on the next line, indented 2,
+        when it does not fit (a newline after `=` does not end the declaration)."""
+        items = [(self._param(p), _start(p.span)) for p in d.params]
+        tail = ")" + (f" -> {d.returns}" if d.returns is not None else "") + " ="
+        head = self._fill(f"fn {d.name}(", items, tail, 0, 0)
+        body = format_expr(d.body)
+        last = head[-1]
+        if _fits(last.indent + len(last.text), " " + body):
+            last.text += " " + body
+            return head
+        return [*head, _Line(INDENT, body, pos=_start(d.body.span))]
 
     def _extends(self, head: list[_Line], e: A.Extends) -> list[_Line]:
         """`extends parent(args) ` after the head, or on its own line (indented 2) when the

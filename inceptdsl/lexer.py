@@ -56,6 +56,7 @@ class InceptLexer(RegexLexer):
             (r"#.*$", Comment.Single),
             (r'"(\\\\|\\"|[^"])*"', String.Double),
             (r"\b(block|network)(\s+)([A-Za-z_]\w*)", bygroups(Keyword, Whitespace, Name.Class)),
+            (r"\b(fn)(\s+)([A-Za-z_]\w*)", bygroups(Keyword, Whitespace, Name.Function)),
             (r"([A-Za-z_][\w.]*)(\s*)(:)(?!=)", bygroups(Name.Label, Text, Punctuation)),
             (r"(@[A-Za-z0-9_-]*)(\s*)(:)(?!=)", bygroups(Name.Label, Text, Punctuation)),
             (r"\b\d+(x\d+)+\b", Number),

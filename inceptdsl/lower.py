@@ -47,6 +47,7 @@ from .errors import (
     raise_all,
 )
 from .evaluate import Evaluator, Work
+from .functions import FnRef
 from .ir import ops as O
 from .ir.graph import AuxHead, ScopeInfo, add_node, new_graph
 from .ir.options import number
@@ -292,6 +293,7 @@ def bind_network_params(
     overrides: Mapping[str, Any],
     override_span: Span | None = None,
     params: tuple[A.Param, ...] | None = None,
+    functions: Mapping[str, FnRef] | None = None,
 ) -> dict[str, Any]:
     """Network parameter values: declared defaults, replaced by `overrides` (type-checked)."""
     params = decl.params if params is None else params
@@ -311,7 +313,7 @@ def bind_network_params(
             v = overrides[p.name]
             span = override_span or p.span
         elif p.default is not None:
-            v = Evaluator(values).eval(p.default)
+            v = Evaluator(values, functions=functions).eval(p.default)
             span = p.default.span
         else:
             raise ArgumentCountError(
@@ -395,7 +397,7 @@ class Lowerer:
                 hint="for example `input 3 x image_size x image_size`",
             )
         inp = stmts[0]
-        shape = Evaluator(params).eval(inp.shape)
+        shape = Evaluator(params, functions=file.functions).eval(inp.shape)
         if not (isinstance(shape, tuple) and len(shape) == 3):
             raise TypeMismatchError(
                 f"`input` needs C x H x W, got {format_value(shape)}", inp.shape.span
@@ -428,7 +430,7 @@ class Lowerer:
             parent = parent_network(ref) if ref is not None else None
             if ref is None or parent is None:  # resolve_names reports it first
                 raise UnknownNameError(f"`extends {ext.name}`: no such network", ext.name_span)
-            ev = Evaluator(p)
+            ev = Evaluator(p, functions=f.functions)
             pparams = network_params(parent, ref.file)
             given: dict[str, Any] = {}
             if not d.params:  # inherited parameters: passed through as they are
@@ -442,7 +444,11 @@ class Lowerer:
                             f"`{kw.name}` is given twice (positionally and by name)", kw.span
                         )
                     given[kw.name] = ev.eval(kw.value)
-            d, p, f = parent, bind_network_params(parent, given, ext.span, pparams), ref.file
+            d, p, f = (
+                parent,
+                bind_network_params(parent, given, ext.span, pparams, ref.file.functions),
+                ref.file,
+            )
         forced: dict[str, dict[str, tuple[Any, Span]]] = {}
         for vd, vp, vf in reversed(levels):  # the parent's edits first: the child's win
             self._collect(vd.body.stmts, vp, vf, forced, top=vd is decl, parent=d.name)
@@ -465,7 +471,7 @@ class Lowerer:
     ) -> None:
         """Gather a variant body's edits, `defaults` and (at the top level) `expect`s."""
         for s in stmts:
-            ev = Evaluator(names)
+            ev = Evaluator(names, functions=file.functions)
             if isinstance(s, A.LetStmt):
                 names = {**names, s.name: ev.eval(s.value)}
             elif isinstance(s, A.DefaultsStmt):
@@ -639,7 +645,9 @@ class Lowerer:
     def _ev(self, ctx: Ctx, x: str) -> Evaluator:
         """An evaluator for what a unit at tensor `x` writes: `in.*` is the enclosing block's
         input, `prev.*` is `x`."""
-        return Evaluator(ctx.names, self._shape(ctx.block_in), self._shape(x), self.work)
+        return Evaluator(
+            ctx.names, self._shape(ctx.block_in), self._shape(x), self.work, ctx.file.functions
+        )
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
         self._tick(s.span, BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
@@ -960,7 +968,7 @@ class Lowerer:
                 )
             given[kw.name] = (ev.eval(kw.value), kw.span)
         names: dict[str, Any] = {}
-        inner = Evaluator(names, self._shape(x))
+        inner = Evaluator(names, self._shape(x), work=self.work, functions=ref.file.functions)
         for p in decl.params:
             if p.name in given:
                 v, sp = given[p.name]
@@ -1205,5 +1213,7 @@ def lower(
     program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
 ) -> Lowered:
     decl = network_decl(program)
-    params = bind_network_params(decl, overrides, override_span, network_params(decl, program.root))
+    params = bind_network_params(
+        decl, overrides, override_span, network_params(decl, program.root), program.root.functions
+    )
     return Lowerer(program).network(decl, params)

@@ -139,6 +139,16 @@ class ToAst(Transformer):
             span=self._tok(name), name=str(name), params=params or (), body=body
         )
 
+    def fn_decl(self, meta: Meta, name: Token, params: Any, returns: Any, body: A.Expr) -> A.FnDecl:
+        return A.FnDecl.model_construct(
+            span=self._tok(name),
+            name=str(name),
+            params=params or (),
+            returns=returns[0] if returns is not None else None,
+            returns_span=returns[1] if returns is not None else None,
+            body=body,
+        )
+
     def param_list(self, meta: Meta, *params: Any) -> tuple[A.Param, ...]:
         return tuple(p for p in params if p is not None)
 

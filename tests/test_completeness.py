@@ -111,6 +111,8 @@ def _walk(v: object) -> Iterator[A.Node]:
 EXTRA = """
 import "lib/x.incept" (A, B)
 
+fn half(v: float, d: int = 2) -> int = int(v / d)
+
 block Rare(n: int = 2, s: str = "x", on: bool = true) {
   let t = (1, 2)
   let u = not on or (n > 1 and n <= 3)

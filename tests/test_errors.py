@@ -225,7 +225,7 @@ def test_imported_name_that_does_not_exist_is_E201(cli: Cli, tmp_path: Path) -> 
     write(tmp_path / "net.incept", 'import "lib.incept" (Stem, Hed)\n' + NET)
     assert cli("check", "net.incept") == (
         1,
-        "net.incept:1:28: error[E201]: 'lib.incept' declares no block `Hed`\n"
+        "net.incept:1:28: error[E201]: 'lib.incept' declares no block or function `Hed`\n"
         ' 1 | import "lib.incept" (Stem, Hed)\n'
         "   |                            ^^^\n"
         "  hint: did you mean `Head`?\n",

@@ -369,6 +369,20 @@ decls = st.one_of(
         st.lists(params, max_size=3),
         bodies(2),
     ),
+    st.builds(
+        lambda n, p, r, b: A.FnDecl(
+            span=SP,
+            name=n,
+            params=tuple(p),
+            returns=r,
+            returns_span=None if r is None else SP,
+            body=b,
+        ),
+        names,
+        st.lists(params, max_size=3),
+        st.none() | types,
+        exprs,
+    ),
 )
 modules = st.lists(decls, min_size=1, max_size=3).map(
     lambda d: A.Module(span=SP, path=PATH, decls=tuple(d))
@@ -502,6 +516,14 @@ def naive_module(m: A.Module) -> str:
         if isinstance(d, A.ImportDecl):
             names = "" if d.names is None else " (" + ",\n".join(d.names) + ",)"
             out.append(f"import {quote(d.path)}{names}")
+            continue
+        if isinstance(d, A.FnDecl):
+            ps = [
+                f"{p.name}: {p.type}" + ("" if p.default is None else f" = {naive_expr(p.default)}")
+                for p in d.params
+            ]
+            ret = "" if d.returns is None else f" -> {d.returns}"
+            out.append(f"fn {d.name}(\n" + ",\n".join(ps) + f"){ret} =\n{naive_expr(d.body)}")
             continue
         word = "network" if isinstance(d, A.NetworkDecl) else "block"
         ps = [

@@ -39,7 +39,7 @@ def resolve_names(program: Program) -> list[SpecError]:
                         hint=f"rename the {kind}: a call `{decl.name}` must mean one thing",
                     )
                 )
-            errors += _check_params(decl.params)
+            errors += check_params(decl.params)
             for call in _calls(decl.body):
                 errors += _check_call(call, f)
             for d in _defaults(decl.body):
@@ -85,7 +85,7 @@ def _check_merge(m: A.Merge, f: SpecFile) -> list[SpecError]:
     ]
 
 
-def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
+def check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
     errs: list[SpecError] = []
     seen: dict[str, A.Param] = {}
     for p in params:
