@@ -52,6 +52,7 @@ from .ir import ops as O
 from .ir.graph import AuxHead, ScopeInfo, add_node, new_graph
 from .ir.options import number
 from .ir.registry import REQUIRED, BuildCtx, ShapeCtx
+from .layer_params import activation_call
 from .loader import BlockRef, Program, SpecFile
 from .loops import bind, expand_pattern, items_of
 from .names import did_you_mean
@@ -784,6 +785,9 @@ class Lowerer:
         if u.splice or (isinstance(core, A.Repeat)):
             return None
         if isinstance(core, A.Call) and core.name not in ctx.file.blocks:
+            if core.name not in O.LAYERS and core.name in ctx.names:
+                act = activation_call(core, ctx.names[core.name])
+                core = act if act is not None else core
             if scope.indexed:
                 return scope.prefix + str(scope.next_index)
             return scope.prefix + scope.peek_generated(core.name)
@@ -846,6 +850,11 @@ class Lowerer:
             if ref is not None:
                 self._tick(u.span, BLOCK_CALL_STEPS)
                 return self._block_call(u, core, ref, x, ctx)
+            if core.name not in O.LAYERS and core.name in ctx.names:  # `-> a ->`, a: act
+                act = activation_call(core, ctx.names[core.name])
+                if act is None:  # `none`: the unit is the identity and makes nothing
+                    return x
+                return self._layer(u, act, x, ctx)
             return self._layer(u, core, x, ctx)
         if isinstance(core, A.Repeat) and u.label is None:
             return self._repeat(core, x, ctx)

@@ -40,8 +40,9 @@ def resolve_names(program: Program) -> list[SpecError]:
                     )
                 )
             errors += check_params(decl.params)
+            params = {p.name: p for p in decl.params}
             for call in _calls(decl.body):
-                errors += _check_call(call, f)
+                errors += _check_call(call, f, params)
             for d in _defaults(decl.body):
                 errors += _check_defaults(d)
             for m in _merges(decl.body):
@@ -128,7 +129,7 @@ def _repeated(kwargs: tuple[A.KwArg, ...]) -> list[SpecError]:
     return errs
 
 
-def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
+def _check_call(call: A.Call, f: SpecFile, scope: Mapping[str, A.Param]) -> list[SpecError]:
     layer = LAYERS.get(call.name)
     if layer is not None:
         errs: list[SpecError] = _repeated(call.kwargs)
@@ -155,13 +156,18 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
                 )
         return errs
     ref = f.blocks.get(call.name)
+    param = scope.get(call.name)  # a parameter of the declaration the call is in
+    if ref is None and param is not None and param.type == "act":
+        return _act_unit(call)
     if ref is None:
-        return [
-            UnknownNameError(
-                f"unknown layer or block `{call.name}`",
-                call.name_span,
-                hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
+        hint = did_you_mean(call.name, [*LAYERS, *f.blocks])
+        if param is not None:
+            hint = (
+                f"`{call.name}` is a parameter of type {param.type}; only a parameter of type "
+                "act stands as a layer in a chain"
             )
+        return [
+            UnknownNameError(f"unknown layer or block `{call.name}`", call.name_span, hint=hint)
         ]
     errs = _repeated(call.kwargs)
     params = ref.decl.params
@@ -185,6 +191,20 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
                 )
             )
     return errs
+
+
+def _act_unit(call: A.Call) -> list[SpecError]:
+    """A parameter of type `act` used as a layer (`-> a ->`): its value says everything."""
+    extra = [*call.args, *call.kwargs]
+    if not extra:
+        return []
+    return [
+        ArgumentCountError(
+            f"`{call.name}` is an activation parameter: it takes no arguments",
+            extra[0].span,
+            hint="pass the options in the value: `act=leaky_relu(slope=0.2)`",
+        )
+    ]
 
 
 def _check_defaults(d: A.DefaultsStmt) -> list[SpecError]:
