@@ -121,6 +121,16 @@ class ListExpr(Node):
     items: tuple[Expr, ...]
 
 
+class ListComp(Node):
+    """`[f(x) for x in xs if c]`: a list built from another, as in Python (one `for`)."""
+
+    kind: Literal["listcomp"] = "listcomp"
+    element: Expr
+    target: ForTarget
+    iter: Expr
+    cond: Expr | None
+
+
 class Index(Node):
     """`xs[i]`: an item of a list or tuple; a negative index counts from the end."""
 
@@ -161,6 +171,7 @@ Expr = Union[  # noqa: UP007 (pydantic forward refs read better as a Union here)
     SizeExpr,
     TupleExpr,
     ListExpr,
+    ListComp,
     Index,
     Slice,
     Cond,

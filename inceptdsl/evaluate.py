@@ -17,6 +17,7 @@ from .errors import (
     ArithmeticSpecError,
     ElementTypeError,
     IndexRangeError,
+    InvalidValueError,
     LimitError,
     TooMuchWorkError,
     TypeMismatchError,
@@ -192,6 +193,22 @@ def _fn_zip(args: list[Any], e: A.Func) -> ListValue:
     return ListValue(tuple(zip(*(_items(a, e, "zip()") for a in args), strict=False)))
 
 
+def _fn_index(args: list[Any], e: A.Func) -> int:
+    """`index(xs, v)`: the position of the first item equal to v (a member's row by name)."""
+    _arity("index", args, 2, 2, e)
+    items = _items(args[0], e, "index()")
+    for i, x in enumerate(items):
+        if x == args[1] and type_name(x) == type_name(args[1]):
+            return i
+    raise InvalidValueError(
+        f"{format_value(args[1])} is not in the list",
+        e.args[1].span,
+        hint="the list holds "
+        + ", ".join(format_value(x) for x in items[:12])
+        + (", ..." if len(items) > 12 else ""),
+    )
+
+
 def _fn_pow(args: list[Any], e: A.Func) -> Any:
     _arity("pow", args, 2, 2, e)
     return power(_num(args[0], e, "pow()"), _num(args[1], e, "pow()"), e)
@@ -279,6 +296,7 @@ FUNCTIONS: dict[str, Callable[[list[Any], A.Func], Any]] = {
     "range": _fn_range,
     "enumerate": _fn_enumerate,
     "zip": _fn_zip,
+    "index": _fn_index,
 }
 """Built-in functions callable in expressions (docs/language.md lists them)."""
 
@@ -334,6 +352,8 @@ class Evaluator:
         if isinstance(e, A.ListExpr):
             self.work.charge(len(e.items), e)
             return ListValue(tuple(self.eval(i) for i in e.items))
+        if isinstance(e, A.ListComp):
+            return self._listcomp(e)
         if isinstance(e, A.Index):
             return self._index(e)
         if isinstance(e, A.Slice):
@@ -386,6 +406,21 @@ class Evaluator:
                 e.span,
             )
         return shape[idx]
+
+    def _listcomp(self, e: A.ListComp) -> ListValue:
+        from .loops import bind, items_of
+
+        out = []
+        for k, item in enumerate(items_of(self.eval(e.iter), e.iter)):
+            self.work.charge(1, e)
+            names = dict(self.names)
+            bind(e.target, item, k, names)
+            inner = Evaluator(
+                names, self.in_shape, self.prev_shape, self.work, self.functions, self.depth
+            )
+            if e.cond is None or inner._bool(inner.eval(e.cond), e.cond):
+                out.append(inner.eval(e.element))
+        return ListValue(tuple(out))
 
     def _index(self, e: A.Index) -> Any:
         target = self.eval(e.target)

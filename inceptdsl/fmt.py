@@ -28,6 +28,9 @@ Canonical style (the house style of specs/lib/inception_v3.incept):
 * Parenthesised lists that do not fit (parameters, `defaults`, `import` names, call arguments)
   are broken into the fewest lines, split as evenly as possible, continuation lines aligned
   just after the `(`.
+* A `let` or `fn` whose value is a list literal (or an item of one, `[...][i]`) that does not
+  fit is broken after commas like an argument list, items aligned after the `[` (a stage
+  table); another `fn` body that does not fit goes on the next line, indented 2.
 * `expect` is one line if it fits; otherwise its `within` / `with` / `source` clauses are
   filled greedily onto continuation lines indented 2 more.
 * Expressions get the fewest parentheses the grammar's precedence allows (loosest first:
@@ -166,6 +169,12 @@ def _expr(e: A.Expr) -> tuple[str, int]:
         return ("(" + items[0] + ",)" if len(items) == 1 else f"({', '.join(items)})"), _ATOM
     if isinstance(e, A.ListExpr):
         return "[" + ", ".join(format_expr(i) for i in e.items) + "]", _ATOM
+    if isinstance(e, A.ListComp):
+        text = f"[{format_expr(e.element)} for {_target(e.target, top=True)} in "
+        text += format_expr(e.iter, _OR)
+        if e.cond is not None:
+            text += f" if {format_expr(e.cond, _OR)}"
+        return text + "]", _ATOM
     if isinstance(e, A.Index):
         return f"{format_expr(e.target, _ATOM)}[{format_expr(e.index)}]", _ATOM
     if isinstance(e, A.Slice):
@@ -346,7 +355,26 @@ class _Formatter:
         if _fits(last.indent + len(last.text), " " + body):
             last.text += " " + body
             return head
+        table = self._value("", d.body, INDENT)
+        if table is not None:
+            table[0].pos = _start(d.body.span)
+            return head + table
         return [*head, _Line(INDENT, body, pos=_start(d.body.span))]
+
+    def _value(self, head: str, e: A.Expr, indent: int) -> list[_Line] | None:
+        """`head` and a list literal (or an item of one: `[...][i]`) that does not fit on one
+        line, broken after commas with the items aligned after the `[` (a table); None when
+        `e` is no such list or fits (newlines inside `[ ]` do not end a statement)."""
+        if _fits(indent, head + format_expr(e)):
+            return None
+        suffix = "]"
+        if isinstance(e, A.Index) and isinstance(e.target, A.ListExpr):
+            suffix += f"[{format_expr(e.index)}]"
+            e = e.target
+        if not isinstance(e, A.ListExpr) or not e.items:
+            return None
+        items = [(format_expr(i), _start(i.span)) for i in e.items]
+        return self._fill(head + "[", items, suffix, indent, indent)
 
     def _extends(self, head: list[_Line], e: A.Extends) -> list[_Line]:
         """`extends parent(args) ` after the head, or on its own line (indented 2) when the
@@ -431,7 +459,10 @@ class _Formatter:
         if isinstance(s, A.InputStmt):
             return [_Line(indent, f"input {format_expr(s.shape)}")]
         if isinstance(s, A.LetStmt):
-            return [_Line(indent, f"let {s.name} = {format_expr(s.value)}")]
+            head = f"let {s.name} = "
+            return self._value(head, s.value, indent) or [
+                _Line(indent, head + format_expr(s.value))
+            ]
         if isinstance(s, A.DefaultsStmt):
             items = [(_kwarg(k), _start(k.span)) for k in s.kwargs]
             return self._fill(f"defaults {s.op}(", items, ")", indent, indent)

@@ -47,7 +47,7 @@ recurses once per level. Real expressions nest fewer than ten."""
 
 _EXPR_RULES = frozenset(
     {"size", "or_", "and_", "not_", "compare", "add_", "sub", "mul", "div", "floordiv", "neg"}
-    | {"func", "tuple", "pow_", "cond", "list", "index", "slice", "pindex", "pslice"}
+    | {"func", "tuple", "pow_", "cond", "list", "listcomp", "index", "slice", "pindex", "pslice"}
 )
 
 # Every terminal in plain words, for error messages (a test checks this table is complete).

@@ -414,6 +414,13 @@ class ToAst(Transformer):
             span=self._span(meta), items=tuple(i for i in items if i is not None)
         )
 
+    def listcomp(
+        self, meta: Meta, element: A.Expr, target: A.ForTarget, it: A.Expr, cond: Any
+    ) -> A.ListComp:
+        return A.ListComp.model_construct(
+            span=self._span(meta), element=element, target=target, iter=it, cond=cond
+        )
+
     def index(self, meta: Meta, target: Any, index: A.Expr) -> A.Index:
         return A.Index.model_construct(
             span=self._span(meta), target=self._atom(target), index=index

@@ -117,6 +117,7 @@ block Rare(n: int = 2, s: str = "x", on: bool = true) {
   let t = (1, 2)
   let u = not on or (n > 1 and n <= 3)
   let v = -n + +n * 2 // 1 / 1
+  let z = [a * 2 for i, a in enumerate([1, 2]) if i > 0]
   let w = [n, 2][0] + [1, 2, 3][1:][0] ** 2 if on else 0
   for i, (a, b) in enumerate([(1, 2)]) as "it{i}" { relu }
   if n == 1 {

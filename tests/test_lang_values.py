@@ -55,6 +55,12 @@ def _value(expr: str, params: str = "", **overrides: object) -> int:
         ("1 if false else 2 if false else 3", 3),
         ("(4 if 1 > 2 else 5) * 2", 10),
         ("7 if true else [1][5]", 7),  # only the chosen side is evaluated
+        ("sum([v * 2 for v in [1, 2, 3]])", 12),
+        ("sum([a * b for a, b in zip([1, 2], [3, 4])])", 11),
+        ("len([i for i, (a, b) in enumerate([(1, 2), (3, 4), (5, 6)]) if a > 1])", 2),
+        ("sum([n for n in range(4) if n // 2 * 2 != n] + [0])", 4),
+        ('index(["b0", "b1", "b2"], "b2")', 2),
+        ("index([1, 2.0, 2], 2)", 2),  # an int is not found as a float
     ],
 )
 def test_expression_values(expr: str, value: int) -> None:
@@ -92,6 +98,10 @@ def test_typed_list_parameters_and_set() -> None:
         ("10 ** 10 ** 6", "", "E900", "exceeds"),
         ("len(range(10 ** 12))", "", "E900", "a list of 1,000,000,000,000 items"),
         ("len(range(1, 2, 0))", "", "E305", "step must not be zero"),
+        ('index(["b0"], "b9")', "", "E304", '"b9" is not in the list'),
+        ("len([v for v in 3])", "", "E309", "needs a list or tuple"),
+        ("len([v for a, b in [1]])", "", "E310", "is int 1"),
+        ("len([v for v in [1] if 2])", "", "E301", "expected true or false"),
     ],
 )
 def test_errors_are_located(expr: str, params: str, code: str, words: str) -> None:

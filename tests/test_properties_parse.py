@@ -106,6 +106,18 @@ def _kwargs(values: st.SearchStrategy[Any], max_size: int = 2) -> st.SearchStrat
     ).map(tuple)
 
 
+def _tuple_target(items: list[A.ForTarget]) -> A.ForTarget:
+    return A.ForTarget(span=SP, name=None, items=tuple(items))
+
+
+# A name, or a tuple of two or more targets (`i, (t, c)`; `(a)` is just `a`).
+for_targets = st.recursive(
+    names.map(lambda n: A.ForTarget(span=SP, name=n)),
+    lambda inner: st.lists(inner, min_size=2, max_size=3).map(_tuple_target),
+    max_leaves=5,
+)
+
+
 def _extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(
         st.builds(
@@ -133,6 +145,13 @@ def _extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         ),
         st.lists(inner, max_size=3).map(lambda i: A.ListExpr(span=SP, items=tuple(i))),
         st.builds(lambda t, i: A.Index(span=SP, target=t, index=i), inner, inner),
+        st.builds(
+            lambda el, t, it, c: A.ListComp(span=SP, element=el, target=t, iter=it, cond=c),
+            inner,
+            for_targets,
+            inner,
+            st.none() | inner,
+        ),
         st.builds(
             lambda t, a, b: A.Slice(span=SP, target=t, start=a, stop=b),
             inner,
@@ -312,18 +331,6 @@ def stmts(depth: int) -> st.SearchStrategy[Any]:
     return st.one_of(*simple, ifs, aux, loops)
 
 
-def _tuple_target(items: list[A.ForTarget]) -> A.ForTarget:
-    return A.ForTarget(span=SP, name=None, items=tuple(items))
-
-
-# A name, or a tuple of two or more targets (`i, (t, c)`; `(a)` is just `a`).
-for_targets = st.recursive(
-    names.map(lambda n: A.ForTarget(span=SP, name=n)),
-    lambda inner: st.lists(inner, min_size=2, max_size=3).map(_tuple_target),
-    max_leaves=5,
-)
-
-
 types = st.recursive(
     names,
     lambda inner: st.one_of(
@@ -419,6 +426,11 @@ def naive_expr(e: Any) -> str:
         return f"{e.name}({naive_args(e.args, e.kwargs)})"
     if isinstance(e, A.ListExpr):
         return "[" + "".join(naive_expr(i) + ",\n" for i in e.items) + "]"
+    if isinstance(e, A.ListComp):
+        cond = "" if e.cond is None else f" if {naive_expr(e.cond)}"
+        return (
+            f"[{naive_expr(e.element)} for {naive_target(e.target)} in {naive_expr(e.iter)}{cond}]"
+        )
     if isinstance(e, A.Index):
         return f"({naive_expr(e.target)}[{naive_expr(e.index)}])"
     if isinstance(e, A.Slice):
