@@ -124,3 +124,16 @@ def test_the_documented_example_builds() -> None:
     net = inceptdsl.loads(example)
     assert net.graph.nodes["conv"]["shape"][0] == _make_divisible(32 * 1.4) == 48
     assert net.graph.nodes["conv_1"]["shape"][0] == _make_divisible(16 * 1.4, 4)
+
+
+def test_go_to_definition_of_a_function(tmp_path: Path) -> None:
+    """The language server's go-to-definition finds a function declared in an imported file."""
+    from inceptdsl.lsp.analysis import analyze, definition
+
+    (tmp_path / "lib.incept").write_text(MAKE_DIVISIBLE)
+    text = 'import "lib.incept"\nnetwork n {\n  input 3 x 8 x 8\n  conv make_divisible(20) 1x1\n}\n'
+    path = tmp_path / "net.incept"
+    path.write_text(text)
+    a = analyze(str(path), text)
+    span = definition(a, 3, text.splitlines()[3].index("make_divisible") + 2)
+    assert span is not None and span.path.endswith("lib.incept") and span.line == 3

@@ -159,11 +159,12 @@ def _describe(net: Network, name: str, nodes: list[str]) -> str:
 
 
 def definition(a: Analysis, line: int, col: int) -> Span | None:
-    """Where the block named at 0-based (line, col) is declared (across imports)."""
+    """Where the block or function named at 0-based (line, col) is declared (across
+    imports)."""
     w = word_at(a.text, line, col)
     if w is None or a.program is None:
         return None
-    ref = a.program.root.blocks.get(w)
+    ref = a.program.root.blocks.get(w) or a.program.root.functions.get(w)
     if ref is None:
         return None
     return ref.decl.span
