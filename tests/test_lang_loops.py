@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -135,3 +136,23 @@ def test_the_documented_examples_build() -> None:
     assert rates == pytest.approx([0.2 * k / 5 for k in range(5)])
     values = inceptdsl.loads(_doc_example("**Lists and tuples.**"))
     assert values.graph.nodes["linear"]["shape"] == (324,)
+
+
+def test_a_variant_edits_units_inside_loop_copies(tmp_path: Path) -> None:
+    """`extends` edits reach the units a loop made, by their IR paths."""
+    (tmp_path / "base.incept").write_text(
+        "network base {\n  input 3 x 8 x 8\n  features: {\n    conv 4 1x1\n"
+        '    for c in [8, 16] { { conv c 1x1 -> relu } }\n  }\n  for k in range(2) as "b{k}" '
+        "{ conv 4 1x1 }\n}\n"
+    )
+    (tmp_path / "v.incept").write_text(
+        'import "base.incept" (base)\nnetwork v extends base {\n'
+        "  replace features.2.\"0\" with conv 32 3x3 pad=1\n  remove b1.conv\n}\n"
+    )
+    net = inceptdsl.load(str(tmp_path / "v.incept"))
+    assert _convs(net) == [
+        ("features.0", 4),
+        ("features.1.0", 8),
+        ("features.2.0", 32),
+        ("b0.conv", 4),
+    ]
