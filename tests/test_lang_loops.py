@@ -147,7 +147,7 @@ def test_a_variant_edits_units_inside_loop_copies(tmp_path: Path) -> None:
     )
     (tmp_path / "v.incept").write_text(
         'import "base.incept" (base)\nnetwork v extends base {\n'
-        "  replace features.2.\"0\" with conv 32 3x3 pad=1\n  remove b1.conv\n}\n"
+        '  replace features.2."0" with conv 32 3x3 pad=1\n  remove b1.conv\n}\n'
     )
     net = inceptdsl.load(str(tmp_path / "v.incept"))
     assert _convs(net) == [
