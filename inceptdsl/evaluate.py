@@ -23,8 +23,10 @@ from .errors import (
     TypeMismatchError,
     UnknownNameError,
 )
-from .functions import FnRef, call
+from .functions import call
 from .ir.ops import ACTIVATION_DEFS, ACTIVATIONS, INITS
+from .loader import FnRef
+from .loops import bind, items_of
 from .names import did_you_mean
 from .values import ListValue, Record, Symbol, format_value, type_name
 
@@ -408,8 +410,6 @@ class Evaluator:
         return shape[idx]
 
     def _listcomp(self, e: A.ListComp) -> ListValue:
-        from .loops import bind, items_of
-
         out = []
         for k, item in enumerate(items_of(self.eval(e.iter), e.iter)):
             self.work.charge(1, e)

@@ -9,12 +9,9 @@ nest at most MAX_CALL_DEPTH deep.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import ast as A
-from .check.types import TYPES, coerce_typed, mismatch, parse_type
 from .errors import (
     ArgumentCountError,
     ElementTypeError,
@@ -24,24 +21,24 @@ from .errors import (
     TypeMismatchError,
     UnknownParameterError,
 )
+from .loader import FnRef
 from .names import did_you_mean
+from .param_types import TYPES, coerce_typed, mismatch, parse_type
 from .source import Span
 from .values import format_value, type_name
-
-if TYPE_CHECKING:
-    from .evaluate import Evaluator
 
 MAX_CALL_DEPTH = 32
 """Most calls of declared functions nested in one another (the evaluator recurses per call)."""
 
 
-@dataclass(eq=False)
-class FnRef:
-    """A function declaration and the functions its body may call (those declared above it
-    in its file, and the file's imports)."""
+class Caller(Protocol):
+    """The evaluator that meets the call (evaluate.Evaluator; a later stage, so named by what
+    is used of it): the body is evaluated by a fresh one of the same class."""
 
-    decl: A.FnDecl
-    visible: dict[str, FnRef] = field(default_factory=dict)
+    work: Any
+    depth: int
+
+    def eval(self, e: A.Expr) -> Any: ...
 
 
 def check_type(type_text: str, v: Any, what: str, span: Span | None) -> Any:
@@ -63,10 +60,8 @@ def check_type(type_text: str, v: Any, what: str, span: Span | None) -> Any:
     return coerce_typed(t, v)
 
 
-def call(ref: FnRef, e: A.Func, caller: Evaluator) -> Any:
+def call(ref: FnRef, e: A.Func, caller: Caller) -> Any:
     """The value of `e`, a call of the declared function `ref`, evaluated by `caller`."""
-    from .evaluate import Evaluator
-
     decl = ref.decl
     if caller.depth >= MAX_CALL_DEPTH:
         raise NestingTooDeepError(
@@ -96,7 +91,7 @@ def call(ref: FnRef, e: A.Func, caller: Evaluator) -> Any:
             )
         given[kw.name] = (caller.eval(kw.value), kw.span)
     names: dict[str, Any] = {}
-    inner = Evaluator(names, work=caller.work, functions=ref.visible, depth=caller.depth + 1)
+    inner = type(caller)(names, work=caller.work, functions=ref.visible, depth=caller.depth + 1)  # type: ignore[call-arg]
     try:
         for p in decl.params:
             if p.name in given:
@@ -118,11 +113,3 @@ def call(ref: FnRef, e: A.Func, caller: Evaluator) -> Any:
             err.notes = (*err.notes, Note(f"in function `{decl.name}` called here", e.span))
         raise
     return result
-
-
-def visible_functions(module: A.Module, imported: Mapping[str, FnRef]) -> dict[str, FnRef]:
-    """The functions of a file: each sees the imported ones and those declared above it."""
-    seen: dict[str, FnRef] = dict(imported)
-    for d in module.functions:
-        seen[d.name] = FnRef(d, dict(seen))
-    return seen

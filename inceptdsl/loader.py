@@ -10,6 +10,7 @@ program's files together are limited too, so many large imports cannot take minu
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import ast as A
@@ -23,7 +24,6 @@ from .errors import (
     SpecError,
     UnknownNameError,
 )
-from .functions import FnRef, visible_functions
 from .names import did_you_mean
 from .parse import parse
 from .read import MAX_FILE_BYTES, decode, read_text
@@ -70,6 +70,23 @@ class BlockRef:
 
     decl: A.BlockDecl
     file: SpecFile
+
+
+@dataclass(eq=False)
+class FnRef:
+    """A function declaration and the functions its body may call: those imported into its
+    file and those declared above it (functions.py evaluates calls)."""
+
+    decl: A.FnDecl
+    visible: dict[str, FnRef] = field(default_factory=dict)
+
+
+def visible_functions(module: A.Module, imported: Mapping[str, FnRef]) -> dict[str, FnRef]:
+    """The functions of a file: each sees the imported ones and those declared above it."""
+    seen: dict[str, FnRef] = dict(imported)
+    for d in module.functions:
+        seen[d.name] = FnRef(d, dict(seen))
+    return seen
 
 
 @dataclass
