@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from inceptdsl.lexer import KEYWORDS, TYPES
+from inceptdsl.output import write_output
 
 TARGET = Path(__file__).resolve().parent.parent / "editors/vscode/syntaxes/incept.tmLanguage.json"
 
@@ -26,5 +27,5 @@ def render(text: str) -> str:
 
 
 if __name__ == "__main__":
-    TARGET.write_text(render(TARGET.read_text(encoding="utf-8")), encoding="utf-8")
+    write_output(str(TARGET), render(TARGET.read_text(encoding="utf-8")))
     print(f"wrote {TARGET}")
