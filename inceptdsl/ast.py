@@ -84,7 +84,7 @@ class Func(Node):
 
 class BinOp(Node):
     kind: Literal["binop"] = "binop"
-    op: Literal["+", "-", "*", "/", "//", "and", "or"]
+    op: Literal["+", "-", "*", "/", "//", "**", "and", "or"]
     left: Expr
     right: Expr
 
@@ -114,6 +114,49 @@ class TupleExpr(Node):
     items: tuple[Expr, ...]
 
 
+class ListExpr(Node):
+    """`[a, b, c]`: a list literal (a stage table is a list of tuples)."""
+
+    kind: Literal["list"] = "list"
+    items: tuple[Expr, ...]
+
+
+class ListComp(Node):
+    """`[f(x) for x in xs if c]`: a list built from another, as in Python (one `for`)."""
+
+    kind: Literal["listcomp"] = "listcomp"
+    element: Expr
+    target: ForTarget
+    iter: Expr
+    cond: Expr | None
+
+
+class Index(Node):
+    """`xs[i]`: an item of a list or tuple; a negative index counts from the end."""
+
+    kind: Literal["index"] = "index"
+    target: Expr
+    index: Expr
+
+
+class Slice(Node):
+    """`xs[a:b]`, `xs[:b]`, `xs[a:]`: a part of a list or tuple (no step), as in Python."""
+
+    kind: Literal["slice"] = "slice"
+    target: Expr
+    start: Expr | None
+    stop: Expr | None
+
+
+class Cond(Node):
+    """`a if cond else b`: only the chosen side is evaluated."""
+
+    kind: Literal["cond"] = "cond"
+    then: Expr
+    cond: Expr
+    orelse: Expr
+
+
 Expr = Union[  # noqa: UP007 (pydantic forward refs read better as a Union here)
     Number,
     SizeLit,
@@ -127,6 +170,11 @@ Expr = Union[  # noqa: UP007 (pydantic forward refs read better as a Union here)
     Compare,
     SizeExpr,
     TupleExpr,
+    ListExpr,
+    ListComp,
+    Index,
+    Slice,
+    Cond,
 ]
 
 
@@ -232,6 +280,25 @@ class IfStmt(Node):
     orelse: Body | IfStmt | None
 
 
+class ForTarget(Node):
+    """What a `for` binds: a name, or a tuple of targets the item is unpacked into
+    (`i, (t, c)`; several targets at the top are a tuple too)."""
+
+    kind: Literal["for_target"] = "for_target"
+    name: str | None
+    items: tuple[ForTarget, ...] = ()
+
+
+class ForStmt(Node):
+    """`for TARGET in EXPR [as "pattern"] { body }`: the body once per item (section 2c)."""
+
+    kind: Literal["for_stmt"] = "for_stmt"
+    target: ForTarget
+    iter: Expr
+    pattern: String | None
+    body: Body
+
+
 class AuxStmt(Node):
     kind: Literal["aux_stmt"] = "aux_stmt"
     name: str
@@ -294,6 +361,7 @@ Stmt = Union[  # noqa: UP007
     DefaultsStmt,
     LetStmt,
     IfStmt,
+    ForStmt,
     AuxStmt,
     ExpectStmt,
     Chain,
@@ -347,12 +415,23 @@ class BlockDecl(Node):
     body: Body
 
 
+class FnDecl(Node):
+    """`fn NAME(params) [-> TYPE] = EXPR`: a pure function of its parameters (section 4c)."""
+
+    kind: Literal["fn_decl"] = "fn_decl"
+    name: str
+    params: tuple[Param, ...]
+    returns: str | None
+    returns_span: Span | None
+    body: Expr
+
+
 class Module(Node):
     """One parsed file."""
 
     kind: Literal["module"] = "module"
     path: str
-    decls: tuple[ImportDecl | NetworkDecl | BlockDecl, ...]
+    decls: tuple[ImportDecl | NetworkDecl | BlockDecl | FnDecl, ...]
 
     @property
     def imports(self) -> tuple[ImportDecl, ...]:
@@ -365,3 +444,7 @@ class Module(Node):
     @property
     def blocks(self) -> tuple[BlockDecl, ...]:
         return tuple(d for d in self.decls if isinstance(d, BlockDecl))
+
+    @property
+    def functions(self) -> tuple[FnDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, FnDecl))

@@ -47,6 +47,8 @@ def parse_literal(raw: str) -> Any:
         return None
     if raw in SYMBOLS:
         return Symbol(raw)
+    if raw[:1] in "[(":
+        return _container_literal(raw)
     parts = raw.split("x")
     if len(parts) in (2, 3) and all(_digits(p) for p in parts):
         return tuple(int(p) for p in parts)
@@ -55,6 +57,26 @@ def parse_literal(raw: str) -> Any:
         return sign * decode_number(digits)
     except ValueError:
         return raw
+
+
+def _container_literal(raw: str) -> Any:
+    """`--set depths=[1, 2, 2]`, `--set pad=(0, 1)`: parsed and evaluated by the language's own
+    parser and evaluator (constants only: no names are visible), never by Python's eval."""
+    from .evaluate import Evaluator
+    from .parse import parse
+    from .transform import to_ast
+
+    try:
+        tree, _ = parse(f"network set_value(v: any = {raw}) {{\n}}\n", "--set")
+        decl = to_ast(tree, "--set").networks[0]
+        default = decl.params[0].default if len(decl.params) == 1 else None
+        if default is None:
+            raise UsageError(f"--set: {raw!r} is not one value")
+        return Evaluator({}).eval(default)
+    except UsageError:
+        raise
+    except SpecError as err:
+        raise UsageError(f"--set: cannot read {raw!r}: {err.message}") from None
 
 
 def _digits(p: str) -> bool:

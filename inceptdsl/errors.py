@@ -239,6 +239,18 @@ class ImportNotSpecError(SpecError):
     code = "E210"
 
 
+class FunctionOrderError(SpecError):
+    """A function's body calls a function declared after it (functions see those above)."""
+
+    code = "E211"
+
+
+class FunctionRecursionError(SpecError):
+    """A function that calls itself, directly or through others: functions do not recurse."""
+
+    code = "E212"
+
+
 # -- E3xx: parameters, types and values -------------------------------------------------------
 
 
@@ -276,6 +288,31 @@ class UnknownParameterError(SpecError):
     """`--set` or a call names a parameter the network or block does not declare."""
 
     code = "E306"
+
+
+class IndexRangeError(SpecError):
+    """An index past the end of a list or tuple (`xs[5]` of 3 items, `xs[-4]`)."""
+
+    code = "E307"
+
+
+class ElementTypeError(TypeMismatchError):
+    """A list or tuple item of the wrong type for the declared type (`list[int]` given a
+    float item), or a function (`sum`) given a list of non-numbers."""
+
+    code = "E308"
+
+
+class NotIterableError(TypeMismatchError):
+    """`for ... in X` where X is not a list or tuple (a count needs `range(n)`)."""
+
+    code = "E309"
+
+
+class UnpackError(SpecError):
+    """A `for` item that does not unpack into the loop's names (`for a, b in` over 3-tuples)."""
+
+    code = "E310"
 
 
 # -- E4xx: shapes -----------------------------------------------------------------------------

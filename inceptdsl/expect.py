@@ -295,7 +295,10 @@ def precharge(net: Network) -> None:
             continue
         span = exp.stmt.with_[0].span
         try:
-            overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in exp.stmt.with_}
+            overrides = {
+                kw.name: Evaluator(net.params, functions=net.program.root.functions).eval(kw.value)
+                for kw in exp.stmt.with_
+            }
             if _key(overrides) in seen:
                 continue
             if len(seen) >= MAX_VARIANTS:
@@ -331,11 +334,14 @@ def verify(net: Network) -> Verification:
 
 
 def _check(net: Network, stmt: A.ExpectStmt, names: Any, variants: _Variants) -> ExpectResult:
-    ev = Evaluator(names)
+    ev = Evaluator(names, functions=net.program.root.functions)
     figures = variants.base
     with_text = ""
     if stmt.with_:
-        overrides = {kw.name: Evaluator(net.params).eval(kw.value) for kw in stmt.with_}
+        overrides = {
+            kw.name: Evaluator(net.params, functions=net.program.root.functions).eval(kw.value)
+            for kw in stmt.with_
+        }
         with_text = ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
         try:
             figures = variants.get(overrides, stmt.with_[0].span)

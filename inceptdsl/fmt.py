@@ -28,10 +28,14 @@ Canonical style (the house style of specs/lib/inception_v3.incept):
 * Parenthesised lists that do not fit (parameters, `defaults`, `import` names, call arguments)
   are broken into the fewest lines, split as evenly as possible, continuation lines aligned
   just after the `(`.
+* A `let` or `fn` whose value is a list literal (or an item of one, `[...][i]`) that does not
+  fit is broken after commas like an argument list, items aligned after the `[` (a stage
+  table); another `fn` body that does not fit goes on the next line, indented 2.
 * `expect` is one line if it fits; otherwise its `within` / `with` / `source` clauses are
   filled greedily onto continuation lines indented 2 more.
 * Expressions get the fewest parentheses the grammar's precedence allows (loosest first:
-  `x` sizes, `or`, `and`, `not`, comparisons, `+ -`, `* / //`, unary `-`); call keyword
+  `x` sizes, `a if c else b`, `or`, `and`, `not`, comparisons, `+ -`, `* / //`, unary `-`,
+  `**`, then atoms with their `[i]` and `[a:b]`); call keyword
   arguments follow the positional ones; `+x` is written `x` (the AST has no unary plus).
 
 Comments: every comment is kept, in order. An own-line comment stays before the line it
@@ -71,7 +75,7 @@ INDENT = 2
 Pos = tuple[int, int]
 
 # Precedence levels, loosest first (grammar.lark section 4).
-_SIZE, _OR, _AND, _NOT, _CMP, _ADD, _MUL, _NEG, _ATOM = range(9)
+_SIZE, _COND, _OR, _AND, _NOT, _CMP, _ADD, _MUL, _NEG, _POW, _ATOM = range(11)
 _BIN_LEVEL = {"or": _OR, "and": _AND, "+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "//": _MUL}
 
 _LAYOUT_FIELDS = frozenset({"paren"})
@@ -163,6 +167,25 @@ def _expr(e: A.Expr) -> tuple[str, int]:
     if isinstance(e, A.TupleExpr):
         items = [format_expr(i) for i in e.items]
         return ("(" + items[0] + ",)" if len(items) == 1 else f"({', '.join(items)})"), _ATOM
+    if isinstance(e, A.ListExpr):
+        return "[" + ", ".join(format_expr(i) for i in e.items) + "]", _ATOM
+    if isinstance(e, A.ListComp):
+        text = f"[{format_expr(e.element)} for {_target(e.target, top=True)} in "
+        text += format_expr(e.iter, _OR)
+        if e.cond is not None:
+            text += f" if {format_expr(e.cond, _OR)}"
+        return text + "]", _ATOM
+    if isinstance(e, A.Index):
+        return f"{format_expr(e.target, _ATOM)}[{format_expr(e.index)}]", _ATOM
+    if isinstance(e, A.Slice):
+        lo = "" if e.start is None else format_expr(e.start)
+        hi = "" if e.stop is None else format_expr(e.stop)
+        return f"{format_expr(e.target, _ATOM)}[{lo}:{hi}]", _ATOM
+    if isinstance(e, A.Cond):
+        then, cond = format_expr(e.then, _OR), format_expr(e.cond, _OR)
+        return f"{then} if {cond} else {format_expr(e.orelse, _COND)}", _COND
+    if isinstance(e, A.BinOp) and e.op == "**":  # right associative, tighter than unary `-`
+        return f"{format_expr(e.left, _ATOM)} ** {format_expr(e.right, _NEG)}", _POW
     if isinstance(e, A.BinOp):
         lvl = _BIN_LEVEL[e.op]
         left = format_expr(e.left, lvl)
@@ -178,6 +201,14 @@ def _expr(e: A.Expr) -> tuple[str, int]:
     if isinstance(e, A.SizeExpr):
         return " x ".join(format_expr(p, _OR) for p in e.parts), _SIZE
     raise TypeError(f"not an expression: {type(e).__name__}")
+
+
+def _target(t: A.ForTarget, top: bool = False) -> str:
+    """A `for` target: names, tuples in parentheses but at the top (`i, (t, c)`)."""
+    if t.name is not None:
+        return t.name
+    inner = ", ".join(_target(i) for i in t.items)
+    return inner if top else f"({inner})"
 
 
 def _kwarg(k: A.KwArg) -> str:
@@ -239,7 +270,7 @@ def _fits(col: int, text: str) -> bool:
 
 
 def _stmt_end_line(s: A.Node) -> int:
-    if isinstance(s, (A.AuxStmt, A.NetworkDecl, A.BlockDecl)):
+    if isinstance(s, (A.AuxStmt, A.NetworkDecl, A.BlockDecl, A.FnDecl)):
         return s.body.span.end_line
     return s.span.end_line
 
@@ -281,7 +312,10 @@ class _Formatter:
             dl[0].pos = _start(decl.span)
             dl[0].prev_end = _stmt_end_line(prev) if prev is not None else None
             dl[0].force_blank = prev is not None and not (
-                isinstance(prev, A.ImportDecl) and isinstance(decl, A.ImportDecl)
+                isinstance(prev, A.ImportDecl)
+                and isinstance(decl, A.ImportDecl)
+                or isinstance(prev, A.FnDecl)
+                and isinstance(decl, A.FnDecl)
             )
             lines.extend(dl)
             prev = decl
@@ -296,6 +330,8 @@ class _Formatter:
             spans: list[Pos | None] = [_start(s) for s in d.name_spans]
             spans += [None] * (len(d.names) - len(spans))
             return self._fill(words + " (", list(zip(d.names, spans, strict=False)), ")", 0, 0)
+        if isinstance(d, A.FnDecl):
+            return self._fn(d)
         assert isinstance(d, (A.NetworkDecl, A.BlockDecl))
         word = "network" if isinstance(d, A.NetworkDecl) else "block"
         if d.params:
@@ -307,6 +343,38 @@ class _Formatter:
         if isinstance(d, A.NetworkDecl) and d.extends is not None:
             head = self._extends(head, d.extends)
         return self._attach_block(head, d.body, 0, inline_ok=False, flat=False)
+
+    def _fn(self, d: A.FnDecl) -> list[_Line]:
+        """`fn name(params) -> T = expr`; the expression goes on the next line, indented 2,
+        when it does not fit (a newline after `=` does not end the declaration)."""
+        items = [(self._param(p), _start(p.span)) for p in d.params]
+        tail = ")" + (f" -> {d.returns}" if d.returns is not None else "") + " ="
+        head = self._fill(f"fn {d.name}(", items, tail, 0, 0)
+        body = format_expr(d.body)
+        last = head[-1]
+        if _fits(last.indent + len(last.text), " " + body):
+            last.text += " " + body
+            return head
+        table = self._value("", d.body, INDENT)
+        if table is not None:
+            table[0].pos = _start(d.body.span)
+            return head + table
+        return [*head, _Line(INDENT, body, pos=_start(d.body.span))]
+
+    def _value(self, head: str, e: A.Expr, indent: int) -> list[_Line] | None:
+        """`head` and a list literal (or an item of one: `[...][i]`) that does not fit on one
+        line, broken after commas with the items aligned after the `[` (a table); None when
+        `e` is no such list or fits (newlines inside `[ ]` do not end a statement)."""
+        if _fits(indent, head + format_expr(e)):
+            return None
+        suffix = "]"
+        if isinstance(e, A.Index) and isinstance(e.target, A.ListExpr):
+            suffix += f"[{format_expr(e.index)}]"
+            e = e.target
+        if not isinstance(e, A.ListExpr) or not e.items:
+            return None
+        items = [(format_expr(i), _start(i.span)) for i in e.items]
+        return self._fill(head + "[", items, suffix, indent, indent)
 
     def _extends(self, head: list[_Line], e: A.Extends) -> list[_Line]:
         """`extends parent(args) ` after the head, or on its own line (indented 2) when the
@@ -391,12 +459,22 @@ class _Formatter:
         if isinstance(s, A.InputStmt):
             return [_Line(indent, f"input {format_expr(s.shape)}")]
         if isinstance(s, A.LetStmt):
-            return [_Line(indent, f"let {s.name} = {format_expr(s.value)}")]
+            head = f"let {s.name} = "
+            return self._value(head, s.value, indent) or [
+                _Line(indent, head + format_expr(s.value))
+            ]
         if isinstance(s, A.DefaultsStmt):
             items = [(_kwarg(k), _start(k.span)) for k in s.kwargs]
             return self._fill(f"defaults {s.op}(", items, ")", indent, indent)
         if isinstance(s, A.IfStmt):
             return self._if(s, indent)
+        if isinstance(s, A.ForStmt):
+            head = f"for {_target(s.target, top=True)} in {format_expr(s.iter)} "
+            if s.pattern is not None:
+                head += f"as {quote(s.pattern.value)} "
+            return self._attach_block(
+                [_Line(indent, head)], s.body, indent, inline_ok=False, flat=False
+            )
         if isinstance(s, A.AuxStmt):
             head = f"{s.name}: aux from {_path(s.tap)} "
             head += "".join(_kwarg(o) + " " for o in s.options)
@@ -550,7 +628,10 @@ class _Formatter:
                 lines.extend(sc[1:])
             return lines
         if isinstance(c, A.Repeat):
-            head = f"repeat {format_expr(c.count, _ATOM)} "
+            count = format_expr(c.count, _ATOM)
+            if count.startswith("["):  # `[...]` is no positional atom: `repeat ([2][0])`
+                count = f"({count})"
+            head = f"repeat {count} "
             if c.pattern is not None:
                 head += f"as {quote(c.pattern.value)} "
             lines = self._block(c.body, indent, col + len(head), inline_ok=True, flat=flat)

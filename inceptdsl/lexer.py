@@ -6,6 +6,9 @@ layer is highlighted without an edit here."""
 
 from __future__ import annotations
 
+import re
+from importlib.resources import files
+
 from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import (
     Comment,
@@ -21,12 +24,24 @@ from pygments.token import (
 
 from .ir.ops import LAYERS, MERGES
 
-KEYWORDS = (
-    "network", "block", "import", "from", "as", "input", "defaults", "let", "if", "else",
-    "residual", "shortcut", "repeat", "aux", "expect", "source", "within",
-    "with", "and", "or", "not", "in",
-) + tuple(MERGES)  # fmt: skip
-"""The grammar's keywords and the op registry's merge keywords (`concat`, `add`, ...)."""
+
+def _grammar_words() -> tuple[str, ...]:
+    """Every word grammar.lark spells out (`"network"`, `"for"`, ...), in grammar order: the
+    language's keywords, read from the grammar so that a new keyword is highlighted without an
+    edit here (tests/test_editors.py holds the TextMate grammar to the same list)."""
+    text = files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    words = re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', text)
+    return tuple(dict.fromkeys(w for w in words if w not in CONSTANTS + ("x",)))
+
+
+CONSTANTS = ("true", "false", "none")
+
+KEYWORDS = _grammar_words() + tuple(MERGES)
+"""The grammar's keywords (but `true`/`false`/`none`, highlighted as constants, and the size
+operator `x`) and the op registry's merge keywords (`concat`, `add`, ...)."""
+
+TYPES = ("int", "float", "bool", "str", "size", "act", "any", "list", "tuple")
+"""Parameter types (check/types.py), highlighted as such."""
 
 
 class InceptLexer(RegexLexer):
@@ -41,18 +56,19 @@ class InceptLexer(RegexLexer):
             (r"#.*$", Comment.Single),
             (r'"(\\\\|\\"|[^"])*"', String.Double),
             (r"\b(block|network)(\s+)([A-Za-z_]\w*)", bygroups(Keyword, Whitespace, Name.Class)),
+            (r"\b(fn)(\s+)([A-Za-z_]\w*)", bygroups(Keyword, Whitespace, Name.Function)),
             (r"([A-Za-z_][\w.]*)(\s*)(:)(?!=)", bygroups(Name.Label, Text, Punctuation)),
             (r"(@[A-Za-z0-9_-]*)(\s*)(:)(?!=)", bygroups(Name.Label, Text, Punctuation)),
             (r"\b\d+(x\d+)+\b", Number),
             (r"\b\d[\d_]*(\.\d+)?([eE][+-]?\d+)?[KMG]?%?", Number),
-            (words(("true", "false", "none"), suffix=r"\b"), Keyword.Constant),
+            (words(CONSTANTS, suffix=r"\b"), Keyword.Constant),
             (words(KEYWORDS, suffix=r"\b"), Keyword),
             (words(tuple(sorted(LAYERS, key=len, reverse=True)), suffix=r"\b"), Name.Builtin),
-            (r"\b(int|float|bool|str|size|act)\b", Keyword.Type),
+            (words(TYPES, prefix=r"\b", suffix=r"\b"), Keyword.Type),
             (r"[A-Z]\w*", Name.Class),
             (r"[A-Za-z_]\w*(?=\s*=)", Name.Attribute),
             (r"[A-Za-z_]\w*", Name),
-            (r"->|==|!=|~=|<=|>=|//|[-+*/%<>=]", Operator),
+            (r"->|==|!=|~=|<=|>=|//|\*\*|[-+*/%<>=]", Operator),
             (r"[{}()\[\],.:]", Punctuation),
         ]
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import ast as A
@@ -58,6 +59,8 @@ class SpecFile:
     module: A.Module
     comments: list = field(default_factory=list)
     blocks: dict[str, BlockRef] = field(default_factory=dict)
+    functions: dict[str, FnRef] = field(default_factory=dict)
+    """The functions visible in the file: its own and those it imports (functions.py)."""
     root: Root | None = None
     """The root its relative imports may not leave (set when the program is loaded)."""
 
@@ -68,6 +71,23 @@ class BlockRef:
 
     decl: A.BlockDecl
     file: SpecFile
+
+
+@dataclass(eq=False)
+class FnRef:
+    """A function declaration and the functions its body may call: those imported into its
+    file and those declared above it (functions.py evaluates calls)."""
+
+    decl: A.FnDecl
+    visible: dict[str, FnRef] = field(default_factory=dict)
+
+
+def visible_functions(module: A.Module, imported: Mapping[str, FnRef]) -> dict[str, FnRef]:
+    """The functions of a file: each sees the imported ones and those declared above it."""
+    seen: dict[str, FnRef] = dict(imported)
+    for d in module.functions:
+        seen[d.name] = FnRef(d, dict(seen))
+    return seen
 
 
 @dataclass
@@ -257,6 +277,7 @@ def _resolve(
         own[b.name] = BlockRef(b, f)
     f.blocks.update(own)
     _read_imports(f, files, budget, stack)
+    imported_fns: dict[str, FnRef] = {}
     for imp in f.module.imports:
         assert f.root is not None
         target, root = resolve_import(imp.path, os.path.realpath(f.abspath), f.root, imp.path_span)
@@ -282,15 +303,20 @@ def _resolve(
             files[target].root = root
             _resolve(files[target], files, budget, chain)
         dep = files[target]
+        if imp.names is None:  # every function the file declares, and its blocks (below)
+            imported_fns.update({d.name: dep.functions[d.name] for d in dep.module.functions})
         wanted = imp.names if imp.names is not None else tuple(b.name for b in dep.module.blocks)
         spans = imp.name_spans if imp.names is not None else (imp.path_span,) * len(wanted)
         for name, span in zip(wanted, spans, strict=True):
+            if name in dep.functions:
+                imported_fns[name] = dep.functions[name]
+                continue
             ref = dep.blocks.get(name) or _network_as_block(dep, name)
             if ref is None:
                 raise UnknownNameError(
-                    f"{imp.path!r} declares no block `{name}`",
+                    f"{imp.path!r} declares no block or function `{name}`",
                     span,
-                    hint=did_you_mean(name, dep.blocks),
+                    hint=did_you_mean(name, [*dep.blocks, *dep.functions]),
                 )
             if name in f.blocks and f.blocks[name] is not ref:
                 raise DuplicateNameError(
@@ -299,6 +325,7 @@ def _resolve(
                     notes=[Note("declared here", f.blocks[name].decl.span)],
                 )
             f.blocks[name] = ref
+    f.functions = visible_functions(f.module, imported_fns)
 
 
 def _network_as_block(dep: SpecFile, name: str) -> BlockRef | None:

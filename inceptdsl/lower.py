@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from . import ast as A
 from . import variant_errors
 from .check import budget
 from .check.placement import parent_network, uses_prefix
-from .check.types import TYPES, coerce
+from .check.types import TYPES, coerce, coerce_typed, mismatch, parse_type
 from .errors import (
     CONV_DEFAULTS_NOT_SEPCONV,
     AddShapeError,
@@ -30,6 +30,7 @@ from .errors import (
     ChannelError,
     DuplicateNameError,
     EditPathError,
+    ElementTypeError,
     InvalidValueError,
     LimitError,
     NestingTooDeepError,
@@ -46,12 +47,15 @@ from .errors import (
     UnknownParameterError,
     raise_all,
 )
-from .evaluate import Evaluator
+from .evaluate import Evaluator, Work
+from .functions import FnRef
 from .ir import ops as O
 from .ir.graph import AuxHead, ScopeInfo, add_node, new_graph
 from .ir.options import number
 from .ir.registry import REQUIRED, BuildCtx, ShapeCtx
+from .layer_params import activation_call
 from .loader import BlockRef, Program, SpecFile
+from .loops import bind, expand_pattern, items_of
 from .names import did_you_mean
 from .shapes import fmt_shape
 from .source import Span
@@ -291,6 +295,7 @@ def bind_network_params(
     overrides: Mapping[str, Any],
     override_span: Span | None = None,
     params: tuple[A.Param, ...] | None = None,
+    functions: Mapping[str, FnRef] | None = None,
 ) -> dict[str, Any]:
     """Network parameter values: declared defaults, replaced by `overrides` (type-checked)."""
     params = decl.params if params is None else params
@@ -310,7 +315,7 @@ def bind_network_params(
             v = overrides[p.name]
             span = override_span or p.span
         elif p.default is not None:
-            v = Evaluator(values).eval(p.default)
+            v = Evaluator(values, functions=functions).eval(p.default)
             span = p.default.span
         else:
             raise ArgumentCountError(
@@ -324,7 +329,14 @@ def bind_network_params(
 
 def _typed(p: A.Param, v: Any, span: Span | None) -> Any:
     check = TYPES.get(p.type)
-    if check is not None and not check(v):
+    if check is None:  # a list or tuple type (resolve_names reported any unknown one)
+        t = parse_type(p.type)
+        bad = mismatch(t, v) if t is not None else None
+        if bad is not None:
+            cls = ElementTypeError if bad[1] else TypeMismatchError
+            raise cls(f"parameter `{p.name}` is declared {p.type}: {bad[0]}", span)
+        return coerce_typed(t, v) if t is not None else v
+    if not check(v):
         raise TypeMismatchError(
             f"parameter `{p.name}` is declared {p.type}, got {type_name(v)} {format_value(v)}",
             span,
@@ -350,6 +362,7 @@ class Lowerer:
         self._warned: set[Span] = set()
         self.steps = 0
         self.estimate = budget.Estimate()
+        self.work = Work()  # list items and calls made by this lowering's expressions
 
     def _precharge(
         self, stmts: tuple[A.Stmt, ...], ctx: Ctx, n: int, span: Span, what: str, per: int = 0
@@ -404,7 +417,7 @@ class Lowerer:
                 hint="for example `input 3 x image_size x image_size`",
             )
         inp = stmts[0]
-        shape = Evaluator(params).eval(inp.shape)
+        shape = Evaluator(params, functions=file.functions).eval(inp.shape)
         if not (isinstance(shape, tuple) and len(shape) == 3):
             raise TypeMismatchError(
                 f"`input` needs C x H x W, got {format_value(shape)}", inp.shape.span
@@ -437,7 +450,7 @@ class Lowerer:
             parent = parent_network(ref) if ref is not None else None
             if ref is None or parent is None:  # resolve_names reports it first
                 raise UnknownNameError(f"`extends {ext.name}`: no such network", ext.name_span)
-            ev = Evaluator(p)
+            ev = Evaluator(p, functions=f.functions)
             pparams = network_params(parent, ref.file)
             given: dict[str, Any] = {}
             if not d.params:  # inherited parameters: passed through as they are
@@ -451,7 +464,11 @@ class Lowerer:
                             f"`{kw.name}` is given twice (positionally and by name)", kw.span
                         )
                     given[kw.name] = ev.eval(kw.value)
-            d, p, f = parent, bind_network_params(parent, given, ext.span, pparams), ref.file
+            d, p, f = (
+                parent,
+                bind_network_params(parent, given, ext.span, pparams, ref.file.functions),
+                ref.file,
+            )
         forced: dict[str, dict[str, tuple[Any, Span]]] = {}
         for vd, vp, vf in reversed(levels):  # the parent's edits first: the child's win
             self._collect(vd.body.stmts, vp, vf, forced, top=vd is decl, parent=d.name)
@@ -484,7 +501,7 @@ class Lowerer:
     ) -> None:
         """Gather a variant body's edits, `defaults` and (at the top level) `expect`s."""
         for s in stmts:
-            ev = Evaluator(names)
+            ev = Evaluator(names, functions=file.functions)
             if isinstance(s, A.LetStmt):
                 names = {**names, s.name: ev.eval(s.value)}
             elif isinstance(s, A.DefaultsStmt):
@@ -595,6 +612,11 @@ class Lowerer:
                 body = self._choose(s, x, ctx)
                 if body is not None:
                     x = self._seq(body.stmts, x, ctx, network)
+            elif isinstance(s, A.ForStmt):
+                for sub, name in self._iterations(s, x, ctx):
+                    x = self._seq(s.body.stmts, x, sub)
+                    if name is not None:
+                        self.labels[name] = x
             elif isinstance(s, A.AuxStmt):
                 self._aux(s, x, ctx)
             elif isinstance(s, A.ExpectStmt):
@@ -631,13 +653,18 @@ class Lowerer:
                 body = self._choose(s, x, ctx)
                 if body is not None:
                     self._branches(body.stmts, x, ctx, out, part)
+            elif isinstance(s, A.ForStmt):  # each iteration's chains are branches
+                for sub, _ in self._iterations(s, x, ctx):
+                    self._branches(s.body.stmts, x, sub, out, part)
             else:  # pragma: no cover - check/placement reports it
                 raise AssertionError(type(s).__name__)
 
     def _ev(self, ctx: Ctx, x: str) -> Evaluator:
         """An evaluator for what a unit at tensor `x` writes: `in.*` is the enclosing block's
         input, `prev.*` is `x`."""
-        return Evaluator(ctx.names, self._shape(ctx.block_in), self._shape(x))
+        return Evaluator(
+            ctx.names, self._shape(ctx.block_in), self._shape(x), self.work, ctx.file.functions
+        )
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
         self._tick(s.span, BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
@@ -648,6 +675,22 @@ class Lowerer:
         for kw in s.kwargs:
             current[kw.name] = (ev.eval(kw.value), kw.span)
         return replace(ctx, defaults={**ctx.defaults, s.op: current})
+
+    def _iterations(self, s: A.ForStmt, x: str, ctx: Ctx) -> Iterator[tuple[Ctx, str | None]]:
+        """The context of each iteration of a `for`: its names bound and, with `as`, the
+        scope named by the pattern (and that scope's full name)."""
+        items = items_of(self._ev(ctx, x).eval(s.iter), s.iter)
+        for k, item in enumerate(items):
+            self._tick(s.span, BLOCK_CALL_STEPS)  # a new context, like a block call
+            names = dict(ctx.names)
+            bind(s.target, item, k, names)
+            sub = replace(ctx, names=names)
+            if s.pattern is None:
+                yield sub, None
+                continue
+            name = ctx.scope.claim(expand_pattern(s.pattern, names), s.pattern.span)
+            self.scopes.open(name, "iteration", s.pattern.span)
+            yield replace(sub, scope=ctx.scope.child(name)), name
 
     def _choose(self, s: A.IfStmt, x: str, ctx: Ctx) -> A.Body | None:
         return _choose_static(s, self._ev(ctx, x))
@@ -758,6 +801,9 @@ class Lowerer:
         if u.splice or (isinstance(core, A.Repeat)):
             return None
         if isinstance(core, A.Call) and core.name not in ctx.file.blocks:
+            if core.name not in O.LAYERS and core.name in ctx.names:
+                act = activation_call(core, ctx.names[core.name])
+                core = act if act is not None else core
             if scope.indexed:
                 return scope.prefix + str(scope.next_index)
             return scope.prefix + scope.peek_generated(core.name)
@@ -820,6 +866,11 @@ class Lowerer:
             if ref is not None:
                 self._tick(u.span, BLOCK_CALL_STEPS)
                 return self._block_call(u, core, ref, x, ctx)
+            if core.name not in O.LAYERS and core.name in ctx.names:  # `-> a ->`, a: act
+                act = activation_call(core, ctx.names[core.name])
+                if act is None:  # `none`: the unit is the identity and makes nothing
+                    return x
+                return self._layer(u, act, x, ctx)
             return self._layer(u, core, x, ctx)
         if isinstance(core, A.Repeat) and u.label is None:
             return self._repeat(core, x, ctx)
@@ -942,7 +993,7 @@ class Lowerer:
                 )
             given[kw.name] = (ev.eval(kw.value), kw.span)
         names: dict[str, Any] = {}
-        inner = Evaluator(names, self._shape(x))
+        inner = Evaluator(names, self._shape(x), work=self.work, functions=ref.file.functions)
         for p in decl.params:
             if p.name in given:
                 v, sp = given[p.name]
@@ -1005,7 +1056,7 @@ class Lowerer:
         for i in range(n):
             self._tick(r.span)
             if r.pattern is not None:
-                local = _pattern(r.pattern, i)
+                local = _pattern(r.pattern, i, ctx.names)
                 name = ctx.scope.claim(local, r.pattern.span)
                 self.scopes.open(name, "iteration", r.pattern.span)
                 sub = replace(ctx, scope=ctx.scope.child(name))
@@ -1180,28 +1231,25 @@ def _dimension(d: Any, shape: tuple[Any, ...], e: A.Expr) -> int:
 _COUNTER = re.compile(r"\{([in])(?:\+(\d{1,6}))?\}")
 
 
-def _pattern(p: A.String, i: int) -> str:
+def _pattern(p: A.String, i: int, names: Mapping[str, Any] | None = None) -> str:
     """`repeat N as "block35_{n}"`: {i} is the 0-based iteration, {n} the 1-based one, and
-    `{n+4}` / `{i+4}` add an offset (Xception's middle flow is block5 .. block12)."""
+    `{n+4}` / `{i+4}` add an offset (Xception's middle flow is block5 .. block12); other
+    `{name}` fields are names' values, and the name may hold `-` as quoted labels do
+    (`"block1-{i}"`)."""
     if i > 0 and not _COUNTER.search(p.value):
         raise InvalidValueError(
             f"repeat name pattern {p.value!r} gives every copy the same name",
             p.span,
             hint=f'number the copies: "{p.value}_{{n}}" counts from 1, "{p.value}_{{i}}" from 0',
         )
-    text = _COUNTER.sub(lambda m: str(i + (m.group(1) == "n") + int(m.group(2) or 0)), p.value)
-    if "{" in text or "}" in text or not text or not all(c.isalnum() or c == "_" for c in text):
-        raise InvalidValueError(
-            f"repeat name pattern {p.value!r} must give names of letters, digits and _ "
-            "using {i} (from 0), {n} (from 1) or an offset such as {n+4}",
-            p.span,
-        )
-    return text
+    return expand_pattern(p, names or {}, {"i": i, "n": i + 1})
 
 
 def lower(
     program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
 ) -> Lowered:
     decl = network_decl(program)
-    params = bind_network_params(decl, overrides, override_span, network_params(decl, program.root))
+    params = bind_network_params(
+        decl, overrides, override_span, network_params(decl, program.root), program.root.functions
+    )
     return Lowerer(program).network(decl, params)

@@ -47,7 +47,7 @@ recurses once per level. Real expressions nest fewer than ten."""
 
 _EXPR_RULES = frozenset(
     {"size", "or_", "and_", "not_", "compare", "add_", "sub", "mul", "div", "floordiv", "neg"}
-    | {"func", "tuple"}
+    | {"func", "tuple", "pow_", "cond", "list", "listcomp", "index", "slice", "pindex", "pslice"}
 )
 
 # Every terminal in plain words, for error messages (a test checks this table is complete).
@@ -73,6 +73,8 @@ TERMINAL_NAMES: dict[str, str] = {
     "RBRACE": "'}'",
     "LPAR": "'('",
     "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
     "COMMA": "','",
     "COLON": "':'",
     "DOT": "'.'",
@@ -100,9 +102,17 @@ def _keywords_as_names(stream: Iterator[Token]) -> Iterator[Token]:
     keywords = _keyword_types()
     prev: Token | None = None  # the last token passed on
     held: Token | None = None  # a keyword waiting to see the token after it
+    square = 0  # inside `[ ]` a `:` is a slice's, never a label's: `xs[none:2]`
     for tok in stream:
+        if tok.value == "[":
+            square += 1
+        elif tok.value == "]":
+            square = max(0, square - 1)
         if held is not None:
-            after = tok.value in (":", ".") and held.value not in ("in", "prev")
+            after = (tok.value == "." or (tok.value == ":" and not square)) and held.value not in (
+                "in",
+                "prev",
+            )
             if after or (prev is not None and prev.value == "."):
                 held = Token.new_borrow_pos("NAME", str(held.value), held)
             yield held

@@ -139,17 +139,30 @@ class ToAst(Transformer):
             span=self._tok(name), name=str(name), params=params or (), body=body
         )
 
+    def fn_decl(self, meta: Meta, name: Token, params: Any, returns: Any, body: A.Expr) -> A.FnDecl:
+        return A.FnDecl.model_construct(
+            span=self._tok(name),
+            name=str(name),
+            params=params or (),
+            returns=returns[0] if returns is not None else None,
+            returns_span=returns[1] if returns is not None else None,
+            body=body,
+        )
+
     def param_list(self, meta: Meta, *params: Any) -> tuple[A.Param, ...]:
         return tuple(p for p in params if p is not None)
 
-    def param(self, meta: Meta, name: Token, typ: Token, default: Any) -> A.Param:
+    def param(self, meta: Meta, name: Token, typ: Any, default: Any) -> A.Param:
+        text, span = typ
         return A.Param.model_construct(
-            span=self._tok(name),
-            name=str(name),
-            type=str(typ),
-            type_span=self._tok(typ),
-            default=default,
+            span=self._tok(name), name=str(name), type=text, type_span=span, default=default
         )
+
+    def type_ref(self, meta: Meta, name: Token, *args: Any) -> tuple[str, Span]:
+        """A type as its canonical text (`list[tuple[int, int]]`) and its span."""
+        inner = [a[0] for a in args if a is not None]
+        text = str(name) + (f"[{', '.join(inner)}]" if inner else "")
+        return text, self._span(meta)
 
     # -- bodies and statements --
     def body(self, meta: Meta, *stmts: Any) -> A.Body:
@@ -173,6 +186,29 @@ class ToAst(Transformer):
 
     def if_stmt(self, meta: Meta, cond: A.Expr, then: A.Body, orelse: Any) -> A.IfStmt:
         return A.IfStmt.model_construct(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+
+    def for_stmt(
+        self, meta: Meta, target: A.ForTarget, it: A.Expr, pattern: Any, body: A.Body
+    ) -> A.ForStmt:
+        pat = None
+        if pattern is not None:
+            pat = A.String.model_construct(span=self._tok(pattern), value=_unquote(pattern))
+        return A.ForStmt.model_construct(
+            span=self._span(meta), target=target, iter=it, pattern=pat, body=body
+        )
+
+    def for_targets(self, meta: Meta, *targets: A.ForTarget) -> A.ForTarget:
+        if len(targets) == 1:
+            return targets[0]
+        return A.ForTarget.model_construct(span=self._span(meta), name=None, items=targets)
+
+    def for_target(self, meta: Meta, *children: Any) -> A.ForTarget:
+        if len(children) == 1 and isinstance(children[0], Token):
+            return A.ForTarget.model_construct(
+                span=self._tok(children[0]), name=str(children[0]), items=()
+            )
+        items = tuple(c for c in children if isinstance(c, A.ForTarget))
+        return A.ForTarget.model_construct(span=self._span(meta), name=None, items=items)
 
     def aux_stmt(self, meta: Meta, name: Token, tap: Any, *rest: Any) -> A.AuxStmt:
         *options, body = rest
@@ -366,6 +402,37 @@ class ToAst(Transformer):
 
     def floordiv(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
         return self._bin("//", meta, a, b)
+
+    def pow_(self, meta: Meta, a: A.Expr, b: A.Expr) -> A.BinOp:
+        return self._bin("**", meta, a, b)
+
+    def cond(self, meta: Meta, then: A.Expr, cond: A.Expr, orelse: A.Expr) -> A.Cond:
+        return A.Cond.model_construct(span=self._span(meta), then=then, cond=cond, orelse=orelse)
+
+    def list(self, meta: Meta, *items: Any) -> A.ListExpr:
+        return A.ListExpr.model_construct(
+            span=self._span(meta), items=tuple(i for i in items if i is not None)
+        )
+
+    def listcomp(
+        self, meta: Meta, element: A.Expr, target: A.ForTarget, it: A.Expr, cond: Any
+    ) -> A.ListComp:
+        return A.ListComp.model_construct(
+            span=self._span(meta), element=element, target=target, iter=it, cond=cond
+        )
+
+    def index(self, meta: Meta, target: Any, index: A.Expr) -> A.Index:
+        return A.Index.model_construct(
+            span=self._span(meta), target=self._atom(target), index=index
+        )
+
+    def slice(self, meta: Meta, target: Any, start: Any, stop: Any) -> A.Slice:
+        return A.Slice.model_construct(
+            span=self._span(meta), target=self._atom(target), start=start, stop=stop
+        )
+
+    pindex = index  # `conv widths[i] 3x3`: an indexed atom as a positional argument
+    pslice = slice
 
     def not_(self, meta: Meta, a: A.Expr) -> A.UnaryOp:
         return A.UnaryOp.model_construct(span=self._span(meta), op="not", operand=a)

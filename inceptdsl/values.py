@@ -1,6 +1,7 @@
 """Values of the spec language: what evaluating an expression can give.
 
-Plain Python data: int, float, bool, None, str, tuples (sizes, pads), Symbol (an enumerated
+Plain Python data: int, float, bool, None, str, tuples (sizes, pads), ListValue (`[a, b]`, kept
+apart from tuples so that a list is never taken for a size), Symbol (an enumerated
 word such as `relu` or `same`) and Record (an option record such as `bn(eps=...)` or
 `leaky_relu(slope=0.2)`). Kept apart from the evaluator so that the op registry (which checks
 option values) and the evaluator (whose vocabulary the registry supplies) can both use them.
@@ -20,6 +21,17 @@ class Symbol:
 
     def __str__(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True)
+class ListValue:
+    """A list `[a, b, c]`: immutable (the language has no assignment), hashable like every
+    value, and a type of its own so that `[3, 3]` is not a kernel size by accident."""
+
+    items: tuple[Any, ...]
+
+    def __str__(self) -> str:
+        return format_value(self)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,8 @@ def format_value(v: Any) -> str:
         return "none"
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, ListValue):
+        return "[" + ", ".join(format_value(x) for x in v.items) + "]"
     if isinstance(v, tuple):
         if v and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
             return "x".join(str(x) for x in v)
@@ -70,6 +84,8 @@ def type_name(v: Any) -> str:
         return "string"
     if isinstance(v, tuple):
         return "size" if all(isinstance(x, int) for x in v) else "tuple"
+    if isinstance(v, ListValue):
+        return "list"
     if isinstance(v, Symbol):
         return f"`{v.name}`"
     if isinstance(v, Record):

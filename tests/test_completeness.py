@@ -111,10 +111,15 @@ def _walk(v: object) -> Iterator[A.Node]:
 EXTRA = """
 import "lib/x.incept" (A, B)
 
+fn half(v: float, d: int = 2) -> int = int(v / d)
+
 block Rare(n: int = 2, s: str = "x", on: bool = true) {
   let t = (1, 2)
   let u = not on or (n > 1 and n <= 3)
   let v = -n + +n * 2 // 1 / 1
+  let z = [a * 2 for i, a in enumerate([1, 2]) if i > 0]
+  let w = [n, 2][0] + [1, 2, 3][1:][0] ** 2 if on else 0
+  for i, (a, b) in enumerate([(1, 2)]) as "it{i}" { relu }
   if n == 1 {
     conv n 3x3
   } else if in.channels != 3 {
@@ -172,7 +177,7 @@ def test_every_ast_node_kind_is_produced_with_its_declared_types() -> None:
     assert set(seen) == _all_node_classes()
     # Every kind names a transformer method, or comes from the methods listed here.
     produced_by = {
-        "binop": ["or_", "and_", "add_", "sub", "mul", "div", "floordiv"],
+        "binop": ["or_", "and_", "add_", "sub", "mul", "div", "floordiv", "pow_"],
         "unary": ["not_", "neg"],
         "module": ["start"],
     }

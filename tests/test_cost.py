@@ -245,6 +245,19 @@ REFERENCE: dict[str, list[tuple[dict[str, object], int, int, int | None]]] = {
     # FlopCounterMode / 2 on 1x3x224x224 (references.md section 9; tests/test_fidelity_zoo.py
     # measures them again).
     "cnn/efficientnet_b0": [({}, 5_288_548, 42_016, 385_814_752)],
+    # The family spec: torchvision efficientnet_b0 .. b7(weights=None), parameters and BN
+    # running mean + var counted on torchvision 0.29's modules (tests/test_fidelity_efficientnet.py
+    # compares every state_dict shape); b0's MACs as above.
+    "efficientnet": [
+        ({"variant": "b0"}, 5_288_548, 42_016, 385_814_752),
+        ({"variant": "b1"}, 7_794_184, 62_048, None),
+        ({"variant": "b2"}, 9_109_994, 67_568, None),
+        ({"variant": "b3"}, 12_233_232, 87_296, None),
+        ({"variant": "b4"}, 19_341_616, 125_200, None),
+        ({"variant": "b5"}, 30_389_784, 172_736, None),
+        ({"variant": "b6"}, 43_040_704, 224_432, None),
+        ({"variant": "b7"}, 66_347_960, 310_720, None),
+    ],
     "cnn/shufflenet_v2_x1_0": [({}, 2_278_604, 16_180, 144_907_992)],
     "inception_next_tiny": [({}, 28_055_680, 14_784, 4_188_634_272)],
     # torchvision convnext_tiny and convnext_small (weights=None): sum of parameters (no

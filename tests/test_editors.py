@@ -12,8 +12,9 @@ from conftest import ROOT, SPECS
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Error, Keyword, Name
 
-from inceptdsl.ir.ops import LAYERS
-from inceptdsl.lexer import KEYWORDS
+from inceptdsl.check import types as check_types
+from inceptdsl.ir.ops import LAYERS, MERGES
+from inceptdsl.lexer import KEYWORDS, TYPES
 
 
 def test_pygmentize_highlights_a_spec() -> None:
@@ -45,5 +46,16 @@ def test_textmate_grammar_knows_every_layer_and_keyword() -> None:
     assert layers == set(LAYERS)
     keywords = set(re.findall(r"\w+", by_name["keyword.control.incept"])) - {"b"}
     assert keywords == set(KEYWORDS)
+    types = set(re.findall(r"\w+", by_name["storage.type.incept"])) - {"b"}
+    assert types == set(TYPES) >= set(check_types.TYPES) | set(check_types.CONTAINERS)
+
+
+def test_keywords_are_the_grammars() -> None:
+    """Every word the grammar spells out is highlighted (a new keyword needs no edit in the
+    lexer), but the constants and the size operator `x`."""
+    grammar = (ROOT / "inceptdsl" / "grammar.lark").read_text()
+    words = set(re.findall(r'"([A-Za-z_]\w*)"', grammar))
+    assert set(KEYWORDS) == words - {"true", "false", "none", "x"} | set(MERGES)
+    assert {"if", "else", "in"} <= set(KEYWORDS)
     pkg = json.loads((ROOT / "editors/vscode/package.json").read_text())
     assert pkg["contributes"]["grammars"][0]["path"] == "./syntaxes/incept.tmLanguage.json"

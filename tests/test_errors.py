@@ -136,7 +136,7 @@ def test_truncated_file_is_E103(cli: Cli, tmp_path: Path) -> None:
         "cut.incept:3:20: error[E103]: the file ends in the middle of a declaration\n"
         " 3 |   conv 8 3x3 stride=\n"
         "   |                    ^\n"
-        "  hint: expected '(', '+', '-', 'in', 'not', 'prev', a \"string\", a name, ...\n",
+        "  hint: expected '(', '+', '-', '[', 'in', 'not', 'prev', a \"string\", ...\n",
     )
 
 
@@ -225,7 +225,7 @@ def test_imported_name_that_does_not_exist_is_E201(cli: Cli, tmp_path: Path) -> 
     write(tmp_path / "net.incept", 'import "lib.incept" (Stem, Hed)\n' + NET)
     assert cli("check", "net.incept") == (
         1,
-        "net.incept:1:28: error[E201]: 'lib.incept' declares no block `Hed`\n"
+        "net.incept:1:28: error[E201]: 'lib.incept' declares no block or function `Hed`\n"
         ' 1 | import "lib.incept" (Stem, Hed)\n'
         "   |                            ^^^\n"
         "  hint: did you mean `Head`?\n",

@@ -36,7 +36,11 @@ STAGES = [
     "transform",
     "loader",
     "values",
+    "layer_params",  # a parameter of type act standing as a layer
+    "loops",  # what a `for` iteration binds and how its copy is named
     "ir",
+    "param_types",  # parameter types and the check of a value against one
+    "functions",  # calls of the functions a spec declares
     "evaluate",
     "shapes",
     "cost",

@@ -95,7 +95,7 @@ in_refs = st.builds(
 
 atoms = st.one_of(numbers, size_lits, strings, variables, consts, in_refs)
 
-BINOPS = ["+", "-", "*", "/", "//", "and", "or"]
+BINOPS = ["+", "-", "*", "/", "//", "**", "and", "or"]
 CMPS = ["==", "!=", "~=", "<=", ">=", "<", ">"]
 
 
@@ -104,6 +104,18 @@ def _kwargs(values: st.SearchStrategy[Any], max_size: int = 2) -> st.SearchStrat
         st.builds(lambda n, v: A.KwArg(span=SP, name=n, value=v), names, values),
         max_size=max_size,
     ).map(tuple)
+
+
+def _tuple_target(items: list[A.ForTarget]) -> A.ForTarget:
+    return A.ForTarget(span=SP, name=None, items=tuple(items))
+
+
+# A name, or a tuple of two or more targets (`i, (t, c)`; `(a)` is just `a`).
+for_targets = st.recursive(
+    names.map(lambda n: A.ForTarget(span=SP, name=n)),
+    lambda inner: st.lists(inner, min_size=2, max_size=3).map(_tuple_target),
+    max_leaves=5,
+)
 
 
 def _extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -131,6 +143,22 @@ def _extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
             st.lists(inner, max_size=2),
             _kwargs(inner),
         ),
+        st.lists(inner, max_size=3).map(lambda i: A.ListExpr(span=SP, items=tuple(i))),
+        st.builds(lambda t, i: A.Index(span=SP, target=t, index=i), inner, inner),
+        st.builds(
+            lambda el, t, it, c: A.ListComp(span=SP, element=el, target=t, iter=it, cond=c),
+            inner,
+            for_targets,
+            inner,
+            st.none() | inner,
+        ),
+        st.builds(
+            lambda t, a, b: A.Slice(span=SP, target=t, start=a, stop=b),
+            inner,
+            st.none() | inner,
+            st.none() | inner,
+        ),
+        st.builds(lambda a, c, b: A.Cond(span=SP, then=a, cond=c, orelse=b), inner, inner, inner),
     )
 
 
@@ -293,13 +321,28 @@ def stmts(depth: int) -> st.SearchStrategy[Any]:
         _kwargs(exprs),
         body,
     )
-    return st.one_of(*simple, ifs, aux)
+    loops = st.builds(
+        lambda t, it, p, b: A.ForStmt(span=SP, target=t, iter=it, pattern=p, body=b),
+        for_targets,
+        exprs,
+        st.none() | string_values.map(lambda v: A.String(span=SP, value=v)),
+        body,
+    )
+    return st.one_of(*simple, ifs, aux, loops)
 
 
+types = st.recursive(
+    names,
+    lambda inner: st.one_of(
+        inner.map(lambda t: f"list[{t}]"),
+        st.lists(inner, min_size=1, max_size=3).map(lambda ts: f"tuple[{', '.join(ts)}]"),
+    ),
+    max_leaves=4,
+)
 params = st.builds(
     lambda n, t, d: A.Param(span=SP, name=n, type=t, type_span=SP, default=d),
     names,
-    names,
+    types,
     st.none() | exprs,
 )
 decls = st.one_of(
@@ -332,6 +375,20 @@ decls = st.one_of(
         names,
         st.lists(params, max_size=3),
         bodies(2),
+    ),
+    st.builds(
+        lambda n, p, r, b: A.FnDecl(
+            span=SP,
+            name=n,
+            params=tuple(p),
+            returns=r,
+            returns_span=None if r is None else SP,
+            body=b,
+        ),
+        names,
+        st.lists(params, max_size=3),
+        st.none() | types,
+        exprs,
     ),
 )
 modules = st.lists(decls, min_size=1, max_size=3).map(
@@ -367,6 +424,21 @@ def naive_expr(e: Any) -> str:
         return "(" + "".join(naive_expr(i) + ", " for i in e.items) + ")"
     if isinstance(e, A.Func):
         return f"{e.name}({naive_args(e.args, e.kwargs)})"
+    if isinstance(e, A.ListExpr):
+        return "[" + "".join(naive_expr(i) + ",\n" for i in e.items) + "]"
+    if isinstance(e, A.ListComp):
+        cond = "" if e.cond is None else f" if {naive_expr(e.cond)}"
+        return (
+            f"[{naive_expr(e.element)} for {naive_target(e.target)} in {naive_expr(e.iter)}{cond}]"
+        )
+    if isinstance(e, A.Index):
+        return f"({naive_expr(e.target)}[{naive_expr(e.index)}])"
+    if isinstance(e, A.Slice):
+        lo = "" if e.start is None else naive_expr(e.start)
+        hi = "" if e.stop is None else naive_expr(e.stop)
+        return f"({naive_expr(e.target)}[{lo}:{hi}])"
+    if isinstance(e, A.Cond):
+        return f"({naive_expr(e.then)} if {naive_expr(e.cond)} else {naive_expr(e.orelse)})"
     raise AssertionError(e)
 
 
@@ -428,6 +500,9 @@ def naive_stmt(s: Any) -> str:
         if isinstance(s.orelse, A.IfStmt):
             return text + "\nelse " + naive_stmt(s.orelse)
         return text + ("" if s.orelse is None else "\nelse " + naive_body(s.orelse))
+    if isinstance(s, A.ForStmt):
+        pattern = "" if s.pattern is None else f" as {quote(s.pattern.value)}"
+        return f"for {naive_target(s.target)} in {naive_expr(s.iter)}{pattern} {naive_body(s.body)}"
     if isinstance(s, A.AuxStmt):
         return f"{s.name}: aux from {'.'.join(s.tap)}{naive_opts(s.options)} {naive_body(s.body)}"
     if isinstance(s, A.ExpectStmt):
@@ -441,12 +516,26 @@ def naive_stmt(s: Any) -> str:
     raise AssertionError(s)
 
 
+def naive_target(t: A.ForTarget) -> str:
+    if t.name is not None:
+        return t.name
+    return "(" + ",\n".join(naive_target(i) for i in t.items) + ",)"
+
+
 def naive_module(m: A.Module) -> str:
     out = []
     for d in m.decls:
         if isinstance(d, A.ImportDecl):
             names = "" if d.names is None else " (" + ",\n".join(d.names) + ",)"
             out.append(f"import {quote(d.path)}{names}")
+            continue
+        if isinstance(d, A.FnDecl):
+            ps = [
+                f"{p.name}: {p.type}" + ("" if p.default is None else f" = {naive_expr(p.default)}")
+                for p in d.params
+            ]
+            ret = "" if d.returns is None else f" -> {d.returns}"
+            out.append(f"fn {d.name}(\n" + ",\n".join(ps) + f"){ret} =\n{naive_expr(d.body)}")
             continue
         word = "network" if isinstance(d, A.NetworkDecl) else "block"
         ps = [

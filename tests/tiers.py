@@ -42,6 +42,10 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_errors.py",
         "test_expect.py",
         "test_fmt.py",
+        "test_lang_functions.py",
+        "test_lang_layer_params.py",
+        "test_lang_loops.py",
+        "test_lang_values.py",
         "test_layering.py",
         "test_lower.py",
         "test_lsp.py",
@@ -92,6 +96,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     "fidelity": (
         "test_cross_framework.py",
         "test_fidelity_cnn.py",
+        "test_fidelity_efficientnet.py",
         "test_fidelity_convnext.py",
         "test_fidelity_keras.py",
         "test_fidelity_torch.py",

@@ -11,10 +11,11 @@ from __future__ import annotations
 from ..errors import raise_all
 from ..loader import Program
 from .check_recursion import check_recursion
+from .functions import check_functions
 from .placement import check_placement
 from .resolve_names import resolve_names
 
-PASSES = (resolve_names, check_placement, check_recursion)
+PASSES = (resolve_names, check_placement, check_recursion, check_functions)
 
 
 def run_checks(program: Program) -> None:

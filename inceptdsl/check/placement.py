@@ -234,6 +234,18 @@ def _body(stmts: tuple[A.Stmt, ...], f: SpecFile, where: str) -> list[SpecError]
         elif isinstance(s, A.AuxStmt):
             errs += _options(s.options, "aux", AUX_OPTIONS)
             errs += _body(s.body.stmts, f, "nested")
+        elif isinstance(s, A.ForStmt):
+            errs += [
+                InvalidValueError(
+                    "`expect` cannot stand in a `for` body: it would be checked once per iteration",
+                    e.span,
+                    hint="write it in the network body, after the loop",
+                )
+                for e in s.body.stmts
+                if isinstance(e, A.ExpectStmt)
+            ]
+            errs += _body(tuple(e for e in s.body.stmts if not isinstance(e, A.ExpectStmt)),
+                          f, where)  # fmt: skip
         elif isinstance(s, A.Chain):
             errs += _units(s.units, f, where)
     return errs
@@ -284,10 +296,13 @@ def _branches(m: A.Merge, f: SpecFile, where: str) -> list[SpecError]:
         elif isinstance(s, A.IfStmt):
             for body in _if_bodies(s):
                 stack.extend(body.stmts)
+        elif isinstance(s, A.ForStmt):
+            stack.extend(s.body.stmts)
         elif not isinstance(s, (A.LetStmt, A.DefaultsStmt)):
             errs.append(
                 InvalidValueError(
-                    f"only branches, `let`, `defaults` and `if` may appear inside `{m.name} {{ }}`",
+                    f"only branches, `let`, `defaults`, `if` and `for` may appear inside "
+                    f"`{m.name} {{ }}`",
                     s.span,
                 )
             )

@@ -21,7 +21,7 @@ from ..errors import (
 from ..ir.ops import LAYERS, MERGES
 from ..loader import Program, SpecFile
 from ..names import did_you_mean
-from .types import TYPES
+from .types import CONTAINERS, TYPES, parse_type, unknown_part
 
 RESERVED_LABELS = frozenset({"input"})
 
@@ -40,9 +40,10 @@ def resolve_names(program: Program) -> list[SpecError]:
                         hint=f"rename the {kind}: a call `{decl.name}` must mean one thing",
                     )
                 )
-            errors += _check_params(decl.params)
+            errors += check_params(decl.params)
+            params = {p.name: p for p in decl.params}
             for call in _calls(decl.body):
-                errors += _check_call(call, f)
+                errors += _check_call(call, f, params)
             for d in _defaults(decl.body):
                 errors += _check_defaults(d)
             for m in _merges(decl.body):
@@ -86,7 +87,7 @@ def _check_merge(m: A.Merge, f: SpecFile) -> list[SpecError]:
     ]
 
 
-def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
+def check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
     errs: list[SpecError] = []
     seen: dict[str, A.Param] = {}
     for p in params:
@@ -99,12 +100,14 @@ def _check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
                 )
             )
         seen[p.name] = p
-        if p.type not in TYPES:
+        if parse_type(p.type) is None:
+            word = unknown_part(p.type)
+            hint = did_you_mean(word, [*TYPES, *CONTAINERS]) if word else None
             errs.append(
                 UnknownNameError(
                     f"unknown type `{p.type}`",
                     p.type_span,
-                    hint=did_you_mean(p.type, TYPES) or f"types are: {', '.join(TYPES)}",
+                    hint=hint or f"types are: {', '.join(TYPES)}, and list[T], tuple[T1, T2, ...]",
                 )
             )
     return errs
@@ -127,7 +130,7 @@ def _repeated(kwargs: tuple[A.KwArg, ...]) -> list[SpecError]:
     return errs
 
 
-def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
+def _check_call(call: A.Call, f: SpecFile, scope: Mapping[str, A.Param]) -> list[SpecError]:
     layer = LAYERS.get(call.name)
     if layer is not None:
         errs: list[SpecError] = _repeated(call.kwargs)
@@ -154,13 +157,18 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
                 )
         return errs
     ref = f.blocks.get(call.name)
+    param = scope.get(call.name)  # a parameter of the declaration the call is in
+    if ref is None and param is not None and param.type == "act":
+        return _act_unit(call)
     if ref is None:
-        return [
-            UnknownNameError(
-                f"unknown layer or block `{call.name}`",
-                call.name_span,
-                hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
+        hint = did_you_mean(call.name, [*LAYERS, *f.blocks])
+        if param is not None:
+            hint = (
+                f"`{call.name}` is a parameter of type {param.type}; only a parameter of type "
+                "act stands as a layer in a chain"
             )
+        return [
+            UnknownNameError(f"unknown layer or block `{call.name}`", call.name_span, hint=hint)
         ]
     variant = next(
         (
@@ -204,6 +212,20 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
                 )
             )
     return errs
+
+
+def _act_unit(call: A.Call) -> list[SpecError]:
+    """A parameter of type `act` used as a layer (`-> a ->`): its value says everything."""
+    extra = [*call.args, *call.kwargs]
+    if not extra:
+        return []
+    return [
+        ArgumentCountError(
+            f"`{call.name}` is an activation parameter: it takes no arguments",
+            extra[0].span,
+            hint="pass the options in the value: `act=leaky_relu(slope=0.2)`",
+        )
+    ]
 
 
 def _check_defaults(d: A.DefaultsStmt) -> list[SpecError]:
@@ -251,7 +273,7 @@ def walk_stmts(body: A.Body) -> Iterator[A.Stmt | A.Unit]:
                 node = node.orelse
             if isinstance(node, A.Body):
                 yield from walk_stmts(node)
-        elif isinstance(s, A.AuxStmt):
+        elif isinstance(s, (A.AuxStmt, A.ForStmt)):
             yield from walk_stmts(s.body)
         elif isinstance(s, (A.ReplaceStmt, A.InsertStmt)):  # a variant's edit
             yield s.unit

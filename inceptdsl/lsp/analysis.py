@@ -261,7 +261,7 @@ def _block(a: Analysis, name: str, known: Analysis | None) -> BlockRef | None:
 
 
 def definition(a: Analysis, line: int, col: int, known: Analysis | None = None) -> Span | None:
-    """Where the block named at 0-based (line, col) is declared (across imports); on a
+    """Where the block or function named at 0-based (line, col) is declared (across imports); on a
     variant's edit path, where the parent makes that unit. `known`: as for hover."""
     edit = edit_path_at(a.program, a.path, line, col) if a.program is not None else None
     if edit is not None:
@@ -277,8 +277,13 @@ def definition(a: Analysis, line: int, col: int, known: Analysis | None = None) 
             return span
         return None
     w = word_at(a.text, line, col)
-    ref = _block(a, w, known) if w is not None else None
-    return ref.decl.span if ref is not None else None
+    if w is None:
+        return None
+    ref = _block(a, w, known)
+    if ref is not None:
+        return ref.decl.span
+    fn = a.program.root.functions.get(w) if a.program is not None else None
+    return fn.decl.span if fn is not None else None
 
 
 def block_names(a: Analysis, known: Analysis | None = None) -> list[str]:

@@ -336,6 +336,40 @@ CASES: list[Case] = [
         check=_fast(20),
     ),
     Case(
+        "loop_over_a_huge_range",
+        ["check", "a.incept"],
+        {"tree/a.incept": _net("  for i in range(10 ** 12) { relu }\n")},
+        check=_fast(20),
+    ),
+    Case(
+        "nested_empty_loops",
+        ["check", "a.incept"],
+        {"tree/a.incept": _net("  for i in range(99999) { for j in range(99999) { } }\n")},
+        check=_fast(20),
+    ),
+    Case(
+        "long_lists_built_in_a_loop",
+        ["check", "a.incept"],
+        {"tree/a.incept": _net("  for i in range(99999) {\n    let r = len(range(99999))\n  }\n")},
+        check=_fast(20),
+    ),
+    Case(
+        "function_call_tree",
+        ["check", "a.incept"],
+        {
+            "tree/a.incept": "fn f0(v: int) -> int = v + 1\n"
+            + "".join(f"fn f{i}(v: int) -> int = f{i - 1}(v) + f{i - 1}(v)\n" for i in range(1, 31))
+            + _net("  conv f30(1) 1x1\n")
+        },
+        check=_fast(20),
+    ),
+    Case(
+        "power_tower",
+        ["check", "a.incept"],
+        {"tree/a.incept": _net("  conv (10 ** 10 ** 10 ** 10) 1x1\n")},
+        check=_fast(20),
+    ),
+    Case(
         "expect_with_amplification",
         ["verify", "a.incept"],
         {
