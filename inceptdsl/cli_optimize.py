@@ -108,7 +108,8 @@ def compile_optimized(
             f"the optimized weights would go to {pt}, which is the --weights file",
             hint="choose another -o name: the weights are written to OUT with the suffix .pt",
         )
-    state = backend.saved_weights(net.graph, backend.read_weights(args.weights), **options)
+    trained = backend.read_weights(args.weights, net.graph)
+    state = backend.saved_weights(net.graph, trained, **options)
     sources = [*inputs, os.path.abspath(args.weights)]
     write_output(args.output, source, inputs=sources)
     write_output(pt, state, inputs=sources)
