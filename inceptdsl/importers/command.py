@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import ExpectationError, UsageError
+from ..errors import ExpectationError, SpecError, UsageError
 from ..network import Network, loads
 from .bounded import DEFAULT_TIMEOUT, bounded
+from .relocate import relocated
 from .writer import write_spec
 
 MAX_INPUT_VALUES = 2**24
@@ -140,8 +141,12 @@ def import_caffe(
     from .caffe import read_prototxt
 
     graph = read_prototxt(path, input_shape)
-    text = write_spec(graph, out_path)
-    net = _verified(text, out_path)
+    text = ""
+    try:
+        text = write_spec(graph, out_path)
+        net = _verified(text, out_path)
+    except SpecError as err:  # found in the written spec: show it in the prototxt
+        raise relocated(err, graph, text, out_path) from None
     rep = net.report()
     heads = len(net.graph.graph["aux_heads"])
     return text, [
