@@ -365,6 +365,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             shape or (3, 224, 224),
             out,
             timeout=command.parse_timeout(args.timeout),
+            hard_timeout=True,
         )
     else:
         if args.kwargs or args.timeout is not None:

@@ -207,3 +207,17 @@ def test_timeout_is_for_torch(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     proto.write_text('name: "x"\n', encoding="utf-8")
     assert main(["import", "caffe", str(proto), "--timeout", "3"]) == 2
     assert "--timeout are for `import torch`" in capsys.readouterr().err
+
+
+def test_only_the_cli_arms_the_watchdog() -> None:
+    """In Python (a notebook) the alarm applies but nothing may end the host process."""
+    import threading
+
+    before = threading.active_count()
+    with bounded.bounded(60, "x"):
+        assert threading.active_count() == before
+    with bounded.bounded(60, "x", hard=True):
+        assert threading.active_count() == before + 1
+    with pytest.raises(Exception, match="x did not finish within 0.2 s"):
+        with bounded.bounded(0.2, "x"):
+            time.sleep(5)

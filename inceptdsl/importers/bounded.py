@@ -3,10 +3,10 @@
 `import torch` executes a module, a constructor and a forward: that is its point, so none of
 it is sandboxed, but it must end. Inside `bounded(seconds, what)` a SIGALRM raises
 `_OutOfTime` (a BaseException, so the user's `except Exception` cannot swallow it) when the
-time is up, and a watchdog thread ends the process (exit 2, with the same message) a few
-seconds later if the main thread is stuck where Python cannot interrupt it (a C loop, an
-`except BaseException: pass`). A `sys.exit()` in the user's code becomes an error too, rather
-than ending `inceptdsl` with that status and no output.
+time is up, and for the CLI a watchdog thread ends the process (exit 2, with the same
+message) a few seconds later if the main thread is stuck where Python cannot interrupt it (a
+C loop, an `except BaseException: pass`). A `sys.exit()` in the user's code becomes an error
+too, rather than ending `inceptdsl` with that status and no output.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ def _timeout_error(seconds: float, what: str) -> UsageError:
 
 
 @contextmanager
-def bounded(seconds: float | None, what: str) -> Iterator[None]:
+def bounded(seconds: float | None, what: str, hard: bool = False) -> Iterator[None]:
     """Run the body within `seconds` (None: no limit) and turn a `sys.exit()` into an error.
-    The alarm needs the main thread; elsewhere only the sys.exit guard applies."""
+    The alarm needs the main thread; elsewhere only the sys.exit guard applies. `hard` (the
+    CLI) adds the watchdog that ends the process: never in a host such as a notebook."""
     armed = (
         seconds is not None
         and hasattr(signal, "setitimer")
@@ -63,9 +64,10 @@ def bounded(seconds: float | None, what: str) -> Iterator[None]:
 
         old = signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, seconds)
-        watchdog = threading.Timer(seconds + GRACE, hard_stop)
-        watchdog.daemon = True
-        watchdog.start()
+        if hard:
+            watchdog = threading.Timer(seconds + GRACE, hard_stop)
+            watchdog.daemon = True
+            watchdog.start()
     try:
         yield
     except _OutOfTime:
@@ -81,5 +83,5 @@ def bounded(seconds: float | None, what: str) -> Iterator[None]:
         if armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
-            assert watchdog is not None
-            watchdog.cancel()
+            if watchdog is not None:
+                watchdog.cancel()

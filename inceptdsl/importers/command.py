@@ -115,13 +115,15 @@ def import_torch(
     input_shape: tuple[int, int, int],
     out_path: str,
     timeout: float | None = DEFAULT_TIMEOUT,
+    hard_timeout: bool = False,
 ) -> tuple[str, list[str]]:
     """The spec text of a torch model and the lines that summarise the checks. The model's
-    code (import, constructor, forward) runs within `timeout` seconds in all (bounded.py)."""
+    code (import, constructor, forward) runs within `timeout` seconds in all (bounded.py;
+    `hard_timeout`, for the CLI: a watchdog ends the process if the code ignores the alarm)."""
     from ..backend import importer
 
     imp = importer("torch")
-    with bounded(timeout, f"importing {target}"):
+    with bounded(timeout, f"importing {target}", hard=hard_timeout):
         graph, session = imp.load(target, kwargs, input_shape)
         text = write_spec(graph, out_path)
         net = _verified(text, out_path)
