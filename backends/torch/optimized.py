@@ -112,9 +112,7 @@ def read_weights(path: str, graph: nx.DiGraph | None = None) -> dict[str, torch.
     .safetensors file's tensors are checked against its shapes before their data is read."""
     shapes = None
     if graph is not None:
-        with torch.device("meta"):  # shapes only: no memory, no initialisation
-            skeleton = build(graph)
-        shapes = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+        shapes = {k: tuple(v.shape) for k, v in _skeleton(graph).state_dict().items()}
     out: dict[str, torch.Tensor] = {}
     for k, v in read_state(path, shapes).items():
         if isinstance(v, np.ndarray):
