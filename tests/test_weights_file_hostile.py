@@ -181,6 +181,14 @@ def test_npz_with_a_key_the_network_lacks_is_refused_before_reading(
     assert all(np.array_equal(got[k], v.numpy()) for k, v in state.items())
 
 
+def test_npz_of_too_many_arrays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(weights_file, "MAX_TENSORS", 10)
+    path = _npz(tmp_path / "w.npz", {f"a{i}": np.zeros(1, np.float32) for i in range(11)})
+    _refused(path, "holds 11 arrays; the limit is 10")
+    monkeypatch.setattr(weights_file, "MAX_TENSORS", 11)
+    assert len(read_state(str(path))) == 11
+
+
 # ---- torch files ----------------------------------------------------------------------------
 
 

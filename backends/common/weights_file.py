@@ -32,6 +32,9 @@ _SAVE_HINT = "save it with torch.save(model.state_dict(), PATH)"
 MAX_WEIGHTS_BYTES = 2 * 1024**3
 """Most array data one weights file may declare (inception_v3's float32 state is 96 MB)."""
 
+MAX_TENSORS = 100_000
+"""Most arrays one .npz or .safetensors file may hold (inception_v3 has 580)."""
+
 _REAL_KINDS = "biuf"
 """NumPy dtype kinds a weight may have: bool, signed and unsigned integers, floats."""
 
@@ -125,6 +128,10 @@ def _npz(path: str, shapes: Shapes | None) -> dict[str, Any]:
 
     try:
         with zipfile.ZipFile(path) as zf:
+            if len(zf.infolist()) > MAX_TENSORS:
+                raise UsageError(
+                    f"{path} holds {len(zf.infolist()):,} arrays; the limit is {MAX_TENSORS:,}"
+                )
             total, misfits = 0, []
             for info in zf.infolist():
                 total, misfit = _npz_member(path, zf, info, shapes, total)
@@ -220,6 +227,8 @@ def _safetensors_header(path: str, shapes: Shapes | None) -> None:
         raise UsageError(f"{path} is not a safetensors file: {exc}") from None
     if not isinstance(header, dict):
         raise UsageError(f"{path} is not a safetensors file: its header is not an object")
+    if len(header) > MAX_TENSORS + 1:
+        raise UsageError(f"{path} holds {len(header) - 1:,} tensors; the limit is {MAX_TENSORS:,}")
     total, misfits = 0, []
     for key, entry in header.items():
         if key == "__metadata__":
