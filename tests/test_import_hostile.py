@@ -99,6 +99,16 @@ def test_a_forward_that_returns_a_dict_of_one_tensor(
     assert "error[E601]: the model returns 2 tensors in eval mode" in err
 
 
+def test_the_models_prints_do_not_mix_into_the_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _module(tmp_path, "chatty", forward="print('forward!'); return self.conv(x)",
+                   head="print('importing!')\n")  # fmt: skip
+    code, out, err = _run([f"{path}:build", "--input", "3x8x8"], capsys)
+    assert code == 0 and "importing!" in err and "forward!" in err
+    assert "!" not in out and "network build {" in out
+
+
 def test_a_training_only_head_that_cannot_run_at_the_input_size(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,6 +8,8 @@ state_dict strictly and compares outputs. Only then is the file written.
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import redirect_stdout
 from typing import Any
 
 from ..errors import ExpectationError, SpecError, UsageError
@@ -123,7 +125,8 @@ def import_torch(
     from ..backend import importer
 
     imp = importer("torch")
-    with bounded(timeout, f"importing {target}", hard=hard_timeout):
+    # the model's prints go to stderr: stdout carries only the spec (`import torch m.py:f > x`)
+    with bounded(timeout, f"importing {target}", hard=hard_timeout), redirect_stdout(sys.stderr):
         graph, session = imp.load(target, kwargs, input_shape)
         text = write_spec(graph, out_path)
         net = _verified(text, out_path)
