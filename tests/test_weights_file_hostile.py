@@ -231,6 +231,29 @@ def test_pt_tensors_without_dense_real_data_are_refused(
     _refused(path, "'fc.weight'", words)
 
 
+def test_pt_with_a_compressed_record_is_refused_before_it_is_inflated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch.load inflates a deflated record (400 KB -> 400 MB) before any check; torch.save
+    never writes one, so it is refused from the zip directory, torch.load not called."""
+    good = tmp_path / "good.pt"
+    torch.save({"fc.bias": torch.zeros(5)}, good)
+    bad = tmp_path / "bad.pt"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            deflate = zipfile.ZIP_DEFLATED if "/data/" in info.filename else zipfile.ZIP_STORED
+            dst.writestr(info.filename, src.read(info), compress_type=deflate)
+    assert torch.equal(torch.load(bad, weights_only=True)["fc.bias"], torch.zeros(5))  # control
+
+    def no_loading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("torch.load was called")
+
+    monkeypatch.setattr(torch, "load", no_loading)
+    _refused(bad, "is compressed", "torch.save never compresses")
+    monkeypatch.undo()
+    assert torch.equal(read_state(str(good))["fc.bias"], torch.zeros(5))
+
+
 def test_pt_value_that_is_not_a_tensor(tmp_path: Path, state: dict[str, torch.Tensor]) -> None:
     path = tmp_path / "w.pt"
     torch.save({**state, "fc.weight": [1.0, 2.0]}, path)

@@ -256,6 +256,7 @@ def _torch_file(path: str) -> Any:
             f"reading {path} needs torch (a torch state_dict file)",
             hint="pip install 'inceptdsl[torch]', or give the weights as an .npz file",
         ) from None
+    _uncompressed(path)
     try:
         with warnings.catch_warnings():  # sparse tensors: torch warns that it validates them
             warnings.simplefilter("ignore")
@@ -266,6 +267,27 @@ def _torch_file(path: str) -> Any:
             f"{path} is not a torch state_dict that loads with weights_only=True: {first}",
             hint=_SAVE_HINT,
         ) from None
+
+
+def _uncompressed(path: str) -> None:
+    """torch.save stores its records uncompressed, so a torch file's data is at most its size;
+    torch.load would inflate a compressed record (a small file, gigabytes of memory) before
+    any shape is checked: refuse those, from the zip directory."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip (torch's legacy format, or junk): torch.load says what it is
+    if len(infos) > MAX_TENSORS:
+        raise UsageError(f"{path} holds {len(infos):,} records; the limit is {MAX_TENSORS:,}")
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise UsageError(
+                f"{path}: record {info.filename!r} is compressed ({info.file_size:,} bytes "
+                f"from {info.compress_size:,}); torch.save never compresses, so this file was "
+                "not written by it",
+                hint=_SAVE_HINT,
+            )
 
 
 def _checked(path: str, key: str, value: Any) -> Any:
