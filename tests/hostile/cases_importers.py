@@ -110,6 +110,14 @@ CASES: list[Case] = [
         timeout=60,
     ),
     Case(
+        "import_caffe_eight_megabytes_of_comments",
+        ["import", "caffe", "big.prototxt"],
+        {"tree/big.prototxt": "# c\n" * 2_000_000},
+        exit=1,
+        timeout=60,
+        memory=1024**3,  # the regex's backtracking state took 1 GB here before
+    ),
+    Case(
         "import_caffe_error_in_the_written_spec",
         ["import", "caffe", "deep.prototxt", "-o", "out.incept"],
         {"tree/deep.prototxt": _HEAD + _LAYER.format(_DEEP) + _LAYER.format(_DEEP + "/b")},
