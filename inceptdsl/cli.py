@@ -422,11 +422,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     shape = command.parse_input(args.input)
     if args.framework == "torch":
         text, summary = command.import_torch(
-            args.source, command.parse_kwargs(args.kwargs), shape or (3, 224, 224), out
+            args.source,
+            command.parse_kwargs(args.kwargs),
+            shape or (3, 224, 224),
+            out,
+            timeout=command.parse_timeout(args.timeout),
+            hard_timeout=True,
         )
     else:
-        if args.kwargs:
-            raise UsageError("--kwargs is for `import torch`")
+        if args.kwargs or args.timeout is not None:
+            raise UsageError("--kwargs and --timeout are for `import torch`")
         text, summary = command.import_caffe(args.source, shape, out)
     if args.output and args.output != "-":
         # the prototxt, or the torch module's files (every module loaded is refused too)
@@ -569,6 +574,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("source", metavar="MODULE_PATH|FILE.prototxt")
     sp.add_argument("--kwargs", metavar="JSON", help="torch: constructor arguments as JSON")
     sp.add_argument("--input", metavar="CxHxW", help="input shape (torch default 3x224x224)")
+    sp.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help="torch: time the model's code may run, import to check (default 300)",
+    )
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically; `-` is stdout)")
     _force_option(sp)
     _view_commands(add)

@@ -118,7 +118,8 @@ def compile_optimized(
         [args.output, pt],
         hint=f"the weights go to OUT with the suffix .pt: name the source {Path(pt).stem}.py",
     )
-    state = backend.saved_weights(net.graph, backend.read_weights(args.weights), **options)
+    trained = backend.read_weights(args.weights, net.graph)
+    state = backend.saved_weights(net.graph, trained, **options)
     sources = [*inputs, os.path.abspath(args.weights)]
     write_output(args.output, source, inputs=sources)
     write_output(pt, state, inputs=sources)

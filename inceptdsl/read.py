@@ -35,9 +35,12 @@ _KINDS = {
 }
 
 
-def read_bytes(path: str, shown: str | None = None, inside: str | None = None) -> bytes:
+def read_bytes(
+    path: str, shown: str | None = None, inside: str | None = None, limit: int = MAX_FILE_BYTES
+) -> bytes:
     """The bytes of the regular file at `path`, or a coded error (missing, directory, not a
-    regular file, too big, unreadable, moved outside `inside`). `shown` names it in errors."""
+    regular file, more than `limit` bytes, unreadable, moved outside `inside`). `shown` names
+    it in errors."""
     shown = shown if shown is not None else display_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if inside is not None:
@@ -61,10 +64,10 @@ def read_bytes(path: str, shown: str | None = None, inside: str | None = None) -
         if not stat.S_ISREG(st.st_mode):
             kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
             raise SpecIOError(f"{shown} is {kind}, not a regular file", path=shown)
-        if st.st_size > MAX_FILE_BYTES:
-            raise _too_large(shown, st.st_size)
+        if st.st_size > limit:
+            raise _too_large(shown, st.st_size, limit)
         chunks = []
-        left = MAX_FILE_BYTES + 1
+        left = limit + 1
         while left > 0:
             chunk = os.read(fd, min(left, 65536))
             if not chunk:
@@ -72,8 +75,8 @@ def read_bytes(path: str, shown: str | None = None, inside: str | None = None) -
             chunks.append(chunk)
             left -= len(chunk)
         data = b"".join(chunks)
-        if len(data) > MAX_FILE_BYTES:  # it grew while being read
-            raise _too_large(shown, len(data))
+        if len(data) > limit:  # it grew while being read
+            raise _too_large(shown, len(data), limit)
         return data
     except OSError as exc:
         raise _io_error(shown, exc) from None
@@ -109,10 +112,8 @@ def decode(data: bytes, shown: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _too_large(shown: str, size: int) -> FileTooLargeError:
-    return FileTooLargeError(
-        f"{shown} is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", path=shown
-    )
+def _too_large(shown: str, size: int, limit: int) -> FileTooLargeError:
+    return FileTooLargeError(f"{shown} is {size:,} bytes; the limit is {limit:,}", path=shown)
 
 
 def _io_error(shown: str, exc: OSError) -> SpecIOError:

@@ -66,6 +66,8 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     ),
     "slow": (
         "test_hostile.py",
+        "test_hostile_importers.py",
+        "test_import_caffe_hostile.py",
         "test_hostile_outputs.py",
         "test_limits.py",
         "test_lsp_fuzz.py",
@@ -87,10 +89,12 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_backend_torch_specs.py",
         "test_backend_transfer.py",
         "test_import_caffe.py",
+        "test_import_hostile.py",
         "test_memory.py",
         "test_ops_backends.py",
         "test_ops_semantics.py",
         "test_registry.py",
+        "test_weights_file_hostile.py",
         "test_wheel.py",
     ),
     "fidelity": (

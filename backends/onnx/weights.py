@@ -125,7 +125,9 @@ def load(g: nx.DiGraph, weights: Any = None) -> dict[str, np.ndarray]:
     if weights is None:
         return initial(g)
     if isinstance(weights, str | os.PathLike):
-        weights = read_state(os.fspath(weights))
+        shapes = {t.key: t.shape for t in tensors(g)}
+        shapes.update((k, ()) for k, _ in weight_map(g).torch_only)
+        weights = read_state(os.fspath(weights), shapes)
     elif not isinstance(weights, Mapping) and callable(getattr(weights, "state_dict", None)):
         weights = weights.state_dict()
     if not isinstance(weights, Mapping) or not all(isinstance(k, str) for k in weights):

@@ -62,11 +62,12 @@ class TorchBackend:
 
         return build_optimized(graph, weights_from, **options)
 
-    def read_weights(self, path: str) -> Any:
-        """A state_dict from a .pt/.pth (weights only) or .safetensors file."""
+    def read_weights(self, path: str, graph: nx.DiGraph | None = None) -> Any:
+        """A state_dict from a .pt/.pth (weights only), .npz or .safetensors file (checked
+        against `graph`'s tensor shapes before an .npz's or .safetensors' data is read)."""
         from .optimized import read_weights
 
-        return read_weights(path)
+        return read_weights(path, graph)
 
     def saved_weights(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
         """The optimized state_dict from `weights_from`, as torch.save bytes."""

@@ -40,7 +40,7 @@ def resolve(target: str) -> Callable[..., Any]:
         try:
             spec.loader.exec_module(module)
         except Exception as exc:  # noqa: BLE001 - the user's file failed: say so, briefly
-            raise UsageError(f"{file} failed to import: {type(exc).__name__}: {exc}") from None
+            raise _import_failed(file, exc) from None
         obj = getattr(module, attr, None)
         if obj is None:
             raise UsageError(f"{file} defines no {attr!r}")
@@ -55,6 +55,8 @@ def resolve(target: str) -> Callable[..., Any]:
             except ImportError:
                 obj = None
                 continue
+            except Exception as exc:  # noqa: BLE001 - found, but its module code failed
+                raise _import_failed(".".join(parts[:i]), exc) from None
             for attr in parts[i:]:
                 obj = getattr(obj, attr, None)
                 if obj is None:
@@ -66,6 +68,8 @@ def resolve(target: str) -> Callable[..., Any]:
                 obj = importlib.import_module(target)
             except ImportError as exc:
                 raise UsageError(f"cannot import {target!r}: {exc}") from None
+            except Exception as exc:  # noqa: BLE001 - found, but its module code failed
+                raise _import_failed(target, exc) from None
     if not callable(obj):
         raise UsageError(
             f"{target} is not callable (a module?)",
@@ -73,6 +77,12 @@ def resolve(target: str) -> Callable[..., Any]:
             "timm.models.inception_v4.inception_v4",
         )
     return obj
+
+
+def _import_failed(name: str, exc: Exception) -> UsageError:
+    """The user's module raised while it was imported (its error, in one line)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return UsageError(f"{name} failed to import: {type(exc).__name__}: {text}"[:2000])
 
 
 def construct(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[nn.Module, dict[int, Init]]:

@@ -12,9 +12,10 @@ TorchFunctionMode with global forward hooks, so it records the path that input t
 from __future__ import annotations
 
 import copy
+import io
 import operator
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +106,8 @@ def trace_fx(model: nn.Module, example: torch.Tensor) -> Trace:
     graph = _Tracer().trace(model)
     # Shapes from one run; a training-mode run would move BN statistics, so it runs on a copy.
     gm = fx.GraphModule(copy.deepcopy(model) if model.training else model, graph)
-    ShapeProp(gm).propagate(example)
+    with redirect_stderr(io.StringIO()):  # ShapeProp prints a traceback before it raises
+        ShapeProp(gm).propagate(example)
     ids: dict[fx.Node, str] = {}
     calls: list[Call] = []
     output: list[fx.Node] = []

@@ -31,7 +31,7 @@ from inceptdsl.importers.model import AuxHead, LayerGraph, Scope
 
 from .import_convert import Converter, fn_name
 from .import_model import construct, resolve
-from .import_trace import Call, Ref, Trace, trace
+from .import_trace import Call, Ref, Trace, _tensors, trace
 
 TOLERANCE = 1e-4
 """Largest accepted max |spec - model| / max |model| of the eval outputs (float32)."""
@@ -204,6 +204,24 @@ def count_macs(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
     return int(counter.get_total_flops()) // 2
 
 
+def _run_failed(exc: Exception, input_shape: tuple[int, int, int], mode: str) -> UsageError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return UsageError(
+        f"running the model {mode}on a {'x'.join(map(str, input_shape))} input failed: "
+        f"{type(exc).__name__}: {text}"[:2000],
+        hint="give the input shape it expects with --input CxHxW",
+    )
+
+
+def output_tensor(value: Any) -> torch.Tensor:
+    """The tensor a forward returned: itself, or the only tensor in a tuple, list or dict
+    (`load` refuses a model that returns more in eval mode)."""
+    found = _tensors(value)
+    if len(found) == 1:
+        return found[0]
+    raise UnsupportedModelError(f"the model returns a {type(value).__name__}, not one tensor")
+
+
 def _snake(name: str) -> str:
     out = ""
     for i, ch in enumerate(name):
@@ -228,11 +246,13 @@ class TorchImporter:
         except UnsupportedModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - the user's forward failed on this input
-            raise UsageError(
-                f"running the model on a {'x'.join(map(str, input_shape))} input failed: "
-                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                hint="give the input shape it expects with --input CxHxW",
-            ) from None
+            raise _run_failed(exc, input_shape, "") from None
+        if ev.aux_outputs:
+            raise UnsupportedModelError(
+                f"the model returns {len(ev.aux_outputs) + 1} tensors in eval mode (in a tuple, "
+                "list or dict); a network has one output",
+                hint="import a model (or a wrapper) whose eval forward returns one tensor",
+            )
         ev_full, ev = ev, _pruned(ev)
         stateful = _stateful_paths(model)
         modules = dict(model.named_modules())
@@ -241,7 +261,10 @@ class TorchImporter:
         heads: list[tuple[str, str, str]] = []
         if leaves_with_state - _used_params(ev.calls, model):
             train = copy.deepcopy(model).train()
-            tr, _ = trace(train, example)
+            try:
+                tr, _ = trace(train, example)
+            except Exception as exc:  # noqa: BLE001 - e.g. an aux head too big for the input
+                raise _run_failed(exc, input_shape, "in training mode (its aux heads) ") from None
             aux, heads = _aux_calls(ev_full, tr)
         conv = Converter(model, stateful)
         for c in ev.calls:
@@ -346,7 +369,7 @@ def compare(
     a.eval()
     b.eval()
     with torch.no_grad():
-        ya, yb = a(x), b(x)
+        ya, yb = output_tensor(a(x)), output_tensor(b(x))
     return float((ya - yb).abs().max()), float(ya.abs().max())
 
 

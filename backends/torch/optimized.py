@@ -106,11 +106,15 @@ def load_optimized(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
         raise RuntimeError(f"optimized model: no state computed for {', '.join(left)}")
 
 
-def read_weights(path: str) -> dict[str, torch.Tensor]:
+def read_weights(path: str, graph: nx.DiGraph | None = None) -> dict[str, torch.Tensor]:
     """A state_dict as tensors from a file (common/weights_file.py: torch files read
-    weights-only, .safetensors, .npz; nothing is unpickled)."""
+    weights-only, .safetensors, .npz; nothing is unpickled). Given the `graph`, an .npz or
+    .safetensors file's tensors are checked against its shapes before their data is read."""
+    shapes = None
+    if graph is not None:
+        shapes = {k: tuple(v.shape) for k, v in _skeleton(graph).state_dict().items()}
     out: dict[str, torch.Tensor] = {}
-    for k, v in read_state(path).items():
+    for k, v in read_state(path, shapes).items():
         if isinstance(v, np.ndarray):
             v = torch.from_numpy(v)
         if not isinstance(v, torch.Tensor):

@@ -29,24 +29,20 @@ spec's `expect` lines: lowering the spec must agree with them.
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import (
-    FileNotFoundSpecError,
-    FileTooLargeError,
     InvalidValueError,
-    IsADirectorySpecError,
     LimitError,
     SpecError,
-    SpecIOError,
     TensorTooLargeError,
     UnknownNameError,
     UnsupportedModelError,
 )
 from ..loader import decode
+from ..read import read_bytes
 from ..source import SourceFile, Span, display_path
 from .caffe_text import Field, Message, Word, parse_prototxt
 from .model import AuxHead, Layer, LayerGraph, Scope, Size, Sym
@@ -187,22 +183,11 @@ class _State:
 
 
 def read_prototxt(path: str, input_shape: tuple[int, int, int] | None = None) -> LayerGraph:
-    """The layer graph of the prototxt at `path`; `input_shape` overrides what the file says."""
+    """The layer graph of the prototxt at `path`; `input_shape` overrides what the file says.
+    The file is read by the spec reader's rules (read.py: a regular file, never a FIFO or a
+    device, at most MAX_BYTES)."""
     shown = display_path(path)
-    if os.path.isdir(path):
-        raise IsADirectorySpecError(f"{shown} is a directory, not a prototxt", path=shown)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise FileTooLargeError(
-                f"{shown} is {size:,} bytes; the limit is {MAX_BYTES:,}", path=shown
-            )
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise FileNotFoundSpecError(f"no such file: {shown}", path=shown) from None
-    except OSError as exc:
-        raise SpecIOError(f"cannot read {shown}: {exc.strerror or exc}", path=shown) from None
+    data = read_bytes(path, shown, limit=MAX_BYTES)
     text = decode(data, shown)
     return convert_prototxt(text, shown, input_shape)
 
@@ -212,9 +197,11 @@ def convert_prototxt(
 ) -> LayerGraph:
     net, source = parse_prototxt(text, path)
     try:
-        return _Converter(net, source, path, input_shape).run()
+        graph = _Converter(net, source, path, input_shape).run()
     except SpecError as err:
         raise _located(err, source) from None
+    graph.source_file = source
+    return graph
 
 
 def _scalar(msg: Message | None, name: str, default: Any = None) -> Any:

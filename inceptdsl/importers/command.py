@@ -8,11 +8,22 @@ state_dict strictly and compares outputs. Only then is the file written.
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import redirect_stdout
 from typing import Any
 
-from ..errors import ExpectationError, UsageError
+from ..errors import ExpectationError, SpecError, UsageError
 from ..network import Network, loads
+from .bounded import DEFAULT_TIMEOUT, bounded
+from .relocate import relocated
 from .writer import write_spec
+
+MAX_INPUT_VALUES = 2**24
+"""Most values one input sample may have (3x2048x2048 is 12.6 M): the importer runs the model
+on a batch of it, and each layer's output is about as large."""
+
+MAX_KWARGS_DEPTH = 32
+"""Deepest nesting of lists and objects in --kwargs (constructor arguments are shallow)."""
 
 
 def parse_input(text: str | None) -> tuple[int, int, int] | None:
@@ -20,22 +31,72 @@ def parse_input(text: str | None) -> tuple[int, int, int] | None:
     if text is None:
         return None
     parts = text.lower().replace(" ", "").split("x")
-    if len(parts) != 3 or not all(p.isdigit() and 0 < int(p) <= 100_000 for p in parts):
+    if len(parts) != 3 or not all(
+        p.isascii() and p.isdigit() and len(p) <= 6 and 0 < int(p) <= 100_000 for p in parts
+    ):
         raise UsageError(f"--input expects CxHxW (e.g. 3x224x224), got {text!r}")
     c, h, w = (int(p) for p in parts)
+    if c * h * w > MAX_INPUT_VALUES:
+        raise UsageError(
+            f"--input {c}x{h}x{w} is {c * h * w:,} values per sample; the limit is "
+            f"{MAX_INPUT_VALUES:,}",
+            hint="the structure does not depend on the size: import at the model's usual input",
+        )
     return c, h, w
 
 
 def parse_kwargs(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
+    depth = _nesting(text)
+    if depth > MAX_KWARGS_DEPTH:
+        raise UsageError(
+            f"--kwargs nests lists and objects {depth:,} deep; the limit is {MAX_KWARGS_DEPTH}"
+        )
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"--kwargs is not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:  # pragma: no cover - _nesting bounds the depth first
+        raise UsageError("--kwargs nests too deep") from None
     if not isinstance(value, dict):
         raise UsageError("--kwargs must be a JSON object, e.g. '{\"aux_logits\": false}'")
     return value
+
+
+def parse_timeout(text: str | None) -> float:
+    """`--timeout SECONDS`: a positive number of seconds, at most a day (default 300)."""
+    if text is None:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 86_400:
+        raise UsageError(f"--timeout expects seconds between 0 and 86400, got {text[:40]!r}")
+    return value
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of `[` and `{` outside JSON strings (linear, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 def _verified(text: str, out_path: str) -> Network:
@@ -51,16 +112,25 @@ def _verified(text: str, out_path: str) -> Network:
 
 
 def import_torch(
-    target: str, kwargs: dict[str, Any], input_shape: tuple[int, int, int], out_path: str
+    target: str,
+    kwargs: dict[str, Any],
+    input_shape: tuple[int, int, int],
+    out_path: str,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    hard_timeout: bool = False,
 ) -> tuple[str, list[str]]:
-    """The spec text of a torch model and the lines that summarise the checks."""
+    """The spec text of a torch model and the lines that summarise the checks. The model's
+    code (import, constructor, forward) runs within `timeout` seconds in all (bounded.py;
+    `hard_timeout`, for the CLI: a watchdog ends the process if the code ignores the alarm)."""
     from ..backend import importer
 
     imp = importer("torch")
-    graph, session = imp.load(target, kwargs, input_shape)
-    text = write_spec(graph, out_path)
-    net = _verified(text, out_path)
-    figures = imp.check(session, net.graph)
+    # the model's prints go to stderr: stdout carries only the spec (`import torch m.py:f > x`)
+    with bounded(timeout, f"importing {target}", hard=hard_timeout), redirect_stdout(sys.stderr):
+        graph, session = imp.load(target, kwargs, input_shape)
+        text = write_spec(graph, out_path)
+        net = _verified(text, out_path)
+        figures = imp.check(session, net.graph)
     rep = net.report()
     return text, [
         f"{net.name}: {rep.params:,} params, {rep.buffers:,} buffers, {rep.macs:,} MACs "
@@ -76,8 +146,12 @@ def import_caffe(
     from .caffe import read_prototxt
 
     graph = read_prototxt(path, input_shape)
-    text = write_spec(graph, out_path)
-    net = _verified(text, out_path)
+    text = ""
+    try:
+        text = write_spec(graph, out_path)
+        net = _verified(text, out_path)
+    except SpecError as err:  # found in the written spec: show it in the prototxt
+        raise relocated(err, graph, text, out_path) from None
     rep = net.report()
     heads = len(net.graph.graph["aux_heads"])
     return text, [

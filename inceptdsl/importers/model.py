@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..source import Span
+from ..source import SourceFile, Span
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ class LayerGraph:
     group_scopes: set[str] = field(default_factory=set)
     """Scopes to write as labelled `{ }` groups rather than blocks (the Caffe importer's
     prefixes that occur once); scopes with numbered members are always groups."""
+    source_file: SourceFile | None = None
+    """The source model's text (a prototxt), to show errors found in the written spec there."""
 
     def consumers(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {k: [] for k in self.layers}

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import UnsupportedModelError
+from ..errors import SpecError, UnsupportedModelError
 from ..fmt import format_source, quote
 from ..ir.ops import LAYERS
+from ..source import SourceFile
 from . import blocks as B
 from .defaults import dsl_default, shared_defaults
 from .fuse import fuse
@@ -225,7 +226,10 @@ def write_spec(graph: LayerGraph, path: str = "<import>.incept") -> str:
         lines.append(f"expect {metric} == {grouped(value)} source {quote(source)}")
     out.append(f"network {identifier(graph.name, 'net')} {{\n" + "\n".join(lines) + "\n}")
     text = "\n".join(out) + "\n"
-    canonical = format_source(text, path)
+    try:
+        canonical = format_source(text, path)
+    except SpecError as err:  # keep the text it was found in (relocate.py shows its line)
+        raise err.with_sources({path: SourceFile.of(path, text)}) from None
     if format_source(canonical, path) != canonical:  # pragma: no cover - fmt's own guarantee
         raise AssertionError("the formatter is not idempotent on an imported spec")
     return canonical
