@@ -54,6 +54,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_report.py",
         "test_roots.py",
         "test_shapes.py",
+        "test_terminal_width.py",
         "test_tiers.py",
         "test_variants.py",
         "test_verification.py",
