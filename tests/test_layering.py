@@ -31,6 +31,7 @@ STAGES = [
     "names",
     "read",
     "roots",
+    "libblocks",  # the bundled library's block names, for the missing-import hint
     "parse",
     "ast",
     "transform",
@@ -41,6 +42,7 @@ STAGES = [
     "shapes",
     "cost",
     "details",
+    "fit",  # fitting a text table to a terminal's width
     "memory",
     "check",
     "lower",

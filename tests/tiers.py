@@ -43,6 +43,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_expect.py",
         "test_fmt.py",
         "test_layering.py",
+        "test_libblocks.py",
         "test_lower.py",
         "test_lsp.py",
         "test_lsp_protocol.py",

@@ -18,6 +18,7 @@ from ..errors import (
     UnknownOptionError,
 )
 from ..ir.ops import LAYERS, MERGES
+from ..libblocks import import_hint
 from ..loader import Program, SpecFile
 from ..names import did_you_mean
 from .types import TYPES
@@ -158,7 +159,7 @@ def _check_call(call: A.Call, f: SpecFile) -> list[SpecError]:
             UnknownNameError(
                 f"unknown layer or block `{call.name}`",
                 call.name_span,
-                hint=did_you_mean(call.name, [*LAYERS, *f.blocks]),
+                hint=import_hint(call.name) or did_you_mean(call.name, [*LAYERS, *f.blocks]),
             )
         ]
     errs = _repeated(call.kwargs)
