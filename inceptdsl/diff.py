@@ -527,7 +527,9 @@ def to_json(d: Diff) -> str:
 
 
 def to_html(d: Diff) -> str:
-    """The block table as HTML (notebooks): every name from a spec escaped."""
+    """The block table as HTML (notebooks): one row per differing block, its call change and
+    layers folded under it (a <details> row: open one to see them), every spec name escaped.
+    No script: a notebook shows it as it is."""
     from html import escape
 
     def row(mark: str, name: str, cells: list[str], shape: str) -> str:
@@ -536,20 +538,31 @@ def to_html(d: Diff) -> str:
             f"<tr><td>{escape(mark)}</td><td>{escape(name)}</td>{tds}<td>{escape(shape)}</td></tr>"
         )
 
+    width = len(_HEADS) + 3
     head = "".join(f"<th>{escape(h)}</th>" for h in ("", "block", *_HEADS, "shape"))
-    rows = [row(_MARK[b.status], b.name, _cells(b.a, b.b), _block_shape(b, "→")) for b in d.blocks]
+    rows = []
+    for b in d.blocks:
+        rows.append(row(_MARK[b.status], b.name, _cells(b.a, b.b), _block_shape(b, "→")))
+        call = _call_text(b, "→")
+        items = [f"<tr><td>~</td><td colspan=2>{escape(call)}</td></tr>"] if call else []
+        items += [
+            f"<tr><td>{escape(_MARK[la.status])}</td><td><code>{escape(la.name)}</code></td>"
+            f"<td>{escape(_layer_text(la))}</td></tr>"
+            for la in b.layers
+        ]
+        if items:
+            n = len(b.layers)
+            what = (f"{call}; " if call else "") + f"{n} layer{'s' if n != 1 else ''} differ"
+            rows.append(
+                f'<tr class="layers"><td></td><td colspan="{width - 1}"><details>'
+                f"<summary>{escape(what)}</summary><table>{''.join(items)}</table>"
+                "</details></td></tr>"
+            )
     rows.append(row("", "total", _cells(d.totals_a, d.totals_b), ""))
-    layers = "".join(
-        f"<li>{escape(_MARK[la.status])} <code>{escape(la.name)}</code>: "
-        f"{escape(_layer_text(la))}</li>"
-        for b in d.blocks
-        for la in b.layers
-    )
     return (
         f"<p>{escape(d.name_a)} ({escape(d.network_a)}) → {escape(d.name_b)} "
         f"({escape(d.network_b)}): {escape(_summary(d))}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        + (f"<ul>{layers}</ul>" if layers else "")
     )
 
 

@@ -172,6 +172,8 @@ class Report:
     aux_heads: list[str] = field(default_factory=list)
     batch: int = 1
     dtype: str = "float32"
+    depth: int | None = 1
+    """The depth `str()` and a notebook show (`net.report(depth=2)`); None: every layer."""
     graph: nx.DiGraph | None = field(default=None, repr=False, compare=False)
     _memory: Memory | None = field(default=None, repr=False, compare=False)
 
@@ -481,12 +483,12 @@ class Report:
         )
 
     def __str__(self) -> str:
-        return self.to_table(1)
+        return self.to_table(self.depth)
 
     def _repr_html_(self) -> str:
         from .htmlreport import table_html
 
-        return table_html(self, 1, DEFAULT_COLUMNS)
+        return table_html(self, self.depth, DEFAULT_COLUMNS)
 
     def to_pandas(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS):  # type: ignore[no-untyped-def]
         """The rows (no total lines) as a pandas DataFrame, one column per report column

@@ -144,3 +144,34 @@ def test_control_a_script_in_the_page_is_seen(browser: Browser, tmp_path: Path) 
     msgs = page.messages()
     assert any(m.startswith("console.log") for m in msgs)
     assert any(m.startswith("dialog: alert") for m in msgs)
+
+
+_FITS = (
+    "[document.documentElement.scrollWidth, window.innerWidth,"
+    " Math.max(...Array.from(document.querySelectorAll('table.rep'))"
+    ".map(t => t.getBoundingClientRect().right)),"
+    " Math.max(...Array.from(document.querySelectorAll('div.rep-wrap'))"
+    ".map(d => d.scrollWidth - d.clientWidth))]"
+)
+
+
+def test_report_table_fits_1400_px(tmp_path: Path) -> None:
+    """The per-layer table (concat inputs, details) fits a 1400 px window: no sideways scroll
+    of the page or of the table's box; the initialiser is the details cell's hover text."""
+    from inceptdsl.htmlreport import report_page
+    from inceptdsl.report import DEFAULT_COLUMNS
+
+    net = inceptdsl.load(str(SPECS / "inception_v3.incept"))
+    page_path = tmp_path / "r.html"
+    page_path.write_text(report_page(net.report(), None, None, None, DEFAULT_COLUMNS))
+    cell = tmp_path / "cell.html"
+    cell.write_text(f"<html><body>{net.report(depth=None)._repr_html_()}</body></html>")
+    with Browser(1400, 1000) as b:
+        for path in (page_path, cell):
+            page = b.open(path)
+            page_width, window, right, overflow = page.eval(_FITS)
+            assert page_width <= window and right <= window and overflow <= 0, path
+            _not_blank(page.screenshot(tmp_path / f"{path.stem}.png", full=False))
+            title = page.eval("document.querySelector('td.det[title]').title")
+            assert title == "32 3x3 s2 bn relu trunc_normal(std=0.1)"
+            assert page.messages() == []

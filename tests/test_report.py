@@ -324,7 +324,7 @@ def test_table(rep) -> None:  # type: ignore[no-untyped-def]
 def test_repr_is_one_line(rep) -> None:  # type: ignore[no-untyped-def]
     assert repr(rep) == "<Report r: input 3x8x8, 240 params, 12,052 MACs, 10 rows>"
     assert str(rep) == rep.to_table(1)
-    assert rep._repr_html_().startswith('<table class="rep">')
+    assert rep._repr_html_().startswith('<div class="rep-wrap"><table class="rep">')
 
 
 def test_batch_and_dtype_scale_memory_and_activation_bytes() -> None:
