@@ -73,6 +73,8 @@ def fit(cols: Sequence[Col], width: int, ladder: Sequence[tuple[str, str]], sep:
         if action == "drop":
             out.cols.remove(col)
             out.dropped.append(col.header)
+            if col.header in out.shortened:  # dropped after all: say so once
+                out.shortened.remove(col.header)
         elif col.short is not None and col.short != col.cells:
             col.cells, col.short = col.short, None
             out.shortened.append(col.header)
