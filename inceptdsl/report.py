@@ -414,8 +414,8 @@ class Report:
         fitted = fit.fit(cols, width, FIT_LADDER)
         body = fit.lines(fitted.cols)
         kinds = ["header", *(kind for kind, _ in cells)]
-        short = " (counts in K/M/G, several inputs as the first and `+N`)"
-        note = fit.footnote(fitted, width, short if "input" in fitted.shortened else " to K/M/G")
+        how = " (counts in K/M/G, several inputs as the first and `+N`)"
+        note = fit.footnote(fitted, width, how if "input" in fitted.shortened else " to K/M/G")
         if briefed and any(c.key == "details" for c in fitted.cols):
             note = "details without initialisers (`--wide` or `--format csv` show them). " + note
         wrap = _wrapper(width)

@@ -128,9 +128,9 @@ def test_fit_ladder_and_cut() -> None:
     assert (f.shortened, f.dropped) == (["x"], [])
     f = fit(cols, 20, [("short", "x"), ("drop", "y")])
     assert (f.shortened, f.dropped, f.cut) == (["x"], ["y"], True)
+    assert f.cols[0].cells == ["a_very_…e.inside"]  # cut to MIN_FIRST, not below
     f = fit(cols, 20, [("short", "x"), ("drop", "x")])
     assert (f.shortened, f.dropped) == ([], ["x"])  # shortened, then dropped: said once
-    assert f.cols[0].cells == ["a_very_…e.inside"]  # cut to MIN_FIRST, not below
     assert cut_middle("abcdef", 6) == "abcdef" and cut_middle("abcdefgh", 5) == "ab…gh"
     assert [compact(n) for n in (928, 9_280, 19_181_664, 999_500, 1_234_567_890)] == [
         *("928", "9.28K", "19.2M", "1.00M", "1.23G"),
