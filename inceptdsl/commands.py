@@ -42,6 +42,8 @@ def report_output(args: argparse.Namespace, net: Network) -> str | None:
 
     rep = net.report(batch=args.batch, dtype=args.dtype)
     cols = args.columns or DEFAULT_COLUMNS
+    if args.format == "table" and args.output not in (None, "-"):
+        return rep.to_table(args.depth, cols)  # a file keeps every column
     if args.format == "table":
         from .fit import terminal_width
 

@@ -136,3 +136,13 @@ def test_fit_ladder_and_cut() -> None:
         *("928", "9.28K", "19.2M", "1.00M", "1.23G"),
     ]
     assert compact(-196_608, signed=True) == "-197K" and compact(240, signed=True) == "+240"
+
+
+def test_report_table_to_a_file_is_written_in_full(tmp_path: object) -> None:
+    """`report -o FILE` (table) writes the file, every column in full, and prints nothing."""
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "v3.txt"
+    assert _tty(80, "report", V3, "--depth", "1", "-o", str(out)) == []
+    golden = (ROOT / "tests/golden/report/inception_v3.txt").read_text()
+    assert out.read_text() == golden
