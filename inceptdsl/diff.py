@@ -478,12 +478,15 @@ def to_markdown(d: Diff) -> str:
         cells = " | ".join(_cells(b.a, b.b))
         lines.append(f"| {_MARK[b.status]} | `{b.name}` | {cells} | {_block_shape(b, '→')} |")
     lines.append(f"| | **total** | {' | '.join(_cells(d.totals_a, d.totals_b))} | |")
-    layers = [la for b in d.blocks for la in b.layers]
-    if layers:
+    if any(b.layers or _call_text(b) for b in d.blocks):
         lines += ["", "| | layer | difference |", "|---|---|---|"]
-        for la in layers:
-            text = _layer_text(la).replace("|", "\\|")
-            lines.append(f"| {_MARK[la.status]} | `{la.name}` | {text} |")
+        for b in d.blocks:
+            if (call := _call_text(b, "→")) is not None:
+                text = call.replace("|", "\\|")
+                lines.append(f"| ~ | `{b.name}` | {text} |")
+            for la in b.layers:
+                text = _layer_text(la).replace("|", "\\|")
+                lines.append(f"| {_MARK[la.status]} | `{la.name}` | {text} |")
     lines += ["", _summary(d)]
     return "\n".join(lines) + "\n"
 
@@ -505,6 +508,7 @@ def to_json(d: Diff) -> str:
                 "name": b.name,
                 "status": b.status,
                 "shape": {"a": b.shape[0], "b": b.shape[1]},
+                "call": {"a": b.call[0], "b": b.call[1]},
                 **metrics(b.a, b.b),
                 "layers": [
                     {

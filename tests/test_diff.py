@@ -52,6 +52,10 @@ def test_a_changed_block_type_is_said(capsys: pytest.CaptureFixture[str]) -> Non
     out = _diff(capsys, BASE, "tests/fixtures/diff/retype_block.incept")
     assert "~ block Mod(c=16) -> Wide(c=16) (another block type)" in out
     assert "+ m2.b2: conv2d 32x16x16, 6,976 params (new)" in out
+    doc = json.loads(
+        _diff(capsys, BASE, "tests/fixtures/diff/retype_block.incept", "--format", "json")
+    )
+    assert doc["blocks"][0]["call"] == {"a": "Mod(c=16)", "b": "Wide(c=16)"}
     same = _diff(capsys, BASE, "tests/fixtures/diff/replace_block.incept")
     assert "~ block Mod(c=16) -> Mod(c=24)\n" in same and "another block type" not in same
 
