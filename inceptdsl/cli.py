@@ -294,6 +294,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     a = _load(args, args.a)
     b = _load(args, args.b)
     d = diff_graphs(a.graph, b.graph, args.depth, printable(args.a), printable(args.b), renames)
+    if args.format == "table":
+        from .diff import to_table
+        from .fit import terminal_width
+
+        sys.stdout.write(to_table(d, None if args.wide else terminal_width()))
+        return 0
     sys.stdout.write(FORMATS[args.format](d))
     return 0
 
@@ -537,6 +543,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("b", metavar="B")
     sp.add_argument("--depth", type=_depth, default=1, metavar="N")
     sp.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    sp.add_argument("--wide", action="store_true", help="every column in full on a terminal too")
     sp.add_argument(
         "--rename",
         action="append",
@@ -605,6 +612,7 @@ def _report_options(sp: argparse.ArgumentParser) -> None:
         metavar="A,B,...",
         help=f"columns to show, of: {', '.join(COLUMNS)}",
     )
+    sp.add_argument("--wide", action="store_true", help="every column in full on a terminal too")
     sp.add_argument("--batch", type=batch_arg, default=1, metavar="N", help="for memory")
     sp.add_argument("--dtype", choices=list(DTYPES), default="float32", help="for memory")
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically)")

@@ -42,8 +42,14 @@ def report_output(args: argparse.Namespace, net: Network) -> str | None:
 
     rep = net.report(batch=args.batch, dtype=args.dtype)
     cols = args.columns or DEFAULT_COLUMNS
+    if args.format == "table" and args.output not in (None, "-"):
+        return rep.to_table(args.depth, cols)  # a file keeps every column
     if args.format == "table":
-        rep.print_table(args.depth, cols)
+        from .fit import terminal_width
+
+        # A terminal table fits the terminal unless the columns were asked for (or --wide).
+        fitted = not (args.wide or args.columns)
+        rep.print_table(args.depth, cols, terminal_width() if fitted else None)
         return None
     if args.format == "html":
         from .htmlreport import report_page

@@ -60,11 +60,15 @@ def _spelled(v: BaseModel) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def details(attrs: BaseModel) -> str:
-    """`attrs` in a few words: `64 3x3 s2 p1 bn relu`, `3x3 s2 ceil`, `0.5`, `relu`.
-    (Attribute models are frozen, so equal ones share one cached answer.)"""
+def details(attrs: BaseModel, skip: frozenset[str] = frozenset()) -> str:
+    """`attrs` in a few words: `64 3x3 s2 p1 bn relu`, `3x3 s2 ceil`, `0.5`, `relu`; the
+    fields named in `skip` left out (the terminal table leaves out `init`: how training starts
+    is a detail view's, not every row's). (Attribute models are frozen, so equal ones share one
+    cached answer.)"""
     words: list[str] = []
     for name, info in type(attrs).model_fields.items():
+        if name in skip:
+            continue
         v = getattr(attrs, name)
         required = info.default is PydanticUndefined and info.default_factory is None
         abbrev = ABBREVIATIONS.get(name)

@@ -41,6 +41,7 @@ class LayerDiff:
     changes: list[FieldChange]
     a: dict[str, int]
     b: dict[str, int]
+    shape: tuple[tuple[int, ...] | None, tuple[int, ...] | None] = (None, None)
 
 
 @dataclass
@@ -51,6 +52,14 @@ class BlockDiff:
     b: dict[str, int]
     shape: tuple[tuple[int, ...] | None, tuple[int, ...] | None]
     layers: list[LayerDiff] = field(default_factory=list)
+    call: tuple[str | None, str | None] = (None, None)
+    """The block call that made it in A and in B (`Mod(c=16)`), None where no call did."""
+
+    @property
+    def retyped(self) -> bool:
+        """Whether A and B made it with different blocks (`Mod` -> `Wide`)."""
+        a, b = self.call
+        return a is not None and b is not None and a.split("(")[0] != b.split("(")[0]
 
 
 @dataclass
@@ -123,6 +132,28 @@ def _fields(attrs: Attrs, prefix: str = "") -> dict[str, str]:
         else:
             out[prefix + name] = _show(v)
     return out
+
+
+def _call(g: nx.DiGraph, path: str) -> str | None:
+    """The block call that made scope `path` of `g` (`Mod(c=16)`), None when none did."""
+    info = (g.graph.get("scopes") or {}).get(path)
+    if info is None:
+        return None
+    if info.block:
+        name, args = info.block, info.args
+    elif len(info.calls) == 1:
+        name, args = info.calls[0]
+    else:
+        return None
+    return f"{name}({', '.join(f'{k}={_show(v)}' for k, v in args)})"
+
+
+def _original(path: str, renames: Mapping[str, str]) -> str:
+    """A's name of B's path `path` (the inverse of `--rename`)."""
+    for old, new in sorted(renames.items(), key=lambda kv: len(kv[1]), reverse=True):
+        if path == new or path.startswith(new + "."):
+            return old + path[len(new) :]
+    return path
 
 
 def _describe(d: Mapping[str, Any]) -> dict[str, str]:
@@ -217,11 +248,16 @@ def diff_graphs(
                 changes,
                 ca,
                 cb,
+                (
+                    tuple(ia[1]["shape"]) if ia else None,
+                    tuple(ib["shape"]) if ib is not None else None,
+                ),
             )
         )
     out = []
     for blk in blocks.values():
-        if not blk.layers and blk.a == blk.b:
+        blk.call = (_call(ga, _original(blk.name, renames)), _call(gb, blk.name))
+        if not blk.layers and blk.a == blk.b and blk.call[0] == blk.call[1]:
             continue
         statuses = {la.status for la in blk.layers}
         blk.status = (
@@ -273,17 +309,32 @@ def _shape(s: tuple[int, ...] | None) -> str:
 
 
 def _layer_text(la: LayerDiff) -> str:
+    """A layer's difference: an added or removed layer with its output and params, a changed
+    one with its fields and (when they changed) its params, or every count that changed."""
     if la.status == "added":
-        return f"{la.op[1]} (new)"
+        return f"{la.op[1]} {_shape(la.shape[1])}, {la.b['params']:,} params (new)"
     if la.status == "removed":
-        return f"{la.op[0]} (removed)"
+        return f"{la.op[0]} {_shape(la.shape[0])}, {la.a['params']:,} params (removed)"
     parts = [f"{c.field} {c.a} -> {c.b}" for c in la.changes]
     if la.renamed_from is not None:
         parts.insert(0, f"renamed from {la.renamed_from}")
     parts += [
-        f"{m} {la.a[m]:,} -> {la.b[m]:,}" for m in METRICS if la.a[m] != la.b[m] and not la.changes
+        f"{m} {la.a[m]:,} -> {la.b[m]:,}"
+        for m in METRICS
+        if la.a[m] != la.b[m] and (not la.changes or m == "params")
     ]
     return ", ".join(parts)
+
+
+def _call_text(b: BlockDiff, arrow: str = "->") -> str | None:
+    """`block Mod(c=16) -> Wide(c=16) (another block type)` when the call changed, else
+    None."""
+    a, c = b.call
+    if a == c:
+        return None
+    if a is None or c is None:
+        return f"block {a or c} ({'new' if a is None else 'removed'})"
+    return f"block {a} {arrow} {c}" + (" (another block type)" if b.retyped else "")
 
 
 def _summary(d: Diff) -> str:
@@ -324,7 +375,29 @@ def _block_shape(b: BlockDiff, arrow: str) -> str:
     return _shape(b.shape[1])
 
 
-def to_table(d: Diff) -> str:
+_KEYS = ("pa", "pb", "dp", "dpp", "db", "ma", "mb", "dm", "dmp")
+
+DIFF_LADDER = (
+    ("drop", "db"),
+    ("drop", "ma"),
+    ("drop", "mb"),
+    ("drop", "pa"),
+    ("drop", "pb"),
+    ("short", "dm"),
+    ("short", "dp"),
+    ("drop", "dpp"),
+    ("drop", "shape"),
+)
+"""How the diff table narrows on a terminal (fit.py): A's and B's figures go before the
+deltas, which are what a diff is read for."""
+
+
+def to_table(d: Diff, width: int | None = None) -> str:
+    """The block table with each block's differing layers under it; `width` fits it to a
+    terminal (fit.py), None keeps every column (a pipe, a file, the goldens)."""
+    if width is not None:
+        return _fitted_table(d, width)
+
     def row(first: str, cells: list[str]) -> str:
         return f"{first:<28} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, _WIDTHS, strict=True))
 
@@ -337,13 +410,61 @@ def to_table(d: Diff) -> str:
         lines.append(
             row(f"{_MARK[b.status]} {b.name}", _cells(b.a, b.b)) + f"  {_block_shape(b, '->')}"
         )
-        for la in b.layers:
-            lines.append(f"    {_MARK[la.status]} {la.name}: {_layer_text(la)}")
+        lines += _block_lines(b)
     if not d.blocks:
         lines.append("(no block differs)")
     lines.append(row("total", _cells(d.totals_a, d.totals_b)))
     lines.append(_summary(d))
     return "\n".join(lines) + "\n"
+
+
+def _block_lines(b: BlockDiff) -> list[str]:
+    """The lines under a block's row: its call when that changed, then each differing layer."""
+    call = _call_text(b)
+    head = [f"    ~ {call}"] if call else []
+    return head + [f"    {_MARK[la.status]} {la.name}: {_layer_text(la)}" for la in b.layers]
+
+
+def _fitted_table(d: Diff, width: int) -> str:
+    import textwrap
+
+    from . import fit
+
+    rows = [(f"{_MARK[b.status]} {b.name}", b.a, b.b, _block_shape(b, "->")) for b in d.blocks]
+    rows.append(("total", d.totals_a, d.totals_b, ""))
+    cols = [fit.Col("block", "block", False, [r[0] for r in rows])]
+    for i, (key, head) in enumerate(zip(_KEYS, _HEADS, strict=True)):
+        cells = [_cells(a, b)[i] for _, a, b, _ in rows]
+        short = None
+        if key in ("dp", "dm"):
+            m = "params" if key == "dp" else "macs"
+            short = [fit.compact(b[m] - a[m], signed=True) for _, a, b, _ in rows]
+        cols.append(fit.Col(key, head, True, cells, short))
+    cols.append(fit.Col("shape", "shape", False, [r[3] for r in rows]))
+    fitted = fit.fit(cols, width, DIFF_LADDER)
+    table = fit.lines(fitted.cols)
+
+    def wrap(text: str, indent: str = "", more: str = "") -> list[str]:
+        return textwrap.wrap(
+            text, width, initial_indent=indent, subsequent_indent=more, break_on_hyphens=False
+        ) or [""]
+
+    out = wrap(f"--- {d.name_a} ({d.network_a})", "", "    ")
+    out += wrap(f"+++ {d.name_b} ({d.network_b})", "", "    ")
+    out.append(table[0])
+    for b, ln in zip(d.blocks, table[1:], strict=False):
+        out.append(ln)
+        for text in _block_lines(b):
+            out += wrap(text.lstrip(), "    ", "        ")
+    if not d.blocks:
+        out.append("(no block differs)")
+    out.append(table[-1])
+    out += wrap(_summary(d))
+    note = fit.footnote(
+        fitted, width, " to K/M/G" if fitted.shortened else "", "`--wide` shows every column."
+    )
+    out += wrap(note) if note else []
+    return "\n".join(out) + "\n"
 
 
 def to_markdown(d: Diff) -> str:
@@ -357,12 +478,15 @@ def to_markdown(d: Diff) -> str:
         cells = " | ".join(_cells(b.a, b.b))
         lines.append(f"| {_MARK[b.status]} | `{b.name}` | {cells} | {_block_shape(b, '→')} |")
     lines.append(f"| | **total** | {' | '.join(_cells(d.totals_a, d.totals_b))} | |")
-    layers = [la for b in d.blocks for la in b.layers]
-    if layers:
+    if any(b.layers or _call_text(b) for b in d.blocks):
         lines += ["", "| | layer | difference |", "|---|---|---|"]
-        for la in layers:
-            text = _layer_text(la).replace("|", "\\|")
-            lines.append(f"| {_MARK[la.status]} | `{la.name}` | {text} |")
+        for b in d.blocks:
+            if (call := _call_text(b, "→")) is not None:
+                text = call.replace("|", "\\|")
+                lines.append(f"| ~ | `{b.name}` | {text} |")
+            for la in b.layers:
+                text = _layer_text(la).replace("|", "\\|")
+                lines.append(f"| {_MARK[la.status]} | `{la.name}` | {text} |")
     lines += ["", _summary(d)]
     return "\n".join(lines) + "\n"
 
@@ -384,6 +508,7 @@ def to_json(d: Diff) -> str:
                 "name": b.name,
                 "status": b.status,
                 "shape": {"a": b.shape[0], "b": b.shape[1]},
+                "call": {"a": b.call[0], "b": b.call[1]},
                 **metrics(b.a, b.b),
                 "layers": [
                     {
@@ -406,7 +531,9 @@ def to_json(d: Diff) -> str:
 
 
 def to_html(d: Diff) -> str:
-    """The block table as HTML (notebooks): every name from a spec escaped."""
+    """The block table as HTML (notebooks): one row per differing block, its call change and
+    layers folded under it (a <details> row: open one to see them), every spec name escaped.
+    No script: a notebook shows it as it is."""
     from html import escape
 
     def row(mark: str, name: str, cells: list[str], shape: str) -> str:
@@ -415,20 +542,31 @@ def to_html(d: Diff) -> str:
             f"<tr><td>{escape(mark)}</td><td>{escape(name)}</td>{tds}<td>{escape(shape)}</td></tr>"
         )
 
+    width = len(_HEADS) + 3
     head = "".join(f"<th>{escape(h)}</th>" for h in ("", "block", *_HEADS, "shape"))
-    rows = [row(_MARK[b.status], b.name, _cells(b.a, b.b), _block_shape(b, "→")) for b in d.blocks]
+    rows = []
+    for b in d.blocks:
+        rows.append(row(_MARK[b.status], b.name, _cells(b.a, b.b), _block_shape(b, "→")))
+        call = _call_text(b, "→")
+        items = [f"<tr><td>~</td><td colspan=2>{escape(call)}</td></tr>"] if call else []
+        items += [
+            f"<tr><td>{escape(_MARK[la.status])}</td><td><code>{escape(la.name)}</code></td>"
+            f"<td>{escape(_layer_text(la))}</td></tr>"
+            for la in b.layers
+        ]
+        if items:
+            n = len(b.layers)
+            what = (f"{call}; " if call else "") + f"{n} layer{'s' if n != 1 else ''} differ"
+            rows.append(
+                f'<tr class="layers"><td></td><td colspan="{width - 1}"><details>'
+                f"<summary>{escape(what)}</summary><table>{''.join(items)}</table>"
+                "</details></td></tr>"
+            )
     rows.append(row("", "total", _cells(d.totals_a, d.totals_b), ""))
-    layers = "".join(
-        f"<li>{escape(_MARK[la.status])} <code>{escape(la.name)}</code>: "
-        f"{escape(_layer_text(la))}</li>"
-        for b in d.blocks
-        for la in b.layers
-    )
     return (
         f"<p>{escape(d.name_a)} ({escape(d.network_a)}) → {escape(d.name_b)} "
         f"({escape(d.network_b)}): {escape(_summary(d))}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        + (f"<ul>{layers}</ul>" if layers else "")
     )
 
 

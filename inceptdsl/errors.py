@@ -84,6 +84,23 @@ class SpecError(Exception):
     def __str__(self) -> str:  # a notebook or a traceback shows the caret and the hint too
         return self.render()
 
+    notebook_traceback: ClassVar[bool] = False
+    """Whether IPython / Jupyter show the Python traceback above the message (set it, or the
+    environment variable INCEPTDSL_TRACEBACK=1, to see where inside inceptdsl it was raised)."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error: the located message alone, as the CLI prints it
+        (its frames inside inceptdsl say nothing about the spec); the full traceback when
+        `SpecError.notebook_traceback` or INCEPTDSL_TRACEBACK=1 asks for it."""
+        import os
+
+        if self.notebook_traceback or os.environ.get("INCEPTDSL_TRACEBACK") == "1":
+            import traceback
+
+            text = "".join(traceback.format_exception(type(self), self, self.__traceback__))
+            return text.rstrip("\n").splitlines()
+        return self.render().splitlines()
+
 
 class SpecErrors(SpecError):
     """Several independent errors found in one pass, reported together (capped at MAX_ERRORS)."""

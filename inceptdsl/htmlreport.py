@@ -24,9 +24,11 @@ CSS = """
 body{font-family:system-ui,sans-serif;margin:0 24px 40px;color:#223}
 h1{font-size:22px} h2{font-size:17px;margin-top:28px}
 table.rep{border-collapse:collapse;font:12px 'DejaVu Sans Mono',monospace}
-table.rep th,table.rep td{padding:2px 8px;border-bottom:1px solid #eee;white-space:nowrap}
+table.rep th,table.rep td{padding:2px 6px;border-bottom:1px solid #eee;white-space:nowrap}
 table.rep th{cursor:pointer;background:#f3f5f8;position:sticky;top:0}
 table.rep td.num{text-align:right} tr.subtotal td,tr.total td{font-weight:bold}
+table.rep td.wrap{white-space:normal;min-width:9em;max-width:16em} table.rep td.det{min-width:13em}
+div.rep-wrap{max-width:100%;overflow-x:auto}
 .bars{font:12px monospace} .bars .bar{height:10px;display:inline-block}
 .bars .p{background:#3b64a8} .bars .m{background:#b7791f}
 .ok{color:#17803d;font-weight:bold} .fail{color:#b42318;font-weight:bold} .skip{color:#667085}
@@ -54,22 +56,32 @@ document.querySelectorAll('table.rep').forEach(function (t) {
 
 
 def table_html(rep: Report, depth: int | None, columns: Sequence[str]) -> str:
-    """The report table as an HTML <table> (rows in <tbody>, subtotals and total in <tfoot>)."""
+    """The report table as an HTML <table> (rows in <tbody>, subtotals and total in <tfoot>),
+    in a box that scrolls sideways rather than run off the page. Shapes and details wrap;
+    details leave out the initialiser, shown on hover (the cell's title, and `data-v`)."""
     keys = check_columns(columns)
     cols = [COLUMNS[k] for k in keys]
     head = "".join(f"<th>{esc(c.header)}</th>" for c in cols)
     body: list[str] = []
     foot: list[str] = []
-    for kind, values in rep.cells(depth, keys):
-        tds = "".join(
-            f'<td class="{"num" if c.numeric else ""}" data-v="{esc(str(v))}">{esc(_text(v))}</td>'
-            for c, v in zip(cols, values, strict=True)
-        )
-        (body if kind == "row" else foot).append(f'<tr class="{kind}">{tds}</tr>')
+    for line, (kind, values) in zip(rep.lines(depth), rep.cells(depth, keys), strict=True):
+        tds = []
+        for c, v in zip(cols, values, strict=True):
+            text, title = _text(v), ""
+            if c.key == "details" and line.row.brief != line.row.details:
+                text, title = line.row.brief, f' title="{esc(str(v))}"'
+            css = "num" if c.numeric else "wrap" if c.key in WRAPPED else ""
+            css += " det" if c.key == "details" else ""
+            tds.append(f'<td class="{css}" data-v="{esc(str(v))}"{title}>{esc(text)}</td>')
+        (body if kind == "row" else foot).append(f'<tr class="{kind}">{"".join(tds)}</tr>')
     return (
-        f'<table class="rep"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
-        f"<tfoot>{''.join(foot)}</tfoot></table>"
+        f'<div class="rep-wrap"><table class="rep"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody><tfoot>{''.join(foot)}</tfoot></table></div>"
     )
+
+
+WRAPPED = ("input", "details")
+"""Text columns whose cells wrap (a concat's inputs, long details) so the table fits."""
 
 
 def bars_html(rep: Report, depth: int = 1) -> str:

@@ -1134,6 +1134,24 @@ class Lowerer:
             )
         return list(split)
 
+    def _residual_hint(self, short: tuple[int, ...], x: str, ctx: Ctx, identity: bool) -> str:
+        """E402's fix: end the branch at the shortcut's size, written as the number (`in.` is
+        the network input in a network body and `prev.` the branch's last output, so neither
+        names it), or as `in.channels` where an identity shortcut is its block's input."""
+        g = self.g
+        in_block = (
+            identity and x == ctx.block_in and g is not None and g.nodes[x]["op"] is not O.Op.INPUT
+        )
+        if len(short) == 3:
+            c = "in.channels" if in_block else str(short[0])
+            end = f"`conv {c} 1x1` (to match the shortcut's {short[0]} channels; keep stride 1)"
+        else:
+            end = f"`linear {short[0]}` (to match the shortcut's {short[0]} features)"
+        return (
+            f"end the branch with {end}, or give the shortcut a projection: "
+            "`shortcut { conv C 1x1 stride=S }`"
+        )
+
     def _residual(self, r: A.Residual, x: str, ctx: Ctx) -> str:
         ev = self._ev(ctx, x)
         scale, act = 1.0, None
@@ -1163,8 +1181,7 @@ class Lowerer:
                 f"{what} is {fmt_shape(s_shape)}",
                 r.body.stmts[-1].span if r.body.stmts else r.body.span,
                 notes=[Note("the shortcut is here", short_span)] if r.shortcut else [],
-                hint="end the branch with `conv in.channels 1x1` (and keep its stride 1), "
-                "or give the shortcut a projection: `shortcut { conv C 1x1 stride=S }`",
+                hint=self._residual_hint(s_shape, x, ctx, r.shortcut is None),
             )
         out = self._node(
             ctx.scope.generated("add", r.span),

@@ -54,14 +54,18 @@ class Network:
     def path(self) -> str:
         return self.program.root.source.path
 
-    def report(self, batch: int = 1, dtype: str = "float32") -> Report:
-        """Per-layer and total counts; memory figures at `batch` samples of `dtype`."""
+    def report(self, batch: int = 1, dtype: str = "float32", depth: int | None = 1) -> Report:
+        """Per-layer and total counts; memory figures at `batch` samples of `dtype`; shown
+        (print, a notebook cell) with blocks aggregated to `depth` levels (None: every layer)."""
+        from dataclasses import replace
+
         from .report import build_report
 
         key = (batch, dtype)
         if key not in self._reports:  # the graph never changes: `expect`s share one report
             self._reports[key] = build_report(self.graph, batch, dtype)
-        return self._reports[key]
+        rep = self._reports[key]
+        return rep if depth == rep.depth else replace(rep, depth=depth)
 
     def verify(self) -> Verification:
         """The results of the spec's `expect` declarations (a sequence of ExpectResult)."""

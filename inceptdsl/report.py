@@ -30,6 +30,26 @@ from .memory import DTYPES, Memory, estimate
 
 SCHEMA = "inceptdsl.report/1"
 
+BRIEF_SKIP = frozenset({"init"})
+"""Attribute fields the terminal table's details leave out (`--wide` shows them)."""
+
+FIT_LADDER = (
+    ("short", "input"),
+    ("drop", "activation_bytes"),
+    ("drop", "buffers"),
+    ("drop", "activations"),
+    ("short", "macs"),
+    ("drop", "params_pct"),
+    ("drop", "input"),
+    ("short", "flops"),
+    ("drop", "details"),
+    ("drop", "macs_pct"),
+    ("short", "params"),
+    ("drop", "op"),
+)
+"""How a terminal table narrows, step by step, until it fits (fit.py): the least read
+columns go first; name, output, params and MACs stay."""
+
 Shape = tuple[int, ...]
 
 
@@ -53,6 +73,8 @@ class Row:
     """Names of the nodes those inputs come from."""
     details: str = ""
     """A layer's attributes in a few words (details.py); empty for a block."""
+    brief: str = ""
+    """`details` without the weight initialiser (the terminal table's column; not in JSON)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +172,8 @@ class Report:
     aux_heads: list[str] = field(default_factory=list)
     batch: int = 1
     dtype: str = "float32"
+    depth: int | None = 1
+    """The depth `str()` and a notebook show (`net.report(depth=2)`); None: every layer."""
     graph: nx.DiGraph | None = field(default=None, repr=False, compare=False)
     _memory: Memory | None = field(default=None, repr=False, compare=False)
 
@@ -203,7 +227,7 @@ class Report:
             out.append(
                 replace(
                     _sum_rows(key, rows),
-                    op="block",
+                    op=self._block_type(key),
                     shape=last.shape,
                     aux=last.aux,
                     inputs=ins,
@@ -211,6 +235,19 @@ class Report:
                 )
             )
         return out
+
+    def _block_type(self, path: str) -> str:
+        """What made the scope `path`: the block's name (`InceptionA`) for a block call or an
+        aux head of one call, else the construct (`group`, `repeat`...), else `block`."""
+        scopes = self.graph.graph.get("scopes") or {} if self.graph is not None else {}
+        info = scopes.get(path)
+        if info is None:
+            return "block"
+        if info.block:
+            return str(info.block)
+        if len(info.calls) == 1:
+            return str(info.calls[0][0])
+        return str(info.kind)
 
     def _rows(self, depth: int | None) -> list[Row]:
         return self.rows if depth is None else self.blocks(depth)
@@ -286,7 +323,7 @@ class Report:
 
     def _row_dict(self, r: Row) -> dict[str, object]:
         d: dict[str, object] = {
-            **asdict(r),
+            **{k: v for k, v in asdict(r).items() if k != "brief"},
             "shape": list(r.shape),
             "input_shapes": [list(s) for s in r.input_shapes],
             "inputs": list(r.inputs),
@@ -326,48 +363,111 @@ class Report:
         lines += ["", _memory_line(self, _md), "", _conventions_line()]
         return "\n".join(lines) + "\n"
 
-    def to_table(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
+    def to_table(
+        self,
+        depth: int | None = None,
+        columns: Sequence[str] = DEFAULT_COLUMNS,
+        width: int | None = None,
+    ) -> str:
         """The human table: aligned columns, then the summary, memory and conventions.
 
-        Plain text, so it is stable in goldens and logs; `print_table` adds rich styling on a
-        terminal. (rich's Table layout engine takes ~0.3 s for a few hundred rows, too slow for
-        a command that must answer in well under half a second.)"""
-        cols = [COLUMNS[k] for k in check_columns(columns)]
-        header = [c.header for c in cols]
-        body = [[_text(v) for v in values] for _, values in self.cells(depth, columns)]
-        rows = [header, *body]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
+        `width` fits it to a terminal of that many columns (fit.py: details without
+        initialisers, columns shortened, then dropped, and a note saying which and how to see
+        them); None keeps every column in full (a pipe, a file, the goldens). Plain text, so
+        it is stable in goldens and logs; `print_table` adds rich styling on a terminal.
+        (rich's Table layout engine takes ~0.3 s for a few hundred rows, too slow for a
+        command that must answer in well under half a second.)"""
+        return "\n".join(text for _, text in self._table_lines(depth, columns, width)) + "\n"
 
-        def line(cells: list[str]) -> str:
-            parts = [
-                c.rjust(w) if col.numeric else c.ljust(w)
-                for c, w, col in zip(cells, widths, cols, strict=True)
-            ]
-            return "  ".join(parts).rstrip()
+    def _table_lines(
+        self, depth: int | None, columns: Sequence[str], width: int | None
+    ) -> list[tuple[str, str]]:
+        """(kind, text) per line of the table: title, header, row/subtotal/total, note, ""."""
+        from . import fit
 
+        keys = check_columns(columns)
+        cells = self.cells(depth, keys)
+        cols = [
+            fit.Col(k, COLUMNS[k].header, COLUMNS[k].numeric, [_text(v[i]) for _, v in cells])
+            for i, k in enumerate(keys)
+        ]
         title = f"{self.network}  (input {_shape(self.input_shape)})"
-        out = [title, line(header), *(line(r) for r in body), "", _summary(self)]
-        return "\n".join(out) + "\n"
+        summary = _summary(self).splitlines()
+        if width is None:
+            body = fit.lines(cols)
+            kinds = ["header", *(kind for kind, _ in cells)]
+            return [
+                ("title", title),
+                *zip(kinds, body, strict=True),
+                ("", ""),
+                *(("summary", ln) for ln in summary),
+            ]
+        rows = [ln.row if ln.kind == "row" else None for ln in self.lines(depth)]
+        briefed = False
+        for c in cols:
+            short = self._short_cells(c.key, rows, [v for _, v in cells], keys.index(c.key))
+            if c.key == "details":
+                briefed = short != c.cells
+                c.cells = short
+            elif short != c.cells:
+                c.short = short
+        fitted = fit.fit(cols, width, FIT_LADDER)
+        body = fit.lines(fitted.cols)
+        kinds = ["header", *(kind for kind, _ in cells)]
+        how = " (counts in K/M/G, several inputs as the first and `+N`)"
+        note = fit.footnote(fitted, width, how if "input" in fitted.shortened else " to K/M/G")
+        if briefed and any(c.key == "details" for c in fitted.cols):
+            note = "details without initialisers (`--wide` or `--format csv` show them). " + note
+        wrap = _wrapper(width)
+        out = [("title", ln) for ln in wrap(title)]
+        out += list(zip(kinds, body, strict=True))
+        out += [("note", ln) for ln in wrap(note.strip())] if note.strip() else []
+        out.append(("", ""))
+        out += [("summary", ln) for s in summary for ln in wrap(s)]
+        return out
+
+    def _short_cells(
+        self, key: str, rows: list[Row | None], values: list[list[object]], i: int
+    ) -> list[str]:
+        """The column `key` in its short form: details without initialisers, the first input
+        and a count of the others, counts in K/M/G."""
+        from .fit import compact
+
+        out = []
+        for r, v in zip(rows, values, strict=True):
+            cell = v[i]
+            if key == "details" and r is not None:
+                out.append(r.brief)
+            elif key == "input" and r is not None and len(r.input_shapes) > 1:
+                out.append(f"{_shape(r.input_shapes[0])} +{len(r.input_shapes) - 1}")
+            elif isinstance(cell, int) and not isinstance(cell, bool):
+                out.append(compact(cell))
+            else:
+                out.append(_text(cell))
+        return out
 
     def print_table(
-        self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS
+        self,
+        depth: int | None = None,
+        columns: Sequence[str] = DEFAULT_COLUMNS,
+        width: int | None = None,
     ) -> None:
-        """Print the table; on a terminal, with rich styling (bold header and totals)."""
+        """Print the table (fitted to `width` when given); on a terminal, with rich styling
+        (bold header and totals)."""
         import sys
 
-        text = self.to_table(depth, columns)
+        lines = self._table_lines(depth, columns, width)
         if not sys.stdout.isatty():
-            sys.stdout.write(text)
+            sys.stdout.write("\n".join(text for _, text in lines) + "\n")
             return
         from rich.console import Console
         from rich.text import Text
 
-        kinds = ["title", "header", *(k for k, _ in self.cells(depth, columns))]
         console = Console(highlight=False)
-        for i, ln in enumerate(text.splitlines()):
-            kind = kinds[i] if i < len(kinds) else ""
+        for kind, ln in lines:
             bold = kind in ("header", "subtotal", "total")
-            console.print(Text(ln, style="bold" if bold else ""), soft_wrap=True)
+            style = "bold" if bold else "dim" if kind == "note" else ""
+            console.print(Text(ln, style=style), soft_wrap=True)
 
     def to_html(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
         """A self-contained HTML page (htmlreport.py) without verification results."""
@@ -384,12 +484,12 @@ class Report:
         )
 
     def __str__(self) -> str:
-        return self.to_table(1)
+        return self.to_table(self.depth)
 
     def _repr_html_(self) -> str:
         from .htmlreport import table_html
 
-        return table_html(self, 1, DEFAULT_COLUMNS)
+        return table_html(self, self.depth, DEFAULT_COLUMNS)
 
     def to_pandas(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS):  # type: ignore[no-untyped-def]
         """The rows (no total lines) as a pandas DataFrame, one column per report column
@@ -403,6 +503,15 @@ class Report:
         keys = check_columns(columns)
         data = [values for kind, values in self.cells(depth, keys) if kind == "row"]
         return pd.DataFrame(data, columns=[COLUMNS[k].header for k in keys])
+
+
+def _wrapper(width: int) -> Callable[[str], list[str]]:
+    import textwrap
+
+    def wrap(text: str) -> list[str]:
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+    return wrap
 
 
 def _sum_rows(name: str, rows: Sequence[Row]) -> Row:
@@ -538,6 +647,7 @@ def build_report(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Repor
                 input_shapes=tuple(g.nodes[i]["shape"] for i in ins),
                 inputs=ins,
                 details=layer_details(d["attrs"]),
+                brief=layer_details(d["attrs"], BRIEF_SKIP),
             )
         )
         rep.params += d["params"]

@@ -4,7 +4,9 @@ The variants are tests/fixtures/diff/*.incept, each an edit of base.incept: a po
 avg in every pool branch) and an activation swap (every ReLU -> GELU) change no count, so only
 a structural comparison shows them (the per-block numbers diff printed "(no block differs)");
 an insertion, a removal (a layer, a branch, the aux head) and replacements (a block, a layer by
-a group). Regenerate with `pytest --update-golden` and review the diff.
+a group), and a block call replaced by another block's (the diff says the type changed and
+shows the new layers with shapes and params). Regenerate with `pytest --update-golden` and
+review the diff.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from inceptdsl.cli import main
 
 FIXTURES = ROOT / "tests" / "fixtures" / "diff"
 BASE = "tests/fixtures/diff/base.incept"
-VARIANTS = ["pool_swap", "gelu", "insert", "remove", "replace_block"]
+VARIANTS = ["pool_swap", "gelu", "insert", "remove", "replace_block", "retype_block"]
 
 
 def _diff(capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -44,6 +46,18 @@ def test_other_formats(
 ) -> None:
     out = _diff(capsys, BASE, "tests/fixtures/diff/remove.incept", "--format", fmt)
     assert_golden(request, f"diff/remove.{'json' if fmt == 'json' else 'md'}", out)
+
+
+def test_a_changed_block_type_is_said(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _diff(capsys, BASE, "tests/fixtures/diff/retype_block.incept")
+    assert "~ block Mod(c=16) -> Wide(c=16) (another block type)" in out
+    assert "+ m2.b2: conv2d 32x16x16, 6,976 params (new)" in out
+    doc = json.loads(
+        _diff(capsys, BASE, "tests/fixtures/diff/retype_block.incept", "--format", "json")
+    )
+    assert doc["blocks"][0]["call"] == {"a": "Mod(c=16)", "b": "Wide(c=16)"}
+    same = _diff(capsys, BASE, "tests/fixtures/diff/replace_block.incept")
+    assert "~ block Mod(c=16) -> Mod(c=24)\n" in same and "another block type" not in same
 
 
 def test_swaps_that_keep_every_count_are_shown(capsys: pytest.CaptureFixture[str]) -> None:

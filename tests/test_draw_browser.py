@@ -144,3 +144,60 @@ def test_control_a_script_in_the_page_is_seen(browser: Browser, tmp_path: Path) 
     msgs = page.messages()
     assert any(m.startswith("console.log") for m in msgs)
     assert any(m.startswith("dialog: alert") for m in msgs)
+
+
+_FITS = (
+    "[document.documentElement.scrollWidth, window.innerWidth,"
+    " Math.max(...Array.from(document.querySelectorAll('table.rep'))"
+    ".map(t => t.getBoundingClientRect().right)),"
+    " Math.max(...Array.from(document.querySelectorAll('div.rep-wrap'))"
+    ".map(d => d.scrollWidth - d.clientWidth))]"
+)
+
+
+def test_report_table_fits_1400_px(tmp_path: Path) -> None:
+    """The per-layer table (concat inputs, details) fits a 1400 px window: no sideways scroll
+    of the page or of the table's box; the initialiser is the details cell's hover text."""
+    from inceptdsl.htmlreport import report_page
+    from inceptdsl.report import DEFAULT_COLUMNS
+
+    net = inceptdsl.load(str(SPECS / "inception_v3.incept"))
+    page_path = tmp_path / "r.html"
+    page_path.write_text(report_page(net.report(), None, None, None, DEFAULT_COLUMNS))
+    cell = tmp_path / "cell.html"
+    cell.write_text(f"<html><body>{net.report(depth=None)._repr_html_()}</body></html>")
+    with Browser(1400, 1000) as b:
+        for path in (page_path, cell):
+            page = b.open(path)
+            page_width, window, right, overflow = page.eval(_FITS)
+            assert page_width <= window and right <= window and overflow <= 0, path
+            _not_blank(page.screenshot(tmp_path / f"{path.stem}.png", full=False))
+            title = page.eval("document.querySelector('td.det[title]').title")
+            assert title == "32 3x3 s2 bn relu trunc_normal(std=0.1)"
+            assert page.messages() == []
+
+
+def test_fit_shows_a_tall_network_whole_and_frames_name_their_block(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """ "fit" scales a network taller than the window to its height (not only its width), and
+    an expanded block's frame says its type beside its name (`Mixed_5b · InceptionA`)."""
+    net = inceptdsl.load(str(SPECS / "inception_v3.incept"))
+    path = tmp_path / "tall.html"
+    path.write_text(render(net.graph, "html", 1))
+    page = browser.open(path)
+    page.click('g.node[data-key="Mixed_5b"]')
+    frame = page.eval("document.querySelector('g.frame[data-key=\"Mixed_5b\"] text').textContent")
+    assert frame == "Mixed_5b · InceptionA"
+    layout_height = json.loads(
+        page.eval("document.querySelector('.inceptdsl-graph').dataset.layout")
+    )["height"]
+    view = "document.querySelector('#view').getBoundingClientRect()"
+    drawing = "document.querySelector('svg.inceptdsl-diagram > g').getBoundingClientRect()"
+    assert layout_height > page.eval(f"{view}.height")  # taller than the window: a real case
+    page.click('button[data-act="fit"]')
+    v_top, v_bottom, v_right = page.eval(f"[{view}.top, {view}.bottom, {view}.right]")
+    d_top, d_bottom, d_right = page.eval(f"[{drawing}.top, {drawing}.bottom, {drawing}.right]")
+    assert v_top <= d_top and d_bottom <= v_bottom + 0.5 and d_right <= v_right + 0.5
+    _not_blank(page.screenshot(tmp_path / "tall.png", full=False))
+    assert page.messages() == []

@@ -31,6 +31,7 @@ STAGES = [
     "names",
     "read",
     "roots",
+    "libblocks",  # the bundled library's block names, for the missing-import hint
     "parse",
     "ast",
     "transform",
@@ -45,6 +46,7 @@ STAGES = [
     "shapes",
     "cost",
     "details",
+    "fit",  # fitting a text table to a terminal's width
     "memory",
     "check",
     "variant_errors",  # where a variant's error belongs (lowering hands it what it needs)

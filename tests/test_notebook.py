@@ -85,3 +85,67 @@ def test_str_of_a_spec_error_has_the_caret_and_the_hint() -> None:
     assert lines[1] == " 5 |   flaten" and lines[2] == "   |   ^^^^^^"
     assert lines[-1].startswith("  hint: did you mean `flatten`")
     assert exc.value.headline() == lines[0]
+
+
+_CELL = """
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance(colors="nocolor")
+spec = "network n {\\n input 3 x 4 x 4\\n conv 8 7x7\\n}\\n"
+shell.run_cell(f"import inceptdsl\\nnet = inceptdsl.loads({spec!r}, filename='n.incept')")
+"""
+
+
+def _ipython_cell(**env: str) -> str:
+    """What IPython prints for a cell whose `inceptdsl.loads` raises a shape error (E403, raised
+    deep inside lowering), in a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if k != "INCEPTDSL_TRACEBACK"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _CELL],
+        capture_output=True,
+        text=True,
+        env={**environ, **env},
+        timeout=120,
+        check=True,
+    )
+    return proc.stdout + proc.stderr
+
+
+def test_ipython_shows_a_spec_error_as_its_located_message_alone() -> None:
+    out = _ipython_cell()
+    assert out.splitlines()[:3] == [
+        "n.incept:3:2: error[E403]: conv kernel 7x7 is larger than its padded input: "
+        "height 4 + padding 0 = 4 < 7",
+        " 3 |  conv 8 7x7",
+        "   |  ^^^^^^^^^^",
+    ]
+    assert "Traceback" not in out and ".py" not in out and "hint: pad the input" in out
+
+
+def test_ipython_shows_the_full_traceback_when_asked() -> None:
+    out = _ipython_cell(INCEPTDSL_TRACEBACK="1")
+    assert "Traceback (most recent call last)" in out
+    assert "lower.py" in out and "error[E403]" in out
+
+
+def test_report_depth_is_what_a_notebook_shows() -> None:
+    net = inceptdsl.load("specs/inception_v3.incept")
+    assert net.report() is net.report()  # one cached report at the default depth
+    shallow, deep, every = net.report(), net.report(depth=2), net.report(depth=None)
+    assert "Mixed_5b.branch1x1" not in str(shallow) and "InceptionA" in str(shallow)
+    assert "Mixed_5b.branch1x1 " in str(deep) and "Mixed_5b.branch1x1" in deep._repr_html_()
+    assert str(every) == every.to_table(None) and every.params == shallow.params
+    assert shallow._repr_html_().count("<tr") < deep._repr_html_().count("<tr")
+
+
+def test_diff_html_is_a_table_with_each_blocks_layers_folded() -> None:
+    base = "tests/fixtures/diff/base.incept"
+    d = inceptdsl.load(base).diff(inceptdsl.load("tests/fixtures/diff/retype_block.incept"))
+    page = d._repr_html_()
+    tags = _parse(page)
+    assert tags.count("details") == len(d.blocks) == 1 and "ul" not in tags and "li" not in tags
+    assert "<summary>block Mod(c=16) → Wide(c=16) (another block type); 5 layers differ" in page
+    assert "conv2d 32x16x16, 6,976 params (new)" in page

@@ -97,12 +97,14 @@ def test_rows(rep) -> None:  # type: ignore[no-untyped-def]
         input_shapes=((3, 8, 8),),
         inputs=("input",),
         details="4 3x3 p1 bn",
+        brief="4 3x3 p1 bn",
     )
     assert rep.rows[6] == Row(
         *("side.fc", "linear", (3,), 15, 0, 12, 24, 3, "side", 1),
         input_shapes=((4,),),
         inputs=("side.flatten",),
         details="3",
+        brief="3",
     )
 
 
@@ -110,8 +112,8 @@ def test_blocks_depth_1(rep) -> None:  # type: ignore[no-untyped-def]
     blocks = rep.blocks(1)
     assert [(b.name, b.op, b.shape, b.params, b.macs, b.layers) for b in blocks] == [
         ("stem", "conv2d", (4, 8, 8), 116, 6_912, 1),
-        ("m", "block", (4, 8, 8), 84, 5_120, 3),
-        ("side", "block", (3,), 15, 12, 3),
+        ("m", "merge", (4, 8, 8), 84, 5_120, 3),
+        ("side", "aux", (3,), 15, 12, 3),
         ("pool", "global_avgpool", (4, 1, 1), 0, 0, 1),
         ("flat", "flatten", (4,), 0, 0, 1),
         ("fc", "linear", (5,), 25, 20, 1),
@@ -122,6 +124,16 @@ def test_blocks_depth_1(rep) -> None:  # type: ignore[no-untyped-def]
     # Aggregation preserves the totals.
     assert sum(b.params for b in blocks) == rep.params
     assert sum(b.buffers for b in blocks) == rep.buffers
+
+
+def test_block_rows_name_the_block() -> None:
+    """A block row says what made it: the block's name, an aux head's block, else `block`."""
+    rep = inceptdsl.load("specs/inception_v3.incept").report()
+    ops = {b.name: b.op for b in rep.blocks(1)}
+    assert (ops["Mixed_5b"], ops["Mixed_6a"], ops["Mixed_7c"]) == (
+        *("InceptionA", "InceptionB", "InceptionE"),
+    )
+    assert ops["AuxLogits"] == "InceptionAux"
 
 
 def test_blocks_deeper_than_names_is_per_layer(rep) -> None:  # type: ignore[no-untyped-def]
@@ -312,7 +324,7 @@ def test_table(rep) -> None:  # type: ignore[no-untyped-def]
 def test_repr_is_one_line(rep) -> None:  # type: ignore[no-untyped-def]
     assert repr(rep) == "<Report r: input 3x8x8, 240 params, 12,052 MACs, 10 rows>"
     assert str(rep) == rep.to_table(1)
-    assert rep._repr_html_().startswith('<table class="rep">')
+    assert rep._repr_html_().startswith('<div class="rep-wrap"><table class="rep">')
 
 
 def test_batch_and_dtype_scale_memory_and_activation_bytes() -> None:

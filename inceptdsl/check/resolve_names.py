@@ -19,6 +19,7 @@ from ..errors import (
     UnknownOptionError,
 )
 from ..ir.ops import LAYERS, MERGES
+from ..libblocks import import_hint
 from ..loader import Program, SpecFile
 from ..names import did_you_mean
 from .types import CONTAINERS, TYPES, parse_type, unknown_part
@@ -161,7 +162,7 @@ def _check_call(call: A.Call, f: SpecFile, scope: Mapping[str, A.Param]) -> list
     if ref is None and param is not None and param.type == "act":
         return _act_unit(call)
     if ref is None:
-        hint = did_you_mean(call.name, [*LAYERS, *f.blocks])
+        hint = import_hint(call.name) or did_you_mean(call.name, [*LAYERS, *f.blocks])
         if param is not None:
             hint = (
                 f"`{call.name}` is a parameter of type {param.type}; only a parameter of type "

@@ -17,7 +17,7 @@ import json
 from importlib.resources import files
 
 from . import layout as L
-from .model import ENTRY, EXIT, Model, Par, Series, label, shape_text
+from .model import ENTRY, EXIT, Model, Par, Series, frame_title, label, shape_text
 from .svg import STYLE, esc
 
 
@@ -57,6 +57,7 @@ def model_json(model: Model, depth: int) -> dict[str, object]:
             "kind": kind,
             "scope": u.is_scope,
             "name": ".".join(u.path[len(parent.path) :]),
+            "frame": frame_title(model, u, parent) if u.is_scope else "",
             "depth": len(u.path),
         }
     scopes = {}

@@ -49,7 +49,7 @@
   function frame(key) {
     var sc = M.scopes[key], edges = edgeMap(key);
     var inner = series(sc.tree, edges);
-    var tw = textW(M.units[key].name) + C.FRAME_PAD + 6;
+    var tw = textW(M.units[key].frame) + C.FRAME_PAD + 6;
     var half = Math.max(inner.axis, inner.w - inner.axis, tw);
     var w = 2 * half + 2 * C.FRAME_PAD;
     var h = C.TITLE_H + C.GAP_Y / 2 + inner.h + C.GAP_Y / 2 + C.FRAME_PAD / 2;
@@ -200,7 +200,7 @@
     d.frames.forEach(function (f) {
       var fg = el("g", { "class": "frame", "data-key": f.key }, g);
       el("rect", { x: f.x, y: f.y, width: f.w, height: f.h, rx: 6 }, fg);
-      text(fg, "", f.x + 8, f.y + C.TITLE_H - 5, M.units[f.key].name);
+      text(fg, "", f.x + 8, f.y + C.TITLE_H - 5, M.units[f.key].frame);
       hover(fg, M.units[f.key].title + "\n(click the title to collapse)");
       fg.querySelector("text").style.cursor = "pointer";
       fg.querySelector("text").addEventListener("click", function () { delete expanded[f.key]; render(); });
@@ -228,7 +228,8 @@
   }
   function fit() {
     var d = layout(), r = view.getBoundingClientRect();
-    scale = Math.min(1, r.width / d.width);
+    // The whole drawing in the window: a tall network fits its height, a wide one its width.
+    scale = Math.min(1, r.width / d.width, r.height / d.height);
     tx = Math.max(0, (r.width - d.width * scale) / 2); ty = 0; apply();
   }
   var drag = null;

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import ENTRY, EXIT, Label, Model, Par, Series, Unit, label, shape_text
+from .model import ENTRY, EXIT, Label, Model, Par, Series, Unit, frame_title, label, shape_text
 
 FONT = 11
 CHAR_W = 6.65  # DejaVu Sans Mono's advance is 0.602 em; a little spare for other monospaces
@@ -147,8 +147,7 @@ class Layout:
     def frame(self, u: Unit, parent: Unit) -> Placed:
         scope = self.m.scopes[u.key]
         inner = self.series(scope.tree, u, scope.edges)
-        name = ".".join(u.path[len(parent.path) :])
-        title = name
+        title = frame_title(self.m, u, parent)
         tw = text_w(title) + FRAME_PAD + 6
         # The entry line runs down the axis: keep the title left of it.
         half = max(inner.axis, inner.w - inner.axis, tw)

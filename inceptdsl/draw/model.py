@@ -282,6 +282,14 @@ def _made_by(g: nx.DiGraph, path: str) -> str:
     return "group" if info.kind == "iteration" else str(info.kind)
 
 
+def frame_title(model: Model, u: Unit, parent: Unit) -> str:
+    """An expanded scope's title: its name and what made it (`Mixed_5b · InceptionA`), the
+    name alone when the graph says nothing more (`block`) or the same."""
+    name = ".".join(u.path[len(parent.path) :])
+    kind = "aux head" if u.aux else _made_by(model.g, u.key)
+    return name if kind in ("block", name) else f"{name} · {kind}"
+
+
 def label(model: Model, u: Unit, parent: Unit) -> Label:
     g = model.g
     name = ".".join(u.path[len(parent.path) :]) or "network"
