@@ -54,6 +54,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_report.py",
         "test_roots.py",
         "test_shapes.py",
+        "test_sweep.py",
         "test_tiers.py",
         "test_variants.py",
         "test_verification.py",
@@ -100,6 +101,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     ),
     "browser": (
         "test_draw_browser.py",
+        "test_sweep_browser.py",
         "test_view.py",
     ),
 }
