@@ -83,10 +83,9 @@ def test_failing_points_are_listed_with_their_located_error(res) -> None:  # typ
         assert "family.incept:13:24: error[E403]" in (p.error or "")
         assert "^^^" in (p.error or "")
     table = res.to_table(width=200)
-    assert (
-        "error[E403]" in table
-        and "--set width=0.5 --set variant=plain --set image_size=4 --set k=5" in table
-    )
+    assert table.count("error E403") == 6 and table.count("error[E403]") == 1  # diagnostic once
+    assert "6 points failed (#1, #5, #9, #13, #17, #21), e.g." in table
+    assert "--set width=0.5 --set variant=plain --set image_size=4 --set k=5" in table
 
 
 def test_constraint_marks_feasible_points(res) -> None:  # type: ignore[no-untyped-def]
@@ -281,6 +280,8 @@ def test_table_fits_the_width(res) -> None:  # type: ignore[no-untyped-def]
     narrow = res.to_table(width=60, only_front=True)
     body = narrow.split("\n\n")[0].splitlines()
     assert max(map(len, body)) <= 60
+    before_failures = narrow.split(" failed (#")[0].splitlines()[:-1]
+    assert max(map(len, before_failures)) <= 60  # the summary and the note are wrapped too
     assert "columns left out to fit 60 characters" in narrow
     assert "columns left out" not in wide
 
@@ -336,3 +337,44 @@ def test_cli_refuses_an_unknown_suffix_and_a_symlink(
 def test_cli_exits_1_when_no_point_builds(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep", FAMILY, "--param", "k=5,7", "--set", "image_size=4"]) == 1
     assert "0 built, 2 failed" in capsys.readouterr().out
+
+
+def test_ctrl_c_on_the_cli_writes_what_was_measured(tmp_path: Path) -> None:
+    """A real SIGINT to the command's process group (what a terminal's Ctrl-C sends) while
+    two workers measure: exit 130, and the CSV holds the points measured before it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "part.csv"
+    cmd = [
+        sys.executable,
+        "-m",
+        "inceptdsl",
+        "sweep",
+        str(ROOT / "bench" / "specs" / "inception_v3_wdr.incept"),
+        "--param",
+        "width=0.25:2.5:0.25",
+        "--param",
+        "depth=1:4",
+        "--param",
+        "image_size=160:544:16",
+        "--workers",
+        "2",
+        "-o",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    time.sleep(6)  # imports, parsing, then some points (a whole sweep takes far longer)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert 0 < len(rows) < 1000
+    assert [int(r["index"]) for r in rows] == list(range(len(rows)))  # the first, in order
+    assert "interrupted" in stdout and f"{len(rows)} of 1000 points measured" in stdout

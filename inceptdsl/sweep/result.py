@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,13 +153,25 @@ class SweepResult:
             if max(map(len, table), default=0) <= width or not cols:
                 break
             dropped.insert(0, cols.pop())
-        lines = table + ["", self.summary()]
+        lines = [*table, "", *textwrap.wrap(self.summary(), width, break_long_words=False)]
         if dropped:
-            lines.append(f"(columns left out to fit {width} characters: {', '.join(dropped)})")
-        for p in self.failed:
-            lines.append(f"point {p.index} ({set_line(p.params)}) failed:")
-            lines += ["  " + printable(x) for x in (p.error or "").splitlines()]
+            note = f"(columns left out to fit {width} characters: {', '.join(dropped)})"
+            lines += textwrap.wrap(note, width, break_long_words=False)
+        lines += self._failures()
         return "\n".join(lines) + "\n"
+
+    def _failures(self) -> list[str]:
+        """Failed points grouped by their diagnostic: each shown once, with the points."""
+        groups: dict[str, list[Point]] = {}
+        for p in self.failed:
+            groups.setdefault(p.error or "", []).append(p)
+        lines = []
+        for error, pts in groups.items():
+            shown = ", ".join(f"#{p.index}" for p in pts[:20]) + (", ..." if len(pts) > 20 else "")
+            lines.append(f"{len(pts)} point{'s' if len(pts) > 1 else ''} failed ({shown}), e.g.")
+            lines.append(f"  {set_line(pts[0].params)}:")
+            lines += ["  " + printable(x) for x in error.splitlines()]
+        return lines
 
 
 def _layout(

@@ -11,6 +11,9 @@ from typing import Any
 from ..loader import Program
 from .measure import Point, chunks, default_workers, init_worker, measure, measure_chunk
 
+MAX_WORKERS = 256
+"""More processes than this are never started, whatever --workers says."""
+
 Progress = Callable[[int], None]
 """Called with the number of points just measured."""
 
@@ -24,7 +27,8 @@ def evaluate(
     progress: Progress | None = None,
 ) -> tuple[list[Point], bool]:
     """Every point measured (in index order) and whether an interrupt cut the sweep short."""
-    n = default_workers(len(points)) if workers is None else max(1, workers)
+    n = default_workers(len(points)) if workers is None else max(1, min(workers, MAX_WORKERS))
+    n = min(n, max(1, len(points)))
     done: list[Point] = []
     try:
         if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
