@@ -127,6 +127,9 @@ def test_constraint_language(where: str, expected: Any) -> None:
         ("__import__ < 1", "unknown metric `__import__`"),
         ("", "--where is empty"),
         ("k < 3", "unknown metric `k`"),  # only swept numeric parameters are names
+        ("(" * 600 + "macs < 1" + ")" * 600, "nests deeper than 50 levels"),  # not a RecursionError
+        ("not " * 60 + "macs < 1", "nests deeper than 50 levels"),
+        ("macs < 1" * 300, "the limit is 2000"),
     ],
 )
 def test_bad_constraints_are_located_errors(where: str, message: str) -> None:
@@ -213,6 +216,14 @@ def test_space_forms() -> None:
         sweep(FAMILY, ["depth=1,2", "depth=3"])
     with pytest.raises(SweepSpaceError, match="both swept"):
         sweep(FAMILY, {"depth": "1,2"}, fixed={"depth": 3})
+    for huge in ("1:99999999999", "1:10**9"):  # refused before any list is built
+        with pytest.raises((SweepSpaceError, TypeMismatchError)):
+            sweep(FAMILY, {"depth": huge})
+    for huge in ("0:1:1e-300", "0.1:1e300:x1.0000001"):
+        with pytest.raises(SweepSpaceError, match="holds over 10,000 values"):
+            sweep(FAMILY, {"width": huge})
+    with pytest.raises(SweepSpaceError, match="over the limit of 1,000,000"):
+        sweep(FAMILY, {"width": "0.001:10:0.001", "depth": "1:200"})
     with pytest.raises(SweepSpaceError, match="--samples"):
         sweep(FAMILY, {"depth": "1,2"}, samples=0)
 

@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import SpecError
-from ..ir import Op, inputs
+from ..ir import Op
 from ..loader import Program
 from ..memory import estimate
 
@@ -66,7 +66,7 @@ def weight_depth(g: nx.DiGraph) -> int:
         if d["aux"] is not None:
             continue
         here = 1 if d["op"] in WEIGHT_OPS else 0
-        best[n] = here + max((best.get(s, 0) for s in inputs(g, n)), default=0)
+        best[n] = here + max((best.get(s, 0) for s in g.pred[n]), default=0)  # any order
     return best.get(g.graph["output"], max(best.values(), default=0))
 
 

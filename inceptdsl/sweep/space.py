@@ -173,6 +173,12 @@ def _range(p: A.Param, raw: str, path: str) -> Dimension:
     if step is None:
         if p.type == "float":
             return Dimension(p.name, p.type, None, lo, hi)
+        if hi - lo >= MAX_CHOICES:
+            raise SweepSpaceError(
+                f"--param {p.name}: {raw} holds over {MAX_CHOICES:,} values",
+                path=path,
+                hint=f"give a step ({p.name}=LO:HI:STEP) or narrow the range",
+            )
         return _checked_values(p, [int(lo) + i for i in range(int(hi) - int(lo) + 1)], path)
     geometric = step.startswith("x")
     s = _number(p if not geometric else _FLOAT, step.removeprefix("x"), path)
@@ -182,6 +188,12 @@ def _range(p: A.Param, raw: str, path: str) -> Dimension:
             path=path,
             hint="a step is > 0; a geometric step xF has F > 1 and LO > 0",
         )
+    if not geometric and (hi - lo) / s >= MAX_CHOICES:
+        raise SweepSpaceError(
+            f"--param {p.name}: {raw} holds over {MAX_CHOICES:,} values",
+            path=path,
+            hint="give a larger step or narrow the range",
+        )
     values: list[Any] = []
     k = 0
     while len(values) <= MAX_CHOICES:
@@ -190,6 +202,10 @@ def _range(p: A.Param, raw: str, path: str) -> Dimension:
             break
         values.append(round(v, 10) if p.type == "float" else v)
         k += 1
+    if len(values) > MAX_CHOICES:
+        raise SweepSpaceError(
+            f"--param {p.name}: {raw} holds over {MAX_CHOICES:,} values", path=path
+        )
     if p.type == "int":
         values = [int(round(v)) if geometric else v for v in values]
     return _checked_values(p, list(dict.fromkeys(values)), path)

@@ -46,6 +46,8 @@ _TOKEN = re.compile(
     r"|(?P<name>[A-Za-z_]\w*)|(?P<op><=|>=|==|!=|<|>)|(?P<paren>[()]))"
 )
 MAX_CHARS = 2000
+MAX_NESTING = 50
+"""Parentheses and `not`s nested deeper than this are refused (E702), before Python's stack."""
 
 Env = Mapping[str, Any]
 
@@ -112,6 +114,7 @@ class _Parser:
             self.toks.append(_Tok(kind, val, start))
             i = m.end()
         self.pos = 0
+        self.depth = 0
 
     def error(self, tok: _Tok | None, message: str, hint: str | None = None) -> ConstraintError:
         start = tok.start if tok else len(self.text)
@@ -149,6 +152,15 @@ class _Parser:
 
     def neg(self) -> Callable[[Env], bool]:
         t = self.peek()
+        self.depth += 1
+        try:
+            return self._neg(t)
+        finally:
+            self.depth -= 1
+
+    def _neg(self, t: _Tok | None) -> Callable[[Env], bool]:
+        if self.depth > MAX_NESTING:
+            raise self.error(t, f"the constraint nests deeper than {MAX_NESTING} levels")
         if t is not None and t.kind == "not":
             self.pos += 1
             inner = self.neg()
