@@ -241,7 +241,10 @@ def test_family_member_as_a_choice() -> None:
 
 def test_parallel_workers_give_the_same_points() -> None:
     one = sweep(FAMILY, GRID, workers=1)
-    two = sweep(FAMILY, GRID, workers=2)
+    totals: list[int] = []
+    steps: list[int] = []
+    two = sweep(FAMILY, GRID, workers=2, on_total=totals.append, progress=steps.append)
+    assert totals == [24] and sum(steps) == 24  # what the progress bar is told
     assert [(p.params, p.metrics, p.code) for p in one.points] == [
         (p.params, p.metrics, p.code) for p in two.points
     ]

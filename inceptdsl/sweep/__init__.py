@@ -32,10 +32,12 @@ def sweep(
     workers: int | None = 1,
     fixed: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Sweep the network of `spec` over `params` (`{"width": "0.5:2:0.25", "depth": [1, 2]}`
     or `["width=0.5:2:0.25", ...]` as on the command line): the grid, or `samples` points
-    drawn with `seed`. `fixed` parameters hold for every point (as `--set`)."""
+    drawn with `seed`. `fixed` parameters hold for every point (as `--set`). `on_total` hears
+    the number of points before any is measured; `progress` the number measured since."""
     from ..check import run_checks
     from ..loader import load_program
     from ..lower import network_decl, network_params
@@ -85,6 +87,8 @@ def sweep(
     from .run import evaluate
 
     full = [{**p, **fixed} for p in points]
+    if on_total is not None:
+        on_total(len(full))
     measured, interrupted = evaluate(program, full, batch, dtype, workers, progress)
     for m in measured:  # the table shows the swept parameters; --set ones are in `meta`
         m.params = dict(points[m.index])

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) ->
             workers=args.workers,
             fixed=parse_set(args.set),
             progress=bar.advance,
+            on_total=bar.total,
         )
     finally:
         bar.close()
@@ -111,6 +112,10 @@ class _Bar:
             self.progress = Progress(console=Console(stderr=True), transient=True)
             self.progress.start()
             self.task = self.progress.add_task("sweeping", total=None)
+
+    def total(self, n: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, total=n)
 
     def advance(self, n: int) -> None:
         if self.progress is not None:
