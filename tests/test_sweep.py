@@ -224,6 +224,8 @@ def test_space_forms() -> None:
             sweep(FAMILY, {"width": huge})
     with pytest.raises(SweepSpaceError, match="over the limit of 1,000,000"):
         sweep(FAMILY, {"width": "0.001:10:0.001", "depth": "1:200"})
+    with pytest.raises(SweepSpaceError, match="no dimension"):
+        sweep(FAMILY, {})
     with pytest.raises(SweepSpaceError, match="--samples"):
         sweep(FAMILY, {"depth": "1,2"}, samples=0)
 
@@ -331,7 +333,11 @@ def test_cli_writes_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert rc == 0, out.err
     assert all(o.is_file() for o in outs)
     assert "error[E403]" in out.out and "2 failed" in out.out
-    assert json.loads(outs[1].read_text())["points"][0]["set"] == "--set width=0.5 --set k=3"
+    # the --set line rebuilds the point: its swept values and the fixed ones
+    assert (
+        json.loads(outs[1].read_text())["points"][0]["set"]
+        == "--set width=0.5 --set k=3 --set image_size=4"
+    )
     assert "Traceback" not in out.err
 
 

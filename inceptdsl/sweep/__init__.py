@@ -51,6 +51,13 @@ def sweep(
     declared = network_params(decl, program.root)
     items = _items(params)
     space = parse_space(items, decl.name, declared, program.root.source.path)
+    if not space.dims:
+        raise SweepSpaceError(
+            "the design space has no dimension: nothing to sweep",
+            path=program.root.source.path,
+            hint="give one --param NAME=RANGE or NAME=A,B,... per dimension; the network's "
+            f"parameters are: {', '.join(p.name for p in declared) or 'none'}",
+        )
     fixed = dict(fixed or {})
     clash = sorted(set(fixed) & {d.name for d in space.dims})
     if clash:

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .space import set_line
 from .where import METRICS
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ def _data(res: SweepResult) -> str:
             "m": p.metrics,
             "front": p.front,
             "feasible": p.feasible,
-            "set": set_line(p.params),
+            "set": res.set_line(p),
         }
         for p in res.ok
     ]
@@ -59,7 +58,7 @@ def _plain(v: Any) -> Any:
 def page(res: SweepResult) -> str:
     e = html.escape
     failed = "".join(
-        f"<li><code>{e(set_line(p.params))}</code><pre>{e(p.error or '')}</pre></li>"
+        f"<li><code>{e(res.set_line(p))}</code><pre>{e(p.error or '')}</pre></li>"
         for p in res.failed
     )
     return f"""<!DOCTYPE html>

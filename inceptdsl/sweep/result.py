@@ -49,6 +49,10 @@ class SweepResult:
     def front(self) -> list[Point]:
         return [p for p in self.points if p.front]
 
+    def set_line(self, point: Point) -> str:
+        """The `--set` arguments that rebuild `point`: its swept values and the fixed ones."""
+        return set_line({**point.params, **self.meta.get("fixed", {})})
+
     @property
     def param_names(self) -> list[str]:
         return [d.name for d in self.space.dims]
@@ -70,7 +74,7 @@ class SweepResult:
                 feasible=p.error is None and p.feasible,
                 front=p.front,
                 error=p.code,
-                set=set_line(p.params),
+                set=self.set_line(p),
             )
             out.append(row)
         return out
@@ -169,7 +173,7 @@ class SweepResult:
         for error, pts in groups.items():
             shown = ", ".join(f"#{p.index}" for p in pts[:20]) + (", ..." if len(pts) > 20 else "")
             lines.append(f"{len(pts)} point{'s' if len(pts) > 1 else ''} failed ({shown}), e.g.")
-            lines.append(f"  {set_line(pts[0].params)}:")
+            lines.append(f"  {self.set_line(pts[0])}:")
             lines += ["  " + printable(x) for x in error.splitlines()]
         return lines
 
