@@ -83,6 +83,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_memory.py",
         "test_ops_backends.py",
         "test_ops_semantics.py",
+        "test_sweep_latency.py",
         "test_registry.py",
         "test_wheel.py",
     ),

@@ -12,7 +12,7 @@ from .measure import Point
 from .pareto import Objective, mark_front
 from .result import SweepResult
 from .space import Space, parse_space, set_line
-from .where import METRICS, metric_name, parse_constraint
+from .where import LATENCY_METRICS, METRICS, metric_name, parse_constraint
 
 __all__ = ["METRICS", "Objective", "Point", "Space", "SweepResult", "set_line", "sweep"]
 
@@ -33,11 +33,19 @@ def sweep(
     fixed: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    measure: str | None = None,
+    runtime: str = "onnxruntime",
+    measure_all: bool = False,
+    latency_cache: str | None = None,
+    repeats: int = 20,
+    threads: int = 1,
 ) -> SweepResult:
     """Sweep the network of `spec` over `params` (`{"width": "0.5:2:0.25", "depth": [1, 2]}`
     or `["width=0.5:2:0.25", ...]` as on the command line): the grid, or `samples` points
     drawn with `seed`. `fixed` parameters hold for every point (as `--set`). `on_total` hears
-    the number of points before any is measured; `progress` the number measured since."""
+    the number of points before any is measured; `progress` the number measured since.
+    `measure="latency"` times the front's points (every feasible point with `measure_all`, or
+    when `latency` is an objective) with `runtime` at `batch` (latency.py)."""
     from ..check import run_checks
     from ..loader import load_program
     from ..lower import network_decl, network_params
@@ -75,7 +83,10 @@ def sweep(
             )
     numeric = [d.name for d in space.dims if d.type in ("int", "float")]
     names = [*METRICS, *numeric]
-    objs = [_objective(o, names) for o in objectives]
+    if measure not in (None, "latency"):
+        raise SweepSpaceError(f"--measure {measure!r}: the measured metric is `latency`")
+    timed = [*names, *LATENCY_METRICS] if measure else names
+    objs = [_objective(o, timed) for o in objectives]
     constraint = parse_constraint(where, names) if where is not None else None
     if samples is not None:
         if not 1 <= samples <= MAX_SAMPLES:
@@ -102,7 +113,22 @@ def sweep(
     for m in measured:
         if m.error is None and constraint is not None:
             m.feasible = constraint.holds({**m.metrics, **m.params})
-    mark_front(measured, objs)
+    static_objs = [o for o in objs if o.name not in LATENCY_METRICS]
+    mark_front(measured, static_objs)
+    if measure:
+        by_latency = len(static_objs) < len(objs)
+        targets = [
+            m
+            for m in measured
+            if m.error is None and m.feasible and (m.front or measure_all or by_latency)
+        ]
+        _time_points(
+            program, str(spec), targets, fixed, runtime, batch, latency_cache, repeats, threads
+        )
+        if by_latency:  # the front among the timed points, over every objective
+            for m in measured:
+                m.front = False
+            mark_front(targets, objs)
     decl_net = decl.name
     return SweepResult(
         spec=str(spec),
@@ -119,6 +145,31 @@ def sweep(
         planned=len(points),
         meta={"fixed": fixed},
     )
+
+
+def _time_points(
+    program: Any,
+    spec: str,
+    targets: list[Point],
+    fixed: Mapping[str, Any],
+    runtime: str,
+    batch: int,
+    cache: str | None,
+    repeats: int,
+    threads: int,
+) -> None:
+    from ..network import build
+    from .latency import measure_latency
+
+    full = [{**m.params, **fixed} for m in targets]
+    graphs = [build(program, p).graph for p in full]
+    for m, t in zip(
+        targets,
+        measure_latency(spec, full, graphs, runtime, batch, threads, repeats, cache=cache),
+        strict=True,
+    ):
+        m.metrics["latency"] = t.median_ms
+        m.metrics["latency_spread"] = t.spread_ms
 
 
 def _items(params: Mapping[str, Any] | Sequence[str]) -> list[str]:

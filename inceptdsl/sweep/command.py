@@ -42,6 +42,22 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--workers", type=int, metavar="N", help="processes (default: local cores)")
     sp.add_argument("--front", action="store_true", help="the table shows the front only")
     sp.add_argument(
+        "--measure",
+        choices=["latency"],
+        help="time the front's points (their optimized model, in a worker process)",
+    )
+    sp.add_argument("--runtime", choices=["onnxruntime", "torch"], default="onnxruntime")
+    sp.add_argument(
+        "--measure-all", action="store_true", help="time every feasible point, not the front"
+    )
+    sp.add_argument("--repeats", type=int, default=20, metavar="N", help="timed runs per point")
+    sp.add_argument("--threads", type=int, default=1, metavar="N", help="runtime threads")
+    sp.add_argument(
+        "--latency-cache",
+        metavar="FILE",
+        help="timings by network content (default $XDG_CACHE_HOME/inceptdsl/latency.json)",
+    )
+    sp.add_argument(
         "-o",
         "--output",
         action="append",
@@ -63,8 +79,9 @@ def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) ->
                 f"-o {path}: the format comes from the suffix, one of {', '.join(FORMATS)}"
             )
         outs.append((path, FORMATS[suffix]))
-    if args.batch < 1:
-        raise UsageError(f"--batch must be at least 1, got {args.batch}")
+    for name in ("batch", "repeats", "threads"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name} must be at least 1, got {getattr(args, name)}")
     objectives = [o for o in args.objectives.split(",") if o.strip()]
     bar = _Bar(not prog.QUIET and sys.stderr.isatty())
     try:
@@ -81,6 +98,12 @@ def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) ->
             fixed=parse_set(args.set),
             progress=bar.advance,
             on_total=bar.total,
+            measure=args.measure,
+            runtime=args.runtime,
+            measure_all=args.measure_all,
+            latency_cache=args.latency_cache,
+            repeats=args.repeats,
+            threads=args.threads,
         )
     finally:
         bar.close()

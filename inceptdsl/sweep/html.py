@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .where import METRICS
-
 if TYPE_CHECKING:
     from .result import SweepResult
 
@@ -21,7 +19,7 @@ _CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 
 
 def _data(res: SweepResult) -> str:
-    axes = [m for m in METRICS] + [
+    axes = [*res.metric_names] + [
         n for n in res.param_names if all(isinstance(p.params[n], (int, float)) for p in res.points)
     ]
     pts = [

@@ -29,7 +29,8 @@ class Point:
 
     index: int
     params: dict[str, Any]
-    metrics: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    """Static metrics (ints); `latency` and `latency_spread` (ms) where timed."""
     error: str | None = None
     """The rendered, located diagnostic (file:line:col, caret, hint) of a point that fails."""
     code: str | None = None
@@ -37,7 +38,7 @@ class Point:
     front: bool = False
 
 
-def metrics(g: nx.DiGraph, batch: int, dtype: str) -> dict[str, int]:
+def metrics(g: nx.DiGraph, batch: int, dtype: str) -> dict[str, float]:
     """params, buffers, macs, flops, memory, activations, layers and nodes of graph `g`."""
     mem = estimate(g, batch, dtype)
     params = buffers = macs = 0

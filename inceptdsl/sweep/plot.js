@@ -40,7 +40,9 @@ function scale(vals, lo, hi, log) {
 }
 function draw() {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
-  const xa = sx.value, ya = sy.value, pts = D.points;
+  const xa = sx.value, ya = sy.value;
+  // a measured metric (latency) exists only for the timed points
+  const pts = D.points.filter(p => val(p, xa) !== undefined && val(p, ya) !== undefined);
   if (!pts.length) { el('text', {x: W / 2, y: H / 2, 'text-anchor': 'middle'}, 'no point was built'); return; }
   const fx = scale(pts.map(p => val(p, xa)), L, W - R, document.getElementById('logx').checked);
   const fy = scale(pts.map(p => val(p, ya)), H - B, T, document.getElementById('logy').checked);
@@ -62,7 +64,7 @@ function draw() {
     c.addEventListener('mousemove', ev => {
       const lines = ['point ' + p.i + (p.front ? ' (front)' : '')];
       for (const k in p.params) lines.push(k + ' = ' + p.params[k]);
-      for (const k of ['params', 'macs', 'memory', 'layers']) lines.push(k + ': ' + (k === 'memory' ? bytes(p.m[k]) : fmt(p.m[k])));
+      for (const k of ['params', 'macs', 'memory', 'layers', 'latency'].filter(k => k in p.m)) lines.push(k + ': ' + (k === 'memory' ? bytes(p.m[k]) : k === 'latency' ? p.m[k].toPrecision(3) + ' ms' : fmt(p.m[k])));
       tip.textContent = lines.join('\n'); tip.style.display = 'block';
       tip.style.left = (ev.clientX + 14) + 'px'; tip.style.top = (ev.clientY + 14) + 'px';
     });

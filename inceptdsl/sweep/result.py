@@ -54,6 +54,17 @@ class SweepResult:
         return set_line({**point.params, **self.meta.get("fixed", {})})
 
     @property
+    def timed(self) -> bool:
+        """Whether some point has a measured latency."""
+        return any("latency" in p.metrics for p in self.points)
+
+    @property
+    def metric_names(self) -> list[str]:
+        from .where import LATENCY_METRICS, METRICS
+
+        return [*METRICS, *(LATENCY_METRICS if self.timed else ())]
+
+    @property
     def param_names(self) -> list[str]:
         return [d.name for d in self.space.dims]
 
@@ -62,13 +73,11 @@ class SweepResult:
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per point: index, parameters, metrics (exact), feasible, front,
         error code and the `--set` line."""
-        from .where import METRICS
-
         out = []
         for p in self.points:
             row: dict[str, Any] = {"index": p.index}
             row.update(p.params)
-            for m in METRICS:
+            for m in self.metric_names:
                 row[m] = p.metrics.get(m)
             row.update(
                 feasible=p.error is None and p.feasible,
@@ -151,6 +160,8 @@ class SweepResult:
             [str(p.index), *(_fmt_param(p.params[n]) for n in self.param_names)] for p in shown
         ]
         cols = list(TABLE_METRICS)
+        if self.timed:
+            cols[2:2] = ["latency"]
         dropped: list[str] = []
         while True:
             table = _layout(head, cells, cols, shown)
@@ -182,7 +193,7 @@ def _layout(
     head: list[str], cells: list[list[str]], cols: list[str], pts: list[Point]
 ) -> list[str]:
     rows = [
-        [*c, *(human(p.metrics[m], m) if p.error is None else "-" for m in cols), _mark(p)]
+        [*c, *(human(p.metrics[m], m) if m in p.metrics else "-" for m in cols), _mark(p)]
         for c, p in zip(cells, pts, strict=True)
     ]
     header = [*head, *cols, ""]
@@ -204,8 +215,11 @@ def _mark(p: Point) -> str:
     return "" if p.feasible else "excluded"
 
 
-def human(v: int, metric: str) -> str:
-    """A metric for the table: counts with K/M/G, bytes in KiB/MiB/GiB, small numbers as is."""
+def human(v: float, metric: str) -> str:
+    """A metric for the table: counts with K/M/G, bytes in KiB/MiB/GiB, milliseconds with 3
+    significant digits, small numbers as is."""
+    if metric.startswith("latency"):
+        return f"{v:.3g}ms"
     if metric in ("memory", "activations"):
         for unit, f in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
             if v >= f:

@@ -32,6 +32,12 @@ METRICS: dict[str, str] = {
 }
 """Every metric a sweep measures, with what it means (docs/sweep.md)."""
 
+LATENCY_METRICS: dict[str, str] = {
+    "latency": "median milliseconds of one inference of the optimized model (--measure latency)",
+    "latency_spread": "interquartile range of those timings, milliseconds",
+}
+"""Measured metrics: only for the points that were timed (objectives, not --where)."""
+
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
