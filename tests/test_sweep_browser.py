@@ -63,7 +63,7 @@ def test_page_plots_hovers_and_copies(browser: Browser, tmp_path: Path) -> None:
         "const s = document.getElementById('x'); s.value = 'memory';"
         " s.dispatchEvent(new Event('change')); 1"
     )
-    assert "memory" in page.eval(
+    assert "memory (bytes)" in page.eval(
         "Array.from(document.querySelectorAll('svg text')).map(t => t.textContent)"
     )
     # hover: the tooltip shows the point's parameters

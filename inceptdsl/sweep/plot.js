@@ -52,8 +52,9 @@ function draw() {
     el('text', {x: x, y: H - B + 18, 'text-anchor': 'middle', 'class': 'axis'}, fmt(t)); }
   for (const t of fy.ticks) { const y = fy(t); el('line', {x1: L - 5, y1: y, x2: L, y2: y, stroke: '#444'});
     el('text', {x: L - 8, y: y + 4, 'text-anchor': 'end', 'class': 'axis'}, fmt(t)); }
-  el('text', {x: (L + W - R) / 2, y: H - 8, 'text-anchor': 'middle'}, xa);
-  el('text', {x: 16, y: (T + H - B) / 2, 'text-anchor': 'middle', transform: `rotate(-90 16 ${(T + H - B) / 2})`}, ya);
+  const unit = a => a.startsWith('latency') ? a + ' (ms)' : (a === 'memory' || a === 'activations') ? a + ' (bytes)' : a;
+  el('text', {x: (L + W - R) / 2, y: H - 8, 'text-anchor': 'middle'}, unit(xa));
+  el('text', {x: 16, y: (T + H - B) / 2, 'text-anchor': 'middle', transform: `rotate(-90 16 ${(T + H - B) / 2})`}, unit(ya));
   const order = pts.slice().sort((a, b) => (a.front - b.front));
   const front = pts.filter(p => p.front).sort((a, b) => val(a, xa) - val(b, xa));
   if (front.length > 1) el('polyline', {points: front.map(p => fx(val(p, xa)) + ',' + fy(val(p, ya))).join(' '),
