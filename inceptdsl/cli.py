@@ -216,6 +216,12 @@ def cmd_view(args: argparse.Namespace) -> int:
     return run(args, net, lambda path, data: _write(net, path, data))
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep.command import run
+
+    return run(args, parse_set)
+
+
 def cmd_lsp(args: argparse.Namespace) -> int:
     from .commands import cmd_lsp as run
 
@@ -589,6 +595,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically; `-` is stdout)")
     _force_option(sp)
     _view_commands(add)
+    from .sweep.command import add_arguments as sweep_arguments
+
+    sweep_arguments(
+        add("sweep", cmd_sweep, "static Pareto front of a design space (docs/sweep.md)")
+    )
     return p
 
 

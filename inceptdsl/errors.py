@@ -3,7 +3,8 @@
 Codes are API (documented in docs/errors.md, one golden diagnostic per code under
 tests/diagnostics/) and are never reused: E0xx input/output, E1xx syntax, E2xx names and
 imports, E3xx parameters, types and values, E4xx shapes, E5xx expectations, E6xx importing
-models, E9xx limits. Nothing outside this module defines an exception a user can see.
+models, E7xx design spaces and sweeps, E9xx limits. Nothing outside this module defines an
+exception a user can see.
 """
 
 from __future__ import annotations
@@ -406,6 +407,21 @@ class UnsupportedModelError(SpecError):
     function, a Caffe layer type or option); the message names it and where it is."""
 
     code = "E601"
+
+
+# -- E7xx: design spaces and sweeps (`inceptdsl sweep`) -----------------------------------------
+
+
+class SweepSpaceError(SpecError):
+    """A design space that is malformed or holds no point (an empty range, a bad step)."""
+
+    code = "E701"
+
+
+class ConstraintError(SpecError):
+    """A `--where` constraint or an objective that does not parse or names an unknown metric."""
+
+    code = "E702"
 
 
 # -- E9xx: limits -----------------------------------------------------------------------------

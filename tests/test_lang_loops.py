@@ -103,7 +103,8 @@ def test_loop_errors_are_located(body: str, code: str, words: str) -> None:
 
 
 def test_absurd_loops_stop_within_the_limits_quickly() -> None:
-    start = time.perf_counter()
+    """CPU time, not wall time: the machines are shared (about 3 s of CPU today)."""
+    start = time.process_time()
     cases = [
         ("  for i in range(10 ** 12) { relu }", "E900"),
         ("  for i in range(100000) { for j in range(100000) { } }", "E905"),
@@ -113,7 +114,7 @@ def test_absurd_loops_stop_within_the_limits_quickly() -> None:
         with pytest.raises(SpecError) as info:
             _net(body)
         assert info.value.code == code, info.value.render()
-    assert time.perf_counter() - start < 10.0
+    assert time.process_time() - start < 10.0
 
 
 def _doc_example(heading: str) -> str:

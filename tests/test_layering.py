@@ -68,6 +68,7 @@ STAGES = [
     "lexer",
     "commands",
     "cli_optimize",
+    "sweep",  # design-space sweeps: lowers a program per point, writes tables and pages
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
     "__main__",

@@ -59,6 +59,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_report.py",
         "test_roots.py",
         "test_shapes.py",
+        "test_sweep.py",
         "test_test_command.py",
         "test_terminal_width.py",
         "test_tiers.py",
@@ -95,6 +96,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_memory.py",
         "test_ops_backends.py",
         "test_ops_semantics.py",
+        "test_sweep_latency.py",
         "test_registry.py",
         "test_weights_file_hostile.py",
         "test_wheel.py",
@@ -115,6 +117,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     ),
     "browser": (
         "test_draw_browser.py",
+        "test_sweep_browser.py",
         "test_view.py",
     ),
 }

@@ -32,6 +32,12 @@ def _net(body: str, head: str = "") -> str:
     return f"{head}network tiny {{\n  input 3 x 8 x 8\n{body}}}\n"
 
 
+_SWEEP_NET = (
+    'network tiny(w: int = 1, tag: str = "a") {\n  input 3 x 8 x 8\n  conv (4 * w) 3x3\n}\n'
+)
+"""A network with an int and a string parameter, for the sweep cases."""
+
+
 def _outside(**extra: object) -> dict:
     return {"outside/secret.txt": SECRET, "outside/lib.incept": LIB, **extra}
 
@@ -658,6 +664,25 @@ CASES: list[Case] = [
         stdout=True,
     ),
     Case("bundled_name_with_a_typo", ["check", "incepton_v3"], exit=2),
+    # ---- sweep: values and constraints from the command line --------------------------------
+    Case(
+        "sweep_escape_sequences_in_choice_values",
+        ["sweep", "a.incept", "--param", "tag=\x1b[2J\x1b]0;owned\x07,<script>x</script>"],
+        {"tree/a.incept": _SWEEP_NET},
+        exit=0,
+        stdout=True,
+    ),
+    Case(
+        "sweep_deeply_nested_where",
+        ["sweep", "a.incept", "--param", "w=1,2", "--where", "(" * 500 + "macs < 1" + ")" * 500],
+        {"tree/a.incept": _SWEEP_NET},
+    ),
+    Case(
+        "sweep_output_through_a_link",
+        ["sweep", "a.incept", "--param", "w=1,2", "-o", "out.csv"],
+        {"tree/a.incept": _SWEEP_NET, "tree/out.csv": Link("../outside/secret.txt"), **_outside()},
+        exit=2,
+    ),
 ]
 
 

@@ -1,0 +1,116 @@
+"""Sweep benchmark (issue 21, item 4): 1,000 Inception-v3 variants (width x depth x
+resolution, bench/specs/inception_v3_wdr.incept) evaluated statically by `inceptdsl.sweep`,
+side by side in one run with the framework way: build each variant in torch (the torch
+backend's module) and count it with FlopCounterMode.
+
+Prints: the 1,000-point sweep's wall time over the local cores (target <= 5 s on the 2-core
+machine); the static cost per point in one process against torch + FlopCounterMode on the same
+sampled points (target >= 100x), with their MACs compared (they must be equal); the CPU's ISA
+and the load average (the machine is shared: absolute figures are under that load, the ratio
+is measured side by side).
+
+Run: .venv/bin/python bench/bench_sweep.py [--torch-points 6] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = str(ROOT / "bench" / "specs" / "inception_v3_wdr.incept")
+SPACE = {"width": "0.25:2.5:0.25", "depth": "1:4", "image_size": "160:544:16"}
+"""10 widths x 4 depths x 25 resolutions = 1,000 points."""
+
+
+def isa() -> str:
+    import torch
+
+    return (
+        f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--torch-points", type=int, default=6)
+    ap.add_argument("--workers", type=int, default=None)
+    args = ap.parse_args()
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import inceptdsl
+    from inceptdsl.check import run_checks
+    from inceptdsl.loader import load_program
+    from inceptdsl.sweep import sweep
+    from inceptdsl.sweep.measure import measure
+
+    torch.set_num_threads(2)
+    print(isa())
+
+    # 1. the whole sweep, as `inceptdsl sweep` runs it (parse once, points over the cores)
+    t = time.perf_counter()
+    res = sweep(
+        SPEC,
+        SPACE,
+        where="macs <= 2G and params < 10M",
+        objectives=["macs", "max:width"],
+        workers=args.workers,
+    )
+    wall = time.perf_counter() - t
+    workers = args.workers or len(os.sched_getaffinity(0))
+    print(
+        f"sweep: {len(res.points)} points ({len(res.ok)} built, {len(res.failed)} failed), "
+        f"{len(res.front)} on the front, {wall:.2f} s wall with {workers} workers "
+        f"({wall / len(res.points) * 1e3:.1f} ms per point; target <= 5 s: "
+        f"{'met' if wall <= 5 else 'NOT met'})"
+    )
+
+    # 2. per point, one process, the same sampled points both ways
+    program = load_program(SPEC)
+    run_checks(program)
+    sample = random.Random(0).sample(res.ok, args.torch_points)
+    ours, theirs = [], []
+    for p in sample:
+        t = time.perf_counter()
+        got = measure(program, p.index, p.params, 1, "float32")
+        ours.append(time.perf_counter() - t)
+
+        t = time.perf_counter()
+        model = inceptdsl.load(SPEC, **p.params).to_torch().eval()
+        size = p.params["image_size"]
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.randn(1, 3, size, size))
+        macs = counter.get_total_flops() // 2
+        theirs.append(time.perf_counter() - t)
+        same = "equal" if macs == got.metrics["macs"] else f"DIFFER ({macs:,} vs ours)"
+        print(
+            f"  {p.params}: torch + FlopCounterMode {theirs[-1] * 1e3:7.0f} ms, "
+            f"static {ours[-1] * 1e3:5.1f} ms, MACs {got.metrics['macs']:,} {same}"
+        )
+    a, b = statistics.median(theirs), statistics.median(ours)
+    print(
+        f"per point (median of {len(sample)}, one process): torch + FlopCounterMode "
+        f"{a * 1e3:.0f} ms, static {b * 1e3:.1f} ms: {a / b:.0f}x (target >= 100x: "
+        f"{'met' if a / b >= 100 else 'NOT met'})"
+    )
+    per_point_sweep = wall / len(res.points)
+    print(
+        f"per point in the parallel sweep: {per_point_sweep * 1e3:.1f} ms: "
+        f"{a / per_point_sweep:.0f}x torch + FlopCounterMode"
+    )
+
+
+if __name__ == "__main__":
+    main()

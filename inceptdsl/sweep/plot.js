@@ -1,0 +1,88 @@
+// The sweep page's scatter plot (inlined into the page by html.py; no external file).
+(function(){
+const D = JSON.parse(document.getElementById('data').textContent);
+const NS = 'http://www.w3.org/2000/svg', svg = document.getElementById('plot');
+const W = 820, H = 520, L = 80, R = 20, T = 20, B = 50;
+const sx = document.getElementById('x'), sy = document.getElementById('y');
+for (const s of [sx, sy]) for (const a of D.axes) {
+  const o = document.createElement('option'); o.value = a; o.textContent = a; s.appendChild(o);
+}
+sx.value = D.x; sy.value = D.y;
+const tip = document.getElementById('tip');
+function val(p, a) { return (a in p.m) ? p.m[a] : p.params[a]; }
+function fmt(v) {
+  const a = Math.abs(v);
+  for (const [u, f] of [['G', 1e9], ['M', 1e6], ['K', 1e3]]) if (a >= f) return (v / f).toPrecision(3) + u;
+  return String(+v.toPrecision(4));
+}
+function bytes(v) {
+  for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]]) {
+    if (v >= f) return (v / f).toFixed(2) + ' ' + u;
+  }
+  return v + ' B';
+}
+function el(tag, attrs, text) {
+  const e = document.createElementNS(NS, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  svg.appendChild(e); return e;
+}
+function scale(vals, lo, hi, log) {
+  let a = Math.min(...vals), b = Math.max(...vals);
+  const nonneg = a >= 0;
+  if (log) { a = Math.log10(Math.max(a, 1e-12)); b = Math.log10(Math.max(b, 1e-12)); }
+  if (a === b) { a -= 1; b += 1; }
+  const pad = (b - a) * 0.05; b += pad;
+  a = (nonneg && !log) ? Math.max(0, a - pad) : a - pad;
+  const f = v => lo + ((log ? Math.log10(Math.max(v, 1e-12)) : v) - a) / (b - a) * (hi - lo);
+  f.ticks = []; for (let i = 0; i <= 5; i++) { const t = a + (b - a) * i / 5; f.ticks.push(log ? Math.pow(10, t) : t); }
+  return f;
+}
+function draw() {
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  const xa = sx.value, ya = sy.value;
+  // a measured metric (latency) exists only for the timed points
+  const pts = D.points.filter(p => val(p, xa) !== undefined && val(p, ya) !== undefined);
+  if (!pts.length) { el('text', {x: W / 2, y: H / 2, 'text-anchor': 'middle'}, 'no point was built'); return; }
+  const fx = scale(pts.map(p => val(p, xa)), L, W - R, document.getElementById('logx').checked);
+  const fy = scale(pts.map(p => val(p, ya)), H - B, T, document.getElementById('logy').checked);
+  el('line', {x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#444'});
+  el('line', {x1: L, y1: T, x2: L, y2: H - B, stroke: '#444'});
+  for (const t of fx.ticks) { const x = fx(t); el('line', {x1: x, y1: H - B, x2: x, y2: H - B + 5, stroke: '#444'});
+    el('text', {x: x, y: H - B + 18, 'text-anchor': 'middle', 'class': 'axis'}, fmt(t)); }
+  for (const t of fy.ticks) { const y = fy(t); el('line', {x1: L - 5, y1: y, x2: L, y2: y, stroke: '#444'});
+    el('text', {x: L - 8, y: y + 4, 'text-anchor': 'end', 'class': 'axis'}, fmt(t)); }
+  const unit = a => a.startsWith('latency') ? a + ' (ms)' : (a === 'memory' || a === 'activations') ? a + ' (bytes)' : a;
+  el('text', {x: (L + W - R) / 2, y: H - 8, 'text-anchor': 'middle'}, unit(xa));
+  el('text', {x: 16, y: (T + H - B) / 2, 'text-anchor': 'middle', transform: `rotate(-90 16 ${(T + H - B) / 2})`}, unit(ya));
+  const order = pts.slice().sort((a, b) => (a.front - b.front));
+  const front = pts.filter(p => p.front).sort((a, b) => val(a, xa) - val(b, xa));
+  if (front.length > 1) el('polyline', {points: front.map(p => fx(val(p, xa)) + ',' + fy(val(p, ya))).join(' '),
+    fill: 'none', stroke: '#d62728', 'stroke-dasharray': '4 3'});
+  for (const p of order) {
+    const c = el('circle', {cx: fx(val(p, xa)), cy: fy(val(p, ya)), r: p.front ? 6 : 4,
+      'class': p.front ? 'front' : (p.feasible ? 'other' : 'excluded'), 'data-index': p.i});
+    c.addEventListener('mousemove', ev => {
+      const lines = ['point ' + p.i + (p.front ? ' (front)' : '')];
+      for (const k in p.params) lines.push(k + ' = ' + p.params[k]);
+      for (const k of ['params', 'macs', 'memory', 'layers', 'latency'].filter(k => k in p.m)) lines.push(k + ': ' + (k === 'memory' ? bytes(p.m[k]) : k === 'latency' ? p.m[k].toPrecision(3) + ' ms' : fmt(p.m[k])));
+      tip.textContent = lines.join('\n'); tip.style.display = 'block';
+      tip.style.left = (ev.clientX + 14) + 'px'; tip.style.top = (ev.clientY + 14) + 'px';
+    });
+    c.addEventListener('mouseleave', () => { tip.style.display = 'none'; });
+    c.addEventListener('click', () => copy(p.set));
+  }
+}
+function copy(text) {
+  const done = () => { document.getElementById('copied').textContent = 'copied: ' + text; };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, () => fallback(text, done));
+  } else fallback(text, done);
+}
+function fallback(text, done) {
+  const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t);
+  t.select(); try { document.execCommand('copy'); } catch (e) {} document.body.removeChild(t); done();
+}
+for (const id of ['x', 'y', 'logx', 'logy']) document.getElementById(id).addEventListener('change', draw);
+draw();
+})();
