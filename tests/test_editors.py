@@ -104,3 +104,21 @@ def test_pygments_highlights_edit_loop_and_expression_keywords() -> None:
     keywords = {v for t, v in lexer.get_tokens(text) if t is Keyword}
     expected = {"extends", "replace", "insert", "remove", "before", "after", "prev", "for", "in"}
     assert expected | {"fn", "if", "else"} <= keywords, expected - keywords
+
+
+def test_vscode_extension_reads_its_declared_setting_and_pins_its_client() -> None:
+    """The VS Code folder packages as documented (`npm install && npm run package`): the
+    setting extension.js reads is declared, the client library is a runtime dependency pinned
+    by the lock file (so the .vsix bundles it), and the packaging tool is a dev dependency."""
+    folder = ROOT / "editors" / "vscode"
+    pkg = json.loads((folder / "package.json").read_text())
+    source = (folder / "extension.js").read_text()
+    settings = pkg["contributes"]["configuration"]["properties"]
+    assert 'getConfiguration("inceptdsl").get("command")' in source
+    assert settings["inceptdsl.command"]["default"] == ["inceptdsl", "lsp"]
+    assert "vscode-languageclient/node" in source and "vscode-languageclient" in pkg["dependencies"]
+    lock = json.loads((folder / "package-lock.json").read_text())
+    assert lock["packages"][""]["dependencies"] == pkg["dependencies"]
+    assert lock["packages"][""]["devDependencies"] == pkg["devDependencies"]
+    assert "node_modules/vscode-languageclient" in lock["packages"]
+    assert pkg["scripts"]["package"].startswith("vsce package")
