@@ -60,6 +60,10 @@ def brace_error(
         err = _unclosed(m.unclosed[0], toks, lines, path, error_pos)
         if err is not None:
             err.notes += tuple(_also_unclosed(m.unclosed[1:], lines, path))
+            if len(m.unclosed) > 1 and err.hint and err.hint.endswith("the end of the file"):
+                err.hint = (
+                    "every `{` needs its `}`; add them at the end of the file, innermost first"
+                )
         return err
     if balance < 0 and m.extra:
         return _extra(m.extra[0], m, lines, path, error_pos)

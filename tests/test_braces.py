@@ -53,6 +53,7 @@ def test_last_brace_missing_and_several_unclosed_at_the_end() -> None:
         "`concat` is not closed either",
         "`add` is not closed either",
     ]
+    assert err.hint == "every `{` needs its `}`; add them at the end of the file, innermost first"
 
 
 def test_extra_brace_inside_the_network() -> None:
