@@ -194,6 +194,19 @@ class BinaryFileError(SpecSyntaxError):
     code = "E105"
 
 
+class UnclosedBraceError(SpecSyntaxError):
+    """A `{` that no `}` closes, found by matching the braces (and their indentation) after the
+    parse failed somewhere later: reported at the `{`, not where the parser gave up."""
+
+    code = "E106"
+
+
+class UnmatchedBraceError(SpecSyntaxError):
+    """A `}` that closes no `{`: an extra `}`, which ends the enclosing body early."""
+
+    code = "E107"
+
+
 # -- E2xx: names and imports ------------------------------------------------------------------
 
 

@@ -25,13 +25,17 @@ from pygments.token import (
 from .ir.ops import LAYERS, MERGES
 
 
-def _grammar_words() -> tuple[str, ...]:
-    """Every word grammar.lark spells out (`"network"`, `"for"`, ...), in grammar order: the
-    language's keywords, read from the grammar so that a new keyword is highlighted without an
-    edit here (tests/test_editors.py holds the TextMate grammar to the same list)."""
-    text = files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8")
-    words = re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', text)
+def grammar_keywords(grammar: str) -> tuple[str, ...]:
+    """Every word a grammar text spells out (`"network"`, `"for"`, ...), in grammar order, but
+    the constants and the size operator `x`: the language's keywords, read from grammar.lark
+    so that a new keyword is highlighted without an edit here (tests/test_editors.py holds the
+    TextMate grammar to the same list)."""
+    words = re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', grammar)
     return tuple(dict.fromkeys(w for w in words if w not in CONSTANTS + ("x",)))
+
+
+def _grammar_words() -> tuple[str, ...]:
+    return grammar_keywords(files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8"))
 
 
 CONSTANTS = ("true", "false", "none")

@@ -18,7 +18,9 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import LexerThread
 
+from .braces import brace_error
 from .errors import (
     EmptySpecError,
     LimitError,
@@ -317,7 +319,7 @@ def parse(text: str, path: str) -> tuple[Tree, list[Token]]:
     try:
         tree = parser.parse(text)
     except UnexpectedInput as exc:
-        err = _syntax_error(exc, path, text)
+        err = _brace_error(exc, path, text) or _syntax_error(exc, path, text)
         if _LONE_CR.search(text):  # the lexer takes a lone \r for a space, not a line end
             err.hint = (
                 "this file ends lines with a lone carriage return (\\r); lines end at \\n "
@@ -378,6 +380,37 @@ def _anon_word(term: str) -> str:
             pattern = t.pattern.value
             return f"'{pattern}'" if t.pattern.type == "str" else term.lower()
     return term.lower()
+
+
+def _brace_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError | None:
+    """An unclosed `{` or an extra `}` that explains the parse error (braces.py), reported where
+    it is. Not for a file that ends inside a statement (truncated: E103 says so) or a character
+    the lexer rejects (reported first, as it stands)."""
+    if isinstance(exc, UnexpectedCharacters):
+        return None
+    tok = getattr(exc, "token", None)
+    at_end = isinstance(exc, UnexpectedEOF) or (tok is not None and tok.type == "$END")
+    expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or set()
+    if at_end and "RBRACE" not in expected:
+        return None
+    pos = len(text) if at_end or tok is None else (tok.start_pos or 0)
+    tokens = _raw_tokens(text)
+    return None if tokens is None else brace_error(tokens, text, path, pos, MAX_NESTING)
+
+
+def _raw_tokens(text: str) -> list[Token] | None:
+    """The lexer's tokens (keywords used as labels or path segments retyped as names), or None
+    when it rejects a character: the braces after it are unknown, so no brace is blamed."""
+    try:
+        thread = LexerThread.from_text(_lexer(), text)
+        return list(_keywords_as_names(thread.lex(None)))
+    except UnexpectedCharacters:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _lexer() -> Any:
+    return _parser()._build_lexer()
 
 
 def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> SpecSyntaxError:

@@ -14,7 +14,12 @@ from pygments.token import Error, Keyword, Name
 
 from inceptdsl.check import types as check_types
 from inceptdsl.ir.ops import LAYERS, MERGES
-from inceptdsl.lexer import KEYWORDS, TYPES
+from inceptdsl.lexer import CONSTANTS, KEYWORDS, TYPES, grammar_keywords
+
+sys.path.insert(0, str(ROOT / "tools"))
+import textmate_keywords  # noqa: E402
+
+TEXTMATE = ROOT / "editors/vscode/syntaxes/incept.tmLanguage.json"
 
 
 def test_pygmentize_highlights_a_spec() -> None:
@@ -59,3 +64,61 @@ def test_keywords_are_the_grammars() -> None:
     assert {"if", "else", "in"} <= set(KEYWORDS)
     pkg = json.loads((ROOT / "editors/vscode/package.json").read_text())
     assert pkg["contributes"]["grammars"][0]["path"] == "./syntaxes/incept.tmLanguage.json"
+
+
+def _textmate_words(text: str, scope: str) -> set[str]:
+    g = json.loads(text)
+    [match] = [p["match"] for p in g["patterns"] if p.get("name") == scope]
+    return set(re.findall(r"\w+", match)) - {"b"}
+
+
+def test_textmate_grammar_is_generated_from_the_language() -> None:
+    """tools/textmate_keywords.py has been run: its output is the committed grammar."""
+    text = TEXTMATE.read_text(encoding="utf-8")
+    assert textmate_keywords.render(text) == text
+    assert _textmate_words(text, "constant.language.incept") == set(CONSTANTS)
+
+
+def test_a_keyword_added_to_the_grammar_only_is_caught() -> None:
+    """A new keyword in grammar.lark reaches the Pygments list at once, and the committed
+    TextMate grammar then no longer matches (the checks above fail until the tool is run)."""
+    grammar = (ROOT / "inceptdsl" / "grammar.lark").read_text(encoding="utf-8")
+    grown = grammar_keywords(grammar + '\nfrobnicate_stmt: "frobnicate" NAME\n') + tuple(MERGES)
+    assert set(grown) - set(KEYWORDS) == {"frobnicate"}
+    text = TEXTMATE.read_text(encoding="utf-8")
+    assert "frobnicate" not in _textmate_words(text, "keyword.control.incept")
+    assert textmate_keywords.render(text, grown) != text
+    regenerated = textmate_keywords.render(text, grown)
+    assert _textmate_words(regenerated, "keyword.control.incept") == set(grown)
+
+
+def test_pygments_highlights_edit_loop_and_expression_keywords() -> None:
+    lexer = get_lexer_by_name("incept")
+    variant = (SPECS / "variants" / "googlenet_5x5.incept").read_text(encoding="utf-8")
+    text = variant + (
+        "\nnetwork n {\n  for i in [1, 2] { conv 8 3x3 }\n"
+        "  conv (prev.channels if true else 8) 1x1\n"
+        "  insert relu after a\n  insert relu before b\n  replace c with relu\n  remove d\n}\n"
+        "fn f(v: int) -> int = v\n"
+    )
+    keywords = {v for t, v in lexer.get_tokens(text) if t is Keyword}
+    expected = {"extends", "replace", "insert", "remove", "before", "after", "prev", "for", "in"}
+    assert expected | {"fn", "if", "else"} <= keywords, expected - keywords
+
+
+def test_vscode_extension_reads_its_declared_setting_and_pins_its_client() -> None:
+    """The VS Code folder packages as documented (`npm install && npm run package`): the
+    setting extension.js reads is declared, the client library is a runtime dependency pinned
+    by the lock file (so the .vsix bundles it), and the packaging tool is a dev dependency."""
+    folder = ROOT / "editors" / "vscode"
+    pkg = json.loads((folder / "package.json").read_text())
+    source = (folder / "extension.js").read_text()
+    settings = pkg["contributes"]["configuration"]["properties"]
+    assert 'getConfiguration("inceptdsl").get("command")' in source
+    assert settings["inceptdsl.command"]["default"] == ["inceptdsl", "lsp"]
+    assert "vscode-languageclient/node" in source and "vscode-languageclient" in pkg["dependencies"]
+    lock = json.loads((folder / "package-lock.json").read_text())
+    assert lock["packages"][""]["dependencies"] == pkg["dependencies"]
+    assert lock["packages"][""]["devDependencies"] == pkg["devDependencies"]
+    assert "node_modules/vscode-languageclient" in lock["packages"]
+    assert pkg["scripts"]["package"].startswith("vsce package")

@@ -40,6 +40,7 @@ def _sandbox(tmp_path: Path, *, uid: int, sudo: bool, chromium: bool) -> tuple[P
         stub("sudo", f'echo "sudo $*" >> {log}; [ "$1" = -n ] && shift; "$@"')
     if chromium:
         stub("chromium", "exit 0")
+        stub("nvim", "exit 0")  # installed with Chromium (tests/test_editors_nvim.py)
     venv = project / ".venv" / "bin"
     venv.mkdir(parents=True)
     (venv / "python").write_text(f'#!/bin/sh\necho "python $*" >> {log}\n')
@@ -68,7 +69,7 @@ def test_without_chromium_root_or_sudo_it_stops_at_once_with_the_command(tmp_pat
     proc = _run(project, env)
     assert proc.returncode == 2
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and "`sudo apt-get install -y chromium`" in lines[0], proc.stderr
+    assert len(lines) == 1 and "`sudo apt-get install -y chromium neovim`" in lines[0], proc.stderr
     assert _log(tmp_path) == []  # nothing installed, no test run
 
 
@@ -81,7 +82,7 @@ def test_it_installs_chromium_as_root_or_with_sudo_then_tests(
     assert proc.returncode == 0, proc.stderr
     log = _log(tmp_path)
     installs = [ln for ln in log if ln.startswith("apt-get")]
-    assert installs == ["apt-get update -qq", "apt-get install -y -qq chromium"], log
+    assert installs == ["apt-get update -qq", "apt-get install -y -qq chromium neovim"], log
     assert any(ln.startswith("sudo -n env DEBIAN_FRONTEND") for ln in log) == sudo
     assert log[-1] == "python -m pytest -q"
     assert "python -m pip install -q -e .[dev]" in log  # a venv without the stamp: installed

@@ -10,7 +10,7 @@ Tiers, cheapest first (docs/contributing.md, "Test tiers"):
   the wheel (installed and compiled with torch).
 - ``fidelity``: compares compiled models with the reference implementations (torchvision,
   timm, keras.applications), cross-framework transfers, training.
-- ``browser``: drives Chromium or serves through Netron.
+- ``browser``: drives Chromium (or Neovim: the editor setup) or serves through Netron.
 
 A test inside a ``core`` file that needs a framework carries its own marker
 (``@pytest.mark.backend``); tests/test_tiers.py checks that no ``core`` or ``slow`` file
@@ -24,6 +24,7 @@ TIERS = ("core", "slow", "backend", "fidelity", "browser")
 _BY_TIER: dict[str, tuple[str, ...]] = {
     "core": (
         "test_api.py",
+        "test_braces.py",
         "test_backend_keras_golden.py",
         "test_backend_keras_layout.py",
         "test_backend_torch_golden.py",
@@ -117,6 +118,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     ),
     "browser": (
         "test_draw_browser.py",
+        "test_editors_nvim.py",
         "test_sweep_browser.py",
         "test_view.py",
     ),

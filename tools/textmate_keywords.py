@@ -1,6 +1,8 @@
-"""Rewrite the keyword and type patterns of editors/vscode/syntaxes/incept.tmLanguage.json from
-the language (inceptdsl.lexer.KEYWORDS, read from grammar.lark, and lexer.TYPES), so the
-TextMate grammar cannot fall behind a new keyword. tests/test_editors.py checks it is current.
+"""Rewrite the word lists of editors/vscode/syntaxes/incept.tmLanguage.json from the language:
+the keywords and constants (inceptdsl.lexer, read from grammar.lark), the layers (the op
+registry, longest first so that `global_avgpool` wins over `avgpool`) and the parameter types.
+The Pygments lexer reads the same lists, so both editors' highlighting follows the grammar;
+tests/test_editors.py checks this file is current.
 
     python tools/textmate_keywords.py
 """
@@ -9,19 +11,34 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from inceptdsl.lexer import KEYWORDS, TYPES
+from inceptdsl.ir.ops import LAYERS
+from inceptdsl.lexer import CONSTANTS, KEYWORDS, TYPES
 from inceptdsl.output import write_output
 
 TARGET = Path(__file__).resolve().parent.parent / "editors/vscode/syntaxes/incept.tmLanguage.json"
 
 
-def render(text: str) -> str:
-    for scope, words in (("keyword.control.incept", KEYWORDS), ("storage.type.incept", TYPES)):
+def word_lists(keywords: Sequence[str] = KEYWORDS) -> dict[str, Sequence[str]]:
+    """The TextMate scope of each generated pattern and its words."""
+    return {
+        "constant.language.incept": CONSTANTS,
+        "keyword.control.incept": keywords,
+        "support.function.layer.incept": sorted(LAYERS, key=lambda w: (-len(w), w)),
+        "storage.type.incept": TYPES,
+    }
+
+
+def render(text: str, keywords: Sequence[str] = KEYWORDS) -> str:
+    """The grammar `text` with each generated pattern's words replaced (the rest kept)."""
+    for scope, words in word_lists(keywords).items():
         pattern = re.compile(rf'("name": "{re.escape(scope)}",\s*"match": ")[^"]*(")')
         alternatives = "\\\\b(" + "|".join(words) + ")\\\\b"
-        text = pattern.sub(lambda m, a=alternatives: m.group(1) + a + m.group(2), text)
+        text, n = pattern.subn(lambda m, a=alternatives: m.group(1) + a + m.group(2), text)
+        if n != 1:
+            raise SystemExit(f"{TARGET}: no single pattern named {scope}")
     json.loads(text)  # still a valid grammar
     return text
 
