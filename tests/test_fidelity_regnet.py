@@ -8,21 +8,29 @@ spec and torchvision's weights meta (ours on the meta device; torchvision's RegN
 its BlockParams with torch ops, which the meta device cannot run).
 For y_400mf (SE) and x_400mf (no SE), torchvision's model (random parameters, BN statistics
 from a train-mode pass) loads strictly and the eval outputs agree within 1e-5 of their scale
-at 64x64, with the control that a 1% change of one weight exceeds that.
+at 64x64, with the control that a 1% change of one weight exceeds that; y_400mf also in Keras
+(weights carried across from the torch model) within 1e-4, tests/test_cross_framework.py's
+tolerance, with the same control.
 """
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import pytest
 import torch
 import torchvision
 from conftest import SPECS
-from fidelity import calibrate_bn, control
+from fidelity import calibrate_bn, control, relative_error
+from test_backend_keras_specs import keras_output
 from test_backend_torch_specs import randomize
 
 import inceptdsl
 
 SPEC = str(SPECS / "regnet.incept")
+TOL = 1e-5
+KERAS_TOL = 1e-4  # torch vs Keras, as tests/test_cross_framework.py: float32 in two orders
 MEMBERS = ["y_400mf", "y_800mf", "y_1_6gf", "y_3_2gf", "y_8gf", "x_400mf", "x_800mf"]
 
 
@@ -51,27 +59,46 @@ def test_state_dict_keys_and_shapes_are_torchvisions(variant: str) -> None:
     assert cited[variant] == params
 
 
-@pytest.mark.parametrize("variant", ["y_400mf", "x_400mf"])
-def test_strict_load_and_equal_eval_output(variant: str) -> None:
+@functools.cache
+def _case(variant: str) -> tuple[inceptdsl.Network, torch.nn.Module, torch.Tensor, np.ndarray]:
+    """The spec's network at 64x64 (same weights, small inputs), our strict load of
+    torchvision's model (random parameters, BN statistics from a train-mode pass), an input
+    batch and the reference's eval output: built once per member."""
     torch.manual_seed(0)
-    net = inceptdsl.load(SPEC, variant=variant, image_size=64)  # small inputs, same weights
+    net = inceptdsl.load(SPEC, variant=variant, image_size=64)
     calib = torch.randn(4, *net.input_shape, generator=torch.Generator().manual_seed(3))
     reference = calibrate_bn(randomize(_torchvision(variant)), calib)
-    ours = net.to_torch(weights_from=reference)  # strict
+    ours = net.to_torch(weights_from=reference).eval()  # strict
     x = torch.randn(2, *net.input_shape, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        want = reference.eval()(x)
-        got = ours.eval()(x)
-    assert got.shape == want.shape == (2, 1000)
-    scale = want.abs().max().item()
-    assert (got - want).abs().max().item() <= 1e-5 * scale
+        want = reference.eval()(x).numpy()
+    return net, ours, x, want
 
-    def again() -> torch.Tensor:
+
+@pytest.mark.parametrize("variant", ["y_400mf", "x_400mf"])
+def test_strict_load_and_equal_eval_output(variant: str) -> None:
+    _, ours, x, want = _case(variant)
+
+    def run() -> np.ndarray:
         with torch.no_grad():
-            return ours(x).numpy()
+            return ours(x).numpy()  # type: ignore[no-any-return]
 
-    delta = control(ours, again, want.numpy(), 1e-5)
-    print(f"regnet {variant}: tolerance 1e-5, control {delta:.1e}")
+    assert run().shape == want.shape == (2, 1000)
+    assert relative_error(run(), want) <= TOL
+    delta = control(ours, run, want, TOL)
+    print(f"regnet {variant}: tolerance {TOL}, control {delta:.1e}")
+
+
+def test_keras_through_cross_framework_transfer() -> None:
+    """y_400mf (grouped convs, SE) in Keras, weights carried across from our torch model."""
+    net, ours, x, want = _case("y_400mf")
+
+    def run() -> np.ndarray:
+        return keras_output(net.to_keras(weights_from=ours), x.numpy())
+
+    assert relative_error(run(), want) <= KERAS_TOL  # measured 1.3e-5
+    delta = control(ours, run, want, KERAS_TOL)
+    print(f"regnet y_400mf keras: tolerance {KERAS_TOL}, control {delta:.1e}")
 
 
 def test_design_space_parameters_reach_the_network() -> None:
