@@ -267,6 +267,18 @@ REFERENCE: dict[str, list[tuple[dict[str, object], int, int, int | None]]] = {
         ({}, 28_589_128, 0, 4_455_531_264),
         ({"variant": "small"}, 50_223_688, 0, 8_683_712_256),
     ],
+    # The family spec: torchvision regnet_y_400mf .. regnet_x_800mf (weights=None): sum of
+    # parameters, BN running mean + var, FlopCounterMode / 2 on 1x3x224x224
+    # (tests/test_fidelity_regnet.py compares every state_dict shape).
+    "regnet": [
+        ({"variant": "y_400mf"}, 4_344_144, 27_152, 401_842_848),
+        ({"variant": "y_800mf"}, 6_432_512, 30_432, 833_856_256),
+        ({"variant": "y_1_6gf"}, 11_202_430, 52_672, 1_612_076_160),
+        ({"variant": "y_3_2gf"}, 19_436_338, 66_160, 3_176_482_752),
+        ({"variant": "y_8gf"}, 39_381_472, 86_528, 8_473_070_592),
+        ({"variant": "x_400mf"}, 5_495_976, 37_856, 413_812_608),
+        ({"variant": "x_800mf"}, 7_259_656, 37_312, 799_699_712),
+    ],
     # torchvision inception_v3 with torchvision.ops.SqueezeExcitation(C, C // 16) after each of
     # its eleven modules (tests/test_fidelity_zoo.py): + 1,661,620 params, + 1,650,944 MACs.
     "variants/se_inception_v3": [

@@ -107,6 +107,8 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_fidelity_cnn.py",
         "test_fidelity_efficientnet.py",
         "test_fidelity_convnext.py",
+        "test_fidelity_convnext_rates.py",
+        "test_fidelity_regnet.py",
         "test_fidelity_keras.py",
         "test_fidelity_torch.py",
         "test_fidelity_zoo.py",

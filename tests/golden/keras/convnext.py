@@ -7,9 +7,9 @@ Edit the spec and emit again rather than editing this file.
 """
 
 # Network parameters:
-#   drop_path_rate = 0.0
 #   image_size = 224
 #   num_classes = 1000
+#   stochastic_depth_prob = 0.1
 #   variant = 'tiny'
 
 import keras
@@ -85,7 +85,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.1.1.block.4")(x1)  # 56 x 56 x 384
     x1 = layers.Dense(96, name="features.1.1.block.5")(x1)  # 56 x 56 x 96
     x1 = LayerScale(1e-06, name="features.1.1.layer_scale")(x1)  # 56 x 56 x 96
-    x1 = DropPath(0.0, name="features.1.1.stochastic_depth")(x1)  # 56 x 56 x 96
+    x1 = DropPath(0.0058823529411764705, name="features.1.1.stochastic_depth")(x1)  # 56 x 56 x 96
     x = layers.Add(name="features.1.1.add")([x1, x])  # 56 x 56 x 96
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.1.2.block.0")(x)  # 56 x 56 x 96
     # 56 x 56 x 96
@@ -94,7 +94,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.1.2.block.4")(x1)  # 56 x 56 x 384
     x1 = layers.Dense(96, name="features.1.2.block.5")(x1)  # 56 x 56 x 96
     x1 = LayerScale(1e-06, name="features.1.2.layer_scale")(x1)  # 56 x 56 x 96
-    x1 = DropPath(0.0, name="features.1.2.stochastic_depth")(x1)  # 56 x 56 x 96
+    x1 = DropPath(0.011764705882352941, name="features.1.2.stochastic_depth")(x1)  # 56 x 56 x 96
     x = layers.Add(name="features.1.2.add")([x1, x])  # 56 x 56 x 96
     x = layers.LayerNormalization(axis=-1, epsilon=1e-06, name="features.2.0")(x)  # 56 x 56 x 96
     x = layers.Conv2D(192, 2, strides=2, name="features.2.1")(x)  # 28 x 28 x 192
@@ -105,7 +105,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.3.0.block.4")(x1)  # 28 x 28 x 768
     x1 = layers.Dense(192, name="features.3.0.block.5")(x1)  # 28 x 28 x 192
     x1 = LayerScale(1e-06, name="features.3.0.layer_scale")(x1)  # 28 x 28 x 192
-    x1 = DropPath(0.0, name="features.3.0.stochastic_depth")(x1)  # 28 x 28 x 192
+    x1 = DropPath(0.017647058823529415, name="features.3.0.stochastic_depth")(x1)  # 28 x 28 x 192
     x = layers.Add(name="features.3.0.add")([x1, x])  # 28 x 28 x 192
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.3.1.block.0")(x)  # 28 x 28 x 192
     # 28 x 28 x 192
@@ -114,7 +114,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.3.1.block.4")(x1)  # 28 x 28 x 768
     x1 = layers.Dense(192, name="features.3.1.block.5")(x1)  # 28 x 28 x 192
     x1 = LayerScale(1e-06, name="features.3.1.layer_scale")(x1)  # 28 x 28 x 192
-    x1 = DropPath(0.0, name="features.3.1.stochastic_depth")(x1)  # 28 x 28 x 192
+    x1 = DropPath(0.023529411764705882, name="features.3.1.stochastic_depth")(x1)  # 28 x 28 x 192
     x = layers.Add(name="features.3.1.add")([x1, x])  # 28 x 28 x 192
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.3.2.block.0")(x)  # 28 x 28 x 192
     # 28 x 28 x 192
@@ -123,7 +123,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.3.2.block.4")(x1)  # 28 x 28 x 768
     x1 = layers.Dense(192, name="features.3.2.block.5")(x1)  # 28 x 28 x 192
     x1 = LayerScale(1e-06, name="features.3.2.layer_scale")(x1)  # 28 x 28 x 192
-    x1 = DropPath(0.0, name="features.3.2.stochastic_depth")(x1)  # 28 x 28 x 192
+    x1 = DropPath(0.029411764705882353, name="features.3.2.stochastic_depth")(x1)  # 28 x 28 x 192
     x = layers.Add(name="features.3.2.add")([x1, x])  # 28 x 28 x 192
     x = layers.LayerNormalization(axis=-1, epsilon=1e-06, name="features.4.0")(x)  # 28 x 28 x 192
     x = layers.Conv2D(384, 2, strides=2, name="features.4.1")(x)  # 14 x 14 x 384
@@ -134,7 +134,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.0.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.0.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.0.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.0.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.03529411764705883, name="features.5.0.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.0.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.1.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -143,7 +143,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.1.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.1.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.1.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.1.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.0411764705882353, name="features.5.1.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.1.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.2.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -152,7 +152,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.2.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.2.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.2.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.2.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.047058823529411764, name="features.5.2.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.2.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.3.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -161,7 +161,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.3.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.3.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.3.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.3.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.052941176470588235, name="features.5.3.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.3.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.4.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -170,7 +170,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.4.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.4.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.4.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.4.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.058823529411764705, name="features.5.4.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.4.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.5.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -179,7 +179,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.5.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.5.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.5.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.5.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.06470588235294118, name="features.5.5.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.5.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.6.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -188,7 +188,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.6.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.6.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.6.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.6.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.07058823529411766, name="features.5.6.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.6.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.7.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -197,7 +197,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.7.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.7.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.7.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.7.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.07647058823529412, name="features.5.7.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.7.add")([x1, x])  # 14 x 14 x 384
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.5.8.block.0")(x)  # 14 x 14 x 384
     # 14 x 14 x 384
@@ -206,7 +206,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.5.8.block.4")(x1)  # 14 x 14 x 1536
     x1 = layers.Dense(384, name="features.5.8.block.5")(x1)  # 14 x 14 x 384
     x1 = LayerScale(1e-06, name="features.5.8.layer_scale")(x1)  # 14 x 14 x 384
-    x1 = DropPath(0.0, name="features.5.8.stochastic_depth")(x1)  # 14 x 14 x 384
+    x1 = DropPath(0.0823529411764706, name="features.5.8.stochastic_depth")(x1)  # 14 x 14 x 384
     x = layers.Add(name="features.5.8.add")([x1, x])  # 14 x 14 x 384
     x = layers.LayerNormalization(axis=-1, epsilon=1e-06, name="features.6.0")(x)  # 14 x 14 x 384
     x = layers.Conv2D(768, 2, strides=2, name="features.6.1")(x)  # 7 x 7 x 768
@@ -217,7 +217,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.7.0.block.4")(x1)  # 7 x 7 x 3072
     x1 = layers.Dense(768, name="features.7.0.block.5")(x1)  # 7 x 7 x 768
     x1 = LayerScale(1e-06, name="features.7.0.layer_scale")(x1)  # 7 x 7 x 768
-    x1 = DropPath(0.0, name="features.7.0.stochastic_depth")(x1)  # 7 x 7 x 768
+    x1 = DropPath(0.08823529411764706, name="features.7.0.stochastic_depth")(x1)  # 7 x 7 x 768
     x = layers.Add(name="features.7.0.add")([x1, x])  # 7 x 7 x 768
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.7.1.block.0")(x)  # 7 x 7 x 768
     # 7 x 7 x 768
@@ -226,7 +226,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.7.1.block.4")(x1)  # 7 x 7 x 3072
     x1 = layers.Dense(768, name="features.7.1.block.5")(x1)  # 7 x 7 x 768
     x1 = LayerScale(1e-06, name="features.7.1.layer_scale")(x1)  # 7 x 7 x 768
-    x1 = DropPath(0.0, name="features.7.1.stochastic_depth")(x1)  # 7 x 7 x 768
+    x1 = DropPath(0.09411764705882353, name="features.7.1.stochastic_depth")(x1)  # 7 x 7 x 768
     x = layers.Add(name="features.7.1.add")([x1, x])  # 7 x 7 x 768
     x1 = layers.DepthwiseConv2D(7, padding="same", name="features.7.2.block.0")(x)  # 7 x 7 x 768
     # 7 x 7 x 768
@@ -235,7 +235,7 @@ def build() -> keras.Model:
     x1 = layers.Activation("gelu", name="features.7.2.block.4")(x1)  # 7 x 7 x 3072
     x1 = layers.Dense(768, name="features.7.2.block.5")(x1)  # 7 x 7 x 768
     x1 = LayerScale(1e-06, name="features.7.2.layer_scale")(x1)  # 7 x 7 x 768
-    x1 = DropPath(0.0, name="features.7.2.stochastic_depth")(x1)  # 7 x 7 x 768
+    x1 = DropPath(0.1, name="features.7.2.stochastic_depth")(x1)  # 7 x 7 x 768
     x = layers.Add(name="features.7.2.add")([x1, x])  # 7 x 7 x 768
     x = layers.GlobalAveragePooling2D(keepdims=True, name="avgpool")(x)  # 1 x 1 x 768
     x = layers.LayerNormalization(axis=-1, epsilon=1e-06, name="classifier.0")(x)  # 1 x 1 x 768

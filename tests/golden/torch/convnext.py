@@ -5,9 +5,9 @@ below. Edit the spec and emit again rather than editing this file.
 """
 
 # Network parameters:
-#   drop_path_rate = 0.0
 #   image_size = 224
 #   num_classes = 1000
+#   stochastic_depth_prob = 0.1
 #   variant = 'tiny'
 
 from collections.abc import Callable
@@ -106,15 +106,16 @@ class CNBlockBlock(Indexed):
 class CNBlock(nn.Module):
     """Block `CNBlock`: features.1.0, features.1.1, features.1.2, features.3.0 and 14 more."""
 
-    def __init__(self, in_channels: int, block_1: int) -> None:
+    def __init__(self, in_channels: int, p: float, block_1: int) -> None:
         super().__init__()
+        self.p = p
         self.block = CNBlockBlock(in_channels, block_1)
         self.layer_scale = nn.Parameter(torch.full((in_channels, 1, 1), 1e-06))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = self.block(x)
         x1 = x1 * self.layer_scale
-        x1 = drop_path(x1, 0.0, self.training)
+        x1 = drop_path(x1, self.p, self.training)
         x = x + x1
         return x
 
@@ -124,9 +125,9 @@ class Features1(Indexed):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self[0] = CNBlock(in_channels, 384)
-        self[1] = CNBlock(96, 384)
-        self[2] = CNBlock(96, 384)
+        self[0] = CNBlock(in_channels, 0.0, 384)
+        self[1] = CNBlock(96, 0.0058823529411764705, 384)
+        self[2] = CNBlock(96, 0.011764705882352941, 384)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self[0](x)  # 96 x 56 x 56
@@ -154,9 +155,9 @@ class Features3(Indexed):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self[0] = CNBlock(in_channels, 768)
-        self[1] = CNBlock(192, 768)
-        self[2] = CNBlock(192, 768)
+        self[0] = CNBlock(in_channels, 0.017647058823529415, 768)
+        self[1] = CNBlock(192, 0.023529411764705882, 768)
+        self[2] = CNBlock(192, 0.029411764705882353, 768)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self[0](x)  # 192 x 28 x 28
@@ -170,15 +171,15 @@ class Features5(Indexed):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self[0] = CNBlock(in_channels, 1536)
-        self[1] = CNBlock(384, 1536)
-        self[2] = CNBlock(384, 1536)
-        self[3] = CNBlock(384, 1536)
-        self[4] = CNBlock(384, 1536)
-        self[5] = CNBlock(384, 1536)
-        self[6] = CNBlock(384, 1536)
-        self[7] = CNBlock(384, 1536)
-        self[8] = CNBlock(384, 1536)
+        self[0] = CNBlock(in_channels, 0.03529411764705883, 1536)
+        self[1] = CNBlock(384, 0.0411764705882353, 1536)
+        self[2] = CNBlock(384, 0.047058823529411764, 1536)
+        self[3] = CNBlock(384, 0.052941176470588235, 1536)
+        self[4] = CNBlock(384, 0.058823529411764705, 1536)
+        self[5] = CNBlock(384, 0.06470588235294118, 1536)
+        self[6] = CNBlock(384, 0.07058823529411766, 1536)
+        self[7] = CNBlock(384, 0.07647058823529412, 1536)
+        self[8] = CNBlock(384, 0.0823529411764706, 1536)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self[0](x)  # 384 x 14 x 14
@@ -198,9 +199,9 @@ class Features7(Indexed):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
-        self[0] = CNBlock(in_channels, 3072)
-        self[1] = CNBlock(768, 3072)
-        self[2] = CNBlock(768, 3072)
+        self[0] = CNBlock(in_channels, 0.08823529411764706, 3072)
+        self[1] = CNBlock(768, 0.09411764705882353, 3072)
+        self[2] = CNBlock(768, 0.1, 3072)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self[0](x)  # 768 x 7 x 7
@@ -276,9 +277,9 @@ class Convnext(nn.Module):
 
 
 NETWORK_PARAMS: dict[str, object] = {
-    "drop_path_rate": 0.0,
     "image_size": 224,
     "num_classes": 1000,
+    "stochastic_depth_prob": 0.1,
     "variant": "tiny",
 }
 """The network parameters this file was generated with."""

@@ -1,0 +1,119 @@
+"""specs/regnet.incept, one spec for the family: every member (`--set variant=y_400mf` ..
+`x_800mf`) builds torchvision's regnet_* exactly, its stage widths and depths computed in the
+spec from the design-space parameters.
+
+For each member the compiled torch model's state_dict has torchvision's keys, in its order,
+with its shapes, and the parameter count equals the spec's report, the figure cited in the
+spec and torchvision's weights meta (ours on the meta device; torchvision's RegNet computes
+its BlockParams with torch ops, which the meta device cannot run).
+For y_400mf (SE) and x_400mf (no SE), torchvision's model (random parameters, BN statistics
+from a train-mode pass) loads strictly and the eval outputs agree within 1e-5 of their scale
+at 64x64, with the control that a 1% change of one weight exceeds that; y_400mf also in Keras
+(weights carried across from the torch model) within 1e-4, tests/test_cross_framework.py's
+tolerance, with the same control.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from conftest import SPECS
+from fidelity import calibrate_bn, control, relative_error
+from test_backend_keras_specs import keras_output
+from test_backend_torch_specs import randomize
+
+import inceptdsl
+
+SPEC = str(SPECS / "regnet.incept")
+TOL = 1e-5
+KERAS_TOL = 1e-4  # torch vs Keras, as tests/test_cross_framework.py: float32 in two orders
+MEMBERS = ["y_400mf", "y_800mf", "y_1_6gf", "y_3_2gf", "y_8gf", "x_400mf", "x_800mf"]
+
+
+def _torchvision(variant: str) -> torch.nn.Module:
+    return getattr(torchvision.models, f"regnet_{variant}")(weights=None)
+
+
+@pytest.mark.parametrize("variant", MEMBERS)
+def test_state_dict_keys_and_shapes_are_torchvisions(variant: str) -> None:
+    net = inceptdsl.load(SPEC, variant=variant)
+    with torch.device("meta"):
+        ours = net.to_torch()
+    reference = _torchvision(variant)  # its BlockParams compute in torch: not on meta
+    want = [(k, tuple(v.shape)) for k, v in reference.state_dict().items()]
+    got = [(k, tuple(v.shape)) for k, v in ours.state_dict().items()]
+    assert got == want
+    params = sum(p.numel() for p in reference.parameters())
+    assert net.report().params == params
+    weights = torchvision.models.get_model_weights(f"regnet_{variant}")
+    assert weights.IMAGENET1K_V1.meta["num_params"] == params
+    cited = {
+        e.stmt.with_[0].value.value: e.stmt.value.value  # type: ignore[union-attr]
+        for e in net.expectations
+        if e.stmt.cmp == "==" and e.stmt.target == ("params",)
+    }
+    assert cited[variant] == params
+
+
+@functools.cache
+def _case(variant: str) -> tuple[inceptdsl.Network, torch.nn.Module, torch.Tensor, np.ndarray]:
+    """The spec's network at 64x64 (same weights, small inputs), our strict load of
+    torchvision's model (random parameters, BN statistics from a train-mode pass), an input
+    batch and the reference's eval output: built once per member."""
+    torch.manual_seed(0)
+    net = inceptdsl.load(SPEC, variant=variant, image_size=64)
+    calib = torch.randn(4, *net.input_shape, generator=torch.Generator().manual_seed(3))
+    reference = calibrate_bn(randomize(_torchvision(variant)), calib)
+    ours = net.to_torch(weights_from=reference).eval()  # strict
+    x = torch.randn(2, *net.input_shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = reference.eval()(x).numpy()
+    return net, ours, x, want
+
+
+@pytest.mark.parametrize("variant", ["y_400mf", "x_400mf"])
+def test_strict_load_and_equal_eval_output(variant: str) -> None:
+    _, ours, x, want = _case(variant)
+
+    def run() -> np.ndarray:
+        with torch.no_grad():
+            return ours(x).numpy()  # type: ignore[no-any-return]
+
+    assert run().shape == want.shape == (2, 1000)
+    assert relative_error(run(), want) <= TOL
+    delta = control(ours, run, want, TOL)
+    print(f"regnet {variant}: tolerance {TOL}, control {delta:.1e}")
+
+
+def test_keras_through_cross_framework_transfer() -> None:
+    """y_400mf (grouped convs, SE) in Keras, weights carried across from our torch model."""
+    net, ours, x, want = _case("y_400mf")
+
+    def run() -> np.ndarray:
+        return keras_output(net.to_keras(weights_from=ours), x.numpy())
+
+    assert relative_error(run(), want) <= KERAS_TOL  # measured 1.3e-5
+    delta = control(ours, run, want, KERAS_TOL)
+    print(f"regnet y_400mf keras: tolerance {KERAS_TOL}, control {delta:.1e}")
+
+
+def test_design_space_parameters_reach_the_network() -> None:
+    """The widths and depths are computed from (depth, w_0, w_a, w_m, group width): a point
+    of the design space that is not a member builds what torchvision's BlockParams gives."""
+    from torchvision.models.regnet import BlockParams, RegNet
+
+    point = {"depth": 13, "w_0": 32, "w_a": 18.5, "w_m": 2.3, "group_width": 16}
+    net = inceptdsl.load(SPEC, variant="x_400mf", **point)
+    blocks = BlockParams.from_init_params(**point)
+    with torch.device("meta"):
+        ours = net.to_torch()
+        reference = RegNet(blocks)
+    want = [(k, tuple(v.shape)) for k, v in reference.state_dict().items()]
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == want
+    with pytest.raises(inceptdsl.SpecError) as info:
+        inceptdsl.load(SPEC, variant="y_16gf")
+    assert info.value.code == "E304" and '"y_16gf" is not in the list' in info.value.message
