@@ -307,7 +307,9 @@ def precharge(net: Network) -> None:
             if decl.extends is not None:
                 continue
             given = {**net.overrides, **overrides}
-            params = bind_network_params(decl, given, span, network_params(decl, root))
+            params = bind_network_params(
+                decl, given, span, network_params(decl, root), root.functions
+            )
         except LimitError:
             raise
         except SpecError:

@@ -32,6 +32,7 @@ STAGES = [
     "read",
     "roots",
     "libblocks",  # the bundled library's block names, for the missing-import hint
+    "braces",  # matching braces by indentation, for a parse error's location
     "parse",
     "ast",
     "transform",

@@ -50,7 +50,9 @@ def build_parent(program: Program) -> Network | None:
     if ref is None or parent is None:
         return None
     try:
-        mine = bind_network_params(decl, {}, None, network_params(decl, program.root))
+        mine = bind_network_params(
+            decl, {}, None, network_params(decl, program.root), program.root.functions
+        )
         pparams = network_params(parent, ref.file)
         given: dict[str, Any]
         if not decl.params:

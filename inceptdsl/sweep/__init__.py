@@ -203,6 +203,8 @@ def _check_fixed(
     from ..lower import bind_network_params, network_decl
 
     try:
-        bind_network_params(network_decl(program), fixed, None, tuple(declared))
+        bind_network_params(
+            network_decl(program), fixed, None, tuple(declared), program.root.functions
+        )
     except SpecError as err:
         raise err.with_sources(program.sources) from None
