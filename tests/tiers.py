@@ -24,6 +24,8 @@ TIERS = ("core", "slow", "backend", "fidelity", "browser")
 _BY_TIER: dict[str, tuple[str, ...]] = {
     "core": (
         "test_api.py",
+        "test_backend_base.py",
+        "test_backend_emit_frameworkless.py",
         "test_backend_keras_golden.py",
         "test_backend_keras_layout.py",
         "test_backend_torch_golden.py",
@@ -77,6 +79,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_backend_onnx.py",
         "test_backend_torch.py",
         "test_backend_torch_compile.py",
+        "test_backend_helpers_source.py",
         "test_backend_torch_init.py",
         "test_backend_torch_modules.py",
         "test_backend_torch_semantics.py",

@@ -28,7 +28,8 @@ from inceptdsl.ir.ops import (
     SepConvAttrs,
 )
 
-from . import padding, runtime
+from . import padding
+from .source import RUNTIME as runtime
 
 ZERO = (0, 0, 0, 0)
 
@@ -38,7 +39,7 @@ class Ctx:
     """What a rule may ask about the graph while emitting one node."""
 
     in_shape: Callable[[Node, int], tuple[int, ...]]  # (C, H, W) or (F,) of input i of a node
-    helpers: set[object] = field(default_factory=set)  # runtime helpers the file must define
+    helpers: set[str] = field(default_factory=set)  # runtime helpers the file must define
     residual_adds: frozenset[str] = frozenset()  # add nodes a `residual` made (main path first)
 
 
@@ -331,14 +332,14 @@ def _scale_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> lis
 
 
 def _helper_layer(
-    helper: type, make: Callable[[Node], str]
+    helper: str, make: Callable[[Node], str]
 ) -> Callable[[Node, tuple[str, ...], str, Ctx], list[str]]:
     """A rule for a node computed by one of runtime.py's layers: `make(node)` gives its
     arguments before the name."""
 
     def call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list[str]:
         ctx.helpers.add(helper)
-        return [f"{helper.__name__}({make(node)}{_name(node.name)})({args[0]})"]
+        return [f"{helper}({make(node)}{_name(node.name)})({args[0]})"]
 
     return call
 

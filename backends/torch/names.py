@@ -17,7 +17,8 @@ import networkx as nx
 from inceptdsl.errors import InvalidValueError
 from inceptdsl.source import Span
 
-from . import runtime
+from .source import RUNTIME as runtime
+from .taken import MODULE_ATTRS
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
@@ -25,7 +26,7 @@ _KEYED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
 # Attribute names nn.Module (and our Indexed) already uses: a child module with such a name would
 # be shadowed by the method or attribute (`self.train` is a method), so the spec must rename it.
-_TAKEN = frozenset(dir(runtime.Indexed())) | {"aux_weights", "loss"}
+_TAKEN = MODULE_ATTRS | {"aux_weights", "loss"}
 
 # Names the emitted file defines or imports at top level: a network class may not reuse them.
 _TOP_LEVEL = frozenset(

@@ -38,8 +38,8 @@ from inceptdsl.ir.ops import (
     ZeroPadAttrs,
 )
 
-from . import runtime
 from .names import attr_path
+from .source import RUNTIME as runtime
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Ctx:
 
     in_shape: Callable[[Node, int], tuple[int, ...]]  # shape of input i of a node
     can_inplace: Callable[[Node], bool]  # may an activation overwrite this node's input?
-    helpers: set[object] = field(default_factory=set)  # runtime helpers the file must define
+    helpers: set[str] = field(default_factory=set)  # runtime helpers the file must define
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""The Backend base class: capabilities are declared class attributes with defaults, and what a
+backend cannot do raises `unsupported()` (a UsageError naming the backend), never an
+AttributeError. A minimal backend (only `build` and `emit`) is enough for every caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from inceptdsl.backend import Backend, available, get
+from inceptdsl.errors import UsageError
+from inceptdsl.source import Span
+
+
+class Minimal(Backend):
+    name = "minimal"
+    suffix = ".txt"
+
+    def build(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
+        return len(graph)
+
+    def emit(self, graph: nx.DiGraph, **options: Any) -> str:
+        return f"{len(graph)} nodes\n"
+
+
+def test_a_minimal_backend_has_the_default_capabilities() -> None:
+    b = Minimal()
+    assert (b.optimize_layout, b.optimizer, b.importer) == ("nchw", None, None)
+    assert not (b.writes_files or b.weights_in_file or b.saves_weights)
+    assert dict(b.ops) == {} and set(b.activations) == set()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda b: b.build_optimized(nx.DiGraph()),
+        lambda b: b.write(nx.DiGraph(), "out.txt"),
+        lambda b: b.emit_optimized(nx.DiGraph()),
+        lambda b: b.write_optimized(nx.DiGraph(), "out.txt"),
+        lambda b: b.read_weights("w.pt"),
+        lambda b: b.saved_weights(nx.DiGraph()),
+    ],
+)
+def test_what_a_backend_lacks_is_a_usage_error_naming_it(call: Any) -> None:
+    with pytest.raises(UsageError, match="backend 'minimal' does not support"):
+        call(Minimal())
+
+
+def test_unsupported_is_located() -> None:
+    span = Span("net.incept", 3, 5, 3, 12)
+    with pytest.raises(UsageError) as err:
+        Minimal().unsupported("op foo", span, hint="use another backend")
+    assert (err.value.path, err.value.line, err.value.column) == ("net.incept", 3, 5)
+    assert err.value.hint == "use another backend"
+
+
+@pytest.mark.backend  # imports onnx
+def test_the_built_in_backends_declare_their_capabilities() -> None:
+    assert set(available()) >= {"torch", "keras", "onnx"}
+    torch, keras, onnx = get("torch"), get("keras"), get("onnx")
+    assert all(isinstance(b, Backend) for b in (torch, keras, onnx))
+    assert (torch.optimize_layout, keras.optimize_layout, onnx.optimize_layout) == (
+        "nchw",
+        "nhwc",
+        "nchwc",
+    )
+    assert [b.name for b in (torch, keras, onnx) if b.writes_files] == ["onnx"]
+    assert [b.name for b in (torch, keras, onnx) if b.weights_in_file] == ["onnx"]
+    assert [b.name for b in (torch, keras, onnx) if b.saves_weights] == ["torch"]
+    assert [b.name for b in (torch, keras, onnx) if b.importer is not None] == ["torch"]
+    assert all(b.optimizer is not None and b.ops for b in (torch, keras, onnx))
