@@ -71,3 +71,23 @@ def test_the_built_in_backends_declare_their_capabilities() -> None:
     assert [b.name for b in (torch, keras, onnx) if b.saves_weights] == ["torch"]
     assert [b.name for b in (torch, keras, onnx) if b.importer is not None] == ["torch"]
     assert all(b.optimizer is not None and b.ops for b in (torch, keras, onnx))
+
+
+def test_load_source_runs_each_text_once_and_evicts_the_oldest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shared by torch and keras (backends/common/loaded.py): both evict past KEEP."""
+    import sys
+
+    from inceptdsl.backends.common import loaded
+
+    monkeypatch.setattr(loaded, "KEEP", 2)
+    monkeypatch.setattr(loaded, "_MODULES", {})
+    first = loaded.load_source("x = []\n", "n", "keras")
+    assert loaded.load_source("x = []\n", "n", "keras") is first
+    assert loaded.load_source("x = []\n", "n", "torch") is not first  # per backend
+    later = [loaded.load_source(f"x = {i}\n", "n", "keras") for i in range(2)]
+    assert first.__name__ not in sys.modules
+    assert [m.x for m in later] == [0, 1] and all(m.__name__ in sys.modules for m in later)
+    for m in [*later, *loaded._MODULES["torch"].values()]:
+        sys.modules.pop(m.__name__, None)

@@ -12,7 +12,6 @@ number is written by `num()`, so nothing but a checked int or finite float reach
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -28,6 +27,7 @@ from inceptdsl.ir.ops import (
     SepConvAttrs,
 )
 
+from ..common.literals import num as literal
 from . import padding
 from .source import RUNTIME as runtime
 
@@ -49,14 +49,8 @@ class Rule:
 
 
 def num(value: object) -> str:
-    """A Python literal for an IR number: ints as ints, floats as their shortest repr."""
-    if isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(float(value))
-    raise InvalidValueError(f"the keras backend cannot write the number {value!r}")
+    """A Python literal for an IR number (common/literals.py)."""
+    return literal(value, "keras")
 
 
 def keras_momentum(torch_momentum: float) -> float:

@@ -10,7 +10,6 @@ nothing but a checked int or finite float reaches the generated code.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
@@ -38,6 +37,7 @@ from inceptdsl.ir.ops import (
     ZeroPadAttrs,
 )
 
+from ..common.literals import num as literal
 from .names import attr_path
 from .source import RUNTIME as runtime
 
@@ -58,14 +58,8 @@ class Rule:
 
 
 def num(value: object) -> str:
-    """A Python literal for an IR number: ints as ints, floats as their shortest repr."""
-    if isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(float(value))
-    raise InvalidValueError(f"the torch backend cannot write the number {value!r}")
+    """A Python literal for an IR number (common/literals.py)."""
+    return literal(value, "torch")
 
 
 def _pair(p: tuple[int, int]) -> str:
