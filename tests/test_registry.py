@@ -127,6 +127,28 @@ def test_a_missing_test_spec_or_oracle_is_named(tmp_path: Path) -> None:
     ]
 
 
+def test_a_state_column_that_drifted_from_the_registry_is_named() -> None:
+    broken = dict(REGISTRY)
+    broken[Op.LINEAR] = dataclasses.replace(REGISTRY[Op.LINEAR], state="a linear layer")
+    assert _problems(registry=broken) == [
+        "op linear: docs/ir.md's state column is not its OpDef.state"
+    ]
+
+
+def test_inconsistent_traits_are_named() -> None:
+    broken = dict(REGISTRY)
+    broken[Op.DROP_PATH] = dataclasses.replace(
+        REGISTRY[Op.DROP_PATH], traits=frozenset({O.Trait.EVAL_IDENTITY})
+    )
+    broken[Op.FLATTEN] = dataclasses.replace(
+        REGISTRY[Op.FLATTEN], traits=frozenset({O.Trait.ALIAS, O.Trait.FRESH})
+    )
+    assert sorted(_problems(registry=broken)) == [
+        "op drop_path: trait eval_identity without alias",
+        "op flatten: traits fresh and alias together",
+    ]
+
+
 def test_an_op_with_only_its_registry_entry_is_named_everywhere() -> None:
     """An op registered with no surface, no backend rules: each missing place is listed."""
     bare = dataclasses.replace(REGISTRY[Op.SCALE], layers=())

@@ -50,6 +50,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_lsp_protocol.py",
         "test_lsp_reads.py",
         "test_notebook.py",
+        "test_op_traits.py",
         "test_optimize.py",
         "test_output.py",
         "test_parser_tables.py",

@@ -16,6 +16,7 @@ from typing import cast
 
 from inceptdsl.errors import InvalidValueError
 from inceptdsl.ir import Node, Op
+from inceptdsl.ir.ops import FRESH as OP_FRESH
 from inceptdsl.ir.ops import (
     ActAttrs,
     Activation,
@@ -372,13 +373,6 @@ OP_TABLE: dict[Op, Rule] = {
 """How each op is emitted; a test iterates over `Op` to check that none is missing."""
 
 # Ops whose output is a new tensor that only its readers hold, so that an activation reading it
-# last may work in place. Not `act` (relu's backward needs its output), not `input`, `dropout`
-# (returns its input unchanged in eval), `flatten` (a view) or `identity` (an alias).
-FRESH: frozenset[Op] = frozenset(
-    {
-        Op.CONV2D, Op.SEPCONV2D, Op.BATCHNORM, Op.LINEAR, Op.CONCAT, Op.ADD, Op.SCALE,
-        Op.MAXPOOL2D, Op.AVGPOOL2D, Op.GLOBAL_AVGPOOL, Op.GLOBAL_MAXPOOL, Op.ADAPTIVE_AVGPOOL2D,
-        Op.MULTIPLY, Op.CHANNEL_SHUFFLE, Op.ZEROPAD2D, Op.LAYERNORM, Op.GROUPNORM,
-        Op.LAYER_SCALE,
-    }
-)  # fmt: skip
+# last may work in place: declared by each op (Trait.FRESH in its OpDef). Not `act` (relu's
+# backward needs its output), `input`, or an alias (`dropout`, `flatten`, `identity`).
+FRESH: frozenset[Op] = OP_FRESH

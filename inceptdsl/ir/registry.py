@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -139,6 +139,21 @@ class MergeDef:
     options: Mapping[str, Check] = field(default_factory=dict)
 
 
+class Trait(Enum):
+    """What an op's output is, declared once in its OpDef; the memory model, the optimizer and
+    the torch backend derive their op sets from these (`with_trait`)."""
+
+    ALIAS = "alias"
+    """In inference the output is the input's storage (a view, or the same tensor): it
+    allocates nothing (memory.py)."""
+    EVAL_IDENTITY = "eval_identity"
+    """In eval the op returns its input unchanged: the optimizer removes it (dead_code.py).
+    Implies ALIAS."""
+    FRESH = "fresh"
+    """The output is a new tensor that only its readers hold, so an activation reading it last
+    may work in place (the torch backend's `inplace=True`). Excludes ALIAS."""
+
+
 @dataclass(frozen=True)
 class OpDef:
     """Everything the core knows about one op. `arity` is the number of inputs, or None for
@@ -155,6 +170,7 @@ class OpDef:
     state: str = "none"
     layers: tuple[LayerDef, ...] = ()
     merge: MergeDef | None = None
+    traits: frozenset[Trait] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -186,6 +202,12 @@ def register(d: OpDef) -> OpDef:
     d = OpDef(**{**d.__dict__, "layers": layers})
     REGISTRY[d.op] = d
     return d
+
+
+def with_trait(trait: Trait, registry: Mapping[Op, OpDef] | None = None) -> frozenset[Op]:
+    """The ops that declare `trait` (in `registry`, REGISTRY by default)."""
+    reg = REGISTRY if registry is None else registry
+    return frozenset(op for op, d in reg.items() if trait in d.traits)
 
 
 def register_activation(a: ActDef) -> ActDef:

@@ -10,7 +10,7 @@ from ...errors import InvalidValueError, RankError
 from ...source import Span
 from ..geometry import fmt_shape, positive_channels
 from ..options import boolean, channels, number, pos_int, probability
-from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, quiet, register
+from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, Trait, quiet, register
 from .conv import Init, init_option
 
 
@@ -127,6 +127,7 @@ register(
         lambda a, ins, ctx: a.shape,
         _free,
         "the network's input (exactly one, named `input`; made by the `input` statement)",
+        state="none (exactly one, named `input`)",
     )
 )
 register(
@@ -142,6 +143,7 @@ register(
                 "identity", (), {}, {}, lambda v, c: IdentityAttrs(), "pass the input through"
             ),
         ),
+        traits=frozenset({Trait.ALIAS, Trait.EVAL_IDENTITY}),
     )
 )
 register(
@@ -152,6 +154,7 @@ register(
         _same,
         _free,
         "dropout (identity at inference)",
+        state="none (identity in eval)",
         layers=(
             LayerDef(
                 "dropout",
@@ -162,6 +165,7 @@ register(
                 "dropout (identity at inference)",
             ),
         ),
+        traits=frozenset({Trait.ALIAS, Trait.EVAL_IDENTITY}),
     )
 )
 register(
@@ -182,6 +186,7 @@ register(
                 "multiply by a constant",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -192,6 +197,7 @@ register(
         _same,
         _free,
         "stochastic depth: drops whole samples in training, identity in eval",
+        state="none (per-sample drop in training, identity in eval)",
         layers=(
             LayerDef(
                 "drop_path",
@@ -202,6 +208,7 @@ register(
                 "stochastic depth (per-sample drop in training, identity in eval)",
             ),
         ),
+        traits=frozenset({Trait.ALIAS, Trait.EVAL_IDENTITY}),
     )
 )
 register(
@@ -212,8 +219,9 @@ register(
         _layer_scale_shape,
         lambda a, ins, out: (ins[0][0], 0, 0),
         "multiply each channel by a learnable factor",
-        state="one parameter of C values at the node's path itself (no child module),"
-        " shaped (C,) or, with dims=3, (C, 1, 1)",
+        state="one parameter of C values at the node's path itself (`stages.0.blocks.0.gamma`),"
+        " shaped `(C,)`, or `(C, 1, 1)` with `dims=3` (torchvision's"
+        " `features.1.0.layer_scale`)",
         layers=(
             LayerDef(
                 "layer_scale",
@@ -225,6 +233,7 @@ register(
                 " stored as (C,) or, with dims=3, (C, 1, 1) (torchvision's)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -245,6 +254,7 @@ register(
                 "flatten to C*H*W features, channel-major",
             ),
         ),
+        traits=frozenset({Trait.ALIAS}),
     )
 )
 register(
@@ -255,7 +265,8 @@ register(
         _linear_shape,
         _linear_cost,
         "fully connected layer (of a vector, or of each position's channels of a map)",
-        state="a linear layer (`weight` out x in, `bias`)",
+        state="a linear layer (`weight` out x in, `bias`); per position, the same layer on each"
+        " position's channels (torchvision's ConvNeXt `block.3`)",
         layers=(
             LayerDef(
                 "linear",
@@ -276,5 +287,6 @@ register(
                 "fully connected layer; per_position=true: of each position's channels",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )

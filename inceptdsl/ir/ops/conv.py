@@ -25,6 +25,7 @@ from ..registry import (
     Pair,
     Shape,
     ShapeCtx,
+    Trait,
     register,
 )
 from .activation import Activation, activation
@@ -275,6 +276,7 @@ register(
                 "depthwise convolution: groups = input channels, `multiplier` outputs each",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 
@@ -300,5 +302,6 @@ register(
                 "depthwise-separable convolution (depthwise then 1x1)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )

@@ -12,7 +12,7 @@ from ...source import Span
 from ...values import Record, format_value
 from ..geometry import spatial
 from ..options import boolean, number, optional, pos_int, positive, probability
-from ..registry import REQUIRED, Attrs, BuildCtx, Check, LayerDef, Op, OpDef, register
+from ..registry import REQUIRED, Attrs, BuildCtx, Check, LayerDef, Op, OpDef, Trait, register
 
 
 class BatchNormAttrs(Attrs):
@@ -127,7 +127,7 @@ register(
         _spatial_same("batch norm"),
         lambda a, ins, out: (*_bn_cost(a, ins[0][0]), 0),
         "batch normalisation over channels",
-        state="a BN over channels (gamma, beta where present; running mean and variance)",
+        state="a BN over channels",
         layers=(
             LayerDef(
                 "bn",
@@ -138,6 +138,7 @@ register(
                 "batch normalisation (eps, momentum in torch's convention, scale, center, affine)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 
@@ -184,7 +185,8 @@ register(
         lambda a, ins, ctx: ins[0],
         _affine_cost,
         "layer norm over channels (a vector's features, or each position's channels)",
-        state="a LayerNorm over channels (`weight`, `bias` if affine)",
+        state="a LayerNorm over channels (`weight`, `bias` if affine); on a map, each"
+        " position's channels",
         layers=(
             LayerDef(
                 "layernorm",
@@ -195,6 +197,7 @@ register(
                 "layer norm over channels (vectors, or each position of a feature map)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -216,5 +219,6 @@ register(
                 "group norm: channels in `groups` groups (torch GroupNorm)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
