@@ -120,6 +120,11 @@ def problems(
             continue
         if op.value in states and states[op.value] != d.state:
             out.append(f"op {op.value}: docs/ir.md's state column is not its OpDef.state")
+        if d.state.startswith("none") != (d.tensors is None):
+            if d.tensors is None:
+                out.append(f"op {op.value}: it has state but declares no tensors (OpDef.tensors)")
+            else:
+                out.append(f"op {op.value}: its state is none but it declares tensors")
         if Trait.EVAL_IDENTITY in d.traits and Trait.ALIAS not in d.traits:
             out.append(f"op {op.value}: trait eval_identity without alias")
         if Trait.FRESH in d.traits and Trait.ALIAS in d.traits:

@@ -59,6 +59,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_shapes.py",
         "test_test_command.py",
         "test_tiers.py",
+        "test_toy_op.py",
         "test_variant_errors.py",
         "test_variants.py",
         "test_verification.py",

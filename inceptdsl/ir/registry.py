@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from ..source import Span
+from .state import TensorFn
 
 Shape = tuple[int, ...]
 Cost = tuple[int, int, int]  # (params, buffers, macs)
@@ -158,7 +159,8 @@ class Trait(Enum):
 class OpDef:
     """Everything the core knows about one op. `arity` is the number of inputs, or None for
     any number >= 1 (merges). `state` says in words what a backend creates at the node's path
-    (the docs/ir.md column); `layers` and `merge` are the surfaces that produce the op (none:
+    (the docs/ir.md column) and `tensors` lists it, tensor by tensor (ir/state.py); `traits`
+    say what its output is; `layers` and `merge` are the surfaces that produce the op (none:
     made by a statement, like `input`)."""
 
     op: Op
@@ -171,6 +173,7 @@ class OpDef:
     layers: tuple[LayerDef, ...] = ()
     merge: MergeDef | None = None
     traits: frozenset[Trait] = frozenset()
+    tensors: TensorFn | None = None  # its state (inceptdsl/ir/state.py); None: it has none
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from ...source import Span
 from ..geometry import fmt_shape, positive_channels
 from ..options import boolean, channels, number, pos_int, probability
 from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, Trait, quiet, register
+from ..state import TensorDef, bias, kernel
 from .conv import Init, init_option
 
 
@@ -117,6 +118,19 @@ def _layer_scale_shape(a: LayerScaleAttrs, ins: list[Shape], ctx: ShapeCtx) -> S
             hint="use `dims=1` on a flat input",
         )
     return ins[0]
+
+
+def _layer_scale_tensors(a: LayerScaleAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    """One parameter at the node's own path, filled with `init`."""
+    column = a.dims == 3
+    shape = (cout, 1, 1) if column else (cout,)
+    return (TensorDef("", "", "gamma", "column" if column else "vector", shape, 0, a.init),)
+
+
+def _linear_tensors(a: LinearAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    """A Dense kernel (out, in) in torch; per position, the same on each position's channels."""
+    w = kernel("weight", "", "kernel", "dense", (a.out_features, cin))
+    return (w, *((bias("bias", "", cout, cin),) if a.bias else ()))
 
 
 register(
@@ -234,6 +248,7 @@ register(
             ),
         ),
         traits=frozenset({Trait.FRESH}),
+        tensors=_layer_scale_tensors,
     )
 )
 register(
@@ -288,5 +303,6 @@ register(
             ),
         ),
         traits=frozenset({Trait.FRESH}),
+        tensors=_linear_tensors,
     )
 )

@@ -13,6 +13,7 @@ from ...values import Record, format_value
 from ..geometry import spatial
 from ..options import boolean, number, optional, pos_int, positive, probability
 from ..registry import REQUIRED, Attrs, BuildCtx, Check, LayerDef, Op, OpDef, Trait, register
+from ..state import TensorDef, affine, batch_norm
 
 
 class BatchNormAttrs(Attrs):
@@ -119,6 +120,16 @@ def _bn_build(v: Mapping[str, Any], ctx: BuildCtx) -> Attrs:
     return batchnorm_attrs({**ctx.defaults.get("bn", {}), **given}, ctx.span)
 
 
+def _bn_tensors(a: BatchNormAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    return batch_norm("", cout, a.scale, a.center)
+
+
+def _affine_tensors(
+    a: LayerNormAttrs | GroupNormAttrs, cin: int, cout: int
+) -> tuple[TensorDef, ...]:
+    return affine("", cout) if a.affine else ()
+
+
 register(
     OpDef(
         Op.BATCHNORM,
@@ -139,6 +150,7 @@ register(
             ),
         ),
         traits=frozenset({Trait.FRESH}),
+        tensors=_bn_tensors,
     )
 )
 
@@ -198,6 +210,7 @@ register(
             ),
         ),
         traits=frozenset({Trait.FRESH}),
+        tensors=_affine_tensors,
     )
 )
 register(
@@ -220,5 +233,6 @@ register(
             ),
         ),
         traits=frozenset({Trait.FRESH}),
+        tensors=_affine_tensors,
     )
 )
