@@ -91,3 +91,23 @@ def test_load_source_runs_each_text_once_and_evicts_the_oldest(
     assert [m.x for m in later] == [0, 1] and all(m.__name__ in sys.modules for m in later)
     for m in [*later, *loaded._MODULES["torch"].values()]:
         sys.modules.pop(m.__name__, None)
+
+
+def test_no_capability_is_probed() -> None:
+    """Callers read the declared capabilities: no hasattr/getattr of a Backend attribute
+    anywhere in the core (a probe hides a capability the base class does not declare)."""
+    import re
+
+    from conftest import ROOT
+
+    plain = {"name", "suffix"}  # every object may have these: not capabilities
+    names = "|".join(n for n in vars(Backend) if not n.startswith("_") and n not in plain)
+    probe = re.compile(rf"""\b(?:hasattr|getattr)\([^,()]+,\s*["'](?:{names})["']""")
+    found = [
+        f"{path.relative_to(ROOT)}:{i}"
+        for path in sorted((ROOT / "inceptdsl").rglob("*.py"))
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if probe.search(line)
+    ]
+    assert found == []
+    assert probe.search('layout = getattr(backend, "optimize_layout", "nchw")')  # control
