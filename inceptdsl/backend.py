@@ -16,7 +16,7 @@ import difflib
 import importlib
 from collections.abc import Collection, Iterable, Mapping
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import networkx as nx
 
@@ -27,6 +27,23 @@ if TYPE_CHECKING:
     from .optimize.base import Layout
 
 GROUP = "inceptdsl.backends"
+
+R = TypeVar("R")
+
+
+def unsupported(
+    backend: str, what: str, span: Span | None = None, hint: str | None = None
+) -> UsageError:
+    """The located error for something `backend` cannot do (`Backend.unsupported`)."""
+    return UsageError(f"backend {backend!r} does not support {what}", span, hint=hint)
+
+
+def rule(backend: str, table: Mapping[Any, R], op: Any, span: Span | None) -> R:
+    """`backend`'s rule for `op` from its dispatch table, or the located error naming both."""
+    try:
+        return table[op]
+    except KeyError:
+        raise unsupported(backend, f"op {getattr(op, 'value', op)!s}", span) from None
 
 
 class Backend:
@@ -70,7 +87,7 @@ class Backend:
 
     def unsupported(self, what: str, span: Span | None = None, hint: str | None = None) -> Any:
         """Raise the error for something this backend cannot do, located at `span`."""
-        raise UsageError(f"backend {self.name!r} does not support {what}", span, hint=hint)
+        raise unsupported(self.name, what, span, hint)
 
     def build_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
         """The eval-only optimized model (docs/optimize.md), built by the `optimizer` module."""

@@ -111,3 +111,23 @@ def test_no_capability_is_probed() -> None:
     ]
     assert found == []
     assert probe.search('layout = getattr(backend, "optimize_layout", "nchw")')  # control
+
+
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_an_op_without_a_rule_is_a_located_error(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An op missing from a backend's dispatch table (a plugin op, say) is unsupported() at the
+    node's source position, not a KeyError."""
+    import inceptdsl
+    from inceptdsl.ir import Op
+
+    ops = {"torch": "inceptdsl.backends.torch.ops", "keras": "inceptdsl.backends.keras.ops"}
+    import importlib
+
+    table = importlib.import_module(ops[backend]).OP_TABLE
+    monkeypatch.delitem(table, Op.LRN)
+    net = inceptdsl.loads("network n {\n  input 3 x 8 x 8\n  lrn 5\n}\n")
+    with pytest.raises(UsageError, match=f"backend '{backend}' does not support op lrn") as err:
+        get(backend).emit(net.graph)
+    assert (err.value.line, err.value.column) == (3, 3)

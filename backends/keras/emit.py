@@ -20,6 +20,7 @@ import re
 
 import networkx as nx
 
+from inceptdsl.backend import rule
 from inceptdsl.ir import Op
 
 from ..common import layout
@@ -77,7 +78,7 @@ def _statements(step: Step, ctx: Ctx, indent: int) -> list[str]:
     node = step.node
     if node.op is Op.IDENTITY:
         return layout.fit(indent, f"# {node.name}: identity, the same tensor as {step.target}")
-    exprs = OP_TABLE[node.op].call(node, step.args, step.target, ctx)
+    exprs = rule("keras", OP_TABLE, node.op, node.span).call(node, step.args, step.target, ctx)
     lines: list[str] = []
     for i, expr in enumerate(exprs):
         last = i == len(exprs) - 1

@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import networkx as nx
 
+from inceptdsl.backend import rule as op_rule
 from inceptdsl.ir import Node, Op
 from inceptdsl.ir.ops import Init
 
@@ -207,7 +208,7 @@ class _Writer:
         first_in = owner.inputs[0] if owner.inputs else None
         for m in s.members:
             if isinstance(m, Node):
-                rule = OP_TABLE[m.op]
+                rule = op_rule("torch", OP_TABLE, m.op, m.span)
                 if rule.module is None:
                     continue
                 init = getattr(m.attrs, "init", None)  # a layer scale's init is its value
@@ -248,7 +249,9 @@ class _Writer:
                     text = f"# {rel}: identity, the same tensor as {step.target}"
                     lines.append(Line("forward", indent, text))
                 else:
-                    expr = OP_TABLE[item.op].call(replace(item, name=rel), step.args, ctx)
+                    expr = op_rule("torch", OP_TABLE, item.op, item.span).call(
+                        replace(item, name=rel), step.args, ctx
+                    )
                     code = f"{step.target} = {expr}"
                     lines.append(Line("forward", indent, code, _shape(item.shape)))
                     empty = False
@@ -322,7 +325,7 @@ def _taken_attrs(inst: Instance) -> set[str]:
     own = [
         s.relative(m.name if isinstance(m, Node) else m.path).split(".")[0]
         for m in s.members
-        if not isinstance(m, Node) or OP_TABLE[m.op].module is not None
+        if not isinstance(m, Node) or op_rule("torch", OP_TABLE, m.op, m.span).module is not None
     ]
     return set(own) | set(names.TAKEN)
 
