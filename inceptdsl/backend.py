@@ -1,46 +1,127 @@
-"""The backend protocol and registry.
+"""The backend base class and registry.
 
 A backend turns the IR graph into a framework model (`build`) or standalone source (`emit`).
 Backends are plugins found through the `inceptdsl.backends` entry-point group (the built-in
 torch, keras and onnx backends register there too) and imported only when first asked for, so
 that `import inceptdsl` never imports a framework.
 
-Optional capabilities: `importer` (below), and `write(graph, path, weights=None, inputs=())`
-for a backend that writes its own files (onnx: a model over 2 GB gets its tensors in a file
-beside it); `compile -o FILE` uses it, and only such a backend takes `--weights` (without
-`--optimize`). The optimizer's (docs/optimize.md): `build_optimized(graph, weights_from,
-**options)`, `optimize_layout` (the layout the backend computes in, which decides horizontal
-fusion: `compile --optimize` and `Network.emit(optimize=True)` optimize for it),
-`emit_optimized` / `write_optimized` (onnx: the carried-over weights go into the file), and
-`read_weights` / `saved_weights` (torch: `--weights` into OUT.pt beside the source).
+Every backend subclasses `Backend` (sqlglot's `Generator` is the model): what it can do beyond
+`build` and `emit` is declared in class attributes with defaults, never probed, and what it
+cannot do raises `unsupported()`, a located error naming the backend.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
+from collections.abc import Collection, Iterable, Mapping
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import networkx as nx
 
 from .errors import UsageError
+from .source import Span
+
+if TYPE_CHECKING:
+    from .optimize.base import Layout
 
 GROUP = "inceptdsl.backends"
 
+R = TypeVar("R")
 
-@runtime_checkable
-class Backend(Protocol):
-    """What a backend provides. `emit` returns text (source) or bytes (a binary model file)."""
 
-    name: str
-    suffix: str  # file suffix of what `emit` returns, e.g. ".py" or ".onnx"
+def unsupported(
+    backend: str, what: str, span: Span | None = None, hint: str | None = None
+) -> UsageError:
+    """The located error for something `backend` cannot do (`Backend.unsupported`)."""
+    return UsageError(f"backend {backend!r} does not support {what}", span, hint=hint)
+
+
+def rule(backend: str, table: Mapping[Any, R], op: Any, span: Span | None) -> R:
+    """`backend`'s rule for `op` from its dispatch table, or the located error naming both."""
+    try:
+        return table[op]
+    except KeyError:
+        raise unsupported(backend, f"op {getattr(op, 'value', op)!s}", span) from None
+
+
+class Backend:
+    """What a backend provides. `emit` returns text (source) or bytes (a binary model file).
+
+    Capabilities (class attributes; the defaults are what a minimal backend has):
+
+    - `ops`, `activations`: the dispatch tables, one rule per IR op and per activation (the
+      registry checker, tests/registry_check.py, names an op a backend has no rule for).
+    - `optimize_layout`: the layout it computes in, which decides horizontal fusion
+      (`compile --optimize` and `Network.emit(optimize=True)` optimize for it).
+    - `optimizer`: the module (relative to the backend's package) whose
+      `build_optimized(graph, weights_from, **options)` builds the optimized model; None: none.
+    - `writes_files`: `write()` writes its own files (onnx: tensors beside a model over 2 GB),
+      and `emit`/`write` take trained `weights` (`compile --weights` without `--optimize`).
+    - `weights_in_file`: `emit_optimized`/`write_optimized` put the carried-over weights inside
+      the file (onnx).
+    - `saves_weights`: `read_weights`/`saved_weights` (torch: `--weights` into OUT.pt beside
+      the optimized source).
+    - `importer`: an `Importer` (`inceptdsl import torch`), or None.
+    """
+
+    name: ClassVar[str] = ""
+    suffix: ClassVar[str] = ""  # file suffix of what `emit` returns, e.g. ".py" or ".onnx"
+    ops: ClassVar[Mapping[Any, Any]] = {}
+    activations: ClassVar[Collection[Any]] = frozenset()
+    optimize_layout: ClassVar[Layout] = "nchw"
+    optimizer: ClassVar[str | None] = None
+    writes_files: ClassVar[bool] = False
+    weights_in_file: ClassVar[bool] = False
+    saves_weights: ClassVar[bool] = False
+    importer: Any = None
 
     def build(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
         """The framework model. `weights_from` must fit it exactly unless `strict=False` (an
         option every built-in backend takes); the Keras backend also takes `training`."""
-        ...
+        raise NotImplementedError
 
-    def emit(self, graph: nx.DiGraph) -> str | bytes: ...
+    def emit(self, graph: nx.DiGraph, **options: Any) -> str | bytes:
+        raise NotImplementedError
+
+    def unsupported(self, what: str, span: Span | None = None, hint: str | None = None) -> Any:
+        """Raise the error for something this backend cannot do, located at `span`."""
+        raise unsupported(self.name, what, span, hint)
+
+    def build_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
+        """The eval-only optimized model (docs/optimize.md), built by the `optimizer` module."""
+        if self.optimizer is None:
+            return self.unsupported("optimized models")
+        module = importlib.import_module(self.optimizer, type(self).__module__)
+        return module.build_optimized(graph, weights_from, **options)
+
+    def write(
+        self, graph: nx.DiGraph, path: str, weights: Any = None, inputs: Iterable[str] = ()
+    ) -> list[str]:
+        """Write the model to `path` (never over one of `inputs`); the paths written."""
+        return self.unsupported("writing files itself")  # type: ignore[no-any-return]
+
+    def emit_optimized(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:
+        return self.unsupported("weights inside an optimized file")  # type: ignore[no-any-return]
+
+    def write_optimized(
+        self,
+        graph: nx.DiGraph,
+        path: str,
+        weights: Any = None,
+        inputs: Iterable[str] = (),
+        **options: Any,
+    ) -> list[str]:
+        return self.unsupported("weights inside an optimized file")  # type: ignore[no-any-return]
+
+    def read_weights(self, path: str, graph: nx.DiGraph | None = None) -> Any:
+        """A weights file's tensors; with `graph`, checked against its tensor shapes before an
+        .npz's or .safetensors' data is read (backends/common/weights_file.py)."""
+        return self.unsupported("reading weights files")
+
+    def saved_weights(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
+        return self.unsupported("saving optimized weights")  # type: ignore[no-any-return]
 
 
 @runtime_checkable
@@ -91,13 +172,18 @@ def get(name: str) -> Backend:
             f"backend {name!r} could not be imported: {exc}",
             hint=f"install its extras: pip install 'inceptdsl[{name}]'",
         ) from None
+    if not isinstance(backend, Backend):
+        raise UsageError(
+            f"backend {name!r} is not an inceptdsl.backend.Backend",
+            hint="a backend plugin subclasses inceptdsl.backend.Backend",
+        )
     _LOADED[name] = backend
     return backend
 
 
 def importer(name: str) -> Importer:
     """The import capability of backend `name` (UsageError if it has none)."""
-    imp = getattr(get(name), "importer", None)
+    imp = get(name).importer
     if imp is None:
         raise UsageError(f"backend {name!r} cannot import models")
     return imp  # type: ignore[no-any-return]

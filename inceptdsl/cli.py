@@ -380,10 +380,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from .progress import step
 
     backend = get(args.backend)
-    # a backend that writes files itself (onnx: external data beside the model) has `write`,
-    # and takes trained weights (`--weights`) in `emit` and `write`
-    writer = getattr(backend, "write", None)
-    if args.weights is not None and writer is None and not args.optimize:
+    # a backend that writes files itself (onnx: external data beside the model) declares
+    # `writes_files`, and takes trained weights (`--weights`) in `emit` and `write`
+    writes = backend.writes_files
+    if args.weights is not None and not writes and not args.optimize:
         raise UsageError(
             f"backend {backend.name!r} does not take --weights",
             hint="--weights exports trained weights with --backend onnx, or with --optimize "
@@ -402,8 +402,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
                 from .cli_optimize import compile_optimized
 
                 written, out = compile_optimized(args, backend, net, inputs)
-            elif writer is not None and not to_stdout:
-                written = writer(net.graph, args.output, inputs=inputs, **extra)
+            elif writes and not to_stdout:
+                written = backend.write(net.graph, args.output, inputs=inputs, **extra)
             else:
                 out = backend.emit(net.graph, **extra)
     except SpecError as err:  # a name the backend cannot use: show it in the spec

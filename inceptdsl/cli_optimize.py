@@ -83,10 +83,10 @@ def compile_optimized(
     """Compile the optimized graph: (the paths written, None), or (None, the output for
     stdout). --weights (the unoptimized network's state_dict) goes into the ONNX file, or for
     torch source into OUT.pt beside it."""
-    layout = getattr(backend, "optimize_layout", "nchw")  # what decides horizontal fusion
+    layout = backend.optimize_layout  # what decides horizontal fusion
     options = {"target": target(args, layout), "skip": tuple(args.skip or ())}
     to_stdout = args.output in (None, "-")
-    if hasattr(backend, "write_optimized"):  # onnx: the weights go inside the file
+    if backend.weights_in_file:  # onnx: the weights go inside the file
         if to_stdout:
             return None, backend.emit_optimized(net.graph, args.weights, **options)
         return backend.write_optimized(
@@ -95,7 +95,7 @@ def compile_optimized(
     source = backend.emit(optimized(args, net, layout).graph)
     if args.weights is None:
         return None, source
-    if not hasattr(backend, "saved_weights"):
+    if not backend.saves_weights:
         raise UsageError(
             f"--weights is for the torch and onnx backends, not {backend.name!r}",
             hint=f"in Python: net.to_{backend.name}(optimize=True, weights_from=...)",

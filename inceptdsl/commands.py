@@ -107,7 +107,7 @@ def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
         ) from None
     add_inputs([args.weights] if args.weights is not None else [])
     with step(f"exporting {net.name} to ONNX"):
-        onnx: Any = get("onnx")  # its emit takes trained weights (not part of Backend)
+        onnx: Any = get("onnx")  # its emit takes trained weights (`writes_files`)
         data = onnx.emit(net.graph, weights=args.weights)
     with cleanup_on_signals(), tempfile.TemporaryDirectory(prefix="inceptdsl-view-") as tmp:
         out = args.output or os.path.join(tmp, f"{net.name}.onnx")

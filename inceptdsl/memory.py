@@ -23,12 +23,14 @@ from dataclasses import asdict, dataclass
 import networkx as nx
 
 from .ir import Op, inputs
+from .ir.ops import ALIASES as OP_ALIASES
 
 DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
 """Bytes per element of the dtypes a memory estimate can be made for."""
 
-ALIASES = frozenset({Op.FLATTEN, Op.DROPOUT, Op.IDENTITY})
-"""Ops whose output is a view of (or the same tensor as) their input in inference."""
+ALIASES = OP_ALIASES
+"""Ops whose output is a view of (or the same tensor as) their input in inference (declared by
+each op: Trait.ALIAS)."""
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ class Network:
         if optimize:
             if not strict:
                 raise ValueError("an optimized model takes its weights strictly: strict=False")
-            return get("torch").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
+            return get("torch").build_optimized(self.graph, weights_from, **options)
         if options:
             raise TypeError(f"options {sorted(options)} go with optimize=True")
         return get("torch").build(self.graph, weights_from, strict=strict)
@@ -129,7 +129,7 @@ class Network:
                     "an optimized model is eval-only and takes its weights strictly: "
                     "optimize=True with training=True or strict=False"
                 )
-            return get("keras").build_optimized(self.graph, weights_from, **options)  # type: ignore[attr-defined]
+            return get("keras").build_optimized(self.graph, weights_from, **options)
         if options:
             raise TypeError(f"options {sorted(options)} go with optimize=True")
         return get("keras").build(self.graph, weights_from, training=training, strict=strict)
@@ -160,12 +160,12 @@ class Network:
         b = get(backend)
         if not optimize:
             return b.emit(self.graph)
-        if hasattr(b, "emit_optimized"):  # onnx: the folded initial weights
-            return b.emit_optimized(self.graph)  # type: ignore[no-any-return]
+        if b.weights_in_file:  # onnx: the folded initial weights
+            return b.emit_optimized(self.graph)
         from .optimize import Target
 
-        layout = getattr(b, "optimize_layout", "nchw")  # as `compile --optimize` chooses
-        return b.emit(self.optimized(Target(layout=layout)).graph)  # type: ignore[arg-type]
+        # the backend's layout, as `compile --optimize` chooses
+        return b.emit(self.optimized(Target(layout=b.optimize_layout)).graph)  # type: ignore[arg-type]
 
 
 def build(

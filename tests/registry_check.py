@@ -4,8 +4,9 @@ incomplete ones to show that each kind of omission is named).
 
 For each op: an attribute model, a shape and a cost function, a surface (a layer keyword, a
 merge keyword, or a statement that makes it: see STATEMENT_OPS), a rule in every backend, a row
-in docs/ir.md's op table (and one per keyword in docs/language.md's layer or unit table) and a
-test spec tests/ops/<op>.incept that uses each of its keywords.
+in docs/ir.md's op table whose state column is its OpDef.state (and one per keyword in
+docs/language.md's layer or unit table), consistent traits (an eval identity is an alias; a
+fresh tensor is not) and a test spec tests/ops/<op>.incept that uses each of its keywords.
 For each activation: a rule in every backend, a row in docs/ir.md's activation table, a NumPy
 oracle (tests/oracles.py) and a use in tests/ops/act.incept.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from inceptdsl.ir.registry import ActDef, Attrs, Op, OpDef
+from inceptdsl.ir.registry import ActDef, Attrs, Op, OpDef, Trait
 
 STATEMENT_OPS = {Op.INPUT: "the `input` statement"}
 """Ops made by a statement rather than by a layer or merge keyword."""
@@ -46,6 +47,22 @@ def doc_table(text: str, heading: str) -> set[str]:
         elif started:
             break
     return names
+
+
+def doc_column(text: str, heading: str, column: int) -> dict[str, str]:
+    """Each name of the first column of the table after `heading` -> its cell in `column`."""
+    section = text.split(heading, 1)[1] if heading in text else ""
+    cells: dict[str, str] = {}
+    started = False
+    for line in section.splitlines():
+        if line.startswith("|"):
+            started = True
+            row = [c.strip() for c in line.split("|")[1:-1]]
+            for name in re.findall(r"`([a-z0-9_]+)[^`]*`", row[0]):
+                cells[name] = row[column] if column < len(row) else ""
+        elif started:
+            break
+    return cells
 
 
 def _uses(text: str, word: str) -> bool:
@@ -96,6 +113,22 @@ def problems(
             out.append(f"op {op.value}: no row in docs/ir.md's op table")
     for name in sorted(documented - {op.value for op in ops}):
         out.append(f"docs/ir.md's op table lists `{name}`, which is not an op")
+    states = doc_column(ir_doc, "## Ops", 4)
+    for op in ops:
+        d = registry.get(op)
+        if d is None:
+            continue
+        if op.value in states and states[op.value] != d.state:
+            out.append(f"op {op.value}: docs/ir.md's state column is not its OpDef.state")
+        if d.state.startswith("none") != (d.tensors is None):
+            if d.tensors is None:
+                out.append(f"op {op.value}: it has state but declares no tensors (OpDef.tensors)")
+            else:
+                out.append(f"op {op.value}: its state is none but it declares tensors")
+        if Trait.EVAL_IDENTITY in d.traits and Trait.ALIAS not in d.traits:
+            out.append(f"op {op.value}: trait eval_identity without alias")
+        if Trait.FRESH in d.traits and Trait.ALIAS in d.traits:
+            out.append(f"op {op.value}: traits fresh and alias together")
 
     for op in ops:
         spec = spec_dir / f"{op.value}.incept"

@@ -28,15 +28,11 @@ LANGUAGE_DOC = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
 
 
 def _backends() -> dict[str, BackendRules]:
-    from inceptdsl.backends.keras import ops as keras_ops
-    from inceptdsl.backends.onnx import activations as onnx_acts
-    from inceptdsl.backends.onnx import rules as onnx_rules
-    from inceptdsl.backends.torch import ops as torch_ops
+    """Every registered backend's dispatch tables (its declared `ops` and `activations`)."""
+    from inceptdsl.backend import available, get
 
     return {
-        "torch": BackendRules(set(torch_ops.OP_TABLE), set(torch_ops.ACTIVATIONS)),
-        "keras": BackendRules(set(keras_ops.OP_TABLE), set(keras_ops.ACTIVATIONS)),
-        "onnx": BackendRules(set(onnx_rules.OP_TABLE), set(onnx_acts.ACTIVATIONS)),
+        name: BackendRules(set(get(name).ops), set(get(name).activations)) for name in available()
     }
 
 
@@ -56,6 +52,13 @@ def _problems(**changes: object) -> list[str]:
 
 def test_the_registry_is_complete() -> None:
     assert _problems() == []
+
+
+def test_the_checked_backends_are_the_registered_ones() -> None:
+    """The checker sees every backend the entry points register, built-ins included."""
+    from inceptdsl.backend import BUILT_IN, available
+
+    assert set(BUILT_IN) <= set(_backends()) == set(available())
 
 
 # ---- each kind of omission is named ------------------------------------------------------------
@@ -121,6 +124,28 @@ def test_a_missing_test_spec_or_oracle_is_named(tmp_path: Path) -> None:
         "op dropout: no test spec dropout.incept",
         "activation gelu: no NumPy oracle in tests/oracles.py",
         "activation softplus: not used in act.incept",
+    ]
+
+
+def test_a_state_column_that_drifted_from_the_registry_is_named() -> None:
+    broken = dict(REGISTRY)
+    broken[Op.LINEAR] = dataclasses.replace(REGISTRY[Op.LINEAR], state="a linear layer")
+    assert _problems(registry=broken) == [
+        "op linear: docs/ir.md's state column is not its OpDef.state"
+    ]
+
+
+def test_inconsistent_traits_are_named() -> None:
+    broken = dict(REGISTRY)
+    broken[Op.DROP_PATH] = dataclasses.replace(
+        REGISTRY[Op.DROP_PATH], traits=frozenset({O.Trait.EVAL_IDENTITY})
+    )
+    broken[Op.FLATTEN] = dataclasses.replace(
+        REGISTRY[Op.FLATTEN], traits=frozenset({O.Trait.ALIAS, O.Trait.FRESH})
+    )
+    assert sorted(_problems(registry=broken)) == [
+        "op drop_path: trait eval_identity without alias",
+        "op flatten: traits fresh and alias together",
     ]
 
 

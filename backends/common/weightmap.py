@@ -1,8 +1,9 @@
 """Where each IR node's weights live in the torch and the Keras model, and how layouts convert.
 
 Both backends name their state after IR nodes (docs/ir.md), so one table, derived from the
-graph alone, pairs every torch state_dict entry with a Keras variable (layer name, variable
-name) and says how the array is laid out on each side:
+graph and each op's declared tensors (`OpDef.tensors`, inceptdsl/ir/state.py), pairs every
+torch state_dict entry with a Keras variable (layer name, variable name) and says how the array
+is laid out on each side:
 
 | kind      | torch                              | Keras                          |
 |-----------|------------------------------------|--------------------------------|
@@ -27,16 +28,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from inceptdsl.ir import Op, nodes
-from inceptdsl.ir.ops import (
-    BatchNormAttrs,
-    ConvAttrs,
-    GroupNormAttrs,
-    LayerNormAttrs,
-    LayerScaleAttrs,
-    LinearAttrs,
-    SepConvAttrs,
-)
+from inceptdsl.ir import REGISTRY, nodes
+from inceptdsl.ir.state import at
 
 
 @dataclass(frozen=True)
@@ -50,6 +43,9 @@ class Entry:
     var: str
     kind: str  # "conv", "depthwise", "dense", "vector" or "column"
     multiplier: int = 1  # depthwise: channels per input channel
+    shape: tuple[int, ...] = ()  # torch's layout
+    fan_in: int = 0  # torch's default initialisation: U(+-1/sqrt(fan_in)), else `fill`
+    fill: float = 0.0
 
     @property
     def path(self) -> str:
@@ -94,75 +90,28 @@ def to_torch(entry: Entry, array: np.ndarray) -> np.ndarray:
     return array
 
 
-class _Builder:
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
-        self.torch_only: list[tuple[str, str | None]] = []
-        self.order: list[str] = []
-
-    def add(self, node: str, aux: str | None, key: str, layer: str, var: str, kind: str,
-            multiplier: int = 1) -> None:  # fmt: skip
-        self.entries.append(Entry(node, aux, key, layer, var, kind, multiplier))
-        self.order.append(key)
-
-    def bn(self, node: str, aux: str | None, torch: str, layer: str, a: BatchNormAttrs) -> None:
-        if a.scale:
-            self.add(node, aux, f"{torch}.weight", layer, "gamma", "vector")
-        if a.center:
-            self.add(node, aux, f"{torch}.bias", layer, "beta", "vector")
-        self.add(node, aux, f"{torch}.running_mean", layer, "moving_mean", "vector")
-        self.add(node, aux, f"{torch}.running_var", layer, "moving_variance", "vector")
-        self.torch_only.append((f"{torch}.num_batches_tracked", aux))
-        self.order.append(f"{torch}.num_batches_tracked")
-
-
 def weight_map(g: nx.DiGraph) -> WeightMap:
-    """Every weight of the network built from `g`, in IR (= torch state_dict) order."""
-    b = _Builder()
+    """Every weight of the network built from `g`, in IR (= torch state_dict) order: each op's
+    tensors as its OpDef declares them (inceptdsl/ir/state.py)."""
+    entries: list[Entry] = []
+    torch_only: list[tuple[str, str | None]] = []
+    order: list[str] = []
     for n in nodes(g):
-        a, aux = n.attrs, n.aux
-        if n.op is Op.CONV2D:
-            assert isinstance(a, ConvAttrs)
-            torch, layer = (f"{n.name}.conv", f"{n.name}.conv") if a.bn else (n.name, n.name)
-            cin = g.nodes[n.inputs[0]]["shape"][0]
-            if a.groups > 1 and a.groups == cin:  # Keras' DepthwiseConv2D (ops.is_depthwise)
-                mult = a.out_channels // cin
-                b.add(n.name, aux, f"{torch}.weight", layer, "kernel", "depthwise", mult)
-            else:
-                b.add(n.name, aux, f"{torch}.weight", layer, "kernel", "conv")
-            if a.bias:
-                b.add(n.name, aux, f"{torch}.bias", layer, "bias", "vector")
-            if a.bn:
-                b.bn(n.name, aux, f"{n.name}.bn", f"{n.name}.bn", a.bn)
-        elif n.op is Op.SEPCONV2D:
-            assert isinstance(a, SepConvAttrs)
-            torch, layer = (f"{n.name}.conv", f"{n.name}.conv") if a.bn else (n.name, n.name)
-            mult = a.depth_multiplier
-            b.add(
-                n.name, aux, f"{torch}.conv1.weight", layer, "depthwise_kernel", "depthwise", mult
-            )
-            b.add(n.name, aux, f"{torch}.pointwise.weight", layer, "pointwise_kernel", "conv")
-            if a.bias:
-                b.add(n.name, aux, f"{torch}.pointwise.bias", layer, "bias", "vector")
-            if a.bn:
-                b.bn(n.name, aux, f"{n.name}.bn", f"{n.name}.bn", a.bn)
-        elif n.op is Op.BATCHNORM:
-            assert isinstance(a, BatchNormAttrs)
-            b.bn(n.name, aux, n.name, n.name, a)
-        elif n.op is Op.LINEAR:
-            assert isinstance(a, LinearAttrs)
-            b.add(n.name, aux, f"{n.name}.weight", n.name, "kernel", "dense")
-            if a.bias:
-                b.add(n.name, aux, f"{n.name}.bias", n.name, "bias", "vector")
-        elif n.op in (Op.LAYERNORM, Op.GROUPNORM):
-            assert isinstance(a, LayerNormAttrs | GroupNormAttrs)
-            if a.affine:
-                b.add(n.name, aux, f"{n.name}.weight", n.name, "gamma", "vector")
-                b.add(n.name, aux, f"{n.name}.bias", n.name, "beta", "vector")
-        elif n.op is Op.LAYER_SCALE:  # the parameter sits at the node's own path
-            assert isinstance(a, LayerScaleAttrs)
-            b.add(n.name, aux, n.name, n.name, "gamma", "column" if a.dims == 3 else "vector")
-    return WeightMap(tuple(b.entries), tuple(b.torch_only), state_dict_order(b.order))
+        make = REGISTRY[n.op].tensors
+        if make is None:
+            continue
+        cin = g.nodes[n.inputs[0]]["shape"][0] if n.inputs else 0
+        for t in make(n.attrs, cin, n.shape[0]):
+            key = at(n.name, t.key)
+            order.append(key)
+            if t.counter:
+                torch_only.append((key, n.aux))
+                continue
+            entries.append(
+                Entry(n.name, n.aux, key, at(n.name, t.layer), t.var, t.kind, t.multiplier,
+                      t.shape, t.fan_in, t.fill)
+            )  # fmt: skip
+    return WeightMap(tuple(entries), tuple(torch_only), state_dict_order(order))
 
 
 def state_dict_order(keys: list[str]) -> tuple[str, ...]:

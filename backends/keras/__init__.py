@@ -1,9 +1,11 @@
 """The Keras backend: IR graph -> functional keras.Model (`build`) or standalone source (`emit`).
 
 Imported only when the backend registry loads it (never by the core). `BACKEND` is registered
-as `keras` in the `inceptdsl.backends` entry-point group. Importing this package registers the
-backend's custom layers with Keras (`inceptdsl>Scale`, ...), so a saved `.keras` model loads
-with plain `keras.models.load_model`. Weights cross frameworks by IR node (transfer.py):
+as `keras` in the `inceptdsl.backends` entry-point group. Importing this package imports no
+TensorFlow: `emit` writes source text without it, and only `build` (or `CUSTOM_OBJECTS`,
+`keras_to_torch_state_dict`, `torch_to_keras`) imports it and registers the backend's custom
+layers with Keras (`inceptdsl>Scale`, ...), so a saved `.keras` model then loads with plain
+`keras.models.load_model`. Weights cross frameworks by IR node (transfer.py):
 `build(graph, weights_from=torch_model)`, and `keras_to_torch_state_dict` for the other way.
 """
 
@@ -13,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-# This package imports TensorFlow. triton (which torch's compiler stack, torchvision and timm
+# Building imports TensorFlow. triton (which torch's compiler stack, torchvision and timm
 # load) crashes when loaded after it, so it is made unimportable first: torch then runs
 # without it, as it does on CPU (docs/frameworks.md, "torch and TensorFlow in one process").
 sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
@@ -23,20 +25,39 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import networkx as nx  # noqa: E402
 
-from .build import build as _build  # noqa: E402
+from inceptdsl.backend import Backend  # noqa: E402
+
 from .emit import emit as _emit  # noqa: E402
-from .runtime import CUSTOM_OBJECTS  # noqa: E402
-from .transfer import keras_to_torch_state_dict, torch_to_keras  # noqa: E402
+from .ops import ACTIVATIONS, OP_TABLE  # noqa: E402
+
+_LAZY = {
+    "CUSTOM_OBJECTS": "runtime",
+    "keras_to_torch_state_dict": "transfer",
+    "torch_to_keras": "transfer",
+}
 
 
-class KerasBackend:
-    """`build` returns a keras.Model; `emit` returns Python source that imports only keras."""
+def __getattr__(name: str) -> Any:
+    """The names that need TensorFlow, imported on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+
+
+class KerasBackend(Backend):
+    """`build` returns a keras.Model; `emit` returns Python source that imports only keras
+    (and imports no keras itself: only `build` does)."""
 
     name = "keras"
     suffix = ".py"
+    ops = OP_TABLE
+    activations = ACTIVATIONS
     optimize_layout = "nhwc"  # the layout it computes in, which decides horizontal fusion
+    optimizer = ".optimized"
 
-    def build(
+    def build(  # type: ignore[override]
         self,
         graph: nx.DiGraph,
         weights_from: Any = None,
@@ -44,16 +65,12 @@ class KerasBackend:
         strict: bool = True,
     ) -> Any:
         """The inference model; with `training`, the model that also outputs the aux heads."""
-        return _build(graph, weights_from, training, strict)
+        from .build import build
 
-    def emit(self, graph: nx.DiGraph) -> str:
+        return build(graph, weights_from, training, strict)
+
+    def emit(self, graph: nx.DiGraph) -> str:  # type: ignore[override]
         return _emit(graph)
-
-    def build_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
-        """The optimized inference model (optimized.py; docs/optimize.md)."""
-        from .optimized import build_optimized
-
-        return build_optimized(graph, weights_from, **options)
 
 
 BACKEND = KerasBackend()

@@ -10,36 +10,15 @@ names as runtime.py's, which is harmless: the classes are the same code.
 
 from __future__ import annotations
 
-import hashlib
-import linecache
-import sys
-import types
 from typing import Any
 
 import keras
 import networkx as nx
 
+from ..common.loaded import load_source
 from .emit import emit
 from .names import OUTPUT_KEY
 from .transfer import load_weights
-
-_MODULES: dict[str, types.ModuleType] = {}
-
-
-def load_source(source: str, network: str) -> types.ModuleType:
-    """The module defined by emitted `source`, executed once per distinct text."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    name = f"_inceptdsl_keras_{network}_{digest}"
-    if name in _MODULES:
-        return _MODULES[name]
-    filename = f"<inceptdsl keras: {network} {digest}>"
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    sys.modules[name] = module
-    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - validated source
-    _MODULES[name] = module
-    return module
 
 
 def build(
@@ -54,7 +33,7 @@ def build(
     `model.loss_weights` (each output's, 1.0 for "logits"), for
     `model.compile(loss=..., loss_weights=model.loss_weights)`.
     """
-    module = load_source(emit(g), g.graph["name"])
+    module = load_source(emit(g), g.graph["name"], "keras")
     with_aux = training and bool(g.graph.get("aux_heads"))
     model = module.build(training=True) if with_aux else module.build()
     heads = g.graph.get("aux_heads", ())

@@ -16,18 +16,19 @@ Dropout and BN follow Keras' own `training` call argument in both models.
 
 from __future__ import annotations
 
-import inspect
 import re
 
 import networkx as nx
 
+from inceptdsl.backend import rule
 from inceptdsl.ir import Op
 
 from ..common import layout
 from ..common.schedule import Schedule, Step, schedule
 from ..common.spans import aux_span, network_span
-from . import names, runtime
+from . import names
 from .ops import OP_TABLE, Ctx, num
+from .source import RUNTIME as runtime
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -68,16 +69,16 @@ def _imports(code: str) -> list[str]:
     return lines
 
 
-def _helpers(used: set[object]) -> list[str]:
+def _helpers(used: set[str]) -> list[str]:
     """The source of each runtime helper the file needs, in HELPERS order."""
-    return [inspect.getsource(h).rstrip("\n") for h in runtime.HELPERS if h in used]  # type: ignore[arg-type]
+    return [runtime.text(h).rstrip("\n") for h in runtime.HELPERS if h in used]
 
 
 def _statements(step: Step, ctx: Ctx, indent: int) -> list[str]:
     node = step.node
     if node.op is Op.IDENTITY:
         return layout.fit(indent, f"# {node.name}: identity, the same tensor as {step.target}")
-    exprs = OP_TABLE[node.op].call(node, step.args, step.target, ctx)
+    exprs = rule("keras", OP_TABLE, node.op, node.span).call(node, step.args, step.target, ctx)
     lines: list[str] = []
     for i, expr in enumerate(exprs):
         last = i == len(exprs) - 1

@@ -9,17 +9,12 @@ forbids `/` in layer names (it separates variable paths); the pattern excludes i
 
 from __future__ import annotations
 
-import keyword
-import re
-
 import networkx as nx
 
-from inceptdsl.errors import InvalidValueError
 from inceptdsl.source import Span
 
-_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-_INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
-_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")  # quoted labels: `"block1-0"`
+from ..common.names import IDENT, check_segment, fail
+from ..common.names import check_network_name as common_check_network_name
 
 # Child layers a node may own: `<node>.conv`, `<node>.bn`, `<node>.act`, `<node>.pad`,
 # `<node>.nchw`. A node name never has children (a name is a node or a scope, never both), so
@@ -30,43 +25,23 @@ OUTPUT_KEY = "logits"
 """The training-mode output key of the main output (the aux heads use their own names)."""
 
 
-def _fail(what: str, name: str, span: Span | None, hint: str) -> InvalidValueError:
-    return InvalidValueError(
-        f"{what} {name!r} cannot be used by the keras backend", span, hint=hint
-    )
-
-
 def check_node_names(g: nx.DiGraph) -> None:
     """Every dot-separated part of every node name is a label (letters, digits, `_`, `-`) or a
     decimal index: nothing else reaches a string literal."""
     for name, data in g.nodes(data=True):
         for segment in name.split("."):
-            if _INDEX.match(segment):
-                continue
-            if not _LABEL.match(segment):
-                raise _fail(
-                    "node name",
-                    name,
-                    data.get("span"),
-                    "each dot-separated part must be letters, digits, `_` and `-`, not "
-                    "starting with `_`, or a decimal index without leading zeros",
-                )
+            check_segment("keras", segment, name, data.get("span"))
 
 
 def check_network_name(network: str, span: Span | None = None) -> None:
-    if not _IDENT.match(network) or keyword.iskeyword(network):
-        raise _fail(
-            "network name",
-            network,
-            span,
-            "name the network with letters, digits and `_`, starting with a letter",
-        )
+    common_check_network_name("keras", network, span)
 
 
 def check_aux_name(head: str, span: Span | None = None) -> None:
     """Aux head names become keys of the training-mode output dict."""
-    if not _IDENT.match(head) or head == OUTPUT_KEY:
-        raise _fail(
+    if not IDENT.match(head) or head == OUTPUT_KEY:
+        raise fail(
+            "keras",
             "aux head name",
             head,
             span,

@@ -12,7 +12,6 @@ number is written by `num()`, so nothing but a checked int or finite float reach
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -28,7 +27,9 @@ from inceptdsl.ir.ops import (
     SepConvAttrs,
 )
 
-from . import padding, runtime
+from ..common.literals import num as literal
+from . import padding
+from .source import RUNTIME as runtime
 
 ZERO = (0, 0, 0, 0)
 
@@ -38,7 +39,7 @@ class Ctx:
     """What a rule may ask about the graph while emitting one node."""
 
     in_shape: Callable[[Node, int], tuple[int, ...]]  # (C, H, W) or (F,) of input i of a node
-    helpers: set[object] = field(default_factory=set)  # runtime helpers the file must define
+    helpers: set[str] = field(default_factory=set)  # runtime helpers the file must define
     residual_adds: frozenset[str] = frozenset()  # add nodes a `residual` made (main path first)
 
 
@@ -48,14 +49,8 @@ class Rule:
 
 
 def num(value: object) -> str:
-    """A Python literal for an IR number: ints as ints, floats as their shortest repr."""
-    if isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(float(value))
-    raise InvalidValueError(f"the keras backend cannot write the number {value!r}")
+    """A Python literal for an IR number (common/literals.py)."""
+    return literal(value, "keras")
 
 
 def keras_momentum(torch_momentum: float) -> float:
@@ -331,14 +326,14 @@ def _scale_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> lis
 
 
 def _helper_layer(
-    helper: type, make: Callable[[Node], str]
+    helper: str, make: Callable[[Node], str]
 ) -> Callable[[Node, tuple[str, ...], str, Ctx], list[str]]:
     """A rule for a node computed by one of runtime.py's layers: `make(node)` gives its
     arguments before the name."""
 
     def call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list[str]:
         ctx.helpers.add(helper)
-        return [f"{helper.__name__}({make(node)}{_name(node.name)})({args[0]})"]
+        return [f"{helper}({make(node)}{_name(node.name)})({args[0]})"]
 
     return call
 

@@ -15,15 +15,10 @@ needs, and shrink to what the last window reads (rows no window reads change not
 
 from __future__ import annotations
 
+from inceptdsl.ir.geometry import same_pads
+
 Pads = tuple[int, int, int, int]
 Pair = tuple[int, int]
-
-
-def keras_same(size: int, kernel: int, stride: int, dilation: int = 1) -> Pair:
-    """The (before, after) pixels Keras/TF `same` adds along one axis."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
-    return total // 2, total - total // 2
 
 
 def effective(
@@ -47,8 +42,8 @@ def is_same(
     """Whether Keras `same` pads exactly `eff` (pads from `effective`) and gives `out_hw`."""
     if out_hw != (-(-in_hw[0] // stride[0]), -(-in_hw[1] // stride[1])):
         return False
-    rows = keras_same(in_hw[0], kernel[0], stride[0], dilation[0])
-    cols = keras_same(in_hw[1], kernel[1], stride[1], dilation[1])
+    rows = same_pads(in_hw[0], kernel[0], stride[0], dilation[0])
+    cols = same_pads(in_hw[1], kernel[1], stride[1], dilation[1])
     return eff == (*rows, *cols)
 
 

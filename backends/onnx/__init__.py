@@ -16,13 +16,15 @@ from typing import Any
 import networkx as nx
 import onnx
 
+from inceptdsl.backend import Backend
+
 from . import files
 from .activations import ACTIVATIONS
 from .model import OPSET, to_onnx
 from .rules import OP_TABLE
 
 
-class OnnxBackend:
+class OnnxBackend(Backend):
     """`build` returns an onnx.ModelProto, `emit` the bytes of a .onnx file and `write` writes
     one (with external data when the model is too large for one file). `weights` /
     `weights_from`: a torch state_dict (or a .pt / .npz file holding one), a dict of NumPy
@@ -30,12 +32,17 @@ class OnnxBackend:
 
     name = "onnx"
     suffix = ".onnx"
+    ops = OP_TABLE
+    activations = ACTIVATIONS
     optimize_layout = "nchwc"  # ONNX Runtime's CPU layout, which decides horizontal fusion
+    optimizer = ".optimized"
+    writes_files = True
+    weights_in_file = True
 
-    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> onnx.ModelProto:
+    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> onnx.ModelProto:  # type: ignore[override]
         return to_onnx(graph, weights_from)
 
-    def emit(self, graph: nx.DiGraph, weights: Any = None) -> bytes:
+    def emit(self, graph: nx.DiGraph, weights: Any = None) -> bytes:  # type: ignore[override]
         return files.to_bytes(to_onnx(graph, weights))
 
     def write(
@@ -49,15 +56,6 @@ class OnnxBackend:
         """Write the model to `path` atomically (never over one of `inputs`); the tensors go to
         `path`.data when they take more than `external_threshold` bytes. The paths written."""
         return files.write(to_onnx(graph, weights), path, inputs, external_threshold)
-
-    def build_optimized(
-        self, graph: nx.DiGraph, weights_from: Any = None, **options: Any
-    ) -> onnx.ModelProto:
-        """The eval-only optimized model (optimized.py; docs/optimize.md): options `target`
-        (default NCHWc, ONNX Runtime's CPU layout) and `skip`."""
-        from .optimized import build_optimized
-
-        return build_optimized(graph, weights_from, **options)
 
     def emit_optimized(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:
         return files.to_bytes(self.build_optimized(graph, weights, **options))

@@ -18,6 +18,7 @@ import onnx
 from onnx import TensorProto, helper
 
 import inceptdsl
+from inceptdsl.backend import rule
 from inceptdsl.ir import Op, nodes
 from inceptdsl.report import build_report
 
@@ -109,7 +110,7 @@ def to_onnx(g: nx.DiGraph, weights: Any = None) -> onnx.ModelProto:
             tensor[n.name] = "input"
             continue
         before = len(e.nodes)
-        got = OP_TABLE[n.op](n, [tensor[i] for i in n.inputs], e)
+        got = rule("onnx", OP_TABLE, n.op, n.span)(n, [tensor[i] for i in n.inputs], e)
         if len(e.nodes) > before:  # the IR node's result is named by its path
             last = e.nodes[-1]
             assert list(last.output) == [got], (n.name, got)

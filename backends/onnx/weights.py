@@ -26,8 +26,6 @@ import networkx as nx
 import numpy as np
 
 from inceptdsl.errors import UsageError
-from inceptdsl.ir import node
-from inceptdsl.ir.ops import ConvAttrs, LayerScaleAttrs, LinearAttrs, SepConvAttrs
 
 from ..common.weightmap import Entry, weight_map
 from ..common.weights_file import read_state
@@ -47,37 +45,8 @@ class Tensor:
     fill: float = 0.0
 
 
-def _tensor(g: nx.DiGraph, e: Entry, inference: bool) -> Tensor:
-    n = node(g, e.node)
-    a = n.attrs
-    cin = g.nodes[n.inputs[0]]["shape"][0]
-    if e.kind in ("vector", "column"):
-        shape: tuple[int, ...] = (n.shape[0],) if e.kind == "vector" else (n.shape[0], 1, 1)
-        if isinstance(a, LayerScaleAttrs):
-            return Tensor(e.torch_key, shape, inference, 0, a.init)
-        if e.var == "bias" and isinstance(a, ConvAttrs | SepConvAttrs | LinearAttrs):
-            return Tensor(e.torch_key, shape, inference, _fan_in(a, cin))
-        fill = 1.0 if e.var in ("gamma", "moving_variance") else 0.0
-        return Tensor(e.torch_key, shape, inference, 0, fill)
-    if isinstance(a, LinearAttrs):
-        shape = (a.out_features, cin)
-    elif isinstance(a, SepConvAttrs):
-        kh, kw = a.kernel
-        mid = cin * a.depth_multiplier
-        shape = (mid, 1, kh, kw) if e.kind == "depthwise" else (a.out_channels, mid, 1, 1)
-    else:
-        assert isinstance(a, ConvAttrs)
-        shape = (a.out_channels, cin // a.groups, *a.kernel)
-    return Tensor(e.torch_key, shape, inference, int(np.prod(shape[1:])))
-
-
-def _fan_in(a: ConvAttrs | SepConvAttrs | LinearAttrs, cin: int) -> int:
-    """The fan-in of the weight beside a bias (torch initialises the bias from it)."""
-    if isinstance(a, LinearAttrs):
-        return int(cin)
-    if isinstance(a, SepConvAttrs):  # the pointwise conv's
-        return int(cin * a.depth_multiplier)
-    return int(cin // a.groups * a.kernel[0] * a.kernel[1])
+def _tensor(e: Entry, inference: bool) -> Tensor:
+    return Tensor(e.torch_key, e.shape, inference, e.fan_in, e.fill)
 
 
 def tensors(g: nx.DiGraph) -> list[Tensor]:
@@ -85,8 +54,7 @@ def tensors(g: nx.DiGraph) -> list[Tensor]:
     out = g.graph["output"]
     needed = nx.ancestors(g, out) | {out}
     by_key = {
-        e.torch_key: _tensor(g, e, e.node in needed and e.aux is None)
-        for e in weight_map(g).entries
+        e.torch_key: _tensor(e, e.node in needed and e.aux is None) for e in weight_map(g).entries
     }
     return [by_key[k] for k in weight_map(g).torch_order if k in by_key]
 

@@ -26,8 +26,10 @@ from typing import Any
 
 import networkx as nx
 
-from .build import build as _build
+from inceptdsl.backend import Backend
+
 from .emit import emit as _emit
+from .ops import ACTIVATIONS, OP_TABLE
 
 
 class _LazyImporter:
@@ -39,28 +41,31 @@ class _LazyImporter:
         return getattr(IMPORTER, name)
 
 
-class TorchBackend:
-    """`build` returns an nn.Module; `emit` returns Python source that imports only torch."""
+class TorchBackend(Backend):
+    """`build` returns an nn.Module; `emit` returns Python source that imports only torch (and
+    imports no torch itself: only `build` does)."""
 
     name = "torch"
     suffix = ".py"
+    ops = OP_TABLE
+    activations = ACTIVATIONS
     optimize_layout = "nchw"  # eager's default layout (channels_last: nhwc); decides fusion
-    importer = _LazyImporter()  # the optional import capability (inceptdsl.backend.Importer)
+    optimizer = ".optimized"
+    saves_weights = True
+    importer = _LazyImporter()  # the import capability (inceptdsl.backend.Importer)
 
-    def build(self, graph: nx.DiGraph, weights_from: Any = None, strict: bool = True) -> Any:
+    def build(  # type: ignore[override]
+        self, graph: nx.DiGraph, weights_from: Any = None, strict: bool = True
+    ) -> Any:
         """The model; `weights_from` (a torch module or state_dict, or a Keras model) must fit
         it exactly unless `strict=False`, which loads what fits and reports the rest
         (`model.not_transferred`)."""
-        return _build(graph, weights_from, strict)
+        from .build import build
 
-    def emit(self, graph: nx.DiGraph) -> str:
+        return build(graph, weights_from, strict)
+
+    def emit(self, graph: nx.DiGraph) -> str:  # type: ignore[override]
         return _emit(graph)
-
-    def build_optimized(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
-        """The eval-only optimized model (optimized.py; docs/optimize.md)."""
-        from .optimized import build_optimized
-
-        return build_optimized(graph, weights_from, **options)
 
     def read_weights(self, path: str, graph: nx.DiGraph | None = None) -> Any:
         """A state_dict from a .pt/.pth (weights only), .npz or .safetensors file (checked

@@ -9,10 +9,7 @@ within the process) and in linecache (so tracebacks and inspect show the generat
 
 from __future__ import annotations
 
-import hashlib
-import linecache
 import sys
-import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,31 +19,9 @@ from torch import nn
 
 from inceptdsl.errors import UsageError
 
+from ..common.loaded import load_source
 from ..common.transfer import Transfer, mismatch, report
 from .emit import emit
-
-_MODULES: dict[str, types.ModuleType] = {}
-_KEEP = 64  # distinct sources kept compiled; older ones are dropped (their models still work)
-
-
-def load_source(source: str, network: str) -> types.ModuleType:
-    """The module defined by emitted `source`, executed once per distinct text."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    name = f"_inceptdsl_torch_{network}_{digest}"
-    if name in _MODULES:
-        return _MODULES[name]
-    filename = f"<inceptdsl torch: {network} {digest}>"
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    sys.modules[name] = module
-    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - validated source
-    _MODULES[name] = module
-    while len(_MODULES) > _KEEP:
-        old = _MODULES.pop(next(iter(_MODULES)))
-        sys.modules.pop(old.__name__, None)
-        linecache.cache.pop(old.__file__ or "", None)
-    return module
 
 
 def _state_dict(weights_from: Any) -> Mapping[str, torch.Tensor]:
@@ -111,7 +86,7 @@ def load_weights(
 def build(g: nx.DiGraph, weights_from: Any = None, strict: bool = True) -> nn.Module:
     """The network as an nn.Module (freshly initialised, or with `weights_from` loaded: a torch
     nn.Module or state_dict, or a Keras model built from the same spec)."""
-    model = load_source(emit(g), g.graph["name"]).build()
+    model = load_source(emit(g), g.graph["name"], "torch").build()
     if weights_from is not None:
         keras = sys.modules.get("keras")  # only a Keras model if Keras is already imported
         if keras is not None and isinstance(weights_from, keras.Model):

@@ -19,7 +19,6 @@ aux_logits) - fields named `logits` and after the aux heads; eval mode returns t
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import textwrap
@@ -27,6 +26,7 @@ from dataclasses import replace
 
 import networkx as nx
 
+from inceptdsl.backend import rule as op_rule
 from inceptdsl.ir import Node, Op
 from inceptdsl.ir.ops import Init
 
@@ -35,9 +35,10 @@ from ..common.classes import MARK, Classes, Instance, Klass, Line
 from ..common.schedule import Schedule, schedule_items
 from ..common.scopes import Scope, holders, items, scope_tree
 from ..common.spans import aux_span, network_span
-from . import names, runtime
+from . import names
 from .names import attr_path, is_index, needs_key
 from .ops import FRESH, OP_TABLE, Ctx, num
+from .source import RUNTIME as runtime
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -111,12 +112,12 @@ def _imports(code: str, has_aux: bool) -> list[str]:
     return lines
 
 
-def _helpers(used: set[object]) -> list[str]:
+def _helpers(used: set[str]) -> list[str]:
     """The source of each runtime helper the file needs (and of those they call), in order."""
     wanted = set(used)
     for h in used:
         wanted.update(runtime.USES.get(h, ()))
-    return [inspect.getsource(h).rstrip("\n") for h in runtime.HELPERS if h in wanted]  # type: ignore[arg-type]
+    return [runtime.text(h).rstrip("\n") for h in runtime.HELPERS if h in wanted]
 
 
 # -- one scope's code ---------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def _wanted_names(tree: Scope, network_cls: str) -> dict[str, str]:
     return out
 
 
-def _with_init(expr: str, init: Init | None, helpers: set[object]) -> str:
+def _with_init(expr: str, init: Init | None, helpers: set[str]) -> str:
     """A module's constructor wrapped in the helper that initialises its weights (`init=`)."""
     if init is None:
         return expr
@@ -180,7 +181,7 @@ class _Writer:
         self.g = g
         self.tree = scope_tree(g)
         self.cls = cls
-        self.helpers: set[object] = set()
+        self.helpers: set[str] = set()
         self.heads = [h.name for h in g.graph.get("aux_heads", ())]
         self.wanted = _wanted_names(self.tree, cls)
 
@@ -207,7 +208,7 @@ class _Writer:
         first_in = owner.inputs[0] if owner.inputs else None
         for m in s.members:
             if isinstance(m, Node):
-                rule = OP_TABLE[m.op]
+                rule = op_rule("torch", OP_TABLE, m.op, m.span)
                 if rule.module is None:
                     continue
                 init = getattr(m.attrs, "init", None)  # a layer scale's init is its value
@@ -248,7 +249,9 @@ class _Writer:
                     text = f"# {rel}: identity, the same tensor as {step.target}"
                     lines.append(Line("forward", indent, text))
                 else:
-                    expr = OP_TABLE[item.op].call(replace(item, name=rel), step.args, ctx)
+                    expr = op_rule("torch", OP_TABLE, item.op, item.span).call(
+                        replace(item, name=rel), step.args, ctx
+                    )
                     code = f"{step.target} = {expr}"
                     lines.append(Line("forward", indent, code, _shape(item.shape)))
                     empty = False
@@ -322,7 +325,7 @@ def _taken_attrs(inst: Instance) -> set[str]:
     own = [
         s.relative(m.name if isinstance(m, Node) else m.path).split(".")[0]
         for m in s.members
-        if not isinstance(m, Node) or OP_TABLE[m.op].module is not None
+        if not isinstance(m, Node) or op_rule("torch", OP_TABLE, m.op, m.span).module is not None
     ]
     return set(own) | set(names.TAKEN)
 

@@ -9,23 +9,18 @@ error that points at the spec, instead of building a model that silently misbeha
 
 from __future__ import annotations
 
-import keyword
-import re
-
 import networkx as nx
 
-from inceptdsl.errors import InvalidValueError
 from inceptdsl.source import Span
 
-from . import runtime
-
-_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-_INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")
-_KEYED = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
+from ..common.names import INDEX, check_network_name, fail, is_identifier
+from ..common.names import check_segment as common_check_segment
+from .source import RUNTIME as runtime
+from .taken import MODULE_ATTRS
 
 # Attribute names nn.Module (and our Indexed) already uses: a child module with such a name would
 # be shadowed by the method or attribute (`self.train` is a method), so the spec must rename it.
-_TAKEN = frozenset(dir(runtime.Indexed())) | {"aux_weights", "loss"}
+_TAKEN = MODULE_ATTRS | {"aux_weights", "loss"}
 
 # Names the emitted file defines or imports at top level: a network class may not reuse them.
 _TOP_LEVEL = frozenset(
@@ -38,27 +33,13 @@ TAKEN = _TAKEN
 TOP_LEVEL = _TOP_LEVEL
 
 
-def _fail(what: str, name: str, span: Span | None, hint: str) -> InvalidValueError:
-    return InvalidValueError(
-        f"{what} {name!r} cannot be used by the torch backend", span, hint=hint
-    )
-
-
 def check_segment(segment: str, name: str, span: Span | None) -> None:
     """Check one dot-separated segment of node `name`: an identifier, a decimal index, or a
     quoted label (letters, digits, `_`, `-`: reached by key, never written into code bare)."""
-    if _INDEX.match(segment):
-        return
-    if not _KEYED.match(segment):
-        raise _fail(
-            "node name",
-            name,
-            span,
-            "each dot-separated part must be letters, digits, `_` and `-`, not starting with "
-            "`_`, or a decimal index without leading zeros",
-        )
-    if segment in _TAKEN:
-        raise _fail(
+    common_check_segment("torch", segment, name, span)
+    if not INDEX.match(segment) and segment in _TAKEN:
+        raise fail(
+            "torch",
             "node name",
             name,
             span,
@@ -78,9 +59,9 @@ def attr_path(name: str, root: str = "self") -> str:
     and `self.block1["block1-0"]` for a segment that is not an identifier."""
     out = root
     for segment in name.split("."):
-        if _INDEX.match(segment):
+        if INDEX.match(segment):
             out += f"[{segment}]"
-        elif _IDENT.match(segment) and not keyword.iskeyword(segment):
+        elif is_identifier(segment):
             out += f".{segment}"
         else:
             out += f'["{segment}"]'  # checked by check_segment: letters, digits, `_`, `-`
@@ -90,11 +71,11 @@ def attr_path(name: str, root: str = "self") -> str:
 def needs_key(segment: str) -> bool:
     """Whether a segment is reached by key (`["block1-0"]`, `[3]`) rather than as an attribute:
     its parent module must then be a Scope."""
-    return not (_IDENT.match(segment) and not keyword.iskeyword(segment))
+    return not is_identifier(segment)
 
 
 def is_index(segment: str) -> bool:
-    return bool(_INDEX.match(segment))
+    return bool(INDEX.match(segment))
 
 
 def class_name(network: str, span: Span | None = None) -> str:
@@ -103,21 +84,16 @@ def class_name(network: str, span: Span | None = None) -> str:
     If that collides with a name the emitted file already defines (`F`, `ConvBN`), `Net` is
     appended, so every network name that is an identifier gives a working file.
     """
-    if not _IDENT.match(network) or keyword.iskeyword(network):
-        raise _fail(
-            "network name",
-            network,
-            span,
-            "name the network with letters, digits and `_`, starting with a letter",
-        )
+    check_network_name("torch", network, span)
     camel = "".join(part[:1].upper() + part[1:] for part in network.split("_") if part)
     return camel + "Net" if camel in _TOP_LEVEL else camel
 
 
 def check_aux_name(head: str, span: Span | None = None) -> None:
     """Aux head names become fields of the training-mode output NamedTuple."""
-    if not _IDENT.match(head) or keyword.iskeyword(head) or head == "logits":
-        raise _fail(
+    if not is_identifier(head) or head == "logits":
+        raise fail(
+            "torch",
             "aux head name",
             head,
             span,

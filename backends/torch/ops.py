@@ -10,13 +10,13 @@ nothing but a checked int or finite float reaches the generated code.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
 from inceptdsl.errors import InvalidValueError
 from inceptdsl.ir import Node, Op
+from inceptdsl.ir.ops import FRESH as OP_FRESH
 from inceptdsl.ir.ops import (
     ActAttrs,
     Activation,
@@ -38,8 +38,9 @@ from inceptdsl.ir.ops import (
     ZeroPadAttrs,
 )
 
-from . import runtime
+from ..common.literals import num as literal
 from .names import attr_path
+from .source import RUNTIME as runtime
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Ctx:
 
     in_shape: Callable[[Node, int], tuple[int, ...]]  # shape of input i of a node
     can_inplace: Callable[[Node], bool]  # may an activation overwrite this node's input?
-    helpers: set[object] = field(default_factory=set)  # runtime helpers the file must define
+    helpers: set[str] = field(default_factory=set)  # runtime helpers the file must define
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,8 @@ class Rule:
 
 
 def num(value: object) -> str:
-    """A Python literal for an IR number: ints as ints, floats as their shortest repr."""
-    if isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(float(value))
-    raise InvalidValueError(f"the torch backend cannot write the number {value!r}")
+    """A Python literal for an IR number (common/literals.py)."""
+    return literal(value, "torch")
 
 
 def _pair(p: tuple[int, int]) -> str:
@@ -378,13 +373,6 @@ OP_TABLE: dict[Op, Rule] = {
 """How each op is emitted; a test iterates over `Op` to check that none is missing."""
 
 # Ops whose output is a new tensor that only its readers hold, so that an activation reading it
-# last may work in place. Not `act` (relu's backward needs its output), not `input`, `dropout`
-# (returns its input unchanged in eval), `flatten` (a view) or `identity` (an alias).
-FRESH: frozenset[Op] = frozenset(
-    {
-        Op.CONV2D, Op.SEPCONV2D, Op.BATCHNORM, Op.LINEAR, Op.CONCAT, Op.ADD, Op.SCALE,
-        Op.MAXPOOL2D, Op.AVGPOOL2D, Op.GLOBAL_AVGPOOL, Op.GLOBAL_MAXPOOL, Op.ADAPTIVE_AVGPOOL2D,
-        Op.MULTIPLY, Op.CHANNEL_SHUFFLE, Op.ZEROPAD2D, Op.LAYERNORM, Op.GROUPNORM,
-        Op.LAYER_SCALE,
-    }
-)  # fmt: skip
+# last may work in place: declared by each op (Trait.FRESH in its OpDef). Not `act` (relu's
+# backward needs its output), `input`, or an alias (`dropout`, `flatten`, `identity`).
+FRESH: frozenset[Op] = OP_FRESH

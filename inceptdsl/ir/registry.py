@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from ..source import Span
+from .state import TensorFn
 
 Shape = tuple[int, ...]
 Cost = tuple[int, int, int]  # (params, buffers, macs)
@@ -139,11 +140,27 @@ class MergeDef:
     options: Mapping[str, Check] = field(default_factory=dict)
 
 
+class Trait(Enum):
+    """What an op's output is, declared once in its OpDef; the memory model, the optimizer and
+    the torch backend derive their op sets from these (`with_trait`)."""
+
+    ALIAS = "alias"
+    """In inference the output is the input's storage (a view, or the same tensor): it
+    allocates nothing (memory.py)."""
+    EVAL_IDENTITY = "eval_identity"
+    """In eval the op returns its input unchanged: the optimizer removes it (dead_code.py).
+    Implies ALIAS."""
+    FRESH = "fresh"
+    """The output is a new tensor that only its readers hold, so an activation reading it last
+    may work in place (the torch backend's `inplace=True`). Excludes ALIAS."""
+
+
 @dataclass(frozen=True)
 class OpDef:
     """Everything the core knows about one op. `arity` is the number of inputs, or None for
     any number >= 1 (merges). `state` says in words what a backend creates at the node's path
-    (the docs/ir.md column); `layers` and `merge` are the surfaces that produce the op (none:
+    (the docs/ir.md column) and `tensors` lists it, tensor by tensor (ir/state.py); `traits`
+    say what its output is; `layers` and `merge` are the surfaces that produce the op (none:
     made by a statement, like `input`)."""
 
     op: Op
@@ -155,6 +172,8 @@ class OpDef:
     state: str = "none"
     layers: tuple[LayerDef, ...] = ()
     merge: MergeDef | None = None
+    traits: frozenset[Trait] = frozenset()
+    tensors: TensorFn | None = None  # its state (inceptdsl/ir/state.py); None: it has none
 
 
 @dataclass(frozen=True)
@@ -186,6 +205,12 @@ def register(d: OpDef) -> OpDef:
     d = OpDef(**{**d.__dict__, "layers": layers})
     REGISTRY[d.op] = d
     return d
+
+
+def with_trait(trait: Trait, registry: Mapping[Op, OpDef] | None = None) -> frozenset[Op]:
+    """The ops that declare `trait` (in `registry`, REGISTRY by default)."""
+    reg = REGISTRY if registry is None else registry
+    return frozenset(op for op, d in reg.items() if trait in d.traits)
 
 
 def register_activation(a: ActDef) -> ActDef:

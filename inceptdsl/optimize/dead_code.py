@@ -11,12 +11,13 @@ from __future__ import annotations
 import networkx as nx
 
 from ..ir import Op
+from ..ir.ops import EVAL_IDENTITY
 from .base import Note, Result, Target
 from .edit import Editor
 from .weights import WeightMap, node_keys
 
 NAME = "dead_code"
-_PASS_THROUGH = (Op.DROPOUT, Op.DROP_PATH, Op.IDENTITY)
+_PASS_THROUGH = EVAL_IDENTITY  # declared by each op: Trait.EVAL_IDENTITY
 
 
 def run(g: nx.DiGraph, weights: WeightMap, target: Target) -> Result:

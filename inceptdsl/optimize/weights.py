@@ -20,15 +20,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..ir import Op
-from ..ir.ops import (
-    BatchNormAttrs,
-    ConvAttrs,
-    GroupNormAttrs,
-    LayerNormAttrs,
-    LinearAttrs,
-    SepConvAttrs,
-)
+from ..ir import REGISTRY, Op
+from ..ir.ops import BatchNormAttrs
+from ..ir.state import at, batch_norm
 
 
 class Expr:
@@ -141,42 +135,16 @@ WeightMap = Mapping[str, Expr]
 
 
 def bn_keys(prefix: str, a: BatchNormAttrs) -> list[str]:
-    """The state of a batch norm at `prefix` (gamma and beta only when learnable)."""
-    keys = [f"{prefix}.weight"] if a.scale else []
-    keys += [f"{prefix}.bias"] if a.center else []
-    return keys + [f"{prefix}.running_mean", f"{prefix}.running_var"]
-
-
-def conv_prefix(name: str, a: ConvAttrs | SepConvAttrs) -> str:
-    """Where a conv unit's convolution lives: the node itself, or its `conv` child with bn."""
-    return f"{name}.conv" if a.bn is not None else name
+    """The float state of a batch norm at `prefix` (gamma and beta only when learnable)."""
+    return [at(prefix, t.key) for t in batch_norm("", 0, a.scale, a.center) if not t.counter]
 
 
 def node_keys(name: str, op: Op, attrs: object) -> list[str]:
-    """Every state key the node holds, in the backends' order."""
-    if op is Op.CONV2D:
-        assert isinstance(attrs, ConvAttrs)
-        conv = conv_prefix(name, attrs)
-        keys = [f"{conv}.weight"] + ([f"{conv}.bias"] if attrs.bias else [])
-        return keys + (bn_keys(f"{name}.bn", attrs.bn) if attrs.bn else [])
-    if op is Op.SEPCONV2D:
-        assert isinstance(attrs, SepConvAttrs)
-        conv = conv_prefix(name, attrs)
-        keys = [f"{conv}.conv1.weight", f"{conv}.pointwise.weight"]
-        keys += [f"{conv}.pointwise.bias"] if attrs.bias else []
-        return keys + (bn_keys(f"{name}.bn", attrs.bn) if attrs.bn else [])
-    if op is Op.BATCHNORM:
-        assert isinstance(attrs, BatchNormAttrs)
-        return bn_keys(name, attrs)
-    if op is Op.LINEAR:
-        assert isinstance(attrs, LinearAttrs)
-        return [f"{name}.weight"] + ([f"{name}.bias"] if attrs.bias else [])
-    if op in (Op.LAYERNORM, Op.GROUPNORM):
-        assert isinstance(attrs, LayerNormAttrs | GroupNormAttrs)
-        return [f"{name}.weight", f"{name}.bias"] if attrs.affine else []
-    if op is Op.LAYER_SCALE:
-        return [name]
-    return []
+    """Every float state key the node holds, in the backends' order (its OpDef's tensors)."""
+    make = REGISTRY[op].tensors
+    if make is None:
+        return []
+    return [at(name, t.key) for t in make(attrs, 0, 0) if not t.counter]
 
 
 def identity(g: nx.DiGraph) -> dict[str, Expr]:

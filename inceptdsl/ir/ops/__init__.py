@@ -20,6 +20,8 @@ from ..registry import (
     OpDef,
     Pads,
     Pair,
+    Trait,
+    with_trait,
 )
 from .activation import ACTIVATIONS, ActAttrs, Activation, activation
 from .basic import (
@@ -50,7 +52,21 @@ LAYERS: dict[str, LayerDef] = {layer.name: layer for d in REGISTRY.values() for 
 MERGES: dict[str, OpDef] = {d.merge.keyword: d for d in REGISTRY.values() if d.merge}
 """Every merge keyword (`concat`, `add`, ...) and the op it makes."""
 
+ALIASES: frozenset[Op] = with_trait(Trait.ALIAS)
+"""Ops whose output is a view of (or the same tensor as) their input in inference."""
+
+EVAL_IDENTITY: frozenset[Op] = with_trait(Trait.EVAL_IDENTITY)
+"""Ops that return their input unchanged in eval (the optimizer removes them)."""
+
+FRESH: frozenset[Op] = with_trait(Trait.FRESH)
+"""Ops whose output is a new tensor only its readers hold (an activation may overwrite it)."""
+
 __all__ = [
+    "ALIASES",
+    "EVAL_IDENTITY",
+    "FRESH",
+    "Trait",
+    "with_trait",
     "INITS",
     "Init",
     "ACTIVATIONS",

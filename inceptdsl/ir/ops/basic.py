@@ -10,7 +10,8 @@ from ...errors import InvalidValueError, RankError
 from ...source import Span
 from ..geometry import fmt_shape, positive_channels
 from ..options import boolean, channels, number, pos_int, probability
-from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, quiet, register
+from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, Trait, quiet, register
+from ..state import TensorDef, bias, kernel
 from .conv import Init, init_option
 
 
@@ -119,6 +120,19 @@ def _layer_scale_shape(a: LayerScaleAttrs, ins: list[Shape], ctx: ShapeCtx) -> S
     return ins[0]
 
 
+def _layer_scale_tensors(a: LayerScaleAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    """One parameter at the node's own path, filled with `init`."""
+    column = a.dims == 3
+    shape = (cout, 1, 1) if column else (cout,)
+    return (TensorDef("", "", "gamma", "column" if column else "vector", shape, 0, a.init),)
+
+
+def _linear_tensors(a: LinearAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    """A Dense kernel (out, in) in torch; per position, the same on each position's channels."""
+    w = kernel("weight", "", "kernel", "dense", (a.out_features, cin))
+    return (w, *((bias("bias", "", cout, cin),) if a.bias else ()))
+
+
 register(
     OpDef(
         Op.INPUT,
@@ -127,6 +141,7 @@ register(
         lambda a, ins, ctx: a.shape,
         _free,
         "the network's input (exactly one, named `input`; made by the `input` statement)",
+        state="none (exactly one, named `input`)",
     )
 )
 register(
@@ -142,6 +157,7 @@ register(
                 "identity", (), {}, {}, lambda v, c: IdentityAttrs(), "pass the input through"
             ),
         ),
+        traits=frozenset({Trait.ALIAS, Trait.EVAL_IDENTITY}),
     )
 )
 register(
@@ -152,6 +168,7 @@ register(
         _same,
         _free,
         "dropout (identity at inference)",
+        state="none (identity in eval)",
         layers=(
             LayerDef(
                 "dropout",
@@ -162,6 +179,7 @@ register(
                 "dropout (identity at inference)",
             ),
         ),
+        traits=frozenset({Trait.ALIAS, Trait.EVAL_IDENTITY}),
     )
 )
 register(
@@ -182,6 +200,7 @@ register(
                 "multiply by a constant",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -192,6 +211,7 @@ register(
         _same,
         _free,
         "stochastic depth: drops whole samples in training, identity in eval",
+        state="none (per-sample drop in training, identity in eval)",
         layers=(
             LayerDef(
                 "drop_path",
@@ -202,6 +222,7 @@ register(
                 "stochastic depth (per-sample drop in training, identity in eval)",
             ),
         ),
+        traits=frozenset({Trait.ALIAS, Trait.EVAL_IDENTITY}),
     )
 )
 register(
@@ -212,8 +233,9 @@ register(
         _layer_scale_shape,
         lambda a, ins, out: (ins[0][0], 0, 0),
         "multiply each channel by a learnable factor",
-        state="one parameter of C values at the node's path itself (no child module),"
-        " shaped (C,) or, with dims=3, (C, 1, 1)",
+        state="one parameter of C values at the node's path itself (`stages.0.blocks.0.gamma`),"
+        " shaped `(C,)`, or `(C, 1, 1)` with `dims=3` (torchvision's"
+        " `features.1.0.layer_scale`)",
         layers=(
             LayerDef(
                 "layer_scale",
@@ -225,6 +247,8 @@ register(
                 " stored as (C,) or, with dims=3, (C, 1, 1) (torchvision's)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
+        tensors=_layer_scale_tensors,
     )
 )
 register(
@@ -245,6 +269,7 @@ register(
                 "flatten to C*H*W features, channel-major",
             ),
         ),
+        traits=frozenset({Trait.ALIAS}),
     )
 )
 register(
@@ -255,7 +280,8 @@ register(
         _linear_shape,
         _linear_cost,
         "fully connected layer (of a vector, or of each position's channels of a map)",
-        state="a linear layer (`weight` out x in, `bias`)",
+        state="a linear layer (`weight` out x in, `bias`); per position, the same layer on each"
+        " position's channels (torchvision's ConvNeXt `block.3`)",
         layers=(
             LayerDef(
                 "linear",
@@ -276,5 +302,7 @@ register(
                 "fully connected layer; per_position=true: of each position's channels",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
+        tensors=_linear_tensors,
     )
 )

@@ -25,8 +25,10 @@ from ..registry import (
     Pair,
     Shape,
     ShapeCtx,
+    Trait,
     register,
 )
+from ..state import TensorDef, batch_norm, bias, kernel
 from .activation import Activation, activation
 from .norm import BatchNormAttrs, _bn_cost, bn_checked, bn_option
 
@@ -248,6 +250,40 @@ def _dwconv(v: Mapping[str, Any], ctx: BuildCtx) -> Attrs:
     return ConvAttrs(**{**fields, "out_channels": cin * v["multiplier"]}, groups=cin)
 
 
+def _bn_of(a: ConvAttrs | SepConvAttrs, cout: int) -> tuple[TensorDef, ...]:
+    return batch_norm("bn", cout, a.bn.scale, a.bn.center) if a.bn is not None else ()
+
+
+def _conv_tensors(a: ConvAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    """A conv (its `conv` child with bn): Keras' DepthwiseConv2D layout when groups = in."""
+    at = "conv" if a.bn is not None else ""
+    w = f"{at}.weight" if at else "weight"
+    shape = (a.out_channels, cin // a.groups, *a.kernel) if cin else ()
+    if a.groups > 1 and a.groups == cin:  # Keras' DepthwiseConv2D (ops.is_depthwise)
+        k = kernel(w, at, "kernel", "depthwise", shape, a.out_channels // cin)
+    else:
+        k = kernel(w, at, "kernel", "conv", shape)
+    b = (bias(f"{at}.bias" if at else "bias", at, cout, k.fan_in),) if a.bias else ()
+    return (k, *b, *_bn_of(a, cout))
+
+
+def _sepconv_tensors(a: SepConvAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    """`conv1` (depthwise) and `pointwise` (in a `conv` child with bn): one SeparableConv2D."""
+    at = "conv" if a.bn is not None else ""
+    pre = f"{at}." if at else ""
+    kh, kw = a.kernel
+    mid = cin * a.depth_multiplier
+    dw_shape = (mid, 1, kh, kw) if cin else ()
+    pw_shape = (a.out_channels, mid, 1, 1) if cin else ()
+    return (
+        kernel(f"{pre}conv1.weight", at, "depthwise_kernel", "depthwise", dw_shape,
+               a.depth_multiplier),
+        kernel(f"{pre}pointwise.weight", at, "pointwise_kernel", "conv", pw_shape),
+        *((bias(f"{pre}pointwise.bias", at, cout, mid),) if a.bias else ()),
+        *_bn_of(a, cout),
+    )  # fmt: skip
+
+
 register(
     OpDef(
         Op.CONV2D,
@@ -275,6 +311,8 @@ register(
                 "depthwise convolution: groups = input channels, `multiplier` outputs each",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
+        tensors=_conv_tensors,
     )
 )
 
@@ -300,5 +338,7 @@ register(
                 "depthwise-separable convolution (depthwise then 1x1)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
+        tensors=_sepconv_tensors,
     )
 )

@@ -19,7 +19,7 @@ from ...errors import AddShapeError, ConcatShapeError, InvalidValueError, Note
 from ...source import Span
 from ..geometry import fmt_shape
 from ..options import pos_int
-from ..registry import Attrs, MergeDef, Op, OpDef, Shape, ShapeCtx, register
+from ..registry import Attrs, MergeDef, Op, OpDef, Shape, ShapeCtx, Trait, register
 
 
 class ConcatAttrs(Attrs):
@@ -101,6 +101,7 @@ register(
         _free,
         "concatenate along channels",
         merge=MergeDef("concat", "concatenate the branches along channels", _MERGE_OPTIONS),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -112,6 +113,7 @@ register(
         _free,
         "elementwise sum (broadcast where a dimension is 1)",
         merge=MergeDef("add", "add the branches elementwise", _MERGE_OPTIONS),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -123,5 +125,6 @@ register(
         _free,
         "elementwise product (broadcast where a dimension is 1): gates",
         merge=MergeDef("multiply", "multiply the branches elementwise", _MERGE_OPTIONS),
+        traits=frozenset({Trait.FRESH}),
     )
 )

@@ -12,7 +12,8 @@ from ...source import Span
 from ...values import Record, format_value
 from ..geometry import spatial
 from ..options import boolean, number, optional, pos_int, positive, probability
-from ..registry import REQUIRED, Attrs, BuildCtx, Check, LayerDef, Op, OpDef, register
+from ..registry import REQUIRED, Attrs, BuildCtx, Check, LayerDef, Op, OpDef, Trait, register
+from ..state import TensorDef, affine, batch_norm
 
 
 class BatchNormAttrs(Attrs):
@@ -119,6 +120,16 @@ def _bn_build(v: Mapping[str, Any], ctx: BuildCtx) -> Attrs:
     return batchnorm_attrs({**ctx.defaults.get("bn", {}), **given}, ctx.span)
 
 
+def _bn_tensors(a: BatchNormAttrs, cin: int, cout: int) -> tuple[TensorDef, ...]:
+    return batch_norm("", cout, a.scale, a.center)
+
+
+def _affine_tensors(
+    a: LayerNormAttrs | GroupNormAttrs, cin: int, cout: int
+) -> tuple[TensorDef, ...]:
+    return affine("", cout) if a.affine else ()
+
+
 register(
     OpDef(
         Op.BATCHNORM,
@@ -127,7 +138,7 @@ register(
         _spatial_same("batch norm"),
         lambda a, ins, out: (*_bn_cost(a, ins[0][0]), 0),
         "batch normalisation over channels",
-        state="a BN over channels (gamma, beta where present; running mean and variance)",
+        state="a BN over channels",
         layers=(
             LayerDef(
                 "bn",
@@ -138,6 +149,8 @@ register(
                 "batch normalisation (eps, momentum in torch's convention, scale, center, affine)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
+        tensors=_bn_tensors,
     )
 )
 
@@ -184,7 +197,8 @@ register(
         lambda a, ins, ctx: ins[0],
         _affine_cost,
         "layer norm over channels (a vector's features, or each position's channels)",
-        state="a LayerNorm over channels (`weight`, `bias` if affine)",
+        state="a LayerNorm over channels (`weight`, `bias` if affine); on a map, each"
+        " position's channels",
         layers=(
             LayerDef(
                 "layernorm",
@@ -195,6 +209,8 @@ register(
                 "layer norm over channels (vectors, or each position of a feature map)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
+        tensors=_affine_tensors,
     )
 )
 register(
@@ -216,5 +232,7 @@ register(
                 "group norm: channels in `groups` groups (torch GroupNorm)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
+        tensors=_affine_tensors,
     )
 )

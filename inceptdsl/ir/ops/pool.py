@@ -19,6 +19,7 @@ from ..registry import (
     Pair,
     Shape,
     ShapeCtx,
+    Trait,
     register,
 )
 
@@ -126,6 +127,7 @@ register(
         _free,
         "max pooling (padding is -inf)",
         layers=(_pool_layer("maxpool", "max pooling (stride defaults to the kernel size)", False),),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -144,6 +146,7 @@ register(
                 True,
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -155,6 +158,7 @@ register(
         _free,
         "average over H x W",
         layers=(_bare("global_avgpool", GlobalPoolAttrs(), "global average pooling to C x 1 x 1"),),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -166,6 +170,7 @@ register(
         _free,
         "maximum over H x W",
         layers=(_bare("global_maxpool", GlobalPoolAttrs(), "global max pooling to C x 1 x 1"),),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -186,5 +191,6 @@ register(
                 "adaptive average pooling to a fixed output size (torch semantics)",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...errors import ChannelError, GroupsError
 from ..geometry import spatial
 from ..options import explicit_padding, nonneg_int, pos_int
-from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Pads, Shape, ShapeCtx, register
+from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Pads, Shape, ShapeCtx, Trait, register
 
 
 class ChannelSliceAttrs(Attrs):
@@ -68,6 +68,7 @@ register(
         _slice_shape,
         _free,
         "channels [start, start + size) of the input (a merge's `split=` makes one per branch)",
+        state="none (made by `slice`, and one per branch of a merge with `split=`)",
         layers=(
             LayerDef(
                 "slice",
@@ -98,6 +99,7 @@ register(
                 "channel shuffle (ShuffleNet): groups of channels interleaved",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )
 register(
@@ -118,5 +120,6 @@ register(
                 "zero padding: p, (ph, pw) or ((top, bottom), (left, right)); Keras' ZeroPadding2D",
             ),
         ),
+        traits=frozenset({Trait.FRESH}),
     )
 )

@@ -1,0 +1,7 @@
+"""runtime.py's helpers as source text (common/helpers.py): emitting never imports torch."""
+
+from pathlib import Path
+
+from ..common.helpers import HelperSource
+
+RUNTIME = HelperSource(Path(__file__).with_name("runtime.py"))
