@@ -2,10 +2,10 @@
 the parent network as the variant's `extends` builds it, and which parent path the cursor is
 on, so hover, definition and completion work on the edit paths and the parent's name.
 
-The parent is built the way lower.py's `_variant` builds it (the `extends` arguments evaluated
-with the variant's parameters; a variant without parameters of its own passes its inherited
-ones through), but without the edits: a removed or replaced unit is described as the parent
-has it. It is built on the first request that needs it and kept with the analysis.
+The parent is built the way lower/expand.py's `_variant` builds it (the `extends` arguments
+evaluated with the variant's parameters; a variant without parameters of its own passes its
+inherited ones through), but without the edits: a removed or replaced unit is described as the
+parent has it. It is built on the first request that needs it and kept with the analysis.
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
-"""Lowering: expand the network (blocks, repeats, defaults, conditionals) into the IR graph.
-
-Shape inference and costing happen as each node is created (shapes.py, cost.py), because
-later arguments may depend on earlier shapes (`in.channels`). Naming rules (docs/language.md,
-"Names"): a label names a unit; in a labelled `{ }` group or `repeat`, unlabelled members are
-numbered 0, 1, ... (nn.Sequential style); elsewhere unlabelled layers get their layer name
-(`conv`, `conv_1`, ...) and unlabelled block calls, groups, concats and residuals add no level
-to the hierarchy. A name is either a node or a scope, never both.
+"""Expansion: the network's statements and units (blocks, repeats, loops, groups, merges,
+residuals, aux heads) lowered into IR nodes, each shaped and costed as it is made, with a
+variant's edits applied where their paths are reached and the work counted against limits.py.
 """
 
 from __future__ import annotations
@@ -13,28 +8,24 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
 
-from . import ast as A
-from . import variant_errors
-from .check import budget
-from .check.placement import parent_network, uses_prefix
-from .check.types import TYPES, coerce, coerce_typed, mismatch, parse_type
-from .errors import (
+from .. import ast as A
+from .. import variant_errors
+from ..check import budget
+from ..check.placement import parent_network, uses_prefix
+from ..errors import (
     CONV_DEFAULTS_NOT_SEPCONV,
     AddShapeError,
     ArgumentCountError,
     ChannelError,
-    DuplicateNameError,
     EditPathError,
-    ElementTypeError,
     InvalidValueError,
     LimitError,
     NestingTooDeepError,
-    NetworkCountError,
     Note,
     PrefixLabelError,
     SpecError,
@@ -44,304 +35,25 @@ from .errors import (
     TooMuchWorkError,
     TypeMismatchError,
     UnknownNameError,
-    UnknownParameterError,
     raise_all,
 )
-from .evaluate import Evaluator, Work
-from .functions import FnRef
-from .ir import ops as O
-from .ir.graph import AuxHead, ScopeInfo, add_node, new_graph
-from .ir.options import number
-from .ir.registry import REQUIRED, BuildCtx, ShapeCtx
-from .layer_params import activation_call
-from .loader import BlockRef, Program, SpecFile
-from .loops import bind, expand_pattern, items_of
-from .names import did_you_mean
-from .shapes import fmt_shape
-from .source import Span
-from .values import format_value, type_name
-
-MAX_NODES = 100_000
-"""Most IR nodes one network may expand to (the largest bundled spec has under 1,000)."""
-
-MAX_TENSOR_ELEMENTS = 2**32
-"""Largest activation or weight tensor (elements per sample) accepted."""
-
-MAX_REPEAT = 100_000
-
-MAX_STEPS = 10 * MAX_NODES
-"""Most expansion steps (statements, units, repeat iterations) one lowering may take. Work
-that creates no node (empty blocks, nested empty `repeat`s, `let`s in a loop) is counted too,
-so it cannot run for hours under the node limit. A layer in a `repeat` takes three steps
-(iteration, statement, unit), so any network under MAX_NODES fits; a million empty steps take
-about a second."""
-
-BLOCK_CALL_STEPS = 5
-"""Steps a block call, a `let` or a `defaults` counts: each builds a new context, which costs
-about five plain steps."""
-
-MAX_NESTING = 100
-"""Deepest nesting of units while lowering (groups, branches, repeats, aux heads and block
-calls, counted through the blocks called): lowering recurses once per level, so absurd input
-must stop here with E904 rather than in a RecursionError. Bundled specs nest under 10."""
-
-
-@dataclass
-class Scope:
-    """A naming scope: the prefix of the names made in it, and the names already taken."""
-
-    prefix: str
-    indexed: bool = False
-    next_index: int = 0
-    taken: dict[str, Span | None] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def claim(self, name: str, span: Span | None) -> str:
-        if name in self.taken:
-            first = self.taken[name]
-            raise DuplicateNameError(
-                f"the name `{self.prefix}{name}` is used twice",
-                span,
-                notes=[Note("first used here", first)] if first else [],
-                hint="give the layers different labels (a block called twice without labels "
-                "in one scope defines its layers twice: label the calls)",
-            )
-        self.taken[name] = span
-        return self.prefix + name
-
-    def generated(self, base: str, span: Span | None) -> str:
-        n = self.counts.get(base, 0)
-        name = base if n == 0 else f"{base}_{n}"
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.counts[base] = n + 1
-        return self.claim(name, span)
-
-    def peek_generated(self, base: str) -> str:
-        """The name `generated(base)` would return, without taking it."""
-        n = self.counts.get(base, 0)
-        name = base if n == 0 else f"{base}_{n}"
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        return name
-
-    def index(self, span: Span | None) -> str:
-        name = str(self.next_index)
-        self.next_index += 1
-        return self.claim(name, span)
-
-    def child(self, name: str, indexed: bool = False) -> Scope:
-        return Scope(prefix=name + ".", indexed=indexed)
-
-
-class ScopeLog:
-    """What made each scope (the graph's `scopes`, docs/ir.md): backends build one module per
-    scope, named and parameterised after the block call or group that made it."""
-
-    def __init__(self) -> None:
-        self.made: dict[str, tuple[str, Span | None, str | None, tuple[tuple[str, Any], ...]]] = {}
-        self.calls: dict[str, list[tuple[str, tuple[tuple[str, Any], ...]]]] = {}
-        self.residual_adds: list[str] = []  # adds made by `residual` (main path written first)
-
-    def open(self, path: str, kind: str, span: Span | None, block: str | None = None,
-             args: Mapping[str, Any] | None = None) -> None:  # fmt: skip
-        self.made[path] = (kind, span, block, tuple((args or {}).items()))
-
-    def call(self, scope: Scope, block: str, args: Mapping[str, Any]) -> None:
-        """A block call that adds no level: it belongs to the scope it is made in."""
-        self.calls.setdefault(scope.prefix[:-1], []).append((block, tuple(args.items())))
-
-    def infos(self) -> dict[str, ScopeInfo]:
-        return {
-            path: ScopeInfo(path, kind, span, block, args, tuple(self.calls.get(path, ())))
-            for path, (kind, span, block, args) in self.made.items()
-        }
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """What a statement sees: names (lexical), layer defaults (dynamic, like slim's arg_scope),
-    the naming scope, the enclosing block's input, the visible blocks, the aux head."""
-
-    names: Mapping[str, Any]
-    defaults: Mapping[str, Mapping[str, tuple[Any, Span]]]
-    scope: Scope
-    block_in: str
-    file: SpecFile
-    aux: str | None = None
-    depth: int = 0
-    forced: Mapping[str, Mapping[str, tuple[Any, Span]]] = field(default_factory=dict)
-    """A variant's `defaults`: they win over the parent's own (explicit options still win)."""
-    stem: str | None = None
-    """What `@` in a label stands for: the label of the call of a block that uses `@`."""
-
-
-Defaults = Mapping[str, Mapping[str, tuple[Any, Span]]]
-
-
-@dataclass
-class Edit:
-    """One edit of a variant, with the names and file its unit is lowered with."""
-
-    stmt: A.ReplaceStmt | A.InsertStmt | A.RemoveStmt
-    path: str
-    span: Span
-    names: Mapping[str, Any]
-    file: SpecFile
-    parent: str
-    used: bool = False
-
-    @property
-    def words(self) -> str:
-        if isinstance(self.stmt, A.InsertStmt):
-            return f"insert ... {self.stmt.where} {self.path}"
-        return f"{'replace' if isinstance(self.stmt, A.ReplaceStmt) else 'remove'} {self.path}"
-
-
-@dataclass
-class Edits:
-    """A variant's edits keyed by full IR path (the parent's names), applied during lowering
-    as each unit is reached; every edit must be used by the end."""
-
-    replace: dict[str, Edit] = field(default_factory=dict)
-    remove: dict[str, Edit] = field(default_factory=dict)
-    before: dict[str, list[Edit]] = field(default_factory=dict)
-    after: dict[str, list[Edit]] = field(default_factory=dict)
-    every: list[Edit] = field(default_factory=list)
-    applied: list[Edit] = field(default_factory=list)
-
-    def add(self, e: Edit) -> None:
-        """Add an edit; one of a parent's (added earlier) for the same path gives way."""
-        self.every.append(e)
-        if isinstance(e.stmt, (A.ReplaceStmt, A.RemoveStmt)):
-            for table in (self.replace, self.remove):
-                old = table.pop(e.path, None)
-                if old is not None:
-                    old.used = True  # superseded by the child's edit of the same path
-            (self.replace if isinstance(e.stmt, A.ReplaceStmt) else self.remove)[e.path] = e
-        else:
-            where = self.before if e.stmt.where == "before" else self.after
-            where.setdefault(e.path, []).append(e)
-
-    def use(self, e: Edit) -> Edit:
-        e.used = True
-        self.applied.append(e)
-        return e
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """An `expect` declaration with the parameter values it is checked at."""
-
-    stmt: A.ExpectStmt
-    names: Mapping[str, Any]
-
-
-@dataclass
-class Lowered:
-    graph: nx.DiGraph
-    expects: list[Expectation]
-    labels: dict[str, str]
-    warnings: list[SpecWarning] = field(default_factory=list)
-
-
-def network_decl(program: Program) -> A.NetworkDecl:
-    nets = program.root.module.networks
-    if len(nets) != 1:
-        where = program.root.source.path
-        if not nets:
-            raise NetworkCountError(
-                f"{where} declares no network, only "
-                f"{_plural(len(program.root.module.blocks), 'block')}",
-                path=where,
-                hint="a spec that is loaded must declare one `network NAME(...) { ... }`; "
-                "files of shared blocks are imported, not loaded",
-            )
-        raise NetworkCountError(
-            f"{where} declares {len(nets)} networks; a spec declares exactly one",
-            nets[1].span,
-            notes=[Note("the first is here", nets[0].span)],
-        )
-    return nets[0]
-
-
-def _plural(n: int, what: str) -> str:
-    return f"{n} {what}" + ("" if n == 1 else "s")
-
-
-def network_params(decl: A.NetworkDecl, file: SpecFile) -> tuple[A.Param, ...]:
-    """A network's parameters. A variant that declares none has its parent's, with the
-    `extends` arguments as their defaults (`network v extends p(num_classes=10)`)."""
-    if decl.extends is None or decl.params:
-        return decl.params
-    ref = file.blocks.get(decl.extends.name)
-    parent = parent_network(ref) if ref is not None else None
-    if ref is None or parent is None:
-        return ()  # check/placement reports it
-    inherited = network_params(parent, ref.file)
-    given: dict[str, A.Expr] = {
-        p.name: a for p, a in zip(inherited, decl.extends.args, strict=False)
-    }
-    given.update({kw.name: kw.value for kw in decl.extends.kwargs})
-    return tuple(
-        p.model_copy(update={"default": given[p.name]}) if p.name in given else p for p in inherited
-    )
-
-
-def bind_network_params(
-    decl: A.NetworkDecl,
-    overrides: Mapping[str, Any],
-    override_span: Span | None = None,
-    params: tuple[A.Param, ...] | None = None,
-    functions: Mapping[str, FnRef] | None = None,
-) -> dict[str, Any]:
-    """Network parameter values: declared defaults, replaced by `overrides` (type-checked)."""
-    params = decl.params if params is None else params
-    known = {p.name for p in params}
-    for name in overrides:
-        if name not in known:
-            raise UnknownParameterError(
-                f"network `{decl.name}` has no parameter `{name}`",
-                override_span,
-                path=None if override_span else decl.span.path,
-                hint=did_you_mean(name, known)
-                or f"its parameters are: {', '.join(sorted(known)) or 'none'}",
-            )
-    values: dict[str, Any] = {}
-    for p in params:
-        if p.name in overrides:
-            v = overrides[p.name]
-            span = override_span or p.span
-        elif p.default is not None:
-            v = Evaluator(values, functions=functions).eval(p.default)
-            span = p.default.span
-        else:
-            raise ArgumentCountError(
-                f"network parameter `{p.name}` has no default and was not given",
-                p.span,
-                hint=f"pass it with --set {p.name}=VALUE",
-            )
-        values[p.name] = _typed(p, v, span)
-    return values
-
-
-def _typed(p: A.Param, v: Any, span: Span | None) -> Any:
-    check = TYPES.get(p.type)
-    if check is None:  # a list or tuple type (resolve_names reported any unknown one)
-        t = parse_type(p.type)
-        bad = mismatch(t, v) if t is not None else None
-        if bad is not None:
-            cls = ElementTypeError if bad[1] else TypeMismatchError
-            raise cls(f"parameter `{p.name}` is declared {p.type}: {bad[0]}", span)
-        return coerce_typed(t, v) if t is not None else v
-    if not check(v):
-        raise TypeMismatchError(
-            f"parameter `{p.name}` is declared {p.type}, got {type_name(v)} {format_value(v)}",
-            span,
-        )
-    return coerce(p.type, v)
+from ..evaluate import Evaluator, Work
+from ..ir import ops as O
+from ..ir.graph import AuxHead, add_node, new_graph
+from ..ir.options import number
+from ..ir.registry import REQUIRED, BuildCtx, ShapeCtx
+from ..layer_params import activation_call
+from ..loader import BlockRef, Program, SpecFile
+from ..loops import bind, expand_pattern, items_of
+from ..names import did_you_mean
+from ..shapes import fmt_shape
+from ..source import Span
+from ..values import format_value, type_name
+from . import limits
+from .binding import bind_network_params, bind_params, call_args, network_params
+from .context import Ctx, Defaults, Expectation, Lowered
+from .edits import Edit, Edits
+from .scopes import Scope, ScopeLog
 
 
 class Lowerer:
@@ -379,14 +91,16 @@ class Lowerer:
                 return
         for least in self.estimate.bounds(stmts, ctx.names, ctx.file):
             cost = (budget.Cost(per) + least).times(n)
-            budget.check(cost, self.steps, len(self.g), MAX_STEPS, MAX_NODES, span, what)
+            budget.check(
+                cost, self.steps, len(self.g), limits.MAX_STEPS, limits.MAX_NODES, span, what
+            )
 
     def _tick(self, span: Span | None, steps: int = 1) -> None:
-        """Count expansion steps; stop at MAX_STEPS (see there)."""
+        """Count expansion steps; stop at limits.MAX_STEPS (see there)."""
         self.steps += steps
-        if self.steps > MAX_STEPS:
+        if self.steps > limits.MAX_STEPS:
             raise TooMuchWorkError(
-                f"expanding the network takes more than {MAX_STEPS:,} steps",
+                f"expanding the network takes more than {limits.MAX_STEPS:,} steps",
                 span,
                 hint="check repeat counts and blocks that call blocks many times, even empty ones",
             )
@@ -452,18 +166,10 @@ class Lowerer:
                 raise UnknownNameError(f"`extends {ext.name}`: no such network", ext.name_span)
             ev = Evaluator(p, functions=f.functions)
             pparams = network_params(parent, ref.file)
-            given: dict[str, Any] = {}
             if not d.params:  # inherited parameters: passed through as they are
                 given = {par.name: p[par.name] for par in pparams}
             else:
-                for par, arg in zip(pparams, ext.args, strict=False):
-                    given[par.name] = ev.eval(arg)
-                for kw in ext.kwargs:
-                    if kw.name in given:
-                        raise ArgumentCountError(
-                            f"`{kw.name}` is given twice (positionally and by name)", kw.span
-                        )
-                    given[kw.name] = ev.eval(kw.value)
+                given = {k: v for k, (v, _) in call_args(pparams, ext.args, ext.kwargs, ev).items()}
             d, p, f = (
                 parent,
                 bind_network_params(parent, given, ext.span, pparams, ref.file.functions),
@@ -561,9 +267,9 @@ class Lowerer:
     ) -> str:
         g = self.g
         assert g is not None
-        if g.number_of_nodes() >= MAX_NODES:
+        if g.number_of_nodes() >= limits.MAX_NODES:
             raise TooManyNodesError(
-                f"the network expands to more than {MAX_NODES:,} nodes",
+                f"the network expands to more than {limits.MAX_NODES:,} nodes",
                 span,
                 hint="check repeat counts and blocks that call blocks many times",
             )
@@ -572,11 +278,11 @@ class Lowerer:
         ins = [g.nodes[s]["shape"] for s in srcs]
         shape = d.shape(attrs, ins, ShapeCtx(span, tuple(src_spans or ())))
         params, buffers, macs = d.cost(attrs, ins, shape)
-        if math.prod(shape) > MAX_TENSOR_ELEMENTS or params > MAX_TENSOR_ELEMENTS:
+        if math.prod(shape) > limits.MAX_TENSOR_ELEMENTS or params > limits.MAX_TENSOR_ELEMENTS:
             raise TensorTooLargeError(
                 f"this layer makes a tensor of {max(math.prod(shape), params):,} elements per "
                 f"sample (output {'x'.join(map(str, shape))}); the limit is "
-                f"{MAX_TENSOR_ELEMENTS:,}",
+                f"{limits.MAX_TENSOR_ELEMENTS:,}",
                 span,
             )
         add_node(
@@ -667,7 +373,7 @@ class Lowerer:
         )
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
-        self._tick(s.span, BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
+        self._tick(s.span, limits.BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
         ev = self._ev(ctx, x)
         if isinstance(s, A.LetStmt):
             return replace(ctx, names={**ctx.names, s.name: ev.eval(s.value)})
@@ -681,7 +387,7 @@ class Lowerer:
         scope named by the pattern (and that scope's full name)."""
         items = items_of(self._ev(ctx, x).eval(s.iter), s.iter)
         for k, item in enumerate(items):
-            self._tick(s.span, BLOCK_CALL_STEPS)  # a new context, like a block call
+            self._tick(s.span, limits.BLOCK_CALL_STEPS)  # a new context, like a block call
             names = dict(ctx.names)
             bind(s.target, item, k, names)
             sub = replace(ctx, names=names)
@@ -753,9 +459,9 @@ class Lowerer:
     # ---- units ----
 
     def _unit(self, u: A.Unit, x: str, ctx: Ctx) -> str:
-        if self.nesting >= MAX_NESTING:
+        if self.nesting >= limits.MAX_NESTING:
             raise NestingTooDeepError(
-                f"blocks, groups and branches nest more than {MAX_NESTING} levels deep "
+                f"blocks, groups and branches nest more than {limits.MAX_NESTING} levels deep "
                 "(counting through the blocks called)",
                 u.span,
             )
@@ -864,7 +570,7 @@ class Lowerer:
         if isinstance(core, A.Call):
             ref = ctx.file.blocks.get(core.name)
             if ref is not None:
-                self._tick(u.span, BLOCK_CALL_STEPS)
+                self._tick(u.span, limits.BLOCK_CALL_STEPS)
                 return self._block_call(u, core, ref, x, ctx)
             if core.name not in O.LAYERS and core.name in ctx.names:  # `-> a ->`, a: act
                 act = activation_call(core, ctx.names[core.name])
@@ -983,29 +689,19 @@ class Lowerer:
     def _block_call(self, u: A.Unit, call: A.Call, ref: BlockRef, x: str, ctx: Ctx) -> str:
         ev = self._ev(ctx, x)
         decl = ref.decl
-        given: dict[str, tuple[Any, Span]] = {}
-        for p, arg in zip(decl.params, call.args, strict=False):
-            given[p.name] = (ev.eval(arg), arg.span)
-        for kw in call.kwargs:
-            if kw.name in given:
-                raise ArgumentCountError(
-                    f"`{kw.name}` is given twice (positionally and by name)", kw.span
-                )
-            given[kw.name] = (ev.eval(kw.value), kw.span)
-        names: dict[str, Any] = {}
-        inner = Evaluator(names, self._shape(x), work=self.work, functions=ref.file.functions)
-        for p in decl.params:
-            if p.name in given:
-                v, sp = given[p.name]
-            elif p.default is not None:
-                v, sp = inner.eval(p.default), p.default.span
-            else:
-                raise ArgumentCountError(
-                    f"block `{decl.name}` needs parameter `{p.name}`",
-                    call.span,
-                    notes=[Note(f"`{p.name}` is declared here", p.span)],
-                )
-            names[p.name] = _typed(p, v, sp)
+        given = call_args(decl.params, call.args, call.kwargs, ev)
+        names = bind_params(
+            decl.params,
+            given,
+            lambda bound: Evaluator(
+                bound, self._shape(x), work=self.work, functions=ref.file.functions
+            ),
+            lambda p: ArgumentCountError(
+                f"block `{decl.name}` needs parameter `{p.name}`",
+                call.span,
+                notes=[Note(f"`{p.name}` is declared here", p.span)],
+            ),
+        )
         stem = None
         if uses_prefix(decl):  # flat: the block's `@` labels extend the call's label
             if u.label is None:
@@ -1050,8 +746,10 @@ class Lowerer:
             raise TypeMismatchError(
                 f"`repeat` needs a count >= 0, got {format_value(n)}", r.count.span
             )
-        if n > MAX_REPEAT:
-            raise LimitError(f"`repeat {n}` exceeds the limit of {MAX_REPEAT:,}", r.count.span)
+        if n > limits.MAX_REPEAT:
+            raise LimitError(
+                f"`repeat {n}` exceeds the limit of {limits.MAX_REPEAT:,}", r.count.span
+            )
         self._precharge(r.body.stmts, ctx, n, r.span, f"this `repeat {n}`", budget.ITERATION)
         for i in range(n):
             self._tick(r.span)
@@ -1243,13 +941,3 @@ def _pattern(p: A.String, i: int, names: Mapping[str, Any] | None = None) -> str
             hint=f'number the copies: "{p.value}_{{n}}" counts from 1, "{p.value}_{{i}}" from 0',
         )
     return expand_pattern(p, names or {}, {"i": i, "n": i + 1})
-
-
-def lower(
-    program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
-) -> Lowered:
-    decl = network_decl(program)
-    params = bind_network_params(
-        decl, overrides, override_span, network_params(decl, program.root), program.root.functions
-    )
-    return Lowerer(program).network(decl, params)
