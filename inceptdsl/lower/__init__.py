@@ -20,7 +20,7 @@ from typing import Any
 
 from ..loader import Program
 from ..source import Span
-from .binding import bind_network_params, network_decl, network_params
+from .binding import bind_network_params, extends_args, network_decl, network_params
 from .context import Expectation, Lowered
 from .expand import Lowerer
 from .limits import (
@@ -43,6 +43,7 @@ __all__ = [
     "Lowered",
     "Lowerer",
     "bind_network_params",
+    "extends_args",
     "lower",
     "network_decl",
     "network_params",

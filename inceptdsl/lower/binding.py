@@ -1,7 +1,7 @@
 """Argument binding, done once for every kind of call: network parameters (defaults and
 `--set`), block calls and `extends` arguments all go through `call_args` (what the call
-writes) and `bind_params` (each parameter: given, else its default, else an error; then
-type-checked)."""
+writes; `extends_args` for a variant's parent) and `bind_params` (each parameter: given, else
+its default, else an error; then type-checked)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,23 @@ def typed(p: A.Param, v: Any, span: Span | None) -> Any:
             span,
         )
     return coerce(p.type, v)
+
+
+def extends_args(
+    decl: A.NetworkDecl,
+    values: Mapping[str, Any],
+    pparams: Sequence[A.Param],
+    functions: Mapping[str, FnRef] | None = None,
+) -> dict[str, Any]:
+    """What a variant's `extends` passes to its parent (whose parameters are `pparams`): a
+    variant without parameters of its own passes its inherited ones through as they are;
+    otherwise the arguments, evaluated with the variant's parameter `values`."""
+    ext = decl.extends
+    assert ext is not None
+    if not decl.params:
+        return {p.name: values[p.name] for p in pparams}
+    ev = Evaluator(values, functions=functions)
+    return {k: v for k, (v, _) in call_args(pparams, ext.args, ext.kwargs, ev).items()}
 
 
 def network_decl(program: Program) -> A.NetworkDecl:

@@ -50,7 +50,13 @@ from ..shapes import fmt_shape
 from ..source import Span
 from ..values import format_value, type_name
 from . import limits
-from .binding import bind_network_params, bind_params, call_args, network_params
+from .binding import (
+    bind_network_params,
+    bind_params,
+    call_args,
+    extends_args,
+    network_params,
+)
 from .context import Ctx, Defaults, Expectation, Lowered
 from .edits import Edit, Edits
 from .scopes import Scope, ScopeLog
@@ -164,12 +170,8 @@ class Lowerer:
             parent = parent_network(ref) if ref is not None else None
             if ref is None or parent is None:  # resolve_names reports it first
                 raise UnknownNameError(f"`extends {ext.name}`: no such network", ext.name_span)
-            ev = Evaluator(p, functions=f.functions)
             pparams = network_params(parent, ref.file)
-            if not d.params:  # inherited parameters: passed through as they are
-                given = {par.name: p[par.name] for par in pparams}
-            else:
-                given = {k: v for k, (v, _) in call_args(pparams, ext.args, ext.kwargs, ev).items()}
+            given = extends_args(d, p, pparams, f.functions)
             d, p, f = (
                 parent,
                 bind_network_params(parent, given, ext.span, pparams, ref.file.functions),
