@@ -7,10 +7,11 @@ members are numbered 0, 1, ... (nn.Sequential style); elsewhere unlabelled layer
 layer name (`conv`, `conv_1`, ...) and unlabelled block calls, groups, concats and residuals
 add no level to the hierarchy. A name is either a node or a scope, never both.
 
-One job a module: limits.py (size and work limits), scopes.py (the namespace rule, shared with
-the importers), binding.py (arguments of networks, block calls and `extends`), context.py
-(what a statement sees; what lowering returns), edits.py (a variant's edits), expand.py (the
-statements and units lowered into nodes).
+One job a module: limits.py (size and work limits), work.py (the work counted against them),
+scopes.py (the namespace rule, shared with the importers), binding.py (arguments of networks,
+block calls and `extends`), context.py (what a statement sees; what lowering returns),
+edits.py (a variant's edits and their application), expand.py (Lowerer: the statements and
+units lowered into nodes).
 """
 
 from __future__ import annotations

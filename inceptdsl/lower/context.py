@@ -9,9 +9,11 @@ from typing import Any
 import networkx as nx
 
 from .. import ast as A
-from ..errors import SpecWarning
+from ..errors import SpecWarning, TypeMismatchError
+from ..evaluate import Evaluator
 from ..loader import SpecFile
 from ..source import Span
+from ..values import format_value, type_name
 from .scopes import Scope
 
 Defaults = Mapping[str, Mapping[str, tuple[Any, Span]]]
@@ -49,3 +51,19 @@ class Lowered:
     expects: list[Expectation]
     labels: dict[str, str]
     warnings: list[SpecWarning] = field(default_factory=list)
+
+
+def choose_static(s: A.IfStmt, ev: Evaluator) -> A.Body | None:
+    """The body an `if` / `else if` / `else` chain selects."""
+    node: A.IfStmt | A.Body | None = s
+    while isinstance(node, A.IfStmt):
+        cond = ev.eval(node.cond)
+        if not isinstance(cond, bool):
+            raise TypeMismatchError(
+                f"`if` needs true or false, got {type_name(cond)} {format_value(cond)}",
+                node.cond.span,
+            )
+        if cond:
+            return node.then
+        node = node.orelse
+    return node

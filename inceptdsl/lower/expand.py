@@ -22,7 +22,6 @@ from ..errors import (
     AddShapeError,
     ArgumentCountError,
     ChannelError,
-    EditPathError,
     InvalidValueError,
     LimitError,
     NestingTooDeepError,
@@ -32,10 +31,8 @@ from ..errors import (
     SpecWarning,
     TensorTooLargeError,
     TooManyNodesError,
-    TooMuchWorkError,
     TypeMismatchError,
     UnknownNameError,
-    raise_all,
 )
 from ..evaluate import Evaluator, Work
 from ..ir import ops as O
@@ -57,12 +54,15 @@ from .binding import (
     extends_args,
     network_params,
 )
-from .context import Ctx, Defaults, Expectation, Lowered
-from .edits import Edit, Edits
+from .context import Ctx, Defaults, Expectation, Lowered, choose_static
+from .edits import Editing, Edits
 from .scopes import Scope, ScopeLog
+from .work import WorkBudget
 
 
-class Lowerer:
+class Lowerer(Editing, WorkBudget):
+    """One lowering of one program: its graph, names, edits and work, built as it goes."""
+
     def __init__(self, program: Program) -> None:
         self.program = program
         self.g: nx.DiGraph | None = None
@@ -81,35 +81,6 @@ class Lowerer:
         self.steps = 0
         self.estimate = budget.Estimate()
         self.work = Work()  # list items and calls made by this lowering's expressions
-
-    def _precharge(
-        self, stmts: tuple[A.Stmt, ...], ctx: Ctx, n: int, span: Span, what: str, per: int = 0
-    ) -> None:
-        """Stop before running `stmts` n times (a repeat's iterations, or once for a block call)
-        when that would pass a work limit (check/budget.py). A variant's pending `remove` or
-        `replace` in this scope can take away what the text makes: that work is counted as it
-        is done (an `insert` only adds work)."""
-        if self.g is None:
-            return
-        if self.edits.remove or self.edits.replace:
-            pending = (*self.edits.remove, *self.edits.replace)
-            if any(path.startswith(ctx.scope.prefix) for path in pending):
-                return
-        for least in self.estimate.bounds(stmts, ctx.names, ctx.file):
-            cost = (budget.Cost(per) + least).times(n)
-            budget.check(
-                cost, self.steps, len(self.g), limits.MAX_STEPS, limits.MAX_NODES, span, what
-            )
-
-    def _tick(self, span: Span | None, steps: int = 1) -> None:
-        """Count expansion steps; stop at limits.MAX_STEPS (see there)."""
-        self.steps += steps
-        if self.steps > limits.MAX_STEPS:
-            raise TooMuchWorkError(
-                f"expanding the network takes more than {limits.MAX_STEPS:,} steps",
-                span,
-                hint="check repeat counts and blocks that call blocks many times, even empty ones",
-            )
 
     # ---- entry ----
 
@@ -197,63 +168,6 @@ class Lowerer:
             ) from None
         self._check_edits_used()
         return Lowered(self.g, self.expects, self.labels, self.warnings)
-
-    def _collect(
-        self,
-        stmts: tuple[A.Stmt, ...],
-        names: Mapping[str, Any],
-        file: SpecFile,
-        forced: dict[str, dict[str, tuple[Any, Span]]],
-        top: bool,
-        parent: str,
-    ) -> None:
-        """Gather a variant body's edits, `defaults` and (at the top level) `expect`s."""
-        for s in stmts:
-            ev = Evaluator(names, functions=file.functions)
-            if isinstance(s, A.LetStmt):
-                names = {**names, s.name: ev.eval(s.value)}
-            elif isinstance(s, A.DefaultsStmt):
-                opts = forced.setdefault(s.op, {})
-                for kw in s.kwargs:
-                    opts[kw.name] = (ev.eval(kw.value), kw.span)
-            elif isinstance(s, A.IfStmt):
-                body = _choose_static(s, ev)
-                if body is not None:
-                    self._collect(body.stmts, names, file, forced, top, parent)
-            elif isinstance(s, A.ExpectStmt):
-                if top:
-                    self.expects.append(Expectation(s, names))
-            elif isinstance(s, A.RemoveStmt):
-                for segs, span in zip(s.targets, s.target_spans, strict=True):
-                    self.edits.add(Edit(s, ".".join(segs), span, names, file, parent))
-            elif isinstance(s, (A.ReplaceStmt, A.InsertStmt)):
-                self.edits.add(Edit(s, ".".join(s.target), s.target_span, names, file, parent))
-            # anything else: the placement pass has reported it
-
-    def _check_edits_used(self) -> None:
-        errors: list[SpecError] = []
-        done = [e for e in self.edits.applied if not isinstance(e.stmt, A.InsertStmt)]
-        for e in self.edits.every:
-            if e.used:
-                continue
-            inside = next((o for o in done if e.path.startswith(o.path + ".")), None)
-            if inside is not None:
-                hint = f"it is inside `{inside.path}`, which `{inside.words}` edits"
-            elif isinstance(e.stmt, A.InsertStmt) and any(h.name == e.path for h in self.aux_heads):
-                hint = "an aux head can be replaced or removed; insert into its body instead"
-            else:
-                hint = did_you_mean(e.path, self.seen) or (
-                    "paths are the parent's IR names: `inceptdsl ir PARENT` lists them"
-                )
-            errors.append(
-                EditPathError(
-                    f"`{e.words}`: network `{e.parent}` has no unit `{e.path}`"
-                    + (" (as built with these parameters)" if inside is None else ""),
-                    e.span,
-                    hint=hint,
-                )
-            )
-        raise_all(errors)
 
     # ---- nodes ----
 
@@ -401,7 +315,7 @@ class Lowerer:
             yield replace(sub, scope=ctx.scope.child(name)), name
 
     def _choose(self, s: A.IfStmt, x: str, ctx: Ctx) -> A.Body | None:
-        return _choose_static(s, self._ev(ctx, x))
+        return choose_static(s, self._ev(ctx, x))
 
     def _aux(self, s: A.AuxStmt, x: str, ctx: Ctx) -> None:
         if ctx.aux is not None:
@@ -476,79 +390,6 @@ class Lowerer:
         finally:
             self.nesting -= 1
 
-    # ---- edits (variants), applied where the parent's units are reached ----
-
-    def _edited_unit(self, u: A.Unit, x: str, ctx: Ctx) -> str:
-        name = self._peek_name(u, ctx)
-        if name is None:
-            return self._unit_core(u, x, ctx)
-        self.seen.append(name)
-        edits = self.edits
-        for e in edits.before.pop(name, ()):
-            x = self._insert(edits.use(e), x, ctx)
-        rem, rep = edits.remove.pop(name, None), edits.replace.pop(name, None)
-        if rem is not None:
-            edits.use(rem)
-            self._consume_name(u, ctx)
-            self.removed += 1
-            out = x
-        elif rep is not None:
-            out = self._replacement(edits.use(rep), u, name, x, ctx)
-        else:
-            out = self._unit_core(u, x, ctx)
-        for e in edits.after.pop(name, ()):
-            out = self._insert(edits.use(e), out, ctx)
-        return out
-
-    def _peek_name(self, u: A.Unit, ctx: Ctx) -> str | None:
-        """The full name unit `u` is about to get (None for a unit that adds no level)."""
-        scope = ctx.scope
-        if u.label is not None:
-            return scope.prefix + self._label(u, ctx)
-        core = u.core
-        if u.splice or (isinstance(core, A.Repeat)):
-            return None
-        if isinstance(core, A.Call) and core.name not in ctx.file.blocks:
-            if core.name not in O.LAYERS and core.name in ctx.names:
-                act = activation_call(core, ctx.names[core.name])
-                core = act if act is not None else core
-            if scope.indexed:
-                return scope.prefix + str(scope.next_index)
-            return scope.prefix + scope.peek_generated(core.name)
-        return scope.prefix + str(scope.next_index) if scope.indexed else None
-
-    def _consume_name(self, u: A.Unit, ctx: Ctx) -> None:
-        """A removed unit keeps its number or generated name taken, so that the units after it
-        keep the parent's names (a label is simply not used)."""
-        if u.label is not None:
-            return
-        if ctx.scope.indexed:
-            ctx.scope.index(u.span)
-        elif isinstance(u.core, A.Call):
-            ctx.scope.generated(u.core.name, u.span)
-
-    def _edit_ctx(self, e: Edit, x: str, ctx: Ctx) -> Ctx:
-        """An edit's unit sees the variant's names and blocks, the parent's defaults and scope
-        at that point, and `in.*` = the tensor it receives."""
-        return replace(ctx, names=e.names, file=e.file, block_in=x)
-
-    def _replacement(self, e: Edit, u: A.Unit, name: str, x: str, ctx: Ctx) -> str:
-        assert isinstance(e.stmt, A.ReplaceStmt)
-        new = e.stmt.unit
-        numbered = ctx.scope.indexed and u.label is None
-        if new.label is None and not numbered:
-            local = name[len(ctx.scope.prefix) :]
-            new = A.Unit.model_construct(
-                span=new.span, label=local, label_span=new.span, core=new.core
-            )
-        elif new.label is not None and numbered:
-            ctx.scope.next_index += 1  # renamed: the number stays taken, the rest keep theirs
-        return self._unit_core(new, x, self._edit_ctx(e, x, ctx))
-
-    def _insert(self, e: Edit, x: str, ctx: Ctx) -> str:
-        assert isinstance(e.stmt, A.InsertStmt)
-        return self._unit(e.stmt.unit, x, self._edit_ctx(e, x, ctx))
-
     def _label(self, u: A.Unit, ctx: Ctx) -> str:
         """The unit's label as a name: `@...` becomes the caller's label followed by the rest."""
         label = u.label
@@ -563,8 +404,6 @@ class Lowerer:
                 hint="label the call (`conv1: Block(...)`): `@` stands for that label",
             )
         return ctx.stem + label[1:]
-
-    # ---- units ----
 
     def _unit_core(self, u: A.Unit, x: str, ctx: Ctx) -> str:
         self.kept += 1
@@ -895,22 +734,6 @@ def _error_of(work: Callable[[], object]) -> SpecError | None:
     except SpecError as err:
         return err
     return None
-
-
-def _choose_static(s: A.IfStmt, ev: Evaluator) -> A.Body | None:
-    """The body an `if` / `else if` / `else` chain selects."""
-    node: A.IfStmt | A.Body | None = s
-    while isinstance(node, A.IfStmt):
-        cond = ev.eval(node.cond)
-        if not isinstance(cond, bool):
-            raise TypeMismatchError(
-                f"`if` needs true or false, got {type_name(cond)} {format_value(cond)}",
-                node.cond.span,
-            )
-        if cond:
-            return node.then
-        node = node.orelse
-    return node
 
 
 def _dimension(d: Any, shape: tuple[Any, ...], e: A.Expr) -> int:
