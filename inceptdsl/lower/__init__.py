@@ -10,8 +10,8 @@ add no level to the hierarchy. A name is either a node or a scope, never both.
 One job a module: limits.py (size and work limits), work.py (the work counted against them),
 scopes.py (the namespace rule, shared with the importers), binding.py (arguments of networks,
 block calls and `extends`), context.py (what a statement sees; what lowering returns),
-edits.py (a variant's edits and their application), expand.py (Lowerer: the statements and
-units lowered into nodes).
+edits.py (a variant's edits and their application), structures.py (repeat, merges,
+residuals), expand.py (Lowerer: the network, its statements and units lowered into nodes).
 """
 
 from __future__ import annotations
