@@ -1,7 +1,7 @@
 """The typed AST: frozen pydantic models, one per construct of grammar.lark, each with a span.
 
 The AST is syntax only: no evaluation, no name lookup, no defaults applied. Meaning is given
-by the passes in check/ and by lower.py. Class names are the grammar's rule names in CamelCase.
+by the passes in check/ and by lower/. Class names are the grammar's rule names in CamelCase.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`for` loops: what an iteration binds, and how a copy is named (docs/language.md, 2c).
 
-Kept apart from lower.py, which only walks the iterations: evaluating the list, unpacking an
+Kept apart from lower/expand.py, which only walks the iterations: evaluating the list, unpacking an
 item into the loop's names and expanding a name pattern are pure functions of values.
 """
 

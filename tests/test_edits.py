@@ -329,3 +329,18 @@ def test_documented_variants_load_and_report_their_edits(
             assert "Mixed_7d.branch1x1" in net.graph and "AuxLogits" not in net.graph
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_the_editor_builds_the_parent_with_the_arguments_lowering_gives(variant) -> None:  # type: ignore[no-untyped-def]
+    """The LSP's parent (lsp/variants.py) binds `extends` through lower/binding.py's
+    `extends_args`, as lowering does: the variant's own functions are callable there."""
+    from inceptdsl.loader import load_program
+    from inceptdsl.lsp.variants import build_parent
+
+    head = "fn twice(n: int) -> int = 2 * n\n\nnetwork v(k: int = 3) extends parent(twice(k))"
+    v = variant("", head=head)
+    assert v.graph.nodes["fc"]["shape"] == (6,)
+    parent = build_parent(load_program(v.path))
+    assert parent is not None and parent.graph.nodes["fc"]["shape"] == (6,)
+    inherited = build_parent(load_program(variant("", head="network v extends parent(7)").path))
+    assert inherited is not None and inherited.graph.nodes["fc"]["shape"] == (7,)

@@ -348,7 +348,7 @@ def test_exponential_block_expansion_stops_at_the_node_limit(
     """30 levels of blocks that call the level below twice would expand to 2**30 layers: no
     pass before lowering expands them, and lowering stops at the node limit (lowered here to
     keep the test fast; the real limit is timed below)."""
-    monkeypatch.setattr("inceptdsl.lower.MAX_NODES", 5_000)
+    monkeypatch.setattr("inceptdsl.lower.limits.MAX_NODES", 5_000)
     levels = "".join(f"block L{i + 1} {{\n  a: L{i}\n  b: L{i}\n}}\n" for i in range(30))
     err = _first_error("block L0 { relu }\n" + levels + NET.replace("relu", "L30"))
     assert (err.code, err.message) == ("E902", "the network expands to more than 5,000 nodes")

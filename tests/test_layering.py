@@ -166,6 +166,22 @@ def test_the_scan_sees_imports_of_every_kind() -> None:
     assert ("inceptdsl.lower", False) in found
     assert ("inceptdsl.report", True) in found
     assert ("inceptdsl.backend", True) in found
-    assert ("inceptdsl.ast", False) in {(n, d) for n, d, _ in _imports(PACKAGE / "lower.py")}
+    assert ("inceptdsl.ast", False) in {
+        (n, d) for n, d, _ in _imports(PACKAGE / "lower" / "expand.py")
+    }
     checks = {n for n, _, _ in _imports(PACKAGE / "check" / "check_recursion.py")}
     assert {"inceptdsl.errors", "inceptdsl.check.resolve_names"} <= checks
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """pyproject.toml lists the wheel's packages by name: a new package under inceptdsl/ (as
+    lower/ became) must be listed, or the installed wheel cannot import it."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    on_disk = {_module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("__init__.py")}
+    assert on_disk - listed == set()

@@ -100,7 +100,7 @@ def test_limit_stops_before_the_work(
 def test_the_node_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bound is a lower bound: a network of exactly MAX_NODES nodes builds, one more node
     is refused, before the repeat runs when the repeat would pass it."""
-    monkeypatch.setattr("inceptdsl.lower.MAX_NODES", 5_000)
+    monkeypatch.setattr("inceptdsl.lower.limits.MAX_NODES", 5_000)
     repeat = "  repeat 7 {\n    repeat 714 { relu }\n  }\n"
     head = "network t {\n  input 3 x 8 x 8\n"
     assert len(loads(head + "  relu\n" + repeat + "}\n").graph) == 5_000

@@ -128,7 +128,7 @@ def test_ipython_shows_a_spec_error_as_its_located_message_alone() -> None:
 def test_ipython_shows_the_full_traceback_when_asked() -> None:
     out = _ipython_cell(INCEPTDSL_TRACEBACK="1")
     assert "Traceback (most recent call last)" in out
-    assert "lower.py" in out and "error[E403]" in out
+    assert "inceptdsl/lower/" in out and "error[E403]" in out
 
 
 def test_report_depth_is_what_a_notebook_shows() -> None:

@@ -1,17 +1,17 @@
 """Work budgets known before the work: a static lower bound of what a body will expand to.
 
-Lowering counts expansion steps and IR nodes as it goes (lower.py, MAX_STEPS and MAX_NODES),
-which stops an absurd spec only after it has done the limit's worth of work: a second for
-`repeat 400 { repeat 400 { relu } }`, hours for nested empty repeats or blocks that call the
+Lowering counts expansion steps and IR nodes as it goes (lower/limits.py, MAX_STEPS and
+MAX_NODES), which stops an absurd spec only after it has done the limit's worth of work: a second
+for `repeat 400 { repeat 400 { relu } }`, hours for nested empty repeats or blocks that call the
 level below twice, 40 levels deep. Before a `repeat` runs its body N times, and before a block
 call runs the block's body, lowering asks this module what that body costs at least, and stops
 at once when the count already spent plus N times that would pass the limit.
 
 The bound must never exceed what lowering really does, or a valid spec would be refused: every
-count here mirrors one in lower.py (a statement is one step, a unit one, a block call five more,
-a `let` or `defaults` four, a repeat iteration one; a layer, a merge and a residual's add one
-node each), and whatever cannot be known without shapes or is not understood (an `if` whose
-condition reads `in.channels`, a repeat count from `prev.channels`, a construct added later)
+count here mirrors one in lower/expand.py (a statement is one step, a unit one, a block call
+five more, a `let` or `defaults` four, a repeat iteration one; a layer, a merge and a residual's
+add one node each), and whatever cannot be known without shapes or is not understood (an `if`
+whose condition reads `in.channels`, a repeat count from `prev.channels`, a construct added later)
 counts as the least it could be: the cheapest branch, or nothing.
 """
 
@@ -36,7 +36,7 @@ CAP = 10**30
 `repeat 100000` cheap."""
 
 STMT, UNIT, ITERATION, BLOCK_CALL, BINDING = 1, 1, 1, 5, 4
-"""Steps lower.py counts for a statement, a unit, a repeat iteration, a block call (on top of
+"""Steps lower/expand.py counts for a statement, a unit, a repeat iteration, a block call (on top of
 its unit) and a `let` / `defaults` (on top of its statement)."""
 
 MAX_DEPTH = 200

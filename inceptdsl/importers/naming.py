@@ -1,65 +1,48 @@
 """Labels for the unit tree, chosen so that lowering the spec gives every node its module path.
 
-This replays the language's naming rules (docs/language.md, "Names"; lower.py's Scope) on the
-unit tree: a label names its unit; in a labelled group, unlabelled members are numbered 0, 1,
-...; elsewhere an unlabelled layer gets its layer name (`relu`, `relu_1`, ...) and merges get
-`concat`, `add`, ...; a name is used once per scope. Units that hold state must get their
-module's name; stateless ones keep their module's name where it is free (for readability) and
-otherwise go unlabelled, or get a fresh label where a generated name would take a name that a
-later unit needs.
+This applies the language's naming rules (docs/language.md, "Names"; the one namespace rule is
+lower/scopes.py's Namespace, used here too) to the unit tree: a label names its unit; in a
+labelled group, unlabelled members are numbered 0, 1, ...; elsewhere an unlabelled layer gets
+its layer name (`relu`, `relu_1`, ...) and merges get `concat`, `add`, ...; a name is used once
+per scope. Units that hold state must get their module's name; stateless ones keep their
+module's name where it is free (for readability) and otherwise go unlabelled, or get a fresh
+label where a generated name would take a name that a later unit needs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
 
-from ..errors import UnsupportedModelError
+from ..errors import SpecError, UnsupportedModelError
+from ..lower.scopes import Namespace
 from .units import UAux, ULayer, UMerge, Unit, URepeat, UResidual, UScope, walk
 
 
-@dataclass
-class _Namespace:
-    prefix: str
-    indexed: bool
-    required: set[str]
-    taken: set[str] = field(default_factory=set)
-    counts: dict[str, int] = field(default_factory=dict)
-    next_index: int = 0
+class _Namespace(Namespace):
+    """Lowering's namespace rule (lower/scopes.py), plus the labels this namespace must keep
+    (units that hold state): a generated name may not take one of those."""
 
-    def claim(self, name: str, what: str) -> str:
-        if name in self.taken:
-            raise UnsupportedModelError(
-                f"two units would both be named `{self.prefix}{name}` ({what})"
-            )
-        self.taken.add(name)
-        return self.prefix + name
+    def __init__(self, prefix: str, indexed: bool, required: set[str]) -> None:
+        super().__init__(prefix, indexed)
+        self.required = required
 
-    def peek(self, base: str) -> str:
-        n = self.counts.get(base, 0)
-        name = base if n == 0 else f"{base}_{n}"
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        return name
+    def duplicate(self, name: str, where: Any) -> SpecError:
+        return UnsupportedModelError(
+            f"two units would both be named `{self.prefix}{name}` ({where})"
+        )
 
-    def generated(self, base: str, what: str) -> str:
-        name = self.peek(base)
+    def generated(self, base: str, where: Any) -> str:
+        name = self.peek_generated(base)
         if name in self.required:
             raise UnsupportedModelError(
-                f"the generated name `{self.prefix}{name}` of a {base} ({what}) is also the "
+                f"the generated name `{self.prefix}{name}` of a {base} ({where}) is also the "
                 "name of a module that holds state",
                 hint="rename that module",
             )
-        n = int(name.rsplit("_", 1)[1]) if name != base else 0
-        self.counts[base] = n + 1
-        return self.claim(name, what)
-
-    def index(self, what: str) -> str:
-        name = str(self.next_index)
-        self.next_index += 1
-        return self.claim(name, what)
+        return super().generated(base, where)
 
     def fresh(self, base: str) -> str:
+        """A label of `base`'s form that is neither taken nor required."""
         n = 0
         while True:
             name = base if n == 0 else f"{base}_{n}"
@@ -111,14 +94,14 @@ def _name_layer(u: ULayer, ns: _Namespace) -> None:
         u.label = seg
         u.name = ns.claim(seg, _where(u))
         return
-    if seg is not None and seg == u.layer.kind and ns.peek(seg) == seg:
+    if seg is not None and seg == u.layer.kind and ns.peek_generated(seg) == seg:
         seg = None  # `relu: relu`: the generated name is the module's name anyway
     if seg is not None and seg not in ns.taken and seg not in ns.required:
         u.label = seg
         u.name = ns.claim(seg, _where(u))
         return
     base = u.layer.kind
-    if ns.indexed or ns.peek(base) in ns.required:
+    if ns.indexed or ns.peek_generated(base) in ns.required:
         u.label = ns.fresh(base)
         u.name = ns.claim(u.label, _where(u))
         return

@@ -2,24 +2,23 @@
 the parent network as the variant's `extends` builds it, and which parent path the cursor is
 on, so hover, definition and completion work on the edit paths and the parent's name.
 
-The parent is built the way lower.py's `_variant` builds it (the `extends` arguments evaluated
-with the variant's parameters; a variant without parameters of its own passes its inherited
-ones through), but without the edits: a removed or replaced unit is described as the parent
-has it. It is built on the first request that needs it and kept with the analysis.
+The parent is built the way lowering builds it (lower/binding.py's `extends_args`: the
+`extends` arguments evaluated with the variant's parameters; a variant without parameters of
+its own passes its inherited ones through), but without the edits: a removed or replaced unit
+is described as the parent has it. It is built on the first request that needs it and kept
+with the analysis.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 from .. import ast as A
 from ..check.placement import parent_network
 from ..errors import SpecError
-from ..evaluate import Evaluator
 from ..loader import Program
-from ..lower import bind_network_params, network_params
+from ..lower import bind_network_params, extends_args, network_params
 from ..network import Network, build
 from ..source import Span
 
@@ -54,13 +53,7 @@ def build_parent(program: Program) -> Network | None:
             decl, {}, None, network_params(decl, program.root), program.root.functions
         )
         pparams = network_params(parent, ref.file)
-        given: dict[str, Any]
-        if not decl.params:
-            given = {p.name: mine[p.name] for p in pparams if p.name in mine}
-        else:
-            ev = Evaluator(mine)
-            given = {p.name: ev.eval(arg) for p, arg in zip(pparams, ext.args, strict=False)}
-            given.update({kw.name: ev.eval(kw.value) for kw in ext.kwargs})
+        given = extends_args(decl, mine, pparams, program.root.functions)
         return build(Program(ref.file, program.files), given)
     except SpecError:
         return None

@@ -1,0 +1,61 @@
+"""Lowering: expand the network (blocks, repeats, defaults, conditionals) into the IR graph.
+
+Shape inference and costing happen as each node is created (shapes.py, cost.py), because
+later arguments may depend on earlier shapes (`in.channels`). Naming rules (docs/language.md,
+"Names"; scopes.py): a label names a unit; in a labelled `{ }` group or `repeat`, unlabelled
+members are numbered 0, 1, ... (nn.Sequential style); elsewhere unlabelled layers get their
+layer name (`conv`, `conv_1`, ...) and unlabelled block calls, groups, concats and residuals
+add no level to the hierarchy. A name is either a node or a scope, never both.
+
+One job a module: limits.py (size and work limits), work.py (the work counted against them),
+scopes.py (the namespace rule, shared with the importers), binding.py (arguments of networks,
+block calls and `extends`), context.py (what a statement sees; what lowering returns),
+edits.py (a variant's edits and their application), structures.py (repeat, merges,
+residuals), expand.py (Lowerer: the network, its statements and units lowered into nodes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..loader import Program
+from ..source import Span
+from .binding import bind_network_params, extends_args, network_decl, network_params
+from .context import Expectation, Lowered
+from .expand import Lowerer
+from .limits import (
+    BLOCK_CALL_STEPS,
+    MAX_NESTING,
+    MAX_NODES,
+    MAX_REPEAT,
+    MAX_STEPS,
+    MAX_TENSOR_ELEMENTS,
+)
+
+__all__ = [
+    "BLOCK_CALL_STEPS",
+    "MAX_NESTING",
+    "MAX_NODES",
+    "MAX_REPEAT",
+    "MAX_STEPS",
+    "MAX_TENSOR_ELEMENTS",
+    "Expectation",
+    "Lowered",
+    "Lowerer",
+    "bind_network_params",
+    "extends_args",
+    "lower",
+    "network_decl",
+    "network_params",
+]
+
+
+def lower(
+    program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
+) -> Lowered:
+    decl = network_decl(program)
+    params = bind_network_params(
+        decl, overrides, override_span, network_params(decl, program.root), program.root.functions
+    )
+    return Lowerer(program).network(decl, params)
