@@ -189,6 +189,18 @@ class _Recorder(TorchFunctionMode):
         if isinstance(out, torch.Tensor):
             self.producer[id(out)] = cid
             self.keep.append(out)
+        elif (
+            isinstance(out, (tuple, list)) and out and all(isinstance(t, torch.Tensor) for t in out)
+        ):
+            # A chunk / split: each piece as the `getitem` torch.fx would record.
+            for i, t in enumerate(out):
+                self.n += 1
+                pid = f"getitem_{self.n}"
+                self.calls.append(
+                    Call(pid, kind, operator.getitem, (Ref(cid), i), {}, tuple(t.shape), call.stack)
+                )
+                self.producer[id(t)] = pid
+                self.keep.append(t)
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}

@@ -313,6 +313,7 @@ def _residuals(units: list[Unit], b: Builder) -> list[Unit]:
         if (
             isinstance(u, ULayer)
             and u.layer.kind in ACTIVATIONS
+            and not u.layer.opts
             and out
             and isinstance(out[-1], UResidual)
             and out[-1].act is None
