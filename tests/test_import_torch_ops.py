@@ -141,8 +141,50 @@ class Dense(nn.Module):
         return self.tail(self.block(self.stem(x)))
 
 
+class Fork(nn.Module):
+    """A flat concat of one conv of x and two of t = r(x): a nested concat writes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(8, 4, 1)
+        self.r = nn.Conv2d(8, 6, 1)
+        self.p = nn.Conv2d(6, 4, (1, 3), padding=(0, 1))
+        self.q = nn.Conv2d(6, 4, (3, 1), padding=(1, 0))
+
+    def forward(self, x):
+        t = self.r(x)
+        return torch.cat([self.a(x), self.p(t), self.q(t)], 1)
+
+
+class Residuals(nn.Module):
+    """alpha=, a division by a constant, and a residual reading timm's BatchNormAct2d."""
+
+    def __init__(self):
+        super().__init__()
+        from timm.layers import BatchNormAct2d
+
+        self.f = nn.Conv2d(8, 8, 3, padding=1)
+        self.g = nn.Conv2d(8, 8, 3, padding=1)
+        self.conv = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+        self.bn = BatchNormAct2d(8)
+        self.h = nn.Conv2d(8, 8, 1)
+
+    def forward(self, x):
+        x = torch.add(x, self.f(x), alpha=0.3)
+        x = x + self.g(x) / 2
+        y = self.bn(self.conv(x))
+        return y + self.h(y)
+
+
 def build(kind):
-    return {"gated": Gated, "acts": Acts, "shuffle": Shuffle, "dense": Dense}[kind]()
+    return {
+        "gated": Gated,
+        "acts": Acts,
+        "shuffle": Shuffle,
+        "dense": Dense,
+        "fork": Fork,
+        "residuals": Residuals,
+    }[kind]()
 '''
 
 CASES = {
@@ -150,6 +192,8 @@ CASES = {
     "acts": ("leaky_relu(slope=0.2)", "elu(alpha=0.5)", "mish"),
     "shuffle": ("shuffle 2", "slice 0 8", "slice 8 8", "slice 4 8"),
     "dense": ("concat {",),
+    "fork": ("a: conv 4 1x1\n    r: conv 6 1x1 -> concat {\n      p: conv",),
+    "residuals": ("residual scale=0.3 {", "residual scale=0.5 {", "relu\n  residual { h: conv"),
 }
 
 

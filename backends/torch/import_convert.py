@@ -53,6 +53,7 @@ ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "tanh": "t
 ADD_NAMES = {"add", "add_", "__add__", "__iadd__", "__radd__", "iadd"}
 MUL_NAMES = {"mul", "mul_", "__mul__", "__imul__", "__rmul__", "imul"}
 PASS_NAMES = {"contiguous", "clone", "detach"}
+DIV_NAMES = {"div", "div_", "__truediv__", "__itruediv__", "truediv", "itruediv"}
 SPLIT_NAMES = {"chunk", "split", "tensor_split", "unbind"}
 HELPER_NAMES = {"size", "dim", "__get__", "_assert", "getattr", "numel", "__len__"}
 
@@ -252,6 +253,7 @@ class Converter:
         if fn is None:
             raise UnsupportedModelError(f"{self.where(c)}: activation {type(act).__name__}")
         aid = c.id + ".act"
+        self.shapes[aid] = c.shape
         self.layers.append(
             Layer(aid, fn, (), {}, (bn.id,), None, False, bn.scopes, f"{c.target}.act", bn.aux)
         )
@@ -363,6 +365,8 @@ class Converter:
             return self._add(c, ins)
         if name in MUL_NAMES or t in (operator.mul, operator.imul, torch.mul):
             return self._mul(c, ins)
+        if name in DIV_NAMES or t in (operator.truediv, operator.itruediv, torch.div):
+            return self._div(c, ins)
         if name in ("mean",) and c.kind in ("method", "function"):
             dims = arg(1, "dim")
             keep = bool(arg(2, "keepdim", False))
@@ -480,14 +484,37 @@ class Converter:
         raise Unsupported(f"a reshape from {list(src[1:])} to {list(out[1:])} per sample")
 
     def _add(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
-        others = [v for v in (*c.args, *c.kwargs.values()) if not isinstance(v, Ref)]
-        if len(ins) != 2 or any(isinstance(v, (int, float)) and v != 1 for v in c.kwargs.values()):
+        """`a + b`; `torch.add(a, b, alpha=s)` is `a + s * b` (a scale before the add)."""
+        alpha = c.kwargs.get("alpha", 1)
+        extra = [v for v in c.args[2:] if not isinstance(v, Ref)]
+        if len(ins) != 2 or extra or set(c.kwargs) - {"alpha"} or not _number(alpha):
             raise Unsupported("an add of a constant (only tensor + tensor)")
-        del others
         shapes = {self._in_shape(i) for i in ins}
         if len(shapes) != 1:
             raise Unsupported(f"an add of tensors of different shapes {sorted(map(str, shapes))}")
+        if alpha != 1:
+            ins = [ins[0], self._extra(c, "alpha", "scale", (float(alpha),), ins[1])]
         return "add", (), {}, ins
+
+    def _extra(self, c: Call, suffix: str, kind: str, args: tuple, src: str) -> str:
+        """A layer the call implies before its own (the scale of an add's `alpha`)."""
+        layer = Layer(f"{c.id}.{suffix}", kind, args, {}, (src,))
+        layer.scopes = tuple(p for p, _ in c.stack if p in self.stateful_scopes)
+        layer.where = self.where(c)
+        self.layers.append(layer)
+        self.shapes[layer.id] = self._in_shape(src)
+        return layer.id
+
+    def _div(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
+        """`x / c` for a constant c: `scale 1/c`."""
+        divisor = c.args[1] if len(c.args) > 1 else c.kwargs.get("other")
+        mode = c.kwargs.get("rounding_mode")
+        if len(ins) != 1 or not isinstance(c.args[0], Ref) or not _number(divisor) or mode:
+            raise Unsupported("a division other than of a tensor by a constant")
+        factor = 1.0 / float(divisor)
+        if not math.isfinite(factor) or factor == 0.0:
+            raise Unsupported(f"a division by {divisor!r}")
+        return "scale", (factor,), {}, ins
 
     def _mul(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
         consts = [v for v in (*c.args, *c.kwargs.values()) if isinstance(v, (int, float))]
@@ -578,6 +605,10 @@ class Converter:
             self.alias[c.id] = ins[0]
             return None
         raise Unsupported(f"the module {type(m).__module__}.{type(m).__name__}")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _softplus(beta: Any, threshold: Any) -> None:
