@@ -89,6 +89,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_backend_torch_specs.py",
         "test_backend_transfer.py",
         "test_import_caffe.py",
+        "test_import_caffe_ops.py",
         "test_import_hostile.py",
         "test_memory.py",
         "test_ops_backends.py",
