@@ -176,6 +176,24 @@ class Residuals(nn.Module):
         return y + self.h(y)
 
 
+class Norms(nn.Module):
+    """timm's LayerNorm2d on a map, nn.LayerNorm on a vector."""
+
+    def __init__(self):
+        super().__init__()
+        from timm.layers import LayerNorm2d
+
+        self.conv = nn.Conv2d(8, 16, 3, padding=1)
+        self.norm = LayerNorm2d(16, eps=1e-6)
+        self.fc = nn.Linear(16, 12)
+        self.ln = nn.LayerNorm(12)
+        self.head = nn.Linear(12, 5)
+
+    def forward(self, x):
+        x = F.gelu(self.norm(self.conv(x)))
+        return self.head(self.ln(self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))))
+
+
 def build(kind):
     return {
         "gated": Gated,
@@ -184,6 +202,7 @@ def build(kind):
         "dense": Dense,
         "fork": Fork,
         "residuals": Residuals,
+        "norms": Norms,
     }[kind]()
 '''
 
@@ -193,6 +212,7 @@ CASES = {
     "shuffle": ("shuffle 2", "slice 0 8", "slice 8 8", "slice 4 8"),
     "dense": ("concat {",),
     "fork": ("a: conv 4 1x1\n    r: conv 6 1x1 -> concat {\n      p: conv",),
+    "norms": ("norm: layernorm eps=1e-06", "ln: layernorm"),
     "residuals": ("residual scale=0.3 {", "residual scale=0.5 {", "relu\n  residual { h: conv"),
 }
 

@@ -547,6 +547,8 @@ class Converter:
             if src is not None and len(src) != 4:
                 raise Unsupported("batch norm of a flat tensor")
             return "bn", (), bn_opts(m), x
+        if isinstance(m, nn.LayerNorm):
+            return "layernorm", (), _layernorm_opts(m, src), x
         if type(m) is nn.Linear:
             if src is not None and len(src) != 2:
                 raise Unsupported("a linear layer applied to a feature map (flatten first)")
@@ -605,6 +607,20 @@ class Converter:
             self.alias[c.id] = ins[0]
             return None
         raise Unsupported(f"the module {type(m).__module__}.{type(m).__name__}")
+
+
+def _layernorm_opts(m: nn.LayerNorm, src: tuple[int, ...] | None) -> dict[str, Any]:
+    """nn.LayerNorm over a vector's features, or LayerNorm2d over a map's channels."""
+    on_map = type(m).__name__ == "LayerNorm2d"
+    if src is None or len(src) != (4 if on_map else 2) or tuple(m.normalized_shape) != src[1:2]:
+        raise Unsupported(
+            f"a LayerNorm over {list(m.normalized_shape)} of a {list(src or ())[1:]} tensor "
+            "(the importer recovers LayerNorm over a vector's features and timm's or "
+            "torchvision's LayerNorm2d)"
+        )
+    if m.elementwise_affine and getattr(m, "bias", None) is None:
+        raise Unsupported("a LayerNorm with a weight but no bias")
+    return {"eps": float(m.eps), "affine": bool(m.elementwise_affine)}
 
 
 def _number(v: Any) -> bool:
