@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 import inceptdsl
+from inceptdsl.errors import UnsupportedModelError
 from inceptdsl.importers.command import import_torch
 
 TOLERANCE = 1e-4  # max |spec - model| / max |model|, float32
@@ -184,14 +185,27 @@ class Norms(nn.Module):
         from timm.layers import LayerNorm2d
 
         self.conv = nn.Conv2d(8, 16, 3, padding=1)
+        self.gn = nn.GroupNorm(4, 16)
         self.norm = LayerNorm2d(16, eps=1e-6)
         self.fc = nn.Linear(16, 12)
         self.ln = nn.LayerNorm(12)
         self.head = nn.Linear(12, 5)
 
     def forward(self, x):
-        x = F.gelu(self.norm(self.conv(x)))
+        x = F.gelu(self.norm(self.gn(self.conv(x))))
         return self.head(self.ln(self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))))
+
+
+class Refused(nn.Module):
+    def __init__(self, what):
+        super().__init__()
+        self.what = what
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+        self.ln = nn.LayerNorm(12)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return self.ln(x) if self.what == "importer" else torch.maximum(x, x.sigmoid())
 
 
 def build(kind):
@@ -203,6 +217,8 @@ def build(kind):
         "fork": Fork,
         "residuals": Residuals,
         "norms": Norms,
+        "importer": lambda: Refused("importer"),
+        "language": lambda: Refused("language"),
     }[kind]()
 '''
 
@@ -212,7 +228,7 @@ CASES = {
     "shuffle": ("shuffle 2", "slice 0 8", "slice 8 8", "slice 4 8"),
     "dense": ("concat {",),
     "fork": ("a: conv 4 1x1\n    r: conv 6 1x1 -> concat {\n      p: conv",),
-    "norms": ("norm: layernorm eps=1e-06", "ln: layernorm"),
+    "norms": ("gn: groupnorm 4", "norm: layernorm eps=1e-06", "ln: layernorm"),
     "residuals": ("residual scale=0.3 {", "residual scale=0.5 {", "relu\n  residual { h: conv"),
 }
 
@@ -285,3 +301,18 @@ def test_dense_concats_nest(models_file: Path) -> None:
     concats = [n for n, d in net.graph.nodes(data=True) if d["op"].value == "concat"]
     assert len(concats) == 3, concats
     assert "block.layer3.conv" in net.graph
+
+
+@pytest.mark.parametrize(
+    ("kind", "message", "hint"),
+    [
+        ("importer", "ln (LayerNorm): a LayerNorm over [12]", "the language has this construct"),
+        ("language", "maximum in the model's forward", "the language cannot express"),
+    ],
+)
+def test_refusal_says_who_lacks_the_construct(
+    models_file: Path, kind: str, message: str, hint: str
+) -> None:
+    with pytest.raises(UnsupportedModelError) as err:
+        import_torch(f"{models_file}:build", {"kind": kind}, SHAPE, "x.incept")
+    assert message in str(err.value) and hint in (err.value.hint or "")

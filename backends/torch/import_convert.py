@@ -59,7 +59,13 @@ HELPER_NAMES = {"size", "dim", "__get__", "_assert", "getattr", "numel", "__len_
 
 
 class Unsupported(Exception):
-    """Raised inside conversion; turned into an UnsupportedModelError with the call's place."""
+    """Raised inside conversion; turned into an UnsupportedModelError with the call's place.
+    `importer`: the language has the construct, the importer does not recover it (the hint
+    says which of the two lacks it)."""
+
+    def __init__(self, message: str, importer: bool = False) -> None:
+        super().__init__(message)
+        self.importer = importer
 
 
 def fn_name(target: Any) -> str:
@@ -206,15 +212,22 @@ class Converter:
         if c.kind == "attr":
             raise UnsupportedModelError(
                 f"{c.target}: a parameter or buffer used directly in a forward (not through a "
-                "module) cannot be written in a spec"
+                "module) cannot be written in a spec",
+                hint="a per-channel multiplier is the language's `layer_scale`, which the "
+                "importer does not recover yet; other uses have no counterpart",
             )
         try:
             made = self._convert(c)
         except Unsupported as exc:
             raise UnsupportedModelError(
                 f"{self.where(c)}: {exc}",
-                hint="the language cannot express this construct; docs/import.md lists what "
-                "`inceptdsl import` supports",
+                hint=(
+                    "the language has this construct, but `inceptdsl import` does not recover "
+                    "it yet"
+                    if exc.importer
+                    else "the language cannot express this construct"
+                )
+                + "; docs/import.md lists what `inceptdsl import` supports",
             ) from None
         if made is None:
             return
@@ -547,6 +560,9 @@ class Converter:
             if src is not None and len(src) != 4:
                 raise Unsupported("batch norm of a flat tensor")
             return "bn", (), bn_opts(m), x
+        if type(m) is nn.GroupNorm:
+            opts = {"eps": float(m.eps), "affine": bool(m.affine)}
+            return "groupnorm", (int(m.num_groups),), opts, x
         if isinstance(m, nn.LayerNorm):
             return "layernorm", (), _layernorm_opts(m, src), x
         if type(m) is nn.Linear:
@@ -616,7 +632,8 @@ def _layernorm_opts(m: nn.LayerNorm, src: tuple[int, ...] | None) -> dict[str, A
         raise Unsupported(
             f"a LayerNorm over {list(m.normalized_shape)} of a {list(src or ())[1:]} tensor "
             "(the importer recovers LayerNorm over a vector's features and timm's or "
-            "torchvision's LayerNorm2d)"
+            "torchvision's LayerNorm2d)",
+            importer=True,
         )
     if m.elementwise_affine and getattr(m, "bias", None) is None:
         raise Unsupported("a LayerNorm with a weight but no bias")
