@@ -196,6 +196,33 @@ class Norms(nn.Module):
         return self.head(self.ln(self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))))
 
 
+class Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(8, 8, 3, padding=1)
+        self.b = nn.Conv2d(8, 8, 3, padding=1)
+        self.c = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.c(self.b(self.a(x)))
+
+
+class Roles(nn.Module):
+    """The branch holding the work is the main path: 0.5 * x + f(x), and Xception's block (a
+    one-unit stack beside a two-unit conv + bn shortcut)."""
+
+    def __init__(self):
+        super().__init__()
+        self.f = nn.Conv2d(8, 8, 3, padding=1)
+        self.stack = Stack()
+        self.skip = nn.Conv2d(8, 8, 1, stride=2, bias=False)
+        self.skipbn = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        x = 0.5 * x + self.f(x)
+        return self.stack(x) + self.skipbn(self.skip(x))
+
+
 class Refused(nn.Module):
     def __init__(self, what):
         super().__init__()
@@ -217,6 +244,7 @@ def build(kind):
         "fork": Fork,
         "residuals": Residuals,
         "norms": Norms,
+        "roles": Roles,
         "importer": lambda: Refused("importer"),
         "language": lambda: Refused("language"),
     }[kind]()
@@ -229,6 +257,10 @@ CASES = {
     "dense": ("concat {",),
     "fork": ("a: conv 4 1x1\n    r: conv 6 1x1 -> concat {\n      p: conv",),
     "norms": ("gn: groupnorm 4", "norm: layernorm eps=1e-06", "ln: layernorm"),
+    "roles": (
+        "residual { f: conv 8 3x3 pad=1 } shortcut { scale 0.5 }",
+        "residual { stack: Stack } shortcut {",
+    ),
     "residuals": ("residual scale=0.3 {", "residual scale=0.5 {", "relu\n  residual { h: conv"),
 }
 

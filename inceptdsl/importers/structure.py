@@ -4,11 +4,12 @@ Each scope (a module instance that holds state, or a Caffe name prefix) must be 
 input tensor, one output. Inside it, the layers and child scopes form a small graph that is
 decomposed from the output back to the input: a merge (`concat`, `add`) collects one branch
 per input, each branch running from the merge's immediate dominator (where the branches fork)
-to that input. A two-input add becomes a `residual` (the longer branch is the main one, a
-trailing constant multiply its `scale`, a following activation its `act`). Whatever the
-language cannot express is reported with the construct's module path: a layer with several
-inputs that is not a merge, a tensor shared across branches, a module with two inputs or
-outputs, a module whose parameters are never used.
+to that input. A two-input add becomes a `residual` (the branch with more units that hold
+state is the main one, then the longer; a trailing constant multiply is its `scale`, a
+following activation its `act`). Whatever the language cannot express is reported with the
+construct's module path: a layer with several inputs that is not a merge, a tensor shared
+across branches, a module with two inputs or outputs, a module whose parameters are never
+used.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import networkx as nx
 from ..errors import UnsupportedModelError
 from ..ir.ops import ACTIVATIONS
 from .model import MERGES, Layer, LayerGraph
-from .units import UAux, ULayer, UMerge, Unit, UResidual, UScope
+from .units import UAux, ULayer, UMerge, Unit, UResidual, UScope, walk
 
 IN = "<in>"
 
@@ -349,13 +350,21 @@ def _units_of(items: list, b: Builder, scope: str, aux: str | None) -> list[Unit
     return _residuals(out, b)
 
 
+def _role(branch: list[Unit]) -> tuple[int, int]:
+    """How much a residual branch is the main path: its units that hold state, then its
+    length (the identity, an empty branch, is always the shortcut; `0.5 * x + f(x)` is
+    `residual { f } shortcut { scale 0.5 }`, Xception's stack the main path)."""
+    held = sum(1 for u in walk(branch) if isinstance(u, ULayer) and u.layer.stateful)
+    return held, len(branch)
+
+
 def _residuals(units: list[Unit], b: Builder) -> list[Unit]:
     """Two-input adds become residuals (with scale and act where the graph has them)."""
     out: list[Unit] = []
     for u in units:
         if isinstance(u, UMerge) and u.layer.kind == "add" and len(u.branches) == 2:
             b0, b1 = u.branches
-            main, short = (b0, b1) if len(b0) >= len(b1) else (b1, b0)
+            main, short = (b0, b1) if _role(b0) >= _role(b1) else (b1, b0)
             res = UResidual(u.layer, list(main), list(short))
             last = res.main[-1] if res.main else None
             if (
