@@ -223,6 +223,29 @@ class Roles(nn.Module):
         return self.stack(x) + self.skipbn(self.skip(x))
 
 
+class Three(nn.Module):
+    def __init__(self, after):
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+        self.after = after
+
+    def forward(self, x):
+        return self.after(self.conv(x))
+
+
+class Structures(nn.Module):
+    """One class in three structures: blocks Three, Three2, Three3."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = Three(nn.MaxPool2d(3, 1, 1))
+        self.b = Three(nn.AvgPool2d(3, 1, 1))
+        self.c = Three(nn.LocalResponseNorm(3))
+
+    def forward(self, x):
+        return self.c(self.b(self.a(x)))
+
+
 class Refused(nn.Module):
     def __init__(self, what):
         super().__init__()
@@ -245,6 +268,7 @@ def build(kind):
         "residuals": Residuals,
         "norms": Norms,
         "roles": Roles,
+        "structures": Structures,
         "importer": lambda: Refused("importer"),
         "language": lambda: Refused("language"),
     }[kind]()
@@ -261,6 +285,7 @@ CASES = {
         "residual { f: conv 8 3x3 pad=1 } shortcut { scale 0.5 }",
         "residual { stack: Stack } shortcut {",
     ),
+    "structures": ("block Three {", "block Three2 {", "block Three3 {"),
     "residuals": ("residual scale=0.3 {", "residual scale=0.5 {", "relu\n  residual { h: conv"),
 }
 
