@@ -30,6 +30,9 @@ ACT_MODULES: dict[type, str] = {
     nn.Sigmoid: "sigmoid",
     nn.Tanh: "tanh",
     nn.SiLU: "silu",
+    nn.Hardswish: "hardswish",
+    nn.Hardsigmoid: "hardsigmoid",
+    nn.Mish: "mish",
 }
 ACT_FUNCTIONS: dict[Any, str] = {
     F.relu: "relu",
@@ -42,16 +45,27 @@ ACT_FUNCTIONS: dict[Any, str] = {
     torch.tanh: "tanh",
     F.tanh: "tanh",
     F.silu: "silu",
+    F.hardswish: "hardswish",
+    F.hardsigmoid: "hardsigmoid",
+    F.mish: "mish",
 }
 ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
 ADD_NAMES = {"add", "add_", "__add__", "__iadd__", "__radd__", "iadd"}
 MUL_NAMES = {"mul", "mul_", "__mul__", "__imul__", "__rmul__", "imul"}
 PASS_NAMES = {"contiguous", "clone", "detach"}
+DIV_NAMES = {"div", "div_", "__truediv__", "__itruediv__", "truediv", "itruediv"}
+SPLIT_NAMES = {"chunk", "split", "tensor_split", "unbind"}
 HELPER_NAMES = {"size", "dim", "__get__", "_assert", "getattr", "numel", "__len__"}
 
 
 class Unsupported(Exception):
-    """Raised inside conversion; turned into an UnsupportedModelError with the call's place."""
+    """Raised inside conversion; turned into an UnsupportedModelError with the call's place.
+    `importer`: the language has the construct, the importer does not recover it (the hint
+    says which of the two lacks it)."""
+
+    def __init__(self, message: str, importer: bool = False) -> None:
+        super().__init__(message)
+        self.importer = importer
 
 
 def fn_name(target: Any) -> str:
@@ -151,6 +165,10 @@ class Converter:
         self.helpers: set[str] = set()
         self.layers: list[Layer] = []
         self.module_calls: dict[str, int] = {}
+        self.calls_by_id: dict[str, Call] = {}
+        self.pending: dict[str, tuple[str, str, int]] = {}  # a channel shuffle half done
+        self.pieces: dict[str, list[tuple[int, int]]] = {}  # a chunk/split: channel ranges
+        self.concats: dict[tuple[str, ...], str] = {}  # a concat's tensors -> its layer
 
     def where(self, c: Call) -> str:
         if c.kind == "module":
@@ -178,8 +196,15 @@ class Converter:
 
     def convert(self, c: Call, aux: str | None) -> None:
         self.shapes[c.id] = c.shape
+        self.calls_by_id[c.id] = c
         if c.kind == "input":
             self.layers.append(Layer(c.id, "input", where="the model's input"))
+            return
+        if c.kind in ("method", "function") and _short(c.target) in SPLIT_NAMES:
+            try:
+                self.pieces[c.id] = self._pieces(c)
+            except Unsupported as exc:
+                raise UnsupportedModelError(f"{self.where(c)}: {exc}") from None
             return
         if c.shape is None and c.kind != "module":
             self.helpers.add(c.id)  # a size, a shape: only ever an argument of a view
@@ -187,20 +212,29 @@ class Converter:
         if c.kind == "attr":
             raise UnsupportedModelError(
                 f"{c.target}: a parameter or buffer used directly in a forward (not through a "
-                "module) cannot be written in a spec"
+                "module) cannot be written in a spec",
+                hint="a per-channel multiplier is the language's `layer_scale`, which the "
+                "importer does not recover yet; other uses have no counterpart",
             )
         try:
             made = self._convert(c)
         except Unsupported as exc:
             raise UnsupportedModelError(
                 f"{self.where(c)}: {exc}",
-                hint="the language cannot express this construct; docs/import.md lists what "
-                "`inceptdsl import` supports",
+                hint=(
+                    "the language has this construct, but `inceptdsl import` does not recover "
+                    "it yet"
+                    if exc.importer
+                    else "the language cannot express this construct"
+                )
+                + "; docs/import.md lists what `inceptdsl import` supports",
             ) from None
         if made is None:
             return
         kind, args, opts, inputs = made
         scopes = tuple(p for p, _ in c.stack if p in self.stateful_scopes)
+        if kind == "concat":
+            scopes = self._concat_scopes(scopes, inputs)
         path = c.target if c.kind == "module" else None
         stateful = False
         if path is not None:
@@ -232,6 +266,7 @@ class Converter:
         if fn is None:
             raise UnsupportedModelError(f"{self.where(c)}: activation {type(act).__name__}")
         aid = c.id + ".act"
+        self.shapes[aid] = c.shape
         self.layers.append(
             Layer(aid, fn, (), {}, (bn.id,), None, False, bn.scopes, f"{c.target}.act", bn.aux)
         )
@@ -243,9 +278,15 @@ class Converter:
     def _convert(self, c: Call) -> tuple[str, tuple, dict, list[str]] | None:
         ins = self.tensor_args(c)
         first = ins[0] if ins else None
+        name = _short(c.target)
+        if any(i in self.pending for i in ins) and not (
+            name in ("view", "reshape", "transpose") or name in PASS_NAMES
+        ):
+            raise Unsupported(
+                "a 5-D tensor (only a channel shuffle's view, transpose, view is recovered)"
+            )
         if c.kind == "module":
             return self._module(c, ins)
-        name = _short(c.target)
         t = c.target
         kw = c.kwargs
         args = c.args
@@ -259,6 +300,26 @@ class Converter:
             return ACT_FUNCTIONS.get(t) or ACT_METHODS[name], (), {}, [first]  # type: ignore[list-item]
         if t is F.hardtanh and arg(1, "min_val", -1.0) == 0 and arg(2, "max_val", 1.0) == 6:
             return "relu6", (), {}, [first]  # type: ignore[list-item]
+        if t in (F.leaky_relu, F.leaky_relu_):
+            return "leaky_relu", (), {"slope": float(arg(1, "negative_slope", 0.01))}, [first]  # type: ignore[list-item]
+        if t in (F.elu, F.elu_):
+            return "elu", (), {"alpha": float(arg(1, "alpha", 1.0))}, [first]  # type: ignore[list-item]
+        if t is F.softplus:
+            _softplus(arg(1, "beta", 1.0), arg(2, "threshold", 20.0))
+            return "softplus", (), {}, [first]  # type: ignore[list-item]
+        if name == "stochastic_depth":
+            if arg(2, "mode") != "row":
+                raise Unsupported(f"stochastic depth in mode {arg(2, 'mode')!r} (only 'row')")
+            return "drop_path", (float(arg(1, "p")),), {}, [first]  # type: ignore[list-item]
+        if name == "getitem":
+            return self._getitem(c, first)
+        if name in ("transpose", "swapaxes") and first in self.pending:
+            stage, src, g = self.pending[first]  # type: ignore[index]
+            dims = {int(d) % 5 for d in (arg(1, "dim0"), arg(2, "dim1"))}
+            if stage != "grouped" or dims != {1, 2}:
+                raise Unsupported("a transpose of a 5-D tensor other than a channel shuffle's")
+            self.pending[c.id] = ("transposed", src, g)
+            return None
         if t is F.gelu:
             if arg(1, "approximate", "none") != "none":
                 raise Unsupported("gelu(approximate='tanh')")
@@ -306,7 +367,7 @@ class Converter:
             refs = [self.ref(x) for x in tensors]
             if any(r is None for r in refs):
                 raise Unsupported("a concatenation with a constant tensor")
-            return "concat", (), {}, refs  # type: ignore[return-value]
+            return self._concat(c, refs)  # type: ignore[arg-type]
         if t in (torch.flatten,) or (c.kind == "method" and name in ("flatten", "view", "reshape")):
             return self._reshape(c, first)
         if name in PASS_NAMES:
@@ -317,6 +378,8 @@ class Converter:
             return self._add(c, ins)
         if name in MUL_NAMES or t in (operator.mul, operator.imul, torch.mul):
             return self._mul(c, ins)
+        if name in DIV_NAMES or t in (operator.truediv, operator.itruediv, torch.div):
+            return self._div(c, ins)
         if name in ("mean",) and c.kind in ("method", "function"):
             dims = arg(1, "dim")
             keep = bool(arg(2, "keepdim", False))
@@ -338,11 +401,94 @@ class Converter:
             return None
         raise Unsupported(f"the function {fn_name(t)}")
 
+    def _concat(self, c: Call, refs: list[str]) -> tuple[str, tuple, dict, list[str]] | None:
+        """A concat of one tensor passes it on; a concat whose first tensors are an earlier
+        concat's reads that concat (DenseNet's running list: cat([x, f1, f2]) after
+        cat([x, f1]) is the earlier concat and f2, as a spec's nested concats write it)."""
+        self.concats.setdefault(tuple(refs), c.id)
+        if len(refs) == 1:
+            self.alias[c.id] = refs[0]
+            return None
+        for n in range(len(refs) - 1, 1, -1):
+            earlier = self.concats.get(tuple(refs[:n]))
+            if earlier is not None and earlier != c.id:
+                return "concat", (), {}, [self.alias.get(earlier, earlier), *refs[n:]]
+        return "concat", (), {}, refs
+
+    def _concat_scopes(self, scopes: tuple[str, ...], inputs: list[str]) -> tuple[str, ...]:
+        """A concat goes up to the innermost scope that produced one of its tensors: DenseNet's
+        layer concatenates a list it was given, which its block holds, not the layer."""
+        by_id = {layer.id: layer for layer in self.layers}
+        ins = [by_id[i] for i in inputs if i in by_id]
+        while scopes and not any(scopes[-1] in i.scopes for i in ins):
+            scopes = scopes[:-1]
+        return scopes
+
+    def _pieces(self, c: Call) -> list[tuple[int, int]]:
+        """The channel ranges (start, size) of a chunk / split / unbind along channels."""
+        name = _short(c.target)
+        src = self._in_shape(self.tensor_args(c)[0]) if self.tensor_args(c) else None
+        args, kw = c.args, c.kwargs
+        if src is None or len(src) != 4:
+            raise Unsupported(f"{name} of something that is not a feature map")
+        dim = kw.get("dim", args[2] if len(args) > 2 else 0)
+        if name == "unbind" or int(dim) % 4 != 1:
+            raise Unsupported(f"{name} along dim {dim} (only channels, dim 1)")
+        n = src[1]
+        spec = kw.get("chunks", kw.get("split_size_or_sections", kw.get("split_size")))
+        spec = args[1] if spec is None and len(args) > 1 else spec
+        if name == "chunk":
+            step = -(-n // int(spec))
+            sizes = [min(step, n - s) for s in range(0, n, step)]
+        elif name == "split" and isinstance(spec, int):
+            sizes = [min(int(spec), n - s) for s in range(0, n, int(spec))]
+        elif name == "split" and isinstance(spec, (list, tuple)):
+            sizes = [int(v) for v in spec]
+        else:
+            raise Unsupported(f"{name}({spec!r})")
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        return list(zip(starts, sizes, strict=True))
+
+    def _getitem(self, c: Call, first: str | None) -> tuple[str, tuple, dict, list[str]] | None:
+        """A piece of a chunk/split, or `x[:, a:b]`: a channel `slice`."""
+        base, index = c.args[0], c.args[1] if len(c.args) > 1 else None
+        src_id = base.id if isinstance(base, Ref) else None
+        if src_id in self.pieces and isinstance(index, int):
+            split = next(x for x in self.calls_by_id[src_id].args if isinstance(x, Ref))
+            start, size = self.pieces[src_id][index]
+            return "slice", (start, size), {}, [self.ref(split)]  # type: ignore[list-item]
+        src = self._in_shape(first) if first else None
+        full = slice(None, None, None)
+        if (
+            src is not None
+            and len(src) == 4
+            and isinstance(index, tuple)
+            and 2 <= len(index) <= 4
+            and index[0] == full
+            and isinstance(index[1], slice)
+            and all(i == full for i in index[2:])
+        ):
+            start, stop, step = index[1].indices(src[1])
+            if step == 1 and stop > start:
+                return "slice", (start, stop - start), {}, [first]  # type: ignore[list-item]
+        raise Unsupported(
+            "indexing a tensor other than by channel ranges `x[:, a:b]` or a chunk's pieces"
+        )
+
     def _reshape(self, c: Call, first: str | None) -> tuple[str, tuple, dict, list[str]] | None:
         src = self._in_shape(first) if first else None
         out = c.shape
         if src is None or out is None:
             raise Unsupported("a reshape of something that is not a traced tensor")
+        if first in self.pending:
+            stage, orig, g = self.pending[first]  # type: ignore[index]
+            if stage == "transposed" and out == self._in_shape(orig):
+                return "shuffle", (g,), {}, [orig]
+            raise Unsupported("a reshape of a 5-D tensor other than a channel shuffle's")
+        if len(src) == 4 and len(out) == 5 and out[0] == src[0] and out[3:] == src[2:]:
+            if out[1] * out[2] == src[1]:
+                self.pending[c.id] = ("grouped", first, out[1])  # type: ignore[assignment]
+                return None
         if len(src) == 4 and out == (src[0], src[1] * src[2] * src[3]):
             return "flatten", (), {}, [first]  # type: ignore[list-item]
         if out == src:
@@ -351,14 +497,37 @@ class Converter:
         raise Unsupported(f"a reshape from {list(src[1:])} to {list(out[1:])} per sample")
 
     def _add(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
-        others = [v for v in (*c.args, *c.kwargs.values()) if not isinstance(v, Ref)]
-        if len(ins) != 2 or any(isinstance(v, (int, float)) and v != 1 for v in c.kwargs.values()):
+        """`a + b`; `torch.add(a, b, alpha=s)` is `a + s * b` (a scale before the add)."""
+        alpha = c.kwargs.get("alpha", 1)
+        extra = [v for v in c.args[2:] if not isinstance(v, Ref)]
+        if len(ins) != 2 or extra or set(c.kwargs) - {"alpha"} or not _number(alpha):
             raise Unsupported("an add of a constant (only tensor + tensor)")
-        del others
         shapes = {self._in_shape(i) for i in ins}
         if len(shapes) != 1:
             raise Unsupported(f"an add of tensors of different shapes {sorted(map(str, shapes))}")
+        if alpha != 1:
+            ins = [ins[0], self._extra(c, "alpha", "scale", (float(alpha),), ins[1])]
         return "add", (), {}, ins
+
+    def _extra(self, c: Call, suffix: str, kind: str, args: tuple, src: str) -> str:
+        """A layer the call implies before its own (the scale of an add's `alpha`)."""
+        layer = Layer(f"{c.id}.{suffix}", kind, args, {}, (src,))
+        layer.scopes = tuple(p for p, _ in c.stack if p in self.stateful_scopes)
+        layer.where = self.where(c)
+        self.layers.append(layer)
+        self.shapes[layer.id] = self._in_shape(src)
+        return layer.id
+
+    def _div(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
+        """`x / c` for a constant c: `scale 1/c`."""
+        divisor = c.args[1] if len(c.args) > 1 else c.kwargs.get("other")
+        mode = c.kwargs.get("rounding_mode")
+        if len(ins) != 1 or not isinstance(c.args[0], Ref) or not _number(divisor) or mode:
+            raise Unsupported("a division other than of a tensor by a constant")
+        factor = 1.0 / float(divisor)
+        if not math.isfinite(factor) or factor == 0.0:
+            raise Unsupported(f"a division by {divisor!r}")
+        return "scale", (factor,), {}, ins
 
     def _mul(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
         consts = [v for v in (*c.args, *c.kwargs.values()) if isinstance(v, (int, float))]
@@ -367,7 +536,9 @@ class Converter:
             if not math.isfinite(factor):
                 raise Unsupported("a multiply by a non-finite constant")
             return "scale", (factor,), {}, ins
-        raise Unsupported("a multiply of two tensors (the language has no elementwise product)")
+        if len(ins) == 2 and not consts:
+            return "multiply", (), {}, ins
+        raise Unsupported("a multiply of more than two tensors, or of a tensor and a constant")
 
     def _module(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]] | None:
         m = self.modules[c.target]
@@ -389,6 +560,11 @@ class Converter:
             if src is not None and len(src) != 4:
                 raise Unsupported("batch norm of a flat tensor")
             return "bn", (), bn_opts(m), x
+        if type(m) is nn.GroupNorm:
+            opts = {"eps": float(m.eps), "affine": bool(m.affine)}
+            return "groupnorm", (int(m.num_groups),), opts, x
+        if isinstance(m, nn.LayerNorm):
+            return "layernorm", (), _layernorm_opts(m, src), x
         if type(m) is nn.Linear:
             if src is not None and len(src) != 2:
                 raise Unsupported("a linear layer applied to a feature map (flatten first)")
@@ -416,6 +592,13 @@ class Converter:
             return "global_maxpool", (), {}, x
         if type(m) in ACT_MODULES:
             return ACT_MODULES[type(m)], (), {}, x
+        if type(m) is nn.LeakyReLU:
+            return "leaky_relu", (), {"slope": float(m.negative_slope)}, x
+        if type(m) is nn.ELU:
+            return "elu", (), {"alpha": float(m.alpha)}, x
+        if type(m) is nn.Softplus:
+            _softplus(m.beta, m.threshold)
+            return "softplus", (), {}, x
         if type(m) is nn.GELU:
             if m.approximate != "none":
                 raise Unsupported("GELU(approximate='tanh')")
@@ -440,6 +623,30 @@ class Converter:
             self.alias[c.id] = ins[0]
             return None
         raise Unsupported(f"the module {type(m).__module__}.{type(m).__name__}")
+
+
+def _layernorm_opts(m: nn.LayerNorm, src: tuple[int, ...] | None) -> dict[str, Any]:
+    """nn.LayerNorm over a vector's features, or LayerNorm2d over a map's channels."""
+    on_map = type(m).__name__ == "LayerNorm2d"
+    if src is None or len(src) != (4 if on_map else 2) or tuple(m.normalized_shape) != src[1:2]:
+        raise Unsupported(
+            f"a LayerNorm over {list(m.normalized_shape)} of a {list(src or ())[1:]} tensor "
+            "(the importer recovers LayerNorm over a vector's features and timm's or "
+            "torchvision's LayerNorm2d)",
+            importer=True,
+        )
+    if m.elementwise_affine and getattr(m, "bias", None) is None:
+        raise Unsupported("a LayerNorm with a weight but no bias")
+    return {"eps": float(m.eps), "affine": bool(m.elementwise_affine)}
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _softplus(beta: Any, threshold: Any) -> None:
+    if float(beta) != 1.0 or float(threshold) != 20.0:
+        raise Unsupported(f"softplus(beta={beta}, threshold={threshold}) (only 1 and 20)")
 
 
 Convert = Callable[[Call, str | None], None]

@@ -1,7 +1,8 @@
 """Tracing a live nn.Module into calls: torch.fx first, module hooks where fx cannot trace.
 
 Both tracers give the same flat list of `Call`s: the network input, each leaf module called
-(convolution, batch norm, pooling, ...: torch.nn's own modules and batch-norm subclasses), and
+(convolution, batch norm, pooling, ...: torch.nn's own modules, batch-norm subclasses and
+LayerNorm2d), and
 each function or tensor method called outside leaf modules, with the tensors they read (`Ref`
 to an earlier call), their output shapes, and the stack of modules they ran in. torch.fx gives
 this without running the model (the shapes come from one eval-mode run of the traced graph);
@@ -61,6 +62,8 @@ def is_leaf(m: nn.Module) -> bool:
         return False
     if isinstance(m, nn.modules.batchnorm._BatchNorm):
         return True
+    if isinstance(m, nn.LayerNorm) and type(m).__name__ == "LayerNorm2d":
+        return True  # timm's and torchvision's: a LayerNorm over each position's channels
     return type(m).__module__.startswith("torch.nn.")
 
 
@@ -189,6 +192,18 @@ class _Recorder(TorchFunctionMode):
         if isinstance(out, torch.Tensor):
             self.producer[id(out)] = cid
             self.keep.append(out)
+        elif (
+            isinstance(out, (tuple, list)) and out and all(isinstance(t, torch.Tensor) for t in out)
+        ):
+            # A chunk / split: each piece as the `getitem` torch.fx would record.
+            for i, t in enumerate(out):
+                self.n += 1
+                pid = f"getitem_{self.n}"
+                self.calls.append(
+                    Call(pid, kind, operator.getitem, (Ref(cid), i), {}, tuple(t.shape), call.stack)
+                )
+                self.producer[id(t)] = pid
+                self.keep.append(t)
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}

@@ -108,7 +108,8 @@ def recover(graph: LayerGraph, body: list[Unit], render: Render) -> list[BlockDe
                     name = base
                 else:  # a second structure of one class: named for what it adds
                     extra = [x for x in labels if x not in first_labels[base]]
-                    name = base + camel(extra[0]) if extra else f"{base}2"
+                    name = base + camel(extra[0]) if extra else base
+                # numbered 2, 3, ... after the name (MBConv, MBConv2, MBConv3; never MBConv22)
                 n = 2
                 stem = name
                 while name in taken:

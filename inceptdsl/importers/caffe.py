@@ -725,19 +725,40 @@ class _Converter:
         return _Blob(layer.id, shape)
 
     def _l_eltwise(self, name: str, msg: Message, bottoms: list, span: Span) -> _Blob:
+        """SUM is an add (a coefficient other than 1 scales its input first: Inception-ResNet's
+        `coeff: 1 coeff: 0.17` is `residual scale=0.17`); PROD is a multiply."""
         p = self._p(msg, "eltwise_param")
         op = _word(p.get("operation"), "SUM")
-        if op not in ("SUM", "1"):
-            raise UnsupportedModelError(f"layer {name!r}: an elementwise {op} (only SUM)", span)
-        for cf in p.all("coeff"):
-            if _num(cf, "coeff", 1.0) != 1.0:
-                raise UnsupportedModelError(
-                    f"layer {name!r}: a weighted sum (coeff)", cf.value_span
-                )
+        if op not in ("SUM", "1", "PROD", "0"):
+            raise UnsupportedModelError(
+                f"layer {name!r}: an elementwise {op} (only SUM and PROD)", span
+            )
+        coeffs = p.all("coeff")
         if len(bottoms) < 2 or len({b[1].shape for b in bottoms}) != 1:
             raise InvalidValueError(f"layer {name!r}: an Eltwise needs inputs of one shape", span)
+        if coeffs and len(coeffs) != len(bottoms):
+            raise InvalidValueError(
+                f"layer {name!r}: {len(coeffs)} coeff values for {len(bottoms)} inputs "
+                "(Caffe needs one per input, or none)",
+                coeffs[0].value_span,
+            )
         shape = bottoms[0][1].shape
-        layer = self._new(name, span, "add", (), {}, tuple(b[1].id for b in bottoms), False, shape)
+        inputs = []
+        factors = [_num(cf, "coeff", 1.0) for cf in coeffs] or [1.0] * len(bottoms)
+        for i, (b, factor) in enumerate(zip(bottoms, factors, strict=True)):
+            if factor == 1.0:
+                inputs.append(b[1].id)
+                continue
+            where = coeffs[i].value_span
+            if op in ("PROD", "0"):
+                raise InvalidValueError(f"layer {name!r}: coeff applies to SUM only", where)
+            if not math.isfinite(factor):
+                raise InvalidValueError(f"layer {name!r}: coeff {factor}", where)
+            scaled = self._new(name, span, "scale", (factor,), {}, (b[1].id,), False, shape)
+            self._synthetic.add(scaled.id)
+            inputs.append(scaled.id)
+        kind = "add" if op in ("SUM", "1") else "multiply"
+        layer = self._new(name, span, kind, (), {}, tuple(inputs), False, shape)
         return _Blob(layer.id, shape)
 
     def _l_dropout(self, name: str, msg: Message, bottoms: list, span: Span) -> _Blob:

@@ -51,6 +51,11 @@ def bn_record(bn: Layer) -> Rec | bool:
     return Rec("bn", fields) if fields else True
 
 
+def act_value(act: Layer) -> Sym | Rec:
+    """An activation layer as an `act=` value: `relu`, or `leaky_relu(slope=0.2)`."""
+    return Rec(act.kind, tuple(sorted(act.opts.items()))) if act.opts else Sym(act.kind)
+
+
 def _is_numbered(layer: Layer) -> bool:
     return layer.path is not None and layer.path.rsplit(".", 1)[-1].isdigit()
 
@@ -91,7 +96,7 @@ def fuse_conv_units(graph: LayerGraph) -> None:
         conv.where = graph.scopes[path].where if path in graph.scopes else path
         _remove(graph, bn, conv)
         if act is not None:
-            conv.opts["act"] = Sym(act.kind)
+            conv.opts["act"] = act_value(act)
             _remove(graph, act, conv)
         consumers = graph.consumers()
 
@@ -113,7 +118,7 @@ def fuse_activations(graph: LayerGraph) -> None:
             and act.scopes == layer.scopes
             and act.aux == layer.aux
         ):
-            layer.opts["act"] = Sym(act.kind)
+            layer.opts["act"] = act_value(act)
             if act.comment and not layer.comment:
                 layer.comment = act.comment
             _remove(graph, act, layer)

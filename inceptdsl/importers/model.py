@@ -45,7 +45,7 @@ class Var:
     name: str
 
 
-MERGES = ("concat", "add")
+MERGES = ("concat", "add", "multiply")
 """Layer kinds that take several inputs."""
 
 

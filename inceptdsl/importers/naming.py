@@ -82,13 +82,14 @@ def _name_layer(u: ULayer, ns: _Namespace) -> None:
             u.label = None
             u.name = ns.index(_where(u))
             return
-        if u.required:
+        if u.required and ns.indexed:
             raise UnsupportedModelError(
                 f"{_where(u)}: its number in the sequence {ns.prefix.rstrip('.') or 'network'} "
                 "cannot be kept (the members before it are not used in order)",
                 u.layer.span,
             )
-        seg = None
+        if not u.required:
+            seg = None
     if u.required:
         assert seg is not None
         u.label = seg

@@ -4,11 +4,12 @@ Each scope (a module instance that holds state, or a Caffe name prefix) must be 
 input tensor, one output. Inside it, the layers and child scopes form a small graph that is
 decomposed from the output back to the input: a merge (`concat`, `add`) collects one branch
 per input, each branch running from the merge's immediate dominator (where the branches fork)
-to that input. A two-input add becomes a `residual` (the longer branch is the main one, a
-trailing constant multiply its `scale`, a following activation its `act`). Whatever the
-language cannot express is reported with the construct's module path: a layer with several
-inputs that is not a merge, a tensor shared across branches, a module with two inputs or
-outputs, a module whose parameters are never used.
+to that input. A two-input add becomes a `residual` (the branch with more units that hold
+state is the main one, then the longer; a trailing constant multiply is its `scale`, a
+following activation its `act`). Whatever the language cannot express is reported with the
+construct's module path: a layer with several inputs that is not a merge, a tensor shared
+across branches, a module with two inputs or outputs, a module whose parameters are never
+used.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import networkx as nx
 from ..errors import UnsupportedModelError
 from ..ir.ops import ACTIVATIONS
 from .model import MERGES, Layer, LayerGraph
-from .units import UAux, ULayer, UMerge, Unit, UResidual, UScope
+from .units import UAux, ULayer, UMerge, Unit, UResidual, UScope, walk
 
 IN = "<in>"
 
@@ -44,6 +45,7 @@ class Builder:
         self.parent: dict[str, str] = {}
         self.subtree: dict[str, set[str]] = {}
         self._index = {lid: i for i, lid in enumerate(graph.layers)}
+        self.extra: dict[str, Layer] = {}
         for layer in graph.layers.values():
             if layer.kind == "input":
                 continue
@@ -161,11 +163,22 @@ class Builder:
         end = self._unit_of(scope, out)
         if end is None:
             return []
+
+        def nest(key: str, members: list[str]) -> str:
+            outer = self.layer(key)
+            n = sum(1 for k in self.extra if k.startswith(key + ".nested"))
+            inner = Layer(f"{key}.nested{n}", outer.kind, scopes=outer.scopes, where=outer.where)
+            inner.aux, inner.span = outer.aux, outer.span
+            self.extra[inner.id] = inner
+            first_layer[inner.id] = inner
+            return inner.id
+
         keys = decompose(
             preds,
             end,
-            lambda k: not k.startswith("scope:") and self.g.layers[k].kind in MERGES,
+            lambda k: not k.startswith("scope:") and self.layer(k).kind in MERGES,
             first_layer,
+            nest,
         )
         used = _flatten_keys(keys)
         seen: set[str] = set()
@@ -190,6 +203,10 @@ class Builder:
                 )
         return _units_of(keys, self, scope, aux)
 
+    def layer(self, key: str) -> Layer:
+        """A layer of the graph, or an inner merge made while decomposing."""
+        return self.extra[key] if key in self.extra else self.g.layers[key]
+
     def _stateful(self, key: str) -> bool:
         if key.startswith("scope:"):
             return any(self.g.layers[i].stateful for i in self.subtree[key[6:]])
@@ -213,8 +230,13 @@ def decompose(
     end: str,
     is_merge: Callable[[str], bool],
     first_layer: dict[str, Layer],
+    nest: Callable[[str, list[str]], str] | None = None,
 ) -> list:
-    """Nested ("unit", key) / ("merge", key, [branch, ...]) items from IN to `end`."""
+    """Nested ("unit", key) / ("merge", key, [branch, ...]) items from IN to `end`.
+
+    A merge whose inputs share work below the fork (`cat([a(x), p(t), q(t)])` with
+    `t = r(x)`) is written as nested merges of the same kind (`concat { a; r -> concat { p; q
+    } }`): `nest(merge, inputs)` makes the inner merge's key, for consecutive inputs only."""
     g = nx.DiGraph()
     g.add_node(IN)
     for k, ps in preds.items():
@@ -242,7 +264,7 @@ def decompose(
                 raise _err("the model's graph could not be decomposed", first_layer[to])
             if is_merge(cur):
                 d = idom[cur]
-                items.append(("merge", cur, [seq(d, p) for p in preds[cur]]))
+                items.append(("merge", cur, branches(cur, d, list(preds[cur]))))
                 cur = d
             else:
                 ps = preds[cur]
@@ -258,6 +280,44 @@ def decompose(
         items.reverse()
         return items
 
+    def chain(p: str, d: str) -> list[str]:
+        """`p` and its dominators below `d`, nearest first."""
+        out = []
+        while p != d:
+            out.append(p)
+            p = idom[p]
+        return out
+
+    def branches(key: str, d: str, ins: list[str]) -> list:
+        own = [(nx.ancestors(sub, p) | {p}) - (nx.ancestors(sub, d) | {d}) for p in ins]
+        groups: list[list[int]] = []
+        for i in range(len(ins)):
+            if groups and set().union(*(own[j] for j in groups[-1])) & own[i]:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        later = [set().union(*(own[j] for j in g)) for g in groups]
+        if (
+            nest is None
+            or len(groups) == len(ins)
+            or len(groups) == 1
+            or any(later[a] & later[b] for a in range(len(groups)) for b in range(a))
+        ):
+            return [seq(d, p) for p in ins]
+        out = []
+        for g in groups:
+            if len(g) == 1:
+                out.append(seq(d, ins[g[0]]))
+                continue
+            members = [ins[i] for i in g]
+            chains = [chain(p, d) for p in members]
+            common = [n for n in chains[0] if all(n in c for c in chains[1:])]
+            if not common:
+                return [seq(d, p) for p in ins]
+            inner = nest(key, members)
+            out.append([*seq(d, common[0]), ("merge", inner, branches(inner, common[0], members))])
+        return out
+
     return seq(IN, end)
 
 
@@ -266,7 +326,7 @@ def _units_of(items: list, b: Builder, scope: str, aux: str | None) -> list[Unit
     for it in items:
         key = it[1]
         if it[0] == "merge":
-            layer = b.g.layers[key]
+            layer = b.layer(key)
             branches = [_units_of(br, b, scope, aux) for br in it[2]]
             out.append(UMerge(layer, branches))
         elif key.startswith("scope:"):
@@ -290,13 +350,21 @@ def _units_of(items: list, b: Builder, scope: str, aux: str | None) -> list[Unit
     return _residuals(out, b)
 
 
+def _role(branch: list[Unit]) -> tuple[int, int]:
+    """How much a residual branch is the main path: its units that hold state, then its
+    length (the identity, an empty branch, is always the shortcut; `0.5 * x + f(x)` is
+    `residual { f } shortcut { scale 0.5 }`, Xception's stack the main path)."""
+    held = sum(1 for u in walk(branch) if isinstance(u, ULayer) and u.layer.stateful)
+    return held, len(branch)
+
+
 def _residuals(units: list[Unit], b: Builder) -> list[Unit]:
     """Two-input adds become residuals (with scale and act where the graph has them)."""
     out: list[Unit] = []
     for u in units:
         if isinstance(u, UMerge) and u.layer.kind == "add" and len(u.branches) == 2:
             b0, b1 = u.branches
-            main, short = (b0, b1) if len(b0) >= len(b1) else (b1, b0)
+            main, short = (b0, b1) if _role(b0) >= _role(b1) else (b1, b0)
             res = UResidual(u.layer, list(main), list(short))
             last = res.main[-1] if res.main else None
             if (
@@ -313,6 +381,7 @@ def _residuals(units: list[Unit], b: Builder) -> list[Unit]:
         if (
             isinstance(u, ULayer)
             and u.layer.kind in ACTIVATIONS
+            and not u.layer.opts
             and out
             and isinstance(out[-1], UResidual)
             and out[-1].act is None

@@ -27,6 +27,11 @@ from .values import grouped, identifier, key, literal
 Val = Callable[[Any, str], str]
 
 
+def _label(text: str) -> str:
+    """A label as written: quoted unless it is an identifier (torchvision's `"block1-0"`)."""
+    return text if text.isidentifier() and text.isascii() else quote(text)
+
+
 class Printer:
     """Prints bodies; `val` turns each value into text (a literal, or a block's placeholder)."""
 
@@ -53,7 +58,7 @@ class Printer:
         if isinstance(u, ULayer):
             return self.layer(u, val)
         if isinstance(u, UScope):
-            lead = f"{u.label}: " if u.label else ""
+            lead = f"{_label(u.label)}: " if u.label else ""
             if u.group:
                 members = _repeats(u.body)
                 if all(
@@ -119,7 +124,7 @@ class Printer:
             if key(v) == key(self.effective_default(kind, opt)):
                 continue
             parts.append(f"{opt}={val(v, f'{ctx}_{opt}')}")
-        text = (f"{u.label}: " if u.label else "") + " ".join(parts)
+        text = (f"{_label(u.label)}: " if u.label else "") + " ".join(parts)
         # Positional values that are not atoms must be parenthesised.
         if any(p.startswith("-") for p in parts[1:]):
             raise UnsupportedModelError(f"{layer.where}: a negative value")

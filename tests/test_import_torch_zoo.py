@@ -1,0 +1,51 @@
+"""`inceptdsl import torch` of torchvision and timm models that use the language's newer constructs:
+SE gates (`multiply`), hardswish, stochastic depth, ShuffleNet's split and shuffle, DenseNet's
+running concat, RegNet's quoted `block1-0` names. Each is imported at a small input, then
+checked independently of the importer: parameters to the unit, strict state_dict load, equal
+eval outputs with a 1% weight change as the control (tests/test_import_torch_ops.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+from test_import_torch_ops import check_exact
+
+from inceptdsl.importers.command import import_torch
+
+SHAPE = (3, 64, 64)
+
+CASES = {
+    "efficientnet_b0": ("multiply {", "drop_path", "silu"),
+    "regnet_y_400mf": ("multiply {", '"block1-0"'),
+    "mobilenet_v3_large": ("hardswish", "hardsigmoid", "multiply {"),
+    "shufflenet_v2_x1_0": ("shuffle 2", "slice 0"),
+    "densenet121": ("concat {",),
+    # timm's BatchNormAct2d read by residuals, MixedConv2d's split convs numbered "0", "1"
+    "mixnet_s": ("multiply {", '"0": conv', "slice 0"),
+}
+
+
+def _make(name: str) -> tuple[str, dict, torch.nn.Module]:
+    if name == "mixnet_s":
+        import timm
+
+        return "timm.models.mixnet_s", {}, timm.models.mixnet_s()
+    return f"torchvision.models.{name}", {"weights": None}, getattr(torchvision.models, name)()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_model_imports_exactly(name: str) -> None:
+    target, kwargs, _ = _make(name)
+    text, _ = import_torch(target, kwargs, SHAPE, f"{name}.incept")
+    for word in CASES[name]:
+        assert word in text, word
+    torch.manual_seed(0)
+    _, _, model = _make(name)
+    net = check_exact(text, model, SHAPE)
+    rep = net.report()
+    buffers = sum(
+        b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var"))
+    )
+    assert rep.buffers == buffers
