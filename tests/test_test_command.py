@@ -84,7 +84,7 @@ def test_it_installs_chromium_as_root_or_with_sudo_then_tests(
     installs = [ln for ln in log if ln.startswith("apt-get")]
     assert installs == ["apt-get update -qq", "apt-get install -y -qq chromium neovim"], log
     assert any(ln.startswith("sudo -n env DEBIAN_FRONTEND") for ln in log) == sudo
-    assert log[-1] == "python -m pytest -q"
+    assert log[-1] == "python -m pytest -q -n 2"
     assert "python -m pip install -q -e .[dev]" in log  # a venv without the stamp: installed
 
 
@@ -122,4 +122,4 @@ def test_a_missing_venv_is_created_with_python(tmp_path: Path) -> None:
     fake.chmod(0o755)
     assert _run(project, {**env, "PYTHON": "python3.11"}).returncode == 0
     log = _log(tmp_path)
-    assert log[0] == "python3.11 -m venv .venv" and log[-1] == "python -m pytest -q", log
+    assert log[0] == "python3.11 -m venv .venv" and log[-1] == "python -m pytest -q -n 2", log
