@@ -97,8 +97,13 @@ def _label(label: str) -> str:
 
 
 def _path(segs: Sequence[str]) -> str:
-    """A dotted path as written: indices bare (`features.3`), other segments as labels."""
-    return ".".join(s if s.isdigit() else _name(s) for s in segs)
+    """A dotted path as written: indices bare (`features.3`), other segments as labels. An
+    index right after an index is quoted: `features.1.0` would lex as the number `1.0`."""
+    out: list[str] = []
+    for i, s in enumerate(segs):
+        bare = s.isdigit() and not (i > 0 and segs[i - 1].isdigit())
+        out.append(s if bare else _name(s))
+    return ".".join(out)
 
 
 def format_source(text: str, path: str) -> str:

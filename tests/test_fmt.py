@@ -596,3 +596,13 @@ def test_bundled_spec_is_canonical(path: Path) -> None:
 
 def test_there_are_bundled_specs() -> None:
     assert len(BUNDLED) >= 2
+
+
+def test_an_index_after_an_index_stays_quoted() -> None:
+    # `features.2.0` lexes as `features` `.` `2.0` (a number): the second index keeps its quotes.
+    text = (
+        'network m extends n {\n  replace features.2."0" with conv 32 3x3\n'
+        '  remove b1.3."4".conv\n}\n'
+    )
+    assert fmt(text) == text
+    assert meaning(fmt(text)) == meaning(text)
