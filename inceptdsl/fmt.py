@@ -616,7 +616,9 @@ class _Formatter:
         if isinstance(c, A.Group):
             return self._block(c.body, indent, col, inline_ok=True, flat=flat)
         if isinstance(c, A.Merge):
-            word = c.name + " " + "".join(_kwarg(o) + " " for o in c.options)
+            # positional arguments are an error later (resolve_names), but fmt keeps them
+            args = "".join(format_expr(a, _ATOM) + " " for a in c.args)
+            word = c.name + " " + args + "".join(_kwarg(o) + " " for o in c.options)
             block = self._block(c.body, indent, col + len(word), inline_ok=False, flat=flat)
             block[0].text = word + block[0].text
             return block

@@ -606,3 +606,11 @@ def test_an_index_after_an_index_stays_quoted() -> None:
     )
     assert fmt(text) == text
     assert meaning(fmt(text)) == meaning(text)
+
+
+def test_a_merge_with_positional_arguments_keeps_them() -> None:
+    # `c concat split=2 { }` (a label without its colon) parses as a merge `c` with an argument:
+    # an error later (resolve_names), but fmt must not drop the argument and change the meaning.
+    text = "network n {\n  c concat split=2 {\n    relu\n    relu\n  }\n}\n"
+    assert fmt(text) == text
+    assert meaning(fmt(text)) == meaning(text)

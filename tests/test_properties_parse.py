@@ -666,14 +666,14 @@ def mutated_specs(draw: st.DrawFn) -> str:
 @settings(max_examples=200, deadline=None)
 @given(mutated_specs())
 def test_mutated_specs_fail_only_with_spec_errors(text: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine may be loaded
     try:
         tree, comments = parse(text, PATH)
         module = to_ast(tree, PATH)
     except SpecError:
-        assert time.perf_counter() - start < 2.0
+        assert time.process_time() - start < 2.0
         return
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     # Still a valid spec: the formatter must keep its meaning and its comments.
     out = format_module(module, comments)
     assert meaning(out) == strip_spans(module)
