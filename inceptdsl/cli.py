@@ -97,12 +97,16 @@ def out_of_range(raw: str) -> str | None:
 
 
 def _load(args: argparse.Namespace, path: str) -> Network:
-    """Load a spec; its files (the spec and its imports) become inputs of the command, which
-    no output may replace (output.command). A number too large to read in `--set` is blamed
-    on the `--set`, not on the parameter that then received a string."""
+    """Load a spec (a family's member by name too: members.with_member); its files (the spec
+    and its imports) become inputs of the command, which no output may replace
+    (output.command). A number too large to read in `--set` is blamed on the `--set`, not on
+    the parameter that then received a string."""
+    from .members import with_member
+
     items = getattr(args, "set", None)
+    spec, params = with_member(path, parse_set(items))
     try:
-        net = load(path, **parse_set(items))
+        net = load(spec, **params)
     except TypeMismatchError as err:
         for item in items or ():
             name, _, raw = (t.strip() for t in item.partition("="))
@@ -137,8 +141,9 @@ def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
     file named on its own must declare a network: E207)."""
     from .check import run_checks
     from .loader import load_program
+    from .members import with_member
 
-    program = load_program(path)
+    program = load_program(with_member(path, {})[0])
     if libraries and not program.root.module.networks and program.root.module.blocks:
         try:  # a library of blocks: checked, not lowered (it has no network to build)
             run_checks(program)
@@ -252,6 +257,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     their totals and where they live. Files without a network are libraries and not listed; a
     file that fails to load is reported on stderr and the listing goes on (exit 1 or 2)."""
     from .loader import load_program
+    from .members import family_in
     from .roots import SUFFIX, Root, library_roots, spec_files
 
     if args.dir:
@@ -262,7 +268,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         roots = [(args.dir, Root(os.path.realpath(args.dir)))]
     else:
         roots = [(r.path, r) for r in library_roots().values()]
-    rows, code = [], 0
+    rows, code, example = [], 0, ""
     for base, root in roots:
         for path in spec_files(base):
             rel = os.path.relpath(path, base).replace(os.sep, "/")
@@ -272,20 +278,32 @@ def cmd_list(args: argparse.Namespace) -> int:
             try:
                 if not root.contains(os.path.realpath(path)):
                     raise UsageError(f"{path} is a symbolic link that leads outside {base}")
-                if not load_program(path).root.module.networks:
+                program = load_program(path)
+                if not program.root.module.networks:
                     continue  # a library of blocks
-                net = load(path)
-                rep = net.report()
+                fam = family_in(program)
+                for member in fam.members if fam else (None,):
+                    # a bundled family's member is listed by the name that loads it
+                    spec = f"{name}_{member}" if member and root.name == "inceptdsl" else name
+                    net = load(path, **({fam.param: member} if fam and member else {}))
+                    shown = f"{net.name} {fam.param}={member}" if fam and member else net.name
+                    rep = net.report()
+                    rows.append((printable(spec), shown, rep.params, rep.buffers, rep.macs))
+                    if fam and member and not example:
+                        chosen = f"`{name} --set {fam.param}={member}`"
+                        example = f"`{spec}` is {chosen}" if spec != name else f"load {chosen}"
             except SpecError as err:
                 print(err.render(), file=sys.stderr)
                 code = max(code, err.exit_code)
                 continue
-            rows.append((printable(name), net.name, rep.params, rep.buffers, rep.macs))
     width = max((len(r[0]) for r in rows), default=4)
-    print(f"{'spec':<{width}}  {'network':<22} {'params':>13} {'buffers':>9} {'MACs':>16}")
+    nwidth = max((len(r[1]) for r in rows), default=7)
+    print(f"{'spec':<{width}}  {'network':<{nwidth}} {'params':>12} {'buffers':>8} {'MACs':>15}")
     for spec, network, params, buffers, macs in rows:
-        print(f"{spec:<{width}}  {network:<22} {params:>13,} {buffers:>9,} {macs:>16,}")
+        print(f"{spec:<{width}}  {network:<{nwidth}} {params:>12,} {buffers:>8,} {macs:>15,}")
     print()
+    if example:
+        print(f"A family has one row per member: {example}.")
     for base, root in roots:
         where = {"bundled": "bundled", "": "directory"}.get(root.origin, root.origin)
         label = f"@{root.name}" if root.name else printable(base)
@@ -297,9 +315,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .diff import FORMATS, diff_graphs, parse_renames
 
     renames = parse_renames(args.rename)
-    a = _load(args, args.a)
-    b = _load(args, args.b)
-    d = diff_graphs(a.graph, b.graph, args.depth, printable(args.a), printable(args.b), renames)
+    (a, name_a), (b, name_b) = (
+        (_load(argparse.Namespace(**{**vars(args), "set": items}), spec), label)
+        for spec, items, label in _diff_sides(args)
+    )
+    d = diff_graphs(a.graph, b.graph, args.depth, name_a, name_b, renames)
     if args.format == "table":
         from .diff import to_table
         from .fit import terminal_width
@@ -308,6 +328,32 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write(FORMATS[args.format](d))
     return 0
+
+
+def _diff_sides(args: argparse.Namespace) -> list[tuple[str, list[str], str]]:
+    """(spec, --set items, label) of each side of `diff`: `--set` holds for both sides,
+    `--set-a`/`--set-b` for one; a name set twice for one side is a usage error, never a
+    silent last-wins (`diff f --set variant=b0 f --set variant=b3` would compare b3 to b3)."""
+    both = list(args.set or [])
+    sides = []
+    for spec, own, flag in (
+        (args.a, args.set_a or [], "--set-a"),
+        (args.b, args.set_b or [], "--set-b"),
+    ):
+        seen: dict[str, str] = {}
+        for item, where in [*((i, "--set") for i in both), *((i, flag) for i in own)]:
+            name = item.partition("=")[0].strip()
+            if name in seen:
+                raise UsageError(
+                    f"`{name}` is set twice for {'A' if flag == '--set-a' else 'B'} "
+                    f"({seen[name]} and {where}); --set holds for both sides of a diff",
+                    hint="set a side's own value with --set-a or --set-b (or name two members: "
+                    "diff efficientnet_b0 efficientnet_b3)",
+                )
+            seen[name] = where
+        label = " ".join([printable(spec), *(printable(i) for i in own)])
+        sides.append((spec, both + own, label))
+    return sides
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -550,6 +596,13 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--depth", type=_depth, default=1, metavar="N")
     sp.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     sp.add_argument("--wide", action="store_true", help="every column in full on a terminal too")
+    for side in "ab":
+        sp.add_argument(
+            f"--set-{side}",
+            action="append",
+            metavar="NAME=VALUE",
+            help=f"override a parameter of {side.upper()} only (repeatable; --set: both sides)",
+        )
     sp.add_argument(
         "--rename",
         action="append",

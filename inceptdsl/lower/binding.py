@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import ast as A
 from ..check.placement import parent_network
-from ..check.types import TYPES, coerce, coerce_typed, mismatch, parse_type
+from ..check.types import TYPES, coerce, coerce_typed, member_hint, mismatch, parse_type
 from ..errors import (
     ArgumentCountError,
     ElementTypeError,
@@ -79,7 +79,11 @@ def typed(p: A.Param, v: Any, span: Span | None) -> Any:
         bad = mismatch(t, v) if t is not None else None
         if bad is not None:
             cls = ElementTypeError if bad[1] else TypeMismatchError
-            raise cls(f"parameter `{p.name}` is declared {p.type}: {bad[0]}", span)
+            raise cls(
+                f"parameter `{p.name}` is declared {p.type}: {bad[0]}",
+                span,
+                hint=member_hint(t, v),
+            )
         return coerce_typed(t, v) if t is not None else v
     if not check(v):
         raise TypeMismatchError(
