@@ -357,26 +357,39 @@ def _diff_sides(args: argparse.Namespace) -> list[tuple[str, list[str], str]]:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    """Write a starter variant NAME that extends the bundled network PARENT."""
+    """Write a starter variant NAME that extends the bundled network PARENT (a family's
+    member by name too: `--from efficientnet_b3` extends efficientnet(variant="b3"))."""
+    from .members import resolve_member
     from .names import did_you_mean
     from .starter import starter_variant
 
     if not args.name.isidentifier():
         raise UsageError(f"a network name is a name (letters, digits, _), got {args.name!r}")
     bundled = _bundled_networks()
-    if args.parent not in bundled:
+    parent, chosen = args.parent, {}
+    member = resolve_member(parent) if parent not in bundled else None
+    if member is not None and member.spec in bundled:
+        parent, chosen = member.spec, {member.param: member.member}
+    if parent not in bundled:
         raise UsageError(
             f"no bundled network {args.parent!r}"
             + (f"; {hint}" if (hint := did_you_mean(args.parent, bundled)) else "")
             + " (`inceptdsl list` shows them)"
+        )
+    if args.name == parent:
+        # the file would declare `network P extends P`: two networks of one name, the
+        # variant hiding its parent from every tool that goes by name
+        raise UsageError(
+            f"NAME {args.name!r} is the parent's own name: a variant needs a name of its own",
+            hint=f"e.g. inceptdsl new my_{parent} --from {args.parent}",
         )
     out = Path(args.output or f"{args.name}.incept")
     if os.path.lexists(out):
         raise UsageError(
             f"{printable(str(out))} exists; not overwritten (give another name or -o FILE)"
         )
-    specs_dir, parent_path = bundled[args.parent]
-    text = starter_variant(args.name, args.parent, parent_path, specs_dir, out)
+    specs_dir, parent_path = bundled[parent]
+    text = starter_variant(args.name, parent, parent_path, specs_dir, out, chosen)
     try:  # checked before it is written: a starter that does not load helps no one
         loads(text, str(out))
     except SpecError as err:

@@ -241,3 +241,38 @@ def test_diff_refuses_a_parameter_set_twice_for_one_side(
     assert rc == 2 and "`variant` is set twice for B (--set and --set-b)" in err
     rc, out, err = _diff(capsys, "efficientnet_b0", "efficientnet", "--set-a", "variant=b0")
     assert rc == 2 and "efficientnet_b0 is efficientnet with variant=b0" in err
+
+
+def test_new_refuses_the_parents_own_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # before: it wrote `network googlenet extends googlenet`, two networks of one name
+    assert main(["new", "googlenet", "--from", "googlenet"]) == 2
+    assert capsys.readouterr().err == (
+        "error[E004]: NAME 'googlenet' is the parent's own name: a variant needs a name of its "
+        "own\n  hint: e.g. inceptdsl new my_googlenet --from googlenet\n"
+    )
+    assert not (tmp_path / "googlenet.incept").exists()
+    assert main(["new", "efficientnet", "--from", "efficientnet_b3"]) == 2
+    assert "'efficientnet' is the parent's own name" in capsys.readouterr().err
+    assert main(["new", "googlenet2", "--from", "googlenet"]) == 0  # control
+    assert (tmp_path / "googlenet2.incept").is_file()
+
+
+def test_new_from_a_family_and_from_a_member_loads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # before: the variant did not load (E201 unknown function `member`, in the parent's
+    # parameter defaults), as the starter imported the network but not its functions
+    assert main(["new", "my_regnet", "--from", "regnet"]) == 0
+    assert inceptdsl.load("my_regnet.incept").report().params == 4_344_144
+    assert inceptdsl.load("my_regnet.incept", variant="x_800mf").report().params == 7_259_656
+    assert main(["new", "my_b3", "--from", "efficientnet_b3"]) == 0
+    text = (tmp_path / "my_b3.incept").read_text(encoding="utf-8")
+    assert 'network my_b3 extends efficientnet(variant="b3") {' in text
+    assert inceptdsl.load("my_b3.incept").report().params == 12_233_232
+    capsys.readouterr()
+    assert main(["new", "x", "--from", "efficientnet_b9"]) == 2
+    assert "did you mean `efficientnet_b7`?" in capsys.readouterr().err
