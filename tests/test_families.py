@@ -276,3 +276,14 @@ def test_new_from_a_family_and_from_a_member_loads(
     capsys.readouterr()
     assert main(["new", "x", "--from", "efficientnet_b9"]) == 2
     assert "did you mean `efficientnet_b7`?" in capsys.readouterr().err
+
+
+def test_the_languages_example_of_an_unknown_member_is_the_real_output(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "language.md").read_text(encoding="utf-8")
+    assert main(["report", "specs/efficientnet.incept", "--set", "variant=b9"]) == 1
+    err = capsys.readouterr().err
+    assert "$ inceptdsl report efficientnet --set variant=b9\n" in doc
+    for line in err.splitlines():
+        assert line in doc, line
