@@ -256,6 +256,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     """The networks of the bundled library and the INCEPTDSL_PATH roots (or of --dir), with
     their totals and where they live. Files without a network are libraries and not listed; a
     file that fails to load is reported on stderr and the listing goes on (exit 1 or 2)."""
+    from .fit import terminal_width
     from .loader import load_program
     from .members import family_in
     from .roots import SUFFIX, Root, library_roots, spec_files
@@ -296,19 +297,50 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(err.render(), file=sys.stderr)
                 code = max(code, err.exit_code)
                 continue
-    width = max((len(r[0]) for r in rows), default=4)
-    nwidth = max((len(r[1]) for r in rows), default=7)
-    print(f"{'spec':<{width}}  {'network':<{nwidth}} {'params':>12} {'buffers':>8} {'MACs':>15}")
-    for spec, network, params, buffers, macs in rows:
-        print(f"{spec:<{width}}  {network:<{nwidth}} {params:>12,} {buffers:>8,} {macs:>15,}")
+    _list_table(rows, None if args.wide else terminal_width())
     print()
     if example:
-        print(f"A family has one row per member: {example}.")
+        print(f"One row per family member: {example}.")
     for base, root in roots:
         where = {"bundled": "bundled", "": "directory"}.get(root.origin, root.origin)
         label = f"@{root.name}" if root.name else printable(base)
         print(f"{label} ({where}): {printable(root.path)}")
     return code
+
+
+LIST_LADDER = (
+    ("short", "macs"),
+    ("short", "params"),
+    ("drop", "buffers"),
+    ("drop", "network"),
+)
+"""How `list` narrows on a terminal: counts as 28.6M first, then without buffers, then without
+the network's name (the spec's name is what loads it)."""
+
+
+def _list_table(rows: list[tuple[str, str, int, int, int]], width: int | None) -> None:
+    """The rows of `list`, every column through a pipe; fitted to `width` on a terminal."""
+    from .fit import Col, compact, fit, footnote, lines
+
+    def counts(key: str, header: str, i: int) -> Col:
+        cells = [f"{int(r[i]):,}" for r in rows]
+        return Col(key, header, True, cells, [compact(int(r[i])) for r in rows])
+
+    cols = [
+        Col("spec", "spec", False, [r[0] for r in rows]),
+        Col("network", "network", False, [r[1] for r in rows]),
+        counts("params", "params", 2),
+        counts("buffers", "buffers", 3),
+        counts("macs", "MACs", 4),
+    ]
+    if width is None:
+        print("\n".join(lines(cols)))
+        return
+    fitted = fit(cols, width, LIST_LADDER)
+    print("\n".join(lines(fitted.cols)))
+    note = footnote(fitted, width, how="`--wide` shows all.")
+    if note:
+        print(note)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -603,6 +635,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--check", action="store_true", help="only report files that would change")
     sp = add("list", cmd_list, "the bundled specs with their totals", sets=False)
     sp.add_argument("--dir", default=None, help="a spec directory other than the bundled one")
+    sp.add_argument("--wide", action="store_true", help="every column in full on a terminal too")
     sp = add("diff", cmd_diff, "structural and per-block params/MACs differences of two specs")
     sp.add_argument("a", metavar="A")
     sp.add_argument("b", metavar="B")

@@ -238,7 +238,7 @@ def test_list_shows_every_bundled_spec_with_its_totals(capsys: pytest.CaptureFix
     assert efficientnet == [f"efficientnet_b{i}" for i in range(8)]
     assert lines[len(expected) + 1 :] == [
         "",
-        "A family has one row per member: `convnext_tiny` is `convnext --set variant=tiny`.",
+        "One row per family member: `convnext_tiny` is `convnext --set variant=tiny`.",
         f"@inceptdsl (bundled): {SPECS}",
     ]
 

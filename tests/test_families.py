@@ -287,3 +287,19 @@ def test_the_languages_example_of_an_unknown_member_is_the_real_output(
     assert "$ inceptdsl report efficientnet --set variant=b9\n" in doc
     for line in err.splitlines():
         assert line in doc, line
+
+
+def test_list_fits_an_80_column_terminal() -> None:
+    from test_terminal_width import _pipe, _tty
+
+    lines = _tty(80, "list")
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert lines[0].split() == ["spec", "network", "params", "MACs"]
+    row = next(line for line in lines if line.startswith("efficientnet_b3 "))
+    assert row.split() == ["efficientnet_b3", "efficientnet", "variant=b3", "12.2M", "1.83G"]
+    assert "not shown at 80 columns: buffers; MACs, params shortened. `--wide` shows all." in lines
+    # a pipe keeps every column in full (the control: wider than 80)
+    piped = _pipe("list").splitlines()
+    assert piped[0].split() == ["spec", "network", "params", "buffers", "MACs"]
+    assert max(len(line) for line in piped) > 80
+    assert _tty(200, "list")[0].split() == piped[0].split()
