@@ -32,8 +32,7 @@ def starter_variant(
     params: Mapping[str, str] | None = None,
 ) -> str:
     """The variant's text; `params` are string arguments of the `extends` (a family's member:
-    `extends efficientnet(variant="b3")`). The parent file's functions are imported with it:
-    its parameters' defaults call them (`image_size: int = member(variant)[3]`)."""
+    `extends efficientnet(variant="b3")`)."""
     params = dict(params or {})
     net = load(str(parent_path), **params)
     units: list[str] = []
@@ -42,7 +41,6 @@ def starter_variant(
         if top != "input" and top not in units:
             units.append(top)
     imp = import_path(parent_path, specs_dir, out)
-    fns = [f.name for f in net.program.root.module.functions]
     args = (
         "(" + ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items()) + ")" if params else ""
     )
@@ -55,7 +53,7 @@ def starter_variant(
         "#   defaults LAYER(opt=value)           wins over the parent's own defaults",
         "# `inceptdsl diff PARENT THIS` shows what changed. This network has the parent's",
         f"# parameters; `extends {parent}(name=value)` changes their defaults.",
-        f'import "{imp}" ({", ".join([parent, *fns])})',
+        f'import "{imp}" ({parent})',
         "",
         f"network {name} extends {parent}{args} {{",
     ]

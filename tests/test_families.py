@@ -265,13 +265,14 @@ def test_new_from_a_family_and_from_a_member_loads(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     # before: the variant did not load (E201 unknown function `member`, in the parent's
-    # parameter defaults), as the starter imported the network but not its functions
+    # parameter defaults): inherited defaults were evaluated with the variant's functions
     assert main(["new", "my_regnet", "--from", "regnet"]) == 0
     assert inceptdsl.load("my_regnet.incept").report().params == 4_344_144
     assert inceptdsl.load("my_regnet.incept", variant="x_800mf").report().params == 7_259_656
     assert main(["new", "my_b3", "--from", "efficientnet_b3"]) == 0
     text = (tmp_path / "my_b3.incept").read_text(encoding="utf-8")
     assert 'network my_b3 extends efficientnet(variant="b3") {' in text
+    assert 'import "@inceptdsl/efficientnet.incept" (efficientnet)\n' in text
     assert inceptdsl.load("my_b3.incept").report().params == 12_233_232
     capsys.readouterr()
     assert main(["new", "x", "--from", "efficientnet_b9"]) == 2
@@ -303,3 +304,19 @@ def test_list_fits_an_80_column_terminal() -> None:
     assert piped[0].split() == ["spec", "network", "params", "buffers", "MACs"]
     assert max(len(line) for line in piped) > 80
     assert _tty(200, "list")[0].split() == piped[0].split()
+
+
+def test_a_hand_written_variant_of_a_family_inherits_its_parameters(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "v.incept"
+    spec.write_text(
+        'import "@inceptdsl/efficientnet.incept" (efficientnet)\n\n'
+        "network v extends efficientnet {\n  remove classifier\n}\n",
+        encoding="utf-8",
+    )
+    head = 1280 * 1000 + 1000  # classifier.1: linear 1280 -> 1000
+    assert inceptdsl.load(str(spec)).report().params == 5_288_548 - head
+    assert inceptdsl.load(str(spec), variant="b3").report().params == 12_233_232 - (
+        1536 * 1000 + 1000
+    )

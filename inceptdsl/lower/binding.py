@@ -153,6 +153,19 @@ def network_params(decl: A.NetworkDecl, file: SpecFile) -> tuple[A.Param, ...]:
     )
 
 
+def network_functions(decl: A.NetworkDecl, file: SpecFile) -> Mapping[str, FnRef]:
+    """The functions a network's parameter defaults may call: its file's and, for a variant
+    that inherits its parent's parameters, the parent's, which those defaults were written
+    against (`image_size: int = member(variant)[3]` in a family that a variant extends)."""
+    if decl.extends is None or decl.params:
+        return file.functions
+    ref = file.blocks.get(decl.extends.name)
+    parent = parent_network(ref) if ref is not None else None
+    if ref is None or parent is None:
+        return file.functions
+    return {**network_functions(parent, ref.file), **file.functions}
+
+
 def bind_network_params(
     decl: A.NetworkDecl,
     overrides: Mapping[str, Any],
