@@ -97,12 +97,16 @@ def out_of_range(raw: str) -> str | None:
 
 
 def _load(args: argparse.Namespace, path: str) -> Network:
-    """Load a spec; its files (the spec and its imports) become inputs of the command, which
-    no output may replace (output.command). A number too large to read in `--set` is blamed
-    on the `--set`, not on the parameter that then received a string."""
+    """Load a spec (a family's member by name too: members.with_member); its files (the spec
+    and its imports) become inputs of the command, which no output may replace
+    (output.command). A number too large to read in `--set` is blamed on the `--set`, not on
+    the parameter that then received a string."""
+    from .members import with_member
+
     items = getattr(args, "set", None)
+    spec, params = with_member(path, parse_set(items))
     try:
-        net = load(path, **parse_set(items))
+        net = load(spec, **params)
     except TypeMismatchError as err:
         for item in items or ():
             name, _, raw = (t.strip() for t in item.partition("="))
@@ -137,8 +141,9 @@ def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
     file named on its own must declare a network: E207)."""
     from .check import run_checks
     from .loader import load_program
+    from .members import with_member
 
-    program = load_program(path)
+    program = load_program(with_member(path, {})[0])
     if libraries and not program.root.module.networks and program.root.module.blocks:
         try:  # a library of blocks: checked, not lowered (it has no network to build)
             run_checks(program)
@@ -251,7 +256,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     """The networks of the bundled library and the INCEPTDSL_PATH roots (or of --dir), with
     their totals and where they live. Files without a network are libraries and not listed; a
     file that fails to load is reported on stderr and the listing goes on (exit 1 or 2)."""
+    from .fit import terminal_width
     from .loader import load_program
+    from .members import family_in
     from .roots import SUFFIX, Root, library_roots, spec_files
 
     if args.dir:
@@ -262,7 +269,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         roots = [(args.dir, Root(os.path.realpath(args.dir)))]
     else:
         roots = [(r.path, r) for r in library_roots().values()]
-    rows, code = [], 0
+    rows, code, example = [], 0, ""
     for base, root in roots:
         for path in spec_files(base):
             rel = os.path.relpath(path, base).replace(os.sep, "/")
@@ -272,20 +279,28 @@ def cmd_list(args: argparse.Namespace) -> int:
             try:
                 if not root.contains(os.path.realpath(path)):
                     raise UsageError(f"{path} is a symbolic link that leads outside {base}")
-                if not load_program(path).root.module.networks:
+                program = load_program(path)
+                if not program.root.module.networks:
                     continue  # a library of blocks
-                net = load(path)
-                rep = net.report()
+                fam = family_in(program)
+                for member in fam.members if fam else (None,):
+                    # a bundled family's member is listed by the name that loads it
+                    spec = f"{name}_{member}" if member and root.name == "inceptdsl" else name
+                    net = load(path, **({fam.param: member} if fam and member else {}))
+                    shown = f"{net.name} {fam.param}={member}" if fam and member else net.name
+                    rep = net.report()
+                    rows.append((printable(spec), shown, rep.params, rep.buffers, rep.macs))
+                    if fam and member and not example:
+                        chosen = f"`{name} --set {fam.param}={member}`"
+                        example = f"`{spec}` is {chosen}" if spec != name else f"load {chosen}"
             except SpecError as err:
                 print(err.render(), file=sys.stderr)
                 code = max(code, err.exit_code)
                 continue
-            rows.append((printable(name), net.name, rep.params, rep.buffers, rep.macs))
-    width = max((len(r[0]) for r in rows), default=4)
-    print(f"{'spec':<{width}}  {'network':<22} {'params':>13} {'buffers':>9} {'MACs':>16}")
-    for spec, network, params, buffers, macs in rows:
-        print(f"{spec:<{width}}  {network:<22} {params:>13,} {buffers:>9,} {macs:>16,}")
+    _list_table(rows, None if args.wide else terminal_width())
     print()
+    if example:
+        print(f"One row per family member: {example}.")
     for base, root in roots:
         where = {"bundled": "bundled", "": "directory"}.get(root.origin, root.origin)
         label = f"@{root.name}" if root.name else printable(base)
@@ -293,13 +308,50 @@ def cmd_list(args: argparse.Namespace) -> int:
     return code
 
 
+LIST_LADDER = (
+    ("short", "macs"),
+    ("short", "params"),
+    ("drop", "buffers"),
+    ("drop", "network"),
+)
+"""How `list` narrows on a terminal: counts as 28.6M first, then without buffers, then without
+the network's name (the spec's name is what loads it)."""
+
+
+def _list_table(rows: list[tuple[str, str, int, int, int]], width: int | None) -> None:
+    """The rows of `list`, every column through a pipe; fitted to `width` on a terminal."""
+    from .fit import Col, compact, fit, footnote, lines
+
+    def counts(key: str, header: str, i: int) -> Col:
+        cells = [f"{int(r[i]):,}" for r in rows]
+        return Col(key, header, True, cells, [compact(int(r[i])) for r in rows])
+
+    cols = [
+        Col("spec", "spec", False, [r[0] for r in rows]),
+        Col("network", "network", False, [r[1] for r in rows]),
+        counts("params", "params", 2),
+        counts("buffers", "buffers", 3),
+        counts("macs", "MACs", 4),
+    ]
+    if width is None:
+        print("\n".join(lines(cols)))
+        return
+    fitted = fit(cols, width, LIST_LADDER)
+    print("\n".join(lines(fitted.cols)))
+    note = footnote(fitted, width, how="`--wide` shows all.")
+    if note:
+        print(note)
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from .diff import FORMATS, diff_graphs, parse_renames
 
     renames = parse_renames(args.rename)
-    a = _load(args, args.a)
-    b = _load(args, args.b)
-    d = diff_graphs(a.graph, b.graph, args.depth, printable(args.a), printable(args.b), renames)
+    (a, name_a), (b, name_b) = (
+        (_load(argparse.Namespace(**{**vars(args), "set": items}), spec), label)
+        for spec, items, label in _diff_sides(args)
+    )
+    d = diff_graphs(a.graph, b.graph, args.depth, name_a, name_b, renames)
     if args.format == "table":
         from .diff import to_table
         from .fit import terminal_width
@@ -310,27 +362,66 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff_sides(args: argparse.Namespace) -> list[tuple[str, list[str], str]]:
+    """(spec, --set items, label) of each side of `diff`: `--set` holds for both sides,
+    `--set-a`/`--set-b` for one; a name set twice for one side is a usage error, never a
+    silent last-wins (`diff f --set variant=b0 f --set variant=b3` would compare b3 to b3)."""
+    both = list(args.set or [])
+    sides = []
+    for spec, own, flag in (
+        (args.a, args.set_a or [], "--set-a"),
+        (args.b, args.set_b or [], "--set-b"),
+    ):
+        seen: dict[str, str] = {}
+        for item, where in [*((i, "--set") for i in both), *((i, flag) for i in own)]:
+            name = item.partition("=")[0].strip()
+            if name in seen:
+                raise UsageError(
+                    f"`{name}` is set twice for {'A' if flag == '--set-a' else 'B'} "
+                    f"({seen[name]} and {where}); --set holds for both sides of a diff",
+                    hint="set a side's own value with --set-a or --set-b (or name two members: "
+                    "diff efficientnet_b0 efficientnet_b3)",
+                )
+            seen[name] = where
+        label = " ".join([printable(spec), *(printable(i) for i in own)])
+        sides.append((spec, both + own, label))
+    return sides
+
+
 def cmd_new(args: argparse.Namespace) -> int:
-    """Write a starter variant NAME that extends the bundled network PARENT."""
+    """Write a starter variant NAME that extends the bundled network PARENT (a family's
+    member by name too: `--from efficientnet_b3` extends efficientnet(variant="b3"))."""
+    from .members import resolve_member
     from .names import did_you_mean
     from .starter import starter_variant
 
     if not args.name.isidentifier():
         raise UsageError(f"a network name is a name (letters, digits, _), got {args.name!r}")
     bundled = _bundled_networks()
-    if args.parent not in bundled:
+    parent, chosen = args.parent, {}
+    member = resolve_member(parent) if parent not in bundled else None
+    if member is not None and member.spec in bundled:
+        parent, chosen = member.spec, {member.param: member.member}
+    if parent not in bundled:
         raise UsageError(
             f"no bundled network {args.parent!r}"
             + (f"; {hint}" if (hint := did_you_mean(args.parent, bundled)) else "")
             + " (`inceptdsl list` shows them)"
+        )
+    if args.name == parent:
+        # the file would declare `network P extends P`: two networks of one name, the
+        # variant hiding its parent from every tool that goes by name
+        raise UsageError(
+            f"NAME {args.name!r} is the parent's own name: a variant needs a name of its own",
+            hint=f"e.g. inceptdsl new my_{parent} --from {args.parent}",
         )
     out = Path(args.output or f"{args.name}.incept")
     if os.path.lexists(out):
         raise UsageError(
             f"{printable(str(out))} exists; not overwritten (give another name or -o FILE)"
         )
-    specs_dir, parent_path = bundled[args.parent]
-    text = starter_variant(args.name, args.parent, parent_path, specs_dir, out)
+    specs_dir, parent_path = bundled[parent]
+    text = starter_variant(args.name, parent, parent_path, specs_dir, out, chosen)
     try:  # checked before it is written: a starter that does not load helps no one
         loads(text, str(out))
     except SpecError as err:
@@ -544,12 +635,20 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--check", action="store_true", help="only report files that would change")
     sp = add("list", cmd_list, "the bundled specs with their totals", sets=False)
     sp.add_argument("--dir", default=None, help="a spec directory other than the bundled one")
+    sp.add_argument("--wide", action="store_true", help="every column in full on a terminal too")
     sp = add("diff", cmd_diff, "structural and per-block params/MACs differences of two specs")
     sp.add_argument("a", metavar="A")
     sp.add_argument("b", metavar="B")
     sp.add_argument("--depth", type=_depth, default=1, metavar="N")
     sp.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     sp.add_argument("--wide", action="store_true", help="every column in full on a terminal too")
+    for side in "ab":
+        sp.add_argument(
+            f"--set-{side}",
+            action="append",
+            metavar="NAME=VALUE",
+            help=f"override a parameter of {side.upper()} only (repeatable; --set: both sides)",
+        )
     sp.add_argument(
         "--rename",
         action="append",

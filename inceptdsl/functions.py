@@ -23,7 +23,7 @@ from .errors import (
 )
 from .loader import FnRef
 from .names import did_you_mean
-from .param_types import TYPES, coerce_typed, mismatch, parse_type
+from .param_types import TYPES, coerce_typed, member_hint, mismatch, parse_type
 from .source import Span
 from .values import format_value, type_name
 
@@ -56,7 +56,7 @@ def check_type(type_text: str, v: Any, what: str, span: Span | None) -> Any:
     bad = mismatch(t, v)
     if bad is not None:
         cls = ElementTypeError if bad[1] else TypeMismatchError
-        raise cls(f"{what} is declared {type_text}: {bad[0]}", span)
+        raise cls(f"{what} is declared {type_text}: {bad[0]}", span, hint=member_hint(t, v))
     return coerce_typed(t, v)
 
 

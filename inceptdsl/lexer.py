@@ -44,7 +44,7 @@ KEYWORDS = _grammar_words() + tuple(MERGES)
 """The grammar's keywords (but `true`/`false`/`none`, highlighted as constants, and the size
 operator `x`) and the op registry's merge keywords (`concat`, `add`, ...)."""
 
-TYPES = ("int", "float", "bool", "str", "size", "act", "any", "list", "tuple")
+TYPES = ("int", "float", "bool", "str", "size", "act", "any", "list", "tuple", "choice")
 """Parameter types (check/types.py), highlighted as such."""
 
 

@@ -2,7 +2,9 @@
 
 A type is a word of TYPES or a typed container written like Python's annotations:
 `list[T]` (any length), `tuple[T1, T2, ...]` (exactly those items), `tuple` (any tuple);
-`list[tuple[int, int, int, int]]` is a stage table.
+`list[tuple[int, int, int, int]]` is a stage table. `choice["b0", "b1"]` is one of those
+strings: a family's members, which tools list (`inceptdsl list`), sweep and take by name
+(`inceptdsl report efficientnet_b3`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .ir.ops import ACTIVATION_DEFS
+from .names import did_you_mean
 from .values import ListValue, Record, Symbol, format_value, type_name
 
 
@@ -40,12 +43,13 @@ TYPES: dict[str, Callable[[Any], bool]] = {
 activation (a name or a record such as `leaky_relu(slope=0.2)`) or none."""
 
 
-CONTAINERS = ("list", "tuple")
+CONTAINERS = ("list", "tuple", "choice")
 
 Type = tuple[str, tuple["Type", ...]]
-"""A parsed type: (`int`, ()), (`list`, (T,)), (`tuple`, (T1, T2)), (`tuple`, ()) any tuple."""
+"""A parsed type: (`int`, ()), (`list`, (T,)), (`tuple`, (T1, T2)), (`tuple`, ()) any tuple;
+(`choice`, ((m1, ()), (m2, ()))) for the members m1, m2 (see `members`)."""
 
-_TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\[|\]|,)")
+_TOKEN = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*|\[|\]|,|"(?:[^"\\\n]|\\.)*")')
 
 
 def parse_type(text: str) -> Type | None:
@@ -60,6 +64,8 @@ def parse_type(text: str) -> Type | None:
             return None
         word = toks[pos[0]]
         pos[0] += 1
+        if word == "choice":
+            return _choice(toks, pos)
         if pos[0] < len(toks) and toks[pos[0]] == "[":
             pos[0] += 1
             args: list[Type] = []
@@ -86,9 +92,50 @@ def parse_type(text: str) -> Type | None:
     return t if t is not None and pos[0] == len(toks) else None
 
 
+def _choice(toks: list[str], pos: list[int]) -> Type | None:
+    """The rest of `choice["a", "b", ...]` (at least one member, each once), or None."""
+    if pos[0] >= len(toks) or toks[pos[0]] != "[":
+        return None
+    found: list[str] = []
+    while True:
+        pos[0] += 1
+        if pos[0] >= len(toks) or not toks[pos[0]].startswith('"'):
+            return None
+        found.append(_decode(toks[pos[0]]))
+        pos[0] += 1
+        if pos[0] < len(toks) and toks[pos[0]] == ",":
+            continue
+        break
+    if pos[0] >= len(toks) or toks[pos[0]] != "]" or len(set(found)) != len(found):
+        return None
+    pos[0] += 1
+    return ("choice", tuple((m, ()) for m in found))
+
+
+def _decode(quoted: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), quoted[1:-1])
+
+
+def members(t: Type | str | None) -> tuple[str, ...] | None:
+    """The members of a `choice[...]` type (a parsed type or its text); None for any other."""
+    if isinstance(t, str):
+        t = parse_type(t) if t.startswith("choice") else None
+    if t is None or t[0] != "choice":
+        return None
+    return tuple(m for m, _ in t[1])
+
+
+def member_hint(t: Type | None, v: Any) -> str | None:
+    """For a value that is no member of a `choice` type: the closest member, or all of them."""
+    names = members(t)
+    if names is None or not isinstance(v, str):
+        return None
+    return did_you_mean(v, names) or "its members are: " + ", ".join(format_value(m) for m in names)
+
+
 def unknown_part(text: str) -> str | None:
     """The first word of `text` that is no type (for a did-you-mean), or None."""
-    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r'"(?:[^"\\]|\\.)*"', "", text)):
         if word not in TYPES and word not in CONTAINERS:
             return word
     return None
@@ -98,6 +145,12 @@ def mismatch(t: Type, v: Any, where: str = "") -> tuple[str, bool] | None:
     """Why `v` is not of type `t` (None if it is), and whether the problem is an item's
     (E308) rather than the value's own (E301)."""
     word, args = t
+    if word == "choice":
+        names = [m for m, _ in args]
+        if isinstance(v, str) and v in names:
+            return None
+        shown = f"{type_name(v)} {format_value(v)}" if not isinstance(v, str) else format_value(v)
+        return f"{_item(where)} is {shown}, not one of its members", bool(where)
     if word == "list":
         if not isinstance(v, ListValue):
             return f"{_item(where)} is {type_name(v)} {format_value(v)}, not a list", bool(where)

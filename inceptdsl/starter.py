@@ -3,7 +3,9 @@ bundled one, with the edits a user can make and the parent's top-level units as 
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from .network import load
@@ -21,14 +23,27 @@ def import_path(parent: Path, specs_dir: Path, out: Path) -> str:
     return "@inceptdsl/" + parent.relative_to(specs_dir.resolve()).as_posix()
 
 
-def starter_variant(name: str, parent: str, parent_path: Path, specs_dir: Path, out: Path) -> str:
-    net = load(str(parent_path))
+def starter_variant(
+    name: str,
+    parent: str,
+    parent_path: Path,
+    specs_dir: Path,
+    out: Path,
+    params: Mapping[str, str] | None = None,
+) -> str:
+    """The variant's text; `params` are string arguments of the `extends` (a family's member:
+    `extends efficientnet(variant="b3")`)."""
+    params = dict(params or {})
+    net = load(str(parent_path), **params)
     units: list[str] = []
     for node in net.graph.nodes:
         top = node.split(".")[0]
         if top != "input" and top not in units:
             units.append(top)
     imp = import_path(parent_path, specs_dir, out)
+    args = (
+        "(" + ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items()) + ")" if params else ""
+    )
     lines = [
         f"# {name}: a variant of {parent} ({imp}), written by `inceptdsl new`.",
         "# Edit the parent without restating it; paths are its IR names (`inceptdsl ir PARENT`):",
@@ -40,7 +55,7 @@ def starter_variant(name: str, parent: str, parent_path: Path, specs_dir: Path, 
         f"# parameters; `extends {parent}(name=value)` changes their defaults.",
         f'import "{imp}" ({parent})',
         "",
-        f"network {name} extends {parent} {{",
+        f"network {name} extends {parent}{args} {{",
     ]
     lines += _wrapped(f"{parent}'s top-level units: " + ", ".join(units) + ".")
     lines.append("}")

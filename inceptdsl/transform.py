@@ -160,7 +160,7 @@ class ToAst(Transformer):
 
     def type_ref(self, meta: Meta, name: Token, *args: Any) -> tuple[str, Span]:
         """A type as its canonical text (`list[tuple[int, int]]`) and its span."""
-        inner = [a[0] for a in args if a is not None]
+        inner = [_type_arg(a) for a in args if a is not None]
         text = str(name) + (f"[{', '.join(inner)}]" if inner else "")
         return text, self._span(meta)
 
@@ -486,6 +486,11 @@ class ToAst(Transformer):
         )
 
     ptuple = tuple  # a tuple written as a positional argument: `zeropad ((0, 1), (1, 0))`
+
+
+def _type_arg(arg: tuple[str, Span] | Token) -> str:
+    """A type's argument as canonical text: a type, or a member of `choice[...]` as written."""
+    return str(arg) if isinstance(arg, Token) else arg[0]
 
 
 def _unquote(tok: Token | str) -> str:

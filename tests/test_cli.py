@@ -22,6 +22,7 @@ from conftest import ROOT, SPECS, bundled_specs
 import inceptdsl
 from inceptdsl import backend
 from inceptdsl.cli import main
+from inceptdsl.members import family_of
 
 # 3x32x32 -> conv 16 3x3 pad=1: 3*3*3*16 + 16 = 448 params, 16*32*32*27 = 442,368 MACs;
 # linear 16 -> 10: 170 params, 160 MACs.
@@ -212,18 +213,34 @@ def test_list_shows_every_bundled_spec_with_its_totals(capsys: pytest.CaptureFix
     assert lines[0].split() == ["spec", "network", "params", "buffers", "MACs"]
     expected = []
     for p in bundled_specs():
-        rep = inceptdsl.load(str(p)).report()
-        expected.append(
-            [
-                p.relative_to(SPECS).with_suffix("").as_posix(),  # the name it loads by
-                rep.network,
-                f"{rep.params:,}",
-                f"{rep.buffers:,}",
-                f"{rep.macs:,}",
-            ]
-        )
+        name = p.relative_to(SPECS).with_suffix("").as_posix()  # the name it loads by
+        fam = family_of(str(p))
+        for member in fam.members if fam else (None,):
+            set_ = {fam.param: member} if fam and member else {}
+            rep = inceptdsl.load(str(p), **set_).report()
+            expected.append(
+                [
+                    f"{name}_{member}" if member else name,  # a member's name loads it too
+                    rep.network,
+                    *(f"{k}={v}" for k, v in set_.items()),
+                    f"{rep.params:,}",
+                    f"{rep.buffers:,}",
+                    f"{rep.macs:,}",
+                ]
+            )
+            if member:
+                assert main(["report", expected[-1][0], "--format", "json"]) == 0
+                shown = json.loads(capsys.readouterr().out)
+                assert shown["parameters"][fam.param] == member
+                assert shown["totals"]["params"] == rep.params
     assert [line.split() for line in lines[1 : len(expected) + 1]] == expected
-    assert lines[len(expected) + 1 :] == ["", f"@inceptdsl (bundled): {SPECS}"]
+    efficientnet = [row[0] for row in expected if row[1] == "efficientnet"]
+    assert efficientnet == [f"efficientnet_b{i}" for i in range(8)]
+    assert lines[len(expected) + 1 :] == [
+        "",
+        "One row per family member: `convnext_tiny` is `convnext --set variant=tiny`.",
+        f"@inceptdsl (bundled): {SPECS}",
+    ]
 
 
 def test_list_dir(cli: Cli) -> None:

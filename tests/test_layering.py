@@ -52,6 +52,7 @@ STAGES = [
     "check",
     "variant_errors",  # where a variant's error belongs (lowering hands it what it needs)
     "lower",
+    "members",  # a family's members, and a spec argument that names one
     "optimize",  # eval-only optimization passes over the IR, with their weight maps
     "network",
     "report",

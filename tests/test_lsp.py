@@ -287,3 +287,57 @@ def test_hover_on_an_insert_target_compares_parent_and_variant(client: Client) -
     parent_part, variant_part = value.split("in this variant: ")
     # m3 (Mod(32): 3 branches x 32 channels) now feeds fc: 96 x 10 + 10 params, not 48 x 10 + 10.
     assert "params 490 " in parent_part and "params 970 " in variant_part
+
+
+EFFICIENTNET = SPECS / "efficientnet.incept"
+
+
+def test_hover_in_a_loop_shows_a_name_at_each_iteration(client: Client) -> None:
+    text = EFFICIENTNET.read_text()
+    uri = client.open(EFFICIENTNET, text)
+    assert client.diagnostics(uri) == []
+    line, col = _line_of(text, "make_divisible(c * width)")
+    value = _at(client, "textDocument/hover", uri, line, col + 15)["contents"]["value"]
+    # B0's stage table: (t, c, n) = (1, 16, 1), (6, 24, 2), (6, 40, 2), (6, 80, 3), ...
+    assert value == (
+        "**c** = 16 (i=0, j=0), 24 (i=1, j=0), 24 (i=1, j=1), 40 (i=2, j=0), 40 (i=2, j=1), "
+        "80 (i=3, j=0), 80 (i=3, j=1), 80 (i=3, j=2), ... (16 iterations)"
+    )
+    value = _at(client, "textDocument/hover", uri, line, col + 19)["contents"]["value"]
+    assert value == "**width** = 1.0 (the same in all 16 iterations)"
+    # on the loop's header, a name it binds: one value per iteration of that loop
+    line, col = _line_of(text, "for i, (e, k, s, c, n) in")
+    value = _at(client, "textDocument/hover", uri, line, col + 17)["contents"]["value"]
+    assert value == (
+        "**c** = 16 (i=0), 24 (i=1), 40 (i=2), 80 (i=3), 112 (i=4), 192 (i=5), 320 (i=6)"
+    )
+    # control: B1's depths (x1.1, rounded up) give 23 blocks, and its widths are B0's
+    b1 = text.replace('] = "b0",', '] = "b1",', 1)
+    assert b1 != text
+    client.change(uri, b1, 2)
+    assert client.diagnostics(uri) == []
+    line, col = _line_of(b1, "make_divisible(c * width)")
+    value = _at(client, "textDocument/hover", uri, line, col + 15)["contents"]["value"]
+    assert value.startswith("**c** = 16 (i=0, j=0), 16 (i=0, j=1), 24 (i=1, j=0)")
+    assert value.endswith("... (23 iterations)")
+
+
+def test_hover_definition_and_completion_of_functions(client: Client) -> None:
+    text = EFFICIENTNET.read_text()
+    uri = client.open(EFFICIENTNET, text)
+    assert client.diagnostics(uri) == []
+    line, col = _line_of(text, "make_divisible(c * width)")
+    value = _at(client, "textDocument/hover", uri, line, col + 3)["contents"]["value"]
+    decl = next(i for i, ln in enumerate(text.splitlines()) if ln.startswith("fn make_divisible"))
+    assert value.startswith(
+        "**make_divisible**(v: float, d: int = ...) -> int — function, declared in "
+    )
+    assert value.endswith(f"efficientnet.incept:{decl + 1}")
+    loc = _at(client, "textDocument/definition", uri, line, col + 3)
+    assert loc["range"]["start"]["line"] == decl
+    items = _at(client, "textDocument/completion", uri, line, col)["items"]
+    by_label = {i["label"]: i for i in items}
+    assert by_label["make_divisible"]["detail"] == "fn make_divisible(v: float, d: int) -> int"
+    assert by_label["member"]["kind"] == 3  # Function
+    assert by_label["min"]["detail"] == "built-in function"
+    assert {"for", "in", "fn"} <= set(by_label)

@@ -38,6 +38,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_details.py",
         "test_diagnostics.py",
         "test_diff.py",
+        "test_families.py",
         "test_docs_errors.py",
         "test_draw.py",
         "test_editors.py",

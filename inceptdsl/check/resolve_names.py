@@ -108,7 +108,9 @@ def check_params(params: tuple[A.Param, ...]) -> list[SpecError]:
                 UnknownNameError(
                     f"unknown type `{p.type}`",
                     p.type_span,
-                    hint=hint or f"types are: {', '.join(TYPES)}, and list[T], tuple[T1, T2, ...]",
+                    hint=hint
+                    or f"types are: {', '.join(TYPES)}, list[T], tuple[T1, T2, ...] and "
+                    'choice["a", "b", ...]',
                 )
             )
     return errs

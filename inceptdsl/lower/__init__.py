@@ -21,7 +21,13 @@ from typing import Any
 
 from ..loader import Program
 from ..source import Span
-from .binding import bind_network_params, extends_args, network_decl, network_params
+from .binding import (
+    bind_network_params,
+    extends_args,
+    network_decl,
+    network_functions,
+    network_params,
+)
 from .context import Expectation, Lowered
 from .expand import Lowerer
 from .limits import (
@@ -47,6 +53,7 @@ __all__ = [
     "extends_args",
     "lower",
     "network_decl",
+    "network_functions",
     "network_params",
 ]
 
@@ -56,6 +63,10 @@ def lower(
 ) -> Lowered:
     decl = network_decl(program)
     params = bind_network_params(
-        decl, overrides, override_span, network_params(decl, program.root), program.root.functions
+        decl,
+        overrides,
+        override_span,
+        network_params(decl, program.root),
+        network_functions(decl, program.root),
     )
     return Lowerer(program).network(decl, params)

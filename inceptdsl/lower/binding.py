@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import ast as A
 from ..check.placement import parent_network
-from ..check.types import TYPES, coerce, coerce_typed, mismatch, parse_type
+from ..check.types import TYPES, coerce, coerce_typed, member_hint, mismatch, parse_type
 from ..errors import (
     ArgumentCountError,
     ElementTypeError,
@@ -79,7 +79,11 @@ def typed(p: A.Param, v: Any, span: Span | None) -> Any:
         bad = mismatch(t, v) if t is not None else None
         if bad is not None:
             cls = ElementTypeError if bad[1] else TypeMismatchError
-            raise cls(f"parameter `{p.name}` is declared {p.type}: {bad[0]}", span)
+            raise cls(
+                f"parameter `{p.name}` is declared {p.type}: {bad[0]}",
+                span,
+                hint=member_hint(t, v),
+            )
         return coerce_typed(t, v) if t is not None else v
     if not check(v):
         raise TypeMismatchError(
@@ -147,6 +151,19 @@ def network_params(decl: A.NetworkDecl, file: SpecFile) -> tuple[A.Param, ...]:
     return tuple(
         p.model_copy(update={"default": given[p.name]}) if p.name in given else p for p in inherited
     )
+
+
+def network_functions(decl: A.NetworkDecl, file: SpecFile) -> Mapping[str, FnRef]:
+    """The functions a network's parameter defaults may call: its file's and, for a variant
+    that inherits its parent's parameters, the parent's, which those defaults were written
+    against (`image_size: int = member(variant)[3]` in a family that a variant extends)."""
+    if decl.extends is None or decl.params:
+        return file.functions
+    ref = file.blocks.get(decl.extends.name)
+    parent = parent_network(ref) if ref is not None else None
+    if ref is None or parent is None:
+        return file.functions
+    return {**network_functions(parent, ref.file), **file.functions}
 
 
 def bind_network_params(

@@ -53,6 +53,7 @@ from .context import Ctx, Defaults, Expectation, Lowered, choose_static
 from .edits import Editing, Edits
 from .scopes import Scope, ScopeLog
 from .structures import Structures
+from .trace import NAMES_SEEN
 from .work import WorkBudget
 
 
@@ -77,6 +78,7 @@ class Lowerer(Structures, Editing, WorkBudget):
         self.steps = 0
         self.estimate = budget.Estimate()
         self.work = Work()  # list items and calls made by this lowering's expressions
+        self.names_seen = NAMES_SEEN.get()  # the language server's hover (trace.py)
 
     # ---- entry ----
 
@@ -242,6 +244,8 @@ class Lowerer(Structures, Editing, WorkBudget):
                     self.expects.append(Expectation(s, ctx.names))
             else:  # pragma: no cover - check/placement reports every other statement here
                 raise AssertionError(type(s).__name__)
+            if self.names_seen is not None:
+                self.names_seen.setdefault(s.span, []).append(ctx.names)
         return x
 
     def _ev(self, ctx: Ctx, x: str) -> Evaluator:

@@ -15,8 +15,10 @@ from typing import Any
 
 from ..errors import SpecError
 from ..loader import BlockRef, Program, load_program
+from ..lower.trace import Seen, recording
 from ..network import Network, loads
 from ..source import Span, display_path
+from .values import function_hover, loop_hover
 from .variants import build_parent, edit_path_at, extends_at
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -42,6 +44,8 @@ class Analysis:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     net: Network | None = None
     program: Program | None = None
+    seen: Seen = field(default_factory=dict)
+    """What each statement's names were, each time it ran (lower/trace.py): loop hovers."""
     _parent: list[Network | None] = field(default_factory=list)
 
     def parent(self) -> Network | None:
@@ -97,7 +101,8 @@ def analyze(path: str, text: str) -> Analysis:
     if not a.program.root.module.networks:
         return a  # a library of blocks: parsed and resolved is all there is to check
     try:
-        a.net = loads(text, filename=path)
+        with recording() as a.seen:
+            a.net = loads(text, filename=path)
         for r in a.net.verify():
             if not r.ok:
                 a.diagnostics.append(
@@ -136,7 +141,7 @@ def hover(a: Analysis, line: int, col: int, known: Analysis | None = None) -> st
     build, what the program alone can say (a block's signature, a layer's doc). `known` is the
     document's last analysis that parsed: while a half-typed line does not, its imported blocks
     still answer."""
-    text = _hover_variant(a, line, col)
+    text = _hover_variant(a, line, col) or _hover_name(a, line, col, known)
     if text is not None:
         return text
     net = a.net
@@ -169,6 +174,19 @@ def hover(a: Analysis, line: int, col: int, known: Analysis | None = None) -> st
             f"\n\n({len(made)} nodes made from this line)" if len(made) > 1 else ""
         )
     return None
+
+
+def _hover_name(a: Analysis, line: int, col: int, known: Analysis | None) -> str | None:
+    """A name's value at each iteration of the loop around it, or a function's signature."""
+    w = word_at(a.text, line, col)
+    program = a.program or (known.program if known is not None else None)
+    if w is None or program is None:
+        return None
+    if a.program is not None:
+        text = loop_hover(a.program.root.module, a.path, a.seen, w, line, col)
+        if text is not None:
+            return text
+    return function_hover(w, program.root.functions)
 
 
 def _hover_variant(a: Analysis, line: int, col: int) -> str | None:
@@ -284,6 +302,21 @@ def definition(a: Analysis, line: int, col: int, known: Analysis | None = None) 
         return ref.decl.span
     fn = a.program.root.functions.get(w) if a.program is not None else None
     return fn.decl.span if fn is not None else None
+
+
+def function_names(a: Analysis, known: Analysis | None = None) -> dict[str, str]:
+    """The functions the document may call, each with its signature: its own and imported
+    ones (as its last parse saw them while it does not parse), then the built-in ones."""
+    from ..evaluate import FUNCTIONS
+
+    program = a.program or (known.program if known is not None else None)
+    out: dict[str, str] = {}
+    for name, ref in sorted(program.root.functions.items() if program else ()):
+        params = ", ".join(f"{p.name}: {p.type}" for p in ref.decl.params)
+        out[name] = f"fn {name}({params})" + (f" -> {ref.decl.returns}" if ref.decl.returns else "")
+    for name in sorted(FUNCTIONS):
+        out.setdefault(name, "built-in function")
+    return out
 
 
 def block_names(a: Analysis, known: Analysis | None = None) -> list[str]:

@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from ..errors import SpecError
 from ..ir.ops import MERGES
 from ..source import Span
-from .analysis import Analysis, analyze, block_names, definition, hover
+from .analysis import Analysis, analyze, block_names, definition, function_names, hover
 from .protocol import Protocol, serve_stdio
 from .variants import children
 
@@ -31,7 +31,7 @@ its commas) and `insert ... before|after`; group 1 is the path typed so far."""
 KEYWORDS = (
     "network block import from as input defaults let if else residual shortcut "
     "repeat aux weight expect source within with true false none extends replace insert remove "
-    "before after"
+    "before after for in fn"
 ).split() + list(MERGES)
 
 
@@ -192,6 +192,11 @@ def make_server() -> InceptServer:
                 label=n, kind=T.CompletionItemKind.Function, detail=LAYERS[n].doc or "layer"
             )
             for n in sorted(LAYERS)
+        ]
+        items += [
+            T.CompletionItem(label=n, kind=T.CompletionItemKind.Function, detail=sig)
+            for n, sig in function_names(a, ls.parsed.get(params.text_document.uri)).items()
+            if n not in LAYERS
         ]
         items += [T.CompletionItem(label=k, kind=T.CompletionItemKind.Keyword) for k in KEYWORDS]
         return T.CompletionList(is_incomplete=False, items=items)

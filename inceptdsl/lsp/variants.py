@@ -18,7 +18,7 @@ from .. import ast as A
 from ..check.placement import parent_network
 from ..errors import SpecError
 from ..loader import Program
-from ..lower import bind_network_params, extends_args, network_params
+from ..lower import bind_network_params, extends_args, network_functions, network_params
 from ..network import Network, build
 from ..source import Span
 
@@ -50,7 +50,11 @@ def build_parent(program: Program) -> Network | None:
         return None
     try:
         mine = bind_network_params(
-            decl, {}, None, network_params(decl, program.root), program.root.functions
+            decl,
+            {},
+            None,
+            network_params(decl, program.root),
+            network_functions(decl, program.root),
         )
         pparams = network_params(parent, ref.file)
         given = extends_args(decl, mine, pparams, program.root.functions)

@@ -24,7 +24,8 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=RANGE",
         help="a dimension (repeatable): LO:HI:STEP, LO:HI:xF (geometric), LO:HI (int: every "
-        "value; float: sampled), LO:HI:log (float, log-uniform) or A,B,... (a choice)",
+        "value; float: sampled), LO:HI:log (float, log-uniform) or A,B,... (a choice); a "
+        "choice[...] parameter alone (--param variant): every member",
     )
     sp.add_argument("--samples", type=int, metavar="N", help="N random points (default: grid)")
     sp.add_argument("--seed", type=int, default=0, help="seed of --samples (default 0)")

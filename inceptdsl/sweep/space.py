@@ -4,7 +4,8 @@ parameter's declared type, enumerated as a grid or sampled (seeded).
 `--param` forms (docs/sweep.md): `lo:hi:step` (a linear grid), `lo:hi:xF` (a geometric grid,
 each value F times the last), `lo:hi` (int: every integer; float: continuous, sampled only),
 `lo:hi:log` (float, log-uniform, sampled only) and `a,b,c` (a choice, any type: bools, strings
-such as a family's `variant`, sizes). The space comes from the command line, not from the spec:
+such as a family's `variant`, sizes); a `choice[...]` parameter named alone (`--param variant`)
+takes every member. The space comes from the command line, not from the spec:
 a spec declares one network and its defaults; the ranges worth exploring depend on the question
 (a budget, a device), so they stay with the question.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ast as A
-from ..check.types import TYPES, coerce
+from ..check.types import TYPES, coerce, member_hint, members, mismatch, parse_type
 from ..errors import SweepSpaceError, TypeMismatchError, UnknownParameterError
 from ..evaluate import SYMBOLS, Symbol
 from ..names import did_you_mean
@@ -112,7 +113,10 @@ def parse_space(
     for item in items:
         name, sep, raw = item.partition("=")
         name, raw = name.strip(), raw.strip()
-        if not sep or not name or not raw:
+        every = members(by_name[name].type) if not sep and name in by_name else None
+        if every is not None:  # a family's member parameter, named alone: all its members
+            raw = ",".join(every)
+        elif not sep or not name or not raw:
             raise SweepSpaceError(
                 f"--param expects NAME=RANGE or NAME=A,B,..., got {item!r}",
                 path=path,
@@ -231,6 +235,14 @@ def _number(p: A.Param, text: str, path: str) -> Any:
 
 
 def _typed(p: A.Param, v: Any, path: str) -> Any:
+    t = parse_type(p.type) if p.type.startswith("choice") else None
+    bad = mismatch(t, v) if t is not None else None
+    if bad is not None:
+        raise TypeMismatchError(
+            f"--param {p.name}: `{p.name}` is declared {p.type}: {bad[0]}",
+            path=path,
+            hint=member_hint(t, v),
+        )
     check = TYPES.get(p.type)
     if check is not None and not check(v):
         raise TypeMismatchError(
