@@ -107,6 +107,7 @@ class Estimate:
         self._depth = 0
         self._visits = 0
         self._work = Work(ESTIMATE_WORK)
+        self._loops: dict[tuple[int, str, bool], tuple[tuple[Any, ...], Cost]] = {}
 
     def bounds(
         self, stmts: tuple[A.Stmt, ...], names: Mapping[str, Any], file: SpecFile
@@ -217,13 +218,20 @@ class Estimate:
         branches: bool = False,
     ) -> Cost:
         """A `for` over `items`: per iteration a new context, then the body. Up to PER_ITEM
-        items (while visits are left), the body is estimated with each item's names bound;
-        beyond, once without the loop's names (whatever reads them counts as its least) and
-        multiplied."""
+        items, the body is estimated with each item's names bound; beyond, once without the
+        loop's names (whatever reads them counts as its least) and multiplied; blind to every
+        value (see bounds) once MAX_VISITS are spent."""
+        if self._blind or self._visits >= MAX_VISITS:
+            return (Cost(BLOCK_CALL) + self.blind(s.body.stmts, file)).times(len(items))
         inner = loop_names(s, names)
-        if len(items) > PER_ITEM or self._blind or self._visits >= MAX_VISITS:
+        if len(items) > PER_ITEM:
             return (Cost(BLOCK_CALL) + self._loop_body(s, inner, file, branches)).times(len(items))
+        key = (id(s), _key(inner), branches)  # a loop run again (in a repeat): once per values
+        hit = self._loops.get(key)
+        if hit is not None and hit[0] == items:
+            return hit[1]
         total = ZERO
+        self._visits += len(items)  # each iteration's names are bound and keyed: a visit too
         for k, item in enumerate(items):
             each = dict(inner)
             try:
@@ -231,6 +239,7 @@ class Estimate:
             except SpecError:  # lowering reports it
                 each = inner
             total += Cost(BLOCK_CALL) + self._loop_body(s, each, file, branches)
+        self._loops[key] = (items, total)
         return total
 
     def _loop_body(

@@ -64,9 +64,15 @@ class WorkBudget:
 
     def _precharge_loop(self, s: A.ForStmt, items: tuple[Any, ...], ctx: Ctx) -> None:
         """Stop before a `for` runs its body once per item when that would pass a limit."""
-        bound = self.estimate.iterations(s, items, ctx.names, ctx.file)
+        blind = self.estimate.blind(s.body.stmts, ctx.file)
+        bounds = (
+            (budget.Cost(budget.BLOCK_CALL) + blind).times(len(items))  # cheap, memoised
+            if k == 0
+            else self.estimate.iterations(s, items, ctx.names, ctx.file)
+            for k in range(2)
+        )
         what = f"this `for` over {len(items):,} items"
-        self._stop_before(iter((bound,)), ctx, s.span, what, "for")
+        self._stop_before(bounds, ctx, s.span, what, "for")
 
     def _stop_before(
         self, bounds: Iterator[budget.Cost], ctx: Ctx, span: Span, what: str, kind: str
