@@ -19,7 +19,7 @@ from typing import Any
 
 from . import __version__, output
 from .errors import FileNotFoundSpecError, SpecError, TypeMismatchError, UsageError
-from .network import Network, load, loads
+from .network import Network, load, load_to_verify, loads
 from .output import write_output
 from .source import printable
 from .transform import MAX_NUMBER_CHARS, decode_number
@@ -96,17 +96,18 @@ def out_of_range(raw: str) -> str | None:
     return None
 
 
-def _load(args: argparse.Namespace, path: str) -> Network:
+def _load(args: argparse.Namespace, path: str, verifying: bool = False) -> Network:
     """Load a spec (a family's member by name too: members.with_member); its files (the spec
     and its imports) become inputs of the command, which no output may replace
     (output.command). A number too large to read in `--set` is blamed on the `--set`, not on
-    the parameter that then received a string."""
+    the parameter that then received a string. `verifying`: the spec's `with` variants are
+    charged before the network is built (network.load_to_verify)."""
     from .members import with_member
 
     items = getattr(args, "set", None)
     spec, params = with_member(path, parse_set(items))
     try:
-        net = load(spec, **params)
+        net = (load_to_verify if verifying else load)(spec, **params)
     except TypeMismatchError as err:
         for item in items or ():
             name, _, raw = (t.strip() for t in item.partition("="))
@@ -204,7 +205,7 @@ def _write(net: Network, path: str, data: str | bytes) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .commands import verify_files
 
-    return verify_files(args, args.files, _load)
+    return verify_files(args, args.files, lambda a, path: _load(a, path, verifying=True))
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

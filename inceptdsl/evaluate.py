@@ -54,16 +54,27 @@ class Work:
 
     def __init__(self, limit: int = MAX_WORK_ITEMS) -> None:
         self.used = 0
+        self.calls = 0  # of declared functions, CALL_WORK each
         self.limit = limit
 
-    def charge(self, n: int, e: A.Node) -> None:
+    def charge(self, n: int, e: A.Node, call: bool = False) -> None:
         self.used += n
+        self.calls += call
         if self.used > self.limit:
             raise TooMuchWorkError(
                 f"the spec's expressions make more than {self.limit:,} list items and calls",
                 e.span,
-                hint="check `range(...)` sizes and lists built inside loops",
+                hint=self._advice(),
             )
+
+    def _advice(self) -> str:
+        """What made most of the work: calls of declared functions, or lists."""
+        if 2 * self.calls * CALL_WORK > self.used:
+            return (
+                f"{self.calls:,} calls of declared functions made most of it (one counts as "
+                f"{CALL_WORK} items): check functions that call functions many times"
+            )
+        return "check `range(...)` sizes and lists built inside loops"
 
 
 PADDING_MODES = ("same", "valid")
@@ -512,7 +523,7 @@ class Evaluator:
             return Record(e.name, tuple((k.name, self.eval(k.value)) for k in e.kwargs))
         fn = FUNCTIONS.get(e.name)
         if fn is None and e.name in self.functions:
-            self.work.charge(CALL_WORK, e)
+            self.work.charge(CALL_WORK, e, call=True)
             return call(self.functions[e.name], e, self)
         if fn is None:
             raise UnknownNameError(

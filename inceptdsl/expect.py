@@ -19,7 +19,9 @@ rather than failed: it describes the network at other parameter values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,9 @@ from .names import did_you_mean
 from .source import Span
 
 if TYPE_CHECKING:
+    from .loader import Program
     from .network import Network
+    from .report import Report
 
 TOTALS = (
     "params",
@@ -164,18 +168,27 @@ class Figures:
     MACs of every node and every scope (a name prefix), shapes, and label names."""
 
     name: str
-    totals: dict[str, Any]
     sums: dict[str, tuple[int, int, int]]
     shapes: dict[str, tuple[int, ...]]
     labels: dict[str, str]
     conditional: frozenset[str] = field(default_factory=frozenset)
     """Labels and aux head names declared under an `if` (present at some parameter values)."""
-    aux_heads: tuple[str, ...] = ()
     conditional_aux: bool = False
     """Whether some aux head is declared under an `if`."""
+    report: Callable[[], Report] | None = None
+    """Where the totals come from, on first use (the report of a 100,000-node network takes
+    longer than building it, and expectations about single layers do not need it)."""
+    _totals: tuple[dict[str, Any], tuple[str, ...]] | None = None
 
     @staticmethod
-    def of(net: Network) -> Figures:
+    def of(net: Network, lazy: bool = False) -> Figures:
+        """The figures of `net`; `lazy`: the totals are computed when first read (the network
+        is kept until then), else now (and the network can go)."""
+        with _gc_paused():
+            return Figures._of(net, lazy)
+
+    @staticmethod
+    def _of(net: Network, lazy: bool) -> Figures:
         sums: dict[str, list[int]] = {}
         shapes = {}
         for n, d in net.graph.nodes(data=True):
@@ -186,18 +199,42 @@ class Figures:
                 acc[0] += d["params"]
                 acc[1] += d["buffers"]
                 acc[2] += d["macs"]
-        rep = net.report()
         labels, aux = conditional_labels(net)
-        return Figures(
+        fig = Figures(
             net.name,
-            rep.totals(),
             {k: (a, b, c) for k, (a, b, c) in sums.items()},
             shapes,
             dict(net.labels),
             labels,
-            tuple(rep.aux_heads),
             bool(aux),
+            net.report,
         )
+        if not lazy:
+            fig.totals()
+        return fig
+
+    def totals(self) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The network's totals and aux head names."""
+        if self._totals is None:
+            assert self.report is not None
+            with _gc_paused():
+                rep = self.report()
+            self._totals, self.report = (rep.totals(), tuple(rep.aux_heads)), None
+        return self._totals
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic GC paused: figures of a large network allocate many small objects while the
+    network's own stay alive, and the GC would rescan them all (a third of the time at 100,000
+    nodes), as network.build says."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def conditional_labels(net: Network) -> tuple[frozenset[str], frozenset[str]]:
@@ -238,7 +275,7 @@ class _Variants:
 
     def __init__(self, net: Network) -> None:
         self.net = net
-        self.base = Figures.of(net)
+        self.base = Figures.of(net, lazy=True)
         self.built: dict[tuple[tuple[str, str], ...], Figures] = {}
         self.nodes = 0
 
@@ -276,54 +313,76 @@ def _too_many_nodes(span: Span, least: int | None = None) -> LimitError:
     )
 
 
-def precharge(net: Network) -> None:
-    """Charge every distinct `with` parameter set its least size (check/budget.py) before any
-    is built, so that too many or too large variants stop before the first is built, not after
-    the limit's worth of building. Stops quietly at the first `with` it cannot evaluate (checking
+def precharge(
+    program: Program,
+    overrides: Mapping[str, Any],
+    expects: Sequence[A.ExpectStmt],
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """Charge every distinct `with` parameter set of `expects` its least size (check/budget.py)
+    before any is built, so that too many or too large variants stop before the first is built,
+    not after the limit's worth of building. `params` are the network's values (bound from
+    `overrides` when not given). Stops quietly where it cannot evaluate (building or checking
     that expectation reports it), and a variant network's sets are charged only when built (its
     edits can remove what the parent's text makes)."""
     from .check.budget import Estimate
-    from .lower import bind_network_params, network_decl, network_params
+    from .lower import MAX_REPEAT, bind_network_params, network_decl, network_params
 
-    decl = network_decl(net.program)
-    root = net.program.root
-    estimate = Estimate()
+    root = program.root
+    try:
+        decl = network_decl(program)
+        if params is None:
+            params = bind_network_params(
+                decl, overrides, None, network_params(decl, root), root.functions
+            )
+    except SpecError:
+        return
+    estimate = Estimate(MAX_REPEAT)
     seen: set[tuple[tuple[str, str], ...]] = set()
     total = 0
-    for exp in net.expectations:
-        if not exp.stmt.with_:
+    for stmt in expects:
+        if not stmt.with_:
             continue
-        span = exp.stmt.with_[0].span
+        span = stmt.with_[0].span
         try:
-            overrides = {
-                kw.name: Evaluator(net.params, functions=net.program.root.functions).eval(kw.value)
-                for kw in exp.stmt.with_
+            values = {
+                kw.name: Evaluator(params, functions=root.functions).eval(kw.value)
+                for kw in stmt.with_
             }
-            if _key(overrides) in seen:
+            if _key(values) in seen:
                 continue
             if len(seen) >= MAX_VARIANTS:
                 raise _too_many_sets(span)
-            seen.add(_key(overrides))
+            seen.add(_key(values))
             if decl.extends is not None:
                 continue
-            given = {**net.overrides, **overrides}
-            params = bind_network_params(
+            given = {**overrides, **values}
+            bound = bind_network_params(
                 decl, given, span, network_params(decl, root), root.functions
             )
         except LimitError:
             raise
         except SpecError:
             return
-        total += 1 + estimate.body(decl.body.stmts, params, root).nodes  # 1: the input node
+        total += 1 + estimate.body(decl.body.stmts, bound, root).nodes  # 1: the input node
         if total > MAX_VARIANT_NODES:
             raise _too_many_nodes(span, total)
+
+
+def certain_expects(program: Program) -> tuple[A.ExpectStmt, ...]:
+    """The network's `expect` declarations known before it is built: those outside any `if`
+    (the others depend on values), or () where the program has no single network."""
+    nets = program.root.module.networks
+    if len(nets) != 1:
+        return ()
+    return tuple(s for s in nets[0].body.stmts if isinstance(s, A.ExpectStmt))
 
 
 def verify(net: Network) -> Verification:
     """Check every `expect` of the network; errors in the declarations raise SpecError."""
     results = []
     try:
-        precharge(net)
+        precharge(net.program, net.overrides, [e.stmt for e in net.expectations], net.params)
     except SpecError as err:
         raise err.with_sources(net.program.sources) from None
     variants = _Variants(net)
@@ -401,9 +460,10 @@ def metric_value(fig: Figures, target: tuple[str, ...], span: Span) -> Any:
                 hint=did_you_mean(target[0], TOTALS)
                 or f"totals are: {', '.join(TOTALS)}; per node: PATH.{'|'.join(NODE_METRICS)}",
             )
-        if target[0].startswith("aux_") and not fig.aux_heads and fig.conditional_aux:
+        totals, aux_heads = fig.totals()
+        if target[0].startswith("aux_") and not aux_heads and fig.conditional_aux:
             raise _Absent("no aux head is built with these parameters")
-        return fig.totals[target[0]]
+        return totals[target[0]]
     *path_segs, metric = target
     path = ".".join(path_segs)
     if metric not in NODE_METRICS:

@@ -199,15 +199,27 @@ def load(path: str, **params: Any) -> Network:
     return _checked_build(program, params)
 
 
+def load_to_verify(path: str, **params: Any) -> Network:
+    """`load` for `verify`: the `with` variants of the spec's expectations outside any `if` are
+    charged their least size (expect.precharge) before the network itself is built, so that too
+    many or too large variants stop at once rather than after building the network."""
+    program = load_program(str(path))
+    return _checked_build(program, params, verifying=True)
+
+
 def loads(text: str, filename: str = "<string>.incept", **params: Any) -> Network:
     """Load spec text; `filename` is shown in errors and anchors relative imports."""
     program = load_program(filename, text)
     return _checked_build(program, params)
 
 
-def _checked_build(program: Program, params: Mapping[str, Any]) -> Network:
+def _checked_build(program: Program, params: Mapping[str, Any], verifying: bool = False) -> Network:
     try:
         run_checks(program)
+        if verifying:
+            from .expect import certain_expects, precharge
+
+            precharge(program, params, certain_expects(program))
     except SpecError as err:
         raise err.with_sources(program.sources) from None
     return build(program, params)

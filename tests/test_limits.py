@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from inceptdsl import SpecError, loads
-from inceptdsl.check.budget import Estimate
+from inceptdsl.check.budget import PER_ITEM, Estimate
 from inceptdsl.loader import load_program
-from inceptdsl.lower import Lowerer
+from inceptdsl.lower import MAX_REPEAT, Lowerer
 from inceptdsl.names import MAX_CANDIDATES, did_you_mean
 
 NESTED_EMPTY = (
@@ -28,6 +28,14 @@ NESTED_EMPTY = (
     '    repeat 100000 as "b{n}" { }\n  }\n}\n'
 )
 NESTED_RELU = "network t {\n  input 3 x 8 x 8\n  repeat 400 {\n    repeat 400 { relu }\n  }\n}\n"
+NESTED_LOOPS = (
+    "network t {\n  input 3 x 8 x 8\n  for i in range(100000) {\n"
+    "    for j in range(100000) { }\n  }\n}\n"
+)
+NESTED_RELU_LOOPS = (
+    "network t {\n  input 3 x 8 x 8\n  for i in range(400) {\n"
+    "    for j in range(400) { relu }\n  }\n}\n"
+)
 
 
 def _doubling_blocks(levels: int) -> str:
@@ -79,12 +87,16 @@ def _error(text: str) -> SpecError:
         (_doubling_blocks(40), "E905", 44),
         (_doubling_blocks_with_arguments(40), "E905", 44),
         (NESTED_RELU, "E902", 3),
+        (NESTED_LOOPS, "E905", 3),
+        (NESTED_RELU_LOOPS, "E902", 3),
     ],
     ids=[
         "nested_empty_repeats",
         "doubling_blocks",
         "doubling_blocks_with_arguments",
         "nested_relu_repeats",
+        "nested_empty_loops",
+        "nested_relu_loops",
     ],
 )
 def test_limit_stops_before_the_work(
@@ -111,6 +123,13 @@ def test_the_node_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (err.code, err.line) == ("E902", 7)  # after the repeat: found by counting
 
 
+LOOPS_IN_A_MERGE = (
+    "network t {\n  input 3 x 8 x 8\n  for i, c in enumerate([4, 8]) {\n"
+    "    concat {\n      for k in [1, 3, 5] { conv (c + k) k x k pad=k // 2 -> relu }\n"
+    "      { for j in range(i + 1) { conv c 1x1 } }\n    }\n  }\n}\n"
+)
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -120,6 +139,10 @@ def test_the_node_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
         "keras/xception",
         "inception_v4",
         "cnn/efficientnet_b0",
+        "efficientnet",  # `for` loops over stage tables, from here on
+        "convnext",
+        "regnet",
+        "loops_in_a_merge",
     ],
 )
 def test_the_estimate_never_exceeds_the_work(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
@@ -128,13 +151,37 @@ def test_the_estimate_never_exceeds_the_work(monkeypatch: pytest.MonkeyPatch, na
     from inceptdsl.lower import network_decl
 
     work = _Work(monkeypatch)
-    net = load(name)
+    net = loads(LOOPS_IN_A_MERGE) if name == "loops_in_a_merge" else load(name)
     decl = network_decl(net.program)
     body = decl.body.stmts[1:]  # lowering makes the input node and runs the rest
-    cost = Estimate().body(body, net.params, net.program.root)
+    cost = Estimate(MAX_REPEAT).body(body, net.params, net.program.root)
     assert 0 < cost.steps <= work.steps
     assert 0 < cost.nodes + 1 <= len(net.graph) == work.nodes
     assert cost.nodes + 1 > len(net.graph) // 2  # and is not vacuous
+
+
+def test_the_node_limit_is_exact_in_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("inceptdsl.lower.limits.MAX_NODES", 5_000)
+    loops = "  for i in range(7) {\n    for j in range(714) { relu }\n  }\n"
+    head = "network t {\n  input 3 x 8 x 8\n"
+    assert len(loads(head + "  relu\n" + loops + "}\n").graph) == 5_000
+    work = _Work(monkeypatch)
+    err = _error(head + "  relu\n  relu\n" + loops + "}\n")
+    assert (err.code, err.line, work.nodes) == ("E902", 5, 3)
+
+
+def test_a_loop_is_estimated_per_item_or_without_its_names() -> None:
+    """Up to budget.PER_ITEM items, each iteration is estimated with the item bound; a longer
+    list once without the loop's names, which hide an outer name of the same spelling (the
+    outer `n = 100000` would make 300,000 relus of this loop, which makes 3)."""
+    head = "network t {\n  input 3 x 8 x 8\n  let n = 100000\n"
+    assert len(loads(head + "  for n in range(3) { repeat n { relu } }\n}\n").graph) == 4
+    long = head + "  for n in range(PER) { repeat n { relu } }\n}\n"
+    assert len(loads(long.replace("PER", str(PER_ITEM + 1))).graph) == 1 + PER_ITEM * 65 // 2
+    program = load_program("t.incept", head + "  for k in [2, 3] { repeat k { relu } }\n}\n")
+    loop = program.root.module.networks[0].body.stmts[2]
+    cost = Estimate(MAX_REPEAT).loop(loop, {}, program.root)  # type: ignore[arg-type]
+    assert cost.nodes == 5  # 2 + 3 relus, each iteration with its k
 
 
 def test_unknown_counts_are_bounded_by_their_cheapest_case() -> None:
@@ -148,7 +195,7 @@ def test_unknown_counts_are_bounded_by_their_cheapest_case() -> None:
     program = load_program("t.incept", text)
     decl = program.root.module.networks[0]
     repeat = decl.body.stmts[1].units[0].core  # type: ignore[union-attr]
-    cost = Estimate().body(repeat.body.stmts, {}, program.root)
+    cost = Estimate(MAX_REPEAT).body(repeat.body.stmts, {}, program.root)
     assert (cost.steps, cost.nodes) == (6, 0)  # the `let` (a binding) and the `if` statement
     assert _error(text).code == "E902"  # 1000 x 300 relus, found by counting
 
@@ -180,6 +227,96 @@ def test_with_variants_are_charged_before_any_is_built(monkeypatch: pytest.Monke
         net.verify()
     assert (exc.value.code, exc.value.line, built) == ("E900", 6, [])
     assert exc.value.hint is not None and "at least 6,003 nodes" in exc.value.hint
+
+
+def test_verify_charges_the_variants_before_the_network_is_built(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`verify` (network.load_to_verify) charges the sets of the expectations outside any `if`
+    before building the network itself; `load` does not (nothing is verified)."""
+    from inceptdsl.network import load, load_to_verify
+
+    monkeypatch.setattr("inceptdsl.expect.MAX_VARIANT_NODES", 5_000)
+    expects = "".join(f'  expect params == 0 with n={k} source "x"\n' for k in range(2, 5))
+    spec = tmp_path / "t.incept"
+    spec.write_text(
+        "network t(n: int = 1) {\n  input 3 x 8 x 8\n  repeat 2000 { relu }\n" + expects + "}\n"
+    )
+    work = _Work(monkeypatch)
+    with pytest.raises(SpecError) as exc:
+        load_to_verify(str(spec))
+    assert (exc.value.code, exc.value.line, work.nodes) == ("E900", 6, 0)
+    assert exc.value.render().startswith(f"{spec}:6:")  # located, with its source
+    assert len(load(str(spec)).graph) == 2001 and work.nodes == 2001
+    guarded = spec.read_text().replace(expects, "  if n > 1 {\n" + expects + "  }\n")
+    spec.write_text(guarded)  # under an `if`: charged only once built (not taken here)
+    assert load_to_verify(str(spec)).verify().ok
+
+
+def test_expectations_about_layers_do_not_compute_the_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The totals (a report: longer than building a 100,000-node network) are computed only
+    when an expectation reads one."""
+    from inceptdsl.network import Network
+
+    reports = []
+    real = Network.report
+    monkeypatch.setattr(Network, "report", lambda self, *a, **k: reports.append(1) or real(self))
+    head = "network t {\n  input 3 x 8 x 8\n  repeat 3 { relu }\n"
+    layer = '  expect relu_1.params == 0 source "x"\n'
+    assert loads(head + layer + "}\n").verify().ok and reports == []
+    assert loads(head + layer + '  expect params == 0 source "x"\n}\n').verify().ok
+    assert reports == [1]
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            "  for i in range(100000) {\n    if i >= 0 { let a = 1\n let b = 2 }\n  }\n",
+            "inside the `for` at line 3: check the lengths of loop lists",
+        ),
+        (
+            "  repeat 100000 {\n    if in.channels > 0 { let a = 1\n let b = 2 }\n  }\n",
+            "inside the `repeat 100000` at line 3: check repeat counts",
+        ),
+        (
+            "  repeat 3 { }\n  B\n}\nblock B {\n  repeat 100000 {\n"
+            "    if in.channels > 0 { let a = 1\n let b = 2 }\n  }\n",
+            "inside the `repeat 100000` at line 7: check repeat counts",
+        ),
+    ],
+    ids=["loop", "repeat", "repeat_in_a_block_after_another"],
+)
+def test_a_limit_found_by_counting_says_what_was_expanding(body: str, words: str) -> None:
+    """Where the estimate cannot see (an `if` on values it does not know), lowering's counting
+    stops the spec; its hint names the innermost repeat or loop then running."""
+    err = _error("network t {\n  input 3 x 8 x 8\n" + body + "}\n")
+    assert err.code == "E905" and err.hint is not None and words in err.hint, err.hint
+    assert "before it" not in err.hint and "at least" not in err.hint  # found by counting
+
+
+def test_a_limit_before_the_work_says_what_to_check() -> None:
+    loop = _error(NESTED_LOOPS).hint or ""
+    assert "this `for` over 100,000 items" in loop and "lengths of loop lists" in loop
+    assert "repeat counts" not in loop
+    call = _error(_doubling_blocks(40)).hint or ""
+    assert "this call of `L40`" in call and "repeat counts" not in call
+    assert "repeat counts" in (_error(NESTED_EMPTY).hint or "")
+
+
+def test_a_function_call_tree_is_named_as_the_work() -> None:
+    fns = "fn f0(v: int) -> int = v + 1\n" + "".join(
+        f"fn f{i}(v: int) -> int = f{i - 1}(v) + f{i - 1}(v)\n" for i in range(1, 30)
+    )
+    err = _error(fns + "network t(k: int = f29(1)) {\n  input 3 x 8 x 8\n  relu\n}\n")
+    assert err.code == "E905" and "functions that call functions" in (err.hint or "")
+    lists = _error(
+        "network t {\n  input 3 x 8 x 8\n  for i in range(99999) {\n"
+        "    let r = len(range(99999))\n  }\n}\n"
+    )
+    assert lists.code == "E905" and "`range(...)` sizes" in (lists.hint or "")
 
 
 def test_with_variants_that_fit_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,8 +377,9 @@ def _cpu(args: list[str], cwd: Path) -> tuple[float, int, str]:
     return cpu, p.returncode, p.stderr
 
 
-def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str]]:
-    """name -> (arguments, expected code, the baseline spec's file name)."""
+def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str, float]]:
+    """name -> (arguments, expected code, the baseline spec's file name, the bound in CPU s
+    above the baseline's)."""
     (d / "imp").mkdir()
     for i in range(20):
         line = f"block B{i}_{{}} {{{{ relu }}}}\n"
@@ -251,6 +389,7 @@ def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str]]:
         "a.incept": NESTED_EMPTY,
         "b.incept": _doubling_blocks(40),
         "c.incept": NESTED_RELU,
+        "g.incept": NESTED_LOOPS,
         "e.incept": "".join(f'import "imp/lib{i}.incept"\n' for i in range(20))
         + "network t {\n  input 3 x 8 x 8\n  relu\n}\n",
         "big.incept": "network t(n: int = 1) {\n  input 3 x 8 x 8\n  repeat 99000 { relu }\n"
@@ -266,12 +405,14 @@ def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str]]:
     for name, text in files.items():
         (d / name).write_text(text)
     return {
-        "nested_empty_repeats": (["check", "a.incept"], "E905", "ok.incept"),
-        "doubling_blocks": (["check", "b.incept"], "E905", "ok.incept"),
-        "nested_relu_repeats": (["check", "c.incept"], "E902", "ok.incept"),
-        "twenty_large_imports": (["check", "e.incept"], "E901", "ok.incept"),
-        "with_variants": (["verify", "d.incept"], "E900", "big.incept"),
-        "suggestion_over_100k_names": (["verify", "f.incept"], "E502", "f_ok.incept"),
+        "nested_empty_repeats": (["check", "a.incept"], "E905", "ok.incept", 1.0),
+        "doubling_blocks": (["check", "b.incept"], "E905", "ok.incept", 0.75),
+        "nested_relu_repeats": (["check", "c.incept"], "E902", "ok.incept", 1.0),
+        "nested_empty_loops": (["check", "g.incept"], "E905", "ok.incept", 0.3),
+        "twenty_large_imports": (["check", "e.incept"], "E901", "ok.incept", 1.0),
+        "with_variants": (["verify", "d.incept"], "E900", "ok.incept", 1.0),
+        "suggestion_over_100k_names": (["verify", "f.incept"], "E502", "f_ok.incept", 0.75),
+        "unknown_node_on_99990_nodes": (["verify", "f.incept"], "E502", "ok.incept", 3.0),
     }
 
 
@@ -281,22 +422,24 @@ def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str]]:
         "nested_empty_repeats",
         "doubling_blocks",
         "nested_relu_repeats",
+        "nested_empty_loops",
         "twenty_large_imports",
         "with_variants",
         "suggestion_over_100k_names",
+        "unknown_node_on_99990_nodes",
     ],
 )
 def test_limit_errors_come_within_a_second_of_cpu(name: str, tmp_path: Path) -> None:
-    """Issue 25's table: each absurd input ends with its error within a second of CPU more than
-    a baseline that does the legitimate part of the work (start-up; for the last two, building
-    and verifying the same 99,000-node network, which is valid and takes seconds by itself).
-    The figures before the fix, measured this way: 7.2, 0.9, 1.5, 4.8, 10 and 1.5 s."""
-    args, code, base = _huge_cases(tmp_path)[name]
+    """Issue 25's table: each absurd input ends with its error within its bound of CPU more than
+    a baseline that does the legitimate part of the work (start-up; for the suggestion, building
+    and verifying the same 99,990-node network). Each bound fails at the figure before the fix
+    (docs/security.md has the measured table); the last is not a limit error, and its 2 s after
+    the fix are building a valid 99,990-node network, which `verify` needs for its names."""
+    args, code, base, bound = _huge_cases(tmp_path)[name]
     base_cpu, base_rc, base_err = _cpu([args[0], base], tmp_path)
     assert base_rc == 0, base_err
     cpu, rc, err = _cpu(args, tmp_path)
     assert (rc, f"error[{code}]" in err) == (1, True), err
-    bound = 0.75 if name in ("doubling_blocks", "suggestion_over_100k_names") else 1.0
     assert cpu - base_cpu < bound, (cpu, base_cpu)
 
 

@@ -3,16 +3,19 @@
 Lowering counts expansion steps and IR nodes as it goes (lower/limits.py, MAX_STEPS and
 MAX_NODES), which stops an absurd spec only after it has done the limit's worth of work: a second
 for `repeat 400 { repeat 400 { relu } }`, hours for nested empty repeats or blocks that call the
-level below twice, 40 levels deep. Before a `repeat` runs its body N times, and before a block
-call runs the block's body, lowering asks this module what that body costs at least, and stops
-at once when the count already spent plus N times that would pass the limit.
+level below twice, 40 levels deep. Before a `repeat` runs its body N times, a `for` its body once
+per item, and a block call the block's body, lowering asks this module what that body costs at
+least, and stops at once when the count already spent plus N times that would pass the limit.
 
 The bound must never exceed what lowering really does, or a valid spec would be refused: every
-count here mirrors one in lower/expand.py (a statement is one step, a unit one, a block call
-five more, a `let` or `defaults` four, a repeat iteration one; a layer, a merge and a residual's
-add one node each), and whatever cannot be known without shapes or is not understood (an `if`
-whose condition reads `in.channels`, a repeat count from `prev.channels`, a construct added later)
-counts as the least it could be: the cheapest branch, or nothing.
+count here mirrors one in lower/expand.py (a statement is one step, a unit one, a block call five
+more, a `let` or `defaults` four, a repeat iteration one, a `for` iteration five; a layer, a merge
+and a residual's add one node each), and whatever cannot be known without shapes or is not
+understood (an `if` whose condition reads `in.channels`, a repeat count from `prev.channels`, a
+construct added later) counts as the least it could be: the cheapest branch, or nothing. A `for`
+loop's list is evaluated (its length is known before the body runs) and its body estimated without
+the loop's names, which differ at every iteration: whatever reads them counts as the least it could
+be.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from .. import ast as A
 from ..errors import SpecError, TooManyNodesError, TooMuchWorkError
-from ..evaluate import Evaluator
+from ..evaluate import Evaluator, Work
 from ..ir import ops as O
+from ..loops import bind, items_of, target_names
 from ..source import Span
 from .types import TYPES, coerce
 
 if TYPE_CHECKING:
-    from ..loader import SpecFile
+    from ..loader import BlockRef, SpecFile
 
 CAP = 10**30
 """Costs are clamped here: beyond every limit, and it keeps the arithmetic of 64 nested
@@ -43,15 +47,22 @@ MAX_DEPTH = 200
 """Deepest nesting the estimate follows (blocks calling blocks); deeper counts as nothing, and
 lowering's own nesting limit (E904) reports it."""
 
-MAX_REPEAT = 100_000
-"""A larger count is reported by lowering (E900) when it is reached; here it counts as zero."""
-
 MAX_VISITS = 20_000
-"""Most units the value-aware estimates of one lowering may visit (a tenth of a second). Blocks are
-estimated once per set of argument values, but arguments that differ at every call (`L(n * 2)
--> L(n * 2 + 1)`, 40 levels deep) would make the estimate as long as the expansion; past this
-many visits a unit counts as itself alone, which is still a lower bound, and lowering's own
-counting stops such a spec."""
+"""Most units (and `for` iterations estimated one by one) the value-aware estimates of one lowering
+may visit (0.1 to 0.2 s). Blocks are estimated once per set of argument values, but arguments
+that differ at every call (`L(n * 2) -> L(n * 2 + 1)`, 40 levels deep) would make the estimate
+as long as the expansion; past this many visits a unit counts as itself alone, which is still a
+lower bound, and lowering's own counting stops such a spec."""
+
+
+PER_ITEM = 64
+"""Longest `for` list whose iterations are estimated one by one, with the item's names bound
+(a stage table); a longer one is estimated once without them and multiplied."""
+
+ESTIMATE_WORK = 1_000_000
+"""Most list items and function calls (evaluate.Work) the estimates of one lowering may make
+together (a fifth of lowering's own budget): a `for` loop's list is made to know its length,
+and a declared function called; past this, values count as unknown."""
 
 
 @dataclass(slots=True)
@@ -85,13 +96,18 @@ class _Unknown(Exception):
 class Estimate:
     """Lower bounds of bodies, memoised per body and argument values for one lowering."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_repeat: int) -> None:
+        self.max_repeat = max_repeat
+        """A larger repeat count is reported by lowering (E900, lower/limits.py) when it is
+        reached; here it counts as zero."""
         self._memo: dict[tuple[int, str], Cost] = {}
         self._blind_memo: dict[tuple[int, str], Cost] = {}
         self._blind = False
         self._active: set[int] = set()
         self._depth = 0
         self._visits = 0
+        self._work = Work(ESTIMATE_WORK)
+        self._loops: dict[tuple[int, str, bool], tuple[tuple[Any, ...], Cost]] = {}
 
     def bounds(
         self, stmts: tuple[A.Stmt, ...], names: Mapping[str, Any], file: SpecFile
@@ -152,11 +168,13 @@ class Estimate:
                 total += Cost(BINDING)
                 if isinstance(s, A.LetStmt):
                     try:
-                        names[s.name] = _eval(s.value, names)
+                        names[s.name] = self._value(s.value, names, file)
                     except _Unknown:
                         names.pop(s.name, None)
             elif isinstance(s, A.IfStmt):
                 total += self._if(s, names, file, branches)
+            elif isinstance(s, A.ForStmt):
+                total += self.loop(s, names, file, branches)
             elif isinstance(s, A.AuxStmt) and not branches:
                 total += self._seq(s.body.stmts, dict(names), file, branches=False)
         return total
@@ -167,7 +185,7 @@ class Estimate:
         options: list[Cost] = []
         while isinstance(node, A.IfStmt):
             try:
-                cond = _eval(node.cond, names)
+                cond = self._value(node.cond, names, file)
             except _Unknown:
                 cond = None
             if cond is True:
@@ -181,6 +199,99 @@ class Estimate:
             least = least.least(c)
         return least
 
+    def loop(
+        self, s: A.ForStmt, names: Mapping[str, Any], file: SpecFile, branches: bool = False
+    ) -> Cost:
+        """A `for` whose list can be known without shapes (else nothing): see iterations."""
+        try:
+            items = items_of(self._value(s.iter, names, file), s.iter)
+        except (_Unknown, SpecError):
+            return ZERO
+        return self.iterations(s, items, names, file, branches)
+
+    def iterations(
+        self,
+        s: A.ForStmt,
+        items: tuple[Any, ...],
+        names: Mapping[str, Any],
+        file: SpecFile,
+        branches: bool = False,
+    ) -> Cost:
+        """A `for` over `items`: per iteration a new context, then the body. Up to PER_ITEM
+        items, the body is estimated with each item's names bound; beyond, once without the
+        loop's names (whatever reads them counts as its least) and multiplied; blind to every
+        value (see bounds) once MAX_VISITS are spent."""
+        if self._blind or self._visits >= MAX_VISITS:
+            return (Cost(BLOCK_CALL) + self.blind(s.body.stmts, file)).times(len(items))
+        inner = loop_names(s, names)
+        if len(items) > PER_ITEM:
+            return (Cost(BLOCK_CALL) + self._loop_body(s, inner, file, branches)).times(len(items))
+        key = (id(s), _key(inner), branches)  # a loop run again (in a repeat): once per values
+        hit = self._loops.get(key)
+        if hit is not None and hit[0] == items:
+            return hit[1]
+        total = ZERO
+        self._visits += len(items)  # each iteration's names are bound and keyed: a visit too
+        for k, item in enumerate(items):
+            each = dict(inner)
+            try:
+                bind(s.target, item, k, each)
+            except SpecError:  # lowering reports it
+                each = inner
+            total += Cost(BLOCK_CALL) + self._loop_body(s, each, file, branches)
+        self._loops[key] = (items, total)
+        return total
+
+    def _loop_body(
+        self, s: A.ForStmt, names: dict[str, Any], file: SpecFile, branches: bool
+    ) -> Cost:
+        if branches:  # a merge's branches: estimated in place, as `if` bodies are
+            return self._seq(s.body.stmts, dict(names), file, branches=True)
+        return self._body(s.body.stmts, names, file)
+
+    def _value(self, e: A.Expr, names: Mapping[str, Any], file: SpecFile) -> Any:
+        """The value of `e` from names alone (no shapes), or _Unknown. The file's functions
+        are called, out of this estimate's own work budget (ESTIMATE_WORK)."""
+        try:
+            return Evaluator(names, work=self._work, functions=file.functions).eval(e)
+        except (SpecError, RecursionError):
+            raise _Unknown from None
+
+    def _bind(
+        self, ref: BlockRef, call: A.Call, names: Mapping[str, Any], file: SpecFile
+    ) -> dict[str, Any]:
+        """The block's parameters that can be known from the call (the others are left out, so
+        what reads them counts as unknown); arguments are evaluated in the calling file,
+        defaults in the block's."""
+        decl = ref.decl
+        given: dict[str, Any] = {}
+        for p, arg in zip(decl.params, call.args, strict=False):
+            try:
+                given[p.name] = self._value(arg, names, file)
+            except _Unknown:
+                given[p.name] = _Unknown
+        for kw in call.kwargs:
+            try:
+                given[kw.name] = self._value(kw.value, names, file)
+            except _Unknown:
+                given[kw.name] = _Unknown
+        bound: dict[str, Any] = {}
+        for p in decl.params:
+            if p.name in given:
+                v = given[p.name]
+            elif p.default is not None:
+                try:
+                    v = self._value(p.default, bound, ref.file)
+                except _Unknown:
+                    continue
+            else:
+                continue
+            check = TYPES.get(p.type)
+            if v is _Unknown or (check is not None and not check(v)):
+                continue
+            bound[p.name] = coerce(p.type, v)
+        return bound
+
     def _unit(self, u: A.Unit, names: dict[str, Any], file: SpecFile) -> Cost:
         core = u.core
         cost = Cost(UNIT)
@@ -191,15 +302,15 @@ class Estimate:
         if isinstance(core, A.Call):
             ref = file.blocks.get(core.name)
             if ref is not None:
-                bound = {} if self._blind else _bind(ref.decl, core, names)
+                bound = {} if self._blind else self._bind(ref, core, names, file)
                 return cost + Cost(BLOCK_CALL) + self._body(ref.decl.body.stmts, bound, ref.file)
             return cost + Cost(nodes=1) if core.name in O.LAYERS else cost
         if isinstance(core, A.Repeat):
             try:
-                n = _eval(core.count, names)
+                n = self._value(core.count, names, file)
             except _Unknown:
                 return cost
-            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REPEAT:
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= self.max_repeat:
                 return cost
             return cost + (Cost(ITERATION) + self._body(core.body.stmts, names, file)).times(n)
         if isinstance(core, A.Group):
@@ -220,44 +331,11 @@ def _key(names: Mapping[str, Any]) -> str:
     return repr(sorted((k, repr(v)) for k, v in names.items()))
 
 
-def _eval(e: A.Expr, names: Mapping[str, Any]) -> Any:
-    """The value of `e` from names alone (no shapes), or _Unknown."""
-    try:
-        return Evaluator(names).eval(e)
-    except (SpecError, RecursionError):
-        raise _Unknown from None
-
-
-def _bind(decl: A.BlockDecl, call: A.Call, names: Mapping[str, Any]) -> dict[str, Any]:
-    """The block's parameters that can be known from the call (the others are left out, so
-    what reads them counts as unknown)."""
-    given: dict[str, Any] = {}
-    for p, arg in zip(decl.params, call.args, strict=False):
-        try:
-            given[p.name] = _eval(arg, names)
-        except _Unknown:
-            given[p.name] = _Unknown
-    for kw in call.kwargs:
-        try:
-            given[kw.name] = _eval(kw.value, names)
-        except _Unknown:
-            given[kw.name] = _Unknown
-    bound: dict[str, Any] = {}
-    for p in decl.params:
-        if p.name in given:
-            v = given[p.name]
-        elif p.default is not None:
-            try:
-                v = _eval(p.default, bound)
-            except _Unknown:
-                continue
-        else:
-            continue
-        check = TYPES.get(p.type)
-        if v is _Unknown or (check is not None and not check(v)):
-            continue
-        bound[p.name] = coerce(p.type, v)
-    return bound
+def loop_names(s: A.ForStmt, names: Mapping[str, Any]) -> dict[str, Any]:
+    """The names a `for` body sees, less those the loop binds (they differ at every
+    iteration, and an outer name of the same spelling is hidden)."""
+    bound = set(target_names(s.target))
+    return {k: v for k, v in names.items() if k not in bound}
 
 
 def check(
@@ -268,22 +346,22 @@ def check(
     max_nodes: int,
     span: Span | None,
     what: str,
+    advice: str = "check repeat counts and blocks that call blocks many times",
 ) -> None:
     """Stop before the work when `steps` / `nodes` already spent plus `cost` pass a limit;
-    `what` names the unit that would do it ("this `repeat 400`")."""
+    `what` names the unit that would do it ("this `repeat 400`"), `advice` what to check."""
     if nodes + cost.nodes > max_nodes:
         raise TooManyNodesError(
             f"the network expands to more than {max_nodes:,} nodes",
             span,
-            hint=f"{what} makes at least {_count(cost.nodes)} nodes{_before(nodes)}; check "
-            "repeat counts and blocks that call blocks many times",
+            hint=f"{what} makes at least {_count(cost.nodes)} nodes{_before(nodes)}; {advice}",
         )
     if steps + cost.steps > max_steps:
         raise TooMuchWorkError(
             f"expanding the network takes more than {max_steps:,} steps",
             span,
-            hint=f"{what} takes at least {_count(cost.steps)} steps{_before(steps)}; check "
-            "repeat counts and blocks that call blocks many times, even empty ones",
+            hint=f"{what} takes at least {_count(cost.steps)} steps{_before(steps)}; {advice}, "
+            "even empty ones",
         )
 
 

@@ -76,7 +76,7 @@ class Lowerer(Structures, Editing, WorkBudget):
         self.warnings: list[SpecWarning] = []
         self._warned: set[Span] = set()
         self.steps = 0
-        self.estimate = budget.Estimate()
+        self.estimate = budget.Estimate(limits.MAX_REPEAT)
         self.work = Work()  # list items and calls made by this lowering's expressions
         self.names_seen = NAMES_SEEN.get()  # the language server's hover (trace.py)
 
@@ -269,6 +269,8 @@ class Lowerer(Structures, Editing, WorkBudget):
         """The context of each iteration of a `for`: its names bound and, with `as`, the
         scope named by the pattern (and that scope's full name)."""
         items = items_of(self._ev(ctx, x).eval(s.iter), s.iter)
+        self._precharge_loop(s, items, ctx)
+        outer = self._enter("for", f"the `for` at line {s.span.line}")
         for k, item in enumerate(items):
             self._tick(s.span, limits.BLOCK_CALL_STEPS)  # a new context, like a block call
             names = dict(ctx.names)
@@ -280,6 +282,7 @@ class Lowerer(Structures, Editing, WorkBudget):
             name = ctx.scope.claim(expand_pattern(s.pattern, names), s.pattern.span)
             self.scopes.open(name, "iteration", s.pattern.span)
             yield replace(sub, scope=ctx.scope.child(name)), name
+        self.inside = outer
 
     def _choose(self, s: A.IfStmt, x: str, ctx: Ctx) -> A.Body | None:
         return choose_static(s, self._ev(ctx, x))
@@ -536,7 +539,8 @@ class Lowerer(Structures, Editing, WorkBudget):
             name, scope = None, ctx.scope
             self.scopes.call(scope, decl.name, names)
         sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1, ctx.forced, stem)
-        self._precharge(decl.body.stmts, sub, 1, call.span, f"this call of `{decl.name}`")
+        what = f"this call of `{decl.name}`"
+        self._precharge(decl.body.stmts, sub, 1, call.span, what, kind="block")
         try:
             out = self._seq(decl.body.stmts, x, sub)
         except SpecError as err:

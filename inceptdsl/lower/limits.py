@@ -12,6 +12,8 @@ MAX_TENSOR_ELEMENTS = 2**32
 """Largest activation or weight tensor (elements per sample) accepted."""
 
 MAX_REPEAT = 100_000
+"""Largest `repeat` count (E900). The only definition: check/budget.py's estimate is given it
+(a larger count there counts as nothing, since lowering reports it when it is reached)."""
 
 MAX_STEPS = 10 * MAX_NODES
 """Most expansion steps (statements, units, repeat iterations) one lowering may take. Work

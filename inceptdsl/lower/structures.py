@@ -77,8 +77,19 @@ class Structures:
         def _tick(self, span: Span | None, steps: int = 1) -> None: ...
 
         def _precharge(
-            self, stmts: tuple[A.Stmt, ...], ctx: Ctx, n: int, span: Span, what: str, per: int = 0
+            self,
+            stmts: tuple[A.Stmt, ...],
+            ctx: Ctx,
+            n: int,
+            span: Span,
+            what: str,
+            per: int = 0,
+            kind: str = "repeat",
         ) -> None: ...
+
+        inside: tuple[str, str] | None
+
+        def _enter(self, kind: str, what: str) -> tuple[str, str] | None: ...
 
     def _branches(
         self,
@@ -125,6 +136,7 @@ class Structures:
                 f"`repeat {n}` exceeds the limit of {limits.MAX_REPEAT:,}", r.count.span
             )
         self._precharge(r.body.stmts, ctx, n, r.span, f"this `repeat {n}`", budget.ITERATION)
+        outer = self._enter("repeat", f"the `repeat {n}` at line {r.span.line}")
         for i in range(n):
             self._tick(r.span)
             if r.pattern is not None:
@@ -136,6 +148,7 @@ class Structures:
                 self.labels[name] = x
             else:
                 x = self._seq(r.body.stmts, x, ctx)
+        self.inside = outer
         return x
 
     def _merge(self, m: A.Merge, x: str, ctx: Ctx) -> str:
