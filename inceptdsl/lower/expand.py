@@ -51,16 +51,22 @@ from .binding import (
 )
 from .context import Ctx, Defaults, Expectation, Lowered, choose_static
 from .edits import Editing, Edits
+from .memo import BlockMemo, Memoising, NodeRec
 from .scopes import Scope, ScopeLog
 from .structures import Structures
 from .work import WorkBudget
 
 
-class Lowerer(Structures, Editing, WorkBudget):
+class Lowerer(Structures, Editing, WorkBudget, Memoising):
     """One lowering of one program: its graph, names, edits and work, built as it goes."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, memo: BlockMemo | None = None) -> None:
         self.program = program
+        self.memo = memo if memo is not None and memo.program is program else None
+        self._log: list[NodeRec] | None = None  # nodes made while a block call is recorded
+        self._recording = 0
+        self._peak = 0  # deepest nesting reached while recording
+        self._warn_events = 0  # conv-defaults warnings due (made or not): a record needs none
         self.g: nx.DiGraph | None = None
         self.expects: list[Expectation] = []
         self.labels: dict[str, str] = {}  # full label path -> its output node
@@ -210,6 +216,8 @@ class Lowerer(Structures, Editing, WorkBudget):
             span=span,
             aux=aux,
         )
+        if self._log is not None:
+            self._log.append((name, op, attrs, srcs, shape, params, buffers, macs, span, aux))
         return name
 
     def _shape(self, node: str) -> tuple[int, ...]:
@@ -346,6 +354,8 @@ class Lowerer(Structures, Editing, WorkBudget):
             )
         self._tick(u.span)
         self.nesting += 1
+        if self.nesting > self._peak:
+            self._peak = self.nesting
         try:
             if self.edits.every:
                 return self._edited_unit(u, x, ctx)
@@ -475,6 +485,8 @@ class Lowerer(Structures, Editing, WorkBudget):
             for k, (v, _) in conv.items()
             if k in options and k not in given and k not in written and v != options[k]
         ]
+        if differ:
+            self._warn_events += 1
         if not differ or call.span in self._warned:
             return
         self._warned.add(call.span)
@@ -532,16 +544,23 @@ class Lowerer(Structures, Editing, WorkBudget):
             name, scope = None, ctx.scope
             self.scopes.call(scope, decl.name, names)
         sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1, ctx.forced, stem)
+        key = self._memo_key(ref, sub, x) if self.memo is not None and stem is None else None
+        if key is not None:
+            out = self._memoised(key, scope, x, lambda: self._call_body(decl, call, x, sub))
+        else:
+            out = self._call_body(decl, call, x, sub)
+        if name is not None:
+            self.labels[name] = out
+        return out
+
+    def _call_body(self, decl: A.BlockDecl, call: A.Call, x: str, sub: Ctx) -> str:
         self._precharge(decl.body.stmts, sub, 1, call.span, f"this call of `{decl.name}`")
         try:
-            out = self._seq(decl.body.stmts, x, sub)
+            return self._seq(decl.body.stmts, x, sub)
         except SpecError as err:
             if not any(n.message.startswith("in block") for n in err.notes):
                 err.notes = (*err.notes, Note(f"in block `{decl.name}` called here", call.span))
             raise
-        if name is not None:
-            self.labels[name] = out
-        return out
 
 
 def _error_of(work: Callable[[], object]) -> SpecError | None:

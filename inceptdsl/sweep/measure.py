@@ -1,12 +1,15 @@
 """The static metrics of one point of a sweep, from the IR alone (no framework).
 
 The program is parsed, imported and checked once per sweep; each point only lowers it with its
-parameters (network.build) and sums the node fields cost.py filled. Worker processes each load
-the program once too (`init_worker`), then measure the points they are sent.
+parameters and sums the node fields cost.py filled. Block calls repeat across points (and in
+`repeat`s), so the lowerings of one process share a BlockMemo (lower/memo.py): a call already
+lowered with the same arguments and input shape is copied, not lowered again. Worker processes
+inherit the checked program (fork) and keep their own memo.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,6 +21,7 @@ import networkx as nx
 from ..errors import SpecError
 from ..ir import Op
 from ..loader import Program
+from ..lower import BlockMemo, lower
 from ..memory import estimate
 
 WEIGHT_OPS = frozenset({Op.CONV2D, Op.SEPCONV2D, Op.LINEAR})
@@ -72,19 +76,42 @@ def weight_depth(g: nx.DiGraph) -> int:
 
 
 def measure(
-    program: Program, index: int, params: Mapping[str, Any], batch: int, dtype: str
+    program: Program,
+    index: int,
+    params: Mapping[str, Any],
+    batch: int,
+    dtype: str,
+    memo: BlockMemo | None = None,
 ) -> Point:
     """The point `params` of `program`; a SpecError becomes the point's error, never raised."""
-    from ..network import build
-
     point = Point(index, dict(params))
     try:
-        net = build(program, params)
-        point.metrics = metrics(net.graph, batch, dtype)
+        point.metrics = metrics(graph_of(program, params, memo), batch, dtype)
     except SpecError as err:
         point.error = err.render()
         point.code = err.code
     return point
+
+
+def graph_of(
+    program: Program, params: Mapping[str, Any], memo: BlockMemo | None = None
+) -> nx.DiGraph:
+    """The IR graph of `program` at `params`, lowered with `memo` where given. A point that
+    fails is lowered again without it, so that its error is the plain lowering's (a replay
+    that would pass a limit stops at the call, where the plain lowering may stop earlier)."""
+    from ..network import build
+
+    if memo is not None:
+        was = gc.isenabled()
+        gc.disable()  # as network.build: lowering's objects all stay alive
+        try:
+            return lower(program, params, None, memo).graph
+        except SpecError:
+            pass
+        finally:
+            if was:
+                gc.enable()
+    return build(program, params).graph
 
 
 # -- worker processes -----------------------------------------------------------------------
@@ -93,12 +120,12 @@ _STATE: dict[str, Any] = {}
 
 
 def init_worker(program: Program, batch: int, dtype: str) -> None:
-    _STATE.update(program=program, batch=batch, dtype=dtype)
+    _STATE.update(program=program, batch=batch, dtype=dtype, memo=BlockMemo(program))
 
 
 def measure_chunk(chunk: Sequence[tuple[int, dict[str, Any]]]) -> list[Point]:
     s = _STATE
-    return [measure(s["program"], i, p, s["batch"], s["dtype"]) for i, p in chunk]
+    return [measure(s["program"], i, p, s["batch"], s["dtype"], s["memo"]) for i, p in chunk]
 
 
 def chunks(

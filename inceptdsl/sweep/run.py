@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..loader import Program
+from ..lower import BlockMemo
 from .measure import Point, chunks, default_workers, init_worker, measure, measure_chunk
 
 MAX_WORKERS = 256
@@ -32,8 +33,9 @@ def evaluate(
     done: list[Point] = []
     try:
         if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            memo = BlockMemo(program)
             for i, p in enumerate(points):
-                done.append(measure(program, i, p, batch, dtype))
+                done.append(measure(program, i, p, batch, dtype, memo))
                 if progress:
                     progress(1)
         else:
