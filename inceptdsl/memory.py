@@ -72,18 +72,20 @@ def estimate(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Memory:
                 last_use[owner[src]] = i
     keep = {owner[g.graph["output"]], *(n for n in main if data[n]["op"] is Op.INPUT)}
     live: dict[str, int] = {}
+    total = 0  # sum(live.values())
     peak, peak_node = 0, main[0] if main else ""
     for i, n in enumerate(main):
         d = data[n]
         if owner[n] == n:
             live[n] = elems[n]
+            total += elems[n]
         transient = elems[n] if getattr(d["attrs"], "bn", None) is not None else 0
-        now = sum(live.values()) + transient
+        now = total + transient
         if now > peak:
             peak, peak_node = now, n
         for src in {owner[s] for s in ins[n]} | {n}:
             if src not in keep and last_use.get(src, -1) <= i and src in live:
-                del live[src]
+                total -= live.pop(src)
     params = sum(d["params"] for _, d in g.nodes(data=True))
     buffers = sum(d["buffers"] for _, d in g.nodes(data=True))
     return Memory(

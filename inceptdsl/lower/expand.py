@@ -81,7 +81,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         self.warnings: list[SpecWarning] = []
         self._warned: set[Span] = set()
         self.steps = 0
-        self.estimate = budget.Estimate()
+        self.estimate = self.memo.estimate if self.memo is not None else budget.Estimate()
         self.work = Work()  # list items and calls made by this lowering's expressions
 
     # ---- entry ----

@@ -29,6 +29,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..check import budget
 from ..evaluate import Work
 from ..ir.graph import AuxHead, add_node
 from ..loader import BlockRef, Program
@@ -77,6 +78,10 @@ class BlockMemo:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.records: dict[tuple[Any, ...], CallRecord] = {}
+        self.estimate = budget.Estimate()
+        """The work estimates (check/budget.py), shared too: a body's bound depends only on the
+        program and the argument values. Past its visit cap an estimate is weaker, never
+        larger, so a lowering that succeeds is unchanged; a failing one may stop later."""
         self.hits = 0
         self.misses = 0
 

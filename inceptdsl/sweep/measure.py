@@ -13,6 +13,7 @@ import gc
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +87,8 @@ def measure(
     """The point `params` of `program`; a SpecError becomes the point's error, never raised."""
     point = Point(index, dict(params))
     try:
-        point.metrics = metrics(graph_of(program, params, memo), batch, dtype)
+        with paused_gc():
+            point.metrics = metrics(graph_of(program, params, memo), batch, dtype)
     except SpecError as err:
         point.error = err.render()
         point.code = err.code
@@ -102,15 +104,10 @@ def graph_of(
     from ..network import build
 
     if memo is not None:
-        was = gc.isenabled()
-        gc.disable()  # as network.build: lowering's objects all stay alive
         try:
             return lower(program, params, None, memo).graph
         except SpecError:
             pass
-        finally:
-            if was:
-                gc.enable()
     return build(program, params).graph
 
 
@@ -125,14 +122,34 @@ def init_worker(program: Program, batch: int, dtype: str) -> None:
 
 def measure_chunk(chunk: Sequence[tuple[int, dict[str, Any]]]) -> list[Point]:
     s = _STATE
-    return [measure(s["program"], i, p, s["batch"], s["dtype"], s["memo"]) for i, p in chunk]
+    with paused_gc():
+        return [measure(s["program"], i, p, s["batch"], s["dtype"], s["memo"]) for i, p in chunk]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic GC off meanwhile: lowering's objects and the memo's records all stay alive,
+    and a collection between points would rescan the records (3% of a sweep)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def chunks(
-    points: Sequence[dict[str, Any]], size: int
+    points: Sequence[dict[str, Any]], first: int, most: int
 ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    for start in range(0, len(points), size):
+    """Runs of consecutive points, `first` long, doubling up to `most`: the first results come
+    back soon (progress, an early Ctrl-C), later runs are long so that neighbouring points,
+    whose block calls repeat, meet in one worker's memo."""
+    start, size = 0, max(1, first)
+    while start < len(points):
         yield [(start + k, p) for k, p in enumerate(points[start : start + size])]
+        start += size
+        size = max(size, min(most, size * 2))
 
 
 def default_workers(n_points: int) -> int:

@@ -10,7 +10,15 @@ from typing import Any
 
 from ..loader import Program
 from ..lower import BlockMemo
-from .measure import Point, chunks, default_workers, init_worker, measure, measure_chunk
+from .measure import (
+    Point,
+    chunks,
+    default_workers,
+    init_worker,
+    measure,
+    measure_chunk,
+    paused_gc,
+)
 
 MAX_WORKERS = 256
 """More processes than this are never started, whatever --workers says."""
@@ -34,10 +42,11 @@ def evaluate(
     try:
         if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
             memo = BlockMemo(program)
-            for i, p in enumerate(points):
-                done.append(measure(program, i, p, batch, dtype, memo))
-                if progress:
-                    progress(1)
+            with paused_gc():
+                for i, p in enumerate(points):
+                    done.append(measure(program, i, p, batch, dtype, memo))
+                    if progress:
+                        progress(1)
         else:
             _parallel(program, points, batch, dtype, n, done, progress)
     except KeyboardInterrupt:
@@ -57,10 +66,10 @@ def _parallel(
     # fork: the workers inherit the parsed program instead of parsing it again; they ignore
     # SIGINT, so Ctrl-C reaches this process only, which keeps what came back and stops them.
     ctx = multiprocessing.get_context("fork")
-    size = max(1, min(16, len(points) // (n * 8) or 1))
+    most = max(1, min(128, -(-len(points) // (n * 4))))  # at least 4 runs per worker
     pool = ctx.Pool(n, _init, (program, batch, dtype))
     try:
-        for got in pool.imap(measure_chunk, chunks(points, size)):
+        for got in pool.imap(measure_chunk, chunks(points, min(16, most), most)):
             done.extend(got)
             if progress:
                 progress(len(got))
