@@ -31,7 +31,7 @@ import networkx as nx
 
 from ..check import budget
 from ..evaluate import Work
-from ..ir.graph import AuxHead, add_node
+from ..ir.graph import AuxHead
 from ..loader import BlockRef, Program
 from ..source import Span
 from ..values import ListValue, Record, Symbol
@@ -232,24 +232,33 @@ class Memoising:
             return None
         prefix = scope.prefix
         log = self._log
+        nodes: list[tuple[str, dict[str, Any]]] = []
+        edges: list[tuple[str, str, dict[str, int]]] = []
         for rel, op, attrs, srcs, shape, params, buffers, macs, span, aux in rec.nodes:
             full = prefix + rel
             ins = tuple(x if s is None else prefix + s for s in srcs)
-            add_node(
-                g,
-                full,
-                op,
-                attrs,
-                ins,
-                shape=shape,
-                params=params,
-                buffers=buffers,
-                macs=macs,
-                span=span,
-                aux=aux,
+            # the fields in ir.graph.add_node's order; edges after all nodes, in the same order
+            # as one add_node after another would add them (the adjacency's order is the same)
+            nodes.append(
+                (
+                    full,
+                    {
+                        "op": op,
+                        "attrs": attrs,
+                        "shape": shape,
+                        "params": params,
+                        "buffers": buffers,
+                        "macs": macs,
+                        "span": span,
+                        "aux": aux,
+                    },
+                )
             )
+            edges.extend((src, full, {"index": i}) for i, src in enumerate(ins))
             if log is not None:
                 log.append((full, op, attrs, ins, shape, params, buffers, macs, span, aux))
+        g.add_nodes_from(nodes)  # one call each: networkx clears its caches per call
+        g.add_edges_from(edges)
         labels, made, calls = self.labels, self.scopes.made, self.scopes.calls
         for rel, out in rec.labels:
             labels[prefix + rel] = x if out is None else prefix + out
