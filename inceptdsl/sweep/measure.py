@@ -23,7 +23,7 @@ from ..errors import SpecError
 from ..ir import Op
 from ..loader import Program
 from ..lower import BlockMemo, lower
-from ..memory import estimate
+from ..memory import all_inputs, estimate
 
 WEIGHT_OPS = frozenset({Op.CONV2D, Op.SEPCONV2D, Op.LINEAR})
 
@@ -45,7 +45,8 @@ class Point:
 
 def metrics(g: nx.DiGraph, batch: int, dtype: str) -> dict[str, float]:
     """params, buffers, macs, flops, memory, activations, layers and nodes of graph `g`."""
-    mem = estimate(g, batch, dtype)
+    ins = all_inputs(g)
+    mem = estimate(g, batch, dtype, ins)
     params = buffers = macs = 0
     for _, d in g.nodes(data=True):
         params += d["params"]
@@ -59,20 +60,22 @@ def metrics(g: nx.DiGraph, batch: int, dtype: str) -> dict[str, float]:
         "flops": 2 * macs,
         "memory": mem.peak_bytes,
         "activations": mem.peak_activations_bytes,
-        "layers": weight_depth(g),
+        "layers": weight_depth(g, ins),
         "nodes": len(g),
     }
 
 
-def weight_depth(g: nx.DiGraph) -> int:
+def weight_depth(g: nx.DiGraph, ins: Mapping[str, tuple[str, ...]] | None = None) -> int:
     """Weight layers on the longest inference path (nodes are in spec order, a topological
-    order, as memory.py relies on too)."""
+    order, as memory.py relies on too); `ins`: memory.all_inputs(g), if made already."""
+    if ins is None:
+        ins = all_inputs(g)
     best: dict[str, int] = {}
     for n, d in g.nodes(data=True):
         if d["aux"] is not None:
             continue
         here = 1 if d["op"] in WEIGHT_OPS else 0
-        best[n] = here + max((best.get(s, 0) for s in g.pred[n]), default=0)  # any order
+        best[n] = here + max((best.get(s, 0) for s in ins[n]), default=0)  # any order
     return best.get(g.graph["output"], max(best.values(), default=0))
 
 
