@@ -112,8 +112,9 @@ def all_inputs(g: nx.DiGraph) -> dict[str, tuple[str, ...]]:
     """ir.inputs of every node, from one pass over the edges (a sweep estimates thousands of
     graphs: a view per node's predecessors costs more than the estimate itself)."""
     found: dict[str, list[tuple[int, str]]] = {n: [] for n in g}
-    for u, v, i in g.edges(data="index"):
-        found[v].append((i, u))
+    for u, succ in g.succ.items():  # not g.edges: its view would tie the graph in a cycle
+        for v, d in succ.items():
+            found[v].append((d["index"], u))
     return {
         n: tuple(u for _, u in sorted(e)) if len(e) > 1 else tuple(u for _, u in e)
         for n, e in found.items()
