@@ -67,6 +67,8 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         self._recording = 0
         self._peak = 0  # deepest nesting reached while recording
         self._warn_events = 0  # conv-defaults warnings due (made or not): a record needs none
+        self._defaults_seen: dict[tuple[int, int], tuple[Any, Any, dict[str, Any]]] = {}
+        self._frozen: dict[int, tuple[Any, tuple[Any, ...]]] = {}  # memo.py's key parts
         self.g: nx.DiGraph | None = None
         self.expects: list[Expectation] = []
         self.labels: dict[str, str] = {}  # full label path -> its output node
@@ -455,13 +457,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
             else:
                 check = layer.checks.get(opt)
                 values[opt] = check(default, call.span, opt) if check else default
-        defaults = {
-            op: {
-                k: v for k, (v, _) in {**ctx.defaults.get(op, {}), **ctx.forced.get(op, {})}.items()
-            }
-            for op in {*ctx.defaults, *ctx.forced}
-        }
-        attrs = layer.build(values, BuildCtx(self._shape(x), defaults, call.span))
+        attrs = layer.build(values, BuildCtx(self._shape(x), self._build_defaults(ctx), call.span))
         if u.label is not None:
             name = ctx.scope.claim(self._label(u, ctx), u.label_span)
         elif ctx.scope.indexed:
@@ -472,6 +468,23 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         out = self._node(name, layer.op, attrs, (x,), call.span, ctx.aux)
         self.labels[name] = out
         return out
+
+    def _build_defaults(self, ctx: Ctx) -> dict[str, dict[str, Any]]:
+        """The option defaults a layer's builder sees (values only, a variant's winning), made
+        once per pair of defaults mappings: every layer under one `defaults` shares them."""
+        key = (id(ctx.defaults), id(ctx.forced))
+        hit = self._defaults_seen.get(key)
+        if hit is not None and hit[0] is ctx.defaults and hit[1] is ctx.forced:
+            return hit[2]
+        made = {
+            op: {
+                k: v for k, (v, _) in {**ctx.defaults.get(op, {}), **ctx.forced.get(op, {})}.items()
+            }
+            for op in {*ctx.defaults, *ctx.forced}
+        }
+        # the mappings are kept with it, so their ids are not reused while it is here
+        self._defaults_seen[key] = (ctx.defaults, ctx.forced, made)
+        return made
 
     def _warn_conv_defaults(
         self, call: A.Call, given: Mapping[str, tuple[Any, Span]], options: Any, ctx: Ctx

@@ -135,6 +135,7 @@ class Memoising:
     _recording: int
     _peak: int
     _warn_events: int
+    _frozen: dict[int, tuple[Any, tuple[Any, ...]]]
 
     def _memo_key(self, ref: BlockRef, sub: Ctx, x: str) -> tuple[Any, ...] | None:
         """The key of a call whose units go in `sub.scope`, or None where it is not memoised."""
@@ -149,8 +150,8 @@ class Memoising:
                 id(ref.decl),
                 id(ref.file),
                 tuple((k, freeze(v)) for k, v in sub.names.items()),
-                freeze_defaults(sub.defaults),
-                freeze_defaults(sub.forced),
+                self._frozen_defaults(sub.defaults),
+                self._frozen_defaults(sub.forced),
                 self.g.nodes[x]["shape"],
                 sub.aux,
                 sub.depth,
@@ -158,6 +159,15 @@ class Memoising:
             )
         except Unkeyable:
             return None
+
+    def _frozen_defaults(self, d: Any) -> tuple[Any, ...]:
+        """freeze_defaults(d), once per mapping in one lowering (kept, so its id stays its)."""
+        hit = self._frozen.get(id(d))
+        if hit is not None and hit[0] is d:
+            return hit[1]
+        frozen = freeze_defaults(d)
+        self._frozen[id(d)] = (d, frozen)
+        return frozen
 
     def _memoised(self, key: tuple[Any, ...], scope: Scope, x: str, body: Callable[[], str]) -> str:
         """The call's output: replayed from its record, or lowered by `body` and recorded."""
