@@ -20,7 +20,7 @@ from inceptdsl.lower import limits as lower_limits
 from inceptdsl.lower.memo import Unkeyable, freeze
 from inceptdsl.network import build
 from inceptdsl.sweep import sweep
-from inceptdsl.sweep.measure import measure, metrics
+from inceptdsl.sweep.measure import chunks, measure, metrics, runs
 
 WDR = str(ROOT / "bench" / "specs" / "inception_v3_wdr.incept")
 SPECS = sorted(
@@ -129,12 +129,25 @@ def test_every_metric_of_a_sweep_equals_the_plain_computation() -> None:
 
 
 def test_parallel_sweep_equals_one_process() -> None:
-    space = {"width": "0.5,1.0", "depth": "1:4", "image_size": "75,299"}
+    """Two workers, each with its own memo, handed one width's 8 points at a time (runs)."""
+    space = {"width": "0.5,0.75,1.0,1.25", "depth": "1:4", "image_size": "75,299"}
+    assert runs(32, 2, 8) == [2, 2, 4, 8, 8, 8]
     one = sweep(WDR, space, workers=1)
     two = sweep(WDR, space, workers=2)
     assert [(p.params, p.metrics, p.error) for p in one.points] == [
         (p.params, p.metrics, p.error) for p in two.points
     ]
+
+
+@pytest.mark.parametrize(
+    ("n", "workers", "slab"), [(1000, 2, 100), (17_848, 2, 388), (24, 2, 12), (7, 3, None)]
+)
+def test_runs_cover_the_points_in_order(n: int, workers: int, slab: int | None) -> None:
+    sizes = runs(n, workers, slab)
+    got = [i for chunk in chunks([{}] * n, sizes) for i, _ in chunk]
+    assert got == list(range(n))
+    if slab == 100:  # a grid's slab is one run, after the first slab's quarters
+        assert sizes[:4] == [25, 25, 50, 100] and set(sizes[3:]) == {100}
 
 
 @pytest.mark.parametrize("limit", ["MAX_NODES", "MAX_NESTING", "MAX_STEPS"])

@@ -142,17 +142,36 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def runs(n_points: int, workers: int, slab: int | None = None) -> list[int]:
+    """The lengths of the runs of consecutive points the workers are handed. Points that share
+    block calls should meet in one worker's memo: in a grid, the points of one value of the
+    first dimension (a `slab`) are consecutive, so a slab of at most 256 points is one run
+    (the first slab split in 4, 4 and 2 quarters so that results come back soon). Otherwise
+    runs grow from 16 to a quarter of a worker's share (at most 128)."""
+    if slab is not None and 4 <= slab <= 256 and n_points >= 2 * workers * slab:
+        q = slab // 4
+        sizes = [q, q, slab - 2 * q]
+        while sum(sizes) < n_points:
+            sizes.append(slab)
+        return sizes
+    most = max(1, min(128, -(-n_points // (workers * 4))))
+    sizes, size = [], min(16, most)
+    while sum(sizes) < n_points:
+        sizes.append(size)
+        size = min(most, size * 2)
+    return sizes
+
+
 def chunks(
-    points: Sequence[dict[str, Any]], first: int, most: int
+    points: Sequence[dict[str, Any]], sizes: Sequence[int]
 ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Runs of consecutive points, `first` long, doubling up to `most`: the first results come
-    back soon (progress, an early Ctrl-C), later runs are long so that neighbouring points,
-    whose block calls repeat, meet in one worker's memo."""
-    start, size = 0, max(1, first)
-    while start < len(points):
+    """`points` with their indices, cut into runs of the given lengths."""
+    start = 0
+    for size in sizes:
+        if start >= len(points):
+            return
         yield [(start + k, p) for k, p in enumerate(points[start : start + size])]
         start += size
-        size = max(size, min(most, size * 2))
 
 
 def default_workers(n_points: int) -> int:

@@ -18,6 +18,7 @@ from .measure import (
     measure,
     measure_chunk,
     paused_gc,
+    runs,
 )
 
 MAX_WORKERS = 256
@@ -34,8 +35,11 @@ def evaluate(
     dtype: str = "float32",
     workers: int | None = None,
     progress: Progress | None = None,
+    slab: int | None = None,
 ) -> tuple[list[Point], bool]:
-    """Every point measured (in index order) and whether an interrupt cut the sweep short."""
+    """Every point measured (in index order) and whether an interrupt cut the sweep short.
+    `slab`: in a grid, the number of consecutive points with one value of the first dimension
+    (measure.runs hands each to one worker)."""
     n = default_workers(len(points)) if workers is None else max(1, min(workers, MAX_WORKERS))
     n = min(n, max(1, len(points)))
     done: list[Point] = []
@@ -48,7 +52,7 @@ def evaluate(
                     if progress:
                         progress(1)
         else:
-            _parallel(program, points, batch, dtype, n, done, progress)
+            _parallel(program, points, batch, dtype, n, done, progress, slab)
     except KeyboardInterrupt:
         return sorted(done, key=lambda p: p.index), True
     return sorted(done, key=lambda p: p.index), False
@@ -62,14 +66,14 @@ def _parallel(
     n: int,
     done: list[Point],
     progress: Progress | None,
+    slab: int | None,
 ) -> None:
     # fork: the workers inherit the parsed program instead of parsing it again; they ignore
     # SIGINT, so Ctrl-C reaches this process only, which keeps what came back and stops them.
     ctx = multiprocessing.get_context("fork")
-    most = max(1, min(128, -(-len(points) // (n * 4))))  # at least 4 runs per worker
     pool = ctx.Pool(n, _init, (program, batch, dtype))
     try:
-        for got in pool.imap(measure_chunk, chunks(points, min(16, most), most)):
+        for got in pool.imap(measure_chunk, chunks(points, runs(len(points), n, slab))):
             done.extend(got)
             if progress:
                 progress(len(got))
