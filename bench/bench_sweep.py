@@ -11,6 +11,7 @@ memo (one plain lowering), against torch + FlopCounterMode on the same sampled p
 The sweep runs before torch is imported, as `inceptdsl sweep` does (its workers are forked).
 
 Run: .venv/bin/python bench/bench_sweep.py [--torch-points 6] [--workers N]
+(`--torch-points 0`: the static figures only, without importing torch)
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ def main() -> None:
         f"with the memo {c_memo * 1e3:.2f} ms ({c_plain / c_memo:.1f}x; {memo.hits} calls "
         f"replayed, {memo.misses} lowered); metrics {'equal' if same else 'DIFFER'}"
     )
+
+    if args.torch_points < 1:  # the static figures only
+        return
 
     import torch
     from torch.utils.flop_counter import FlopCounterMode
