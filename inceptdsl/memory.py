@@ -112,7 +112,9 @@ def all_inputs(g: nx.DiGraph) -> dict[str, tuple[str, ...]]:
     """ir.inputs of every node, from one pass over the edges (a sweep estimates thousands of
     graphs: a view per node's predecessors costs more than the estimate itself)."""
     found: dict[str, list[tuple[int, str]]] = {n: [] for n in g}
-    for u, succ in g.succ.items():  # not g.edges: its view would tie the graph in a cycle
+    # g.adjacency() gives the adjacency dicts themselves; g.edges would store a view that
+    # refers to the graph (a cycle: the graph left to the GC), g.succ.items() a view per node
+    for u, succ in g.adjacency():
         for v, d in succ.items():
             found[v].append((d["index"], u))
     return {
