@@ -4,12 +4,14 @@ side by side in one run with the framework way: build each variant in torch (the
 backend's module) and count it with FlopCounterMode.
 
 Prints: the 1,000-point sweep's wall time over the local cores (target <= 5 s on the 2-core
-machine); the static cost per point in one process against torch + FlopCounterMode on the same
-sampled points (target >= 100x), with their MACs compared (they must be equal); the CPU's ISA
-and the load average (the machine is shared: absolute figures are under that load, the ratio
-is measured side by side).
+machine) and the CPU time it took (all processes: on a shared machine the wall time is the
+load's, the CPU time much less so); the static cost per point in one process, without the
+memo (one plain lowering), against torch + FlopCounterMode on the same sampled points (target
+>= 100x), with their MACs compared (they must be equal); the CPU's ISA and the load average.
+The sweep runs before torch is imported, as `inceptdsl sweep` does (its workers are forked).
 
 Run: .venv/bin/python bench/bench_sweep.py [--torch-points 6] [--workers N]
+(`--torch-points 0`: the static figures only, without importing torch)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import os
 import platform
 import random
+import resource
 import statistics
 import sys
 import time
@@ -31,14 +34,33 @@ SPACE = {"width": "0.25:2.5:0.25", "depth": "1:4", "image_size": "160:544:16"}
 """10 widths x 4 depths x 25 resolutions = 1,000 points."""
 
 
-def isa() -> str:
-    import torch
+def load() -> str:
+    return "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
-    return (
-        f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()}), "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}"
+
+def cpu() -> str:
+    """The CPU's model and its widest vector ISA, from /proc/cpuinfo."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in info.splitlines() if "model name" in ln), ""
     )
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []
+    )
+    isa = next((f for f in ("avx512f", "avx2", "avx", "sse4_2") if f in flags), "?")
+    return f"{model or platform.machine()}, {isa}, {os.cpu_count()} CPUs"
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children so far."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -47,20 +69,17 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
 
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
     import inceptdsl
     from inceptdsl.check import run_checks
     from inceptdsl.loader import load_program
     from inceptdsl.sweep import sweep
     from inceptdsl.sweep.measure import measure
 
-    torch.set_num_threads(2)
-    print(isa())
+    print(cpu())
+    print(f"before the sweep: {load()}")
 
     # 1. the whole sweep, as `inceptdsl sweep` runs it (parse once, points over the cores)
-    t = time.perf_counter()
+    c, t = cpu_seconds(), time.perf_counter()
     res = sweep(
         SPEC,
         SPACE,
@@ -68,18 +87,47 @@ def main() -> None:
         objectives=["macs", "max:width"],
         workers=args.workers,
     )
-    wall = time.perf_counter() - t
+    wall, used = time.perf_counter() - t, cpu_seconds() - c
     workers = args.workers or len(os.sched_getaffinity(0))
     print(
         f"sweep: {len(res.points)} points ({len(res.ok)} built, {len(res.failed)} failed), "
         f"{len(res.front)} on the front, {wall:.2f} s wall with {workers} workers "
         f"({wall / len(res.points) * 1e3:.1f} ms per point; target <= 5 s: "
-        f"{'met' if wall <= 5 else 'NOT met'})"
+        f"{'met' if wall <= 5 else 'NOT met'}); {used:.2f} CPU s in all processes "
+        f"({used / workers:.2f} s per core); after: {load()}"
     )
 
-    # 2. per point, one process, the same sampled points both ways
+    # 2. CPU per point in one process, the sweep's first 200 points (2 widths x 4 depths x 25
+    # resolutions): one plain lowering each, then the sweep's way (one memo for all)
+    from inceptdsl.lower import BlockMemo
+
     program = load_program(SPEC)
     run_checks(program)
+    first = [p.params for p in res.points[:200]]
+    c = time.process_time()
+    plain = [measure(program, i, p, 1, "float32") for i, p in enumerate(first)]
+    c_plain = (time.process_time() - c) / len(first)
+    memo = BlockMemo(program)
+    c = time.process_time()
+    memoised = [measure(program, i, p, 1, "float32", memo) for i, p in enumerate(first)]
+    c_memo = (time.process_time() - c) / len(first)
+    same = all(a.metrics == b.metrics for a, b in zip(plain, memoised, strict=True))
+    print(
+        f"CPU per point, one process, {len(first)} points: plain lowering {c_plain * 1e3:.2f} ms, "
+        f"with the memo {c_memo * 1e3:.2f} ms ({c_plain / c_memo:.1f}x; {memo.hits} calls "
+        f"replayed, {memo.misses} lowered); metrics {'equal' if same else 'DIFFER'}"
+    )
+
+    if args.torch_points < 1:  # the static figures only
+        return
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.set_num_threads(2)
+    print(f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})")
+
+    # 3. per point, one process, the same sampled points both ways
     sample = random.Random(0).sample(res.ok, args.torch_points)
     ours, theirs = [], []
     for p in sample:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Collection, Iterable, Mapping
+import statistics
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -64,6 +66,10 @@ class Backend:
     - `saves_weights`: `read_weights`/`saved_weights` (torch: `--weights` into OUT.pt beside
       the optimized source).
     - `importer`: an `Importer` (`inceptdsl import torch`), or None.
+    - `runtime`, `timer`: the runtime `measure` times the optimized model with (`inceptdsl
+      sweep --measure latency --runtime NAME`) and the module (relative to the backend's
+      package) whose `runner(backend, graph, batch, threads)` returns one forward as a call;
+      None: it cannot time models.
     """
 
     name: ClassVar[str] = ""
@@ -76,6 +82,8 @@ class Backend:
     weights_in_file: ClassVar[bool] = False
     saves_weights: ClassVar[bool] = False
     importer: Any = None
+    runtime: ClassVar[str | None] = None
+    timer: ClassVar[str | None] = None
 
     def build(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
         """The framework model. `weights_from` must fit it exactly unless `strict=False` (an
@@ -122,6 +130,35 @@ class Backend:
 
     def saved_weights(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
         return self.unsupported("saving optimized weights")  # type: ignore[no-any-return]
+
+    def measure(
+        self,
+        graph: nx.DiGraph,
+        batch: int = 1,
+        threads: int = 1,
+        repeats: int = 20,
+        warmup: int = 3,
+    ) -> dict[str, float]:
+        """The latency of the eval-only optimized model's forward at `batch` on random input,
+        with `threads` threads: `median_ms` and `spread_ms` (the interquartile range) of
+        `repeats` timed calls after `warmup` untimed ones, built by the `timer` module."""
+        if self.timer is None:
+            return self.unsupported("timing models")  # type: ignore[no-any-return]
+        module = importlib.import_module(self.timer, type(self).__module__)
+        return time_calls(module.runner(self, graph, batch, threads), repeats, warmup)
+
+
+def time_calls(fn: Callable[[], Any], repeats: int, warmup: int) -> dict[str, float]:
+    """Median and interquartile range (ms) of `repeats` calls of `fn` after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    q = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
+    return {"median_ms": statistics.median(times), "spread_ms": q[2] - q[0]}
 
 
 @runtime_checkable

@@ -18,11 +18,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import networkx as nx
 
-from .ir import Op, inputs
+from .ir import Op
 from .ir.ops import ALIASES as OP_ALIASES
 
 DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -53,38 +54,48 @@ class Memory:
         return {**asdict(self), "peak_bytes": self.peak_bytes}
 
 
-def estimate(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Memory:
-    """The memory estimate of `g` (see the module docstring for the model)."""
+def estimate(
+    g: nx.DiGraph,
+    batch: int = 1,
+    dtype: str = "float32",
+    ins: Mapping[str, tuple[str, ...]] | None = None,
+) -> Memory:
+    """The memory estimate of `g` (see the module docstring for the model); `ins` is
+    `all_inputs(g)` where the caller has it already."""
     size = DTYPES[dtype]
-    main = [n for n, d in g.nodes(data=True) if d["aux"] is None]
-    elems = {n: math.prod(g.nodes[n]["shape"]) * batch for n in main}
+    data = dict(g.nodes(data=True))  # one pass; g.nodes[n] makes a view per lookup
+    if ins is None:
+        ins = all_inputs(g)
+    main = [n for n, d in data.items() if d["aux"] is None]
+    elems = {n: math.prod(data[n]["shape"]) * batch for n in main}
     # A value's storage: the node that allocated it (an alias shares its input's storage).
     owner: dict[str, str] = {}
     for n in main:
-        d = g.nodes[n]
-        ins = inputs(g, n)
-        owner[n] = owner[ins[0]] if d["op"] in ALIASES and ins else n
+        first = ins[n][:1]
+        owner[n] = owner[first[0]] if data[n]["op"] in ALIASES and first else n
     last_use: dict[str, int] = {}
     for i, n in enumerate(main):
-        for src in inputs(g, n):
-            if g.nodes[src]["aux"] is None:
+        for src in ins[n]:
+            if data[src]["aux"] is None:
                 last_use[owner[src]] = i
-    keep = {owner[g.graph["output"]], *(n for n in main if g.nodes[n]["op"] is Op.INPUT)}
+    keep = {owner[g.graph["output"]], *(n for n in main if data[n]["op"] is Op.INPUT)}
     live: dict[str, int] = {}
+    total = 0  # sum(live.values())
     peak, peak_node = 0, main[0] if main else ""
     for i, n in enumerate(main):
-        d = g.nodes[n]
+        attrs = data[n]["attrs"]
         if owner[n] == n:
             live[n] = elems[n]
-        transient = elems[n] if getattr(d["attrs"], "bn", None) is not None else 0
-        now = sum(live.values()) + transient
+            total += elems[n]
+        transient = elems[n] if _has_bn(attrs) and attrs.bn is not None else 0
+        now = total + transient
         if now > peak:
             peak, peak_node = now, n
-        for src in {owner[s] for s in inputs(g, n)} | {n}:
+        for src in {owner[s] for s in ins[n]} | {n}:
             if src not in keep and last_use.get(src, -1) <= i and src in live:
-                del live[src]
-    params = sum(d["params"] for _, d in g.nodes(data=True))
-    buffers = sum(d["buffers"] for _, d in g.nodes(data=True))
+                total -= live.pop(src)
+    params = sum(d["params"] for d in data.values())
+    buffers = sum(d["buffers"] for d in data.values())
     return Memory(
         batch=batch,
         dtype=dtype,
@@ -95,3 +106,31 @@ def estimate(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Memory:
         peak_activations_bytes=peak * size,
         peak_node=peak_node,
     )
+
+
+def all_inputs(g: nx.DiGraph) -> dict[str, tuple[str, ...]]:
+    """ir.inputs of every node, from one pass over the edges (a sweep estimates thousands of
+    graphs: a view per node's predecessors costs more than the estimate itself)."""
+    found: dict[str, list[tuple[int, str]]] = {n: [] for n in g}
+    # g.adjacency() gives the adjacency dicts themselves; g.edges would store a view that
+    # refers to the graph (a cycle: the graph left to the GC), g.succ.items() a view per node
+    for u, succ in g.adjacency():
+        for v, d in succ.items():
+            found[v].append((d["index"], u))
+    return {
+        n: tuple(u for _, u in sorted(e)) if len(e) > 1 else tuple(u for _, u in e)
+        for n, e in found.items()
+    }
+
+
+_BN: dict[type, bool] = {}
+
+
+def _has_bn(attrs: object) -> bool:
+    """Whether `attrs.bn` exists (a field or a class attribute), per attribute class: the
+    getattr default of a pydantic model without it raises and catches an AttributeError."""
+    t = type(attrs)
+    has = _BN.get(t)
+    if has is None:
+        has = _BN[t] = "bn" in getattr(t, "model_fields", {}) or hasattr(t, "bn")
+    return has

@@ -28,6 +28,7 @@ class Minimal(Backend):
 def test_a_minimal_backend_has_the_default_capabilities() -> None:
     b = Minimal()
     assert (b.optimize_layout, b.optimizer, b.importer) == ("nchw", None, None)
+    assert (b.runtime, b.timer) == (None, None)
     assert not (b.writes_files or b.weights_in_file or b.saves_weights)
     assert dict(b.ops) == {} and set(b.activations) == set()
 
@@ -41,6 +42,7 @@ def test_a_minimal_backend_has_the_default_capabilities() -> None:
         lambda b: b.write_optimized(nx.DiGraph(), "out.txt"),
         lambda b: b.read_weights("w.pt"),
         lambda b: b.saved_weights(nx.DiGraph()),
+        lambda b: b.measure(nx.DiGraph()),
     ],
 )
 def test_what_a_backend_lacks_is_a_usage_error_naming_it(call: Any) -> None:
@@ -71,6 +73,36 @@ def test_the_built_in_backends_declare_their_capabilities() -> None:
     assert [b.name for b in (torch, keras, onnx) if b.saves_weights] == ["torch"]
     assert [b.name for b in (torch, keras, onnx) if b.importer is not None] == ["torch"]
     assert all(b.optimizer is not None and b.ops for b in (torch, keras, onnx))
+    assert [(b.name, b.runtime) for b in (torch, keras, onnx) if b.timer is not None] == [
+        ("torch", "torch"),
+        ("onnx", "onnxruntime"),
+    ]
+
+
+def test_timing_is_reached_through_the_registry_only() -> None:
+    """The sweep's latency worker (core) asks a backend to time a model (`measure`): it names
+    no framework, imports none and does not reach one through sys.modules."""
+    import ast
+
+    from conftest import ROOT
+
+    from inceptdsl.sweep import latency, latency_worker
+
+    frameworks = {"torch", "onnxruntime", "onnx", "numpy", "tensorflow", "keras"}
+    for module in (latency_worker, latency):
+        assert module.__file__ is not None
+        tree = ast.parse(open(module.__file__, encoding="utf-8").read())
+        imported = {
+            (n.module or "" if isinstance(n, ast.ImportFrom) else a.name).split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in n.names
+        }
+        assert not imported & frameworks, module.__name__
+        text = ast.unparse(tree)
+        assert "sys.modules" not in text and "onnxruntime as" not in text
+    assert latency.RUNTIMES == {"onnxruntime": "onnx", "torch": "torch"}
+    assert (ROOT / "backends" / "torch" / "timing.py").is_file()
 
 
 def test_load_source_runs_each_text_once_and_evicts_the_oldest(

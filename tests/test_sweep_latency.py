@@ -69,6 +69,19 @@ def test_cache_measures_each_network_once(tmp_path: Path) -> None:
     assert len(json.loads(Path(cache).read_text())) == 3
 
 
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_backends_time_their_optimized_models(backend: str) -> None:
+    """Backend.measure, the capability the worker asks for: a median and a spread, and a
+    network with 1,000x the MACs is slower (a control no load can hide)."""
+    from inceptdsl.backend import get
+
+    b = get(backend)
+    small = b.measure(_graph(FAMILY, width=0.25, image_size=8), repeats=9, warmup=2)
+    big = b.measure(_graph(FAMILY, width=8.0, image_size=64), repeats=9, warmup=2)
+    assert set(small) == {"median_ms", "spread_ms"}
+    assert 0 < small["median_ms"] < big["median_ms"] and small["spread_ms"] >= 0
+
+
 @pytest.mark.parametrize("runtime", ["onnxruntime", "torch"])
 def test_front_is_timed_in_a_worker(runtime: str, tmp_path: Path) -> None:
     cache = str(tmp_path / "lat.json")

@@ -65,6 +65,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_roots.py",
         "test_shapes.py",
         "test_sweep.py",
+        "test_sweep_memo.py",
         "test_test_command.py",
         "test_terminal_width.py",
         "test_tiers.py",

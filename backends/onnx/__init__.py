@@ -38,6 +38,8 @@ class OnnxBackend(Backend):
     optimizer = ".optimized"
     writes_files = True
     weights_in_file = True
+    runtime = "onnxruntime"  # `measure`: the optimized file in ONNX Runtime (timing.py)
+    timer = ".timing"
 
     def build(self, graph: nx.DiGraph, weights_from: Any = None) -> onnx.ModelProto:  # type: ignore[override]
         return to_onnx(graph, weights_from)

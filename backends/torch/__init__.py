@@ -53,6 +53,8 @@ class TorchBackend(Backend):
     optimizer = ".optimized"
     saves_weights = True
     importer = _LazyImporter()  # the import capability (inceptdsl.backend.Importer)
+    runtime = "torch"  # `measure`: eager torch, the optimized model (timing.py)
+    timer = ".timing"
 
     def build(  # type: ignore[override]
         self, graph: nx.DiGraph, weights_from: Any = None, strict: bool = True

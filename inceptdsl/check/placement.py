@@ -10,7 +10,6 @@ else; an inserted unit has a label; `@` labels appear only in blocks; only block
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 from .. import ast as A
 from ..errors import (
@@ -42,7 +41,11 @@ def parent_network(ref: BlockRef) -> A.NetworkDecl | None:
     return None
 
 
-@lru_cache(maxsize=1024)
+_PREFIX_LABELS: dict[int, tuple[A.Body, bool]] = {}
+"""uses_prefix's answers by body identity (the body is kept, so its id is not reused): asked
+at every block call, where hashing the body (an lru_cache key) would walk all of it."""
+
+
 def _prefix_labels(body: A.Body) -> bool:
     return any(
         isinstance(s, A.Unit) and s.label is not None and s.label.startswith("@")
@@ -53,7 +56,15 @@ def _prefix_labels(body: A.Body) -> bool:
 def uses_prefix(decl: A.BlockDecl) -> bool:
     """Does the block name units after its call's label (`@`, `@_bn`)? Such a block is flat:
     its call adds no level, and it must be labelled."""
-    return _prefix_labels(decl.body)
+    body = decl.body
+    hit = _PREFIX_LABELS.get(id(body))
+    if hit is not None and hit[0] is body:
+        return hit[1]
+    if len(_PREFIX_LABELS) >= 4096:
+        _PREFIX_LABELS.clear()
+    answer = _prefix_labels(body)
+    _PREFIX_LABELS[id(body)] = (body, answer)
+    return answer
 
 
 def check_placement(program: Program) -> list[SpecError]:

@@ -11,7 +11,8 @@ One job a module: limits.py (size and work limits), work.py (the work counted ag
 scopes.py (the namespace rule, shared with the importers), binding.py (arguments of networks,
 block calls and `extends`), context.py (what a statement sees; what lowering returns),
 edits.py (a variant's edits and their application), structures.py (repeat, merges,
-residuals), expand.py (Lowerer: the network, its statements and units lowered into nodes).
+residuals), expand.py (Lowerer: the network, its statements and units lowered into nodes), memo.py
+(block calls recorded once and replayed, for sweeps).
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from .limits import (
     MAX_STEPS,
     MAX_TENSOR_ELEMENTS,
 )
+from .memo import BlockMemo
 
 __all__ = [
     "BLOCK_CALL_STEPS",
+    "BlockMemo",
     "MAX_NESTING",
     "MAX_NODES",
     "MAX_REPEAT",
@@ -59,8 +62,13 @@ __all__ = [
 
 
 def lower(
-    program: Program, overrides: Mapping[str, Any], override_span: Span | None = None
+    program: Program,
+    overrides: Mapping[str, Any],
+    override_span: Span | None = None,
+    memo: BlockMemo | None = None,
 ) -> Lowered:
+    """The network of `program` lowered with `overrides`; with `memo` (memo.py), block calls
+    lowered before with the same arguments are replayed from it."""
     decl = network_decl(program)
     params = bind_network_params(
         decl,
@@ -69,4 +77,4 @@ def lower(
         network_params(decl, program.root),
         network_functions(decl, program.root),
     )
-    return Lowerer(program).network(decl, params)
+    return Lowerer(program, memo).network(decl, params)

@@ -51,17 +51,25 @@ from .binding import (
 )
 from .context import Ctx, Defaults, Expectation, Lowered, choose_static
 from .edits import Editing, Edits
+from .memo import BlockMemo, Memoising, NodeRec
 from .scopes import Scope, ScopeLog
 from .structures import Structures
 from .trace import NAMES_SEEN
 from .work import WorkBudget
 
 
-class Lowerer(Structures, Editing, WorkBudget):
+class Lowerer(Structures, Editing, WorkBudget, Memoising):
     """One lowering of one program: its graph, names, edits and work, built as it goes."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, memo: BlockMemo | None = None) -> None:
         self.program = program
+        self.memo = memo if memo is not None and memo.program is program else None
+        self._log: list[NodeRec] | None = None  # nodes made while a block call is recorded
+        self._recording = 0
+        self._peak = 0  # deepest nesting reached while recording
+        self._warn_events = 0  # conv-defaults warnings due (made or not): a record needs none
+        self._defaults_seen: dict[tuple[int, int], tuple[Any, Any, dict[str, Any]]] = {}
+        self._frozen: dict[int, tuple[Any, tuple[Any, ...]]] = {}  # memo.py's key parts
         self.g: nx.DiGraph | None = None
         self.expects: list[Expectation] = []
         self.labels: dict[str, str] = {}  # full label path -> its output node
@@ -76,7 +84,9 @@ class Lowerer(Structures, Editing, WorkBudget):
         self.warnings: list[SpecWarning] = []
         self._warned: set[Span] = set()
         self.steps = 0
-        self.estimate = budget.Estimate(limits.MAX_REPEAT)
+        self.estimate = (
+            self.memo.estimate if self.memo is not None else budget.Estimate(limits.MAX_REPEAT)
+        )
         self.work = Work()  # list items and calls made by this lowering's expressions
         self.names_seen = NAMES_SEEN.get()  # the language server's hover (trace.py)
 
@@ -212,6 +222,8 @@ class Lowerer(Structures, Editing, WorkBudget):
             span=span,
             aux=aux,
         )
+        if self._log is not None:
+            self._log.append((name, op, attrs, srcs, shape, params, buffers, macs, span, aux))
         return name
 
     def _shape(self, node: str) -> tuple[int, ...]:
@@ -353,6 +365,8 @@ class Lowerer(Structures, Editing, WorkBudget):
             )
         self._tick(u.span)
         self.nesting += 1
+        if self.nesting > self._peak:
+            self._peak = self.nesting
         try:
             if self.edits.every:
                 return self._edited_unit(u, x, ctx)
@@ -452,13 +466,7 @@ class Lowerer(Structures, Editing, WorkBudget):
             else:
                 check = layer.checks.get(opt)
                 values[opt] = check(default, call.span, opt) if check else default
-        defaults = {
-            op: {
-                k: v for k, (v, _) in {**ctx.defaults.get(op, {}), **ctx.forced.get(op, {})}.items()
-            }
-            for op in {*ctx.defaults, *ctx.forced}
-        }
-        attrs = layer.build(values, BuildCtx(self._shape(x), defaults, call.span))
+        attrs = layer.build(values, BuildCtx(self._shape(x), self._build_defaults(ctx), call.span))
         if u.label is not None:
             name = ctx.scope.claim(self._label(u, ctx), u.label_span)
         elif ctx.scope.indexed:
@@ -469,6 +477,23 @@ class Lowerer(Structures, Editing, WorkBudget):
         out = self._node(name, layer.op, attrs, (x,), call.span, ctx.aux)
         self.labels[name] = out
         return out
+
+    def _build_defaults(self, ctx: Ctx) -> dict[str, dict[str, Any]]:
+        """The option defaults a layer's builder sees (values only, a variant's winning), made
+        once per pair of defaults mappings: every layer under one `defaults` shares them."""
+        key = (id(ctx.defaults), id(ctx.forced))
+        hit = self._defaults_seen.get(key)
+        if hit is not None and hit[0] is ctx.defaults and hit[1] is ctx.forced:
+            return hit[2]
+        made = {
+            op: {
+                k: v for k, (v, _) in {**ctx.defaults.get(op, {}), **ctx.forced.get(op, {})}.items()
+            }
+            for op in {*ctx.defaults, *ctx.forced}
+        }
+        # the mappings are kept with it, so their ids are not reused while it is here
+        self._defaults_seen[key] = (ctx.defaults, ctx.forced, made)
+        return made
 
     def _warn_conv_defaults(
         self, call: A.Call, given: Mapping[str, tuple[Any, Span]], options: Any, ctx: Ctx
@@ -482,6 +507,8 @@ class Lowerer(Structures, Editing, WorkBudget):
             for k, (v, _) in conv.items()
             if k in options and k not in given and k not in written and v != options[k]
         ]
+        if differ:
+            self._warn_events += 1
         if not differ or call.span in self._warned:
             return
         self._warned.add(call.span)
@@ -539,17 +566,24 @@ class Lowerer(Structures, Editing, WorkBudget):
             name, scope = None, ctx.scope
             self.scopes.call(scope, decl.name, names)
         sub = Ctx(names, ctx.defaults, scope, x, ref.file, ctx.aux, ctx.depth + 1, ctx.forced, stem)
+        key = self._memo_key(ref, sub, x) if self.memo is not None and stem is None else None
+        if key is not None:
+            out = self._memoised(key, scope, x, lambda: self._call_body(decl, call, x, sub))
+        else:
+            out = self._call_body(decl, call, x, sub)
+        if name is not None:
+            self.labels[name] = out
+        return out
+
+    def _call_body(self, decl: A.BlockDecl, call: A.Call, x: str, sub: Ctx) -> str:
         what = f"this call of `{decl.name}`"
         self._precharge(decl.body.stmts, sub, 1, call.span, what, kind="block")
         try:
-            out = self._seq(decl.body.stmts, x, sub)
+            return self._seq(decl.body.stmts, x, sub)
         except SpecError as err:
             if not any(n.message.startswith("in block") for n in err.notes):
                 err.notes = (*err.notes, Note(f"in block `{decl.name}` called here", call.span))
             raise
-        if name is not None:
-            self.labels[name] = out
-        return out
 
 
 def _error_of(work: Callable[[], object]) -> SpecError | None:

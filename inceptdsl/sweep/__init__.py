@@ -107,7 +107,8 @@ def sweep(
     full = [{**p, **fixed} for p in points]
     if on_total is not None:
         on_total(len(full))
-    measured, interrupted = evaluate(program, full, batch, dtype, workers, progress)
+    slab = len(points) // len(space.dims[0].values or (0,)) if mode == "grid" else None
+    measured, interrupted = evaluate(program, full, batch, dtype, workers, progress, slab)
     for m in measured:  # the table shows the swept parameters; --set ones are in `meta`
         m.params = dict(points[m.index])
     for m in measured:

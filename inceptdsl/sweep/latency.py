@@ -7,9 +7,9 @@ locations), the runtime, the batch and the threads: the same network is never ti
 whichever parameters produced it. The cache is a JSON file (default
 $XDG_CACHE_HOME/inceptdsl/latency.json), written atomically through output.py.
 
-The worker is `python -m inceptdsl.sweep.latency_worker`: it loads the spec, builds the
-optimized model with the runtime's backend and times it; the sweep's process never imports a
-framework.
+The worker is `python -m inceptdsl.sweep.latency_worker`: it loads the spec and asks the
+runtime's backend to time its optimized model (`Backend.measure`, a capability the backend
+declares with its `runtime`); the sweep's process never imports a framework.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import networkx as nx
 from ..errors import UsageError
 from ..output import write_output
 
-RUNTIMES = ("onnxruntime", "torch")
+RUNTIMES = {"onnxruntime": "onnx", "torch": "torch"}
+"""`--runtime` -> the backend that times with it (its declared `runtime`)."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,7 @@ def measure_latency(
 ) -> list[Timing]:
     """The timing of each point (`points[i]` built `graphs[i]`), from the cache or measured by
     one worker process."""
-    if runtime not in RUNTIMES:
-        raise UsageError(f"--runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
+    backend_of(runtime)
     path = cache or default_cache()
     store = load_cache(path)
     keys = [canonical_key(g, runtime, batch, threads) for g in graphs]
@@ -107,6 +107,13 @@ def measure_latency(
     return [
         Timing(store[k]["median_ms"], store[k]["spread_ms"], cached=k not in todo) for k in keys
     ]
+
+
+def backend_of(runtime: str) -> str:
+    """The name of the backend whose `measure` times with `runtime` (UsageError if none)."""
+    if runtime not in RUNTIMES:
+        raise UsageError(f"--runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
+    return RUNTIMES[runtime]
 
 
 def _jsonable(p: dict[str, Any]) -> dict[str, Any]:

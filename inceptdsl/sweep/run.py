@@ -9,7 +9,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..loader import Program
-from .measure import Point, chunks, default_workers, init_worker, measure, measure_chunk
+from ..lower import BlockMemo
+from .measure import (
+    Point,
+    chunks,
+    default_workers,
+    init_worker,
+    measure,
+    measure_chunk,
+    paused_gc,
+    runs,
+)
 
 MAX_WORKERS = 256
 """More processes than this are never started, whatever --workers says."""
@@ -25,19 +35,24 @@ def evaluate(
     dtype: str = "float32",
     workers: int | None = None,
     progress: Progress | None = None,
+    slab: int | None = None,
 ) -> tuple[list[Point], bool]:
-    """Every point measured (in index order) and whether an interrupt cut the sweep short."""
+    """Every point measured (in index order) and whether an interrupt cut the sweep short.
+    `slab`: in a grid, the number of consecutive points with one value of the first dimension
+    (measure.runs hands each to one worker)."""
     n = default_workers(len(points)) if workers is None else max(1, min(workers, MAX_WORKERS))
     n = min(n, max(1, len(points)))
     done: list[Point] = []
     try:
         if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
-            for i, p in enumerate(points):
-                done.append(measure(program, i, p, batch, dtype))
-                if progress:
-                    progress(1)
+            memo = BlockMemo(program)
+            with paused_gc():
+                for i, p in enumerate(points):
+                    done.append(measure(program, i, p, batch, dtype, memo))
+                    if progress:
+                        progress(1)
         else:
-            _parallel(program, points, batch, dtype, n, done, progress)
+            _parallel(program, points, batch, dtype, n, done, progress, slab)
     except KeyboardInterrupt:
         return sorted(done, key=lambda p: p.index), True
     return sorted(done, key=lambda p: p.index), False
@@ -51,14 +66,14 @@ def _parallel(
     n: int,
     done: list[Point],
     progress: Progress | None,
+    slab: int | None,
 ) -> None:
     # fork: the workers inherit the parsed program instead of parsing it again; they ignore
     # SIGINT, so Ctrl-C reaches this process only, which keeps what came back and stops them.
     ctx = multiprocessing.get_context("fork")
-    size = max(1, min(16, len(points) // (n * 8) or 1))
     pool = ctx.Pool(n, _init, (program, batch, dtype))
     try:
-        for got in pool.imap(measure_chunk, chunks(points, size)):
+        for got in pool.imap(measure_chunk, chunks(points, runs(len(points), n, slab))):
             done.extend(got)
             if progress:
                 progress(len(got))
