@@ -63,6 +63,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_report.py",
         "test_roots.py",
         "test_shapes.py",
+        "test_search.py",
         "test_sweep.py",
         "test_test_command.py",
         "test_terminal_width.py",

@@ -1,0 +1,75 @@
+"""Opening an Optuna storage from a URL, with a heartbeat so that a worker killed mid-trial
+does not leave its trial RUNNING forever.
+
+Any SQLAlchemy URL Optuna's RDBStorage takes: `sqlite:///search.db` (one machine, or a
+shared disk with working locks), `postgresql://user:pass@host/db`, `mysql+pymysql://...`.
+Each running trial records a heartbeat every HEARTBEAT seconds; a trial silent for GRACE
+seconds is marked FAIL by the next worker that starts a trial (Optuna's `fail_stale_trials`,
+run by `study.optimize`), and RetryHeartbeatStaleTrialCallback queues it again (same
+parameters, once), so the study still reaches its number of trials.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ..errors import StudyStorageError
+
+HEARTBEAT = 5
+"""Seconds between a running trial's heartbeats."""
+GRACE = 30
+"""Seconds without a heartbeat after which a running trial is taken as dead."""
+RETRIES = 1
+"""How often a dead worker's trial is queued again."""
+
+
+def open_storage(url: str, heartbeat: int = HEARTBEAT, grace: int = GRACE) -> Any:
+    """An RDBStorage for `url` with heartbeats, or StudyStorageError (E703) naming the URL
+    (its password hidden) and why it could not be opened."""
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    shown = shown_url(url)
+    if "://" not in url:
+        raise StudyStorageError(
+            f"--storage {shown}: not a database URL",
+            hint="e.g. --storage sqlite:///search.db or postgresql://user@host/db",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(
+                url,
+                heartbeat_interval=heartbeat,
+                grace_period=grace,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=RETRIES),
+            )
+    except ImportError:
+        raise StudyStorageError(
+            f"--storage {shown}: the database driver for this URL is not installed",
+            hint="install it (PostgreSQL: pip install psycopg2-binary; MySQL: pymysql)",
+        ) from None
+    except Exception as err:  # SQLAlchemy's errors: connection refused, no such file, ...
+        raise StudyStorageError(
+            f"--storage {shown}: cannot open the storage: {_reason(err)}",
+            hint="check the URL, that the server answers, and (sqlite) that the directory "
+            "exists and is writable",
+        ) from None
+
+
+def shown_url(url: str) -> str:
+    """`url` with its password replaced by ***."""
+    head, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    cred, _, host = rest.partition("@")
+    user, colon, _ = cred.partition(":")
+    return f"{head}://{user}{':***' if colon else ''}@{host}"
+
+
+def _reason(err: Exception) -> str:
+    """The driver's one-line reason, without SQLAlchemy's background link."""
+    orig = getattr(err, "orig", None)
+    text = str(orig if orig is not None else err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:300]
