@@ -83,6 +83,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_properties_hostile.py",
         "test_properties_parse.py",
         "test_properties_shapes.py",
+        "test_search_workers.py",
     ),
     "backend": (
         "test_backend_keras.py",

@@ -11,6 +11,7 @@ parameters, once), so the study still reaches its number of trials.
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -22,6 +23,8 @@ GRACE = 30
 """Seconds without a heartbeat after which a running trial is taken as dead."""
 RETRIES = 1
 """How often a dead worker's trial is queued again."""
+RACE_TRIES = 8
+_RACES = ("UNIQUE constraint", "already exists", "database is locked", "Duplicate entry")
 
 
 def open_storage(url: str, heartbeat: int = HEARTBEAT, grace: int = GRACE) -> Any:
@@ -37,14 +40,25 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT, grace: int = GRACE) -> An
             hint="e.g. --storage sqlite:///search.db or postgresql://user@host/db",
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(
-                url,
-                heartbeat_interval=heartbeat,
-                grace_period=grace,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=RETRIES),
-            )
+        for attempt in range(RACE_TRIES):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return RDBStorage(
+                        url,
+                        heartbeat_interval=heartbeat,
+                        grace_period=grace,
+                        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                            max_retry=RETRIES
+                        ),
+                    )
+            except Exception as err:
+                # workers started together race to create the tables (the loser sees a
+                # duplicate alembic version or a locked file): the tables exist, try again
+                if attempt + 1 == RACE_TRIES or not any(m in _reason(err) for m in _RACES):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
     except ImportError:
         raise StudyStorageError(
             f"--storage {shown}: the database driver for this URL is not installed",

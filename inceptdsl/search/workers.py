@@ -142,7 +142,8 @@ def work(job: Job, index: int, study: Any = None) -> None:
         values = dict(metrics)
         if trainer is not None:
             try:
-                got = trainer(search.network(params), {**job.options, "seed": job.seed})
+                options = {**job.options, "seed": job.seed, "trial": trial.number}
+                got = trainer(search.network(params), options)
             except Exception as err:
                 trial.set_user_attr("failure", f"{type(err).__name__}: {err}"[:500])
                 raise
