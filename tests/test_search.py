@@ -106,6 +106,12 @@ def test_a_trial_breaking_the_constraint_is_pruned_before_anything_is_built() ->
         # the recorded metrics are the report of that network
         rep = inceptdsl.load(FAMILY, **decode(s.space, t.params)).report()
         assert (t.user_attrs["params"], t.user_attrs["macs"]) == (rep.params, rep.macs)
+    # the same verdict without a trial (for Ray Tune)
+    for t in [*pruned, *done]:
+        metrics, ok = s.measure(decode(s.space, t.params))
+        assert ok == (t.state == optuna.trial.TrialState.COMPLETE)
+        assert metrics["macs"] == t.user_attrs["macs"]
+    assert Search(FAMILY, ["image_size=4,16"]).measure({"image_size": 4, "k": 5}) == ({}, False)
     # control: without the constraint nothing is pruned
     free = Search(FAMILY, ["width=0.5:2.0:0.25", "depth=1:3", "k=1,3"])
     study2 = _study()
@@ -213,3 +219,68 @@ def test_a_study_holding_another_search_is_refused(
         from inceptdsl.search.workers import Job, run
 
         run(Job(FAMILY, ("width=0.5,1.0",), ("max:macs",), 3, "inceptdsl", url), 1)
+
+
+def test_a_trainer_that_raises_fails_its_trial_and_the_worker_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inceptdsl.search import trainers
+    from inceptdsl.search.workers import Job, work
+
+    class Flaky:
+        metrics = ("score",)
+
+        def __call__(self, net: Any, options: dict[str, Any]) -> dict[str, float]:
+            if options["trial"] % 2:
+                raise RuntimeError("out of memory")
+            return {"score": float(net.report().params)}
+
+    monkeypatch.setattr(trainers, "load", lambda name: Flaky())
+    job = Job(FAMILY, ("width=0.5:2.0:0.25",), ("max:score",), 4, "s", train="flaky")
+    study = optuna.create_study(direction="maximize")
+    work(job, 0, study)
+    fail = optuna.trial.TrialState.FAIL
+    states = [t.state for t in study.trials]
+    assert states.count(optuna.trial.TrialState.COMPLETE) == 4
+    # every odd trial that reached the trainer failed (a repeated point is not trained again)
+    called = [t.number for t in study.trials if "repeat_of" not in t.user_attrs]
+    failing = [n for n in called if n % 2]
+    assert failing and [t.number for t in study.trials if t.state == fail] == failing
+    s = Search(FAMILY, job.params)
+    res = s.result(study, s.objectives(["max:score"], ("score",)))
+    failed = [p for p in res.points if p.code == "FAIL"]
+    assert [p.index for p in failed] == failing
+    assert all(p.error == "RuntimeError: out of memory" for p in failed)
+    n = len(failing)
+    assert f"{n} point{'s' if n > 1 else ''} failed" in res.to_table(width=200)
+
+
+def test_a_point_trained_before_is_not_trained_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inceptdsl.search import trainers
+    from inceptdsl.search.workers import Job, work
+
+    calls: list[int] = []
+
+    class Counting:
+        metrics = ("score",)
+
+        def __call__(self, net: Any, options: dict[str, Any]) -> dict[str, float]:
+            calls.append(options["trial"])
+            return {"score": float(net.report().params)}
+
+    monkeypatch.setattr(trainers, "load", lambda name: Counting())
+    job = Job(FAMILY, ("width=0.5,1.0",), ("max:score",), 6, "s", train="counting")
+    study = optuna.create_study(direction="maximize")
+    work(job, 0, study)
+    trials = study.trials
+    assert len(trials) == 6 and all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    assert len(calls) == len({t.params["width"] for t in trials}) == 2
+    for t in trials:
+        if t.number in calls:
+            assert "repeat_of" not in t.user_attrs
+        else:  # a copy of the trial that trained that point
+            first = trials[t.user_attrs["repeat_of"]]
+            assert first.number in calls and first.params == t.params
+            assert t.values == first.values and t.user_attrs["score"] == first.user_attrs["score"]
+    s = Search(FAMILY, job.params)
+    assert "repeat_of" not in s.result(study, s.objectives(["max:score"], ("score",))).metric_names

@@ -42,7 +42,13 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     )
     sp.add_argument("--study", default="inceptdsl", metavar="NAME", help="the study's name")
     sp.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes")
-    sp.add_argument("--seed", type=int, default=0, help="the samplers' seed")
+    sp.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="--train's threads per worker (default: cores / workers)",
+    )
+    sp.add_argument("--seed", type=int, default=0, help="the samplers' and trainer's seed")
     sp.add_argument(
         "-o",
         "--output",
@@ -74,7 +80,9 @@ def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) ->
             "--workers N needs --storage URL: the workers share the study through it",
             hint="e.g. --storage sqlite:///search.db",
         )
-    threads = max(1, (_cores() // args.workers))
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        raise UsageError(f"--threads must be 1 to 1,024, got {args.threads}")
+    threads = args.threads or max(1, _cores() // args.workers)
     job = Job(
         spec=args.file,
         params=tuple(args.param),

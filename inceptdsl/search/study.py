@@ -103,6 +103,15 @@ class Search:
             raise optuna.TrialPruned(f"breaks --where {self.where}")
         return params, point.metrics
 
+    def measure(self, params: Mapping[str, Any]) -> tuple[dict[str, float], bool]:
+        """The static metrics of a point and whether it meets the constraint (`({}, False)`
+        when it does not lower), for tools without a pruned state (Ray Tune)."""
+        point = measure(self.program, 0, {**params, **self.fixed}, self.batch, self.dtype)
+        if point.error is not None:
+            return {}, False
+        ok = self.constraint is None or self.constraint.holds({**point.metrics, **params})
+        return point.metrics, ok
+
     def network(self, params: Mapping[str, Any]) -> Any:
         """The Network of a point (`.to_torch()`, `.report()`, ...), fixed parameters set."""
         from ..network import build
@@ -162,7 +171,7 @@ class Search:
             mode="search",
             planned=planned or len(points),
             meta={"fixed": self.fixed, "study": study.study_name},
-            extra_metrics=extra,
+            extra_metrics=sorted(extra),
         )
 
 
@@ -188,8 +197,12 @@ def _has(space: Space, trial: Any) -> bool:
     return all(d.name in trial.params for d in space.dims)
 
 
+NOT_METRICS = frozenset({"feasible", "repeat_of"})
+"""Numeric user attributes that are not measurements."""
+
+
 def _is_metric(key: str, v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and key != "feasible"
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and key not in NOT_METRICS
 
 
 def _failure(trial: Any) -> str:

@@ -5,7 +5,8 @@ framework thread pool) loads the study and asks for trials until the study holds
 finished ones (completed or pruned, counted over every worker: Optuna's MaxTrialsCallback),
 so workers on other machines running the same command share the work. A trial whose
 trainer raises is marked FAIL (its reason kept as the attribute `failure`) and the worker
-goes on; one whose worker dies is failed and retried by the heartbeat (storage.py).
+goes on (up to ATTEMPTS x trials of its own); one whose worker dies is failed and retried
+by the heartbeat (storage.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Any
 from ..errors import StudyStorageError
 
 MAX_WORKERS = 64
+ATTEMPTS = 2
+"""A worker stops after ATTEMPTS x --trials trials of its own, whatever failed: a trainer that
+always raises ends the search instead of looping."""
 
 
 @dataclass(frozen=True)
@@ -141,9 +145,16 @@ def work(job: Job, index: int, study: Any = None) -> None:
         params, metrics = search.evaluate(trial)
         values = dict(metrics)
         if trainer is not None:
+            # the trainer is seeded: a point trained before gives the same numbers again
+            earlier = _trained(study, trial.params, trainer.metrics)
+            if earlier is not None:
+                trial.set_user_attr("repeat_of", earlier.number)
             try:
-                options = {**job.options, "seed": job.seed, "trial": trial.number}
-                got = trainer(search.network(params), options)
+                if earlier is not None:
+                    got = {k: earlier.user_attrs[k] for k in trainer.metrics}
+                else:
+                    options = {**job.options, "seed": job.seed, "trial": trial.number}
+                    got = trainer(search.network(params), options)
             except Exception as err:
                 trial.set_user_attr("failure", f"{type(err).__name__}: {err}"[:500])
                 raise
@@ -159,7 +170,19 @@ def work(job: Job, index: int, study: Any = None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if _finished(study) < job.trials:
-            study.optimize(objective, n_trials=job.trials, callbacks=[done], catch=(Exception,))
+            study.optimize(
+                objective, n_trials=ATTEMPTS * job.trials, callbacks=[done], catch=(Exception,)
+            )
+
+
+def _trained(study: Any, params: dict[str, Any], metrics: Any) -> Any:
+    """A completed trial of the same point with every trainer metric, if there is one."""
+    from optuna.trial import TrialState
+
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if t.params == params and all(k in t.user_attrs for k in metrics):
+            return t
+    return None
 
 
 def _finished(study: Any) -> int:
