@@ -186,6 +186,9 @@ def test_an_unreachable_storage_is_e703(tmp_path: Path) -> None:
     with pytest.raises(StudyStorageError, match="not a database URL"):
         open_storage("search.db")
     assert shown_url("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
+    with pytest.raises(StudyStorageError) as err:  # a terminal escape is shown escaped
+        open_storage("sqlite:///\x1b[2Jx/" + "y" * 1000 + "/s.db")
+    assert "\x1b" not in str(err.value) and "more characters" in str(err.value)
     # control: a reachable one opens
     assert open_storage(f"sqlite:///{tmp_path}/s.db") is not None
 

@@ -16,6 +16,7 @@ import warnings
 from typing import Any
 
 from ..errors import StudyStorageError
+from ..source import printable
 
 HEARTBEAT = 5
 """Seconds between a running trial's heartbeats."""
@@ -33,7 +34,7 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT, grace: int = GRACE) -> An
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
-    shown = shown_url(url)
+    shown = printable(shown_url(url), 300)
     if "://" not in url:
         raise StudyStorageError(
             f"--storage {shown}: not a database URL",
@@ -86,4 +87,4 @@ def _reason(err: Exception) -> str:
     """The driver's one-line reason, without SQLAlchemy's background link."""
     orig = getattr(err, "orig", None)
     text = str(orig if orig is not None else err).strip().splitlines()
-    return (text[0] if text else type(err).__name__)[:300]
+    return printable((text[0] if text else type(err).__name__)[:300])
