@@ -228,6 +228,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return run(args, parse_set)
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search.command import run
+
+    return run(args, parse_set)
+
+
 def cmd_lsp(args: argparse.Namespace) -> int:
     from .commands import cmd_lsp as run
 
@@ -699,6 +705,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sweep_arguments(
         add("sweep", cmd_sweep, "static Pareto front of a design space (docs/sweep.md)")
+    )
+    from .search.command import add_arguments as search_arguments
+
+    search_arguments(
+        add("search", cmd_search, "search a design space with Optuna (docs/search.md)")
     )
     return p
 

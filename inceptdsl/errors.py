@@ -437,6 +437,14 @@ class ConstraintError(SpecError):
     code = "E702"
 
 
+class StudyStorageError(SpecError):
+    """`inceptdsl search --storage URL`: a storage that cannot be opened (no such directory, a
+    server that does not answer, a missing database driver, not a URL) or a study that does
+    not match the search (another space or objectives)."""
+
+    code = "E703"
+
+
 # -- E9xx: limits -----------------------------------------------------------------------------
 
 

@@ -71,6 +71,7 @@ STAGES = [
     "commands",
     "cli_optimize",
     "sweep",  # design-space sweeps: lowers a program per point, writes tables and pages
+    "search",  # Optuna search over a sweep's space: pruning, shared studies, trainers
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
     "cli",
     "__main__",

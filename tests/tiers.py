@@ -64,6 +64,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_report.py",
         "test_roots.py",
         "test_shapes.py",
+        "test_search.py",
         "test_sweep.py",
         "test_sweep_memo.py",
         "test_test_command.py",
@@ -84,6 +85,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_properties_hostile.py",
         "test_properties_parse.py",
         "test_properties_shapes.py",
+        "test_search_workers.py",
     ),
     "backend": (
         "test_backend_keras.py",
@@ -107,6 +109,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_ops_semantics.py",
         "test_sweep_latency.py",
         "test_registry.py",
+        "test_search_digits.py",
         "test_weights_file_hostile.py",
         "test_wheel.py",
     ),

@@ -159,9 +159,7 @@ class SweepResult:
         cells = [
             [str(p.index), *(_fmt_param(p.params[n]) for n in self.param_names)] for p in shown
         ]
-        cols = list(TABLE_METRICS)
-        if self.timed:
-            cols[2:2] = ["latency"]
+        cols = self.table_columns()
         dropped: list[str] = []
         while True:
             table = _layout(head, cells, cols, shown)
@@ -174,6 +172,13 @@ class SweepResult:
             lines += textwrap.wrap(note, width, break_long_words=False)
         lines += self._failures()
         return "\n".join(lines) + "\n"
+
+    def table_columns(self) -> list[str]:
+        """The metric columns of the table, most wanted first."""
+        cols = list(TABLE_METRICS)
+        if self.timed:
+            cols[2:2] = ["latency"]
+        return cols
 
     def _failures(self) -> list[str]:
         """Failed points grouped by their diagnostic: each shown once, with the points."""
@@ -228,6 +233,8 @@ def human(v: float, metric: str) -> str:
     for unit, f in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
         if v >= f:
             return f"{v / f:.3f}{unit}"
+    if isinstance(v, float) and not v.is_integer():  # a measured score: accuracy 0.9844
+        return f"{v:.4g}"
     return str(v)
 
 

@@ -1,0 +1,211 @@
+"""One spec's design space as an Optuna objective: `Search.suggest(trial)` asks the trial for
+a point, measures it statically (params, MACs, memory, ... as user attributes) and prunes it,
+before anything is built or trained, when it breaks the `--where` constraint or does not
+lower (its located error kept as an attribute). `Search.result(study)` turns the study's
+trials into the sweep's result (table, CSV, JSON, HTML page with the front).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import SpecError, SweepSpaceError
+from ..sweep.measure import Point, measure
+from ..sweep.pareto import Objective, mark_front
+from ..sweep.result import SweepResult
+from ..sweep.space import Space, parse_space
+from ..sweep.where import METRICS, metric_name, parse_constraint
+from .space import decode
+
+
+class Search:
+    """The design space of `spec` given by `params` (`["width=0.5:2:0.25", ...]` or
+    `{"width": "0.5:2:0.25", "depth": [1, 2]}`, as `sweep`), with `fixed` parameters set on
+    every point and an optional constraint `where` over the static metrics."""
+
+    def __init__(
+        self,
+        spec: str,
+        params: Mapping[str, Any] | Sequence[str],
+        *,
+        where: str | None = None,
+        fixed: Mapping[str, Any] | None = None,
+        batch: int = 1,
+        dtype: str = "float32",
+    ) -> None:
+        from ..check import run_checks
+        from ..loader import load_program
+        from ..lower import network_decl, network_params
+        from ..sweep import _check_fixed, _items
+
+        self.spec = str(spec)
+        self.program = load_program(self.spec)
+        try:
+            run_checks(self.program)
+            decl = network_decl(self.program)
+        except SpecError as err:
+            raise err.with_sources(self.program.sources) from None
+        self.network_name = decl.name
+        declared = network_params(decl, self.program.root)
+        path = self.program.root.source.path
+        self.space: Space = parse_space(_items(params), decl.name, declared, path)
+        if not self.space.dims:
+            raise SweepSpaceError(
+                "the design space has no dimension: nothing to search",
+                path=path,
+                hint="give one --param NAME=RANGE or NAME=A,B,... per dimension; the network's "
+                f"parameters are: {', '.join(p.name for p in declared) or 'none'}",
+            )
+        self.fixed = dict(fixed or {})
+        for d in self.space.dims:
+            if d.name in self.fixed:
+                raise SweepSpaceError(
+                    f"`{d.name}` is both searched (--param) and fixed (--set)", path=path
+                )
+            if d.name in METRICS:
+                raise SweepSpaceError(f"parameter `{d.name}` has the name of a metric", path=path)
+        if self.fixed:
+            _check_fixed(self.program, decl.name, declared, self.fixed)
+        self.numeric = [d.name for d in self.space.dims if d.type in ("int", "float")]
+        self.where = where
+        self.constraint = (
+            parse_constraint(where, [*METRICS, *self.numeric]) if where is not None else None
+        )
+        self.batch, self.dtype = batch, dtype
+
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        """The trial's point (the swept parameters). Its static metrics become user
+        attributes; a point that does not lower or breaks the constraint is pruned
+        (optuna.TrialPruned) with attribute `error` (its code and message) or
+        `feasible=False`."""
+        return self.evaluate(trial)[0]
+
+    def evaluate(self, trial: Any) -> tuple[dict[str, Any], dict[str, float]]:
+        """`suggest`, also returning the point's static metrics."""
+        import optuna
+
+        from .space import suggest as ask
+
+        params = ask(trial, self.space)
+        point = measure(
+            self.program, trial.number, {**params, **self.fixed}, self.batch, self.dtype
+        )
+        if point.error is not None:
+            trial.set_user_attr("error", point.code)
+            trial.set_user_attr("message", point.error)
+            raise optuna.TrialPruned(f"the point does not lower: {point.code}")
+        for k, v in point.metrics.items():
+            trial.set_user_attr(k, v)
+        if self.constraint is not None and not self.constraint.holds({**point.metrics, **params}):
+            trial.set_user_attr("feasible", False)
+            raise optuna.TrialPruned(f"breaks --where {self.where}")
+        return params, point.metrics
+
+    def measure(self, params: Mapping[str, Any]) -> tuple[dict[str, float], bool]:
+        """The static metrics of a point and whether it meets the constraint (`({}, False)`
+        when it does not lower), for tools without a pruned state (Ray Tune)."""
+        point = measure(self.program, 0, {**params, **self.fixed}, self.batch, self.dtype)
+        if point.error is not None:
+            return {}, False
+        ok = self.constraint is None or self.constraint.holds({**point.metrics, **params})
+        return point.metrics, ok
+
+    def network(self, params: Mapping[str, Any]) -> Any:
+        """The Network of a point (`.to_torch()`, `.report()`, ...), fixed parameters set."""
+        from ..network import build
+
+        return build(self.program, {**params, **self.fixed})
+
+    def objectives(self, texts: Sequence[str], measured: Sequence[str] = ()) -> list[Objective]:
+        """`["max:accuracy", "macs"]` as Objectives; names are the static metrics, the
+        numeric parameters and `measured` (what the trial's function returns)."""
+        names = [*METRICS, *self.numeric, *measured]
+        out = []
+        for t in texts:
+            t = t.strip()
+            maximize = t.startswith("max:")
+            name = t.removeprefix("max:").removeprefix("min:")
+            out.append(Objective(metric_name(name, names, "--objectives"), maximize))
+        return out
+
+    def result(self, study: Any, objectives: Sequence[Objective], planned: int = 0) -> SearchResult:
+        """The study's finished trials as a sweep result: completed and pruned ones with their
+        metrics, failed ones with why; the front over `objectives` among the completed."""
+        from optuna.trial import TrialState
+
+        points: list[Point] = []
+        extra: list[str] = []
+        for t in study.get_trials(deepcopy=False):
+            if t.state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+                continue
+            attrs = dict(t.user_attrs)
+            p = Point(t.number, decode(self.space, t.params) if _has(self.space, t) else {})
+            p.metrics = {k: v for k, v in attrs.items() if _is_metric(k, v)}
+            for k in p.metrics:
+                if k not in METRICS and k not in extra:
+                    extra.append(k)
+            if t.state == TrialState.FAIL:
+                p.code = "FAIL"
+                p.error = str(attrs.get("failure") or _failure(t))
+            elif "error" in attrs:
+                p.code, p.error = str(attrs["error"]), str(attrs.get("message", ""))
+            elif t.state == TrialState.PRUNED:
+                p.feasible = False
+            points.append(p)
+        ok = [p for p in points if p.error is None and p.feasible]
+        mark_front(
+            [p for p in ok if all(o.name in p.metrics or o.name in p.params for o in objectives)],
+            objectives,
+        )
+        return SearchResult(
+            spec=self.spec,
+            network=self.network_name,
+            space=self.space,
+            points=points,
+            objectives=list(objectives),
+            where=self.where,
+            batch=self.batch,
+            dtype=self.dtype,
+            mode="search",
+            planned=planned or len(points),
+            meta={"fixed": self.fixed, "study": study.study_name},
+            extra_metrics=sorted(extra),
+        )
+
+
+@dataclass
+class SearchResult(SweepResult):
+    """A sweep result whose points are a study's trials, with the metrics the trials measured
+    (accuracy, ...) next to the static ones."""
+
+    extra_metrics: list[str] | None = None
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [*(self.extra_metrics or ()), *super().metric_names]
+
+    def table_columns(self) -> list[str]:
+        return [*(self.extra_metrics or ()), *super().table_columns()]
+
+    def summary(self) -> str:
+        return super().summary().replace(" points measured", " trials finished", 1)
+
+
+def _has(space: Space, trial: Any) -> bool:
+    return all(d.name in trial.params for d in space.dims)
+
+
+NOT_METRICS = frozenset({"feasible", "repeat_of"})
+"""Numeric user attributes that are not measurements."""
+
+
+def _is_metric(key: str, v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and key not in NOT_METRICS
+
+
+def _failure(trial: Any) -> str:
+    if trial.system_attrs.get("fail_reason"):
+        return f"the trial failed: {trial.system_attrs['fail_reason']}"
+    return "the trial failed: its worker stopped (no heartbeat) or raised"
