@@ -4,13 +4,13 @@ The reference's state_dict (every parameter random, layer scales included, so th
 branches matter) loads strictly into the torch backend's build: same keys, same shapes. The
 counts equal the reference's to the unit (parameters, buffers, and MACs = FlopCounterMode / 2,
 at the test's 64x64 input; the spec's `expect`s hold the 224 figures). The eval outputs agree
-within 1e-5 of the output's scale (Keras' error is about 5e-7) in torch, in Keras (weights
-carried across by `to_keras(weights_from=torch_model)`), in ONNX Runtime and through the
-optimizer (torch, Keras and ONNX). Every comparison has its controls: the same comparison
-after a 1% change (each element +-1%) of one weight must exceed the tolerance, for the stem's
-conv and for a per-position linear and a (C, 1, 1) layer scale deep in the network (the new
-forms).
-Each network is built once per module; convnext_small only at the 64x64 input.
+within 1e-5 of the output's scale (Keras' error is about 5e-7) in torch and in Keras (weights
+carried across by `to_keras(weights_from=torch_model)`) for both members, and for tiny in
+ONNX Runtime and through the optimizer (torch, Keras and ONNX). Every comparison has its
+controls: the same comparison after a 1% change (each element +-1%) of one weight must exceed
+the tolerance, for the stem's conv and for a per-position linear and a (C, 1, 1) layer scale
+deep in the network (the new forms).
+Each network is built once per module, at the 64x64 input.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from fidelity import control, randomize_params, relative_error
+from fidelity import control, keras_control, randomize_params, relative_error
 from test_backend_keras_specs import keras_output
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -120,15 +120,25 @@ def test_eval_outputs_equal_torchvision(case: Case) -> None:
     _controls(case, case.run, case.want, TOL)
 
 
-def test_keras_through_cross_framework_transfer(tiny: Case) -> None:
-    x = tiny.x.numpy()
+def test_keras_through_cross_framework_transfer(case: Case) -> None:
+    """Both members in Keras, weights carried across from our torch model. Controls: the
+    stem's kernel 1% off in the Keras model, and a deep per-position linear and layer scale
+    1% off in our torch model, converted afresh."""
+    x = case.x.numpy()
+    model = case.net.to_keras(weights_from=case.ours)
 
     def keras() -> np.ndarray:
-        return keras_output(tiny.net.to_keras(weights_from=tiny.ours), x)
+        return keras_output(model, x)
+
+    def fresh() -> np.ndarray:
+        return keras_output(case.net.to_keras(weights_from=case.ours), x)
 
     got = keras()
-    assert relative_error(got, tiny.want) <= TOL
-    _controls(tiny, keras, tiny.want, TOL)
+    assert relative_error(got, case.want) <= TOL
+    keras_control(model, keras, case.want, TOL)
+    for key in DEEP[case.variant]:
+        err = _nudged(case.ours, key, fresh, case.want)
+        assert err > TOL, f"a 1% change of {key} moved the output by only {err:.1e}"
 
 
 def test_onnx_runtime(tiny: Case) -> None:

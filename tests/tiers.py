@@ -110,6 +110,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_sweep_latency.py",
         "test_registry.py",
         "test_search_digits.py",
+        "test_spec_lines.py",
         "test_weights_file_hostile.py",
         "test_wheel.py",
     ),
