@@ -64,6 +64,8 @@ class Backend:
     - `saves_weights`: `read_weights`/`saved_weights` (torch: `--weights` into OUT.pt beside
       the optimized source).
     - `importer`: an `Importer` (`inceptdsl import torch`), or None.
+    - `quantizes`: `build`/`emit`/`write` take `int8=True, calibration=DATA, keep_fp32=PATHS`
+      (`compile --int8 --calibrate DATA`; DATA a .npy/.npz path or an iterable of arrays).
     """
 
     name: ClassVar[str] = ""
@@ -75,6 +77,7 @@ class Backend:
     writes_files: ClassVar[bool] = False
     weights_in_file: ClassVar[bool] = False
     saves_weights: ClassVar[bool] = False
+    quantizes: ClassVar[bool] = False
     importer: Any = None
 
     def build(self, graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> Any:
@@ -140,7 +143,13 @@ class Importer(Protocol):
 
 _LOADED: dict[str, Backend] = {}
 
-BUILT_IN = {"torch": "torch", "onnx": "onnx", "keras": "keras"}
+BUILT_IN = {
+    "torch": "torch",
+    "onnx": "onnx",
+    "keras": "keras",
+    "openvino": "openvino",
+    "tflite": "tflite",
+}
 """Backends that ship with inceptdsl, and the pip extra that installs each one's framework."""
 
 
