@@ -60,7 +60,12 @@ def trained() -> tuple[inceptdsl.Network, torch.nn.Module, tuple[np.ndarray, ...
     torch.manual_seed(0)
     model = net.to_torch()
     data = digits()
-    train(model, data[0], data[1])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small kernels: one thread is faster, and xdist runs 2 workers
+    try:
+        train(model, data[0], data[1])
+    finally:
+        torch.set_num_threads(threads)
     return net, model, data
 
 

@@ -28,6 +28,7 @@ def to_tflite(
     model = build_keras(graph, load(graph, weights))
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if int8:
+        _refuse_padded_max_pools(graph, model)
         nhwc = [np.ascontiguousarray(s.transpose(0, 2, 3, 1)) for s in samples or []]
 
         def representative() -> Iterator[list[np.ndarray]]:
@@ -38,3 +39,24 @@ def to_tflite(
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     return bytes(converter.convert())
+
+
+def _refuse_padded_max_pools(graph: nx.DiGraph, model: Any) -> None:
+    """A max pool padded as torch pads it (which Keras' `same` cannot express) pads with -inf
+    (backends/keras/runtime.py): TFLite's calibration then sees -inf, and the int8 model
+    computes nothing useful (measured: 10% on digits, chance). Refused, located, until the
+    padding is written in a quantizable form."""
+    from inceptdsl.backend import unsupported
+    from inceptdsl.ir.graph import node
+
+    from ..keras.runtime import PaddedMaxPooling2D
+
+    for layer in model.layers:  # the class is a copy in the emitted source: known by name
+        if type(layer).__name__ == PaddedMaxPooling2D.__name__ and layer.name in graph:
+            raise unsupported(
+                "tflite",
+                f"int8 with max pool `{layer.name}`, padded as torch pads it",
+                node(graph, layer.name).span,
+                hint="its -inf padding breaks TFLite's calibration: quantize with --backend "
+                "onnx or openvino, or use padding Keras' `same` expresses (docs/deploy.md)",
+            )
