@@ -70,6 +70,8 @@ class Backend:
       sweep --measure latency --runtime NAME`) and the module (relative to the backend's
       package) whose `runner(backend, graph, batch, threads)` returns one forward as a call;
       None: it cannot time models.
+    - `quantizes`: `build`/`emit`/`write` take `int8=True, calibration=DATA, keep_fp32=PATHS`
+      (`compile --int8 --calibrate DATA`; DATA a .npy/.npz path or an iterable of arrays).
     """
 
     name: ClassVar[str] = ""
@@ -81,6 +83,7 @@ class Backend:
     writes_files: ClassVar[bool] = False
     weights_in_file: ClassVar[bool] = False
     saves_weights: ClassVar[bool] = False
+    quantizes: ClassVar[bool] = False
     importer: Any = None
     runtime: ClassVar[str | None] = None
     timer: ClassVar[str | None] = None
@@ -177,7 +180,13 @@ class Importer(Protocol):
 
 _LOADED: dict[str, Backend] = {}
 
-BUILT_IN = {"torch": "torch", "onnx": "onnx", "keras": "keras"}
+BUILT_IN = {
+    "torch": "torch",
+    "onnx": "onnx",
+    "keras": "keras",
+    "openvino": "openvino",
+    "tflite": "tflite",
+}
 """Backends that ship with inceptdsl, and the pip extra that installs each one's framework."""
 
 

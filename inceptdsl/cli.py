@@ -487,8 +487,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
             hint="--weights exports trained weights with --backend onnx, or with --optimize "
             "(torch: OUT.pt beside the source)",
         )
-    extra = {} if args.weights is None else {"weights": args.weights}
-    output.add_inputs([args.weights] if args.weights is not None else [])
+    extra: dict[str, Any] = {} if args.weights is None else {"weights": args.weights}
+    extra.update(_int8_options(args, backend))
+    output.add_inputs(p for p in (args.weights, args.calibrate) if p is not None)
     net = _load(args, args.file)
     to_stdout = args.output in (None, "-")
     inputs = [f.abspath for f in net.program.files.values()]
@@ -522,6 +523,31 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(net.report().to_table(depth=1), file=sys.stderr)
     return 0
+
+
+def _int8_options(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
+    """`--int8 --calibrate DATA [--keep-fp32 PATH]` as the backend's options (the backend reads
+    DATA, checking its header against the network's input first)."""
+    if not args.int8:
+        if args.calibrate is not None or args.keep_fp32:
+            raise UsageError("--calibrate and --keep-fp32 are for --int8")
+        return {}
+    if not backend.quantizes:
+        raise UsageError(
+            f"backend {backend.name!r} does not quantize to int8",
+            hint="--int8 is for --backend onnx, openvino or tflite (docs/deploy.md)",
+        )
+    if args.calibrate is None:
+        raise UsageError(
+            "--int8 needs calibration inputs: --calibrate DATA",
+            hint="a .npy of a few hundred (N, C, H, W) inputs like the ones the model will see",
+        )
+    if args.optimize:
+        raise UsageError(
+            "--int8 quantizes the optimized graph already: leave out --optimize",
+            hint="docs/deploy.md",
+        )
+    return {"int8": True, "calibration": args.calibrate, "keep_fp32": tuple(args.keep_fp32 or ())}
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -683,6 +709,23 @@ def _parser() -> argparse.ArgumentParser:
         "source)",
     )
     optimize_options(sp, "compile the optimized (eval-only) graph")
+    sp.add_argument(
+        "--int8",
+        action="store_true",
+        help="quantize to int8 (onnx, openvino, tflite), calibrated on --calibrate DATA "
+        "(docs/deploy.md)",
+    )
+    sp.add_argument(
+        "--calibrate",
+        metavar="DATA",
+        help="calibration inputs for --int8: a .npy (or one-array .npz) of (N, C, H, W) floats",
+    )
+    sp.add_argument(
+        "--keep-fp32",
+        action="append",
+        metavar="PATH",
+        help="with --int8: keep the layers under this block path in float (repeatable)",
+    )
     sp = add(
         "import",
         cmd_import,

@@ -35,6 +35,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_completeness.py",
         "test_core_isolation.py",
         "test_cost.py",
+        "test_deploy_calibration.py",
         "test_details.py",
         "test_diagnostics.py",
         "test_diff.py",
@@ -101,6 +102,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_backend_torch_semantics.py",
         "test_backend_torch_specs.py",
         "test_backend_transfer.py",
+        "test_deploy_targets.py",
         "test_import_caffe.py",
         "test_import_caffe_ops.py",
         "test_import_hostile.py",
@@ -116,6 +118,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     ),
     "fidelity": (
         "test_cross_framework.py",
+        "test_deploy_int8.py",
         "test_fidelity_cnn.py",
         "test_fidelity_efficientnet.py",
         "test_fidelity_convnext.py",

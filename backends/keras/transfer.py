@@ -60,9 +60,21 @@ def is_keras_model(obj: object) -> bool:
     return isinstance(obj, keras.Model)
 
 
+def is_array_state(obj: object) -> bool:
+    """Whether `obj` is a state_dict of NumPy arrays (read from an .npz or .safetensors file,
+    or the ONNX backend's weights: the TFLite backend builds its Keras model from these)."""
+    return (
+        isinstance(obj, Mapping)
+        and bool(obj)
+        and all(isinstance(k, str) and isinstance(v, np.ndarray) for k, v in obj.items())
+    )
+
+
 def _arrays(weights: Any) -> dict[str, np.ndarray]:
     state = weights.state_dict() if hasattr(weights, "state_dict") else weights
-    return {k: v.detach().cpu().numpy() for k, v in state.items()}
+    return {
+        k: v if isinstance(v, np.ndarray) else v.detach().cpu().numpy() for k, v in state.items()
+    }
 
 
 def torch_to_keras(
@@ -200,11 +212,12 @@ def load_weights(
     if is_keras_model(weights_from):
         keras_to_keras(g, weights_from, model)
         return Transfer()
-    elif is_torch_weights(weights_from):
+    elif is_torch_weights(weights_from) or is_array_state(weights_from):
         return torch_to_keras(g, weights_from, model, strict)
     else:
         raise UsageError(
-            "weights_from must be a Keras model, a torch nn.Module or a torch state_dict, "
+            "weights_from must be a Keras model, a torch nn.Module or a state_dict (of torch "
+            "tensors or NumPy arrays), "
             f"not {type(weights_from).__name__}",
             hint="build the source model from the same spec with the same parameter values",
         )

@@ -41,23 +41,39 @@ class OnnxBackend(Backend):
     runtime = "onnxruntime"  # `measure`: the optimized file in ONNX Runtime (timing.py)
     timer = ".timing"
 
-    def build(self, graph: nx.DiGraph, weights_from: Any = None) -> onnx.ModelProto:  # type: ignore[override]
-        return to_onnx(graph, weights_from)
+    quantizes = True
 
-    def emit(self, graph: nx.DiGraph, weights: Any = None) -> bytes:  # type: ignore[override]
-        return files.to_bytes(to_onnx(graph, weights))
+    def build(  # type: ignore[override]
+        self, graph: nx.DiGraph, weights_from: Any = None, **int8: Any
+    ) -> onnx.ModelProto:
+        """The model; with `int8=True, calibration=DATA[, keep_fp32=PATHS]`, the optimized model
+        quantized by ONNX Runtime (quantize.py)."""
+        if not int8.pop("int8", False):
+            if int8:
+                raise TypeError(f"options {sorted(int8)} are for int8=True")
+            return to_onnx(graph, weights_from)
+        from ..common.calibration import calibration_batches
+        from .quantize import quantize
 
-    def write(
+        samples = calibration_batches(int8["calibration"], tuple(graph.graph["input_shape"]))
+        model = self.build_optimized(graph, weights_from)
+        return quantize(model, samples, int8.get("keep_fp32", ()))
+
+    def emit(self, graph: nx.DiGraph, weights: Any = None, **int8: Any) -> bytes:  # type: ignore[override]
+        return files.to_bytes(self.build(graph, weights, **int8))
+
+    def write(  # type: ignore[override]
         self,
         graph: nx.DiGraph,
         path: str,
         weights: Any = None,
         inputs: Iterable[str] = (),
         external_threshold: int = files.EXTERNAL_THRESHOLD,
+        **int8: Any,
     ) -> list[str]:
         """Write the model to `path` atomically (never over one of `inputs`); the tensors go to
         `path`.data when they take more than `external_threshold` bytes. The paths written."""
-        return files.write(to_onnx(graph, weights), path, inputs, external_threshold)
+        return files.write(self.build(graph, weights, **int8), path, inputs, external_threshold)
 
     def emit_optimized(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:
         return files.to_bytes(self.build_optimized(graph, weights, **options))

@@ -1,0 +1,73 @@
+"""The OpenVINO backend: IR graph -> openvino.Model (`build`) or OpenVINO IR files (`write`:
+FILE.xml and FILE.bin), optionally int8 (NNCF, calibrated on the user's inputs).
+
+The model is the optimized ONNX model (backends/onnx/optimized.py: batch norm folded, the
+weights of the unoptimized network carried over) read by OpenVINO's ONNX frontend, so every op
+has the ONNX backend's rule and OpenVINO compiles the same graph ONNX Runtime runs.
+docs/deploy.md says what is supported. Registered as `openvino` in `inceptdsl.backends`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+from inceptdsl.backend import Backend
+
+from ..common.calibration import calibration_batches
+from ..onnx.activations import ACTIVATIONS
+from ..onnx.rules import OP_TABLE
+from . import convert
+
+
+class OpenVinoBackend(Backend):
+    """`build` returns an openvino.Model; `write` writes FILE.xml + FILE.bin. `weights`: as the
+    ONNX backend takes them (a state_dict, a .pt/.npz/.safetensors file, a torch model)."""
+
+    name = "openvino"
+    suffix = ".xml"
+    ops = OP_TABLE
+    activations = ACTIVATIONS
+    optimize_layout = "nchwc"  # it compiles the ONNX backend's optimized graph
+    writes_files = True
+    quantizes = True
+
+    def build(  # type: ignore[override]
+        self,
+        graph: nx.DiGraph,
+        weights_from: Any = None,
+        int8: bool = False,
+        calibration: Any = None,
+        keep_fp32: Iterable[str] = (),
+    ) -> Any:
+        model = convert.to_openvino(graph, weights_from)
+        if not int8:
+            return model
+        samples = calibration_batches(calibration, tuple(graph.graph["input_shape"]))
+        return convert.quantize(model, samples, keep_fp32)
+
+    def emit(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:  # type: ignore[override]
+        return self.unsupported(  # type: ignore[no-any-return]
+            "writing to standard output",
+            hint="OpenVINO IR is two files: give -o FILE.xml (the weights go to FILE.bin)",
+        )
+
+    def write(  # type: ignore[override]
+        self,
+        graph: nx.DiGraph,
+        path: str,
+        weights: Any = None,
+        inputs: Iterable[str] = (),
+        int8: bool = False,
+        calibration: Any = None,
+        keep_fp32: Iterable[str] = (),
+    ) -> list[str]:
+        model = self.build(graph, weights, int8, calibration, keep_fp32)
+        return convert.write(model, path, inputs)
+
+
+BACKEND = OpenVinoBackend()
+
+__all__ = ["BACKEND", "OpenVinoBackend"]
