@@ -1,5 +1,6 @@
 """int8 deployment measured on a trained model: the mini Inception network trained on
-scikit-learn's digits (upsampled to 32x32, the spec's aux-loss weight), quantized by each target
+scikit-learn's digits (backends/common/digits.py: upsampled to 32x32; backends/torch/train.py
+with the spec's aux-loss weight), quantized by each target
 (ONNX Runtime QDQ, OpenVINO NNCF, TFLite full-integer) with 256 training images as calibration;
 the bar is the issue's: test accuracy drops by at most 1 point from fp32."""
 
@@ -16,57 +17,27 @@ from tests.test_deploy_targets import SPEC, run_openvino, run_tflite
 BAR = 0.01  # at most 1 point of test accuracy lost
 
 
-def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(train x, train y, test x, test y): 8x8 digits scaled to [0, 1], upsampled to 32x32
-    (nearest), the last 25% (450 images) held out."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = (d.images / 16.0).astype(np.float32).repeat(4, axis=1).repeat(4, axis=2)[:, None]
-    x = (x - 0.5) / 0.5
-    y = d.target.astype(np.int64)
-    cut = len(x) * 3 // 4
-    return x[:cut], y[:cut], x[cut:], y[cut:]
-
-
-def train(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, epochs: int = 10) -> None:
-    """Adam with a one-cycle schedule, batch 64, the main loss plus the aux head's with the
-    spec's weight (`model.loss`): about 17 CPU seconds on one thread."""
-    torch.manual_seed(0)
-    batches = (len(x) + 63) // 64
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=epochs * batches)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(xt))
-        for i in range(0, len(xt), 64):
-            idx = order[i : i + 64]
-            loss = model.loss(model(xt[idx]), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-    model.eval()
-
-
 def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
     return float((logits.argmax(1) == y).mean())
 
 
 @pytest.fixture(scope="module")
 def trained() -> tuple[inceptdsl.Network, torch.nn.Module, tuple[np.ndarray, ...]]:
+    """The network trained on the digits by the search example's trainer (SGD, cosine, the
+    spec's aux-loss weight), on one thread: small kernels, and xdist runs two workers."""
+    from inceptdsl.backends.common.digits import load
+    from inceptdsl.backends.torch.train import TrainConfig, fit
+
     net = inceptdsl.load(str(SPEC))
     torch.manual_seed(0)
     model = net.to_torch()
-    data = digits()
+    d = load()
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small kernels: one thread is faster, and xdist runs 2 workers
     try:
-        train(model, data[0], data[1])
+        fit(model, d.x_train, d.y_train, TrainConfig(epochs=10, threads=1))
     finally:
         torch.set_num_threads(threads)
-    return net, model, data
+    return net, model, (d.x_train, d.y_train, d.x_test, d.y_test)
 
 
 def _run_onnx(model: object, x: np.ndarray) -> np.ndarray:
