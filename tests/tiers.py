@@ -123,6 +123,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_import_torch_zoo.py",
         "test_optimize_fidelity.py",
         "test_optimize_layer_scale.py",
+        "test_optimize_path.py",
         "test_shapes_vs_torch.py",
         "test_train_distributed.py",
     ),
