@@ -59,6 +59,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_op_traits.py",
         "test_optimize.py",
         "test_output.py",
+        "test_output_origin.py",
         "test_parser_tables.py",
         "test_report.py",
         "test_roots.py",
