@@ -131,6 +131,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
     "browser": (
         "test_draw_browser.py",
         "test_editors_nvim.py",
+        "test_editors_vscode.py",
         "test_sweep_browser.py",
         "test_view.py",
     ),
