@@ -11,8 +11,9 @@ It runs on one of three paths (`choose_path`): `nchw` (torch's default layout), 
 (model and input in torch's channels_last memory format, oneDNN's native layout on CPU) or
 `onednn` (channels_last, and each convolution lowered to one oneDNN call with its activation
 fused and its kernel packed once: onednn.py). Unless the caller forces one, the fastest this
-torch and CPU have is taken: oneDNN where its ops exist (1.5-2.3x torchvision's eager model in
-bench/RESULTS.md, against 1.03-1.13x for nchw), else channels_last. The model's repr and
+torch and CPU have is taken: oneDNN where its ops exist (1.45-3.13x torchvision's eager model
+in CPU time on AVX-512, channels_last 1.38-2.96x, nchw 1.04-1.27x: bench/RESULTS.md), else
+channels_last. The model's repr and
 `model.optimized_path` say which, and why.
 """
 
