@@ -15,9 +15,11 @@ reference's output scale. Paths:
   fx-fused + channels_last; `torch.compile` (inductor, default options); ONNX Runtime on the
   reference's own export (torch.onnx, opset 17); OpenVINO fp32 and with its bf16 precision
   hint, on the same export;
-- ours (the bundled spec, `to_torch(optimize=True, weights_from=reference)`): optimized eager
-  (NCHW); + channels_last; + oneDNN lowering (conv + activation one call, packed kernels);
-  optimized + torch.compile; the optimized ONNX export on ONNX Runtime and on OpenVINO;
+- ours (the bundled spec, `to_torch(optimize=True, weights_from=reference, ...)`): optimized
+  eager (NCHW, `channels_last=False`); + channels_last; + oneDNN lowering (conv + activation
+  one call, packed kernels); the path `optimize=True` chooses by itself on this machine (its
+  row names it: it should be the fastest of the three); optimized + torch.compile; the
+  optimized ONNX export on ONNX Runtime and on OpenVINO;
 - ours with each optimization pass switched off in turn (the oneDNN path), `--no-passes` skips;
 - `--bf16`: ours in bfloat16 (channels_last eager, oneDNN where the CPU has bf16 kernels)
   against OpenVINO's bf16 hint, with the max relative output difference against fp32;
@@ -176,12 +178,14 @@ def paths(name: str, batch: int, args: argparse.Namespace) -> dict[str, Run]:
     def ours(**options: Any) -> nn.Module:
         return torch_backend.build_optimized(graph, ref, **options)  # type: ignore[attr-defined]
 
-    plain = ours()
+    plain = ours(channels_last=False)
     out["ours optimized eager"] = _torch_run(plain, x)
     out["ours + channels_last"] = _torch_run(ours(channels_last=True), x)
     out["ours + oneDNN"] = _torch_run(ours(onednn=True), x)
+    chosen = ours()  # what `to_torch(optimize=True)` gives on this machine
+    out[f"ours optimize=True (chose {chosen.optimized_path.name})"] = _torch_run(chosen, x)
     if args.compile:
-        out["ours + torch.compile"] = _torch_run(torch.compile(ours()), x)
+        out["ours + torch.compile"] = _torch_run(torch.compile(plain), x)
     onnx_backend = get("onnx")
     ours_onnx = onnx_backend.emit_optimized(graph, ref)  # type: ignore[attr-defined]
     out["ours ONNX Runtime"] = _ort(ours_onnx, x, args.threads)

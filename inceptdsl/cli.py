@@ -761,7 +761,8 @@ def _force_option(sp: argparse.ArgumentParser) -> None:
     sp.add_argument(
         "--force",
         action="store_true",
-        help="replace the output even when it is an existing spec file (.incept)",
+        help="replace the output even when it is an existing spec file (.incept) or a file "
+        "inceptdsl did not write",
     )
 
 

@@ -98,8 +98,10 @@ class Network:
         """The torch nn.Module; `weights_from` is a torch module or state_dict or a Keras
         model, which must fit exactly unless `strict=False` (then what does not fit is
         reported in `model.not_transferred`). With `optimize`, the eval-only optimized model
-        with the weights of `weights_from` carried over (options: `channels_last`, `onednn`,
-        `skip`, `target`, `dtype`: docs/optimize.md)."""
+        with the weights of `weights_from` carried over, on the fastest path this machine has
+        (oneDNN, else channels_last; its repr says which); options: `onednn`, `channels_last`
+        (True forces a path, False rules it out), `skip`, `target`, `dtype`:
+        docs/optimize.md."""
         from .backend import get
 
         if optimize:

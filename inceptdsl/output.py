@@ -31,7 +31,9 @@ among them) is refused as a target, by identity (device and inode: a hard link, 
 directory or another spelling of the path is the same file); and no two outputs of one command
 may be the same file (`claim` reserves the outputs of a command that writes several before the
 first is written, so that nothing is written at all when two of them collide). An existing
-`.incept` file is replaced only when the command was given `--force`.
+`.incept` file, or any other existing file that inceptdsl did not write (a user's own
+`model.py`, trained `weights.pt` or `data.csv`: output_origin.py says how inceptdsl's own
+outputs are recognised), is replaced only when the command was given `--force`.
 """
 
 from __future__ import annotations
@@ -260,6 +262,7 @@ def _check_target(
                 f"{path} is read-only; it was left unchanged",
                 hint="make it writable (chmod u+w) or write elsewhere",
             )
+        _check_ours(path, may_replace)
     return st
 
 
@@ -288,6 +291,23 @@ def _check_not_a_spec(path: str, may_replace: str | None) -> None:
     if path.lower().endswith(SPEC_SUFFIX):
         raise UsageError(
             f"{path} is a spec file ({SPEC_SUFFIX}); inceptdsl does not replace one unless asked",
+            hint="give --force to replace it, or write the output to another file",
+        )
+
+
+def _check_ours(path: str, may_replace: str | None) -> None:
+    """In a command, an existing file that inceptdsl did not write is someone's work: replaced
+    only with --force."""
+    from .output_origin import produced_by_inceptdsl
+
+    cmd = _COMMAND.get()
+    if cmd is None or cmd.force or may_replace is not None:
+        return
+    if any(_keys(path) & keys for _, keys in cmd.written):
+        return  # this command wrote it: refused as "two outputs" (_check_unique) instead
+    if not produced_by_inceptdsl(path):
+        raise UsageError(
+            f"{path} exists and was not written by inceptdsl; it is not replaced unless asked",
             hint="give --force to replace it, or write the output to another file",
         )
 

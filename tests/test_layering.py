@@ -61,6 +61,7 @@ STAGES = [
     "fmt",
     "starter",
     "backend",
+    "output_origin",  # whether an existing file is inceptdsl's to replace without --force
     "output",
     "importers",  # inceptdsl import: layer graph -> spec text, verified by loading it back
     "draw",

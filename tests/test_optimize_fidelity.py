@@ -154,7 +154,7 @@ def test_torch_optimized(bundled: Bundled) -> None:
     """The optimized graph and weight map compute the unoptimized model's function: both run
     in float64 (the optimized weights computed for float32, then widened), within TOL."""
     g, model, x, want64, _ = bundled
-    opt = TORCH.build_optimized(g, model).double()  # type: ignore[attr-defined]
+    opt = TORCH.build_optimized(g, model, channels_last=False).double()  # type: ignore[attr-defined]
     check_torch(opt, x.double(), want64)
 
 
@@ -196,7 +196,7 @@ def test_keras_optimized(bundled: Bundled) -> None:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_small_specs_with_each_pass_left_out(name: str, skip: tuple[str, ...]) -> None:
     g, model, x, want = _case(load(name))
-    check_torch(TORCH.build_optimized(g, model, skip=skip), x, want)  # type: ignore[attr-defined]
+    check_torch(TORCH.build_optimized(g, model, skip=skip, channels_last=False), x, want)  # type: ignore[attr-defined]
     if available():
         lowered = TORCH.build_optimized(g, model, skip=skip, onednn=True)  # type: ignore[attr-defined]
         assert relative_error(_run(lowered, x), want) <= TOL
@@ -251,13 +251,13 @@ def test_weights_from_a_keras_model() -> None:
     """Weights trained in Keras reach the optimized torch model (through the IR's names)."""
     g, model, x, want = _case(load("branches"))
     kmodel = get("keras").build(g, weights_from=model)
-    check_torch(TORCH.build_optimized(g, kmodel), x, want)  # type: ignore[attr-defined]
+    check_torch(TORCH.build_optimized(g, kmodel, channels_last=False), x, want)  # type: ignore[attr-defined]
 
 
 @pytest.mark.skipif(not available(), reason="this torch build has no oneDNN (mkldnn) ops")
 def test_onednn_lowering_keeps_the_state_dict_and_fuses_activations() -> None:
     g, model, x, want = _case(load("tfsame"))  # relu6, sepconv, LRN, TF same padding
-    plain = TORCH.build_optimized(g, model)  # type: ignore[attr-defined]
+    plain = TORCH.build_optimized(g, model, channels_last=False)  # type: ignore[attr-defined]
     lowered = TORCH.build_optimized(g, model, onednn=True)  # type: ignore[attr-defined]
     assert list(lowered.state_dict()) == list(plain.state_dict())
     convs = [m for m in lowered.modules() if isinstance(m, OneDNNConv)]

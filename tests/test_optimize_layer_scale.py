@@ -53,7 +53,7 @@ def test_layer_scales_fold_into_the_layer_before_where_exact() -> None:
 
 def test_folded_models_compute_the_same_function() -> None:
     g, model, x, want = _case(inceptdsl.loads(SPEC, filename="ls.incept").graph)
-    check_torch(get("torch").build_optimized(g, model), x, want)  # type: ignore[attr-defined]
+    check_torch(get("torch").build_optimized(g, model, channels_last=False), x, want)  # type: ignore[attr-defined]
     kmodel = get("keras").build_optimized(g, model)  # type: ignore[attr-defined]
 
     def keras() -> np.ndarray:

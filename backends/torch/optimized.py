@@ -5,17 +5,25 @@ the unoptimized network carried over by the weight map.
 `weights_from` (an nn.Module, a state_dict or a Keras model, checked strictly) into the
 unoptimized model, computes the optimized state with the weight map and loads it strictly into
 the model built from the optimized graph. The result is eval-only: folded batch norms cannot
-train, so calling it in training mode raises. With `channels_last`, the model and its input
-are kept in torch's channels_last memory format (oneDNN's native layout on CPU), and with
-`onednn` each convolution is additionally lowered to one oneDNN call with its activation
-fused and its kernel packed once (onednn.py).
+train, so calling it in training mode raises.
+
+It runs on one of three paths (`choose_path`): `nchw` (torch's default layout), `channels_last`
+(model and input in torch's channels_last memory format, oneDNN's native layout on CPU) or
+`onednn` (channels_last, and each convolution lowered to one oneDNN call with its activation
+fused and its kernel packed once: onednn.py). Unless the caller forces one, the fastest this
+torch and CPU have is taken: oneDNN where its ops exist (1.45-3.13x torchvision's eager model
+in CPU time on AVX-512, channels_last 1.38-2.96x, nchw 1.04-1.27x: bench/RESULTS.md), else
+channels_last. The model's repr and
+`model.optimized_path` say which, and why.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -125,14 +133,101 @@ def read_weights(path: str, graph: nx.DiGraph | None = None) -> dict[str, torch.
 
 def saved_weights(graph: nx.DiGraph, weights_from: Any = None, **options: Any) -> bytes:
     """The optimized graph's state_dict from `weights_from`, as torch.save bytes (what
-    `inceptdsl compile --backend torch --optimize --weights` writes beside the source)."""
-    import io
+    `inceptdsl compile --backend torch --optimize --weights` writes beside the source). The
+    zip archive inside is named `inceptdsl/` (torch names it after the file it saves to; it
+    reads any name): that is how a later command knows the file is its own to replace
+    (inceptdsl/output_origin.py)."""
+    import os
+    import tempfile
 
     target = options.get("target") or Target()
     opt = optimize(graph, target, options.get("skip", ()))
-    buffer = io.BytesIO()
-    torch.save(optimized_state_dict(graph, opt, weights_from), buffer)
-    return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="inceptdsl-") as tmp:
+        path = os.path.join(tmp, "inceptdsl.pt")
+        torch.save(optimized_state_dict(graph, opt, weights_from), path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+PATHS = ("nchw", "channels_last", "onednn")
+
+
+@dataclass(frozen=True)
+class Path:
+    """The path an optimized model runs on, and why it was taken (shown in its repr)."""
+
+    name: str  # one of PATHS
+    why: str
+
+    def describe(self, dtype: torch.dtype) -> str:
+        what = {
+            "nchw": "NCHW eager (torch's default layout)",
+            "channels_last": "channels_last eager",
+            "onednn": "oneDNN (conv + activation one call, packed kernels, channels_last)",
+        }[self.name]
+        precision = "bfloat16" if dtype is torch.bfloat16 else "float32"
+        return (
+            f"optimized for inference, eval-only: path {self.name}: {what}, {precision}; {self.why}"
+        )
+
+
+def _isa() -> str:
+    return str(torch.backends.cpu.get_cpu_capability())
+
+
+def choose_path(
+    onednn: bool | None = None,
+    channels_last: bool | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
+    """The path of an optimized model. `True` forces a path, `False` rules it out (oneDNN
+    runs channels_last, so `channels_last=False` rules out both: nchw); left at None, the
+    fastest this machine has: oneDNN where this torch has its ops (for bfloat16: where oneDNN
+    has bf16 kernels for this CPU), else channels_last (bench/RESULTS.md measures all three)."""
+    from .onednn import available, bf16_supported
+
+    reduced = dtype is torch.bfloat16
+    if onednn and channels_last is False:
+        raise UsageError(
+            "onednn=True runs channels_last: it cannot go with channels_last=False",
+            hint="drop one of the two options",
+        )
+    if onednn:
+        if not available():
+            raise UsageError(
+                "onednn=True: this torch build has no oneDNN (mkldnn) convolution ops",
+                hint="leave `onednn` out: the fastest path this torch has is chosen",
+            )
+        if reduced and not bf16_supported():
+            return Path(
+                "channels_last",
+                f"onednn=True was asked, but oneDNN has no bfloat16 kernels for this CPU "
+                f"({_isa()}): torch's channels_last bfloat16 kernels run instead",
+            )
+        return Path("onednn", "forced (onednn=True)")
+    if channels_last:
+        return Path("channels_last", "forced (channels_last=True)")
+    if channels_last is False:
+        return Path("nchw", "forced (channels_last=False)")
+    rest = "force another with onednn=, channels_last="
+    if onednn is False:
+        return Path("channels_last", f"chosen: the fastest without oneDNN (onednn=False); {rest}")
+    if not available():
+        return Path(
+            "channels_last",
+            f"chosen for this machine: this torch has no oneDNN convolution ops ({_isa()}); {rest}",
+        )
+    if reduced and not bf16_supported():
+        return Path(
+            "channels_last",
+            f"chosen for this machine: oneDNN has no bfloat16 kernels for this CPU ({_isa()}); "
+            f"{rest}",
+        )
+    return Path("onednn", f"chosen for this machine: oneDNN's ops are there ({_isa()}); {rest}")
+
+
+def _extra_repr(text: str) -> str:
+    return text
 
 
 def build_optimized(
@@ -141,11 +236,13 @@ def build_optimized(
     *,
     target: Target | None = None,
     skip: Iterable[str] = (),
-    channels_last: bool = False,
-    onednn: bool = False,
+    channels_last: bool | None = None,
+    onednn: bool | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> nn.Module:
-    """The eval-only optimized model of `graph` with the weights of `weights_from`.
+    """The eval-only optimized model of `graph` with the weights of `weights_from`, on the
+    path `choose_path(onednn, channels_last, dtype)` gives (by default the fastest this
+    machine has); `model.optimized_path` and the first line of its repr name it.
 
     `dtype=torch.bfloat16` runs it in bfloat16 (weights cast after the optimized state is
     computed in float64; input cast on entry, output returned as float32); the oneDNN
@@ -154,7 +251,10 @@ def build_optimized(
     if dtype not in (torch.float32, torch.bfloat16):
         raise UsageError(f"optimized models run in float32 or bfloat16, not {dtype}")
     reduced = dtype is torch.bfloat16
-    layout = "nhwc" if channels_last or onednn else "nchw"
+    path = choose_path(onednn, channels_last, dtype)
+    onednn = path.name == "onednn"
+    channels_last = path.name != "nchw"
+    layout = "nhwc" if channels_last else "nchw"
     opt = optimize(graph, target or Target(layout=layout), skip)
     model = _skeleton(opt.graph)
     load_optimized(model, optimized_state_dict(graph, opt, weights_from))
@@ -163,18 +263,20 @@ def build_optimized(
         p.requires_grad_(False)
     if reduced:
         model = model.to(dtype)
-    if channels_last or onednn:
+    if channels_last:
         model = model.to(memory_format=torch.channels_last)
     if onednn:
-        from .onednn import bf16_supported, lower
+        from .onednn import lower
 
-        if not reduced or bf16_supported():
-            model = lower(model)
-    if channels_last or onednn:
+        model = lower(model)
+    if channels_last:
         model.register_forward_pre_hook(_channels_last_input)
     if reduced:
         model.register_forward_pre_hook(_cast_input(dtype))
         model.register_forward_hook(_float_output)
     model.register_forward_pre_hook(_eval_only)
     model.optimized = opt  # type: ignore[assignment]  # the graph, weight map and notes
+    model.optimized_path = path  # type: ignore[assignment]
+    # the first line of repr(model); a partial of a module function keeps the model picklable
+    model.extra_repr = functools.partial(_extra_repr, path.describe(dtype))  # type: ignore[method-assign]
     return model

@@ -103,7 +103,8 @@ def measure_latency(
         for k, r in zip(todo, results, strict=True):
             store[k] = {"median_ms": r["median_ms"], "spread_ms": r["spread_ms"]}
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        write_output(path, json.dumps(store, indent=1, sort_keys=True) + "\n")
+        # the command's own cache: it may replace it (no --force needed for an earlier run's)
+        write_output(path, json.dumps(store, indent=1, sort_keys=True) + "\n", may_replace=path)
     return [
         Timing(store[k]["median_ms"], store[k]["spread_ms"], cached=k not in todo) for k in keys
     ]

@@ -212,7 +212,7 @@ CASES: list[Case] = [
     Case(
         "output_private_file_keeps_its_mode",
         _compile_to("out.py"),
-        {"tree/a.incept": TINY, "tree/out.py": Mode("old\n", 0o600)},
+        {"tree/a.incept": TINY, "tree/out.py": Mode("# an earlier inceptdsl output\n", 0o600)},
         exit=0,
         may_change=("tree/out.py",),
         check=_mode("tree/out.py", 0o600),

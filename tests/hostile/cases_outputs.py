@@ -1,5 +1,6 @@
 """Hostile cases for what a command writes (issue 18's "inputs overwritten", its `view` and `new`
-crashes, issue 25's messages about writes and `--set`, issue 22's `-o other.incept`).
+crashes, issue 25's messages about writes and `--set`, issue 22's `-o other.incept` and
+`-o` over any file inceptdsl did not write).
 
 No command replaces one of its inputs (the spec, its imports, a weights file, a Python module
 it executed), writes two outputs to one file, creates a file beside something that is not a
@@ -244,6 +245,46 @@ CASES = [
         {"tree/a.incept": TINY, "tree/other.incept": OTHER},
         exit=0,
         may_change=("tree/other.incept",),
+    ),
+    # ---- anything inceptdsl did not write is replaced only with --force (issue 22 item 10) ---
+    Case(
+        "compile_over_a_hand_written_module",
+        ["compile", "a.incept", "--backend", "torch", "-q", "-o", "model.py"],
+        {"tree/a.incept": TINY, "tree/model.py": MODULE},
+        exit=2,
+        check=_unchanged("tree/model.py", MODULE.encode()),
+    ),
+    Case(
+        "report_over_a_data_csv",
+        ["report", "a.incept", "--format", "csv", "-o", "data.csv"],
+        {"tree/a.incept": TINY, "tree/data.csv": "x,y\n1,2\n"},
+        exit=2,
+        check=_unchanged("tree/data.csv", b"x,y\n1,2\n"),
+    ),
+    Case(
+        "report_over_a_data_csv_with_force",
+        ["report", "a.incept", "--format", "csv", "--force", "-o", "data.csv"],
+        {"tree/a.incept": TINY, "tree/data.csv": "x,y\n1,2\n"},
+        exit=0,
+        may_change=("tree/data.csv",),
+    ),
+    Case(
+        "optimize_weights_beside_trained_weights",  # model.pt is someone's: neither is written
+        _optimize("model.py"),
+        {"tree/a.incept": TINY, "tree/w.npz": WEIGHTS, "tree/model.pt": "trained\n"},
+        exit=2,
+        check=_unchanged("tree/model.pt", b"trained\n"),
+        memory=None,
+    ),
+    Case(
+        "an_earlier_runs_output_is_replaced",  # every format: tests/test_output_origin.py
+        [],
+        {"tree/a.incept": TINY},
+        shell="$INCEPTDSL compile a.incept --backend torch -q -o t.py && "
+        "$INCEPTDSL compile a.incept --backend torch -q -o t.py && echo replaced",
+        exit=0,
+        stdout=True,
+        may_change=("tree/t.py",),
     ),
     # ---- new: a bad name is reported on the command line ------------------------------------
     Case("new_named_like_a_keyword", ["new", "network", "--from", "googlenet"], exit=2),
