@@ -7,8 +7,11 @@ sources' header, ONNX's producer name, SVG/HTML pages, JSON schemas, the torch w
 `compile --optimize --weights` writes: their zip archive is named `inceptdsl/`), or it begins
 the way one of inceptdsl's formats without room for a marker begins (a report's table, CSV (a
 header of report columns only) or Markdown; a sweep's CSV or HTML; a DOT or Mermaid drawing),
-or it is the tensor file `X.onnx.data` beside an inceptdsl `X.onnx` that names it. Anything
-else is someone's work. tests/test_output_origin.py produces every format and checks it.
+or it is the tensor file `X.onnx.data` beside an inceptdsl `X.onnx` that names it, or the
+weights `X.bin` beside an inceptdsl OpenVINO `X.xml` (its network is named `... (inceptdsl)`),
+or a .tflite file whose last 64 KiB (where TFLite puts names, after the tensors) carry the
+word (its tensors are named `inceptdsl_NETWORK/...`). Anything else is someone's work.
+tests/test_output_origin.py produces every format and checks it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ def produced_by_inceptdsl(path: str) -> bool:
         return True
     if any(s.match(head) for s in _SIGNATURES) or _report_csv(head):
         return True
+    if path.endswith(".tflite") and head[4:8] == b"TFL3":  # names follow the tensors' data
+        tail = _tail(path)
+        return tail is not None and MARKER in tail
+    if path.endswith(".bin"):  # OpenVINO IR weights: recognised by their X.xml beside them
+        xml = _head(path[: -len(".bin")] + ".xml")
+        return xml is not None and xml.startswith(b"<?xml") and MARKER in xml
     if path.endswith(".onnx.data"):  # raw tensors: recognised by the model that points here
         model = _head(path[: -len(".data")], MODEL)
         name = os.path.basename(path).encode("utf-8", "surrogateescape")
@@ -62,6 +71,15 @@ def _report_csv(head: bytes) -> bool:
     headers = {c.header.encode() for c in COLUMNS.values()}
     fields = lines[0].split(b",")
     return all(f in headers for f in fields) and len(lines[1].split(b",")) >= len(fields)
+
+
+def _tail(path: str, size: int = HEAD) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - size))
+            return f.read(size)
+    except OSError:
+        return None
 
 
 def _head(path: str, size: int = HEAD) -> bytes | None:

@@ -122,3 +122,25 @@ def test_outside_a_command_and_fmt_are_not_concerned(tmp_path: Path) -> None:
     with output.command():
         write_output(str(path), "b\n", inputs=[str(path)], may_replace=str(path))
     assert path.read_text() == "b\n"
+
+
+def test_openvino_weights_and_tflite_files_are_recognised_by_their_marks(tmp_path: Path) -> None:
+    """OpenVINO's X.bin has no header: it is inceptdsl's when X.xml beside it is (the network
+    is named `NAME (inceptdsl)`); a .tflite file carries its tensor names after the data."""
+    xml = b'<?xml version="1.0"?>\n<net name="tiny (inceptdsl)" version="11">\n'
+    (tmp_path / "m.xml").write_bytes(xml)
+    (tmp_path / "m.bin").write_bytes(b"\x01\x02" * 100)
+    (tmp_path / "u.xml").write_bytes(b'<?xml version="1.0"?>\n<net name="theirs">\n')
+    (tmp_path / "u.bin").write_bytes(b"\x01\x02" * 100)
+    (tmp_path / "alone.bin").write_bytes(b"\x01\x02" * 100)
+    assert produced_by_inceptdsl(str(tmp_path / "m.xml"))
+    assert produced_by_inceptdsl(str(tmp_path / "m.bin"))
+    assert not produced_by_inceptdsl(str(tmp_path / "u.bin"))
+    assert not produced_by_inceptdsl(str(tmp_path / "alone.bin"))
+    head = b"\x1c\x00\x00\x00TFL3" + b"\x00" * 200_000
+    (tmp_path / "ours.tflite").write_bytes(head + b"inceptdsl_tiny/conv")
+    (tmp_path / "theirs.tflite").write_bytes(head + b"model/conv")
+    (tmp_path / "fake.tflite").write_bytes(b"not a model " + head + b"inceptdsl_tiny/conv")
+    assert produced_by_inceptdsl(str(tmp_path / "ours.tflite"))
+    assert not produced_by_inceptdsl(str(tmp_path / "theirs.tflite"))
+    assert not produced_by_inceptdsl(str(tmp_path / "fake.tflite"))

@@ -24,7 +24,8 @@ def to_openvino(graph: nx.DiGraph, weights: Any = None) -> Any:
 
     proto = build_optimized(graph, weights)
     model = ov.Core().read_model(model=proto.SerializeToString(deterministic=True))
-    model.set_rt_info(graph.graph.get("name", ""), ["framework", "inceptdsl_network"])
+    # the name marks the .xml as inceptdsl's (output_origin: replaced without --force)
+    model.set_friendly_name(f"{graph.graph['name']} (inceptdsl)")
     return model
 
 

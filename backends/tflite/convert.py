@@ -26,6 +26,9 @@ def to_tflite(
     import tensorflow as tf
 
     model = build_keras(graph, load(graph, weights))
+    # the tensors are named `inceptdsl_NETWORK/...`, which marks the file as inceptdsl's
+    # (output_origin: replaced without --force)
+    model.name = f"inceptdsl_{model.name}"
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if int8:
         _refuse_padded_max_pools(graph, model)

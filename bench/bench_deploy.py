@@ -1,0 +1,227 @@
+"""Deploy targets side by side: fp32 vs int8 per runtime, on a trained model and on full-size ones.
+
+    python bench/bench_deploy.py [--nets inception_v3,googlenet] [--batch 8] [--repeats 10]
+        [--no-openvino] [--no-tflite] [--threads 2]
+
+1. Digits (issue 24 item 3): tests/fixtures/deploy/mini_inception.incept trained on
+   scikit-learn's digits (backends/torch/train.py, 10 epochs), then compiled for each target in
+   fp32 and int8 (256 training images as calibration): test accuracy, file size and the median
+   latency at batch 1, each row next to torch eager fp32.
+2. Full-size networks (random weights, BN statistics from a train-mode pass): ONNX Runtime fp32
+   (the optimized graph) vs int8 (QDQ) and OpenVINO fp32 vs int8 at `--batch`: median latency,
+   the ratio, and top-1 agreement of int8 with fp32 on held-out random inputs (with random
+   weights this measures the quantizer's fidelity, not a model's accuracy).
+
+Prints the CPU's model and ISA (AVX2 / AVX-512 / VNNI / AMX) and the load average: these
+machines are shared, so only ratios measured in one run are comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MINI = ROOT / "tests" / "fixtures" / "deploy" / "mini_inception.incept"
+
+
+def isa() -> str:
+    """The CPU's model and the vector ISA features that decide int8 speed."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "?"
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in info.splitlines() if "model name" in ln), "?"
+    )
+    flags = set(
+        next(
+            (ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []
+        )
+    )
+    have = [
+        f
+        for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
+        if f in flags
+    ]
+    return f"{model}; {', '.join(have) or 'no AVX2'}; {os.cpu_count()} CPUs"  # fmt: skip
+
+
+def median_ms(run: Callable[[], Any], repeats: int, warmup: int = 2) -> tuple[float, float]:
+    """Median and (max - min) / 2 of `repeats` timed calls, in ms."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), (max(times) - min(times)) / 2
+
+
+def ort_session(model: Any, threads: int) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    raw = model.SerializeToString()
+    return ort.InferenceSession(raw, opts, providers=["CPUExecutionProvider"])
+
+
+def ov_compiled(model: Any, threads: int) -> Any:
+    import openvino as ov
+
+    config = {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32"}
+    return ov.Core().compile_model(model, "CPU", config)
+
+
+def tflite_runner(data: bytes, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+    import tensorflow as tf
+
+    kernels = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    it = tf.lite.Interpreter(
+        model_content=data, num_threads=threads, experimental_op_resolver_type=kernels
+    )
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        rows = []
+        for sample in x.transpose(0, 2, 3, 1):
+            it.set_tensor(inp["index"], np.ascontiguousarray(sample[None]))
+            it.invoke()
+            rows.append(np.array(it.get_tensor(out["index"])[0]))
+        return np.stack(rows)
+
+    return run
+
+
+def runners(net: Any, state: Any, calib: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
+    """name -> (forward(x) -> logits, file bytes)."""
+    from inceptdsl.backend import get
+
+    out: dict[str, Any] = {}
+    onnx_b = get("onnx")
+    for label, model in (
+        ("onnx fp32 (ORT)", onnx_b.build_optimized(net.graph, state)),
+        ("onnx int8 (ORT)", onnx_b.build(net.graph, state, int8=True, calibration=calib)),
+    ):
+        s = ort_session(model, args.threads)
+        out[label] = (lambda x, s=s: s.run(None, {"input": x})[0], model.ByteSize())
+    if args.openvino:
+        ov_b = get("openvino")
+        for label, model in (
+            ("openvino fp32", ov_b.build(net.graph, state)),
+            ("openvino int8", ov_b.build(net.graph, state, int8=True, calibration=calib)),
+        ):
+            c = ov_compiled(model, args.threads)
+            size = sum(int(np.prod(op.get_output_shape(0))) * op.get_output_element_type(0).size
+                       for op in model.get_ops() if op.get_type_name() == "Constant")  # fmt: skip
+            out[label] = (lambda x, c=c: c(x)[0], size)
+    if args.tflite and net.name == "mini_inception":
+        tfl = get("tflite")
+        for label, data in (
+            ("tflite fp32", tfl.build(net.graph, state)),
+            ("tflite int8", tfl.build(net.graph, state, int8=True, calibration=calib)),
+        ):
+            out[label] = (tflite_runner(data, args.threads), len(data))
+    return out
+
+
+def digits(args: argparse.Namespace) -> None:
+    import torch
+
+    import inceptdsl
+    from inceptdsl.backends.common.digits import load
+    from inceptdsl.backends.torch.train import TrainConfig, fit
+
+    net = inceptdsl.load(str(MINI))
+    torch.manual_seed(0)
+    model = net.to_torch()
+    d = load()
+    t = time.process_time()
+    fit(model, d.x_train, d.y_train, TrainConfig(epochs=10, threads=1))
+    print(f"\n## digits: {MINI.relative_to(ROOT)} trained 10 epochs "
+          f"({time.process_time() - t:.0f} CPU s)\n")  # fmt: skip
+    torch.set_num_threads(args.threads)
+    x1 = d.x_test[:1]
+    with torch.no_grad():
+        base_acc = float((model(torch.from_numpy(d.x_test)).argmax(1).numpy() == d.y_test).mean())
+        base, _ = median_ms(lambda: model(torch.from_numpy(x1)), args.repeats * 5)
+    print("| target | test accuracy | vs fp32 | file KB | batch 1 ms | vs torch eager |")
+    print("|---|---|---|---|---|---|")
+    size = sum(v.numel() * 4 for v in model.state_dict().values())
+    print(f"| torch eager fp32 | {base_acc:.4f} | | {size / 1024:.0f} | {base:.3f} | 1.00x |")
+    fp32: dict[str, float] = {}
+    for label, (run, nbytes) in runners(net, model.state_dict(), d.x_train[:256], args).items():
+        acc = float((run(d.x_test).argmax(1) == d.y_test).mean())
+        key = label.split()[0]
+        fp32.setdefault(key, acc)
+        ms, _ = median_ms(lambda run=run: run(x1), args.repeats * 5)
+        drop = f"{(acc - fp32[key]) * 100:+.2f} pt" if "int8" in label else ""
+        print(f"| {label} | {acc:.4f} | {drop} | {nbytes / 1024:.0f} | {ms:.3f} | "
+              f"{base / ms:.2f}x |")  # fmt: skip
+
+
+def full_size(name: str, args: argparse.Namespace) -> None:
+    import torch
+
+    import inceptdsl
+    from tests.fidelity import calibrate_bn
+
+    net = inceptdsl.load(str(ROOT / "specs" / f"{name}.incept"), aux_logits=False)
+    torch.manual_seed(0)
+    shape = tuple(net.input_shape)
+    model = calibrate_bn(net.to_torch(), torch.randn(8, *shape))
+    rng = np.random.default_rng(0)
+    calib = rng.standard_normal((32, *shape)).astype(np.float32)
+    held = rng.standard_normal((32, *shape)).astype(np.float32)
+    x = held[: args.batch]
+    print(f"\n## {name}, batch {args.batch}, {args.threads} threads (random weights)\n")
+    print("| runtime | median ms | +- | int8 speed-up | top-1 agreement with fp32 |")
+    print("|---|---|---|---|---|")
+    rows = runners(net, model.state_dict(), calib, args)
+    ref: dict[str, tuple[float, np.ndarray]] = {}
+    for label, (run, _) in rows.items():
+        ms, spread = median_ms(lambda run=run: run(x), args.repeats)
+        top1 = np.concatenate([run(held[i : i + 8]) for i in range(0, len(held), 8)]).argmax(1)
+        key = label.split()[0]
+        if "fp32" in label:
+            ref[key] = (ms, top1)
+            print(f"| {label} | {ms:.1f} | {spread:.1f} | | |")
+        else:
+            base_ms, base_top1 = ref[key]
+            agree = float((top1 == base_top1).mean())
+            print(f"| {label} | {ms:.1f} | {spread:.1f} | {base_ms / ms:.2f}x | {agree:.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nets", default="inception_v3", help="full-size specs ('' for none)")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-openvino", dest="openvino", action="store_false")
+    parser.add_argument("--no-tflite", dest="tflite", action="store_false")
+    parser.add_argument("--no-digits", dest="digits", action="store_false")
+    args = parser.parse_args()
+    print(f"# bench_deploy: {isa()}; load average {os.getloadavg()[0]:.1f}")
+    if args.digits:
+        digits(args)
+    for name in filter(None, args.nets.split(",")):
+        full_size(name, args)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
