@@ -287,7 +287,14 @@ class TorchImporter:
             if not any(True for _ in m.children()):
                 continue
             values, defaults = inits.get(id(m), ({}, {}))
-            scopes[p] = Scope(p, type(m).__name__, values, defaults, f"{p} ({type(m).__name__})")
+            scopes[p] = Scope(
+                p,
+                type(m).__name__,
+                values,
+                defaults,
+                f"{p} ({type(m).__name__})",
+                container=isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)),
+            )
         name = getattr(fn, "__name__", "") or type(model).__name__
         if isinstance(fn, type):
             name = _snake(type(model).__name__)
