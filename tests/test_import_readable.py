@@ -4,10 +4,11 @@ Runs of calls of one block are written as `repeat N { B }` (identical calls) or 
 [...] { B(...) }` (calls that differ in arguments), labelled ones with `as "block2-{i+1}"`;
 a container used once (`nn.Sequential`, RegNet's `AnyStage`) is a labelled group, never a
 block named `Sequential`; parameters take the constructor's names, also from a config record's
-fields (EfficientNet's `MBConvConfig`) and as a product or quotient of two
-(`expand_ratio * input_channels`, `width_out // group_width`). The written specs of
-efficientnet_b0 and regnet_y_400mf are goldens (tests/golden/import/), and every import is
-still exact: counts, strict load, equal outputs with a 1% control (check_exact).
+fields (EfficientNet's `MBConvConfig`), a class constant (ResNet's `expansion`) and as a
+product or quotient of two (`expand_ratio * input_channels`, `width_out // group_width`), an
+argument naming the input width last. The written specs of efficientnet_b0, resnet50 and
+regnet_y_400mf are goldens (tests/golden/import/), and every import is still exact: counts,
+strict load, equal outputs with a 1% control (check_exact).
 """
 
 from __future__ import annotations
@@ -102,6 +103,16 @@ ZOO = {
             "block MBConv2(expand_ratio: int, kernel: size, stride: int, out_channels: int,",
             "conv(expand_ratio * input_channels, kernel, stride=stride,",
             "for stochastic_depth_prob in [",
+        ],
+    ),
+    "resnet50": (
+        ["Bottleneck", "Bottleneck2"],
+        [
+            # the output width is planes * expansion (a class constant), not `inplanes`, which
+            # holds the same values in every block but the first of a stage
+            "block Bottleneck(planes: int, stride: int = 1, expansion: int = 4) {",
+            "conv3: conv(planes * expansion, 1x1)",
+            "repeat 5 { Bottleneck2(256) }",
         ],
     ),
     "regnet_y_400mf": (

@@ -181,9 +181,10 @@ def _parametrize(
         if bd.instances[0].path in graph.scopes
         else {}
     )
-    # Arguments that describe the input (in_channels, inplanes) are never literals of a spec,
-    # which infers input sizes: they are matched last.
-    order = sorted(inits[0] if inits else [], key=lambda a: a.startswith("in"))
+    # Arguments that describe the input (in_channels, inplanes, width_in) are never literals
+    # of a spec, which infers input sizes: a value they hold is named after them only when no
+    # other argument or derivation holds it (resnet50's `planes * expansion`, not `inplanes`).
+    order = sorted(inits[0] if inits else [], key=_describes_input)
     columns = [[v[i] for v in vals] for i in range(n)]
     vecs = [tuple(key(x) for x in c) for c in columns]
     varying = [i for i in range(n) if len(set(vecs[i])) > 1]
@@ -204,16 +205,19 @@ def _parametrize(
         first_pos[name] = pos
         return p
 
-    for i in varying:  # 1. constructor arguments
-        if vecs[i] in by_vec:
-            continue
-        for cand in order:
-            if cand not in used and all(
-                cand in ini and _same(ini[cand], x)
-                for ini, x in zip(inits, columns[i], strict=True)
-            ):
-                by_vec[vecs[i]] = add(cand, columns[i], i, True)
-                break
+    def direct(names: list[str]) -> None:
+        for i in varying:
+            if vecs[i] in by_vec or vecs[i] in exprs:
+                continue
+            for cand in names:
+                if cand not in used and all(
+                    cand in ini and _same(ini[cand], x)
+                    for ini, x in zip(inits, columns[i], strict=True)
+                ):
+                    by_vec[vecs[i]] = add(cand, columns[i], i, True)
+                    break
+
+    direct([a for a in order if not _describes_input(a)])  # 1. constructor arguments
     extra: list[Param] = []
     for i in varying:  # 2. a product or quotient of two
         if vecs[i] in by_vec or vecs[i] in exprs:
@@ -227,7 +231,8 @@ def _parametrize(
                 column = [ini[name] for ini in inits]
                 extra.append(add(name, column, n + len(extra), True))
         exprs[vecs[i]] = f"({a} {op} {b})"
-    for i in varying:  # 3. the unit and option it sets
+    direct([a for a in order if _describes_input(a)])  # 3. arguments naming the input
+    for i in varying:  # 4. the unit and option it sets
         if vecs[i] in by_vec or vecs[i] in exprs:
             continue
         name = identifier(contexts[i], "p")
@@ -258,6 +263,10 @@ def _parametrize(
             u.args.append((p.name if p.has_default else None, v))
 
 
+def _describes_input(name: str) -> bool:
+    return name.startswith("in") or name.endswith("_in") or "input" in name
+
+
 def _int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -278,12 +287,12 @@ def _derived(
         )
         and any(ini[a] != 1 for ini in inits)
     ]
-    for a in names:
-        for b in names:
+    for ia, a in enumerate(names):
+        for ib, b in enumerate(names):
             if a == b:
                 continue
             xs = [(ini[a], ini[b]) for ini in inits]
-            if a < b and all(x * y == c for (x, y), c in zip(xs, column, strict=True)):
+            if ia < ib and all(x * y == c for (x, y), c in zip(xs, column, strict=True)):
                 if all(_int(x) and _int(y) for x, y in xs):
                     return a, "*", b
             if all(_int(x) and _int(y) and y > 0 for x, y in xs) and all(
