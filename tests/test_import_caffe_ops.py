@@ -1,6 +1,7 @@
 """`inceptdsl import caffe` of the constructs the public Inception ports use: a flat Concat of
-a fork's two convs (Inception-v3/v4) written as nested concats, and an Eltwise SUM with
-`coeff: 1, 0.17` (Inception-ResNet-v2) written as `residual scale=0.17`.
+a fork's two convs (Inception-v3/v4) written as nested concats, an Eltwise SUM with
+`coeff: 1, 0.17` (Inception-ResNet-v2) written as `residual scale=0.17`, and ResNet's
+Convolution -> BatchNorm -> Scale -> ReLU written as one `conv ... bn= act=` unit.
 
 Each fixture (tests/fixtures/caffe/, written for these tests) is imported and compared with a
 hand-written spec of the same network: the same figures, the hand-written model's state_dict
@@ -47,6 +48,20 @@ network eltwise_coeff {
 """,
         "residual scale=0.17 act=relu",
     ),
+    "conv_bn_scale": (
+        1264,  # convs 8*8*9 + 8*8 + 8*8*9, and gamma + beta of 8 channels for each of three
+        """
+network conv_bn_scale {
+  input 8 x 9 x 9
+  conv1: conv 8 3x3 pad=1 bias=false bn=true act=relu
+  residual act=relu {
+    res2a_branch2a: conv 8 1x1 bias=false bn=true act=relu
+    res2a_branch2b: conv 8 3x3 pad=1 bias=false bn=true
+  }
+}
+""",
+        "defaults conv(bias=false, bn=bn(momentum=0.001), act=relu)\n  conv1: conv 8 3x3 pad=1\n",
+    ),
 }
 
 
@@ -65,7 +80,9 @@ def test_imports_as_the_hand_written_spec(name: str) -> None:
     assert mine.report().params == hand.report().params == params
     assert mine.report().macs == hand.report().macs
     torch.manual_seed(0)
-    reference = hand.to_torch().eval()
+    reference = hand.to_torch().train()
+    _out(reference)  # batch-norm statistics from a training-mode pass
+    reference.eval()
     built = mine.to_torch(weights_from=reference.state_dict()).eval()  # strict
     ya, yb = _out(reference), _out(built)
     assert float((ya - yb).abs().max() / ya.abs().max()) <= TOLERANCE

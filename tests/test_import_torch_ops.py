@@ -255,7 +255,43 @@ class Refused(nn.Module):
 
     def forward(self, x):
         x = self.conv(x)
+        if self.what == "permute":
+            return x.permute(0, 1, 3, 2)
         return self.ln(x) if self.what == "importer" else torch.maximum(x, x.sigmoid())
+
+
+class CNBlock(nn.Module):
+    """ConvNeXt's block: a depthwise conv, then channels-last LayerNorm and Linears between
+    two permutes, a layer scale (torchvision: (C, 1, 1) after permuting back; timm: (C,)
+    before), and the residual."""
+
+    def __init__(self, c, timm_style):
+        super().__init__()
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.norm = nn.LayerNorm(c, eps=1e-6)
+        self.fc1 = nn.Linear(c, 4 * c)
+        self.fc2 = nn.Linear(4 * c, c)
+        self.timm_style = timm_style
+        self.gamma = nn.Parameter(torch.rand(c) if timm_style else torch.rand(c, 1, 1))
+
+    def forward(self, x):
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.fc2(F.gelu(self.fc1(self.norm(y))))
+        if self.timm_style:
+            y = (y * self.gamma).permute(0, 3, 1, 2)
+        else:
+            y = self.gamma * y.permute(0, 3, 1, 2)
+        return x + y
+
+
+class ChannelsLast(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = CNBlock(8, False)
+        self.b = CNBlock(8, True)
+
+    def forward(self, x):
+        return self.b(self.a(x))
 
 
 def build(kind):
@@ -269,6 +305,8 @@ def build(kind):
         "norms": Norms,
         "roles": Roles,
         "structures": Structures,
+        "channels_last": ChannelsLast,
+        "permute": lambda: Refused("permute"),
         "importer": lambda: Refused("importer"),
         "language": lambda: Refused("language"),
     }[kind]()
@@ -286,6 +324,12 @@ CASES = {
         "residual { stack: Stack } shortcut {",
     ),
     "structures": ("block Three {", "block Three2 {", "block Three3 {"),
+    "channels_last": (
+        "norm: layernorm eps=1e-06",
+        "fc1: linear 32 per_position=true",
+        "gamma: layer_scale dims=3",
+        "gamma: layer_scale\n",
+    ),
     "residuals": ("residual scale=0.3 {", "residual scale=0.5 {", "relu\n  residual { h: conv"),
 }
 
@@ -318,9 +362,10 @@ def _rel_diff(a: nn.Module, b: nn.Module, shape: tuple[int, int, int]) -> float:
 
 
 def check_exact(
-    text: str, model: nn.Module, shape: tuple[int, int, int] = SHAPE
+    text: str, model: nn.Module, shape: tuple[int, int, int] = SHAPE, control: str | None = None
 ) -> inceptdsl.Network:
-    """Counts to the unit, strict load, equal eval outputs, and the 1% control."""
+    """Counts to the unit, strict load, equal eval outputs, and the 1% control (on `control`,
+    else the first conv weight: ConvNeXt's stem conv feeds a LayerNorm, which cancels it)."""
     net = inceptdsl.loads(text, "imported.incept")
     assert net.report().params == sum(p.numel() for p in model.parameters())
     _bn_from_train_pass(model, shape)
@@ -328,7 +373,7 @@ def check_exact(
     built.eval()
     assert _rel_diff(model, built, shape) <= TOLERANCE
     state = built.state_dict()
-    first = next(k for k, v in state.items() if k.endswith("weight") and v.dim() == 4)
+    first = control or next(k for k, v in state.items() if k.endswith("weight") and v.dim() == 4)
     state[first] = state[first] * 1.01
     built.load_state_dict(state)
     assert _rel_diff(model, built, shape) > TOLERANCE
@@ -365,6 +410,7 @@ def test_dense_concats_nest(models_file: Path) -> None:
     [
         ("importer", "ln (LayerNorm): a LayerNorm over [12]", "the language has this construct"),
         ("language", "maximum in the model's forward", "the language cannot express"),
+        ("permute", "a permute [0, 1, 3, 2]", "the language cannot express"),
     ],
 )
 def test_refusal_says_who_lacks_the_construct(

@@ -1,8 +1,9 @@
 """`inceptdsl import torch` of torchvision and timm models that use the language's newer constructs:
 SE gates (`multiply`), hardswish, stochastic depth, ShuffleNet's split and shuffle, DenseNet's
-running concat, RegNet's quoted `block1-0` names. Each is imported at a small input, then
-checked independently of the importer: parameters to the unit, strict state_dict load, equal
-eval outputs with a 1% weight change as the control (tests/test_import_torch_ops.py).
+running concat, RegNet's quoted `block1-0` names, ConvNeXt's channels-last layers and layer
+scale. Each is imported at a small input, then checked independently of the importer:
+parameters to the unit, strict state_dict load, equal eval outputs with a 1% weight change as
+the control (tests/test_import_torch_ops.py).
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ CASES = {
     "mobilenet_v3_large": ("hardswish", "hardsigmoid", "multiply {"),
     "shufflenet_v2_x1_0": ("shuffle 2", "slice 0"),
     "densenet121": ("concat {",),
+    # channels-last LayerNorm and Linears between permutes, the (C, 1, 1) layer scale
+    "convnext_tiny": ('"3": linear', "per_position=true", "layer_scale: layer_scale", "drop_path"),
     # timm's BatchNormAct2d read by residuals, MixedConv2d's split convs numbered "0", "1"
     "mixnet_s": ("multiply {", '"0": conv', "slice 0"),
 }
+
+
+CONTROL = {"convnext_tiny": "features.1.0.block.3.weight"}  # a linear inside a block
 
 
 def _make(name: str) -> tuple[str, dict, torch.nn.Module]:
@@ -43,7 +49,11 @@ def test_model_imports_exactly(name: str) -> None:
         assert word in text, word
     torch.manual_seed(0)
     _, _, model = _make(name)
-    net = check_exact(text, model, SHAPE)
+    with torch.no_grad():  # trained layer scales, not the initial 1e-6 that hides each block
+        for key, p in model.named_parameters():
+            if key.endswith("layer_scale"):
+                p.uniform_(0.5, 1.5)
+    net = check_exact(text, model, SHAPE, CONTROL.get(name))
     rep = net.report()
     buffers = sum(
         b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var"))

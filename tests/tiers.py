@@ -130,6 +130,8 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_fidelity_zoo.py",
         "test_import_torch.py",
         "test_import_torch_ops.py",
+        "test_import_readable.py",
+        "test_import_docs.py",
         "test_import_torch_zoo.py",
         "test_optimize_fidelity.py",
         "test_optimize_layer_scale.py",

@@ -169,6 +169,9 @@ class Converter:
         self.pending: dict[str, tuple[str, str, int]] = {}  # a channel shuffle half done
         self.pieces: dict[str, list[tuple[int, int]]] = {}  # a chunk/split: channel ranges
         self.concats: dict[tuple[str, ...], str] = {}  # a concat's tensors -> its layer
+        self.last: set[str] = set()  # tensors permuted to channels-last (ConvNeXt's blocks)
+        self.attrs: dict[str, str] = {}  # a parameter read in a forward -> its path
+        self.owned: dict[str, str] = {}  # a layer made of such a parameter -> its path
 
     def where(self, c: Call) -> str:
         if c.kind == "module":
@@ -190,7 +193,7 @@ class Converter:
             vals = v if isinstance(v, (list, tuple)) else [v]
             for x in vals:
                 r = self.ref(x)
-                if r is not None and r not in self.helpers:
+                if r is not None and r not in self.helpers and r not in self.attrs:
                     out.append(r)
         return out
 
@@ -206,16 +209,12 @@ class Converter:
             except Unsupported as exc:
                 raise UnsupportedModelError(f"{self.where(c)}: {exc}") from None
             return
+        if c.kind == "attr":  # only a layer scale's multiply may read it (_layer_scale)
+            self.attrs[c.id] = str(c.target)
+            return
         if c.shape is None and c.kind != "module":
             self.helpers.add(c.id)  # a size, a shape: only ever an argument of a view
             return
-        if c.kind == "attr":
-            raise UnsupportedModelError(
-                f"{c.target}: a parameter or buffer used directly in a forward (not through a "
-                "module) cannot be written in a spec",
-                hint="a per-channel multiplier is the language's `layer_scale`, which the "
-                "importer does not recover yet; other uses have no counterpart",
-            )
         try:
             made = self._convert(c)
         except Unsupported as exc:
@@ -235,9 +234,9 @@ class Converter:
         scopes = tuple(p for p, _ in c.stack if p in self.stateful_scopes)
         if kind == "concat":
             scopes = self._concat_scopes(scopes, inputs)
-        path = c.target if c.kind == "module" else None
-        stateful = False
-        if path is not None:
+        path = c.target if c.kind == "module" else self.owned.get(c.id)
+        stateful = path is not None and c.kind != "module"
+        if c.kind == "module" and path is not None:
             m = self.modules[path]
             stateful = any(True for _ in m.parameters()) or any(True for _ in m.buffers())
             n = self.module_calls.get(path, 0)
@@ -253,6 +252,9 @@ class Converter:
         self.layers.append(layer)
         if kind == "bn" and c.kind == "module":
             self._bn_act(c, layer)
+        if c.id in self.last and c.shape is not None and len(c.shape) == 4:
+            n, h, w, ch = c.shape
+            self.shapes[c.id] = (n, ch, h, w)  # the spec's tensors have no layout
 
     def _bn_act(self, c: Call, bn: Layer) -> None:
         """timm's BatchNormAct2d: batch norm, then its `drop` and `act` children."""
@@ -275,7 +277,7 @@ class Converter:
     def _in_shape(self, ref: str) -> tuple[int, ...] | None:
         return self.shapes.get(ref)
 
-    def _convert(self, c: Call) -> tuple[str, tuple, dict, list[str]] | None:
+    def _convert(self, c: Call, plain: bool = False) -> tuple[str, tuple, dict, list[str]] | None:
         ins = self.tensor_args(c)
         first = ins[0] if ins else None
         name = _short(c.target)
@@ -285,6 +287,15 @@ class Converter:
             raise Unsupported(
                 "a 5-D tensor (only a channel shuffle's view, transpose, view is recovered)"
             )
+        read = [x.id for x in (*c.args, *c.kwargs.values()) if isinstance(x, Ref)]
+        attrs = [self.attrs[i] for i in read if i in self.attrs]
+        if attrs and not (name in MUL_NAMES or c.target in (operator.mul, torch.mul)):
+            raise Unsupported(
+                f"{attrs[0]}: a parameter or buffer used directly in a forward (not through a "
+                "module) other than as a per-channel multiplier (`layer_scale`)"
+            )
+        if not plain and (any(i in self.last for i in read) or name == "permute"):
+            return self._channels_last(c, ins, name, [i for i in read if i not in self.attrs])
         if c.kind == "module":
             return self._module(c, ins)
         t = c.target
@@ -529,7 +540,108 @@ class Converter:
             raise Unsupported(f"a division by {divisor!r}")
         return "scale", (factor,), {}, ins
 
+    def _channels_last(
+        self, c: Call, ins: list[str], name: str, raw: list[str]
+    ) -> tuple[str, tuple, dict, list[str]] | None:
+        """ConvNeXt's `permute(0, 2, 3, 1)`, then LayerNorm and Linear over the last dimension
+        (the language's `layernorm` of a map and `linear per_position=true`), elementwise
+        activations and a layer scale, then `permute(0, 3, 1, 2)` back. The spec's tensors
+        have no layout: the permutes pass their input on. `self.last` holds the traced tensors
+        (not their aliases) that are channels-last."""
+        first = ins[0] if ins else None
+        if name == "permute":
+            dims = [a for a in c.args[1:] if not isinstance(a, Ref)] or [c.kwargs.get("dims")]
+            if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+                dims = list(dims[0])
+            dims = [int(d) % 4 for d in dims if isinstance(d, int)]
+            src = self._in_shape(first) if first else None
+            if src is None or len(src) != 4 or len(ins) != 1:
+                raise Unsupported("a permute of something that is not a feature map")
+            if raw[0] not in self.last and dims == [0, 2, 3, 1]:
+                self.alias[c.id] = first  # type: ignore[assignment]
+                self.last.add(c.id)
+                return None
+            if raw[0] in self.last and dims == [0, 3, 1, 2]:
+                self.alias[c.id] = first  # type: ignore[assignment]
+                return None
+            raise Unsupported(
+                f"a permute {dims} (only to channels-last and back, around per-position layers)"
+            )
+        made: tuple[str, tuple, dict, list[str]] | None
+        if c.kind == "module":
+            m = self.modules[c.target]
+            if isinstance(m, nn.LayerNorm) and type(m).__name__ != "LayerNorm2d":
+                ch = (c.shape or (0,))[-1]
+                if tuple(m.normalized_shape) != (ch,):
+                    raise Unsupported(f"a LayerNorm over {list(m.normalized_shape)}")
+                if m.elementwise_affine and getattr(m, "bias", None) is None:
+                    raise Unsupported("a LayerNorm with a weight but no bias")
+                opts = {"eps": float(m.eps), "affine": bool(m.elementwise_affine)}
+                made = "layernorm", (), opts, [first]  # type: ignore[list-item]
+            elif type(m) is nn.Linear:
+                opts = {"bias": m.bias is not None, "per_position": True}
+                made = "linear", (m.out_features,), opts, [first]  # type: ignore[list-item]
+            elif type(m) in ACT_MODULES or type(m) in (nn.GELU, nn.Dropout, nn.Identity):
+                made = self._module(c, ins)
+            else:
+                raise Unsupported(f"the module {type(m).__name__} on a channels-last tensor")
+        elif name in MUL_NAMES or c.target in (operator.mul, torch.mul):
+            made = self._mul(c, ins)
+        elif c.target is F.gelu or c.target in ACT_FUNCTIONS or name in PASS_NAMES:
+            return self._convert_plain(c)
+        else:
+            raise Unsupported(
+                f"{fn_name(c.target)} on a channels-last tensor (only LayerNorm, Linear, "
+                "activations and a layer scale between the permutes)"
+            )
+        self.last.add(c.id)
+        return made
+
+    def _convert_plain(self, c: Call) -> tuple[str, tuple, dict, list[str]] | None:
+        """An elementwise function of a channels-last tensor: converted as usual."""
+        made = self._convert(c, plain=True)
+        self.last.add(c.id)
+        return made
+
+    def _layer_scale(
+        self, c: Call, src: str, path: str, last: bool
+    ) -> tuple[str, tuple, dict, list[str]]:
+        """`gamma * x` with gamma a parameter of shape (C, 1, 1) on a map or (C,) on a vector
+        or a channels-last map: `layer_scale dims=3` / `layer_scale`, named after gamma."""
+        gamma = (
+            self.model.get_parameter(path) if path in dict(self.model.named_parameters()) else None
+        )
+        shape = self._in_shape(src)
+        if gamma is None or shape is None:
+            raise Unsupported(f"{path}: a buffer used as a multiplier (only a parameter)")
+        ch = shape[1]
+        on_map = len(shape) == 4
+        if tuple(gamma.shape) == (ch, 1, 1) and on_map and not last:
+            dims = 3
+        elif tuple(gamma.shape) == (ch,) and (not on_map or last):
+            dims = 1
+        else:
+            raise Unsupported(
+                f"{path}: a parameter of shape {list(gamma.shape)} multiplying a "
+                f"{list(shape[1:])} tensor (only a per-channel layer scale)"
+            )
+        if path in self.owned.values():
+            raise Unsupported(f"{path}: a parameter used twice")
+        self.owned[c.id] = path
+        opts: dict[str, Any] = {"dims": dims}
+        flat = gamma.detach().flatten()
+        if bool((flat == flat[0]).all()):  # the shortest text of the float32 value: 1e-06
+            opts["init"] = float(str(flat[0].numpy()))
+        return "layer_scale", (), opts, [src]
+
     def _mul(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
+        read = [x.id for x in (*c.args, *c.kwargs.values()) if isinstance(x, Ref)]
+        attrs = [self.attrs[i] for i in read if i in self.attrs]
+        if attrs:
+            if len(attrs) != 1 or len(ins) != 1:
+                raise Unsupported("a multiply of a parameter by other than one tensor")
+            last = any(i in self.last for i in read if i not in self.attrs)
+            return self._layer_scale(c, ins[0], attrs[0], last)
         consts = [v for v in (*c.args, *c.kwargs.values()) if isinstance(v, (int, float))]
         if len(ins) == 1 and len(consts) == 1 and not isinstance(consts[0], bool):
             factor = float(consts[0])

@@ -85,6 +85,16 @@ def _import_failed(name: str, exc: Exception) -> UsageError:
     return UsageError(f"{name} failed to import: {type(exc).__name__}: {text}"[:2000])
 
 
+def _is_config(v: Any) -> bool:
+    """A plain record of settings passed to a constructor: not a module, class or callable."""
+    return (
+        hasattr(v, "__dict__")
+        and not isinstance(v, (type, nn.Module))
+        and not callable(v)
+        and len(vars(v)) <= 64
+    )
+
+
 def construct(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[nn.Module, dict[int, Init]]:
     """Call `fn(**kwargs)`; the nn.Module it returns and each module's recorded arguments."""
     inits: dict[int, Init] = {}
@@ -113,6 +123,10 @@ def construct(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[nn.Module
             v = outer.f_locals.get(name)
             if isinstance(v, _SCALARS):
                 values[name] = v
+            elif _is_config(v):  # a config record (EfficientNet's MBConvConfig): its fields
+                for attr, x in vars(v).items():
+                    if isinstance(x, _SCALARS) and not attr.startswith("_"):
+                        values.setdefault(attr, x)
             if p.default is not p.empty and isinstance(p.default, _SCALARS):
                 defaults[name] = p.default
         inits[id(self)] = (values, defaults)

@@ -222,6 +222,20 @@ def output_tensor(value: Any) -> torch.Tensor:
     raise UnsupportedModelError(f"the model returns a {type(value).__name__}, not one tensor")
 
 
+def _class_constants(cls: type, taken: dict[str, Any]) -> dict[str, Any]:
+    """Scalar constants of the module's own class (ResNet's `Bottleneck.expansion = 4`):
+    block parameters may be named as a product of an argument and one of them, with the
+    constant as the parameter's default."""
+    return {
+        k: v
+        for k, v in vars(cls).items()
+        if not k.startswith("_")
+        and k not in taken
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+    }
+
+
 def _snake(name: str) -> str:
     out = ""
     for i, ch in enumerate(name):
@@ -287,7 +301,16 @@ class TorchImporter:
             if not any(True for _ in m.children()):
                 continue
             values, defaults = inits.get(id(m), ({}, {}))
-            scopes[p] = Scope(p, type(m).__name__, values, defaults, f"{p} ({type(m).__name__})")
+            consts = _class_constants(type(m), values)
+            values, defaults = {**values, **consts}, {**defaults, **consts}
+            scopes[p] = Scope(
+                p,
+                type(m).__name__,
+                values,
+                defaults,
+                f"{p} ({type(m).__name__})",
+                container=isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)),
+            )
         name = getattr(fn, "__name__", "") or type(model).__name__
         if isinstance(fn, type):
             name = _snake(type(model).__name__)

@@ -44,27 +44,32 @@ class BlockDef:
 Render = Callable[[list[Unit], Callable[[Any, str], str]], str]
 
 
-def _scopes_by_depth(body: list[Unit]) -> list[list[UScope]]:
+def _scopes_by_height(body: list[Unit]) -> list[list[UScope]]:
+    """Block-call scopes by height (0: no block call inside), so that one class with one
+    structure is one block wherever it is nested, and children come before parents."""
     levels: list[list[UScope]] = []
 
-    def visit(units: list[Unit], depth: int) -> None:
+    def visit(units: list[Unit]) -> int:
+        """The height of `units`: 1 + the highest block call in them, or 0."""
+        top = 0
         for u in units:
             if isinstance(u, UScope):
+                h = visit(u.body)
                 if not u.group:
-                    while len(levels) <= depth:
+                    while len(levels) <= h:
                         levels.append([])
-                    levels[depth].append(u)
-                visit(u.body, depth + (0 if u.group else 1))
+                    levels[h].append(u)
+                    h += 1
+                top = max(top, h)
             elif isinstance(u, UMerge):
-                for b in u.branches:
-                    visit(b, depth)
+                top = max([top, *(visit(b) for b in u.branches)])
             elif isinstance(u, UResidual):
-                visit(u.main, depth)
-                visit(u.shortcut, depth)
+                top = max(top, visit(u.main), visit(u.shortcut))
             elif isinstance(u, UAux):
-                visit(u.body, depth)
+                top = max(top, visit(u.body))
+        return top
 
-    visit(body, 0)
+    visit(body)
     return levels
 
 
@@ -89,46 +94,86 @@ def skeleton(render: Render, body: list[Unit]) -> tuple[str, list[Any], list[str
     return render(body, val), values, contexts
 
 
-def recover(graph: LayerGraph, body: list[Unit], render: Render) -> list[BlockDef]:
+def recover(
+    graph: LayerGraph, body: list[Unit], render: Render, registry: dict[str, list[Param]]
+) -> list[BlockDef]:
     """Assign `block` and `args` to every scope written as a block call; the block definitions
-    in the order their first instance appears, innermost first."""
+    in the order their first instance appears, innermost first. `registry` gets each block's
+    parameters as soon as they are known (the loops of an outer block's body name them)."""
     taken = set(LAYERS) | {identifier(graph.name)}
     first_labels: dict[str, list[str]] = {}
     blocks: list[BlockDef] = []
-    for level in reversed(_scopes_by_depth(body)):
-        groups: dict[tuple[str, str], tuple[BlockDef, list[list[Any]], list[str]]] = {}
+    for level in _scopes_by_height(body):
+        groups: dict[tuple[str, str], tuple[list[UScope], list[list[Any]], list[str]]] = {}
         for u in level:
             skel, values, contexts = skeleton(render, u.body)
-            k = (u.cls, skel)
-            if k not in groups:
-                base = camel(u.cls)
-                labels = _labels(u.body)
-                if base not in first_labels:
-                    first_labels[base] = labels
-                    name = base
-                else:  # a second structure of one class: named for what it adds
-                    extra = [x for x in labels if x not in first_labels[base]]
-                    name = base + camel(extra[0]) if extra else base
-                # numbered 2, 3, ... after the name (MBConv, MBConv2, MBConv3; never MBConv22)
-                n = 2
-                stem = name
-                while name in taken:
-                    name = f"{stem}{n}"
-                    n += 1
-                taken.add(name)
-                groups[k] = (BlockDef(name, u.cls, []), [], contexts)
-            bd, vals, _ = groups[k]
-            bd.instances.append(u)
-            vals.append(values)
-        for bd, vals, contexts in groups.values():
+            entry = groups.setdefault((u.cls, skel), ([], [], contexts))
+            entry[0].append(u)
+            entry[1].append(values)
+        for (cls, _), (instances, vals, contexts) in groups.items():
+            if len(instances) == 1 and _as_group(graph, instances[0]):
+                instances[0].group = True
+                continue
+            bd = BlockDef(_block_name(graph, instances[0], first_labels, taken), cls, instances)
             _parametrize(graph, bd, vals, contexts)
+            registry[bd.name] = bd.params
             blocks.append(bd)
     return blocks
+
+
+def _as_group(graph: LayerGraph, u: UScope) -> bool:
+    """A container used once (`trunk_output`, RegNet's `AnyStage`s) is a labelled group, when
+    every member is labelled (a group numbers its unlabelled members)."""
+    sc = graph.scopes.get(u.path)
+    return bool(
+        sc is not None
+        and sc.container
+        and u.label is not None
+        and all(isinstance(m, (ULayer, UScope)) and m.label is not None for m in u.body)
+    )
+
+
+CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+
+
+def _block_name(
+    graph: LayerGraph, u: UScope, first_labels: dict[str, list[str]], taken: set[str]
+) -> str:
+    """The class name (a plain container's after its label); a second structure of one class
+    is named for what it adds, then numbered 2, 3, ... (MBConv, MBConv2; never MBConv22)."""
+    base = camel(u.cls)
+    if u.cls in CONTAINERS:
+        segs = [x for x in u.path.split(".") if not x.isdigit()]
+        base = camel(segs[-1]) if segs else "Stage"
+    labels = _labels(u.body)
+    if base not in first_labels:
+        first_labels[base] = labels
+        name = base
+    else:
+        extra = [x for x in labels if x not in first_labels[base]]
+        name = base + camel(extra[0]) if extra else base
+    n = 2
+    stem = name
+    while name in taken:
+        name = f"{stem}{n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
+def _same(arg: Any, v: Any) -> bool:
+    """A constructor argument holds the value: equal, or `k` for a `kxk` kernel."""
+    if isinstance(v, Size) and isinstance(arg, int) and not isinstance(arg, bool):
+        return v.h == v.w == arg
+    return key(arg) == key(v)
 
 
 def _parametrize(
     graph: LayerGraph, bd: BlockDef, vals: list[list[Any]], contexts: list[str]
 ) -> None:
+    """Name the columns that vary: a constructor argument that holds the value in every
+    instance, else a product or quotient of two (`input_channels * expand_ratio`, whose
+    operands become parameters too), else the unit and option the value sets."""
     n = len(contexts)
     inits = [graph.scopes[u.path].init if u.path in graph.scopes else {} for u in bd.instances]
     sig_defaults = (
@@ -136,55 +181,122 @@ def _parametrize(
         if bd.instances[0].path in graph.scopes
         else {}
     )
-    # Arguments that describe the input (in_channels, inplanes) are never literals of a spec,
-    # which infers input sizes: they are matched last.
-    order = sorted(inits[0] if inits else [], key=lambda a: a.startswith("in"))
+    # Arguments that describe the input (in_channels, inplanes, width_in) are never literals
+    # of a spec, which infers input sizes: a value they hold is named after them only when no
+    # other argument or derivation holds it (resnet50's `planes * expansion`, not `inplanes`).
+    order = sorted(inits[0] if inits else [], key=_describes_input)
+    columns = [[v[i] for v in vals] for i in range(n)]
+    vecs = [tuple(key(x) for x in c) for c in columns]
+    varying = [i for i in range(n) if len(set(vecs[i])) > 1]
     by_vec: dict[tuple[Any, ...], Param] = {}
+    pvalues: dict[str, list[Any]] = {}
     first_pos: dict[str, int] = {}
+    exprs: dict[tuple[Any, ...], str] = {}
     used: set[str] = set()
+
+    def add(name: str, column: list[Any], pos: int, from_ctor: bool) -> Param:
+        p = Param(name, type_of(column))
+        if from_ctor and name in sig_defaults:
+            d = sig_defaults[name]
+            if isinstance(d, PARAMETRIC) and type_of([d, *column]) == p.type:
+                p.default, p.has_default = d, True
+        used.add(name)
+        pvalues[name] = column
+        first_pos[name] = pos
+        return p
+
+    def direct(names: list[str]) -> None:
+        for i in varying:
+            if vecs[i] in by_vec or vecs[i] in exprs:
+                continue
+            for cand in names:
+                if cand not in used and all(
+                    cand in ini and _same(ini[cand], x)
+                    for ini, x in zip(inits, columns[i], strict=True)
+                ):
+                    by_vec[vecs[i]] = add(cand, columns[i], i, True)
+                    break
+
+    direct([a for a in order if not _describes_input(a)])  # 1. constructor arguments
+    extra: list[Param] = []
+    for i in varying:  # 2. a product or quotient of two
+        if vecs[i] in by_vec or vecs[i] in exprs:
+            continue
+        found = _derived(order, inits, columns[i])
+        if found is None:
+            continue
+        a, op, b = found
+        for name in (a, b):
+            if name not in used:
+                column = [ini[name] for ini in inits]
+                extra.append(add(name, column, n + len(extra), True))
+        exprs[vecs[i]] = f"({a} {op} {b})"
+    direct([a for a in order if _describes_input(a)])  # 3. arguments naming the input
+    for i in varying:  # 4. the unit and option it sets
+        if vecs[i] in by_vec or vecs[i] in exprs:
+            continue
+        name = identifier(contexts[i], "p")
+        base, j = name, 2
+        while name in used:
+            name = f"{base}_{j}"
+            j += 1
+        by_vec[vecs[i]] = add(name, columns[i], i, False)
     bd.replace = []
     for i in range(n):
-        column = [v[i] for v in vals]
-        vec = tuple(key(x) for x in column)
-        if len(set(vec)) == 1:
-            bd.replace.append(column[0])
-            continue
-        if vec not in by_vec:
-            name = None
-            for cand in order:
-                if cand in used:
-                    continue
-                if all(
-                    cand in ini and key(ini[cand]) == vk for ini, vk in zip(inits, vec, strict=True)
-                ):
-                    name = cand
-                    break
-            from_ctor = name is not None
-            if name is None:
-                name = contexts[i]
-            name = identifier(name, "p")
-            base, j = name, 2
-            while name in used:
-                name = f"{base}_{j}"
-                j += 1
-            used.add(name)
-            p = Param(name, type_of(column))
-            if from_ctor and name in sig_defaults:
-                d = sig_defaults[name]
-                if isinstance(d, PARAMETRIC) and type_of([d, *column]) == p.type:
-                    p.default, p.has_default = d, True
-            by_vec[vec] = p
-            first_pos[name] = i
-        bd.replace.append(Var(by_vec[vec].name))
-    params = list(by_vec.values())
+        if i not in varying:
+            bd.replace.append(columns[i][0])
+        elif vecs[i] in exprs:
+            bd.replace.append(Var(exprs[vecs[i]]))
+        else:
+            bd.replace.append(Var(by_vec[vecs[i]].name))
+    params = list(by_vec.values()) + extra
     rank = {name: k for k, name in enumerate(order)}
     params.sort(key=lambda p: (p.has_default, rank.get(p.name, len(rank) + first_pos[p.name])))
     bd.params = params
-    for u, values in zip(bd.instances, vals, strict=True):
+    for k, u in enumerate(bd.instances):
         u.block = bd.name
         u.args = []
         for p in params:
-            v = values[first_pos[p.name]]
+            v = pvalues[p.name][k]
             if p.has_default and key(v) == key(p.default):
                 continue
             u.args.append((p.name if p.has_default else None, v))
+
+
+def _describes_input(name: str) -> bool:
+    return name.startswith("in") or name.endswith("_in") or "input" in name
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _derived(
+    order: list[str], inits: list[dict[str, Any]], column: list[Any]
+) -> tuple[str, str, str] | None:
+    """Two constructor arguments whose product or floor quotient is the column in every
+    instance (there are at least two), neither of them 1 throughout (that is no derivation)."""
+    if len(column) < 2 or not all(_int(x) for x in column):
+        return None
+    names = [
+        a
+        for a in order
+        if all(
+            a in ini and isinstance(ini[a], (int, float)) and not isinstance(ini[a], bool)
+            for ini in inits
+        )
+        and any(ini[a] != 1 for ini in inits)
+    ]
+    for ia, a in enumerate(names):
+        for ib, b in enumerate(names):
+            if a == b:
+                continue
+            xs = [(ini[a], ini[b]) for ini in inits]
+            if ia < ib and all(x * y == c for (x, y), c in zip(xs, column, strict=True)):
+                if all(_int(x) and _int(y) for x, y in xs):
+                    return a, "*", b
+            if all(_int(x) and _int(y) and y > 0 for x, y in xs) and all(
+                x // y == c for (x, y), c in zip(xs, column, strict=True)
+            ):
+                return a, "//", b
+    return None

@@ -1,4 +1,4 @@
-"""`defaults LAYER(...)` lines for options that every unit of a kind shares.
+"""`defaults LAYER(...)` lines for options that most units of a kind share.
 
 Only options that describe a convention of the model (bias, batch norm, activation, pooling
 rounding, LRN constants) are lifted, never sizes or strides: `defaults conv(bias=false,
@@ -7,6 +7,7 @@ bn=bn(eps=0.001), act=relu)` reads like the bundled specs' slim-style arg scopes
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ..ir.ops import LAYERS
@@ -31,8 +32,9 @@ def dsl_default(kind: str, opt: str) -> Any:
 
 
 def shared_defaults(body: list[Unit]) -> dict[str, dict[str, Any]]:
-    """For each layer kind, the liftable options whose value is the same in every unit (and
-    not the language's default), in the layer's option order."""
+    """For each layer kind, the liftable options whose value most units of the kind share
+    (more than half, and not the language's default), in the layer's option order. The units
+    that differ write their value (the writer compares each with the effective default)."""
     units = [u for u in walk(body) if isinstance(u, ULayer)]
     out: dict[str, dict[str, Any]] = {}
     has_conv_bn = any(u.layer.kind == "conv" and u.layer.opts.get("bn") for u in units)
@@ -41,10 +43,13 @@ def shared_defaults(body: list[Unit]) -> dict[str, dict[str, Any]]:
         if len(mine) < 2 or (kind == "bn" and has_conv_bn):
             continue
         for opt in opts:
-            values = [u.layer.opts.get(opt, dsl_default(kind, opt)) for u in mine]
-            first = values[0]
-            if all(key(v) == key(first) for v in values) and key(first) != key(
-                dsl_default(kind, opt)
-            ):
-                out.setdefault(kind, {})[opt] = first
+            counts: Counter[tuple[str, Any]] = Counter()
+            first: dict[tuple[str, Any], Any] = {}
+            for u in mine:
+                v = u.layer.opts.get(opt, dsl_default(kind, opt))
+                counts[key(v)] += 1
+                first.setdefault(key(v), v)
+            (top, n), *_ = counts.most_common(1)
+            if n * 2 > len(mine) and n >= 2 and top != key(dsl_default(kind, opt)):
+                out.setdefault(kind, {})[opt] = first[top]
     return out

@@ -17,9 +17,45 @@ BN_FIELD_DEFAULTS = {"eps": 1e-5, "momentum": 0.1, "scale": True, "center": True
 
 
 def fuse(graph: LayerGraph) -> None:
-    """Both fusions, in place."""
+    """The fusions, in place."""
     fuse_conv_units(graph)
+    if graph.origin == "caffe":
+        fuse_caffe_bn(graph)
     fuse_activations(graph)
+
+
+def fuse_caffe_bn(graph: LayerGraph) -> None:
+    """Caffe's Convolution -> BatchNorm (+ Scale) is one `conv ... bn=` unit: a Caffe file has
+    no state_dict whose keys the unit's children would change, and the unit has the same
+    parameters, buffers and function. Only where the conv's sole consumer is the batch norm,
+    in the same scope; the header says how many were fused."""
+    consumers = graph.consumers()
+    fused = 0
+    for layer in list(graph.layers.values()):
+        if layer.id not in graph.layers or layer.kind != "bn":
+            continue
+        conv = graph.layers.get(layer.inputs[0]) if len(layer.inputs) == 1 else None
+        if (
+            conv is None
+            or conv.kind != "conv"
+            or "bn" in conv.opts
+            or "act" in conv.opts
+            or consumers[conv.id] != [layer.id]
+            or conv.scopes != layer.scopes
+            or conv.aux != layer.aux
+            or any(h.tap == conv.id for h in graph.aux_heads)
+        ):
+            continue
+        conv.opts["bn"] = bn_record(layer)
+        conv.where = f"{conv.where} + {layer.where}"
+        _remove(graph, layer, conv)
+        consumers = graph.consumers()
+        fused += 1
+    if fused:
+        graph.header.append(
+            f"{fused} Convolution + BatchNorm (+ Scale) pairs are written as one conv unit "
+            "with bn= (the same parameters, buffers and function)."
+        )
 
 
 def _remove(graph: LayerGraph, layer: Layer, into: Layer) -> None:

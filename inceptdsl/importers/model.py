@@ -82,6 +82,9 @@ class Scope:
     init: dict[str, Any] = field(default_factory=dict)
     init_defaults: dict[str, Any] = field(default_factory=dict)
     where: str = ""
+    container: bool = False
+    """A module that only holds others (an `nn.Sequential`, `nn.ModuleList`, ... or a subclass
+    such as torchvision's `AnyStage`): written as a labelled group unless it repeats."""
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def _name_layer(u: ULayer, ns: _Namespace) -> None:
             u.label = None
             u.name = ns.index(_where(u))
             return
-        if u.required and ns.indexed:
+        if u.required and ns.indexed and seg in ns.taken:
             raise UnsupportedModelError(
                 f"{_where(u)}: its number in the sequence {ns.prefix.rstrip('.') or 'network'} "
                 "cannot be kept (the members before it are not used in order)",
@@ -90,6 +90,8 @@ def _name_layer(u: ULayer, ns: _Namespace) -> None:
             )
         if not u.required:
             seg = None
+    # A numbered member after a gap (ConvNeXt's block.2, after a Permute that holds nothing)
+    # keeps its number as a quoted label: `"2": layernorm`.
     if u.required:
         assert seg is not None
         u.label = seg

@@ -18,6 +18,7 @@ from ..source import SourceFile
 from . import blocks as B
 from .defaults import dsl_default, shared_defaults
 from .fuse import fuse
+from .loops import Run, arg_context, runs, write_run
 from .model import LayerGraph, Size, Var
 from .naming import name_network, place_aux
 from .structure import build
@@ -25,6 +26,9 @@ from .units import UAux, ULayer, UMerge, Unit, URepeat, UResidual, UScope
 from .values import grouped, identifier, key, literal
 
 Val = Callable[[Any, str], str]
+
+STRUCTURAL = ("stride", "pad", "dilation", "groups")
+"""Conv options whose values vary within one block (MBConv's first block of a stage)."""
 
 
 def _label(text: str) -> str:
@@ -37,16 +41,29 @@ class Printer:
 
     def __init__(self, defaults: dict[str, dict[str, Any]]) -> None:
         self.defaults = defaults
+        self.blocks: dict[str, list[B.Param]] = {}  # filled by block recovery, innermost first
+
+    def param_names(self, block: str) -> list[str]:
+        return [p.name for p in self.blocks.get(block, [])]
+
+    def param_default(self, block: str, name: str) -> str | None:
+        for p in self.blocks.get(block, []):
+            if p.name == name and p.has_default:
+                return literal(p.default)
+        return None
 
     def effective_default(self, kind: str, opt: str) -> Any:
         if opt in self.defaults.get(kind, {}):
             return self.defaults[kind][opt]
         return dsl_default(kind, opt)
 
-    def body(self, units: list[Unit], val: Val, indexed: bool = False) -> str:
+    def body(self, units: list[Unit], val: Val) -> str:
         lines: list[str] = []
-        for u in _repeats(units) if indexed else units:
-            lines.append(self.unit(u, val))
+        for item in runs(units):
+            if isinstance(item, Run):
+                lines += write_run(item, val, self.param_names, self.param_default, _label)
+            else:
+                lines.append(self.unit(item, val))
         return "\n".join(lines)
 
     def chain(self, units: list[Unit], val: Val) -> str:
@@ -60,18 +77,18 @@ class Printer:
         if isinstance(u, UScope):
             lead = f"{_label(u.label)}: " if u.label else ""
             if u.group:
-                members = _repeats(u.body)
+                members = runs(u.body)
                 if all(
                     isinstance(m, ULayer) or (isinstance(m, UScope) and not m.group)
                     for m in members
                 ):
-                    return lead + "{ " + " -> ".join(self.unit(m, val) for m in members) + " }"
-                return lead + "{\n" + self.body(u.body, val, indexed=True) + "\n}"
+                    return lead + "{ " + " -> ".join(self.unit(m, val) for m in u.body) + " }"
+                return lead + "{\n" + self.body(u.body, val) + "\n}"
             assert u.block is not None
             if not u.args:
                 return lead + u.block
             args = [
-                (f"{kw}=" if kw else "") + val(v, f"{u.label or u.seg}_{kw or i}")
+                (f"{kw}=" if kw else "") + val(v, arg_context(u, i, kw, self.param_names))
                 for i, (kw, v) in enumerate(u.args)
             ]
             return f"{lead}{u.block}({', '.join(args)})"
@@ -106,15 +123,31 @@ class Printer:
         kind = layer.kind
         if kind not in LAYERS:
             raise UnsupportedModelError(f"{layer.where}: no layer `{kind}` in the language")
-        ctx = identifier(u.label or u.name.rsplit(".", 1)[-1] or kind, kind)
+        # A parameter that no constructor argument names is named after the unit it sets: its
+        # label, or its kind for numbered and generated units (`conv_pad`, not `conv_0_pad`).
+        ctx = identifier(u.label, kind) if u.label else kind
         spec = LAYERS[kind]
         parts = [kind]
         for name, v in zip(spec.positional, layer.args, strict=False):
             parts.append(val(v, ctx if name in ("channels", "features") else f"{ctx}_{name}"))
         for opt in spec.options:
-            if opt in spec.positional or opt not in layer.opts:
+            if opt in spec.positional:
                 continue
-            v = layer.opts[opt]
+            if kind == "conv" and opt in STRUCTURAL:
+                # Written through `val` even at its default, so that convs that differ only in
+                # stride share a block skeleton (the stride becomes a parameter); the literal
+                # default is then left out.
+                v = layer.opts.get(opt, self.effective_default(kind, opt))
+                text = val(v, f"{ctx}_{opt}")
+                if text != literal(self.effective_default(kind, opt)):
+                    parts.append(f"{opt}={text}")
+                continue
+            if opt in layer.opts:
+                v = layer.opts[opt]
+            elif opt in self.defaults.get(kind, {}):  # an exception to a majority default
+                v = dsl_default(kind, opt)
+            else:
+                continue
             if (
                 opt == "stride"
                 and kind in ("maxpool", "avgpool")
@@ -139,35 +172,6 @@ def _pair(v: Any) -> tuple[int, int] | None:
     if isinstance(v, int) and not isinstance(v, bool):
         return (v, v)
     return None
-
-
-def _repeats(units: list[Unit]) -> list[Unit]:
-    """Runs of identical unlabelled block calls in a numbered group become `repeat N { B }`."""
-    out: list[Unit] = []
-    i = 0
-    while i < len(units):
-        u = units[i]
-        j = i + 1
-        if isinstance(u, UScope) and u.label is None and not u.group:
-            sig = (u.block, [(kw, key(v)) for kw, v in u.args])
-            while j < len(units):
-                w = units[j]
-                if not (
-                    isinstance(w, UScope)
-                    and w.label is None
-                    and not w.group
-                    and (w.block, [(kw, key(v)) for kw, v in w.args]) == sig
-                ):
-                    break
-                j += 1
-        if j - i >= 2:
-            assert isinstance(u, UScope)
-            out.append(URepeat(j - i, u))
-        else:
-            out.append(u)
-            j = i + 1
-        i = j
-    return out
 
 
 def _wrap(lines: list[str], width: int = 96) -> list[str]:
@@ -197,7 +201,7 @@ def write_spec(graph: LayerGraph, path: str = "<import>.incept") -> str:
     def render(units: list[Unit], val: Val) -> str:
         return printer.body(units, val)
 
-    blockdefs = B.recover(graph, body, render)
+    blockdefs = B.recover(graph, body, render, printer.blocks)
     out: list[str] = [f"# {line}" if line else "#" for line in _wrap(graph.header)]
     for bd in blockdefs:
         first = bd.instances[0]

@@ -1,0 +1,140 @@
+"""Imported specs that read like hand-written ones: one block per (class, structure), loops.
+
+Runs of calls of one block are written as `repeat N { B }` (identical calls) or `for ... in
+[...] { B(...) }` (calls that differ in arguments), labelled ones with `as "block2-{i+1}"`;
+a container used once (`nn.Sequential`, RegNet's `AnyStage`) is a labelled group, never a
+block named `Sequential`; parameters take the constructor's names, also from a config record's
+fields (EfficientNet's `MBConvConfig`), a class constant (ResNet's `expansion`) and as a
+product or quotient of two (`expand_ratio * input_channels`, `width_out // group_width`), an
+argument naming the input width last. The written specs of efficientnet_b0, resnet50 and
+regnet_y_400mf are goldens (tests/golden/import/), and every import is still exact: counts,
+strict load, equal outputs with a 1% control (check_exact).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from golden import assert_golden
+from test_import_torch_ops import check_exact
+
+from inceptdsl.importers.command import import_torch
+
+LOOPS = """
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+
+class Unit(nn.Module):
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.pw = nn.Conv2d(cout, cout, 1)
+
+    def forward(self, x):
+        return self.pw(torch.relu(self.bn(self.conv(x))))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            Unit(3, 8, 2), Unit(8, 8), Unit(8, 16), Unit(16, 24), Unit(24, 24, 2)
+        )
+        self.same = nn.Sequential(OrderedDict((f"block-{i}", Unit(24, 24)) for i in range(3)))
+        self.widen = nn.Sequential(
+            OrderedDict((f"blk{i + 1}", Unit(24 + 8 * i, 32 + 8 * i)) for i in range(3))
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(48, 10)
+
+    def forward(self, x):
+        x = self.widen(self.same(self.features(x)))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def build():
+    return Net()
+"""
+
+
+def _blocks(text: str) -> list[str]:
+    return re.findall(r"^block (\w+)", text, re.M)
+
+
+def test_loops_and_groups(tmp_path: Path) -> None:
+    """One block for Unit (in a numbered and in labelled sequences alike); a `for` over the
+    numbered calls (a keyword left at its default in some filled in), `repeat 3 as` over
+    identical labelled ones, `for i, ... in enumerate(...) as "blk{i+1}"` over labelled ones
+    that differ; the containers are groups. Names, and so the strict load, are unchanged."""
+    path = tmp_path / "loops_model.py"
+    path.write_text(textwrap.dedent(LOOPS))
+    text, _ = import_torch(f"{path}:build", {}, (3, 32, 32), "loops.incept")
+    assert _blocks(text) == ["Unit"], text
+    assert "block Unit(cout: int, stride: int = 1)" in text
+    assert "for cout, stride in [(8, 2), (8, 1), (16, 1), (24, 1), (24, 2)] {" in text
+    assert 'repeat 3 as "block-{i}" { Unit(24) }' in text
+    assert 'for i, cout in enumerate([32, 40, 48]) as "blk{i+1}" {' in text
+    assert "same: {" in text and "widen: {" in text
+    spec = importlib.util.spec_from_file_location("loops_model_check", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    torch.manual_seed(0)
+    net = check_exact(text, mod.build(), (3, 32, 32))
+    assert "widen.blk2.pw" in net.graph and "same.block-2.conv" in net.graph
+    assert "features.4.conv" in net.graph
+
+
+ZOO = {
+    # model: (blocks in order, lines the spec must hold)
+    "efficientnet_b0": (
+        ["SqueezeExcitation", "MBConv", "MBConv2", "MBConv3"],
+        [
+            "block MBConv2(expand_ratio: int, kernel: size, stride: int, out_channels: int,",
+            "conv(expand_ratio * input_channels, kernel, stride=stride,",
+            "for stochastic_depth_prob in [",
+        ],
+    ),
+    "resnet50": (
+        ["Bottleneck", "Bottleneck2"],
+        [
+            # the output width is planes * expansion (a class constant), not `inplanes`, which
+            # holds the same values in every block but the first of a stage
+            "block Bottleneck(planes: int, stride: int = 1, expansion: int = 4) {",
+            "conv3: conv(planes * expansion, 1x1)",
+            "repeat 5 { Bottleneck2(256) }",
+        ],
+    ),
+    "regnet_y_400mf": (
+        ["SqueezeExcitation", "BottleneckTransform", "ResBottleneckBlock", "ResBottleneckBlock2"],
+        [
+            "groups=width_out // group_width",
+            'repeat 5 as "block3-{i+1}" { ResBottleneckBlock2(208, 52) }',
+            "trunk_output: {",
+            'block1: { "block1-0": ResBottleneckBlock(48, 8) }',
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_zoo_spec_reads_like_a_hand_written_one(request: pytest.FixtureRequest, name: str) -> None:
+    shape = (3, 64, 64)
+    text, _ = import_torch(f"torchvision.models.{name}", {"weights": None}, shape, f"{name}.incept")
+    assert_golden(request, f"import/{name}.incept", text)
+    blocks, lines = ZOO[name]
+    assert _blocks(text) == blocks
+    for line in lines:
+        assert line in text, line
+    torch.manual_seed(0)
+    check_exact(text, getattr(torchvision.models, name)(), shape)
