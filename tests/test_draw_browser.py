@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import Browser, boxes_overlap
 from conftest import SPECS
 from PIL import Image
-from test_draw import REFERENCE, hostile_spec
+from support.browser import Browser, boxes_overlap
+from support.draw_specs import REFERENCE, hostile_spec
 
 import inceptdsl
 from inceptdsl.draw import render

@@ -12,11 +12,10 @@ their scale, with the control that a 1% change of one weight exceeds that.
 from __future__ import annotations
 
 import pytest
-import torch
-import torchvision
 from conftest import SPECS
-from fidelity import calibrate_bn, control
-from test_backend_torch_specs import randomize
+from support.fidelity import calibrate_bn, control
+from support.lazy import torch, torchvision
+from support.torch_specs import randomize
 
 import inceptdsl
 

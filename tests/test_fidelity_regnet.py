@@ -19,12 +19,11 @@ import functools
 
 import numpy as np
 import pytest
-import torch
-import torchvision
 from conftest import SPECS
-from fidelity import calibrate_bn, control, relative_error
-from test_backend_keras_specs import keras_output
-from test_backend_torch_specs import randomize
+from support.fidelity import calibrate_bn, control, relative_error
+from support.keras_specs import keras_output
+from support.lazy import torch, torchvision
+from support.torch_specs import randomize
 
 import inceptdsl
 

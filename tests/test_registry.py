@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from oracles import ORACLES
 from support.doc_tables import layer_table, op_table, replace_table
+from support.oracles import ORACLES
 from support.registry_check import REGENERATE, BackendRules, problems
 
 import inceptdsl
@@ -144,7 +144,7 @@ def test_a_missing_test_spec_or_oracle_is_named(tmp_path: Path) -> None:
     oracles = {k: v for k, v in ORACLES.items() if k != "gelu"}
     assert _problems(spec_dir=tmp_path, oracles=oracles) == [
         "op dropout: no test spec dropout.incept",
-        "activation gelu: no NumPy oracle in tests/oracles.py",
+        "activation gelu: no NumPy oracle in tests/support/oracles.py",
         "activation softplus: not used in act.incept",
     ]
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from oracles import ORACLES
 from support.doc_tables import layer_table, op_table, replace_table
+from support.oracles import ORACLES
 from support.registry_check import REGENERATE, BackendRules, problems
 
 import inceptdsl

@@ -77,6 +77,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_hostile_importers.py",
         "test_import_caffe_hostile.py",
         "test_hostile_outputs.py",
+        "test_collection.py",
         "test_limits.py",
         "test_lsp_fuzz.py",
         "test_properties_hostile.py",

@@ -9,7 +9,7 @@ docs/ir.md's op table and docs/language.md's layer table as generated from the r
 unit table is written by hand), consistent traits (an eval identity is an alias; a
 fresh tensor is not) and a test spec tests/ops/<op>.incept that uses each of its keywords.
 For each activation: a rule in every backend, a row in docs/ir.md's activation table, a NumPy
-oracle (tests/oracles.py) and a use in tests/ops/act.incept.
+oracle (tests/support/oracles.py) and a use in tests/ops/act.incept.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def problems(
         if name not in act_doc:
             out.append(f"activation {name}: no row in docs/ir.md's activation table")
         if name not in oracles:
-            out.append(f"activation {name}: no NumPy oracle in tests/oracles.py")
+            out.append(f"activation {name}: no NumPy oracle in tests/support/oracles.py")
         if not _uses(act_text, name):
             out.append(f"activation {name}: not used in act.incept")
     return out
