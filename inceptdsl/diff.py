@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from .errors import UsageError
+from .ir import info
 from .ir.ops import Activation, Attrs, Init
 
 METRICS = ("params", "buffers", "macs")
@@ -136,13 +137,13 @@ def _fields(attrs: Attrs, prefix: str = "") -> dict[str, str]:
 
 def _call(g: nx.DiGraph, path: str) -> str | None:
     """The block call that made scope `path` of `g` (`Mod(c=16)`), None when none did."""
-    info = (g.graph.get("scopes") or {}).get(path)
-    if info is None:
+    scope = info(g).scopes.get(path)
+    if scope is None:
         return None
-    if info.block:
-        name, args = info.block, info.args
-    elif len(info.calls) == 1:
-        name, args = info.calls[0]
+    if scope.block:
+        name, args = scope.block, scope.args
+    elif len(scope.calls) == 1:
+        name, args = scope.calls[0]
     else:
         return None
     return f"{name}({', '.join(f'{k}={_show(v)}' for k, v in args)})"
@@ -276,8 +277,8 @@ def diff_graphs(
     return Diff(
         name_a,
         name_b,
-        ga.graph["name"],
-        gb.graph["name"],
+        info(ga).name,
+        info(gb).name,
         depth,
         out,
         len(blocks),

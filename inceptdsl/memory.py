@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import networkx as nx
 
-from .ir import Op, inputs
+from .ir import Op, aux_of, info, inputs, node, op_of, shape_of, totals
 from .ir.ops import ALIASES as OP_ALIASES
 
 DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -56,35 +56,32 @@ class Memory:
 def estimate(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Memory:
     """The memory estimate of `g` (see the module docstring for the model)."""
     size = DTYPES[dtype]
-    main = [n for n, d in g.nodes(data=True) if d["aux"] is None]
-    elems = {n: math.prod(g.nodes[n]["shape"]) * batch for n in main}
+    main = [n for n in g.nodes if aux_of(g, n) is None]
+    elems = {n: math.prod(shape_of(g, n)) * batch for n in main}
     # A value's storage: the node that allocated it (an alias shares its input's storage).
     owner: dict[str, str] = {}
     for n in main:
-        d = g.nodes[n]
         ins = inputs(g, n)
-        owner[n] = owner[ins[0]] if d["op"] in ALIASES and ins else n
+        owner[n] = owner[ins[0]] if op_of(g, n) in ALIASES and ins else n
     last_use: dict[str, int] = {}
     for i, n in enumerate(main):
         for src in inputs(g, n):
-            if g.nodes[src]["aux"] is None:
+            if aux_of(g, src) is None:
                 last_use[owner[src]] = i
-    keep = {owner[g.graph["output"]], *(n for n in main if g.nodes[n]["op"] is Op.INPUT)}
+    keep = {owner[info(g).output], *(n for n in main if op_of(g, n) is Op.INPUT)}
     live: dict[str, int] = {}
     peak, peak_node = 0, main[0] if main else ""
     for i, n in enumerate(main):
-        d = g.nodes[n]
         if owner[n] == n:
             live[n] = elems[n]
-        transient = elems[n] if getattr(d["attrs"], "bn", None) is not None else 0
+        transient = elems[n] if getattr(node(g, n).attrs, "bn", None) is not None else 0
         now = sum(live.values()) + transient
         if now > peak:
             peak, peak_node = now, n
         for src in {owner[s] for s in inputs(g, n)} | {n}:
             if src not in keep and last_use.get(src, -1) <= i and src in live:
                 del live[src]
-    params = sum(d["params"] for _, d in g.nodes(data=True))
-    buffers = sum(d["buffers"] for _, d in g.nodes(data=True))
+    params, buffers, _ = totals(g)
     return Memory(
         batch=batch,
         dtype=dtype,

@@ -25,7 +25,7 @@ import networkx as nx
 
 from .cost import FLOPS_PER_MAC
 from .details import details as layer_details
-from .ir import Op, inputs
+from .ir import Op, info, nodes, shape_of
 from .memory import DTYPES, Memory, estimate
 
 SCHEMA = "inceptdsl.report/1"
@@ -239,15 +239,15 @@ class Report:
     def _block_type(self, path: str) -> str:
         """What made the scope `path`: the block's name (`InceptionA`) for a block call or an
         aux head of one call, else the construct (`group`, `repeat`...), else `block`."""
-        scopes = self.graph.graph.get("scopes") or {} if self.graph is not None else {}
-        info = scopes.get(path)
-        if info is None:
+        scopes = info(self.graph).scopes if self.graph is not None else {}
+        scope = scopes.get(path)
+        if scope is None:
             return "block"
-        if info.block:
-            return str(info.block)
-        if len(info.calls) == 1:
-            return str(info.calls[0][0])
-        return str(info.kind)
+        if scope.block:
+            return str(scope.block)
+        if len(scope.calls) == 1:
+            return str(scope.calls[0][0])
+        return str(scope.kind)
 
     def _rows(self, depth: int | None) -> list[Row]:
         return self.rows if depth is None else self.blocks(depth)
@@ -618,46 +618,46 @@ def build_report(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Repor
         raise ValueError(f"batch must be >= 1, got {batch}")
     rows: list[Row] = []
     rep = Report(
-        network=g.graph["name"],
-        input_shape=tuple(g.graph["input_shape"]),
-        parameters=dict(g.graph["params"]),
+        network=info(g).name,
+        input_shape=tuple(info(g).input_shape),
+        parameters=dict(info(g).params),
         rows=rows,
-        aux_heads=[h.name for h in g.graph["aux_heads"]],
+        aux_heads=[h.name for h in info(g).aux_heads],
         batch=batch,
         graph=g,
         dtype=dtype,
     )
-    for name, d in g.nodes(data=True):
-        op = d["op"]
+    for d in nodes(g):
+        name, op = d.name, d.op
         if op is Op.INPUT:
             continue
-        acts = math.prod(d["shape"])
-        ins = inputs(g, name)
+        acts = math.prod(d.shape)
+        ins = d.inputs
         rows.append(
             Row(
                 name,
                 op.value,
-                d["shape"],
-                d["params"],
-                d["buffers"],
-                d["macs"],
-                d["macs"] * FLOPS_PER_MAC,
+                d.shape,
+                d.params,
+                d.buffers,
+                d.macs,
+                d.macs * FLOPS_PER_MAC,
                 acts,
-                d["aux"],
-                input_shapes=tuple(g.nodes[i]["shape"] for i in ins),
+                d.aux,
+                input_shapes=tuple(shape_of(g, i) for i in ins),
                 inputs=ins,
-                details=layer_details(d["attrs"]),
-                brief=layer_details(d["attrs"], BRIEF_SKIP),
+                details=layer_details(d.attrs),
+                brief=layer_details(d.attrs, BRIEF_SKIP),
             )
         )
-        rep.params += d["params"]
-        rep.buffers += d["buffers"]
-        if d["aux"] is None:
-            rep.macs += d["macs"]
+        rep.params += d.params
+        rep.buffers += d.buffers
+        if d.aux is None:
+            rep.macs += d.macs
             rep.activations += acts
         else:
-            rep.aux_params += d["params"]
-            rep.aux_buffers += d["buffers"]
-            rep.aux_macs += d["macs"]
+            rep.aux_params += d.params
+            rep.aux_buffers += d.buffers
+            rep.aux_macs += d.macs
     rep.flops = rep.macs * FLOPS_PER_MAC
     return rep

@@ -68,6 +68,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_terminal_width.py",
         "test_tiers.py",
         "test_toy_op.py",
+        "test_typed_access.py",
         "test_variant_errors.py",
         "test_variants.py",
         "test_verification.py",

@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import SpecError
-from ..ir import Op
+from ..ir import Op, aux_of, info, op_of, totals
 from ..loader import Program
 from ..memory import estimate
 
@@ -41,12 +41,7 @@ class Point:
 def metrics(g: nx.DiGraph, batch: int, dtype: str) -> dict[str, float]:
     """params, buffers, macs, flops, memory, activations, layers and nodes of graph `g`."""
     mem = estimate(g, batch, dtype)
-    params = buffers = macs = 0
-    for _, d in g.nodes(data=True):
-        params += d["params"]
-        buffers += d["buffers"]
-        if d["aux"] is None:
-            macs += d["macs"]
+    params, buffers, macs = totals(g)
     return {
         "params": params,
         "buffers": buffers,
@@ -63,12 +58,12 @@ def weight_depth(g: nx.DiGraph) -> int:
     """Weight layers on the longest inference path (nodes are in spec order, a topological
     order, as memory.py relies on too)."""
     best: dict[str, int] = {}
-    for n, d in g.nodes(data=True):
-        if d["aux"] is not None:
+    for n in g.nodes:
+        if aux_of(g, n) is not None:
             continue
-        here = 1 if d["op"] in WEIGHT_OPS else 0
+        here = 1 if op_of(g, n) in WEIGHT_OPS else 0
         best[n] = here + max((best.get(s, 0) for s in g.pred[n]), default=0)  # any order
-    return best.get(g.graph["output"], max(best.values(), default=0))
+    return best.get(info(g).output, max(best.values(), default=0))
 
 
 def measure(
