@@ -138,7 +138,7 @@ class Verification(Sequence[ExpectResult]):
         )
 
     def _repr_html_(self) -> str:
-        from .htmlreport import esc, verify_html
+        from .present.html import esc, verify_html
 
         return f"<p>{esc(repr(self))}</p>{verify_html(self.results)}"
 

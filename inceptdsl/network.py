@@ -150,7 +150,7 @@ class Network:
         )
 
     def _repr_html_(self) -> str:
-        from .htmlreport import network_html
+        from .present.html import network_html
 
         return network_html(self)
 

@@ -350,17 +350,17 @@ class Report:
         lines = [
             f"# {_md(self.network)}",
             "",
-            f"input {_shape(self.input_shape)}; {_params_line(self, _md)}",
+            f"input {_shape(self.input_shape)}; {params_line(self, _md)}",
             "",
             "| " + " | ".join(c.header for c in cols) + " |",
             "|" + "|".join("---:" if c.numeric else "---" for c in cols) + "|",
         ]
         for kind, values in self.cells(depth, columns):
-            texts = [_md(_text(v)) for v in values]
+            texts = [_md(cell_text(v)) for v in values]
             if kind != "row":
                 texts = [f"**{t}**" if t else "" for t in texts]
             lines.append("| " + " | ".join(texts) + " |")
-        lines += ["", _memory_line(self, _md), "", _conventions_line()]
+        lines += ["", memory_line(self, _md), "", _conventions_line()]
         return "\n".join(lines) + "\n"
 
     def to_table(
@@ -388,7 +388,7 @@ class Report:
         keys = check_columns(columns)
         cells = self.cells(depth, keys)
         cols = [
-            fit.Col(k, COLUMNS[k].header, COLUMNS[k].numeric, [_text(v[i]) for _, v in cells])
+            fit.Col(k, COLUMNS[k].header, COLUMNS[k].numeric, [cell_text(v[i]) for _, v in cells])
             for i, k in enumerate(keys)
         ]
         title = f"{self.network}  (input {_shape(self.input_shape)})"
@@ -443,7 +443,7 @@ class Report:
             elif isinstance(cell, int) and not isinstance(cell, bool):
                 out.append(compact(cell))
             else:
-                out.append(_text(cell))
+                out.append(cell_text(cell))
         return out
 
     def print_table(
@@ -470,8 +470,8 @@ class Report:
             console.print(Text(ln, style=style), soft_wrap=True)
 
     def to_html(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
-        """A self-contained HTML page (htmlreport.py) without verification results."""
-        from .htmlreport import report_page
+        """A self-contained HTML page (present/html.py) without verification results."""
+        from .present.html import report_page
 
         return report_page(self, None, None, depth, columns)
 
@@ -487,7 +487,7 @@ class Report:
         return self.to_table(self.depth)
 
     def _repr_html_(self) -> str:
-        from .htmlreport import table_html
+        from .present.html import table_html
 
         return table_html(self, self.depth, DEFAULT_COLUMNS)
 
@@ -540,7 +540,7 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def _text(v: object) -> str:
+def cell_text(v: object) -> str:
     """A cell as the table, Markdown and HTML show it."""
     if isinstance(v, bool):
         return str(v)
@@ -573,7 +573,7 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def _params_line(rep: Report, esc: Callable[[str], str] = str) -> str:
+def params_line(rep: Report, esc: Callable[[str], str] = str) -> str:
     aux = (
         f" (aux heads {esc(', '.join(rep.aux_heads))}: {rep.aux_params:,} params, "
         f"{rep.aux_buffers:,} buffers)"
@@ -586,7 +586,7 @@ def _params_line(rep: Report, esc: Callable[[str], str] = str) -> str:
     )
 
 
-def _memory_line(rep: Report, esc: Callable[[str], str] = str) -> str:
+def memory_line(rep: Report, esc: Callable[[str], str] = str) -> str:
     m = rep.memory
     if m is None:
         return ""
@@ -607,7 +607,7 @@ def _conventions_line() -> str:
 
 
 def _summary(rep: Report) -> str:
-    return _params_line(rep) + "\n" + _memory_line(rep) + "\n" + _conventions_line()
+    return params_line(rep) + "\n" + memory_line(rep) + "\n" + _conventions_line()
 
 
 def build_report(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Report:

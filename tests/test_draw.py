@@ -117,7 +117,7 @@ def test_escaping_in_every_format(tmp_path: Path) -> None:
     assert island is not None and json.loads(island.group(1))["name"] == "hostile"
     dot = render(g, "dot", 1)
     assert all(line.count('"') % 2 == 0 for line in dot.splitlines() if "\\" not in line)
-    from inceptdsl.htmlreport import report_page, verify_html
+    from inceptdsl.present.html import report_page, verify_html
 
     page = report_page(net.report(), net.verify(), g, None, ("name", "details"))
     assert "<script>alert" not in page and "<img" not in page
