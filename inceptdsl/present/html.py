@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..draw.svg import esc
-from ..report import COLUMNS, Report, cell_text, check_columns, human, memory_line, params_line
+from ..report import COLUMNS, Report, cell_text, check_columns, human
+from .text import memory_line, params_line
 
 if TYPE_CHECKING:
     import networkx as nx
