@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from .errors import UsageError
-from .ir import info
+from .ir import Node, info, nodes
 from .ir.ops import Activation, Attrs, Init
 
 METRICS = ("params", "buffers", "macs")
@@ -157,11 +157,11 @@ def _original(path: str, renames: Mapping[str, str]) -> str:
     return path
 
 
-def _describe(d: Mapping[str, Any]) -> dict[str, str]:
-    return {"op": d["op"].value, "shape": _show(tuple(d["shape"])), **_fields(d["attrs"])}
+def _describe(d: Node) -> dict[str, str]:
+    return {"op": d.op.value, "shape": _show(tuple(d.shape)), **_fields(d.attrs)}
 
 
-def _changes(da: Mapping[str, Any], db: Mapping[str, Any]) -> list[FieldChange]:
+def _changes(da: Node, db: Node) -> list[FieldChange]:
     fa, fb = _describe(da), _describe(db)
     keys = list(fa) + [k for k in fb if k not in fa]
     return [
@@ -171,8 +171,8 @@ def _changes(da: Mapping[str, Any], db: Mapping[str, Any]) -> list[FieldChange]:
     ]
 
 
-def _costs(d: Mapping[str, Any]) -> dict[str, int]:
-    return {m: int(d[m]) for m in METRICS}
+def _costs(d: Node) -> dict[str, int]:
+    return {m: int(getattr(d, m)) for m in METRICS}
 
 
 def _zero() -> dict[str, int]:
@@ -203,8 +203,8 @@ def diff_graphs(
     renames: Mapping[str, str] | None = None,
 ) -> Diff:
     renames = renames or {}
-    na = {_renamed(n, renames): (n, d) for n, d in ga.nodes(data=True)}
-    nb = dict(gb.nodes(data=True))
+    na = {_renamed(d.name, renames): (d.name, d) for d in nodes(ga)}
+    nb = {d.name: d for d in nodes(gb)}
     order = _merged_order(list(na), list(nb))
 
     def key(n: str) -> str:
@@ -223,8 +223,8 @@ def diff_graphs(
             blk.a[m] += ca[m]
             blk.b[m] += cb[m]
         blk.shape = (
-            tuple(ia[1]["shape"]) if ia else blk.shape[0],
-            tuple(ib["shape"]) if ib is not None else blk.shape[1],
+            tuple(ia[1].shape) if ia else blk.shape[0],
+            tuple(ib.shape) if ib is not None else blk.shape[1],
         )
         old = ia[0] if ia and ia[0] != n else None
         changes: list[FieldChange] = []
@@ -245,13 +245,13 @@ def diff_graphs(
                 n,
                 status,
                 old,
-                (ia[1]["op"].value if ia else None, ib["op"].value if ib is not None else None),
+                (ia[1].op.value if ia else None, ib.op.value if ib is not None else None),
                 changes,
                 ca,
                 cb,
                 (
-                    tuple(ia[1]["shape"]) if ia else None,
-                    tuple(ib["shape"]) if ib is not None else None,
+                    tuple(ia[1].shape) if ia else None,
+                    tuple(ib.shape) if ib is not None else None,
                 ),
             )
         )
@@ -269,11 +269,11 @@ def diff_graphs(
             else "changed"
         )
         out.append(blk)
-    totals_a = {m: sum(int(d[m]) for _, d in ga.nodes(data=True)) for m in METRICS}
-    totals_b = {m: sum(int(d[m]) for _, d in gb.nodes(data=True)) for m in METRICS}
+    totals_a = {m: sum(int(getattr(d, m)) for d in nodes(ga)) for m in METRICS}
+    totals_b = {m: sum(int(getattr(d, m)) for d in nodes(gb)) for m in METRICS}
     # Inference MACs exclude aux heads (docs/language.md, conventions of the figures).
-    totals_a["macs"] = sum(int(d["macs"]) for _, d in ga.nodes(data=True) if not d["aux"])
-    totals_b["macs"] = sum(int(d["macs"]) for _, d in gb.nodes(data=True) if not d["aux"])
+    totals_a["macs"] = sum(int(d.macs) for d in nodes(ga) if not d.aux)
+    totals_b["macs"] = sum(int(d.macs) for d in nodes(gb) if not d.aux)
     return Diff(
         name_a,
         name_b,
