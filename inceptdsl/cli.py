@@ -294,15 +294,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import FORMATS, diff_graphs, parse_renames
+    from .diff import diff_graphs, parse_renames
+    from .present.diff import FORMATS
 
     renames = parse_renames(args.rename)
     a = _load(args, args.a)
     b = _load(args, args.b)
     d = diff_graphs(a.graph, b.graph, args.depth, printable(args.a), printable(args.b), renames)
     if args.format == "table":
-        from .diff import to_table
         from .fit import terminal_width
+        from .present.diff import to_table
 
         sys.stdout.write(to_table(d, None if args.wide else terminal_width()))
         return 0

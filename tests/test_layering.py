@@ -78,6 +78,7 @@ FACADES = {
     "network": {"report", "expect", "backend", "draw", "present", "diff"},
     "report": {"present"},  # _repr_html_: notebooks
     "expect": {"present"},  # Verification._repr_html_
+    "diff": {"present"},  # Diff.__repr__ (its summary) and _repr_html_
 }
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 
