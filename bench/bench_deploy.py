@@ -177,7 +177,7 @@ def full_size(name: str, args: argparse.Namespace) -> None:
     import torch
 
     import inceptdsl
-    from tests.fidelity import calibrate_bn
+    from tests.support.fidelity import calibrate_bn
 
     net = inceptdsl.load(str(ROOT / "specs" / f"{name}.incept"), aux_logits=False)
     torch.manual_seed(0)

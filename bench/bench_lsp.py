@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from lsp_client import Client  # noqa: E402
+from support.lsp_client import Client  # noqa: E402
 
 TARGET_MS = 100.0
 

@@ -60,7 +60,7 @@ from inceptdsl.optimize import PASSES  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 sys.path.insert(0, str(ROOT / "tests"))
-from fidelity import calibrate_bn  # noqa: E402
+from support.fidelity import calibrate_bn  # noqa: E402
 
 Run = Callable[[], Any]
 

@@ -351,7 +351,8 @@ def _list_table(rows: list[tuple[str, str, int, int, int]], width: int | None) -
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import FORMATS, diff_graphs, parse_renames
+    from .diff import diff_graphs, parse_renames
+    from .present.diff import FORMATS
 
     renames = parse_renames(args.rename)
     (a, name_a), (b, name_b) = (
@@ -360,8 +361,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     )
     d = diff_graphs(a.graph, b.graph, args.depth, name_a, name_b, renames)
     if args.format == "table":
-        from .diff import to_table
         from .fit import terminal_width
+        from .present.diff import to_table
 
         sys.stdout.write(to_table(d, None if args.wide else terminal_width()))
         return 0

@@ -52,7 +52,7 @@ def report_output(args: argparse.Namespace, net: Network) -> str | None:
         rep.print_table(args.depth, cols, terminal_width() if fitted else None)
         return None
     if args.format == "html":
-        from .htmlreport import report_page
+        from .present.html import report_page
 
         return report_page(rep, net.verify(), net.graph, args.depth, cols)
     if args.format == "json":

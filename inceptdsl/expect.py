@@ -30,6 +30,7 @@ from .check.resolve_names import walk_stmts
 from .cost import FLOPS_PER_MAC
 from .errors import InvalidValueError, LimitError, Note, SpecError, UnknownMetricError
 from .evaluate import Evaluator, format_value
+from .ir import nodes
 from .names import did_you_mean
 from .source import Span
 
@@ -141,7 +142,7 @@ class Verification(Sequence[ExpectResult]):
         )
 
     def _repr_html_(self) -> str:
-        from .htmlreport import esc, verify_html
+        from .present.html import esc, verify_html
 
         return f"<p>{esc(repr(self))}</p>{verify_html(self.results)}"
 
@@ -191,14 +192,14 @@ class Figures:
     def _of(net: Network, lazy: bool) -> Figures:
         sums: dict[str, list[int]] = {}
         shapes = {}
-        for n, d in net.graph.nodes(data=True):
-            shapes[n] = tuple(d["shape"])
-            parts = n.split(".")
+        for d in nodes(net.graph):
+            shapes[d.name] = tuple(d.shape)
+            parts = d.name.split(".")
             for i in range(1, len(parts) + 1):
                 acc = sums.setdefault(".".join(parts[:i]), [0, 0, 0])
-                acc[0] += d["params"]
-                acc[1] += d["buffers"]
-                acc[2] += d["macs"]
+                acc[0] += d.params
+                acc[1] += d.buffers
+                acc[2] += d.macs
         labels, aux = conditional_labels(net)
         fig = Figures(
             net.name,

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import networkx as nx
 
-from .ir import Op
+from .ir import Op, aux_of, info, node, op_of, shape_of, totals
 from .ir.ops import ALIASES as OP_ALIASES
 
 DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -63,39 +63,37 @@ def estimate(
     """The memory estimate of `g` (see the module docstring for the model); `ins` is
     `all_inputs(g)` where the caller has it already."""
     size = DTYPES[dtype]
-    data = dict(g.nodes(data=True))  # one pass; g.nodes[n] makes a view per lookup
     if ins is None:
         ins = all_inputs(g)
-    main = [n for n, d in data.items() if d["aux"] is None]
-    elems = {n: math.prod(data[n]["shape"]) * batch for n in main}
+    main = [n for n in g.nodes if aux_of(g, n) is None]
+    elems = {n: math.prod(shape_of(g, n)) * batch for n in main}
     # A value's storage: the node that allocated it (an alias shares its input's storage).
     owner: dict[str, str] = {}
     for n in main:
         first = ins[n][:1]
-        owner[n] = owner[first[0]] if data[n]["op"] in ALIASES and first else n
+        owner[n] = owner[first[0]] if op_of(g, n) in ALIASES and first else n
     last_use: dict[str, int] = {}
     for i, n in enumerate(main):
         for src in ins[n]:
-            if data[src]["aux"] is None:
+            if aux_of(g, src) is None:
                 last_use[owner[src]] = i
-    keep = {owner[g.graph["output"]], *(n for n in main if data[n]["op"] is Op.INPUT)}
+    keep = {owner[info(g).output], *(n for n in main if op_of(g, n) is Op.INPUT)}
     live: dict[str, int] = {}
     total = 0  # sum(live.values())
     peak, peak_node = 0, main[0] if main else ""
     for i, n in enumerate(main):
-        attrs = data[n]["attrs"]
         if owner[n] == n:
             live[n] = elems[n]
             total += elems[n]
-        transient = elems[n] if _has_bn(attrs) and attrs.bn is not None else 0
+        attrs = node(g, n).attrs
+        transient = elems[n] if _has_bn(attrs) and attrs.bn is not None else 0  # type: ignore[attr-defined]
         now = total + transient
         if now > peak:
             peak, peak_node = now, n
         for src in {owner[s] for s in ins[n]} | {n}:
             if src not in keep and last_use.get(src, -1) <= i and src in live:
                 total -= live.pop(src)
-    params = sum(d["params"] for d in data.values())
-    buffers = sum(d["buffers"] for d in data.values())
+    params, buffers, _ = totals(g)
     return Memory(
         batch=batch,
         dtype=dtype,

@@ -11,6 +11,7 @@ import networkx as nx
 
 from .check import run_checks
 from .errors import SpecError, SpecWarning
+from .ir import info
 from .loader import Program, load_program
 from .lower import Expectation, lower
 from .source import Span
@@ -44,11 +45,11 @@ class Network:
 
     @property
     def name(self) -> str:
-        return self.graph.graph["name"]
+        return info(self.graph).name
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return self.graph.graph["input_shape"]
+        return info(self.graph).input_shape
 
     @property
     def path(self) -> str:
@@ -151,7 +152,7 @@ class Network:
         )
 
     def _repr_html_(self) -> str:
-        from .htmlreport import network_html
+        from .present.html import network_html
 
         return network_html(self)
 
@@ -187,7 +188,7 @@ def build(
     return Network(
         program,
         lowered.graph,
-        lowered.graph.graph["params"],
+        info(lowered.graph).params,
         lowered.expects,
         lowered.labels,
         dict(overrides),

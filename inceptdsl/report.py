@@ -25,7 +25,7 @@ import networkx as nx
 
 from .cost import FLOPS_PER_MAC
 from .details import details as layer_details
-from .ir import Op, inputs
+from .ir import Op, info, nodes, shape_of
 from .memory import DTYPES, Memory, estimate
 
 SCHEMA = "inceptdsl.report/1"
@@ -33,22 +33,6 @@ SCHEMA = "inceptdsl.report/1"
 BRIEF_SKIP = frozenset({"init"})
 """Attribute fields the terminal table's details leave out (`--wide` shows them)."""
 
-FIT_LADDER = (
-    ("short", "input"),
-    ("drop", "activation_bytes"),
-    ("drop", "buffers"),
-    ("drop", "activations"),
-    ("short", "macs"),
-    ("drop", "params_pct"),
-    ("drop", "input"),
-    ("short", "flops"),
-    ("drop", "details"),
-    ("drop", "macs_pct"),
-    ("short", "params"),
-    ("drop", "op"),
-)
-"""How a terminal table narrows, step by step, until it fits (fit.py): the least read
-columns go first; name, output, params and MACs stay."""
 
 Shape = tuple[int, ...]
 
@@ -91,7 +75,7 @@ def _pct(part: int, whole: int) -> float:
 
 
 def _inputs_text(r: Row, rep: Report) -> str:
-    return " + ".join(_shape(s) for s in r.input_shapes)
+    return " + ".join(shape_text(s) for s in r.input_shapes)
 
 
 COLUMNS: dict[str, Column] = {
@@ -100,7 +84,7 @@ COLUMNS: dict[str, Column] = {
         Column("name", "name", False, lambda r, rep: r.name + (" (aux)" if r.aux else "")),
         Column("op", "op", False, lambda r, rep: r.op),
         Column("input", "input", False, _inputs_text),
-        Column("output", "output", False, lambda r, rep: _shape(r.shape)),
+        Column("output", "output", False, lambda r, rep: shape_text(r.shape)),
         Column("details", "details", False, lambda r, rep: r.details),
         Column("params", "params", True, lambda r, rep: r.params),
         Column("params_pct", "% params", True, lambda r, rep: _pct(r.params, rep.total.params)),
@@ -239,15 +223,15 @@ class Report:
     def _block_type(self, path: str) -> str:
         """What made the scope `path`: the block's name (`InceptionA`) for a block call or an
         aux head of one call, else the construct (`group`, `repeat`...), else `block`."""
-        scopes = self.graph.graph.get("scopes") or {} if self.graph is not None else {}
-        info = scopes.get(path)
-        if info is None:
+        scopes = info(self.graph).scopes if self.graph is not None else {}
+        scope = scopes.get(path)
+        if scope is None:
             return "block"
-        if info.block:
-            return str(info.block)
-        if len(info.calls) == 1:
-            return str(info.calls[0][0])
-        return str(info.kind)
+        if scope.block:
+            return str(scope.block)
+        if len(scope.calls) == 1:
+            return str(scope.calls[0][0])
+        return str(scope.kind)
 
     def _rows(self, depth: int | None) -> list[Row]:
         return self.rows if depth is None else self.blocks(depth)
@@ -346,22 +330,10 @@ class Report:
     def to_markdown(
         self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS
     ) -> str:
-        cols = [COLUMNS[k] for k in check_columns(columns)]
-        lines = [
-            f"# {_md(self.network)}",
-            "",
-            f"input {_shape(self.input_shape)}; {_params_line(self, _md)}",
-            "",
-            "| " + " | ".join(c.header for c in cols) + " |",
-            "|" + "|".join("---:" if c.numeric else "---" for c in cols) + "|",
-        ]
-        for kind, values in self.cells(depth, columns):
-            texts = [_md(_text(v)) for v in values]
-            if kind != "row":
-                texts = [f"**{t}**" if t else "" for t in texts]
-            lines.append("| " + " | ".join(texts) + " |")
-        lines += ["", _memory_line(self, _md), "", _conventions_line()]
-        return "\n".join(lines) + "\n"
+        """The report as Markdown (present/text.py)."""
+        from .present.text import markdown
+
+        return markdown(self, depth, columns)
 
     def to_table(
         self,
@@ -369,82 +341,10 @@ class Report:
         columns: Sequence[str] = DEFAULT_COLUMNS,
         width: int | None = None,
     ) -> str:
-        """The human table: aligned columns, then the summary, memory and conventions.
+        """The human table, fitted to `width` columns when given (present/text.py)."""
+        from .present.text import table
 
-        `width` fits it to a terminal of that many columns (fit.py: details without
-        initialisers, columns shortened, then dropped, and a note saying which and how to see
-        them); None keeps every column in full (a pipe, a file, the goldens). Plain text, so
-        it is stable in goldens and logs; `print_table` adds rich styling on a terminal.
-        (rich's Table layout engine takes ~0.3 s for a few hundred rows, too slow for a
-        command that must answer in well under half a second.)"""
-        return "\n".join(text for _, text in self._table_lines(depth, columns, width)) + "\n"
-
-    def _table_lines(
-        self, depth: int | None, columns: Sequence[str], width: int | None
-    ) -> list[tuple[str, str]]:
-        """(kind, text) per line of the table: title, header, row/subtotal/total, note, ""."""
-        from . import fit
-
-        keys = check_columns(columns)
-        cells = self.cells(depth, keys)
-        cols = [
-            fit.Col(k, COLUMNS[k].header, COLUMNS[k].numeric, [_text(v[i]) for _, v in cells])
-            for i, k in enumerate(keys)
-        ]
-        title = f"{self.network}  (input {_shape(self.input_shape)})"
-        summary = _summary(self).splitlines()
-        if width is None:
-            body = fit.lines(cols)
-            kinds = ["header", *(kind for kind, _ in cells)]
-            return [
-                ("title", title),
-                *zip(kinds, body, strict=True),
-                ("", ""),
-                *(("summary", ln) for ln in summary),
-            ]
-        rows = [ln.row if ln.kind == "row" else None for ln in self.lines(depth)]
-        briefed = False
-        for c in cols:
-            short = self._short_cells(c.key, rows, [v for _, v in cells], keys.index(c.key))
-            if c.key == "details":
-                briefed = short != c.cells
-                c.cells = short
-            elif short != c.cells:
-                c.short = short
-        fitted = fit.fit(cols, width, FIT_LADDER)
-        body = fit.lines(fitted.cols)
-        kinds = ["header", *(kind for kind, _ in cells)]
-        how = " (counts in K/M/G, several inputs as the first and `+N`)"
-        note = fit.footnote(fitted, width, how if "input" in fitted.shortened else " to K/M/G")
-        if briefed and any(c.key == "details" for c in fitted.cols):
-            note = "details without initialisers (`--wide` or `--format csv` show them). " + note
-        wrap = _wrapper(width)
-        out = [("title", ln) for ln in wrap(title)]
-        out += list(zip(kinds, body, strict=True))
-        out += [("note", ln) for ln in wrap(note.strip())] if note.strip() else []
-        out.append(("", ""))
-        out += [("summary", ln) for s in summary for ln in wrap(s)]
-        return out
-
-    def _short_cells(
-        self, key: str, rows: list[Row | None], values: list[list[object]], i: int
-    ) -> list[str]:
-        """The column `key` in its short form: details without initialisers, the first input
-        and a count of the others, counts in K/M/G."""
-        from .fit import compact
-
-        out = []
-        for r, v in zip(rows, values, strict=True):
-            cell = v[i]
-            if key == "details" and r is not None:
-                out.append(r.brief)
-            elif key == "input" and r is not None and len(r.input_shapes) > 1:
-                out.append(f"{_shape(r.input_shapes[0])} +{len(r.input_shapes) - 1}")
-            elif isinstance(cell, int) and not isinstance(cell, bool):
-                out.append(compact(cell))
-            else:
-                out.append(_text(cell))
-        return out
+        return table(self, depth, columns, width)
 
     def print_table(
         self,
@@ -452,26 +352,14 @@ class Report:
         columns: Sequence[str] = DEFAULT_COLUMNS,
         width: int | None = None,
     ) -> None:
-        """Print the table (fitted to `width` when given); on a terminal, with rich styling
-        (bold header and totals)."""
-        import sys
+        """Print the table; on a terminal, with rich styling (present/text.py)."""
+        from .present.text import print_table
 
-        lines = self._table_lines(depth, columns, width)
-        if not sys.stdout.isatty():
-            sys.stdout.write("\n".join(text for _, text in lines) + "\n")
-            return
-        from rich.console import Console
-        from rich.text import Text
-
-        console = Console(highlight=False)
-        for kind, ln in lines:
-            bold = kind in ("header", "subtotal", "total")
-            style = "bold" if bold else "dim" if kind == "note" else ""
-            console.print(Text(ln, style=style), soft_wrap=True)
+        print_table(self, depth, columns, width)
 
     def to_html(self, depth: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
-        """A self-contained HTML page (htmlreport.py) without verification results."""
-        from .htmlreport import report_page
+        """A self-contained HTML page (present/html.py) without verification results."""
+        from .present.html import report_page
 
         return report_page(self, None, None, depth, columns)
 
@@ -479,7 +367,7 @@ class Report:
 
     def __repr__(self) -> str:
         return (
-            f"<Report {self.network}: input {_shape(self.input_shape)}, "
+            f"<Report {self.network}: input {shape_text(self.input_shape)}, "
             f"{self.params:,} params, {self.macs:,} MACs, {len(self.rows)} rows>"
         )
 
@@ -487,7 +375,7 @@ class Report:
         return self.to_table(self.depth)
 
     def _repr_html_(self) -> str:
-        from .htmlreport import table_html
+        from .present.html import table_html
 
         return table_html(self, self.depth, DEFAULT_COLUMNS)
 
@@ -503,15 +391,6 @@ class Report:
         keys = check_columns(columns)
         data = [values for kind, values in self.cells(depth, keys) if kind == "row"]
         return pd.DataFrame(data, columns=[COLUMNS[k].header for k in keys])
-
-
-def _wrapper(width: int) -> Callable[[str], list[str]]:
-    import textwrap
-
-    def wrap(text: str) -> list[str]:
-        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
-
-    return wrap
 
 
 def _sum_rows(name: str, rows: Sequence[Row]) -> Row:
@@ -536,11 +415,11 @@ def _jsonable(v: object) -> object:
     return str(v)
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def _text(v: object) -> str:
+def cell_text(v: object) -> str:
     """A cell as the table, Markdown and HTML show it."""
     if isinstance(v, bool):
         return str(v)
@@ -549,14 +428,6 @@ def _text(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.2f}%"
     return str(v)
-
-
-_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"} | {"\n": " "})
-
-
-def _md(text: str) -> str:
-    """Text from a spec, made inert in Markdown (no emphasis, links, HTML or table breaks)."""
-    return text.translate(_MD_ESCAPES).replace("&", "&amp;")
 
 
 def human(n: int | float) -> str:
@@ -573,43 +444,6 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def _params_line(rep: Report, esc: Callable[[str], str] = str) -> str:
-    aux = (
-        f" (aux heads {esc(', '.join(rep.aux_heads))}: {rep.aux_params:,} params, "
-        f"{rep.aux_buffers:,} buffers)"
-        if rep.aux_heads
-        else ""
-    )
-    return (
-        f"params {rep.params:,}{aux}; buffers {rep.buffers:,}; MACs {rep.macs:,} "
-        f"({human(rep.macs)}); FLOPs {rep.flops:,}"
-    )
-
-
-def _memory_line(rep: Report, esc: Callable[[str], str] = str) -> str:
-    m = rep.memory
-    if m is None:
-        return ""
-    return (
-        f"memory at batch {m.batch}, {m.dtype}: params {human_bytes(m.params_bytes)}, "
-        f"buffers {human_bytes(m.buffers_bytes)}, activations of one forward "
-        f"{human_bytes(m.activations_bytes)}; inference peak {human_bytes(m.peak_bytes)} "
-        f"(activations {human_bytes(m.peak_activations_bytes)}, at {esc(m.peak_node)})"
-    )
-
-
-def _conventions_line() -> str:
-    return (
-        "params: trainable parameters. buffers: BN running mean + variance. "
-        "MACs: conv + linear multiply-accumulates, one sample; the MACs total above is the "
-        "inference path (aux heads excluded). FLOPs = 2 x MACs. % of the total row."
-    )
-
-
-def _summary(rep: Report) -> str:
-    return _params_line(rep) + "\n" + _memory_line(rep) + "\n" + _conventions_line()
-
-
 def build_report(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Report:
     """The report of graph `g`; memory figures at `batch` samples of `dtype`."""
     if dtype not in DTYPES:
@@ -618,46 +452,46 @@ def build_report(g: nx.DiGraph, batch: int = 1, dtype: str = "float32") -> Repor
         raise ValueError(f"batch must be >= 1, got {batch}")
     rows: list[Row] = []
     rep = Report(
-        network=g.graph["name"],
-        input_shape=tuple(g.graph["input_shape"]),
-        parameters=dict(g.graph["params"]),
+        network=info(g).name,
+        input_shape=tuple(info(g).input_shape),
+        parameters=dict(info(g).params),
         rows=rows,
-        aux_heads=[h.name for h in g.graph["aux_heads"]],
+        aux_heads=[h.name for h in info(g).aux_heads],
         batch=batch,
         graph=g,
         dtype=dtype,
     )
-    for name, d in g.nodes(data=True):
-        op = d["op"]
+    for d in nodes(g):
+        name, op = d.name, d.op
         if op is Op.INPUT:
             continue
-        acts = math.prod(d["shape"])
-        ins = inputs(g, name)
+        acts = math.prod(d.shape)
+        ins = d.inputs
         rows.append(
             Row(
                 name,
                 op.value,
-                d["shape"],
-                d["params"],
-                d["buffers"],
-                d["macs"],
-                d["macs"] * FLOPS_PER_MAC,
+                d.shape,
+                d.params,
+                d.buffers,
+                d.macs,
+                d.macs * FLOPS_PER_MAC,
                 acts,
-                d["aux"],
-                input_shapes=tuple(g.nodes[i]["shape"] for i in ins),
+                d.aux,
+                input_shapes=tuple(shape_of(g, i) for i in ins),
                 inputs=ins,
-                details=layer_details(d["attrs"]),
-                brief=layer_details(d["attrs"], BRIEF_SKIP),
+                details=layer_details(d.attrs),
+                brief=layer_details(d.attrs, BRIEF_SKIP),
             )
         )
-        rep.params += d["params"]
-        rep.buffers += d["buffers"]
-        if d["aux"] is None:
-            rep.macs += d["macs"]
+        rep.params += d.params
+        rep.buffers += d.buffers
+        if d.aux is None:
+            rep.macs += d.macs
             rep.activations += acts
         else:
-            rep.aux_params += d["params"]
-            rep.aux_buffers += d["buffers"]
-            rep.aux_macs += d["macs"]
+            rep.aux_params += d.params
+            rep.aux_buffers += d.buffers
+            rep.aux_macs += d.macs
     rep.flops = rep.macs * FLOPS_PER_MAC
     return rep

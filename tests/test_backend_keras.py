@@ -10,15 +10,15 @@ import sys
 import textwrap
 from pathlib import Path
 
-import keras
 import networkx as nx
 import numpy as np
 import pytest
-from test_backend_keras_specs import SPECS, example, keras_output, load, randomize_keras
+from support.keras_specs import SPECS, example, keras_output, load, randomize_keras
+from support.lazy import keras
 
 import inceptdsl
 from inceptdsl.backend import get
-from inceptdsl.backends.keras import BACKEND, CUSTOM_OBJECTS
+from inceptdsl.backends.keras import BACKEND
 from inceptdsl.backends.keras.ops import OP_TABLE, keras_momentum
 from inceptdsl.cli import main
 from inceptdsl.errors import InvalidValueError, UsageError
@@ -151,6 +151,8 @@ network custom {
 def test_keras_save_and_load_round_trip(tmp_path: Path) -> None:
     g = inceptdsl.loads(CUSTOM).graph
     model = randomize_keras(BACKEND.build(g), seed=1)
+    from inceptdsl.backends.keras import CUSTOM_OBJECTS  # (imports Keras)
+
     custom = {c.__name__ for c in CUSTOM_OBJECTS.values()}
     assert custom <= {type(la).__name__ for la in model.layers}
     path = tmp_path / "custom.keras"

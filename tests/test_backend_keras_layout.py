@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import bundled_specs, spec_id
-from test_backend_keras_specs import SPECS, load
-from test_backend_torch_layout import _long_spec, assert_ruff_clean, ruff
+from support.keras_specs import SPECS, load
+from support.layout import _long_spec, assert_ruff_clean, ruff
 
 import inceptdsl
 from inceptdsl.backends.common import layout

@@ -12,10 +12,9 @@ path's kernel) must show.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
-from keras import layers
+from support.lazy import keras, layers
 
 import inceptdsl
 from inceptdsl.backends.keras import BACKEND

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from oracles import ACTIVATION_USES, act_oracle
-from test_backend_keras_specs import keras_output
-from test_backend_torch_semantics import CONVS, POOLS, pool_oracle
+from support.keras_specs import keras_output
+from support.lazy import torch
+from support.oracles import ACTIVATION_USES, CONVS, POOLS, act_oracle, pool_oracle
 
 import inceptdsl
 from inceptdsl.backend import get

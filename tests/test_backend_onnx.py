@@ -22,14 +22,11 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import onnx
-import onnxruntime as ort
 import pytest
-import torch
 from conftest import ROOT, bundled_specs, spec_id
-from fidelity import calibrate_bn, first_weight, randomize_params, relative_error
-from onnx import numpy_helper
-from test_backend_torch_specs import SPECS, load
+from support.fidelity import calibrate_bn, first_weight, randomize_params, relative_error
+from support.lazy import onnx, ort, torch
+from support.torch_specs import SPECS, load
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -294,6 +291,8 @@ def test_same_bytes_twice_and_without_torch(tmp_path: Path) -> None:
 
 
 def test_external_data_beside_the_file(tmp_path: Path) -> None:
+    from onnx import numpy_helper
+
     g = load("branches")
     model = _trained(g)
     path = tmp_path / "branches.onnx"

@@ -13,8 +13,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch
-from test_backend_torch_specs import SPECS, example, load, randomize
+from support.layout import EDGES
+from support.lazy import torch
+from support.torch_specs import SPECS, example, load, randomize
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -124,17 +125,6 @@ def test_aux_heads_run_only_in_training_and_come_last_declared_first() -> None:
     with torch.no_grad():
         logits = model.eval()(x)
     assert isinstance(logits, torch.Tensor) and logits.shape == (2, 5) and not calls
-
-
-EDGES = """
-network edges {
-  input 3 x 8 x 8
-  a: conv 4 3x3 pad=1
-  side: aux from a weight=0.5 { identity }
-  b: conv 4 1x1 act=relu
-  out: identity
-}
-"""
 
 
 def test_identity_only_aux_head_and_identity_output() -> None:

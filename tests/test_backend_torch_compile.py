@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
-from test_backend_torch_specs import SPECS, example, load, randomize
+from support.lazy import torch
+from support.torch_specs import SPECS, example, load, randomize
 
 import inceptdsl
 from inceptdsl.backend import get

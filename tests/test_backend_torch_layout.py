@@ -8,15 +8,12 @@ layout.fit's output for statements of every length around the 100-column limit.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import bundled_specs, spec_id
-from test_backend_torch import EDGES
-from test_backend_torch_specs import SPECS, load
+from support.layout import EDGES, _long_spec, assert_ruff_clean, ruff
+from support.torch_specs import SPECS, load
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -24,24 +21,6 @@ from inceptdsl.backends.common import layout
 
 BACKEND = get("torch")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def ruff(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("ruff")
-    found = str(exe) if exe.exists() else shutil.which("ruff")
-    assert found, "ruff is a dev dependency: pip install -e '.[dev]'"
-    config = ["--config", str(ROOT / "pyproject.toml"), "--no-cache"]
-    cmd = [found, args[0], *config, *args[1:]]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
-
-
-def assert_ruff_clean(files: list[Path], check: bool = True) -> None:
-    paths = [str(f) for f in files]
-    fmt = ruff("format", "--check", "--diff", *paths)
-    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
-    if check:
-        lint = ruff("check", *paths)
-        assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
 def test_bundled_and_small_specs_emit_ruff_clean_files(tmp_path: Path) -> None:
@@ -56,30 +35,6 @@ def test_bundled_and_small_specs_emit_ruff_clean_files(tmp_path: Path) -> None:
     files[-1].write_text(BACKEND.emit(inceptdsl.loads(EDGES).graph))
     assert len(files) > len(SPECS)
     assert_ruff_clean(files)
-
-
-def _long_spec(label: str, network: str | None = None) -> str:
-    return f"""network {network or label + "_net"} {{
-  input 3 x 16 x 16
-  {label}: {{
-    {label}_a: conv 8 3x3 stride=2 pad=same bias=false bn=bn(scale=false, eps=0.001) act=relu
-    {label}_b: avgpool 3x3 stride=2 pad=same count_pad=false
-    {label}_c: sepconv 12 3x3 pad=same multiplier=2 bias=false bn=bn(eps=0.001) act=relu6
-    {label}_d: concat {{
-      {label}_e: conv 8 1x1
-      {label}_f: maxpool 3x3 stride=1 pad=same
-    }}
-  }}
-  {label}_aux: aux from {label}.{label}_d weight=0.3333333 {{
-     flatten
-     fc: linear 3
-  }}
-  {label}_aux2: aux from {label}.{label}_d weight=0.3333333 {{
-     flatten
-     fc: linear 3
-  }}
-}}
-"""
 
 
 @pytest.mark.parametrize("length", [8, 16, 24])

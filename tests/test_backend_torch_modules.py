@@ -13,10 +13,9 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-import torch
 from conftest import bundled_specs, spec_id
-from test_backend_torch_specs import example, randomize
-from torch import nn
+from support.lazy import nn, torch
+from support.torch_specs import example, randomize
 
 import inceptdsl
 from inceptdsl.backend import get

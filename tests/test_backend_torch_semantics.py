@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from oracles import ACTIVATION_USES, act_oracle
+from support.lazy import torch
+from support.oracles import ACTIVATION_USES, CONVS, POOLS, act_oracle, pool_oracle
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -49,49 +49,6 @@ def one_layer(layer: str, shape: str = "3 x 8 x 8"):  # type: ignore[no-untyped-
 
 
 # -- pooling ------------------------------------------------------------------------------------
-
-
-def pool_oracle(x, kind, kernel, stride, pads, out_hw, count_include_pad):  # type: ignore[no-untyped-def]
-    """Pooling by definition: window (i*s - top, j*s - left) of the kernel's size, clipped to
-    the padded input; max over the input part (padding is -inf), average over the input part
-    divided by the positions inside the padded input (count_include_pad) or inside the input."""
-    n, c, h, w = x.shape
-    top, bottom, left, right = pads
-    out = np.empty((n, c, *out_hw))
-    for i in range(out_hw[0]):
-        for j in range(out_hw[1]):
-            h0, w0 = i * stride[0] - top, j * stride[1] - left
-            h1, w1 = h0 + kernel[0], w0 + kernel[1]
-            window = x[:, :, max(h0, 0) : min(h1, h), max(w0, 0) : min(w1, w)]
-            if kind == "max":
-                out[:, :, i, j] = window.max(axis=(2, 3))
-                continue
-            if count_include_pad:
-                rows = min(h1, h + bottom) - max(h0, -top)
-                cols = min(w1, w + right) - max(w0, -left)
-            else:
-                rows, cols = window.shape[2], window.shape[3]
-            out[:, :, i, j] = window.sum(axis=(2, 3)) / (rows * cols)
-    return out
-
-
-POOLS = [
-    # (layer options, input size): torch-native cases, TF `same` with asymmetric pads,
-    # explicit asymmetric pads, ceil mode with and without padding.
-    ("3x3 stride=2", 8),
-    ("3x3 stride=2 ceil=true", 8),
-    ("3x3 stride=1 pad=1", 7),
-    ("3x3 stride=2 pad=1 ceil=true", 8),
-    ("2x2 stride=2 ceil=true", 7),
-    ("3x3 stride=2 pad=same", 8),
-    ("3x3 stride=2 pad=same", 7),
-    ("3x3 stride=1 pad=same", 8),
-    ("2x2 stride=1 pad=same", 6),
-    ("3x3 stride=2 pad=((0, 1), (1, 0))", 8),
-    ("3x3 stride=2 pad=((1, 2), (2, 1)) ceil=true", 8),
-    ("5x5 stride=3 pad=3", 11),
-    ("3x3 stride=2 pad=1 ceil=true", 7),
-]
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -213,22 +170,6 @@ def bn_oracle(x, bn):  # type: ignore[no-untyped-def]
     if bn.bias is not None:
         y = y + bn.bias.detach().double().numpy().reshape(shape)
     return y
-
-
-CONVS = [
-    ("conv 4 3x3 stride=2 pad=same", 8),  # asymmetric (0, 1, 0, 1)
-    ("conv 4 3x3 stride=2 pad=same", 9),  # symmetric
-    ("conv 4 4x4 stride=1 pad=same", 8),  # even kernel: (1, 2, 1, 2)
-    ("conv 4 3x3 pad=((2, 0), (0, 1)) bias=false", 8),
-    ("conv 6 3x3 pad=2 dilation=2 groups=3", 8),
-    ("conv 4 1x7 pad=(0, 3) bn=bn(eps=0.001) act=relu", 8),
-    ("conv 4 3x3 stride=2 pad=same bias=false bn=bn(scale=false) act=relu6", 8),
-    ("conv 4 3x3 pad=1 bn=bn(center=false) act=tanh", 8),
-    ("conv 4 3x3 pad=1 bn=bn(affine=false) act=sigmoid", 8),
-    ("conv 4 1x1 act=gelu", 8),
-    ("conv 4 1x1 act=silu", 8),
-    ("conv 4 1x1 act=leaky_relu(slope=0.3)", 8),
-]
 
 
 @pytest.mark.parametrize(("layer", "size"), CONVS)

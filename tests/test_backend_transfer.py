@@ -12,10 +12,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-import torch
-import torchvision
-from golden import assert_golden
-from test_backend_torch_specs import load, randomize
+from support.golden import assert_golden
+from support.lazy import torch, torchvision
+from support.torch_specs import load, randomize
 
 import inceptdsl
 from inceptdsl.backend import get

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsp_client import Client
+from support.lsp_client import Client
 
 from inceptdsl import SpecError
 from inceptdsl.parse import parse

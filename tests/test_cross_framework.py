@@ -19,20 +19,19 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import keras
 import networkx as nx
 import numpy as np
 import pytest
-import torch
 from conftest import bundled_specs, spec_id
-from fidelity import calibrate_bn, calibrate_keras_bn, control, he_init, relative_error
-from test_backend_keras_specs import example, keras_output, randomize_keras
-from test_backend_torch_specs import SPECS, load, randomize
-from torch import nn
+from support.fidelity import calibrate_bn, calibrate_keras_bn, control, he_init, relative_error
+from support.keras_specs import example, keras_output, randomize_keras
+from support.lazy import keras, nn, torch
+from support.torch_specs import SPECS, load, randomize
 
 import inceptdsl
 from inceptdsl.backend import get
-from inceptdsl.backends.keras import BACKEND, keras_to_torch_state_dict
+from inceptdsl.backends import keras as keras_backend
+from inceptdsl.backends.keras import BACKEND
 from inceptdsl.errors import UsageError
 
 TORCH = get("torch")
@@ -89,7 +88,7 @@ def test_torch_to_keras_to_torch(models: tuple[nx.DiGraph, nn.Module, keras.Mode
     x = example(g, batch=1)
     tol, delta = _checked(tmodel, x, keras_output(kmodel, x))
     print(f"{g.graph['name']}: torch vs keras tolerance {tol:.1e}, control {delta:.1e}")
-    state = keras_to_torch_state_dict(g, kmodel)
+    state = keras_backend.keras_to_torch_state_dict(g, kmodel)
     own = tmodel.state_dict()
     assert list(state) == list(own)
     for key, value in own.items():
@@ -110,7 +109,9 @@ def test_keras_applications_weights_reach_torch(name: str) -> None:
     ref = randomize_keras(app(weights=None, classifier_activation=None), seed=7)
     g = inceptdsl.load(str(ROOT / "specs" / "keras" / f"{name}.incept")).graph
     calibrate_keras_bn(ref, example(g, batch=4, seed=3).transpose(0, 2, 3, 1))
-    tmodel = TORCH.build(g, weights_from=keras_to_torch_state_dict(g, BACKEND.build(g, ref)))
+    tmodel = TORCH.build(
+        g, weights_from=keras_backend.keras_to_torch_state_dict(g, BACKEND.build(g, ref))
+    )
     x = example(g, batch=1, seed=1)
     _checked(tmodel, x, keras_output(ref, x))
 
@@ -145,11 +146,11 @@ def test_inference_model_takes_torch_weights_without_aux_heads() -> None:
     _checked(tmodel, x, keras_output(kmodel, x))
     # back to torch, the missing aux weights come from `base` or are an error
     with pytest.raises(UsageError, match="missing") as err:
-        keras_to_torch_state_dict(g, kmodel)
+        keras_backend.keras_to_torch_state_dict(g, kmodel)
     assert "missing (in the network, not in the weights): aux1.conv (" in err.value.render()
     assert "aux1, aux2: build it with training=True" in str(err.value.hint)
     fresh = TORCH.build(g).state_dict()
-    state = keras_to_torch_state_dict(g, kmodel, base=fresh)
+    state = keras_backend.keras_to_torch_state_dict(g, kmodel, base=fresh)
     assert all(torch.equal(state[k], fresh[k]) for k in fresh if k.startswith("aux"))
     assert all(torch.equal(state[k], v) for k, v in tmodel.state_dict().items() if k[:3] != "aux")
 
@@ -163,12 +164,12 @@ def test_small_specs_cross_both_ways(name: str) -> None:
     kmodel = BACKEND.build(g, weights_from=tmodel, training=True)
     x = example(g)
     _checked(tmodel, x, keras_output(kmodel, x))
-    state = keras_to_torch_state_dict(g, kmodel)
+    state = keras_backend.keras_to_torch_state_dict(g, kmodel)
     assert list(state) == list(tmodel.state_dict())
     assert all(torch.equal(state[k], v) for k, v in tmodel.state_dict().items())
     # and from weights made in Keras
     randomize_keras(kmodel, seed=5)
-    back = TORCH.build(g, weights_from=keras_to_torch_state_dict(g, kmodel))
+    back = TORCH.build(g, weights_from=keras_backend.keras_to_torch_state_dict(g, kmodel))
     _checked(back, x, keras_output(kmodel, x))
 
 
@@ -180,7 +181,7 @@ def test_weights_of_another_network_are_refused() -> None:
     with pytest.raises(UsageError, match="unexpected"):
         BACKEND.build(g, weights_from={**TORCH.build(g).state_dict(), "x": torch.zeros(1)})
     with pytest.raises(UsageError, match="do not fit"):
-        keras_to_torch_state_dict(g, BACKEND.build(load("tfsame")))
+        keras_backend.keras_to_torch_state_dict(g, BACKEND.build(load("tfsame")))
 
 
 def test_to_torch_takes_a_keras_model_directly() -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from support.deploy import SPEC, run_openvino, run_tflite
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.backend import get
-from tests.test_deploy_targets import SPEC, run_openvino, run_tflite
 
 BAR = 0.01  # at most 1 point of test accuracy lost
 

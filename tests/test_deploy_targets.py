@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from support.deploy import SPEC, run_openvino, run_tflite
+from support.fidelity import calibrate_bn, control, he_init, relative_error
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.backend import get
 from inceptdsl.errors import UsageError
-from tests.fidelity import calibrate_bn, control, he_init, relative_error
 
-SPEC = Path(__file__).parent / "fixtures" / "deploy" / "mini_inception.incept"
 TOL = 1e-4
 
 
@@ -42,31 +42,6 @@ def x(net: inceptdsl.Network) -> np.ndarray:
 def _torch(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         return model.eval()(torch.from_numpy(x)).numpy()
-
-
-def run_openvino(ov_model: object, x: np.ndarray) -> np.ndarray:
-    import openvino as ov
-
-    compiled = ov.Core().compile_model(ov_model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-    return np.asarray(compiled(x)[0])
-
-
-def run_tflite(data: bytes, x: np.ndarray) -> np.ndarray:
-    """The .tflite model on `x` (N, C, H, W), one sample at a time (the file's input is
-    (1, H, W, C)), with TFLite's built-in kernels: TF 2.21's default XNNPACK delegate fails to
-    prepare some int8 graphs (docs/deploy.md, "Not done")."""
-    import tensorflow as tf
-
-    kernels = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    it = tf.lite.Interpreter(model_content=data, experimental_op_resolver_type=kernels)
-    it.allocate_tensors()
-    inp, out = it.get_input_details()[0], it.get_output_details()[0]
-    rows = []
-    for sample in x.transpose(0, 2, 3, 1):
-        it.set_tensor(inp["index"], np.ascontiguousarray(sample[None]))
-        it.invoke()
-        rows.append(np.array(it.get_tensor(out["index"])[0]))
-    return np.stack(rows)
 
 
 def test_openvino_computes_the_torch_model(net, model, x) -> None:

@@ -14,17 +14,16 @@ binary bytes, a 2 MB file) are tested in test_errors.py; the coverage test below
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from golden import assert_golden
+from support.diagnostics import DIAGNOSTICS, _argv
+from support.golden import assert_golden
 
 from inceptdsl.cli import main
 from inceptdsl.errors import all_error_classes
 
-DIAGNOSTICS = ROOT / "tests" / "diagnostics"
 CASES = sorted(DIAGNOSTICS.glob("*.incept"))
 CLASSES = {cls.code: cls for cls in all_error_classes()}
 
@@ -44,14 +43,6 @@ IN_TEST_ERRORS = {
     "E105": "binary and non-UTF-8 bytes",
     "E901": "a file over the 2 MB limit",
 }
-
-
-def _argv(path: Path) -> list[str]:
-    rel = str(path.relative_to(ROOT))
-    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-    if first.startswith("# inceptdsl "):
-        return [*shlex.split(first.removeprefix("# inceptdsl ")), rel]
-    return ["check", rel]
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)

@@ -15,7 +15,7 @@ import json
 
 import pytest
 from conftest import ROOT
-from golden import assert_golden
+from support.golden import assert_golden
 
 from inceptdsl.cli import main
 

@@ -12,8 +12,8 @@ import re
 
 import pytest
 from conftest import ROOT
-from golden import assert_golden
-from test_diagnostics import DIAGNOSTICS, _argv
+from support.diagnostics import DIAGNOSTICS, _argv
+from support.golden import assert_golden
 
 from inceptdsl.errors import all_error_classes
 

@@ -10,15 +10,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from browser import boxes_overlap
 from conftest import SPECS
+from support.browser import boxes_overlap
+from support.draw_specs import REFERENCE, hostile_spec
 
 import inceptdsl
 from inceptdsl.draw import render
 from inceptdsl.draw.layout import expanded_at, layout
 from inceptdsl.draw.model import Par, build_model, default_depth
-
-REFERENCE = ["googlenet", "inception_v3", "inception_v4", "inception_resnet_v2"]
 
 
 def _net(name: str) -> inceptdsl.Network:
@@ -104,32 +103,6 @@ def test_output_is_deterministic_and_parses() -> None:
     assert mmd.startswith("flowchart TB\n") and '-->|"64x147x147"|' in mmd
 
 
-HOSTILE = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(2)>',
-    "</svg><script>alert(3)</script>",
-    '"]; n0 -> n1 [label="x',
-    "end\\n subgraph x; click n0 call alert(4)",
-    "]-->|x| n9[",
-    "{}<>&\"'`#;%|",
-]
-
-
-def hostile_spec() -> str:
-    """Every hostile string in the places a spec can put text: the `source` citation, comments,
-    and (as far as the grammar allows) names; the file name is hostile too."""
-    sources = "\n".join(f"  expect params > 0 source {json.dumps(s)}" for s in HOSTILE)
-    return (
-        "# " + " ".join(HOSTILE) + "\n"
-        "network hostile {\n"
-        "  input 3 x 8 x 8\n"
-        "  script: conv 4 1x1   # </svg><script>alert(5)</script>\n"
-        "  img_onerror: conv 4 1x1\n"
-        f"{sources}\n"
-        "}\n"
-    )
-
-
 def test_escaping_in_every_format(tmp_path: Path) -> None:
     """Strings that reach an output are escaped; the output still parses."""
     name = '<b>"x"&y</b>.incept'
@@ -144,7 +117,7 @@ def test_escaping_in_every_format(tmp_path: Path) -> None:
     assert island is not None and json.loads(island.group(1))["name"] == "hostile"
     dot = render(g, "dot", 1)
     assert all(line.count('"') % 2 == 0 for line in dot.splitlines() if "\\" not in line)
-    from inceptdsl.htmlreport import report_page, verify_html
+    from inceptdsl.present.html import report_page, verify_html
 
     page = report_page(net.report(), net.verify(), g, None, ("name", "details"))
     assert "<script>alert" not in page and "<img" not in page

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import Browser, boxes_overlap
 from conftest import SPECS
 from PIL import Image
-from test_draw import REFERENCE, hostile_spec
+from support.browser import Browser, boxes_overlap
+from support.draw_specs import REFERENCE, hostile_spec
 
 import inceptdsl
 from inceptdsl.draw import render
@@ -91,7 +91,7 @@ def test_svg_renders(browser: Browser, tmp_path: Path) -> None:
 
 def test_report_page(browser: Browser, tmp_path: Path) -> None:
     net = inceptdsl.load(str(SPECS / "inception_v3.incept"))
-    from inceptdsl.htmlreport import report_page
+    from inceptdsl.present.html import report_page
     from inceptdsl.report import DEFAULT_COLUMNS
 
     path = tmp_path / "r.html"
@@ -111,7 +111,7 @@ def test_report_page(browser: Browser, tmp_path: Path) -> None:
 
 
 def test_hostile_spec_runs_no_script(browser: Browser, tmp_path: Path) -> None:
-    from inceptdsl.htmlreport import report_page
+    from inceptdsl.present.html import report_page
 
     spec = tmp_path / '"><img src=x onerror=alert(9)>.incept'
     spec.write_text(hostile_spec())
@@ -158,7 +158,7 @@ _FITS = (
 def test_report_table_fits_1400_px(tmp_path: Path) -> None:
     """The per-layer table (concat inputs, details) fits a 1400 px window: no sideways scroll
     of the page or of the table's box; the initialiser is the details cell's hover text."""
-    from inceptdsl.htmlreport import report_page
+    from inceptdsl.present.html import report_page
     from inceptdsl.report import DEFAULT_COLUMNS
 
     net = inceptdsl.load(str(SPECS / "inception_v3.incept"))

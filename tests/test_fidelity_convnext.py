@@ -21,12 +21,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-import torchvision
-from fidelity import control, keras_control, randomize_params, relative_error
-from test_backend_keras_specs import keras_output
-from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from support.fidelity import control, keras_control, randomize_params, relative_error
+from support.keras_specs import keras_output
+from support.lazy import nn, torch, torchvision
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -104,6 +101,8 @@ def test_state_dict_loads_strictly_with_the_same_shapes(case: Case) -> None:
 
 
 def test_counts_equal_torchvision_to_the_unit(case: Case) -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
     rep = case.net.report()
     params = sum(p.numel() for p in case.reference.parameters())
     assert rep.params == params == {"tiny": 28_589_128, "small": 50_223_688}[case.variant]

@@ -10,10 +10,8 @@ the meta device (shapes without memory).
 from __future__ import annotations
 
 import pytest
-import torch
-import torchvision
 from conftest import SPECS
-from torchvision.ops import StochasticDepth
+from support.lazy import torch, torchvision
 
 import inceptdsl
 
@@ -30,6 +28,8 @@ def _rates(net: inceptdsl.Network) -> dict[str, float]:
 
 @pytest.mark.parametrize("variant,prob", [("tiny", 0.1), ("small", 0.4)])
 def test_drop_rates_rise_over_all_blocks_as_torchvisions(variant: str, prob: float) -> None:
+    from torchvision.ops import StochasticDepth
+
     with torch.device("meta"):
         reference = getattr(torchvision.models, f"convnext_{variant}")(weights=None)
     want = {

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-import torchvision
 from conftest import SPECS
-from fidelity import calibrate_bn, control, keras_control, relative_error
-from test_backend_keras_specs import keras_output
-from test_backend_torch_specs import randomize
+from support.fidelity import calibrate_bn, control, keras_control, relative_error
+from support.keras_specs import keras_output
+from support.lazy import torch, torchvision
+from support.torch_specs import randomize
 
 import inceptdsl
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
-from fidelity import calibrate_keras_bn, keras_control
-from test_backend_keras_specs import randomize_keras
+from support.fidelity import calibrate_keras_bn, keras_control
+from support.keras_specs import randomize_keras
+from support.lazy import keras
 
 import inceptdsl
 from inceptdsl.backends.keras import BACKEND
@@ -29,9 +29,9 @@ from inceptdsl.backends.keras import BACKEND
 SPECS = Path(__file__).resolve().parent.parent / "specs" / "keras"
 
 APPS: dict[str, Callable[..., keras.Model]] = {
-    "inception_v3": keras.applications.InceptionV3,
-    "inception_resnet_v2": keras.applications.InceptionResNetV2,
-    "xception": keras.applications.Xception,
+    "inception_v3": lambda **kw: keras.applications.InceptionV3(**kw),
+    "inception_resnet_v2": lambda **kw: keras.applications.InceptionResNetV2(**kw),
+    "xception": lambda **kw: keras.applications.Xception(**kw),
 }
 # (spec, image_size, num_classes): the default, and a smaller input with another head
 TOL = 1e-5

@@ -17,12 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import timm
-import torch
-import torchvision
-from fidelity import calibrate_bn, control
-from test_backend_torch_specs import randomize
-from torch import nn
+from support.fidelity import calibrate_bn, control
+from support.lazy import nn, timm, torch, torchvision
+from support.torch_specs import randomize
 
 import inceptdsl
 from inceptdsl.backend import get

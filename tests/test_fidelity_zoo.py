@@ -25,13 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import timm
-import torch
-import torchvision
-from fidelity import calibrate_bn, randomize_params, relative_error
-from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
-from torchvision.ops import SqueezeExcitation
+from support.fidelity import calibrate_bn, randomize_params, relative_error
+from support.lazy import nn, timm, torch, torchvision
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -63,6 +58,8 @@ def _se_inception_v3(aux: bool) -> Callable[[], nn.Module]:
     Mixed_6e, sees the gated tensor)."""
 
     def build() -> nn.Module:
+        from torchvision.ops import SqueezeExcitation
+
         model = torchvision.models.inception_v3(weights=None, aux_logits=aux, init_weights=True)
         children = dict(model.named_children())
         for name in children:
@@ -117,6 +114,8 @@ def _bn_buffers(model: nn.Module) -> int:
 
 
 def _macs(model: nn.Module, shape: tuple[int, ...]) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         model.eval()(torch.zeros(1, *shape))

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from golden import assert_golden
 from hostile.cases import CASES
-from hostile.harness import REPO, Case, assert_promises, run
+from support.golden import assert_golden
+from support.harness import REPO, Case, assert_promises, run
 
 GOLDEN = REPO / "tests" / "hostile"
 

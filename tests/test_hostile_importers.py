@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from golden import assert_golden
 from hostile.cases_importers import CASES
-from hostile.harness import REPO, Case, assert_promises, run
+from support.golden import assert_golden
+from support.harness import REPO, Case, assert_promises, run
 
 GOLDEN = REPO / "tests" / "hostile" / "importers"
 

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
-from golden import assert_golden
 from hostile.cases import CASES as CORPUS
 from hostile.cases_outputs import CASES
-from hostile.harness import REPO, Case, assert_promises, run
+from support.golden import assert_golden
+from support.harness import REPO, Case, assert_promises, run
 
 GOLDEN = REPO / "tests" / "hostile" / "outputs"
 

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 from conftest import ROOT, SPECS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.cli import main

@@ -12,8 +12,8 @@ control.
 from __future__ import annotations
 
 import pytest
-import torch
 from conftest import ROOT
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.importers.command import import_caffe

@@ -19,10 +19,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch
-import torchvision
-from golden import assert_golden
-from test_import_torch_ops import check_exact
+from support.golden import assert_golden
+from support.import_check import check_exact
+from support.lazy import torch, torchvision
 
 from inceptdsl.importers.command import import_torch
 

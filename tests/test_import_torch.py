@@ -16,10 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch
-import torchvision
 from conftest import SPECS
-from torch import nn
+from support.lazy import nn, torch, torchvision
 
 import inceptdsl
 from inceptdsl.cli import main
@@ -55,7 +53,7 @@ CASES = {
         "torchvision.models.resnet18",
         {},
         (3, 224, 224),
-        torchvision.models.resnet18,
+        lambda: torchvision.models.resnet18(),
         SPECS / "cnn" / "resnet18.incept",
     ),
     "inception_v4": (

@@ -13,15 +13,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch
-from torch import nn
+from support.import_check import SHAPE, check_exact
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.errors import UnsupportedModelError
 from inceptdsl.importers.command import import_torch
-
-TOLERANCE = 1e-4  # max |spec - model| / max |model|, float32
-SHAPE = (8, 12, 12)
 
 MODELS = '''
 import torch
@@ -339,45 +336,6 @@ def models_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ops") / "ops_models.py"
     path.write_text(textwrap.dedent(MODELS))
     return path
-
-
-def _bn_from_train_pass(model: nn.Module, shape: tuple[int, int, int]) -> None:
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
-    with torch.no_grad():
-        model(torch.randn(4, *shape, generator=torch.Generator().manual_seed(1)))
-    for m in bns:
-        m.momentum = 0.1
-    model.eval()
-
-
-def _rel_diff(a: nn.Module, b: nn.Module, shape: tuple[int, int, int]) -> float:
-    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(2))
-    with torch.no_grad():
-        ya, yb = a(x), b(x)
-    return float((ya - yb).abs().max() / ya.abs().max())
-
-
-def check_exact(
-    text: str, model: nn.Module, shape: tuple[int, int, int] = SHAPE, control: str | None = None
-) -> inceptdsl.Network:
-    """Counts to the unit, strict load, equal eval outputs, and the 1% control (on `control`,
-    else the first conv weight: ConvNeXt's stem conv feeds a LayerNorm, which cancels it)."""
-    net = inceptdsl.loads(text, "imported.incept")
-    assert net.report().params == sum(p.numel() for p in model.parameters())
-    _bn_from_train_pass(model, shape)
-    built = net.to_torch(weights_from=model.state_dict())  # strict
-    built.eval()
-    assert _rel_diff(model, built, shape) <= TOLERANCE
-    state = built.state_dict()
-    first = control or next(k for k, v in state.items() if k.endswith("weight") and v.dim() == 4)
-    state[first] = state[first] * 1.01
-    built.load_state_dict(state)
-    assert _rel_diff(model, built, shape) > TOLERANCE
-    return net
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))

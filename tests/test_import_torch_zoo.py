@@ -9,9 +9,8 @@ the control (tests/test_import_torch_ops.py).
 from __future__ import annotations
 
 import pytest
-import torch
-import torchvision
-from test_import_torch_ops import check_exact
+from support.import_check import check_exact
+from support.lazy import torch, torchvision
 
 from inceptdsl.importers.command import import_torch
 

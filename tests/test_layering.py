@@ -65,7 +65,7 @@ STAGES = [
     "output",
     "importers",  # inceptdsl import: layer graph -> spec text, verified by loading it back
     "draw",
-    "htmlreport",
+    "present",  # renderers of the results (reports, verification, diffs) for people
     "progress",
     "lsp",
     "lexer",
@@ -78,9 +78,10 @@ STAGES = [
     "__main__",
 ]
 FACADES = {
-    "network": {"report", "expect", "backend", "draw", "htmlreport", "diff"},
-    "report": {"htmlreport"},  # _repr_html_: notebooks
-    "expect": {"htmlreport"},  # Verification._repr_html_
+    "network": {"report", "expect", "backend", "draw", "present", "diff"},
+    "report": {"present"},  # _repr_html_: notebooks
+    "expect": {"present"},  # Verification._repr_html_
+    "diff": {"present"},  # Diff.__repr__ (its summary) and _repr_html_
 }
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 
@@ -188,3 +189,41 @@ def test_every_package_is_in_the_wheel() -> None:
     )
     on_disk = {_module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("__init__.py")}
     assert on_disk - listed == set()
+
+
+def test_no_module_reads_another_stage_s_private_names() -> None:
+    """A module imports only public names from another stage's modules (a renderer in present/
+    reads what the results' modules export, not their helpers: htmlreport.py once took
+    report.py's `_text`, `_params_line` and `_memory_line`); within a stage it may share them."""
+    bad = []
+    for p in FILES:
+        module = _module_name(p)
+        package = module if p.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.module is None:
+                continue
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join([*base, node.module])
+            else:
+                target = node.module
+            if _stage(target) in (None, _stage(module)):
+                continue
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            if private:
+                bad.append(f"{p.relative_to(ROOT)}:{node.lineno}: {target}: {', '.join(private)}")
+    assert bad == []
+
+
+def test_the_renderers_depend_on_the_results_not_the_reverse() -> None:
+    """The results' modules reach present/ only through FACADES' deferred imports (notebook
+    reprs, `to_html()`); present/ comes after every results module in STAGES."""
+    results = ("report", "expect", "diff", "network")
+    assert all(STAGES.index("present") > STAGES.index(r) for r in results)
+    for r in results:
+        for p in FILES:
+            if _stage(_module_name(p)) != r:
+                continue
+            for name, deferred, line in _imports(p):
+                if _stage(name) == "present":
+                    assert deferred and "present" in FACADES.get(r, set()), f"{p}:{line}"

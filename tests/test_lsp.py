@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import SPECS
-from lsp_client import Client
+from support.lsp_client import Client
 
 from inceptdsl.cli import main
 

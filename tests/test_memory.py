@@ -5,15 +5,16 @@ four reference networks at batch 1 and 4."""
 from __future__ import annotations
 
 import pytest
-import torch
 from conftest import SPECS
-from torch.distributed._tools.mem_tracker import MemTracker
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.memory import estimate
 
 
 def _measure(net: inceptdsl.Network, batch: int) -> dict[str, int]:
+    from torch.distributed._tools.mem_tracker import MemTracker
+
     model = net.to_torch().eval()
     x = torch.randn(batch, *net.input_shape)
     mt = MemTracker()

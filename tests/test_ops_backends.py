@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from conftest import ROOT
-from fidelity import calibrate_bn, randomize_params, relative_error
-from test_backend_keras_specs import example, keras_output
+from support.fidelity import calibrate_bn, randomize_params, relative_error
+from support.keras_specs import example, keras_output
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.backend import get
+from inceptdsl.backends import keras as keras_backend
 from inceptdsl.backends.keras import BACKEND as KERAS
-from inceptdsl.backends.keras import keras_to_torch_state_dict
 
 TORCH = get("torch")
 SPECS = sorted((ROOT / "tests" / "ops").glob("*.incept"))
@@ -44,7 +44,7 @@ def test_torch_and_keras_compute_the_same_function(spec) -> None:  # type: ignor
     assert relative_error(got, want) <= TOL
 
     # the weights come back bit for bit
-    state = keras_to_torch_state_dict(g, kmodel)
+    state = keras_backend.keras_to_torch_state_dict(g, kmodel)
     own = tmodel.state_dict()
     assert list(state) == list(own)
     assert all(torch.equal(state[k], v) for k, v in own.items())

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from fidelity import randomize_params
-from torchvision.models.shufflenetv2 import channel_shuffle as tv_channel_shuffle
+from support.fidelity import randomize_params
+from support.lazy import torch
 
 import inceptdsl
 from inceptdsl.backend import get
@@ -45,6 +44,8 @@ def test_slice_and_split() -> None:
 
 @pytest.mark.parametrize("groups", [2, 3])
 def test_shuffle_is_torchvisions(groups: int) -> None:
+    from torchvision.models.shufflenetv2 import channel_shuffle as tv_channel_shuffle
+
     _, x, y = one(f"shuffle {groups}")
     want = tv_channel_shuffle(torch.from_numpy(x), groups).numpy()
     np.testing.assert_array_equal(y, want)

@@ -23,52 +23,18 @@ from typing import Any, NamedTuple
 import networkx as nx
 import numpy as np
 import pytest
-import torch
 from conftest import bundled_specs, spec_id
-from fidelity import calibrate_bn, first_weight, randomize_params, relative_error
-from test_backend_torch_specs import SPECS, load
-from torch import nn
+from support.fidelity import first_weight, relative_error
+from support.lazy import lazy, nn, torch
+from support.optimize_cases import TOL, TORCH, _case, _run, check_torch
+from support.torch_specs import SPECS, load
 
 import inceptdsl
 from inceptdsl.backend import get
-from inceptdsl.backends.torch.onednn import OneDNNConv, available, bf16_supported
 from inceptdsl.errors import SpecError, UsageError
 from inceptdsl.optimize import PASSES
 
-TOL = 1e-4
-TORCH = get("torch")
-Case = tuple[nx.DiGraph, nn.Module, torch.Tensor, np.ndarray]
-
-
-def _randomize(model: nn.Module, seed: int) -> nn.Module:
-    """Random parameters that keep activations at their scale through deep nets without BN
-    (He-scaled kernels, small biases): with fidelity.randomize_params' unit-variance biases,
-    googlenet_paper's or vgg16's output is its biases' and no longer depends on the weights,
-    and the 1% control could not fail."""
-    randomize_params(model, seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() >= 2:
-                p.mul_(2.0**0.5)  # std sqrt(2 / fan_in): ReLU halves the variance
-            elif name.endswith("bias"):
-                p.mul_(0.1)
-    return model
-
-
-def _case(g: nx.DiGraph, seed: int = 0) -> Case:
-    """A model of `g` with random parameters and BN statistics from a train-mode pass over 8
-    samples (with 2, a BN after a 1x1 map, as at the end of a network at its smallest input,
-    sees two values per channel and its normalisation amplifies rounding), and its output on
-    the first 2."""
-    torch.manual_seed(seed)
-    model = _randomize(TORCH.build(g), seed)
-    gen = torch.Generator().manual_seed(seed)
-    calibration = torch.randn(8, *g.graph["input_shape"], generator=gen)
-    calibrate_bn(model, calibration, seed)
-    x = calibration[:2].clone()
-    with torch.no_grad():
-        want = model(x).numpy()
-    return g, model, x, want
+ONEDNN = lazy("inceptdsl.backends.torch.onednn")
 
 
 SIZES = (32, 64, 75, 224, 299)  # tried in order: the first the spec accepts
@@ -114,11 +80,6 @@ def _bundled(path: Path) -> Bundled:
     return Bundled(g, model, x, want64, max(TOL, 2 * floor))
 
 
-def _run(model: nn.Module, x: torch.Tensor, dtype: type = np.float32) -> np.ndarray:
-    with torch.no_grad():
-        return model(x).double().numpy().astype(dtype)
-
-
 def _perturbed_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """The model's state with its first conv (or linear) weight changed by 1%."""
     weight = first_weight(model)
@@ -128,26 +89,8 @@ def _perturbed_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return state
 
 
-def check_torch(model: nn.Module, x: torch.Tensor, want: np.ndarray, tol: float = TOL) -> float:
-    """The optimized model's relative error (<= tol) and its control (> tol): its first conv
-    (or linear) weight 1% off, changed in place and put back."""
-    err = relative_error(_run(model, x, want.dtype.type), want)
-    assert err <= tol, err
-    weight = first_weight(model)
-    assert weight is not None
-    saved = weight.detach().clone()
-    with torch.no_grad():
-        weight.mul_(1.01)
-    try:
-        assert relative_error(_run(model, x, want.dtype.type), want) > tol
-    finally:
-        with torch.no_grad():
-            weight.copy_(saved)
-    return err
-
-
-def _first_onednn(model: nn.Module) -> OneDNNConv:
-    return next(m for m in model.modules() if isinstance(m, OneDNNConv))
+def _first_onednn(model: nn.Module) -> ONEDNN.OneDNNConv:
+    return next(m for m in model.modules() if isinstance(m, ONEDNN.OneDNNConv))
 
 
 def test_torch_optimized(bundled: Bundled) -> None:
@@ -158,11 +101,11 @@ def test_torch_optimized(bundled: Bundled) -> None:
     check_torch(opt, x.double(), want64)
 
 
-@pytest.mark.skipif(not available(), reason="this torch build has no oneDNN (mkldnn) ops")
+@pytest.mark.skipif("not ONEDNN.available()", reason="this torch build has no oneDNN (mkldnn) ops")
 def test_torch_optimized_onednn(bundled: Bundled) -> None:
     g, model, x, want64, tol = bundled
     opt = TORCH.build_optimized(g, model, onednn=True)  # type: ignore[attr-defined]
-    assert any(isinstance(m, OneDNNConv) for m in opt.modules())
+    assert any(isinstance(m, ONEDNN.OneDNNConv) for m in opt.modules())
     err = relative_error(_run(opt, x, np.float64), want64)
     assert err <= tol, err
     conv = _first_onednn(opt)  # control: the first lowered conv's kernel, 1% off
@@ -197,7 +140,7 @@ def test_keras_optimized(bundled: Bundled) -> None:
 def test_small_specs_with_each_pass_left_out(name: str, skip: tuple[str, ...]) -> None:
     g, model, x, want = _case(load(name))
     check_torch(TORCH.build_optimized(g, model, skip=skip, channels_last=False), x, want)  # type: ignore[attr-defined]
-    if available():
+    if ONEDNN.available():
         lowered = TORCH.build_optimized(g, model, skip=skip, onednn=True)  # type: ignore[attr-defined]
         assert relative_error(_run(lowered, x), want) <= TOL
 
@@ -254,18 +197,18 @@ def test_weights_from_a_keras_model() -> None:
     check_torch(TORCH.build_optimized(g, kmodel, channels_last=False), x, want)  # type: ignore[attr-defined]
 
 
-@pytest.mark.skipif(not available(), reason="this torch build has no oneDNN (mkldnn) ops")
+@pytest.mark.skipif("not ONEDNN.available()", reason="this torch build has no oneDNN (mkldnn) ops")
 def test_onednn_lowering_keeps_the_state_dict_and_fuses_activations() -> None:
     g, model, x, want = _case(load("tfsame"))  # relu6, sepconv, LRN, TF same padding
     plain = TORCH.build_optimized(g, model, channels_last=False)  # type: ignore[attr-defined]
     lowered = TORCH.build_optimized(g, model, onednn=True)  # type: ignore[attr-defined]
     assert list(lowered.state_dict()) == list(plain.state_dict())
-    convs = [m for m in lowered.modules() if isinstance(m, OneDNNConv)]
+    convs = [m for m in lowered.modules() if isinstance(m, ONEDNN.OneDNNConv)]
     assert {"hardtanh", "relu"} <= {c.attr for c in convs}  # relu6 and relu fused
     assert relative_error(_run(lowered, x), want) <= TOL
 
 
-@pytest.mark.skipif(not available(), reason="this torch build has no oneDNN (mkldnn) ops")
+@pytest.mark.skipif("not ONEDNN.available()", reason="this torch build has no oneDNN (mkldnn) ops")
 @pytest.mark.parametrize(
     "act", ["relu", "relu6", "sigmoid", "tanh", "silu", "hardswish", "leaky_relu(slope=0.2)"]
 )
@@ -279,7 +222,7 @@ network a {{
 """
     g, model, x, want = _case(inceptdsl.loads(text).graph)
     lowered = TORCH.build_optimized(g, model, onednn=True)  # type: ignore[attr-defined]
-    assert all(c.attr != "none" for c in lowered.modules() if isinstance(c, OneDNNConv))
+    assert all(c.attr != "none" for c in lowered.modules() if isinstance(c, ONEDNN.OneDNNConv))
     assert relative_error(_run(lowered, x), want) <= TOL
 
 
@@ -287,7 +230,7 @@ def test_bfloat16_within_its_precision() -> None:
     """bf16 keeps 8 significant bits: the output stays within 5% of its scale, and differs
     from float32 (the weights really are bf16)."""
     g, model, x, want = _case(load("branches"))
-    for onednn in (False, True) if bf16_supported() else (False,):
+    for onednn in (False, True) if ONEDNN.bf16_supported() else (False,):
         opt = TORCH.build_optimized(g, model, dtype=torch.bfloat16, onednn=onednn)  # type: ignore[attr-defined]
         got = _run(opt, x)
         assert got.dtype == np.float32

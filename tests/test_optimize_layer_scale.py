@@ -7,8 +7,8 @@ of test_optimize_fidelity.check_torch), and Keras' optimized model takes the sam
 from __future__ import annotations
 
 import numpy as np
-from fidelity import relative_error
-from test_optimize_fidelity import _case, check_torch
+from support.fidelity import relative_error
+from support.optimize_cases import _case, check_torch
 
 import inceptdsl
 from inceptdsl.backend import get

@@ -5,7 +5,7 @@ and escape sequences, bidi and line-separator characters, rich markup, lone CRs,
 non-ASCII literals, truncations, unterminated strings, empty blocks and nested repeats, aux
 heads on aux heads, names shadowing layers, `expect ... with` floods, hostile `--set` values,
 imports through symlinks out of the tree, of non-spec files and of FIFOs) and runs a command on
-it in a fresh interpreter (tests/hostile/harness.py). Whatever it is, the run must end with exit
+it in a fresh interpreter (tests/support/harness.py). Whatever it is, the run must end with exit
 0, 1 or 2, print no internal error or traceback, locate every error, keep stderr under 64 kB and
 every raw control character off the terminal, finish within its time and memory bounds, and
 change no file (the whole tree, outside files included, is fingerprinted before and after; only
@@ -17,9 +17,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hostile.harness import Case, Fifo, Link, assert_promises, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.harness import Case, Fifo, Link, assert_promises, run
 
 BASES = [
     """\

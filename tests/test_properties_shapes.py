@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_shapes import SPAN, brute_window_out
+from support.windows import SPAN, brute_window_out
 
 from inceptdsl import shapes
 from inceptdsl.ir import ops as O

@@ -1,7 +1,7 @@
-"""The op registry is complete: every op and activation has everything registry_check.py lists
-(shape, cost, surface, a rule in each backend: torch, keras and onnx, a docs/ir.md row, a test
-spec, an oracle) — and an omission of any one of them is named, shown on deliberately
-incomplete registries.
+"""The op registry is complete: every op and activation has everything
+support/registry_check.py lists (shape, cost, surface, a rule in each backend: torch, keras and
+onnx, the doc tables generated from it, a test spec, an oracle) — and an omission of any one of
+them is named, shown on deliberately incomplete registries.
 
 Also: each test spec in tests/ops/ lowers to its op, passes its own `expect`s, and the tables
 derived from the registry (layers, merges, activations, the evaluator's words) agree with it.
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from oracles import ORACLES
-from registry_check import BackendRules, problems
+from support.doc_tables import layer_table, op_table, replace_table
+from support.oracles import ORACLES
+from support.registry_check import REGENERATE, BackendRules, problems
 
 import inceptdsl
 from inceptdsl import evaluate
@@ -123,16 +124,37 @@ def test_a_missing_backend_rule_is_named_with_its_backend() -> None:
     ]
 
 
-def test_a_missing_doc_row_is_named() -> None:
+def test_the_generated_doc_tables_are_the_registry_s(request: pytest.FixtureRequest) -> None:
+    """docs/ir.md's op table and docs/language.md's layer table are the registry's; under
+    --update-golden they are rewritten from it."""
+    docs = {ROOT / "docs" / "ir.md": op_table, ROOT / "docs" / "language.md": layer_table}
+    for path, table in docs.items():
+        text = path.read_text(encoding="utf-8")
+        fresh = replace_table(text, table(REGISTRY))
+        if request.config.getoption("--update-golden"):
+            path.write_text(fresh, encoding="utf-8")
+        else:
+            assert text == fresh, f"{path} is stale: {REGENERATE}"
+
+
+def test_a_stale_or_missing_doc_row_is_named() -> None:
     doc = IR_DOC.replace("| `lrn` |", "| lrn |").replace("| `elu` |", "| elu |")
     language = LANGUAGE_DOC.replace("| `shuffle` |", "| shuffle |").replace(
         "| `multiply { ... }` |", "| multiply |"
     )
     assert _problems(ir_doc=doc, language_doc=language) == [
-        "op lrn: no row in docs/ir.md's op table",
-        "layer shuffle: no row in docs/language.md's layer table",
+        f"docs/ir.md's op table is not the registry's (lrn): {REGENERATE}",
+        f"docs/language.md's layer table is not the registry's (shuffle): {REGENERATE}",
         "merge multiply: no row in docs/language.md's unit table",
         "activation elu: no row in docs/ir.md's activation table",
+    ]
+
+
+def test_a_doc_without_its_generated_table_is_named() -> None:
+    doc = IR_DOC.replace("<!-- generated", "<!-- written")
+    assert _problems(ir_doc=doc) == [
+        "docs/ir.md's op table: no generated table (marker <!-- generated from the registry: "
+        "`pytest --update-golden tests/test_registry.py` -->)"
     ]
 
 
@@ -145,16 +167,19 @@ def test_a_missing_test_spec_or_oracle_is_named(tmp_path: Path) -> None:
     oracles = {k: v for k, v in ORACLES.items() if k != "gelu"}
     assert _problems(spec_dir=tmp_path, oracles=oracles) == [
         "op dropout: no test spec dropout.incept",
-        "activation gelu: no NumPy oracle in tests/oracles.py",
+        "activation gelu: no NumPy oracle in tests/support/oracles.py",
         "activation softplus: not used in act.incept",
     ]
 
 
-def test_a_state_column_that_drifted_from_the_registry_is_named() -> None:
+def test_a_registry_change_not_regenerated_into_the_docs_is_named() -> None:
     broken = dict(REGISTRY)
     broken[Op.LINEAR] = dataclasses.replace(REGISTRY[Op.LINEAR], state="a linear layer")
+    layer = dataclasses.replace(REGISTRY[Op.LRN].layers[0], notes="")
+    broken[Op.LRN] = dataclasses.replace(REGISTRY[Op.LRN], layers=(layer,))
     assert _problems(registry=broken) == [
-        "op linear: docs/ir.md's state column is not its OpDef.state"
+        f"docs/ir.md's op table is not the registry's (linear): {REGENERATE}",
+        f"docs/language.md's layer table is not the registry's (lrn): {REGENERATE}",
     ]
 
 
@@ -185,6 +210,7 @@ def test_an_op_with_only_its_registry_entry_is_named_everywhere() -> None:
         "op scale: backend keras has no rule",
         "op scale: backend onnx has no rule",
         "op scale: backend torch has no rule",
+        f"docs/language.md's layer table is not the registry's (scale): {REGENERATE}",
     ]
 
 

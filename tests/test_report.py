@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, bundled_specs, spec_id
-from golden import assert_golden
+from support.golden import assert_golden
 
 import inceptdsl
 from inceptdsl import loader

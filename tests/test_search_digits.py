@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from conftest import ROOT
+from support.lazy import torch
 
 from inceptdsl.backends.common import digits
 
@@ -26,7 +25,9 @@ SPEC = str(ROOT / "docs" / "examples" / "digits.incept")
 def test_upsampling_is_torch_bilinear() -> None:
     imgs = np.random.default_rng(0).random((5, 8, 8), dtype=np.float32)
     ours = digits.upsample(imgs, 32)
-    ref = F.interpolate(torch.from_numpy(imgs)[:, None], size=32, mode="bilinear").numpy()[:, 0]
+    ref = torch.nn.functional.interpolate(
+        torch.from_numpy(imgs)[:, None], size=32, mode="bilinear"
+    ).numpy()[:, 0]
     tol = 1e-6
     assert np.abs(ours - ref).max() < tol
     # control: one pixel changed by 1% moves the output by more than the tolerance

@@ -9,13 +9,11 @@ from __future__ import annotations
 import random
 
 import pytest
+from support.lazy import F, torch
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
-
-from inceptdsl import shapes  # noqa: E402
-from inceptdsl.ir import ops as O  # noqa: E402
-from inceptdsl.source import Span  # noqa: E402
+from inceptdsl import shapes
+from inceptdsl.ir import ops as O
+from inceptdsl.source import Span
 
 SPAN = Span("t.incept", 1, 1, 1, 2)
 N_CASES = 400

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import Browser
 from conftest import ROOT
 from PIL import Image
+from support.browser import Browser
 
 from inceptdsl.sweep import sweep
 

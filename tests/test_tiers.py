@@ -49,6 +49,8 @@ def _framework_imports(tree: ast.Module) -> list[tuple[int, str]]:
             found.extend((node.lineno, a.name) for a in node.names if _is_framework(a.name))
         elif isinstance(node, ast.ImportFrom) and node.module and _is_framework(node.module):
             found.append((node.lineno, node.module))
+        elif isinstance(node, ast.ImportFrom) and node.module == "support.lazy":
+            found.extend((node.lineno, f"support.lazy.{a.name}") for a in node.names)
         elif (
             isinstance(node, ast.Call)
             and ast.unparse(node.func).endswith("importorskip")
@@ -84,5 +86,10 @@ def test_the_checker_sees_an_import_inside_a_test() -> None:
         "def test_a():\n    import torch\n"
         "@pytest.mark.backend\ndef test_b():\n    import tensorflow\n"
         "def test_c():\n    pytest.importorskip('onnx')\n"
+        "from support.lazy import torch\n"
     )
-    assert _framework_imports(ast.parse(src)) == [(3, "torch"), (8, "onnx")]
+    assert _framework_imports(ast.parse(src)) == [
+        (3, "torch"),
+        (8, "onnx"),
+        (9, "support.lazy.torch"),
+    ]

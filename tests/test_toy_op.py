@@ -4,10 +4,10 @@ missing piece is named.
 The toy op `toy_bias` adds a learnable per-channel bias. Its OpDef declares its tensors and
 traits; from that alone the weight map (torch key <-> Keras variable, layouts), the optimizer's
 state keys and the ONNX seeding spec follow, with no code in weightmap.py, optimize/weights.py
-or onnx/weights.py. What remains to write is listed by the registry checker, one line per place:
-a rule in each backend (3), a docs/ir.md row, a docs/language.md row and a test spec — plus the
-OpDef itself and its `Op` member (docs/contributing.md). The test shows each of those lines for a
-bare toy op, and none once every place is filled.
+or onnx/weights.py; docs/ir.md's op row and docs/language.md's layer row are generated from it
+(`pytest --update-golden tests/test_registry.py`). What is written by hand is six places: the
+`Op` member, the OpDef, a rule in each of the three backends and the test spec. The test removes
+each one in turn and sees the registry checker name it, alone.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from oracles import ORACLES
-from registry_check import BackendRules, problems
+from support.doc_tables import layer_table, op_table, replace_table
+from support.oracles import ORACLES
+from support.registry_check import REGENERATE, BackendRules, problems
 
 import inceptdsl
 from inceptdsl.backends.common.weightmap import to_keras, weight_map
+from inceptdsl.ir.options import number
 from inceptdsl.ir.registry import ACTIVATION_DEFS, REGISTRY, Attrs, LayerDef, Op, OpDef, Trait
 from inceptdsl.ir.state import TensorDef
 from inceptdsl.optimize.weights import node_keys
@@ -50,71 +52,85 @@ TOY = OpDef(
     "add a learnable per-channel bias",
     state="a per-channel `bias`",
     layers=(
-        LayerDef("toy_bias", (), {}, {}, lambda v, ctx: ToyAttrs(init=0.0), "a learnable bias"),
+        LayerDef(
+            "toy_bias", (), {"init": 0.0}, {"init": number}, lambda v, ctx: ToyAttrs(**v), "a bias"
+        ),
     ),
     traits=frozenset({Trait.FRESH}),
     tensors=_toy_tensors,
 )
 
-IR_ROW = "| `toy_bias` | 1 | `init` | same | a per-channel `bias` |\n"
-LANGUAGE_ROW = "| `toy_bias` | a learnable bias |\n"
+PLACES = ("member", "opdef", "keras", "onnx", "torch", "spec")
+"""The places written by hand for a new op with weights (the target is at most six)."""
 
 
-def _add_row(doc: str, heading: str, row: str) -> str:
-    """`doc` with `row` added as the first row of the table after `heading`."""
-    head, section = doc.split(heading, 1)
-    lines = section.splitlines(keepends=True)
-    first = next(i for i, line in enumerate(lines) if line.startswith("| `"))
-    return head + heading + "".join(lines[:first] + [row] + lines[first:])
-
-
-def _check(tmp_path: Path, rules: bool, ir_row: bool, language_row: bool, spec: bool) -> list[str]:
+def _check(tmp_path: Path, missing: frozenset[str] = frozenset(), docs: bool = True) -> list[str]:
+    """The registry checker on the real registry plus the toy, with the places in `missing`
+    left out; with `docs`, the doc tables regenerated from that registry (as --update-golden
+    does), else the committed ones."""
+    ops = (*Op, Toy.TOY_BIAS) if "member" not in missing else tuple(Op)
+    registry = {**REGISTRY, Toy.TOY_BIAS: TOY} if "opdef" not in missing else dict(REGISTRY)
     ir_doc = (ROOT / "docs" / "ir.md").read_text(encoding="utf-8")
     language_doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
-    if ir_row:
-        ir_doc = _add_row(ir_doc, "## Ops", IR_ROW)
-    if language_row:
-        language_doc = _add_row(language_doc, "### Layers", LANGUAGE_ROW)
+    if docs:
+        ir_doc = replace_table(ir_doc, op_table(registry, ops))  # type: ignore[arg-type]
+        language_doc = replace_table(language_doc, layer_table(registry, ops))  # type: ignore[arg-type]
     spec_dir = tmp_path / "ops"
     spec_dir.mkdir(exist_ok=True)
     for f in (ROOT / "tests" / "ops").glob("*.incept"):
         (spec_dir / f.name).write_bytes(f.read_bytes())
     (spec_dir / "toy_bias.incept").unlink(missing_ok=True)
-    if spec:
+    if "spec" not in missing:
         (spec_dir / "toy_bias.incept").write_text("network t { input 2 x 3 x 3 toy_bias }\n")
-    real = {n: BackendRules(set(Op), set(ACTIVATION_DEFS)) for n in ("keras", "onnx", "torch")}
     backends = {
-        n: BackendRules({*r.ops, Toy.TOY_BIAS} if rules else r.ops, r.activations)  # type: ignore[arg-type]
-        for n, r in real.items()
+        n: BackendRules({*Op} | ({Toy.TOY_BIAS} if n not in missing else set()), ACTIVATION_DEFS)  # type: ignore[arg-type]
+        for n in ("keras", "onnx", "torch")
     }
     return problems(
-        registry={**REGISTRY, Toy.TOY_BIAS: TOY},  # type: ignore[dict-item]
+        registry=registry,  # type: ignore[arg-type]
         activations=ACTIVATION_DEFS,
         backends=backends,
         ir_doc=ir_doc,
         language_doc=language_doc,
         spec_dir=spec_dir,
         oracles=ORACLES,
-        ops=(*Op, Toy.TOY_BIAS),  # type: ignore[arg-type]
+        ops=ops,  # type: ignore[arg-type]
     )
 
 
-def test_a_bare_toy_op_lists_every_place_left_to_fill(tmp_path: Path) -> None:
-    assert _check(tmp_path, rules=False, ir_row=False, language_row=False, spec=False) == [
-        "op toy_bias: backend keras has no rule",
-        "op toy_bias: backend onnx has no rule",
-        "op toy_bias: backend torch has no rule",
-        "op toy_bias: no row in docs/ir.md's op table",
-        "op toy_bias: no test spec toy_bias.incept",
-        "layer toy_bias: no row in docs/language.md's layer table",
-    ]
+def test_all_six_places_filled_is_clean(tmp_path: Path) -> None:
+    assert len(PLACES) <= 6
+    assert _check(tmp_path) == []
 
 
-def test_each_place_filled_removes_its_line_and_all_filled_is_clean(tmp_path: Path) -> None:
-    assert _check(tmp_path, rules=True, ir_row=True, language_row=True, spec=True) == []
-    assert _check(tmp_path, rules=True, ir_row=True, language_row=True, spec=False) == [
-        "op toy_bias: no test spec toy_bias.incept"
+@pytest.mark.parametrize(
+    ("place", "line"),
+    [
+        ("member", "op toy_bias: registered but not an Op member"),
+        ("opdef", "op toy_bias: not in the registry"),
+        ("keras", "op toy_bias: backend keras has no rule"),
+        ("onnx", "op toy_bias: backend onnx has no rule"),
+        ("torch", "op toy_bias: backend torch has no rule"),
+        ("spec", "op toy_bias: no test spec toy_bias.incept"),
+    ],
+)
+def test_each_place_left_out_is_named_alone(tmp_path: Path, place: str, line: str) -> None:
+    assert place in PLACES
+    assert _check(tmp_path, frozenset({place})) == [line]
+
+
+def test_the_doc_rows_are_regenerated_not_written(tmp_path: Path) -> None:
+    """With the committed docs (not regenerated), the stale tables are named with the toy's
+    rows and the command that rewrites them: nothing to write by hand."""
+    assert _check(tmp_path, docs=False) == [
+        f"docs/ir.md's op table is not the registry's (toy_bias): {REGENERATE}",
+        f"docs/language.md's layer table is not the registry's (toy_bias): {REGENERATE}",
     ]
+    ir_doc = replace_table(
+        (ROOT / "docs" / "ir.md").read_text(encoding="utf-8"),
+        op_table({**REGISTRY, Toy.TOY_BIAS: TOY}, (*Op, Toy.TOY_BIAS)),  # type: ignore[dict-item, arg-type]
+    )
+    assert "| `toy_bias` | 1 | `init` | same | a per-channel `bias` |\n" in ir_doc
 
 
 def test_a_toy_op_whose_state_has_no_tensors_is_named(tmp_path: Path) -> None:
@@ -122,7 +138,7 @@ def test_a_toy_op_whose_state_has_no_tensors_is_named(tmp_path: Path) -> None:
     saved = TOY
     TOY = dataclasses.replace(saved, tensors=None)
     try:
-        found = _check(tmp_path, rules=True, ir_row=True, language_row=True, spec=True)
+        found = _check(tmp_path)
     finally:
         TOY = saved
     assert found == ["op toy_bias: it has state but declares no tensors (OpDef.tensors)"]

@@ -17,13 +17,20 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
+from support.lazy import torch
 
 import inceptdsl
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "train"))
-from ddp_worker import batch  # noqa: E402
+
+
+def batch(net: inceptdsl.Network, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The worker's batch (train/ddp_worker.py imports torch: imported on first use)."""
+    from ddp_worker import batch as make
+
+    return make(net, size)
+
 
 SPEC = """
 block Mix(c: int) {

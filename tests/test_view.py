@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import netron
-import onnx
 import pytest
+from support.lazy import onnx
 
 from inceptdsl.cli import main
 

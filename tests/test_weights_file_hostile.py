@@ -17,19 +17,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.lazy import lazy, torch
 
 import inceptdsl
 from backends.common import weights_file
 from backends.common.weights_file import read_state
 from backends.onnx import weights as onnx_weights
-from backends.torch.build import build
-from backends.torch.optimized import read_weights
 from inceptdsl.cli import main
 from inceptdsl.errors import UsageError
 
+TORCH_BUILD = lazy("backends.torch.build")  # (these import torch)
+OPTIMIZED = lazy("backends.torch.optimized")
 SPEC = """\
 network tiny {
   input 3 x 16 x 16
@@ -50,7 +50,7 @@ def net() -> inceptdsl.Network:
 def state(net: inceptdsl.Network) -> dict[str, torch.Tensor]:
     """A state_dict with random weights and BN statistics from a train-mode pass."""
     torch.manual_seed(0)
-    model = build(net.graph)
+    model = TORCH_BUILD.build(net.graph)
     model.train()
     with torch.no_grad():
         model(torch.randn(8, 3, 16, 16))
@@ -59,7 +59,7 @@ def state(net: inceptdsl.Network) -> dict[str, torch.Tensor]:
 
 def _shapes(net: inceptdsl.Network) -> dict[str, tuple[int, ...]]:
     with torch.device("meta"):
-        return {k: tuple(v.shape) for k, v in build(net.graph).state_dict().items()}
+        return {k: tuple(v.shape) for k, v in TORCH_BUILD.build(net.graph).state_dict().items()}
 
 
 def _npz(path: Path, arrays: dict[str, np.ndarray]) -> Path:
@@ -205,7 +205,7 @@ def test_bfloat16_pt_is_converted_to_float32(
     # the ONNX backend and the torch backend's optimizer both take it
     arrays = onnx_weights.load(net.graph, str(path))
     assert np.array_equal(arrays["fc.weight"], bf["fc.weight"].float().numpy())
-    tensors = read_weights(str(path), net.graph)
+    tensors = OPTIMIZED.read_weights(str(path), net.graph)
     assert torch.equal(tensors["fc.weight"], bf["fc.weight"].float())
     # control: bfloat16 rounding is a real change of the float32 weights
     assert not torch.equal(tensors["fc.weight"], state["fc.weight"])

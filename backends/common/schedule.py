@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from inceptdsl.ir import Node, Op, nodes
+from inceptdsl.ir import Node, Op, info, nodes
 
 from .scopes import Scope
 
@@ -172,8 +172,8 @@ def schedule_items(
 
 def schedule(g: nx.DiGraph) -> Schedule:
     """The flat schedule of the whole network (the input node is the first statement)."""
-    heads = g.graph.get("aux_heads", ())
-    results = (g.graph["output"], *(h.output for h in heads))
+    heads = info(g).aux_heads
+    results = (info(g).output, *(h.output for h in heads))
     plan = schedule_items(list(nodes(g)), [h.name for h in heads], results=results)
     aux = tuple((h.name, r) for h, r in zip(heads, plan.returns[1:], strict=True))
     return Schedule(plan.steps, plan.output, aux)

@@ -1,7 +1,7 @@
 """The scope tree of an IR graph: which nodes and sub-scopes each scope holds, what it reads and
 what it returns, so that a backend can make every block and group a module of its own.
 
-A scope is a prefix of node names (docs/ir.md); `g.graph["scopes"]` says what made it (a block
+A scope is a prefix of node names (docs/ir.md); `info(g).scopes` says what made it (a block
 call and its arguments, a group, an aux head). Every scope with a name becomes a **module** with
 its own forward, called from its parent's, except one whose nodes belong to different aux heads
 (or to an aux head and the trunk): such a scope is a **holder**, a container of state whose
@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from inceptdsl.ir import Node, Op, ScopeInfo, nodes
+from inceptdsl.ir import Node, Op, ScopeInfo, info, nodes
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _parent_path(name: str) -> str:
 
 def scope_tree(g: nx.DiGraph) -> Scope:
     """The tree of scopes of `g`, the network itself at the root."""
-    infos: dict[str, ScopeInfo] = g.graph.get("scopes") or {}
+    infos: dict[str, ScopeInfo] = info(g).scopes
     root = Scope("", None, None)
     scopes: dict[str, Scope] = {"": root}
 
@@ -106,8 +106,8 @@ def scope_tree(g: nx.DiGraph) -> Scope:
         while s is not None:
             s.names.append(n.name)
             s = s.parent
-    heads = {h.output for h in g.graph.get("aux_heads", ())}
-    ends = heads | {g.graph["output"]}
+    heads = {h.output for h in info(g).aux_heads}
+    ends = heads | {info(g).output}
     for s in scopes.values():
         if s is root:
             continue

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import networkx as nx
 
+from inceptdsl.ir import info
 from inceptdsl.ir.graph import AuxHead
 from inceptdsl.source import Span
 
 
 def network_span(g: nx.DiGraph) -> Span | None:
     """The network's name in its declaration (lowering records it as the graph's `span`)."""
-    return g.graph.get("span")
+    return info(g).span
 
 
 def aux_span(g: nx.DiGraph, head: AuxHead) -> Span | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from inceptdsl.errors import Note, UsageError
+from inceptdsl.ir import info
 
 SHOWN = 6
 """Layers listed per kind of problem before `(+N more)`."""
@@ -100,8 +101,7 @@ def mismatch(g: nx.DiGraph, t: Transfer, hint: str | None = None) -> UsageError:
     notes += [Note(n) for n in t.notes]
     counts = _counts(t)
     return UsageError(
-        f"the weights do not fit the network `{g.graph['name']}`"
-        + (f": {counts}" if counts else ""),
+        f"the weights do not fit the network `{info(g).name}`" + (f": {counts}" if counts else ""),
         notes=notes,
         hint=hint
         or "build the network with the parameters the weights were made with, or pass "

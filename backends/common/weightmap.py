@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from inceptdsl.ir import REGISTRY, nodes
+from inceptdsl.ir import REGISTRY, nodes, shape_of
 from inceptdsl.ir.state import at
 
 
@@ -100,7 +100,7 @@ def weight_map(g: nx.DiGraph) -> WeightMap:
         make = REGISTRY[n.op].tensors
         if make is None:
             continue
-        cin = g.nodes[n.inputs[0]]["shape"][0] if n.inputs else 0
+        cin = shape_of(g, n.inputs[0])[0] if n.inputs else 0
         for t in make(n.attrs, cin, n.shape[0]):
             key = at(n.name, t.key)
             order.append(key)

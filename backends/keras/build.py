@@ -15,6 +15,8 @@ from typing import Any
 import keras
 import networkx as nx
 
+from inceptdsl.ir import info
+
 from ..common.loaded import load_source
 from .emit import emit
 from .names import OUTPUT_KEY
@@ -33,10 +35,10 @@ def build(
     `model.loss_weights` (each output's, 1.0 for "logits"), for
     `model.compile(loss=..., loss_weights=model.loss_weights)`.
     """
-    module = load_source(emit(g), g.graph["name"], "keras")
-    with_aux = training and bool(g.graph.get("aux_heads"))
+    module = load_source(emit(g), info(g).name, "keras")
+    with_aux = training and bool(info(g).aux_heads)
     model = module.build(training=True) if with_aux else module.build()
-    heads = g.graph.get("aux_heads", ())
+    heads = info(g).aux_heads
     model.aux_weights = {h.name: float(h.weight) for h in heads}
     model.loss_weights = {OUTPUT_KEY: 1.0, **model.aux_weights} if with_aux else {OUTPUT_KEY: 1.0}
     if weights_from is not None:

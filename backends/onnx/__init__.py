@@ -52,10 +52,12 @@ class OnnxBackend(Backend):
             if int8:
                 raise TypeError(f"options {sorted(int8)} are for int8=True")
             return to_onnx(graph, weights_from)
+        from inceptdsl.ir import info
+
         from ..common.calibration import calibration_batches
         from .quantize import quantize
 
-        samples = calibration_batches(int8["calibration"], tuple(graph.graph["input_shape"]))
+        samples = calibration_batches(int8["calibration"], info(graph).input_shape)
         model = self.build_optimized(graph, weights_from)
         return quantize(model, samples, int8.get("keep_fp32", ()))
 

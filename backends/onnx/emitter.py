@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 from onnx import NodeProto, TensorProto, helper, numpy_helper
 
-from inceptdsl.ir import Node
+from inceptdsl.ir import Node, shape_of
 
 
 class Emitter:
@@ -33,7 +33,7 @@ class Emitter:
 
     def in_shape(self, node: Node, i: int = 0) -> tuple[int, ...]:
         """The IR shape (one sample) of input `i` of `node`."""
-        return tuple(self.g.nodes[node.inputs[i]]["shape"])
+        return tuple(shape_of(self.g, node.inputs[i]))
 
     def op(self, scope: str, op_type: str, inputs: Sequence[str], **attrs: Any) -> str:
         """Add node `<scope>/<op_type>` (numbered if the name is taken); its output's name."""

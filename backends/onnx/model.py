@@ -19,7 +19,7 @@ from onnx import TensorProto, helper
 
 import inceptdsl
 from inceptdsl.backend import rule
-from inceptdsl.ir import Op, nodes
+from inceptdsl.ir import Op, info, nodes, shape_of
 from inceptdsl.report import build_report
 
 from . import weights as W
@@ -36,9 +36,9 @@ def _value(name: str, shape: tuple[int, ...]) -> onnx.ValueInfoProto:
 
 def _metadata(g: nx.DiGraph) -> dict[str, str]:
     rep = build_report(g)
-    params = {k: v for k, v in g.graph.get("params", {}).items()}
+    params = {k: v for k, v in info(g).params.items()}
     return {
-        "inceptdsl.network": g.graph["name"],
+        "inceptdsl.network": info(g).name,
         "inceptdsl.parameters": json.dumps(params, sort_keys=True, default=str),
         # what this file holds: the report's figures less the aux heads'
         "inceptdsl.params": str(rep.params - rep.aux_params),
@@ -49,9 +49,9 @@ def _metadata(g: nx.DiGraph) -> dict[str, str]:
 
 
 def _doc(g: nx.DiGraph, meta: dict[str, str]) -> str:
-    c, h, w = g.graph["input_shape"]
+    c, h, w = info(g).input_shape
     return (
-        f"{g.graph['name']}, compiled by inceptdsl {inceptdsl.__version__} from its spec: the "
+        f"{info(g).name}, compiled by inceptdsl {inceptdsl.__version__} from its spec: the "
         f"inference graph (eval mode; dropout and drop_path are the identity; aux heads are "
         f"not exported). Input `input`: float32 [batch, {c}, {h}, {w}], NCHW. "
         f"{meta['inceptdsl.params']} trainable parameters, {meta['inceptdsl.macs']} MACs per "
@@ -75,12 +75,12 @@ def _placeholder(t: TensorProto) -> TensorProto:
 def _model(
     g: nx.DiGraph, e: Emitter, initializers: list[TensorProto], values: Any, meta: dict[str, str]
 ) -> Any:
-    out = g.graph["output"]
+    out = info(g).output
     graph = helper.make_graph(
         e.nodes,
-        g.graph["name"],
-        [_value("input", tuple(g.graph["input_shape"]))],
-        [_value("output", tuple(g.nodes[out]["shape"]))],
+        info(g).name,
+        [_value("input", tuple(info(g).input_shape))],
+        [_value("output", tuple(shape_of(g, out)))],
         initializers,
         value_info=values,
     )
@@ -99,7 +99,7 @@ def _model(
 def to_onnx(g: nx.DiGraph, weights: Any = None) -> onnx.ModelProto:
     """The inference graph of `g` with `weights` (see weights.load), or seeded initial ones."""
     e = Emitter(g, W.load(g, weights))
-    out = g.graph["output"]
+    out = info(g).output
     needed = nx.ancestors(g, out) | {out}
     tensor: dict[str, str] = {}
     shapes: list[onnx.ValueInfoProto] = []

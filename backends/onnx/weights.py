@@ -26,6 +26,7 @@ import networkx as nx
 import numpy as np
 
 from inceptdsl.errors import UsageError
+from inceptdsl.ir import info
 
 from ..common.weightmap import Entry, weight_map
 from ..common.weights_file import read_state
@@ -51,7 +52,7 @@ def _tensor(e: Entry, inference: bool) -> Tensor:
 
 def tensors(g: nx.DiGraph) -> list[Tensor]:
     """Every float tensor of the network, in the torch backend's state_dict order."""
-    out = g.graph["output"]
+    out = info(g).output
     needed = nx.ancestors(g, out) | {out}
     by_key = {
         e.torch_key: _tensor(e, e.node in needed and e.aux is None) for e in weight_map(g).entries
@@ -120,7 +121,7 @@ def load(g: nx.DiGraph, weights: Any = None) -> dict[str, np.ndarray]:
             if keys
         ]
         raise UsageError(
-            f"the weights do not fit network {g.graph['name']}: " + "; ".join(parts),
+            f"the weights do not fit network {info(g).name}: " + "; ".join(parts),
             hint="the weights must come from the same spec and parameter values (the torch "
             "backend's state_dict keys)",
         )

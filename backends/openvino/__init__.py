@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from inceptdsl.backend import Backend
+from inceptdsl.ir import info
 
 from ..common.calibration import calibration_batches
 from ..onnx.activations import ACTIVATIONS
@@ -45,7 +46,7 @@ class OpenVinoBackend(Backend):
         model = convert.to_openvino(graph, weights_from)
         if not int8:
             return model
-        samples = calibration_batches(calibration, tuple(graph.graph["input_shape"]))
+        samples = calibration_batches(calibration, info(graph).input_shape)
         return convert.quantize(model, samples, keep_fp32)
 
     def emit(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:  # type: ignore[override]

@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 
 from inceptdsl.errors import UsageError
+from inceptdsl.ir import info
 from inceptdsl.output import claim, is_regular_target, write_output
 
 from ..onnx.optimized import build_optimized
@@ -25,7 +26,7 @@ def to_openvino(graph: nx.DiGraph, weights: Any = None) -> Any:
     proto = build_optimized(graph, weights)
     model = ov.Core().read_model(model=proto.SerializeToString(deterministic=True))
     # the name marks the .xml as inceptdsl's (output_origin: replaced without --force)
-    model.set_friendly_name(f"{graph.graph['name']} (inceptdsl)")
+    model.set_friendly_name(f"{info(graph).name} (inceptdsl)")
     return model
 
 

@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import networkx as nx  # noqa: E402
 
 from inceptdsl.backend import Backend  # noqa: E402
+from inceptdsl.ir import info  # noqa: E402
 from inceptdsl.output import write_output  # noqa: E402
 
 from ..common.calibration import calibration_batches  # noqa: E402
@@ -58,7 +59,7 @@ class TfliteBackend(Backend):
             )
         samples = None
         if int8:
-            samples = calibration_batches(calibration, tuple(graph.graph["input_shape"]))
+            samples = calibration_batches(calibration, info(graph).input_shape)
         return to_tflite(graph, weights_from, int8, samples)
 
     def emit(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:  # type: ignore[override]

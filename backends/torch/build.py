@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from inceptdsl.errors import UsageError
+from inceptdsl.ir import aux_of, info, nodes
 
 from ..common.loaded import load_source
 from ..common.transfer import Transfer, mismatch, report
@@ -46,7 +47,7 @@ def _node_of(g: nx.DiGraph, key: str) -> str | None:
 
 
 def _aux_nodes(g: nx.DiGraph) -> set[str]:
-    return {n for n, d in g.nodes(data=True) if d["aux"] is not None}
+    return {d.name for d in nodes(g) if d.aux is not None}
 
 
 def load_weights(
@@ -68,7 +69,7 @@ def load_weights(
     )
     if t and strict:
         owners = [_node_of(g, k) for k in t.missing]
-        heads = sorted({g.nodes[n]["aux"] for n in owners if n in _aux_nodes(g)})
+        heads = sorted({aux_of(g, n) for n in owners if n in _aux_nodes(g)})
         only_aux = bool(heads) and all(n in _aux_nodes(g) for n in owners)
         hint = (
             f"the weights have no aux heads {', '.join(heads)}: pass strict=False to keep "
@@ -86,7 +87,7 @@ def load_weights(
 def build(g: nx.DiGraph, weights_from: Any = None, strict: bool = True) -> nn.Module:
     """The network as an nn.Module (freshly initialised, or with `weights_from` loaded: a torch
     nn.Module or state_dict, or a Keras model built from the same spec)."""
-    model = load_source(emit(g), g.graph["name"], "torch").build()
+    model = load_source(emit(g), info(g).name, "torch").build()
     if weights_from is not None:
         keras = sys.modules.get("keras")  # only a Keras model if Keras is already imported
         if keras is not None and isinstance(weights_from, keras.Model):

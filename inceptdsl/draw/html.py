@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from importlib.resources import files
 
+from ..ir import aux_of, info, op_of, shape_of
 from . import layout as L
 from .model import ENTRY, EXIT, Model, Par, Series, frame_title, label, shape_text
 from .svg import STYLE, esc
@@ -31,7 +32,7 @@ def _tree(s: Series) -> dict[str, object]:
 
 
 def _edge_label(model: Model, srcs: list[str]) -> str:
-    return " + ".join(dict.fromkeys(shape_text(model.g.nodes[s]["shape"]) for s in srcs))
+    return " + ".join(dict.fromkeys(shape_text(shape_of(model.g, s)) for s in srcs))
 
 
 def model_json(model: Model, depth: int) -> dict[str, object]:
@@ -41,12 +42,12 @@ def model_json(model: Model, depth: int) -> dict[str, object]:
             continue
         parent = model.units[".".join(u.path[:-1])]
         lab = label(model, u, parent)
-        node = model.g.nodes[u.node] if u.node else None
+        node_op = op_of(model.g, u.node) if u.node else None
         kind = (
             "input"
-            if node is not None and node["op"].value == "input"
+            if node_op is not None and node_op.value == "input"
             else "aux"
-            if model.g.nodes[u.nodes[0]]["aux"]
+            if aux_of(model.g, u.nodes[0])
             else "block"
             if u.is_scope
             else "layer"
@@ -73,9 +74,7 @@ def model_json(model: Model, depth: int) -> dict[str, object]:
     aux = []
     for key, tap in model.aux:
         holders = [k for k, u in model.units.items() if u.path and tap in u.nodes]
-        aux.append(
-            {"key": key, "holders": holders, "shape": shape_text(model.g.nodes[tap]["shape"])}
-        )
+        aux.append({"key": key, "holders": holders, "shape": shape_text(shape_of(model.g, tap))})
     consts = {
         k: getattr(L, k)
         for k in (
@@ -93,7 +92,7 @@ def model_json(model: Model, depth: int) -> dict[str, object]:
         )
     }
     return {
-        "name": str(model.g.graph["name"]),
+        "name": str(info(model.g).name),
         "depth": depth,
         "maxDepth": model.max_depth(),
         "entry": ENTRY,
@@ -153,7 +152,7 @@ def diagram_div(model: Model, depth: int, element_id: str = "diagram") -> str:
 
 
 def page(model: Model, depth: int) -> str:
-    title = esc(str(model.g.graph["name"]))
+    title = esc(str(info(model.g).name))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

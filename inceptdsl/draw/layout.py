@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..ir import aux_of, info, op_of, shape_of
 from .model import ENTRY, EXIT, Label, Model, Par, Series, Unit, frame_title, label, shape_text
 
 FONT = 11
@@ -128,10 +129,10 @@ class Layout:
         lab = label(self.m, u, parent)
         w = max(MIN_W, max(text_w(t) for t in lab.lines) + 2 * PAD_X)
         h = len(lab.lines) * LINE_H + 2 * PAD_Y
-        node = self.m.g.nodes[u.node] if u.node else None
+        node_op = op_of(self.m.g, u.node) if u.node else None
         kind = (
             "input"
-            if node is not None and node["op"].value == "input"
+            if node_op is not None and node_op.value == "input"
             else "aux"
             if self._aux(u)
             else "block"
@@ -142,7 +143,7 @@ class Layout:
         return Placed(w, h, [Port(w / 2, 0, key)], [Port(w / 2, h, key)], [box], axis=w / 2)
 
     def _aux(self, u: Unit) -> bool:
-        return any(self.m.g.nodes[n]["aux"] for n in u.nodes[:1])
+        return any(aux_of(self.m.g, n) for n in u.nodes[:1])
 
     def frame(self, u: Unit, parent: Unit) -> Placed:
         scope = self.m.scopes[u.key]
@@ -251,7 +252,7 @@ class Layout:
                 e = Edge(pts, kind="shortcut" if lane else "data")
                 if srcs and a.unit not in (ENTRY, "") and b.unit != EXIT:
                     text = " + ".join(
-                        dict.fromkeys(shape_text(self.m.g.nodes[s]["shape"]) for s in srcs)
+                        dict.fromkeys(shape_text(shape_of(self.m.g, s)) for s in srcs)
                     )
                     if (a.x, text) not in labelled:
                         labelled.add((a.x, text))
@@ -282,7 +283,7 @@ def layout(model: Model, expanded: set[str]) -> Drawing:
     margin = 16.0
     main.shift(margin, margin)
     d = Drawing(boxes=main.boxes, frames=main.frames, edges=main.edges)
-    d.title = str(model.g.graph["name"])
+    d.title = str(info(model.g).name)
     columns: list[list[tuple[float, float]]] = []  # per aux column: occupied (top, bottom)
     column_x: list[float] = []
     column_w: list[float] = []
@@ -317,7 +318,7 @@ def layout(model: Model, expanded: set[str]) -> Drawing:
         ay = anchor.y + anchor.h / 2
         hx = head.tops[0].x
         e = Edge([(anchor.x + anchor.w, ay), (hx, ay), (hx, top)], kind="aux")
-        e.label = shape_text(model.g.nodes[tap]["shape"])
+        e.label = shape_text(shape_of(model.g, tap))
         e.label_at = (anchor.x + anchor.w + 4, ay - 4)
         d.edges.append(e)
     xs = [b.x + b.w for b in d.boxes] + [f.x + f.w for f in d.frames]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..details import details
-from ..ir import Op, inputs
+from ..ir import Op, aux_of, info, inputs, node, shape_of
 
 ENTRY = "\x00entry"
 EXIT = "\x00exit"
@@ -97,13 +97,14 @@ def _path(name: str, aux: str | None) -> tuple[str, ...]:
 def build_model(g: nx.DiGraph) -> Model:
     root = Unit(())
     units: dict[str, Unit] = {"": root}
-    for name, d in g.nodes(data=True):
-        path = _path(name, d["aux"])
+    for name in g.nodes:
+        head = aux_of(g, name)
+        path = _path(name, head)
         for i in range(1, len(path) + 1):
             key = ".".join(path[:i])
             u = units.get(key)
             if u is None:
-                u = units[key] = Unit(path[:i], aux=d["aux"] if i == 1 else None)
+                u = units[key] = Unit(path[:i], aux=head if i == 1 else None)
                 units[".".join(path[: i - 1])].children.append(path[:i])
             u.nodes.append(name)
         units[".".join(path)].node = name
@@ -113,7 +114,7 @@ def build_model(g: nx.DiGraph) -> Model:
             u.node = None
     aux = [
         (h.name, h.tap)
-        for h in g.graph["aux_heads"]
+        for h in info(g).aux_heads
         if h.name in units and units[h.name].aux is not None
     ]
     model = Model(g, units, {}, root, aux)
@@ -271,15 +272,15 @@ def _made_by(g: nx.DiGraph, path: str) -> str:
     """What a box stands for, as the spec says it: the block it calls (`InceptionA`, also for
     a numbered repeat iteration that calls one block), else its syntax (`repeat`, `concat`,
     `residual`, `group`); `block` when the graph does not say."""
-    info = (g.graph.get("scopes") or {}).get(path)
-    if info is None:
+    scope = info(g).scopes.get(path)
+    if scope is None:
         return "block"
-    if info.block:
-        return str(info.block)
-    called = {b for b, _ in info.calls}
+    if scope.block:
+        return str(scope.block)
+    called = {b for b, _ in scope.calls}
     if len(called) == 1:
         return str(called.pop())
-    return "group" if info.kind == "iteration" else str(info.kind)
+    return "group" if scope.kind == "iteration" else str(scope.kind)
 
 
 def frame_title(model: Model, u: Unit, parent: Unit) -> str:
@@ -293,30 +294,30 @@ def frame_title(model: Model, u: Unit, parent: Unit) -> str:
 def label(model: Model, u: Unit, parent: Unit) -> Label:
     g = model.g
     name = ".".join(u.path[len(parent.path) :]) or "network"
-    params = sum(g.nodes[n]["params"] for n in u.nodes)
-    buffers = sum(g.nodes[n]["buffers"] for n in u.nodes)
-    macs = sum(g.nodes[n]["macs"] for n in u.nodes)
-    last = g.nodes[u.nodes[-1]]
+    params = sum(node(g, n).params for n in u.nodes)
+    buffers = sum(node(g, n).buffers for n in u.nodes)
+    macs = sum(node(g, n).macs for n in u.nodes)
+    last = node(g, u.nodes[-1])
     cost = f"params {short(params)} · MACs {short(macs)}" if params or macs else ""
     if u.node is not None:
-        d = g.nodes[u.node]
-        what = f"{d['op'].value} {details(d['attrs'])}".strip()
-        ins = " + ".join(shape_text(g.nodes[i]["shape"]) for i in inputs(g, u.node))
+        d = node(g, u.node)
+        what = f"{d.op.value} {details(d.attrs)}".strip()
+        ins = " + ".join(shape_text(shape_of(g, i)) for i in inputs(g, u.node))
         lines = tuple(t for t in (name, what if what != name else "", cost) if t)
-        if d["op"] is Op.INPUT:
-            lines = (name, shape_text(d["shape"]))
+        if d.op is Op.INPUT:
+            lines = (name, shape_text(d.shape))
         title = (
-            f"{u.node}\n{what}\ninput {ins or '-'}  output {shape_text(d['shape'])}\n"
-            f"params {d['params']:,}  buffers {d['buffers']:,}  MACs {d['macs']:,}"
+            f"{u.node}\n{what}\ninput {ins or '-'}  output {shape_text(d.shape)}\n"
+            f"params {d.params:,}  buffers {d.buffers:,}  MACs {d.macs:,}"
         )
-        if d["span"] is not None:
-            title += f"\n{d['span']}"
+        if d.span is not None:
+            title += f"\n{d.span}"
     else:
         kind = "aux head" if u.aux else _made_by(g, u.key)
-        what = f"{kind} · {len(u.nodes)} layers · {shape_text(last['shape'])}"
+        what = f"{kind} · {len(u.nodes)} layers · {shape_text(last.shape)}"
         lines = (name, what, cost) if cost else (name, what)
         title = (
-            f"{u.key} ({kind}, {len(u.nodes)} layers)\noutput {shape_text(last['shape'])}\n"
+            f"{u.key} ({kind}, {len(u.nodes)} layers)\noutput {shape_text(last.shape)}\n"
             f"params {params:,}  buffers {buffers:,}  MACs {macs:,}"
         )
     return Label(lines, title)

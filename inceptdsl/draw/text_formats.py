@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..ir import info, shape_of
 from .model import Model, Unit, label, shape_text
 
 
@@ -40,7 +41,7 @@ def _edges(model: Model, owner: dict[str, str]) -> dict[tuple[str, str], str]:
     for a, b in g.edges:
         ka, kb = owner[a], owner[b]
         if ka != kb and (ka, kb) not in out:
-            out[(ka, kb)] = shape_text(g.nodes[a]["shape"])
+            out[(ka, kb)] = shape_text(shape_of(g, a))
     return out
 
 
@@ -56,7 +57,7 @@ def dot(model: Model, expanded: set[str]) -> str:
     owner, boxes = _visible_units(model, expanded)
     ids = {k: f"n{i}" for i, k in enumerate(boxes)}
     lines = [
-        f"digraph {_dot_str(str(model.g.graph['name']))} {{",
+        f"digraph {_dot_str(str(info(model.g).name))} {{",
         "  rankdir=TB;",
         '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="monospace"];',
         '  edge [fontname="monospace", fontsize=9];',

@@ -13,6 +13,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 from ..errors import ExpectationError, SpecError, UsageError
+from ..ir import info
 from ..network import Network, loads
 from .bounded import DEFAULT_TIMEOUT, bounded
 from .relocate import relocated
@@ -153,7 +154,7 @@ def import_caffe(
     except SpecError as err:  # found in the written spec: show it in the prototxt
         raise relocated(err, graph, text, out_path) from None
     rep = net.report()
-    heads = len(net.graph.graph["aux_heads"])
+    heads = len(info(net.graph).aux_heads)
     return text, [
         f"{net.name}: {rep.params:,} params ({rep.aux_params:,} in {heads} aux heads), "
         f"{rep.buffers:,} buffers, {rep.macs:,} MACs"

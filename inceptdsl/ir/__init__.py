@@ -3,7 +3,24 @@
 `ops` defines every op (attributes, arity, shape, cost, language surface) in the registry of
 `registry`; `graph` holds the networkx graph's node, edge and graph attributes."""
 
-from .graph import AuxHead, Node, ScopeInfo, Shape, add_node, inputs, new_graph, node, nodes
+from .graph import (
+    AuxHead,
+    GraphInfo,
+    Node,
+    ScopeInfo,
+    Shape,
+    add_node,
+    aux_of,
+    finish,
+    info,
+    inputs,
+    new_graph,
+    node,
+    nodes,
+    op_of,
+    shape_of,
+    totals,
+)
 from .ops import ATTRS, REGISTRY, VARIADIC, Attrs, Op
 
 __all__ = [
@@ -12,13 +29,20 @@ __all__ = [
     "VARIADIC",
     "Attrs",
     "AuxHead",
+    "GraphInfo",
     "Node",
     "Op",
     "ScopeInfo",
     "Shape",
     "add_node",
+    "aux_of",
+    "finish",
+    "info",
     "inputs",
     "new_graph",
     "node",
     "nodes",
+    "op_of",
+    "shape_of",
+    "totals",
 ]

@@ -67,6 +67,78 @@ class Node:
     inputs: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class GraphInfo:
+    """A read-only view of the graph attributes (docs/ir.md, "Graph")."""
+
+    name: str
+    input_shape: tuple[int, int, int]  # (C, H, W)
+    output: str
+    aux_heads: tuple[AuxHead, ...]
+    params: dict[str, Any]
+    scopes: dict[str, ScopeInfo]
+    residual_adds: frozenset[str]
+    span: Span | None
+
+
+def info(g: nx.DiGraph) -> GraphInfo:
+    """The graph attributes of `g`, typed (code outside inceptdsl/ir never reads `g.graph[...]`;
+    tests/test_typed_access.py checks it)."""
+    m = g.graph
+    return GraphInfo(
+        m["name"],
+        m["input_shape"],
+        m.get("output"),
+        tuple(m.get("aux_heads", ())),
+        m.get("params", {}),
+        m.get("scopes", {}),
+        m.get("residual_adds", frozenset()),
+        m.get("span"),
+    )
+
+
+def finish(
+    g: nx.DiGraph,
+    *,
+    output: str,
+    aux_heads: tuple[AuxHead, ...],
+    scopes: dict[str, ScopeInfo],
+    residual_adds: frozenset[str],
+    span: Span | None = None,
+) -> None:
+    """Set what lowering knows only at the end: the output, the aux heads, the scopes, the
+    residual adds and (when the network's declaration is known) its span."""
+    g.graph.update(output=output, aux_heads=aux_heads, scopes=scopes, residual_adds=residual_adds)
+    if span is not None:
+        g.graph["span"] = span
+
+
+def shape_of(g: nx.DiGraph, name: str) -> Shape:
+    """The output shape of node `name` (one sample)."""
+    return g.nodes[name]["shape"]  # type: ignore[no-any-return]
+
+
+def op_of(g: nx.DiGraph, name: str) -> Op:
+    return g.nodes[name]["op"]  # type: ignore[no-any-return]
+
+
+def aux_of(g: nx.DiGraph, name: str) -> str | None:
+    """The aux head node `name` belongs to, or None (the trunk)."""
+    return g.nodes[name]["aux"]  # type: ignore[no-any-return]
+
+
+def totals(g: nx.DiGraph) -> tuple[int, int, int]:
+    """(params, buffers, MACs) of `g`: params and buffers of every node, MACs of the inference
+    path only (aux heads run only in training; docs/ir.md, "Aux heads")."""
+    params = buffers = macs = 0
+    for _, d in g.nodes(data=True):
+        params += d["params"]
+        buffers += d["buffers"]
+        if d["aux"] is None:
+            macs += d["macs"]
+    return params, buffers, macs
+
+
 def inputs(g: nx.DiGraph, name: str) -> tuple[str, ...]:
     """The inputs of node `name`, in edge-index order."""
     preds = g.pred[name]
@@ -95,7 +167,11 @@ def nodes(g: nx.DiGraph) -> Iterator[Node]:
         yield node(g, name)
 
 
-def new_graph(name: str, input_shape: Shape, params: dict[str, Any]) -> nx.DiGraph:
+def new_graph(
+    name: str, input_shape: Shape, params: dict[str, Any], span: Span | None = None
+) -> nx.DiGraph:
+    """An empty graph: its attributes but the output and what `finish` sets; `span` (the
+    network's declaration) only where one is known."""
     g = nx.DiGraph()
     g.graph.update(
         name=name,
@@ -106,6 +182,8 @@ def new_graph(name: str, input_shape: Shape, params: dict[str, Any]) -> nx.DiGra
         scopes={},
         residual_adds=frozenset(),
     )
+    if span is not None:
+        g.graph["span"] = span
     return g
 
 

@@ -128,6 +128,7 @@ class LayerDef:
     build: Callable[[Mapping[str, Any], BuildCtx], Attrs]
     doc: str
     op: Op | None = None  # filled in by register()
+    notes: str = ""  # docs/language.md's words after the options (generated from this)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ class OpDef:
     any number >= 1 (merges). `state` says in words what a backend creates at the node's path
     (the docs/ir.md column) and `tensors` lists it, tensor by tensor (ir/state.py); `traits`
     say what its output is; `layers` and `merge` are the surfaces that produce the op (none:
-    made by a statement, like `input`)."""
+    made by a statement, like `input`). docs/ir.md's op table is generated from these fields
+    (`output` is its output-shape column) and docs/language.md's layer table from `layers`."""
 
     op: Op
     attrs: type[Attrs]
@@ -170,6 +172,7 @@ class OpDef:
     cost: CostFn
     summary: str
     state: str = "none"
+    output: str = "same"  # the output shape, in words (docs/ir.md)
     layers: tuple[LayerDef, ...] = ()
     merge: MergeDef | None = None
     traits: frozenset[Trait] = frozenset()

@@ -31,6 +31,7 @@ from ..errors import (
     UnknownNameError,
 )
 from ..evaluate import Evaluator, Work
+from ..ir import aux_of, finish, shape_of
 from ..ir import ops as O
 from ..ir.graph import AuxHead, add_node, new_graph
 from ..ir.options import number
@@ -122,17 +123,20 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
                 f"`input` needs C x H x W, got {format_value(shape)}", inp.shape.span
             )
         shape = tuple(_dimension(d, shape, inp.shape) for d in shape)
-        self.g = new_graph(name, shape, dict(graph_params))
-        self.g.graph["span"] = decl.span  # where backends point when the name does not suit them
+        # (the span: where backends point when the name does not suit them)
+        self.g = new_graph(name, shape, dict(graph_params), span=decl.span)
         root = Scope("")
         root.claim("input", inp.span)
         self._node("input", O.Op.INPUT, O.InputAttrs(shape=shape), (), inp.span, None)
         ctx = Ctx(params, {}, root, "input", file, forced=forced)
         out = self._seq(stmts[1:], "input", ctx, network=True)
-        self.g.graph["output"] = out
-        self.g.graph["aux_heads"] = tuple(self.aux_heads)
-        self.g.graph["scopes"] = self.scopes.infos()
-        self.g.graph["residual_adds"] = frozenset(self.scopes.residual_adds)
+        finish(
+            self.g,
+            output=out,
+            aux_heads=tuple(self.aux_heads),
+            scopes=self.scopes.infos(),
+            residual_adds=frozenset(self.scopes.residual_adds),
+        )
 
     # ---- variants ----
 
@@ -199,7 +203,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
             )
         d = O.REGISTRY[op]
         assert d.arity is None or d.arity == len(srcs), (op, srcs)
-        ins = [g.nodes[s]["shape"] for s in srcs]
+        ins = [shape_of(g, s) for s in srcs]
         shape = d.shape(attrs, ins, ShapeCtx(span, tuple(src_spans or ())))
         params, buffers, macs = d.cost(attrs, ins, shape)
         if math.prod(shape) > limits.MAX_TENSOR_ELEMENTS or params > limits.MAX_TENSOR_ELEMENTS:
@@ -228,7 +232,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
 
     def _shape(self, node: str) -> tuple[int, ...]:
         assert self.g is not None
-        return self.g.nodes[node]["shape"]
+        return shape_of(self.g, node)
 
     # ---- statements ----
 
@@ -319,7 +323,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
                 body, ctx = e.stmt.unit, replace(ctx, names=e.names, file=e.file)
         tap = self._resolve_label(s.tap, s.tap_span, ctx)
         assert self.g is not None
-        head = self.g.nodes[tap]["aux"]
+        head = aux_of(self.g, tap)
         if head is not None:
             raise InvalidValueError(
                 f"`aux from {'.'.join(s.tap)}` taps aux head `{head}`; an aux head taps the main "

@@ -22,6 +22,7 @@ from ..errors import (
     TypeMismatchError,
 )
 from ..evaluate import Evaluator
+from ..ir import op_of
 from ..ir import ops as O
 from ..ir.options import number
 from ..loops import expand_pattern
@@ -225,7 +226,7 @@ class Structures:
         names it), or as `in.channels` where an identity shortcut is its block's input."""
         g = self.g
         in_block = (
-            identity and x == ctx.block_in and g is not None and g.nodes[x]["op"] is not O.Op.INPUT
+            identity and x == ctx.block_in and g is not None and op_of(g, x) is not O.Op.INPUT
         )
         if len(short) == 3:
             c = "in.channels" if in_block else str(short[0])

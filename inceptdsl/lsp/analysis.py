@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
+from ..ir import info, node, shape_of
 from ..loader import BlockRef, Program, load_program
 from ..lower.trace import Seen, recording
 from ..network import Network, loads
@@ -162,12 +163,11 @@ def hover(a: Analysis, line: int, col: int, known: Analysis | None = None) -> st
         if nodes:
             return _describe(net, name, nodes)
     # A line inside a block body: every node made from it, in every instance of the block.
+    spans = ((n, node(g, n).span) for n in g.nodes)
     made = [
         n
-        for n, d in g.nodes(data=True)
-        if d["span"] is not None
-        and os.path.abspath(d["span"].path) == a.path
-        and d["span"].line == line + 1
+        for n, span in spans
+        if span is not None and os.path.abspath(span.path) == a.path and span.line == line + 1
     ]
     if made:
         return _describe(net, made[0], [made[0]]) + (
@@ -201,18 +201,18 @@ def _hover_variant(a: Analysis, line: int, col: int) -> str | None:
         return None
     g = parent.graph
     if ext is not None:
-        out = g.graph["output"]
+        out = info(g).output
         return (
             f"**{ext.name}** — the parent network, {len(g)} layers\n\n"
-            f"output `{'x'.join(map(str, g.nodes[out]['shape']))}` · "
-            f"params {sum(d['params'] for _, d in g.nodes(data=True)):,} · "
-            f"MACs {sum(d['macs'] for _, d in g.nodes(data=True)):,}"
+            f"output `{'x'.join(map(str, shape_of(g, out)))}` · "
+            f"params {sum(node(g, n).params for n in g.nodes):,} · "
+            f"MACs {sum(node(g, n).macs for n in g.nodes):,}"
         )
     assert edit is not None
     nodes = _scope_nodes(parent, edit.path)
     if not nodes:
-        return f"**{edit.path}** — no such unit in the parent `{g.graph['name']}`"
-    text = _describe(parent, edit.path, nodes) + f"\n\n(in the parent `{g.graph['name']}`)"
+        return f"**{edit.path}** — no such unit in the parent `{info(g).name}`"
+    text = _describe(parent, edit.path, nodes) + f"\n\n(in the parent `{info(g).name}`)"
     mine = _scope_nodes(a.net, edit.path) if a.net is not None else []
     if mine and edit.path == edit.full:
         here = _describe(a.net, edit.path, mine)  # type: ignore[arg-type]
@@ -254,13 +254,13 @@ def _describe(net: Network, name: str, nodes: list[str]) -> str:
     g = net.graph
     from ..details import details
 
-    last = g.nodes[nodes[-1]]
-    params = sum(g.nodes[n]["params"] for n in nodes)
-    buffers = sum(g.nodes[n]["buffers"] for n in nodes)
-    macs = sum(g.nodes[n]["macs"] for n in nodes)
-    shape = "x".join(map(str, last["shape"]))
+    last = node(g, nodes[-1])
+    params = sum(node(g, n).params for n in nodes)
+    buffers = sum(node(g, n).buffers for n in nodes)
+    macs = sum(node(g, n).macs for n in nodes)
+    shape = "x".join(map(str, last.shape))
     head = (
-        f"**{name}** — {last['op'].value} {details(last['attrs'])}"
+        f"**{name}** — {last.op.value} {details(last.attrs)}"
         if len(nodes) == 1
         else f"**{name}** — block, {len(nodes)} layers"
     )
@@ -286,12 +286,12 @@ def definition(a: Analysis, line: int, col: int, known: Analysis | None = None) 
         parent = a.parent()
         if parent is None:
             return None
-        info = parent.graph.graph.get("scopes", {}).get(edit.path)
-        if info is not None:
-            span: Span | None = info.span
+        scope = info(parent.graph).scopes.get(edit.path)
+        if scope is not None:
+            span: Span | None = scope.span
             return span
         if edit.path in parent.graph:
-            span = parent.graph.nodes[edit.path]["span"]
+            span = node(parent.graph, edit.path).span
             return span
         return None
     w = word_at(a.text, line, col)

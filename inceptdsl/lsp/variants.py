@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from .. import ast as A
 from ..check.placement import parent_network
 from ..errors import SpecError
+from ..ir import info, op_of
 from ..loader import Program
 from ..lower import bind_network_params, extends_args, network_functions, network_params
 from ..network import Network, build
@@ -118,7 +119,7 @@ def children(net: Network, prefix: str) -> dict[str, str]:
     """The path segments directly below `prefix` ("" for the top) in `net`, each with what it
     is (a layer's op, a block's name, a group's kind), for completion."""
     found: dict[str, str] = {}
-    scopes = net.graph.graph.get("scopes", {})
+    scopes = info(net.graph).scopes
     start = prefix + "." if prefix else ""
     for name in list(net.graph.nodes) + list(scopes):  # nodes first: the network's order
         if not name.startswith(start) or name == "input":
@@ -127,9 +128,9 @@ def children(net: Network, prefix: str) -> dict[str, str]:
         if seg in found:
             continue
         full = start + seg
-        info = scopes.get(full)
-        if info is not None:
-            found[seg] = info.block or info.kind
+        scope = scopes.get(full)
+        if scope is not None:
+            found[seg] = scope.block or scope.kind
         elif full in net.graph:
-            found[seg] = net.graph.nodes[full]["op"].value
+            found[seg] = op_of(net.graph, full).value
     return found

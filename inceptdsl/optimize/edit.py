@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
-from ..ir import Attrs, AuxHead, Op, add_node, inputs, new_graph
+from ..ir import Attrs, AuxHead, Op, add_node, info, new_graph, node, nodes, shape_of
 from ..ir.registry import REGISTRY, ShapeCtx
 from ..source import Span
 
@@ -37,12 +37,13 @@ class Editor:
 
     def __init__(self, g: nx.DiGraph) -> None:
         self.meta = dict(g.graph)
+        self.source = info(g)
         self.order: list[str] = list(g.nodes)
         self.recs: dict[str, Rec] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
-        for name, d in g.nodes(data=True):
-            self.recs[name] = Rec(name, d["op"], d["attrs"], inputs(g, name), d["span"], d["aux"])
-            self.shapes[name] = tuple(d["shape"])
+        for d in nodes(g):
+            self.recs[d.name] = Rec(d.name, d.op, d.attrs, d.inputs, d.span, d.aux)
+            self.shapes[d.name] = tuple(d.shape)
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -128,15 +129,14 @@ class Editor:
 
     def build(self) -> nx.DiGraph:
         """The edited graph, in order, with every shape and cost recomputed by the registry."""
-        m = self.meta
-        g = new_graph(m["name"], m["input_shape"], m["params"])
-        for key, value in m.items():
+        g = new_graph(self.source.name, self.source.input_shape, self.source.params)
+        for key, value in self.meta.items():
             g.graph[key] = value
         for name in self.order:
             r = self.recs[name]
             d = REGISTRY[r.op]
-            ins = [g.nodes[s]["shape"] for s in r.inputs]
-            spans = tuple(g.nodes[s]["span"] for s in r.inputs)
+            ins = [shape_of(g, s) for s in r.inputs]
+            spans = tuple(node(g, s).span for s in r.inputs)
             shape = d.shape(r.attrs, ins, ShapeCtx(r.span, spans))
             params, buffers, macs = d.cost(r.attrs, ins, shape)
             add_node(

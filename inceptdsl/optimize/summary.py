@@ -10,19 +10,20 @@ from collections import Counter
 
 import networkx as nx
 
+from ..ir import nodes
 from . import Optimized, Target
 
 
 def _counts(g: nx.DiGraph) -> Counter[str]:
-    return Counter(d["op"].value for _, d in g.nodes(data=True))
+    return Counter(d.op.value for d in nodes(g))
 
 
 def _totals(g: nx.DiGraph, aux: bool) -> tuple[int, int, int]:
     """(params, buffers, MACs), the inference path's only unless `aux` (the original's
     figures count aux heads' params and buffers, as the report does; MACs never do)."""
-    keep = [d for _, d in g.nodes(data=True) if aux or d["aux"] is None]
-    macs = sum(d["macs"] for d in keep if d["aux"] is None)
-    return sum(d["params"] for d in keep), sum(d["buffers"] for d in keep), macs
+    keep = [d for d in nodes(g) if aux or d.aux is None]
+    macs = sum(d.macs for d in keep if d.aux is None)
+    return sum(d.params for d in keep), sum(d.buffers for d in keep), macs
 
 
 def compare(original: nx.DiGraph, opt: Optimized) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..ir import REGISTRY, Op
+from ..ir import REGISTRY, Op, nodes
 from ..ir.ops import BatchNormAttrs
 from ..ir.state import at, batch_norm
 
@@ -150,12 +150,12 @@ def node_keys(name: str, op: Op, attrs: object) -> list[str]:
 def identity(g: nx.DiGraph) -> dict[str, Expr]:
     """The map of an unoptimized graph: every state tensor is itself."""
     out: dict[str, Expr] = {}
-    for name, d in g.nodes(data=True):
-        for key in node_keys(name, d["op"], d["attrs"]):
+    for d in nodes(g):
+        for key in node_keys(d.name, d.op, d.attrs):
             out[key] = Source(key)
     return out
 
 
 def graph_keys(g: nx.DiGraph) -> list[str]:
     """Every state key of a graph, in node order."""
-    return [k for n, d in g.nodes(data=True) for k in node_keys(n, d["op"], d["attrs"])]
+    return [k for d in nodes(g) for k in node_keys(d.name, d.op, d.attrs)]

@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import UsageError
+from ..ir import info
 from ..output import write_output
 
 RUNTIMES = {"onnxruntime": "onnx", "torch": "torch"}
@@ -46,7 +47,7 @@ def canonical_key(g: nx.DiGraph, runtime: str, batch: int, threads: int) -> str:
     from ..ir.printer import print_graph
 
     text = "\n".join(line.split("  # ")[0] for line in print_graph(g).splitlines())
-    text = text.replace(f"network {g.graph['name']} ", "network _ ", 1)
+    text = text.replace(f"network {info(g).name} ", "network _ ", 1)
     return hashlib.sha256(f"{runtime}|{batch}|{threads}\n{text}".encode()).hexdigest()
 
 

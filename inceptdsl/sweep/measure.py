@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import SpecError
-from ..ir import Op
+from ..ir import Op, aux_of, info, op_of, totals
 from ..loader import Program
 from ..lower import BlockMemo, lower
 from ..memory import all_inputs, estimate
@@ -47,12 +47,7 @@ def metrics(g: nx.DiGraph, batch: int, dtype: str) -> dict[str, float]:
     """params, buffers, macs, flops, memory, activations, layers and nodes of graph `g`."""
     ins = all_inputs(g)
     mem = estimate(g, batch, dtype, ins)
-    params = buffers = macs = 0
-    for _, d in g.nodes(data=True):
-        params += d["params"]
-        buffers += d["buffers"]
-        if d["aux"] is None:
-            macs += d["macs"]
+    params, buffers, macs = totals(g)
     return {
         "params": params,
         "buffers": buffers,
@@ -71,12 +66,12 @@ def weight_depth(g: nx.DiGraph, ins: Mapping[str, tuple[str, ...]] | None = None
     if ins is None:
         ins = all_inputs(g)
     best: dict[str, int] = {}
-    for n, d in g.nodes(data=True):
-        if d["aux"] is not None:
+    for n in g.nodes:
+        if aux_of(g, n) is not None:
             continue
-        here = 1 if d["op"] in WEIGHT_OPS else 0
+        here = 1 if op_of(g, n) in WEIGHT_OPS else 0
         best[n] = here + max((best.get(s, 0) for s in ins[n]), default=0)  # any order
-    return best.get(g.graph["output"], max(best.values(), default=0))
+    return best.get(info(g).output, max(best.values(), default=0))
 
 
 def measure(

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from .harness import Case, Fifo, Link, Mode, Result
+from support.harness import Case, Fifo, Link, Mode, Result
 
 SECRET = "TOPSECRET the content of a file that is not a spec\n"
 

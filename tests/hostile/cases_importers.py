@@ -1,5 +1,5 @@
 """Hostile cases for `--weights` files and `inceptdsl import` (issue 18), run by
-tests/test_hostile_importers.py with the harness of tests/hostile/harness.py; goldens are in
+tests/test_hostile_importers.py with the harness of tests/support/harness.py; goldens are in
 tests/hostile/importers/. Each case failed before: an internal error (exit 3), a hang, a
 silent exit 0, or an error located in a generated file that was never written.
 """
@@ -10,8 +10,7 @@ import io
 import zipfile
 
 import numpy as np
-
-from hostile.harness import Case, Fifo
+from support.harness import Case, Fifo
 
 SPEC = """\
 network tiny {

@@ -14,8 +14,7 @@ import io
 import os
 
 import numpy as np
-
-from .harness import Case, Result
+from support.harness import Case, Result
 
 TINY = """\
 network tiny(c: int = 4) {

@@ -19,7 +19,7 @@ from typing import Any
 from conftest import SPECS
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from lsp_client import Client
+from support.lsp_client import Client
 
 V3 = SPECS / "inception_v3.incept"
 DEADLINE = 10.0

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import SPECS
-from lsp_client import Client
+from support.lsp_client import Client
 
 V3 = SPECS / "inception_v3.incept"
 

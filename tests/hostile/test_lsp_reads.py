@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_client import Client
+from support.lsp_client import Client
 
 # Started as `python -c HOOKED LOG`: every `open` (builtins, io, os.open) and directory listing
 # the server makes is written to LOG before it happens.

@@ -141,6 +141,7 @@ register(
         lambda a, ins, ctx: a.shape,
         _free,
         "the network's input (exactly one, named `input`; made by the `input` statement)",
+        output="`shape`",
         state="none (exactly one, named `input`)",
     )
 )
@@ -220,6 +221,7 @@ register(
                 {"p": probability},
                 lambda v, ctx: DropPathAttrs(p=v["p"]),
                 "stochastic depth (per-sample drop in training, identity in eval)",
+                notes="stochastic depth: whole samples dropped in training, identity in eval",
             ),
         ),
         traits=frozenset({Trait.ALIAS, Trait.EVAL_IDENTITY}),
@@ -245,6 +247,9 @@ register(
                 lambda v, ctx: LayerScaleAttrs(init=v["init"], dims=v["dims"]),
                 "learnable per-channel multiplier, initialised to `init` (1e-6: timm's);"
                 " stored as (C,) or, with dims=3, (C, 1, 1) (torchvision's)",
+                notes="a learnable per-channel multiplier; its parameter sits at the node's path "
+                "itself, shaped `(C,)` (timm's `gamma`) or, with `dims=3` on a map, `(C, "
+                "1, 1)` (torchvision's ConvNeXt `layer_scale`)",
             ),
         ),
         traits=frozenset({Trait.FRESH}),
@@ -259,6 +264,7 @@ register(
         lambda a, ins, ctx: (math.prod(ins[0]),),
         _free,
         "flatten to C*H*W features, channel-major (NCHW order)",
+        output="`(C*H*W,)`, channel-major",
         layers=(
             LayerDef(
                 "flatten",
@@ -267,6 +273,7 @@ register(
                 {},
                 lambda v, ctx: FlattenAttrs(),
                 "flatten to C*H*W features, channel-major",
+                notes="channel-major (NCHW) order",
             ),
         ),
         traits=frozenset({Trait.ALIAS}),
@@ -280,6 +287,7 @@ register(
         _linear_shape,
         _linear_cost,
         "fully connected layer (of a vector, or of each position's channels of a map)",
+        output="`(out,)`; per position: `(out, H, W)`",
         state="a linear layer (`weight` out x in, `bias`); per position, the same layer on each"
         " position's channels (torchvision's ConvNeXt `block.3`)",
         layers=(
@@ -300,6 +308,10 @@ register(
                     per_position=v["per_position"],
                 ),
                 "fully connected layer; per_position=true: of each position's channels",
+                notes="on a flat input, a fully connected layer; with `per_position=true`, on a "
+                "C x H x W map, the same layer applied to each position's channels "
+                "(ConvNeXt's channels-last MLP, weight `(out, in)` as `nn.Linear` stores "
+                "it; MACs H·W·in·out)",
             ),
         ),
         traits=frozenset({Trait.FRESH}),

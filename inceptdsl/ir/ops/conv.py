@@ -292,6 +292,7 @@ register(
         _conv_shape,
         _conv_cost,
         "2-D convolution, optionally with batch norm and an activation",
+        output="`(out, H', W')`",
         state="without `bn`: a conv (`weight`, `bias`); with `bn`: children `conv` and `bn`",
         layers=(
             LayerDef(
@@ -309,6 +310,9 @@ register(
                 CONV_CHECKS,
                 _dwconv,
                 "depthwise convolution: groups = input channels, `multiplier` outputs each",
+                notes="depthwise: groups = input channels, `multiplier` outputs per channel "
+                "(Keras' `DepthwiseConv2D`); like sepconv it does not take `defaults "
+                "conv(...)` (W001 warns)",
             ),
         ),
         traits=frozenset({Trait.FRESH}),
@@ -324,6 +328,7 @@ register(
         _sepconv_shape,
         _sepconv_cost,
         "depthwise-separable convolution (depthwise, then pointwise 1x1)",
+        output="`(out, H', W')`",
         state="children `conv1` (depthwise, groups=in) and `pointwise`; with `bn`: "
         "`conv.{conv1,pointwise}`, `bn`",
         layers=(
@@ -336,6 +341,10 @@ register(
                     **_conv_fields(v, ctx, "sepconv"), depth_multiplier=v["multiplier"]
                 ),
                 "depthwise-separable convolution (depthwise then 1x1)",
+                notes="depthwise (kernel, multiplier) then pointwise 1x1. `defaults conv(...)` "
+                "does **not** apply to it (set `defaults sepconv(...)`); where a sepconv "
+                "falls back to a default that differs from what the conv defaults set, "
+                "`check` warns (W001)",
             ),
         ),
         traits=frozenset({Trait.FRESH}),

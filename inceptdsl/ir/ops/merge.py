@@ -100,6 +100,7 @@ register(
         _concat_shape,
         _free,
         "concatenate along channels",
+        output="channels summed",
         merge=MergeDef("concat", "concatenate the branches along channels", _MERGE_OPTIONS),
         traits=frozenset({Trait.FRESH}),
     )
@@ -112,6 +113,7 @@ register(
         lambda a, ins, ctx: broadcast("add", ins, ctx),
         _free,
         "elementwise sum (broadcast where a dimension is 1)",
+        output="the inputs broadcast (NumPy rules over C, H, W)",
         merge=MergeDef("add", "add the branches elementwise", _MERGE_OPTIONS),
         traits=frozenset({Trait.FRESH}),
     )
@@ -124,6 +126,7 @@ register(
         lambda a, ins, ctx: broadcast("multiply", ins, ctx),
         _free,
         "elementwise product (broadcast where a dimension is 1): gates",
+        output="the inputs broadcast (a `C x 1 x 1` gate times a map)",
         merge=MergeDef("multiply", "multiply the branches elementwise", _MERGE_OPTIONS),
         traits=frozenset({Trait.FRESH}),
     )

@@ -147,6 +147,9 @@ register(
                 {k: optional(c) for k, c in BN_CHECKS.items()},
                 _bn_build,
                 "batch normalisation (eps, momentum in torch's convention, scale, center, affine)",
+                notes="defaults: `eps` 1e-5, `momentum` 0.1 (torch's convention: Keras momentum "
+                "= 1 − this), `scale` true (learnable gamma), `center` true (learnable "
+                "beta); `affine` sets both; `defaults bn(...)` changes them",
             ),
         ),
         traits=frozenset({Trait.FRESH}),
@@ -170,6 +173,7 @@ register(
                 {"size": pos_int, "alpha": number, "beta": number, "k": number},
                 lambda v, ctx: LRNAttrs(size=v["size"], alpha=v["alpha"], beta=v["beta"], k=v["k"]),
                 "local response normalisation across channels (torch LocalResponseNorm)",
+                notes="torch `LocalResponseNorm`",
             ),
         ),
     )
@@ -207,6 +211,8 @@ register(
                 {"eps": positive, "affine": boolean},
                 lambda v, ctx: LayerNormAttrs(eps=v["eps"], affine=v["affine"]),
                 "layer norm over channels (vectors, or each position of a feature map)",
+                notes="over channels: a vector's features, or each position's channels of a map "
+                "(timm's LayerNorm2d)",
             ),
         ),
         traits=frozenset({Trait.FRESH}),
@@ -230,6 +236,7 @@ register(
                 {"groups": pos_int, "eps": positive, "affine": boolean},
                 lambda v, ctx: GroupNormAttrs(groups=v["groups"], eps=v["eps"], affine=v["affine"]),
                 "group norm: channels in `groups` groups (torch GroupNorm)",
+                notes="torch `GroupNorm`",
             ),
         ),
         traits=frozenset({Trait.FRESH}),

@@ -106,16 +106,16 @@ _POOL_CHECKS = {
 _POOL_OPTIONS = {"kernel": REQUIRED, "stride": None, "pad": 0, "ceil": False, "count_pad": None}
 
 
-def _pool_layer(name: str, doc: str, avg: bool) -> LayerDef:
+def _pool_layer(name: str, doc: str, avg: bool, notes: str) -> LayerDef:
     """A windowed pooling keyword; only average pooling has `count_pad`."""
     options = (
         dict(_POOL_OPTIONS) if avg else {k: v for k, v in _POOL_OPTIONS.items() if k != "count_pad"}
     )
-    return LayerDef(name, ("kernel",), options, _POOL_CHECKS, _pool_build(avg), doc)
+    return LayerDef(name, ("kernel",), options, _POOL_CHECKS, _pool_build(avg), doc, notes=notes)
 
 
 def _bare(name: str, attrs: Attrs, doc: str) -> LayerDef:
-    return LayerDef(name, (), {}, {}, lambda v, ctx: attrs, doc)
+    return LayerDef(name, (), {}, {}, lambda v, ctx: attrs, doc, notes="output C x 1 x 1")
 
 
 register(
@@ -126,7 +126,15 @@ register(
         _pool_shape,
         _free,
         "max pooling (padding is -inf)",
-        layers=(_pool_layer("maxpool", "max pooling (stride defaults to the kernel size)", False),),
+        output="`(C, H', W')`",
+        layers=(
+            _pool_layer(
+                "maxpool",
+                "max pooling (stride defaults to the kernel size)",
+                False,
+                "`stride` is the kernel unless given",
+            ),
+        ),
         traits=frozenset({Trait.FRESH}),
     )
 )
@@ -138,12 +146,15 @@ register(
         _pool_shape,
         _free,
         "average pooling (padding is zeros; `count_include_pad`: padded positions count)",
+        output="`(C, H', W')`",
         layers=(
             _pool_layer(
                 "avgpool",
                 "average pooling; count_pad: padding counts in the average (default: true, "
                 "false with pad=same as in TF)",
                 True,
+                "`stride` is the kernel unless given; `count_pad`: whether padding counts in the "
+                "average (true, as in torch; false with `pad=same`, as in TF and Keras)",
             ),
         ),
         traits=frozenset({Trait.FRESH}),
@@ -157,6 +168,7 @@ register(
         _global_shape,
         _free,
         "average over H x W",
+        output="`(C, 1, 1)`",
         layers=(_bare("global_avgpool", GlobalPoolAttrs(), "global average pooling to C x 1 x 1"),),
         traits=frozenset({Trait.FRESH}),
     )
@@ -169,6 +181,7 @@ register(
         _global_shape,
         _free,
         "maximum over H x W",
+        output="`(C, 1, 1)`",
         layers=(_bare("global_maxpool", GlobalPoolAttrs(), "global max pooling to C x 1 x 1"),),
         traits=frozenset({Trait.FRESH}),
     )
@@ -181,6 +194,7 @@ register(
         _adaptive_shape,
         _free,
         "adaptive average pooling to a fixed output size (torch semantics)",
+        output="`(C, oh, ow)`",
         layers=(
             LayerDef(
                 "adaptive_avgpool",
@@ -189,6 +203,7 @@ register(
                 {"size": pair},
                 lambda v, ctx: AdaptivePoolAttrs(output_size=v["size"]),
                 "adaptive average pooling to a fixed output size (torch semantics)",
+                notes="torch `AdaptiveAvgPool2d`",
             ),
         ),
         traits=frozenset({Trait.FRESH}),

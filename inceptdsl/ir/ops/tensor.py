@@ -68,6 +68,7 @@ register(
         _slice_shape,
         _free,
         "channels [start, start + size) of the input (a merge's `split=` makes one per branch)",
+        output="`(size, H, W)`",
         state="none (made by `slice`, and one per branch of a merge with `split=`)",
         layers=(
             LayerDef(
@@ -77,6 +78,7 @@ register(
                 {"start": nonneg_int, "size": pos_int},
                 lambda v, ctx: ChannelSliceAttrs(start=v["start"], size=v["size"]),
                 "channels [start, start + size) of the input",
+                notes="channels [start, start + size)",
             ),
         ),
     )
@@ -97,6 +99,7 @@ register(
                 {"groups": pos_int},
                 lambda v, ctx: ChannelShuffleAttrs(groups=v["groups"]),
                 "channel shuffle (ShuffleNet): groups of channels interleaved",
+                notes="ShuffleNet's channel shuffle",
             ),
         ),
         traits=frozenset({Trait.FRESH}),
@@ -110,6 +113,7 @@ register(
         _zeropad_shape,
         _free,
         "zero padding (top, bottom, left, right)",
+        output="`(C, H + top + bottom, W + left + right)`",
         layers=(
             LayerDef(
                 "zeropad",
@@ -118,6 +122,8 @@ register(
                 {"pad": explicit_padding},
                 lambda v, ctx: ZeroPadAttrs(pads=v["pad"]),
                 "zero padding: p, (ph, pw) or ((top, bottom), (left, right)); Keras' ZeroPadding2D",
+                notes="zero padding (p, (ph, pw) or ((top, bottom), (left, right))), Keras' "
+                "`ZeroPadding2D`",
             ),
         ),
         traits=frozenset({Trait.FRESH}),

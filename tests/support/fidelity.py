@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
+
+from .lazy import nn, torch
 
 
 def calibrate_bn(model: nn.Module, x: torch.Tensor, seed: int = 0) -> nn.Module:

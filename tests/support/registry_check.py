@@ -3,12 +3,13 @@ what is missing (tests/test_registry.py runs it on the real registry, and on del
 incomplete ones to show that each kind of omission is named).
 
 For each op: an attribute model, a shape and a cost function, a surface (a layer keyword, a
-merge keyword, or a statement that makes it: see STATEMENT_OPS), a rule in every backend, a row
-in docs/ir.md's op table whose state column is its OpDef.state (and one per keyword in
-docs/language.md's layer or unit table), consistent traits (an eval identity is an alias; a
+merge keyword, or a statement that makes it: see STATEMENT_OPS), a rule in every backend,
+docs/ir.md's op table and docs/language.md's layer table as generated from the registry
+(doc_tables.py: a stale table is named with the rows that differ; a merge keyword's row in the
+unit table is written by hand), consistent traits (an eval identity is an alias; a
 fresh tensor is not) and a test spec tests/ops/<op>.incept that uses each of its keywords.
 For each activation: a rule in every backend, a row in docs/ir.md's activation table, a NumPy
-oracle (tests/oracles.py) and a use in tests/ops/act.incept.
+oracle (tests/support/oracles.py) and a use in tests/ops/act.incept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inceptdsl.ir.registry import ActDef, Attrs, Op, OpDef, Trait
+
+from .doc_tables import GENERATED, layer_table, op_table, stale_rows
+
+REGENERATE = "regenerate it with `pytest --update-golden tests/test_registry.py`"
 
 STATEMENT_OPS = {Op.INPUT: "the `input` statement"}
 """Ops made by a statement rather than by a layer or merge keyword."""
@@ -49,20 +54,15 @@ def doc_table(text: str, heading: str) -> set[str]:
     return names
 
 
-def doc_column(text: str, heading: str, column: int) -> dict[str, str]:
-    """Each name of the first column of the table after `heading` -> its cell in `column`."""
-    section = text.split(heading, 1)[1] if heading in text else ""
-    cells: dict[str, str] = {}
-    started = False
-    for line in section.splitlines():
-        if line.startswith("|"):
-            started = True
-            row = [c.strip() for c in line.split("|")[1:-1]]
-            for name in re.findall(r"`([a-z0-9_]+)[^`]*`", row[0]):
-                cells[name] = row[column] if column < len(row) else ""
-        elif started:
-            break
-    return cells
+def _stale(what: str, doc: str, table: str) -> list[str]:
+    """A line if the generated table in `doc` is not `table` (the registry's), naming the rows
+    that differ; the fix is to regenerate it, not to write a row."""
+    names = stale_rows(doc, table)
+    if names is None:
+        return [f"{what}: no generated table (marker {GENERATED})"]
+    if not names:
+        return []
+    return [f"{what} is not the registry's ({', '.join(names)}): {REGENERATE}"]
 
 
 def _uses(text: str, word: str) -> bool:
@@ -107,19 +107,11 @@ def problems(
         if op not in ops:
             out.append(f"op {op.value}: registered but not an Op member")
 
-    documented = doc_table(ir_doc, "## Ops")
-    for op in ops:
-        if op.value not in documented:
-            out.append(f"op {op.value}: no row in docs/ir.md's op table")
-    for name in sorted(documented - {op.value for op in ops}):
-        out.append(f"docs/ir.md's op table lists `{name}`, which is not an op")
-    states = doc_column(ir_doc, "## Ops", 4)
+    out += _stale("docs/ir.md's op table", ir_doc, op_table(registry, ops))
     for op in ops:
         d = registry.get(op)
         if d is None:
             continue
-        if op.value in states and states[op.value] != d.state:
-            out.append(f"op {op.value}: docs/ir.md's state column is not its OpDef.state")
         if d.state.startswith("none") != (d.tensors is None):
             if d.tensors is None:
                 out.append(f"op {op.value}: it has state but declares no tensors (OpDef.tensors)")
@@ -145,11 +137,7 @@ def problems(
             if not _uses(text, word):
                 out.append(f"op {op.value}: its test spec does not use `{word}`")
 
-    layer_doc = doc_table(language_doc, "### Layers")
-    for d in registry.values():
-        for layer in d.layers:
-            if layer.name not in layer_doc:
-                out.append(f"layer {layer.name}: no row in docs/language.md's layer table")
+    out += _stale("docs/language.md's layer table", language_doc, layer_table(registry, ops))
     merge_doc = doc_table(language_doc, "A chain is `unit -> unit -> ...`.")
     for d in registry.values():
         if d.merge is not None and d.merge.keyword not in merge_doc:
@@ -165,7 +153,7 @@ def problems(
         if name not in act_doc:
             out.append(f"activation {name}: no row in docs/ir.md's activation table")
         if name not in oracles:
-            out.append(f"activation {name}: no NumPy oracle in tests/oracles.py")
+            out.append(f"activation {name}: no NumPy oracle in tests/support/oracles.py")
         if not _uses(act_text, name):
             out.append(f"activation {name}: not used in act.incept")
     return out

@@ -1,6 +1,6 @@
 """Headless Chromium driven over the DevTools protocol on a pipe (--remote-debugging-pipe):
 no websocket library, no network port, no driver download. Used by the browser tests, which
-fail (never skip) when Chromium is missing: .ci/run installs it (Debian's `chromium`).
+fail (never skip) when Chromium is missing: tools/test installs it (Debian's `chromium`).
 
     with Browser() as b:
         page = b.open(path)            # waits for load; collects console output and dialogs
@@ -44,7 +44,7 @@ def chromium() -> str:
         if path:
             return path
     raise AssertionError(
-        "Chromium is required for the browser tests: apt-get install -y chromium (.ci/run does)"
+        "Chromium is required for the browser tests: apt-get install -y chromium (tools/test does)"
     )
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .draw.svg import esc
-from .report import COLUMNS, Report, _memory_line, _params_line, _text, check_columns, human
+from ..draw.svg import esc
+from ..report import COLUMNS, Report, cell_text, check_columns, human
+from .text import memory_line, params_line
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from .expect import ExpectResult
-    from .network import Network
+    from ..expect import ExpectResult
+    from ..network import Network
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:0 24px 40px;color:#223}
@@ -67,7 +68,7 @@ def table_html(rep: Report, depth: int | None, columns: Sequence[str]) -> str:
     for line, (kind, values) in zip(rep.lines(depth), rep.cells(depth, keys), strict=True):
         tds = []
         for c, v in zip(cols, values, strict=True):
-            text, title = _text(v), ""
+            text, title = cell_text(v), ""
             if c.key == "details" and line.row.brief != line.row.details:
                 text, title = line.row.brief, f' title="{esc(str(v))}"'
             css = "num" if c.numeric else "wrap" if c.key in WRAPPED else ""
@@ -138,8 +139,8 @@ def report_page(
         f"<title>{esc(rep.network)} report</title><style>{CSS}</style></head><body>",
         f"<h1>{esc(rep.network)}</h1>",
         f'<p class="summary">input {"x".join(map(str, rep.input_shape))}; '
-        f"{esc(_params_line(rep))}</p>",
-        f'<p class="memory">{esc(_memory_line(rep))}</p>',
+        f"{esc(params_line(rep))}</p>",
+        f'<p class="memory">{esc(memory_line(rep))}</p>',
         "<h2>Params and MACs per stage</h2>",
         bars_html(rep),
         "<h2>Layers</h2>",
@@ -148,8 +149,8 @@ def report_page(
     if results is not None:
         parts += ["<h2>Verification</h2>", verify_html(results)]
     if graph is not None:
-        from .draw.html import diagram_div
-        from .draw.model import build_model, default_depth
+        from ..draw.html import diagram_div
+        from ..draw.model import build_model, default_depth
 
         model = build_model(graph)
         parts += ["<h2>Diagram</h2>", diagram_div(model, default_depth(model))]
@@ -159,8 +160,8 @@ def report_page(
 
 def network_html(net: Network) -> str:
     """`Network._repr_html_`: the summary line, the depth-1 table and the SVG diagram."""
-    from .draw import render
-    from .report import DEFAULT_COLUMNS
+    from ..draw import render
+    from ..report import DEFAULT_COLUMNS
 
     rep = net.report()
     shape = "x".join(map(str, net.input_shape))

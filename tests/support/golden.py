@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-GOLDEN_DIR = Path(__file__).parent / "golden"
+GOLDEN_DIR = Path(__file__).parent.parent / "golden"
 
 
 def assert_golden(request: pytest.FixtureRequest, path: Path | str, text: str) -> None:

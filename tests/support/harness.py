@@ -25,7 +25,7 @@ from pathlib import Path
 
 from inceptdsl.source import printable
 
-REPO = Path(__file__).resolve().parent.parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent  # tests/support/harness.py
 
 MEMORY_LIMIT = 3 * 1024**3
 """Address space one case may use (the interpreter with the core takes about 0.5 GB)."""
