@@ -9,6 +9,8 @@ from typing import Any
 import networkx as nx
 import torch
 
+from inceptdsl.ir import info
+
 
 def runner(backend: Any, graph: nx.DiGraph, batch: int, threads: int) -> Callable[[], Any]:
     """The optimized model (its seeded initial weights, no gradients) called on a fixed
@@ -16,6 +18,6 @@ def runner(backend: Any, graph: nx.DiGraph, batch: int, threads: int) -> Callabl
     model = backend.build_optimized(graph).eval().requires_grad_(False)
     torch.set_num_threads(threads)
     dtype = next(iter(model.state_dict().values())).dtype
-    shape = (batch, *graph.graph["input_shape"])
+    shape = (batch, *info(graph).input_shape)
     x = torch.randn(shape, generator=torch.Generator().manual_seed(0)).to(dtype)
     return lambda: model(x)

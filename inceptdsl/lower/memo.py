@@ -31,7 +31,7 @@ import networkx as nx
 
 from ..check import budget
 from ..evaluate import Work
-from ..ir.graph import AuxHead
+from ..ir.graph import AuxHead, shape_of
 from ..loader import BlockRef, Program
 from ..source import Span
 from ..values import ListValue, Record, Symbol
@@ -152,7 +152,7 @@ class Memoising:
                 tuple((k, freeze(v)) for k, v in sub.names.items()),
                 self._frozen_defaults(sub.defaults),
                 self._frozen_defaults(sub.forced),
-                self.g.nodes[x]["shape"],
+                shape_of(self.g, x),
                 sub.aux,
                 sub.depth,
                 scope.indexed,

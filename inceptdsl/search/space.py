@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sweep.space import Dimension, Space, _shown
+from ..sweep.space import Dimension, Space, shown
 
 _EPS = 1e-9
 
@@ -88,4 +88,4 @@ def _pairs(vals: tuple[Any, ...]) -> list[tuple[Any, Any]]:
 
 def _text(v: Any) -> Any:
     """A value Optuna can store as a categorical choice: sizes as text, the rest as is."""
-    return _shown(v) if isinstance(v, tuple) else v
+    return shown(v) if isinstance(v, tuple) else v

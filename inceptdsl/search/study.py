@@ -38,7 +38,7 @@ class Search:
         from ..check import run_checks
         from ..loader import load_program
         from ..lower import network_decl, network_params
-        from ..sweep import _check_fixed, _items
+        from ..sweep import check_fixed, param_items
 
         self.spec = str(spec)
         self.program = load_program(self.spec)
@@ -50,7 +50,7 @@ class Search:
         self.network_name = decl.name
         declared = network_params(decl, self.program.root)
         path = self.program.root.source.path
-        self.space: Space = parse_space(_items(params), decl.name, declared, path)
+        self.space: Space = parse_space(param_items(params), decl.name, declared, path)
         if not self.space.dims:
             raise SweepSpaceError(
                 "the design space has no dimension: nothing to search",
@@ -67,7 +67,7 @@ class Search:
             if d.name in METRICS:
                 raise SweepSpaceError(f"parameter `{d.name}` has the name of a metric", path=path)
         if self.fixed:
-            _check_fixed(self.program, decl.name, declared, self.fixed)
+            check_fixed(self.program, decl.name, declared, self.fixed)
         self.numeric = [d.name for d in self.space.dims if d.type in ("int", "float")]
         self.where = where
         self.constraint = (

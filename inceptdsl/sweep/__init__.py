@@ -57,7 +57,7 @@ def sweep(
     except SpecError as err:
         raise err.with_sources(program.sources) from None
     declared = network_params(decl, program.root)
-    items = _items(params)
+    items = param_items(params)
     space = parse_space(items, decl.name, declared, program.root.source.path)
     if not space.dims:
         raise SweepSpaceError(
@@ -101,7 +101,7 @@ def sweep(
         points = list(space.grid())
         mode = "grid"
     if fixed:
-        _check_fixed(program, decl.name, declared, fixed)
+        check_fixed(program, decl.name, declared, fixed)
     from .run import evaluate
 
     full = [{**p, **fixed} for p in points]
@@ -173,7 +173,7 @@ def _time_points(
         m.metrics["latency_spread"] = t.spread_ms
 
 
-def _items(params: Mapping[str, Any] | Sequence[str]) -> list[str]:
+def param_items(params: Mapping[str, Any] | Sequence[str]) -> list[str]:
     if not isinstance(params, Mapping):
         return list(params)
     out = []
@@ -186,9 +186,9 @@ def _items(params: Mapping[str, Any] | Sequence[str]) -> list[str]:
 
 
 def _choice_text(v: Any) -> str:
-    from .space import _shown
+    from .space import shown
 
-    return _shown(v)
+    return shown(v)
 
 
 def _objective(text: str, names: Sequence[str]) -> Objective:
@@ -198,9 +198,7 @@ def _objective(text: str, names: Sequence[str]) -> Objective:
     return Objective(metric_name(t, names, "--objectives"), maximize)
 
 
-def _check_fixed(
-    program: Any, name: str, declared: Sequence[Any], fixed: Mapping[str, Any]
-) -> None:
+def check_fixed(program: Any, name: str, declared: Sequence[Any], fixed: Mapping[str, Any]) -> None:
     from ..lower import bind_network_params, network_decl
 
     try:

@@ -119,9 +119,9 @@ def backend_of(runtime: str) -> str:
 
 
 def _jsonable(p: dict[str, Any]) -> dict[str, Any]:
-    from .space import _shown
+    from .space import shown
 
-    return {k: v if isinstance(v, (bool, int, float, str)) else _shown(v) for k, v in p.items()}
+    return {k: v if isinstance(v, (bool, int, float, str)) else shown(v) for k, v in p.items()}
 
 
 def _worker(jobs: list[dict[str, Any]]) -> list[dict[str, float]]:

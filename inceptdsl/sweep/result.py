@@ -239,18 +239,18 @@ def human(v: float, metric: str) -> str:
 
 
 def _fmt_param(v: Any) -> str:
-    from .space import _shown
+    from .space import shown
 
-    return printable(_shown(v))
+    return printable(shown(v))
 
 
 def _csv_value(v: Any) -> Any:
-    from .space import _shown
+    from .space import shown
 
     if v is None:
         return ""
     if isinstance(v, (bool, tuple, float)) or not isinstance(v, (int, str)):
-        return _shown(v)
+        return shown(v)
     return v
 
 

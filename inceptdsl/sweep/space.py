@@ -279,10 +279,10 @@ def literal(raw: str) -> Any:
 
 def set_line(point: Mapping[str, Any]) -> str:
     """The `--set` arguments that rebuild a point (`--set width=0.5 --set variant=small`)."""
-    return " ".join(f"--set {k}={_shown(v)}" for k, v in point.items())
+    return " ".join(f"--set {k}={shown(v)}" for k, v in point.items())
 
 
-def _shown(v: Any) -> str:
+def shown(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, tuple):
