@@ -185,7 +185,7 @@ def _diff(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str
 def test_diff_of_two_members_by_name(
     capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
-    from golden import assert_golden
+    from support.golden import assert_golden
 
     rc, out, err = _diff(capsys, "convnext_tiny", "convnext_small", "--format", "markdown")
     assert (rc, err) == (0, "")
@@ -291,7 +291,7 @@ def test_the_languages_example_of_an_unknown_member_is_the_real_output(
 
 
 def test_list_fits_an_80_column_terminal() -> None:
-    from test_terminal_width import _pipe, _tty
+    from support.terminal import _pipe, _tty
 
     lines = _tty(80, "list")
     assert max(len(line) for line in lines) <= 80, max(lines, key=len)

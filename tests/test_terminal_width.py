@@ -6,52 +6,15 @@ terminal would be; the same command through a pipe must print what the goldens h
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
-import sys
-
 import pytest
 from conftest import ROOT
+from support.terminal import _pipe, _tty
 
 import inceptdsl
 from inceptdsl.fit import Col, compact, cut_middle, fit
 
 V3 = "specs/inception_v3.incept"
 BASE = "tests/fixtures/diff/base.incept"
-CLI = [sys.executable, "-m", "inceptdsl"]
-
-
-def _tty(columns: int, *args: str) -> list[str]:
-    """The CLI's output lines in a pseudo-terminal `columns` wide (styling stripped)."""
-    import re
-
-    master, slave = pty.openpty()
-    env = dict(os.environ, COLUMNS=str(columns), NO_COLOR="1", TERM="xterm")
-    proc = subprocess.Popen(
-        [*CLI, *args], stdout=slave, stderr=slave, cwd=ROOT, env=env, close_fds=True
-    )
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert proc.wait(timeout=60) == 0, out.decode()
-    text = re.sub(r"\x1b\[[0-9;]*m", "", out.decode()).replace("\r\n", "\n")
-    return text.splitlines()
-
-
-def _pipe(*args: str) -> str:
-    env = dict(os.environ, COLUMNS="80")
-    return subprocess.run(
-        [*CLI, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
 
 
 @pytest.mark.parametrize("columns", [80, 120])
