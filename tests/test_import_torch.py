@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SPECS
+from support.import_check import _bn_from_train_pass, _rel_diff
 from support.lazy import nn, torch, torchvision
 
 import inceptdsl
@@ -72,26 +73,6 @@ def imported(request: pytest.FixtureRequest) -> tuple[str, str, list[str]]:
     target, kwargs, shape, _, _ = CASES[name]
     text, summary = import_torch(target, kwargs, shape, f"{name}.incept")
     return name, text, summary
-
-
-def _bn_from_train_pass(model: nn.Module, shape: tuple[int, int, int]) -> None:
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # one pass: running statistics = the batch's
-    model.train()
-    with torch.no_grad():
-        model(torch.randn(4, *shape, generator=torch.Generator().manual_seed(1)))
-    for m in bns:
-        m.momentum = 0.1
-    model.eval()
-
-
-def _rel_diff(a: nn.Module, b: nn.Module, shape: tuple[int, int, int]) -> float:
-    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(2))
-    with torch.no_grad():
-        ya, yb = a(x), b(x)
-    return float((ya - yb).abs().max() / ya.abs().max())
 
 
 def test_spec_is_canonical(imported: tuple[str, str, list[str]]) -> None:
