@@ -194,6 +194,9 @@ class Figures:
         shapes = {}
         for name, shape, params, buffers, macs in costs(net.graph):
             shapes[name] = tuple(shape)
+            if "." not in name and name not in sums:  # a top-level node: its own sums
+                sums[name] = [params, buffers, macs]
+                continue
             parts = name.split(".")
             for i in range(1, len(parts) + 1):
                 acc = sums.setdefault(".".join(parts[:i]), [0, 0, 0])
