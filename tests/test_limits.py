@@ -462,7 +462,7 @@ def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str, float]]:
         "twenty_large_imports": (["check", "e.incept"], "E901", "ok.incept", 1.0),
         "with_variants": (["verify", "d.incept"], "E900", "ok.incept", 1.0),
         "suggestion_over_100k_names": (["verify", "f.incept"], "E502", "f_ok.incept", 0.75),
-        "unknown_node_on_99990_nodes": (["verify", "f.incept"], "E502", "ok.incept", 3.0),
+        "unknown_node_on_99990_nodes": (["verify", "f.incept"], "E502", "ok.incept", 1.6),
     }
 
 
@@ -483,8 +483,9 @@ def test_limit_errors_come_within_a_second_of_cpu(name: str, tmp_path: Path) -> 
     """Issue 25's table: each absurd input ends with its error within its bound of CPU more than
     a baseline that does the legitimate part of the work (start-up; for the suggestion, building
     and verifying the same 99,990-node network). Each bound fails at the figure before the fix
-    (docs/security.md has the measured table); the last is not a limit error, and its 2 s after
-    the fix are building a valid 99,990-node network, which `verify` needs for its names."""
+    (docs/security.md has the measured table); the last is not a limit error: `verify` builds
+    the valid 99,990-node network for its names (2.2 s before a layer without arguments was
+    built once per input shape, about 1.1 s after)."""
     args, code, base, bound = _huge_cases(tmp_path)[name]
     base_cpu, base_rc, base_err = _cpu([args[0], base], tmp_path)
     assert base_rc == 0, base_err
