@@ -30,7 +30,7 @@ from .check.resolve_names import walk_stmts
 from .cost import FLOPS_PER_MAC
 from .errors import InvalidValueError, LimitError, Note, SpecError, UnknownMetricError
 from .evaluate import Evaluator, format_value
-from .ir import nodes
+from .ir import costs
 from .names import did_you_mean
 from .source import Span
 
@@ -192,14 +192,17 @@ class Figures:
     def _of(net: Network, lazy: bool) -> Figures:
         sums: dict[str, list[int]] = {}
         shapes = {}
-        for d in nodes(net.graph):
-            shapes[d.name] = tuple(d.shape)
-            parts = d.name.split(".")
+        for name, shape, params, buffers, macs in costs(net.graph):
+            shapes[name] = tuple(shape)
+            if "." not in name and name not in sums:  # a top-level node: its own sums
+                sums[name] = [params, buffers, macs]
+                continue
+            parts = name.split(".")
             for i in range(1, len(parts) + 1):
                 acc = sums.setdefault(".".join(parts[:i]), [0, 0, 0])
-                acc[0] += d.params
-                acc[1] += d.buffers
-                acc[2] += d.macs
+                acc[0] += params
+                acc[1] += buffers
+                acc[2] += macs
         labels, aux = conditional_labels(net)
         fig = Figures(
             net.name,

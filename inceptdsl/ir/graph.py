@@ -161,6 +161,14 @@ def node(g: nx.DiGraph, name: str) -> Node:
     )
 
 
+def costs(g: nx.DiGraph) -> Iterator[tuple[str, Shape, int, int, int]]:
+    """(name, shape, params, buffers, MACs) of every node in spec order: what per-scope sums
+    need, without a Node (its sorted inputs) per node, a third of `verify`'s figures at 100,000
+    nodes."""
+    for name, d in g.nodes(data=True):
+        yield name, d["shape"], d["params"], d["buffers"], d["macs"]
+
+
 def nodes(g: nx.DiGraph) -> Iterator[Node]:
     """Every node in topological (spec) order."""
     for name in g.nodes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -33,7 +33,7 @@ from ..errors import (
 from ..evaluate import Evaluator, Work
 from ..ir import aux_of, finish, shape_of
 from ..ir import ops as O
-from ..ir.graph import AuxHead, add_node, new_graph
+from ..ir.graph import AuxHead, Shape, add_node, new_graph
 from ..ir.options import number
 from ..ir.registry import REQUIRED, BuildCtx, ShapeCtx
 from ..layer_params import activation_call
@@ -58,6 +58,21 @@ from .structures import Structures
 from .trace import NAMES_SEEN
 from .work import WorkBudget
 
+Figures = tuple[Shape, int, int, int]
+"""A node's output shape, params, buffers and MACs."""
+
+
+@dataclass(frozen=True)
+class PlainLayer:
+    """A layer call without arguments as lowered once: the mappings its key holds by id are
+    kept, so the ids are not reused while it is cached."""
+
+    call: A.Call
+    defaults: Any
+    forced: Any
+    attrs: O.Attrs
+    figures: Figures
+
 
 class Lowerer(Structures, Editing, WorkBudget, Memoising):
     """One lowering of one program: its graph, names, edits and work, built as it goes."""
@@ -71,6 +86,8 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         self._warn_events = 0  # conv-defaults warnings due (made or not): a record needs none
         self._defaults_seen: dict[tuple[int, int], tuple[Any, Any, dict[str, Any]]] = {}
         self._frozen: dict[int, tuple[Any, tuple[Any, ...]]] = {}  # memo.py's key parts
+        self._plain: dict[tuple[int, Shape, int, int], PlainLayer] = {}  # see _plain_layer
+        self._figures: Figures = ((), 0, 0, 0)  # of the last node made
         self.g: nx.DiGraph | None = None
         self.expects: list[Expectation] = []
         self.labels: dict[str, str] = {}  # full label path -> its output node
@@ -192,7 +209,10 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         span: Span | None,
         aux: str | None,
         src_spans: list[Span | None] | None = None,
+        figures: Figures | None = None,
     ) -> str:
+        """Add a node; `figures`: its shape and cost as computed for the same op, attributes
+        and input shapes before (which passed the limits then)."""
         g = self.g
         assert g is not None
         if g.number_of_nodes() >= limits.MAX_NODES:
@@ -201,18 +221,10 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
                 span,
                 hint="check repeat counts and blocks that call blocks many times",
             )
-        d = O.REGISTRY[op]
-        assert d.arity is None or d.arity == len(srcs), (op, srcs)
-        ins = [shape_of(g, s) for s in srcs]
-        shape = d.shape(attrs, ins, ShapeCtx(span, tuple(src_spans or ())))
-        params, buffers, macs = d.cost(attrs, ins, shape)
-        if math.prod(shape) > limits.MAX_TENSOR_ELEMENTS or params > limits.MAX_TENSOR_ELEMENTS:
-            raise TensorTooLargeError(
-                f"this layer makes a tensor of {max(math.prod(shape), params):,} elements per "
-                f"sample (output {'x'.join(map(str, shape))}); the limit is "
-                f"{limits.MAX_TENSOR_ELEMENTS:,}",
-                span,
-            )
+        if figures is None:
+            figures = self._node_figures(op, attrs, srcs, span, src_spans)
+        self._figures = figures
+        shape, params, buffers, macs = figures
         add_node(
             g,
             name,
@@ -229,6 +241,30 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         if self._log is not None:
             self._log.append((name, op, attrs, srcs, shape, params, buffers, macs, span, aux))
         return name
+
+    def _node_figures(
+        self,
+        op: O.Op,
+        attrs: O.Attrs,
+        srcs: tuple[str, ...],
+        span: Span | None,
+        src_spans: list[Span | None] | None,
+    ) -> Figures:
+        g = self.g
+        assert g is not None
+        d = O.REGISTRY[op]
+        assert d.arity is None or d.arity == len(srcs), (op, srcs)
+        ins = [shape_of(g, s) for s in srcs]
+        shape = d.shape(attrs, ins, ShapeCtx(span, tuple(src_spans or ())))
+        params, buffers, macs = d.cost(attrs, ins, shape)
+        if math.prod(shape) > limits.MAX_TENSOR_ELEMENTS or params > limits.MAX_TENSOR_ELEMENTS:
+            raise TensorTooLargeError(
+                f"this layer makes a tensor of {max(math.prod(shape), params):,} elements per "
+                f"sample (output {'x'.join(map(str, shape))}); the limit is "
+                f"{limits.MAX_TENSOR_ELEMENTS:,}",
+                span,
+            )
+        return shape, params, buffers, macs
 
     def _shape(self, node: str) -> tuple[int, ...]:
         assert self.g is not None
@@ -438,6 +474,9 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
 
     def _layer(self, u: A.Unit, call: A.Call, x: str, ctx: Ctx) -> str:
         layer = O.LAYERS[call.name]  # resolve_names guarantees it exists
+        plain = self._plain_layer(call, x, ctx)
+        if plain is not None:
+            return self._named(u, call, ctx, layer.op, plain.attrs, x, plain.figures)
         ev = self._ev(ctx, x)
         given: dict[str, tuple[Any, Span]] = {}
         for k, (v, sp) in ctx.defaults.get(call.name, {}).items():
@@ -471,14 +510,45 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
                 check = layer.checks.get(opt)
                 values[opt] = check(default, call.span, opt) if check else default
         attrs = layer.build(values, BuildCtx(self._shape(x), self._build_defaults(ctx), call.span))
+        out = self._named(u, call, ctx, layer.op, attrs, x, None)
+        if not call.args and not call.kwargs and call.name not in ("sepconv", "dwconv"):
+            key = (id(call), self._shape(x), id(ctx.defaults), id(ctx.forced))
+            self._plain[key] = PlainLayer(call, ctx.defaults, ctx.forced, attrs, self._figures)
+        return out
+
+    def _plain_layer(self, call: A.Call, x: str, ctx: Ctx) -> PlainLayer | None:
+        """What an earlier lowering of this very call without arguments made on an input of
+        this shape under these defaults (the copies of `repeat 99990 { relu }`): its attributes,
+        shape and cost depend on nothing else, so they are reused, not rebuilt (the same values;
+        attributes are immutable). sepconv and dwconv are left out: they may warn."""
+        if call.args or call.kwargs:
+            return None
+        hit = self._plain.get((id(call), self._shape(x), id(ctx.defaults), id(ctx.forced)))
+        if hit is None or hit.call is not call:
+            return None
+        if hit.defaults is not ctx.defaults or hit.forced is not ctx.forced:
+            return None
+        return hit
+
+    def _named(
+        self,
+        u: A.Unit,
+        call: A.Call,
+        ctx: Ctx,
+        op: O.Op | None,
+        attrs: O.Attrs,
+        x: str,
+        figures: Figures | None,
+    ) -> str:
+        """The layer's node, under its label, index or generated name."""
         if u.label is not None:
             name = ctx.scope.claim(self._label(u, ctx), u.label_span)
         elif ctx.scope.indexed:
             name = ctx.scope.index(u.span)
         else:
             name = ctx.scope.generated(call.name, u.span)
-        assert layer.op is not None
-        out = self._node(name, layer.op, attrs, (x,), call.span, ctx.aux)
+        assert op is not None
+        out = self._node(name, op, attrs, (x,), call.span, ctx.aux, figures=figures)
         self.labels[name] = out
         return out
 
