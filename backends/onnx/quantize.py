@@ -9,6 +9,7 @@ module path of their IR node (docs/onnx.md), so a path selects the node and ever
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -62,21 +63,25 @@ def quantize(
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
     exclude = excluded_nodes(model, keep_fp32)
+    root = logging.getLogger()
+    level = root.level  # ORT warns "consider pre-processing" on the root logger, into stderr
     with tempfile.TemporaryDirectory(prefix="inceptdsl-int8-") as tmp:
         src, dst = os.path.join(tmp, "fp32.onnx"), os.path.join(tmp, "int8.onnx")
         onnx.save(model, src)
-        options: dict[str, Any] = {}
-        quantize_static(
-            src,
-            dst,
-            _Reader(samples),  # type: ignore[arg-type]
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            nodes_to_exclude=exclude,
-            extra_options=options,
-        )
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_static(
+                src,
+                dst,
+                _Reader(samples),  # type: ignore[arg-type]
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                nodes_to_exclude=exclude,
+            )
+        finally:
+            root.setLevel(level)
         out = onnx.load(dst)
     onnx.helper.set_model_props(
         out,
