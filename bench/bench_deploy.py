@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,7 +116,7 @@ def runners(net: Any, state: Any, calib: np.ndarray, args: argparse.Namespace) -
     onnx_b = get("onnx")
     for label, model in (
         ("onnx fp32 (ORT)", onnx_b.build_optimized(net.graph, state)),
-        ("onnx int8 (ORT)", onnx_b.build(net.graph, state, int8=True, calibration=calib)),
+        ("onnx int8 (ORT, U8S8)", onnx_b.build(net.graph, state, int8=True, calibration=calib)),
     ):
         s = ort_session(model, args.threads)
         out[label] = (lambda x, s=s: s.run(None, {"input": x})[0], model.ByteSize())
@@ -205,6 +207,78 @@ def full_size(name: str, args: argparse.Namespace) -> None:
             print(f"| {label} | {ms:.1f} | {spread:.1f} | {base_ms / ms:.2f}x | {agree:.3f} |")
 
 
+def ort_variants(name: str, args: argparse.Namespace) -> None:
+    """ONNX Runtime's int8 options side by side (issue 24): activations int8 (S8S8) or uint8
+    (U8S8, VNNI's vpdpbusd operand order), reduce_range, quant_pre_process; timed interleaved,
+    round by round, so the machine's load moves every row alike."""
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    import inceptdsl
+    from inceptdsl.backend import get
+    from tests.support.fidelity import calibrate_bn
+
+    net = inceptdsl.load(str(ROOT / "specs" / f"{name}.incept"), aux_logits=False)
+    torch.manual_seed(0)
+    shape = tuple(net.input_shape)
+    state = calibrate_bn(net.to_torch(), torch.randn(8, *shape)).state_dict()
+    rng = np.random.default_rng(0)
+    calib = rng.standard_normal((8, *shape)).astype(np.float32)
+    held = rng.standard_normal((32, *shape)).astype(np.float32)
+    x = held[: args.batch]
+
+    class Reader:
+        def __init__(self) -> None:
+            self.it = iter(calib[i : i + 1] for i in range(len(calib)))
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            v = next(self.it, None)
+            return None if v is None else {"input": v}
+
+    tmp = tempfile.mkdtemp(prefix="bench-deploy-")
+    src, pre = os.path.join(tmp, "fp32.onnx"), os.path.join(tmp, "pre.onnx")
+    onnx.save(get("onnx").build_optimized(net.graph, state), src)
+    quant_pre_process(src, pre, skip_symbolic_shape=True)
+    s8, u8 = QuantType.QInt8, QuantType.QUInt8
+    variants = {
+        "S8S8": (src, s8, False),
+        "U8S8": (src, u8, False),
+        "U8S8 reduce_range": (src, u8, True),
+        "U8S8 quant_pre_process": (pre, u8, False),
+    }
+    paths = {"fp32": src}
+    for label, (path, act, rr) in variants.items():
+        paths[label] = os.path.join(tmp, f"{len(paths)}.onnx")
+        quantize_static(path, paths[label], Reader(), quant_format=QuantFormat.QDQ,  # type: ignore[arg-type]
+                        per_channel=True, activation_type=act, weight_type=s8,
+                        reduce_range=rr)  # fmt: skip
+    sessions = {k: ort_session(onnx.load(p), args.threads) for k, p in paths.items()}
+    shutil.rmtree(tmp)
+    times: dict[str, list[float]] = {k: [] for k in sessions}
+    for s in sessions.values():
+        s.run(None, {"input": x})
+    for _ in range(args.repeats):
+        for k, s in sessions.items():
+            t = time.perf_counter()
+            s.run(None, {"input": x})
+            times[k].append((time.perf_counter() - t) * 1000)
+    top1 = {
+        k: np.concatenate([s.run(None, {"input": held[i : i + 8]})[0] for i in range(0, 32, 8)])
+        for k, s in sessions.items()
+    }
+    base = statistics.median(times["fp32"])
+    print(f"\n## {name}: ORT int8 options, QDQ per-channel, batch {args.batch}, "
+          f"{args.threads} threads, {args.repeats} interleaved rounds\n")  # fmt: skip
+    print("| ORT model | median ms | min ms | speed-up vs fp32 | top-1 agreement with fp32 |")
+    print("|---|---|---|---|---|")
+    for k, v in times.items():
+        agree = float((top1[k].argmax(1) == top1["fp32"].argmax(1)).mean())
+        m = statistics.median(v)
+        print(f"| {k} | {m:.1f} | {min(v):.1f} | {base / m:.2f}x | {agree:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nets", default="inception_v3", help="full-size specs ('' for none)")
@@ -214,8 +288,14 @@ def main() -> None:
     parser.add_argument("--no-openvino", dest="openvino", action="store_false")
     parser.add_argument("--no-tflite", dest="tflite", action="store_false")
     parser.add_argument("--no-digits", dest="digits", action="store_false")
+    parser.add_argument("--ort-variants", action="store_true",
+                        help="only ONNX Runtime's int8 options side by side (--nets)")  # fmt: skip
     args = parser.parse_args()
     print(f"# bench_deploy: {isa()}; load average {os.getloadavg()[0]:.1f}")
+    if args.ort_variants:
+        for name in filter(None, args.nets.split(",")):
+            ort_variants(name, args)
+        return
     if args.digits:
         digits(args)
     for name in filter(None, args.nets.split(",")):

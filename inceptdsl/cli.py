@@ -548,7 +548,13 @@ def _int8_options(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
             "--int8 quantizes the optimized graph already: leave out --optimize",
             hint="docs/deploy.md",
         )
-    return {"int8": True, "calibration": args.calibrate, "keep_fp32": tuple(args.keep_fp32 or ())}
+    opts = {"calibration": args.calibrate, "keep_fp32": tuple(args.keep_fp32 or ())}
+    return {"int8": True, **opts, "report": None if args.quiet else _show_report}
+
+
+def _show_report(report: Any) -> None:
+    """The backend's QuantReport after --int8: size and per-layer error against fp32."""
+    print(report.format(), file=sys.stderr)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -46,8 +46,9 @@ class OnnxBackend(Backend):
     def build(  # type: ignore[override]
         self, graph: nx.DiGraph, weights_from: Any = None, **int8: Any
     ) -> onnx.ModelProto:
-        """The model; with `int8=True, calibration=DATA[, keep_fp32=PATHS]`, the optimized model
-        quantized by ONNX Runtime (quantize.py)."""
+        """The model; with `int8=True, calibration=DATA[, keep_fp32=PATHS, report=FN]`, the
+        optimized model quantized by ONNX Runtime (quantize.py); `report` is called with the
+        QuantReport (sizes, per-layer error against fp32 on the calibration set)."""
         if not int8.pop("int8", False):
             if int8:
                 raise TypeError(f"options {sorted(int8)} are for int8=True")
@@ -55,11 +56,14 @@ class OnnxBackend(Backend):
         from inceptdsl.ir import info
 
         from ..common.calibration import calibration_batches
-        from .quantize import quantize
+        from .quantize import quantize, report
 
         samples = calibration_batches(int8["calibration"], info(graph).input_shape)
         model = self.build_optimized(graph, weights_from)
-        return quantize(model, samples, int8.get("keep_fp32", ()))
+        out = quantize(model, samples, int8.get("keep_fp32", ()))
+        if int8.get("report") is not None:
+            int8["report"](report(model, out, samples))
+        return out
 
     def emit(self, graph: nx.DiGraph, weights: Any = None, **int8: Any) -> bytes:  # type: ignore[override]
         return files.to_bytes(self.build(graph, weights, **int8))

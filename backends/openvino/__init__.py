@@ -9,7 +9,7 @@ docs/deploy.md says what is supported. Registered as `openvino` in `inceptdsl.ba
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import networkx as nx
@@ -18,9 +18,15 @@ from inceptdsl.backend import Backend
 from inceptdsl.ir import info
 
 from ..common.calibration import calibration_batches
+from ..common.quant_report import QuantReport
 from ..onnx.activations import ACTIVATIONS
 from ..onnx.rules import OP_TABLE
 from . import convert
+
+_NO_LAYERS = (
+    "not measured for OpenVINO (NNCF's model keeps fp32 ops with FakeQuantize, and the CPU "
+    "plugin fuses them at compile time); --backend onnx --int8 reports them"
+)
 
 
 class OpenVinoBackend(Backend):
@@ -42,12 +48,19 @@ class OpenVinoBackend(Backend):
         int8: bool = False,
         calibration: Any = None,
         keep_fp32: Iterable[str] = (),
+        report: Callable[[QuantReport], None] | None = None,
     ) -> Any:
+        """The openvino.Model; with `int8`, `report` (if given) gets the sizes of the int8 and
+        fp32 IR (.xml + .bin)."""
         model = convert.to_openvino(graph, weights_from)
         if not int8:
             return model
         samples = calibration_batches(calibration, info(graph).input_shape)
-        return convert.quantize(model, samples, keep_fp32)
+        fp32_bytes = convert.ir_bytes(model) if report is not None else 0
+        out = convert.quantize(model, samples, keep_fp32)
+        if report is not None:
+            report(QuantReport("openvino", fp32_bytes, convert.ir_bytes(out), note=_NO_LAYERS))
+        return out
 
     def emit(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:  # type: ignore[override]
         return self.unsupported(  # type: ignore[no-any-return]
@@ -64,8 +77,9 @@ class OpenVinoBackend(Backend):
         int8: bool = False,
         calibration: Any = None,
         keep_fp32: Iterable[str] = (),
+        report: Callable[[QuantReport], None] | None = None,
     ) -> list[str]:
-        model = self.build(graph, weights, int8, calibration, keep_fp32)
+        model = self.build(graph, weights, int8, calibration, keep_fp32, report)
         return convert.write(model, path, inputs)
 
 

@@ -55,6 +55,16 @@ def quantize(model: Any, samples: list[np.ndarray], keep_fp32: Iterable[str] = (
     )
 
 
+def ir_bytes(model: Any) -> int:
+    """Bytes of `model` as OpenVINO IR (.xml + .bin)."""
+    import openvino as ov
+
+    with tempfile.TemporaryDirectory(prefix="inceptdsl-ov-") as tmp:
+        xml = os.path.join(tmp, "model.xml")
+        ov.save_model(model, xml, compress_to_fp16=False)
+        return sum(os.path.getsize(os.path.join(tmp, f)) for f in os.listdir(tmp))
+
+
 def write(model: Any, path: str, inputs: Iterable[str] = ()) -> list[str]:
     """Write `model` as OpenVINO IR: `path` (.xml) and the weights beside it (.bin); the paths
     written, the weights first so the .xml never names a file that is not there."""

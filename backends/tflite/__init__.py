@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # as the Keras backend does: triton crashes when loaded after TensorFlow (docs/frameworks.md)
@@ -26,6 +26,12 @@ from inceptdsl.ir import info  # noqa: E402
 from inceptdsl.output import write_output  # noqa: E402
 
 from ..common.calibration import calibration_batches  # noqa: E402
+from ..common.quant_report import QuantReport  # noqa: E402
+
+_NO_LAYERS = (
+    "not measured for TFLite (its converter fuses and renames the layers); "
+    "--backend onnx --int8 reports them"
+)
 from ..keras.ops import ACTIVATIONS, OP_TABLE  # noqa: E402
 
 
@@ -48,7 +54,10 @@ class TfliteBackend(Backend):
         int8: bool = False,
         calibration: Any = None,
         keep_fp32: Iterable[str] = (),
+        report: Callable[[QuantReport], None] | None = None,
     ) -> bytes:
+        """The .tflite bytes; with `int8`, `report` (if given) gets the sizes of the int8 and
+        fp32 files (no per-layer errors: the converter fuses and renames the layers)."""
         from .convert import to_tflite
 
         if tuple(keep_fp32):
@@ -60,7 +69,11 @@ class TfliteBackend(Backend):
         samples = None
         if int8:
             samples = calibration_batches(calibration, info(graph).input_shape)
-        return to_tflite(graph, weights_from, int8, samples)
+        data = to_tflite(graph, weights_from, int8, samples)
+        if int8 and report is not None:
+            fp32 = to_tflite(graph, weights_from, False, None)
+            report(QuantReport("tflite", len(fp32), len(data), note=_NO_LAYERS))
+        return data
 
     def emit(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:  # type: ignore[override]
         return self.build(graph, weights, **options)
