@@ -22,8 +22,6 @@ from inceptdsl.backend import get
 from inceptdsl.backends.common.quant_report import QuantReport
 from inceptdsl.backends.onnx.quantize import report
 
-pytestmark = pytest.mark.backend
-
 LAYER = "inception3a.branch2.1"  # a 3x3 conv inside the first Inception module
 
 
