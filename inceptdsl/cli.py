@@ -19,10 +19,10 @@ from typing import Any
 
 from . import __version__, output
 from .errors import FileNotFoundSpecError, SpecError, TypeMismatchError, UsageError
+from .front.source import printable
+from .front.transform import MAX_NUMBER_CHARS, decode_number
 from .network import Network, load, load_to_verify, loads
 from .output import write_output
-from .source import printable
-from .transform import MAX_NUMBER_CHARS, decode_number
 
 
 def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
@@ -63,8 +63,8 @@ def _container_literal(raw: str) -> Any:
     """`--set depths=[1, 2, 2]`, `--set pad=(0, 1)`: parsed and evaluated by the language's own
     parser and evaluator (constants only: no names are visible), never by Python's eval."""
     from .evaluate import Evaluator
-    from .parse import parse
-    from .transform import to_ast
+    from .front.parse import parse
+    from .front.transform import to_ast
 
     try:
         tree, _ = parse(f"network set_value(v: any = {raw}) {{\n}}\n", "--set")
@@ -141,7 +141,7 @@ def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
     """Check one spec; with `libraries`, a file of blocks only is checked as a library (a
     file named on its own must declare a network: E207)."""
     from .check import run_checks
-    from .loader import load_program
+    from .front.loader import load_program
     from .members import with_member
 
     program = load_program(with_member(path, {})[0])
@@ -165,7 +165,7 @@ def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
 def _check_dir(args: argparse.Namespace, root: str) -> int:
     """Check every spec under `root` (sorted), reporting each error and going on; the number
     of specs that failed."""
-    from .roots import spec_files
+    from .front.roots import spec_files
 
     paths = spec_files(root)
     failed = 0
@@ -242,7 +242,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     from .fmt import format_source
-    from .loader import read_text
+    from .front.loader import read_text
 
     changed = 0
     for path in args.files:
@@ -264,9 +264,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     their totals and where they live. Files without a network are libraries and not listed; a
     file that fails to load is reported on stderr and the listing goes on (exit 1 or 2)."""
     from .fit import terminal_width
-    from .loader import load_program
+    from .front.loader import load_program
+    from .front.roots import SUFFIX, Root, library_roots, spec_files
     from .members import family_in
-    from .roots import SUFFIX, Root, library_roots, spec_files
 
     if args.dir:
         if not os.path.lexists(args.dir):
@@ -450,8 +450,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def _bundled_networks() -> dict[str, tuple[Path, Path]]:
     """Bundled network name -> (the bundled root, its spec file); libraries hold only blocks."""
-    from .loader import load_program
-    from .roots import bundled_root, bundled_specs
+    from .front.loader import load_program
+    from .front.roots import bundled_root, bundled_specs
 
     root = bundled_root()
     out: dict[str, tuple[Path, Path]] = {}

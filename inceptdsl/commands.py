@@ -165,8 +165,8 @@ def verify_files(args: argparse.Namespace, paths: Sequence[str], load: Any) -> i
     from rich.table import Table
     from rich.text import Text
 
+    from .front.source import printable
     from .progress import track
-    from .source import printable
 
     def cell(text: str, style: str = "") -> Text:  # never markup, never a control character
         return Text(printable(text), style=style)

@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import ast as A
 from .errors import (
     ArithmeticSpecError,
     ElementTypeError,
@@ -23,9 +22,10 @@ from .errors import (
     TypeMismatchError,
     UnknownNameError,
 )
+from .front import ast as A
+from .front.loader import FnRef
 from .functions import call
 from .ir.ops import ACTIVATION_DEFS, ACTIVATIONS, INITS
-from .loader import FnRef
 from .loops import bind, items_of
 from .names import did_you_mean
 from .values import ListValue, Record, Symbol, format_value, type_name

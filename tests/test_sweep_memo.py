@@ -14,7 +14,7 @@ from conftest import ROOT
 
 from inceptdsl.check import run_checks
 from inceptdsl.errors import SpecError
-from inceptdsl.loader import Program, load_program
+from inceptdsl.front.loader import Program, load_program
 from inceptdsl.lower import BlockMemo, Lowered, lower
 from inceptdsl.lower import limits as lower_limits
 from inceptdsl.lower.memo import Unkeyable, freeze

@@ -66,7 +66,7 @@ def bundled_specs(root: Path = SPECS_DIR) -> list[Path]:
 
 
 def _declares_network(path: Path) -> bool:
-    from inceptdsl.loader import load_program
+    from inceptdsl.front.loader import load_program
 
     return bool(load_program(str(path)).root.module.networks)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .. import ast as A
 from ..check.placement import parent_network
 from ..check.types import TYPES, coerce, coerce_typed, member_hint, mismatch, parse_type
 from ..errors import (
@@ -21,10 +20,11 @@ from ..errors import (
     UnknownParameterError,
 )
 from ..evaluate import Evaluator
+from ..front import ast as A
+from ..front.loader import Program, SpecFile
+from ..front.source import Span
 from ..functions import FnRef
-from ..loader import Program, SpecFile
 from ..names import did_you_mean
-from ..source import Span
 from ..values import format_value, type_name
 
 Given = dict[str, tuple[Any, Span | None]]

@@ -8,11 +8,11 @@ from typing import Any
 
 import networkx as nx
 
-from .. import ast as A
 from ..errors import SpecWarning, TypeMismatchError
 from ..evaluate import Evaluator
-from ..loader import SpecFile
-from ..source import Span
+from ..front import ast as A
+from ..front.loader import SpecFile
+from ..front.source import Span
 from ..values import format_value, type_name
 from .scopes import Scope
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import networkx as nx
 
-from .. import ast as A
 from .. import variant_errors
 from ..check import budget
 from ..check.placement import parent_network, uses_prefix
@@ -31,16 +30,17 @@ from ..errors import (
     UnknownNameError,
 )
 from ..evaluate import Evaluator, Work
+from ..front import ast as A
+from ..front.loader import BlockRef, Program, SpecFile
+from ..front.source import Span
 from ..ir import aux_of, finish, shape_of
 from ..ir import ops as O
 from ..ir.graph import AuxHead, add_node, new_graph
 from ..ir.options import number
 from ..ir.registry import REQUIRED, BuildCtx, ShapeCtx
 from ..layer_params import activation_call
-from ..loader import BlockRef, Program, SpecFile
 from ..loops import bind, expand_pattern, items_of
 from ..names import did_you_mean
-from ..source import Span
 from ..values import format_value, type_name
 from . import limits
 from .binding import (

@@ -31,9 +31,9 @@ import networkx as nx
 
 from ..check import budget
 from ..evaluate import Work
+from ..front.loader import BlockRef, Program
+from ..front.source import Span
 from ..ir.graph import AuxHead, shape_of
-from ..loader import BlockRef, Program
-from ..source import Span
 from ..values import ListValue, Record, Symbol
 from . import limits
 from .context import Ctx

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
+from ..front.loader import BlockRef, Program, load_program
+from ..front.source import Span, display_path
 from ..ir import info, node, shape_of
-from ..loader import BlockRef, Program, load_program
 from ..lower.trace import Seen, recording
 from ..network import Network, loads
-from ..source import Span, display_path
 from .values import function_hover, loop_hover
 from .variants import build_parent, edit_path_at, extends_at
 

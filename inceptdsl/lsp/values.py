@@ -8,10 +8,10 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import ast as A
+from ..front import ast as A
+from ..front.source import Span, display_path
 from ..functions import FnRef
 from ..lower.trace import Seen
-from ..source import Span, display_path
 from ..values import format_value
 
 SHOWN = 8

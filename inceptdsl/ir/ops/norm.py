@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import GroupsError, TypeMismatchError, UnknownOptionError
+from ...front.source import Span
 from ...names import did_you_mean
-from ...source import Span
 from ...values import Record, format_value
 from ..geometry import spatial
 from ..options import boolean, number, optional, pos_int, positive, probability
