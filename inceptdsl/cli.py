@@ -38,7 +38,7 @@ def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
 
 
 def parse_literal(raw: str) -> Any:
-    from .evaluate import SYMBOLS, Symbol
+    from .middle.evaluate import SYMBOLS, Symbol
 
     low = raw.lower()
     if low in ("true", "false"):
@@ -62,9 +62,9 @@ def parse_literal(raw: str) -> Any:
 def _container_literal(raw: str) -> Any:
     """`--set depths=[1, 2, 2]`, `--set pad=(0, 1)`: parsed and evaluated by the language's own
     parser and evaluator (constants only: no names are visible), never by Python's eval."""
-    from .evaluate import Evaluator
     from .front.parse import parse
     from .front.transform import to_ast
+    from .middle.evaluate import Evaluator
 
     try:
         tree, _ = parse(f"network set_value(v: any = {raw}) {{\n}}\n", "--set")
@@ -102,7 +102,7 @@ def _load(args: argparse.Namespace, path: str, verifying: bool = False) -> Netwo
     (output.command). A number too large to read in `--set` is blamed on the `--set`, not on
     the parameter that then received a string. `verifying`: the spec's `with` variants are
     charged before the network is built (network.load_to_verify)."""
-    from .members import with_member
+    from .middle.members import with_member
 
     items = getattr(args, "set", None)
     spec, params = with_member(path, parse_set(items))
@@ -142,7 +142,7 @@ def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
     file named on its own must declare a network: E207)."""
     from .check import run_checks
     from .front.loader import load_program
-    from .members import with_member
+    from .middle.members import with_member
 
     program = load_program(with_member(path, {})[0])
     if libraries and not program.root.module.networks and program.root.module.blocks:
@@ -266,7 +266,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from .fit import terminal_width
     from .front.loader import load_program
     from .front.roots import SUFFIX, Root, library_roots, spec_files
-    from .members import family_in
+    from .middle.members import family_in
 
     if args.dir:
         if not os.path.lexists(args.dir):
@@ -399,7 +399,7 @@ def _diff_sides(args: argparse.Namespace) -> list[tuple[str, list[str], str]]:
 def cmd_new(args: argparse.Namespace) -> int:
     """Write a starter variant NAME that extends the bundled network PARENT (a family's
     member by name too: `--from efficientnet_b3` extends efficientnet(variant="b3"))."""
-    from .members import resolve_member
+    from .middle.members import resolve_member
     from .names import did_you_mean
     from .starter import starter_variant
 
@@ -769,7 +769,7 @@ def _force_option(sp: argparse.ArgumentParser) -> None:
 
 def _report_options(sp: argparse.ArgumentParser) -> None:
     from .commands import batch_arg, columns_arg
-    from .memory import DTYPES
+    from .middle.memory import DTYPES
     from .report import COLUMNS
 
     sp.add_argument(

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .check.resolve_names import walk_stmts
-from .cost import FLOPS_PER_MAC
 from .errors import InvalidValueError, LimitError, Note, SpecError, UnknownMetricError
-from .evaluate import Evaluator, format_value
 from .front import ast as A
 from .front.source import Span
 from .ir import nodes
+from .middle.cost import FLOPS_PER_MAC
+from .middle.evaluate import Evaluator, format_value
 from .names import did_you_mean
 
 if TYPE_CHECKING:

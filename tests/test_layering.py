@@ -38,23 +38,24 @@ STAGES = [
     "front.ast",
     "front.transform",
     "front.loader",
-    "values",
-    "layer_params",  # a parameter of type act standing as a layer
-    "loops",  # what a `for` iteration binds and how its copy is named
+    "middle",  # inceptdsl/middle/: the middle end's flat modules, one stage each
+    "middle.values",
+    "middle.layer_params",  # a parameter of type act standing as a layer
+    "middle.loops",  # what a `for` iteration binds and how its copy is named
     "ir",
     "front.lexer",  # syntax highlighting: the grammar's keywords and the op registry's layers
-    "param_types",  # parameter types and the check of a value against one
-    "functions",  # calls of the functions a spec declares
-    "evaluate",
-    "shapes",
-    "cost",
-    "details",
+    "middle.param_types",  # parameter types and the check of a value against one
+    "middle.functions",  # calls of the functions a spec declares
+    "middle.evaluate",
+    "middle.shapes",
+    "middle.cost",
+    "middle.details",
     "fit",  # fitting a text table to a terminal's width
-    "memory",
+    "middle.memory",
     "check",
-    "variant_errors",  # where a variant's error belongs (lowering hands it what it needs)
+    "middle.variant_errors",  # where a variant's error belongs (lowering hands it what it needs)
     "lower",
-    "members",  # a family's members, and a spec argument that names one
+    "middle.members",  # a family's members, and a spec argument that names one
     "optimize",  # eval-only optimization passes over the IR, with their weight maps
     "network",
     "report",
@@ -86,7 +87,7 @@ FACADES = {
 }
 # Folders that group stages to show the pipeline: each module in one is its own stage
 # ("front.parse"), ordered in STAGES like any other.
-GROUPS = {"front"}
+GROUPS = {"front", "middle"}
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError, TooManyNodesError, TooMuchWorkError
-from ..evaluate import Evaluator, Work
 from ..front import ast as A
 from ..front.source import Span
 from ..ir import ops as O
-from ..loops import bind, items_of, target_names
+from ..middle.evaluate import Evaluator, Work
+from ..middle.loops import bind, items_of, target_names
 from .types import TYPES, coerce
 
 if TYPE_CHECKING:

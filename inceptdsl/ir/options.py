@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ArithmeticSpecError, ChannelError, InvalidValueError, TypeMismatchError
 from ..front.source import Span
-from ..values import Symbol, format_value, type_name
+from ..middle.values import Symbol, format_value, type_name
 from .registry import Check, Pads
 
 

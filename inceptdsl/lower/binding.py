@@ -19,13 +19,13 @@ from ..errors import (
     TypeMismatchError,
     UnknownParameterError,
 )
-from ..evaluate import Evaluator
 from ..front import ast as A
 from ..front.loader import Program, SpecFile
 from ..front.source import Span
-from ..functions import FnRef
+from ..middle.evaluate import Evaluator
+from ..middle.functions import FnRef
+from ..middle.values import format_value, type_name
 from ..names import did_you_mean
-from ..values import format_value, type_name
 
 Given = dict[str, tuple[Any, Span | None]]
 """Parameter name -> (value, where it was given)."""

@@ -9,11 +9,11 @@ from typing import Any
 import networkx as nx
 
 from ..errors import SpecWarning, TypeMismatchError
-from ..evaluate import Evaluator
 from ..front import ast as A
 from ..front.loader import SpecFile
 from ..front.source import Span
-from ..values import format_value, type_name
+from ..middle.evaluate import Evaluator
+from ..middle.values import format_value, type_name
 from .scopes import Scope
 
 Defaults = Mapping[str, Mapping[str, tuple[Any, Span]]]

@@ -12,7 +12,6 @@ from typing import Any
 
 import networkx as nx
 
-from .. import variant_errors
 from ..check import budget
 from ..check.placement import parent_network, uses_prefix
 from ..errors import (
@@ -29,7 +28,6 @@ from ..errors import (
     TypeMismatchError,
     UnknownNameError,
 )
-from ..evaluate import Evaluator, Work
 from ..front import ast as A
 from ..front.loader import BlockRef, Program, SpecFile
 from ..front.source import Span
@@ -38,10 +36,12 @@ from ..ir import ops as O
 from ..ir.graph import AuxHead, add_node, new_graph
 from ..ir.options import number
 from ..ir.registry import REQUIRED, BuildCtx, ShapeCtx
-from ..layer_params import activation_call
-from ..loops import bind, expand_pattern, items_of
+from ..middle import variant_errors
+from ..middle.evaluate import Evaluator, Work
+from ..middle.layer_params import activation_call
+from ..middle.loops import bind, expand_pattern, items_of
+from ..middle.values import format_value, type_name
 from ..names import did_you_mean
-from ..values import format_value, type_name
 from . import limits
 from .binding import (
     bind_network_params,

@@ -20,15 +20,15 @@ from ..errors import (
     Note,
     TypeMismatchError,
 )
-from ..evaluate import Evaluator
 from ..front import ast as A
 from ..front.source import Span
 from ..ir import op_of
 from ..ir import ops as O
 from ..ir.options import number
-from ..loops import expand_pattern
-from ..shapes import fmt_shape
-from ..values import format_value
+from ..middle.evaluate import Evaluator
+from ..middle.loops import expand_pattern
+from ..middle.shapes import fmt_shape
+from ..middle.values import format_value
 from . import limits
 from .context import Ctx
 from .scopes import ScopeLog

@@ -10,9 +10,9 @@ from typing import Any
 
 from ..front import ast as A
 from ..front.source import Span, display_path
-from ..functions import FnRef
 from ..lower.trace import Seen
-from ..values import format_value
+from ..middle.functions import FnRef
+from ..middle.values import format_value
 
 SHOWN = 8
 """Iterations a hover lists before `...` and the count."""

@@ -15,7 +15,7 @@ FORMATS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html", ".tx
 
 
 def add_arguments(sp: argparse.ArgumentParser) -> None:
-    from ..memory import DTYPES
+    from ..middle.memory import DTYPES
 
     sp.add_argument("file", metavar="SPEC")
     sp.add_argument(

@@ -23,7 +23,7 @@ from ..errors import SpecError
 from ..front.loader import Program
 from ..ir import Op, aux_of, info, op_of, totals
 from ..lower import BlockMemo, lower
-from ..memory import all_inputs, estimate
+from ..middle.memory import all_inputs, estimate
 
 WEIGHT_OPS = frozenset({Op.CONV2D, Op.SEPCONV2D, Op.LINEAR})
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...errors import GroupsError, InvalidValueError, TypeMismatchError, UnknownOptionError
 from ...front.source import Span
-from ...values import Record, format_value
+from ...middle.values import Record, format_value
 from ..geometry import positive_channels, resolve_pads, spatial, windowed
 from ..options import boolean, channels, padding, pair, pos_int, positive
 from ..registry import (

@@ -8,8 +8,8 @@ from typing import Any
 
 from ...errors import GroupsError, TypeMismatchError, UnknownOptionError
 from ...front.source import Span
+from ...middle.values import Record, format_value
 from ...names import did_you_mean
-from ...values import Record, format_value
 from ..geometry import spatial
 from ..options import boolean, number, optional, pos_int, positive, probability
 from ..registry import REQUIRED, Attrs, BuildCtx, Check, LayerDef, Op, OpDef, Trait, register

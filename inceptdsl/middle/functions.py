@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .errors import (
+from ..errors import (
     ArgumentCountError,
     ElementTypeError,
     NestingTooDeepError,
@@ -20,10 +20,10 @@ from .errors import (
     TypeMismatchError,
     UnknownParameterError,
 )
-from .front import ast as A
-from .front.loader import FnRef
-from .front.source import Span
-from .names import did_you_mean
+from ..front import ast as A
+from ..front.loader import FnRef
+from ..front.source import Span
+from ..names import did_you_mean
 from .param_types import TYPES, coerce_typed, member_hint, mismatch, parse_type
 from .values import format_value, type_name
 
