@@ -71,8 +71,8 @@ STAGES = [
     "present",  # renderers of the results (reports, verification, diffs) for people
     "progress",
     "lsp",
-    "commands",
-    "cli_optimize",
+    "cli.commands",  # inceptdsl/cli/: the command line; its package is the stage "cli"
+    "cli.optimize",
     "sweep",  # design-space sweeps: lowers a program per point, writes tables and pages
     "search",  # Optuna search over a sweep's space: pruning, shared studies, trainers
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
@@ -87,7 +87,7 @@ FACADES = {
 }
 # Folders that group stages to show the pipeline: each module in one is its own stage
 # ("front.parse"), ordered in STAGES like any other.
-GROUPS = {"front", "middle"}
+GROUPS = {"front", "middle", "cli"}
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 
 
@@ -188,6 +188,18 @@ def test_the_scan_sees_imports_of_every_kind() -> None:
     }
     checks = {n for n, _, _ in _imports(PACKAGE / "check" / "check_recursion.py")}
     assert {"inceptdsl.errors", "inceptdsl.check.resolve_names"} <= checks
+
+
+def test_a_group_folder_s_modules_are_stages_of_their_own() -> None:
+    """front/, middle/ and cli/ show the pipeline: each module in one is ordered on its own, so
+    the front end's parse still comes before its loader and a group is no single stage."""
+    assert _stage("inceptdsl.front.parse") == "front.parse"
+    assert _stage("inceptdsl.middle.cost") == "middle.cost"
+    assert _stage("inceptdsl.cli") == "cli"
+    assert _stage("inceptdsl.cli.commands") == "cli.commands"
+    assert _stage("inceptdsl.check.types") == "check"
+    assert STAGES.index("front.parse") < STAGES.index("front.loader") < STAGES.index("middle")
+    assert STAGES.index("middle.cost") < STAGES.index("cli.commands") < STAGES.index("cli")
 
 
 def test_every_package_is_in_the_wheel() -> None:
