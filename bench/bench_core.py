@@ -40,7 +40,7 @@ def bench_v4_vs_timm() -> None:
     from torch.utils.flop_counter import FlopCounterMode
 
     import inceptdsl
-    from inceptdsl import loader
+    from inceptdsl.front import loader
 
     torch.set_num_threads(2)
 

@@ -90,7 +90,7 @@ def compare(
     name: str, family: Path, overrides: dict[str, object], written: Path, repeats: int
 ) -> None:
     import inceptdsl
-    from inceptdsl import loader
+    from inceptdsl.front import loader
     from inceptdsl.report import Report
 
     def fam(cold: bool) -> Report:

@@ -3,7 +3,7 @@
 Measured side by side in one run, alternating, medians of N fresh processes each:
 - `python -c pass`: the interpreter alone;
 - `python -c "import inceptdsl.cli"`: the imports;
-- the report command, with the parser loaded from inceptdsl/parser_tables.json;
+- the report command, with the parser loaded from inceptdsl/front/parser_tables.json;
 - the report command with the parser analysed from grammar.lark (the fingerprint check made to
   fail, as after a grammar edit without regenerating the tables).
 Wall time and CPU time (user + system of the child) are both shown: on a loaded machine the
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 V4 = str(ROOT / "specs" / "inception_v4.incept")
 NO_TABLES = (
-    "import sys; from inceptdsl import parse; parse.grammar_fingerprint = lambda: 'stale'; "
+    "import sys; from inceptdsl.front import parse; parse.grammar_fingerprint = lambda: 'stale'; "
     "from inceptdsl.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 

@@ -71,7 +71,7 @@ def main() -> None:
 
     import inceptdsl
     from inceptdsl.check import run_checks
-    from inceptdsl.loader import load_program
+    from inceptdsl.front.loader import load_program
     from inceptdsl.sweep import sweep
     from inceptdsl.sweep.measure import measure
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_chec
 import networkx as nx
 
 from .errors import UsageError
-from .source import Span
+from .front.source import Span
 
 if TYPE_CHECKING:
     from .optimize.base import Layout

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .source import SourceFile, Span, char_width, escape_char, printable
+from .front.source import SourceFile, Span, char_width, escape_char, printable
 
 
 @dataclass(frozen=True)

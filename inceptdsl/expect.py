@@ -25,17 +25,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import ast as A
 from .check.resolve_names import walk_stmts
-from .cost import FLOPS_PER_MAC
 from .errors import InvalidValueError, LimitError, Note, SpecError, UnknownMetricError
-from .evaluate import Evaluator, format_value
+from .front import ast as A
+from .front.source import Span
 from .ir import costs
+from .middle.cost import FLOPS_PER_MAC
+from .middle.evaluate import Evaluator, format_value
 from .names import did_you_mean
-from .source import Span
 
 if TYPE_CHECKING:
-    from .loader import Program
+    from .front.loader import Program
     from .network import Network
     from .report import Report
 

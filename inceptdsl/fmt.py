@@ -61,11 +61,11 @@ from typing import Any
 
 from lark import Token
 
-from . import ast as A
+from .front import ast as A
+from .front.parse import parse
+from .front.source import Span
+from .front.transform import to_ast
 from .ir.ops import LAYERS
-from .parse import parse
-from .source import Span
-from .transform import to_ast
 
 LINE_LIMIT = 100
 """Lines are kept within this many columns where the style allows a break."""

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import InvalidValueError
-from .source import Span
+from .front.source import Span
 
 MAX_LABEL = 128
 """Longest label accepted (reference models' module names are far shorter)."""

@@ -11,10 +11,10 @@ import networkx as nx
 
 from .check import run_checks
 from .errors import SpecError, SpecWarning
+from .front.loader import Program, load_program
+from .front.source import Span
 from .ir import info
-from .loader import Program, load_program
 from .lower import Expectation, lower
-from .source import Span
 
 if TYPE_CHECKING:
     from .diff import Diff

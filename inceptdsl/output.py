@@ -52,7 +52,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .errors import UsageError
-from .source import display_path
+from .front.source import display_path
 
 STDOUT = "-"
 

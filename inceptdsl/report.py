@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass, field, replace
 
 import networkx as nx
 
-from .cost import FLOPS_PER_MAC
-from .details import details as layer_details
 from .ir import Op, info, nodes, shape_of
-from .memory import DTYPES, Memory, estimate
+from .middle.cost import FLOPS_PER_MAC
+from .middle.details import details as layer_details
+from .middle.memory import DTYPES, Memory, estimate
 
 SCHEMA = "inceptdsl.report/1"
 

@@ -8,8 +8,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .front.roots import tree_root
 from .network import load
-from .roots import tree_root
 
 
 def import_path(parent: Path, specs_dir: Path, out: Path) -> str:

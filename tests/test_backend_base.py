@@ -11,7 +11,7 @@ import pytest
 
 from inceptdsl.backend import Backend, available, get
 from inceptdsl.errors import UsageError
-from inceptdsl.source import Span
+from inceptdsl.front.source import Span
 
 
 class Minimal(Backend):

@@ -10,7 +10,7 @@ import pytest
 from support.lsp_client import Client
 
 from inceptdsl import SpecError
-from inceptdsl.parse import parse
+from inceptdsl.front.parse import parse
 
 BODY = "  input 3 x 32 x 32\n  conv 16 3x3\n  global_avgpool -> flatten -> linear 10\n"
 

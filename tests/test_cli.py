@@ -22,7 +22,7 @@ from conftest import ROOT, SPECS, bundled_specs
 import inceptdsl
 from inceptdsl import backend
 from inceptdsl.cli import main
-from inceptdsl.members import family_of
+from inceptdsl.middle.members import family_of
 
 # 3x32x32 -> conv 16 3x3 pad=1: 3*3*3*16 + 16 = 448 params, 16*32*32*27 = 442,368 MACs;
 # linear 16 -> 10: 170 params, 160 MACs.

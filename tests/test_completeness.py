@@ -18,16 +18,16 @@ from conftest import SPECS
 from lark import Tree
 from pydantic import BaseModel
 
-from inceptdsl import ast as A
-from inceptdsl import parse
-from inceptdsl.transform import ToAst, to_ast
+from inceptdsl.front import ast as A
+from inceptdsl.front import parse
+from inceptdsl.front.transform import ToAst, to_ast
 
 # ---- terminals -------------------------------------------------------------------------------
 
 
 def _named_in_grammar() -> set[str]:
     """Terminals the grammar defines by name (`NAME: ...`), as opposed to literals in rules."""
-    text = files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    text = files("inceptdsl.front").joinpath("grammar.lark").read_text(encoding="utf-8")
     return set(re.findall(r"^([A-Z_][A-Z0-9_]*)(?:\.\d+)?\s*:", text, flags=re.M))
 
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT, SPECS, bundled_specs, spec_id
 
 import inceptdsl
-from inceptdsl import cost
 from inceptdsl.ir import ops as O
+from inceptdsl.middle import cost
 
 # ---- per op, through the cost functions -----------------------------------------------------
 

@@ -13,8 +13,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Error, Keyword, Name
 
 from inceptdsl.check import types as check_types
+from inceptdsl.front.lexer import CONSTANTS, KEYWORDS, TYPES, grammar_keywords
 from inceptdsl.ir.ops import LAYERS, MERGES
-from inceptdsl.lexer import CONSTANTS, KEYWORDS, TYPES, grammar_keywords
 
 sys.path.insert(0, str(ROOT / "tools"))
 import textmate_keywords  # noqa: E402
@@ -58,7 +58,7 @@ def test_textmate_grammar_knows_every_layer_and_keyword() -> None:
 def test_keywords_are_the_grammars() -> None:
     """Every word the grammar spells out is highlighted (a new keyword needs no edit in the
     lexer), but the constants and the size operator `x`."""
-    grammar = (ROOT / "inceptdsl" / "grammar.lark").read_text()
+    grammar = (ROOT / "inceptdsl" / "front" / "grammar.lark").read_text()
     words = set(re.findall(r'"([A-Za-z_]\w*)"', grammar))
     assert set(KEYWORDS) == words - {"true", "false", "none", "x"} | set(MERGES)
     assert {"if", "else", "in"} <= set(KEYWORDS)
@@ -82,7 +82,7 @@ def test_textmate_grammar_is_generated_from_the_language() -> None:
 def test_a_keyword_added_to_the_grammar_only_is_caught() -> None:
     """A new keyword in grammar.lark reaches the Pygments list at once, and the committed
     TextMate grammar then no longer matches (the checks above fail until the tool is run)."""
-    grammar = (ROOT / "inceptdsl" / "grammar.lark").read_text(encoding="utf-8")
+    grammar = (ROOT / "inceptdsl" / "front" / "grammar.lark").read_text(encoding="utf-8")
     grown = grammar_keywords(grammar + '\nfrobnicate_stmt: "frobnicate" NAME\n') + tuple(MERGES)
     assert set(grown) - set(KEYWORDS) == {"frobnicate"}
     text = TEXTMATE.read_text(encoding="utf-8")

@@ -334,7 +334,7 @@ def test_documented_variants_load_and_report_their_edits(
 def test_the_editor_builds_the_parent_with_the_arguments_lowering_gives(variant) -> None:  # type: ignore[no-untyped-def]
     """The LSP's parent (lsp/variants.py) binds `extends` through lower/binding.py's
     `extends_args`, as lowering does: the variant's own functions are callable there."""
-    from inceptdsl.loader import load_program
+    from inceptdsl.front.loader import load_program
     from inceptdsl.lsp.variants import build_parent
 
     head = "fn twice(n: int) -> int = 2 * n\n\nnetwork v(k: int = 3) extends parent(twice(k))"

@@ -17,9 +17,9 @@ import pytest
 from inceptdsl import loads
 from inceptdsl.cli import main
 from inceptdsl.errors import SpecError, SpecErrors
-from inceptdsl.loader import MAX_FILE_BYTES
+from inceptdsl.front.loader import MAX_FILE_BYTES
+from inceptdsl.front.parse import MAX_EXPR_DEPTH, MAX_TREE_DEPTH
 from inceptdsl.lower import MAX_NESTING
-from inceptdsl.parse import MAX_EXPR_DEPTH, MAX_TREE_DEPTH
 
 NET = "network t {\n  input 3 x 8 x 8\n  relu\n}\n"
 

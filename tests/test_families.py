@@ -14,7 +14,7 @@ import inceptdsl
 from inceptdsl import SpecError
 from inceptdsl.cli import main
 from inceptdsl.fmt import format_source
-from inceptdsl.members import family_of, resolve_member, with_member
+from inceptdsl.middle.members import family_of, resolve_member, with_member
 
 FAMILY = """\
 block Stem(width: int, kind: choice["plain", "wide"]) {

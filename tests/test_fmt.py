@@ -15,8 +15,8 @@ import pytest
 
 from inceptdsl import SpecError
 from inceptdsl.fmt import LINE_LIMIT, format_module, format_source, strip_spans
-from inceptdsl.parse import parse
-from inceptdsl.transform import to_ast
+from inceptdsl.front.parse import parse
+from inceptdsl.front.transform import to_ast
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = sorted((ROOT / "specs").glob("**/*.incept"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import inceptdsl
-from inceptdsl.libblocks import import_hint
+from inceptdsl.front.libblocks import import_hint
 
 SPEC = """\
 network mine {

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inceptdsl import loader
 from inceptdsl.cli import main
 from inceptdsl.errors import SpecError
+from inceptdsl.front import loader
 from inceptdsl.importers.caffe import read_prototxt
 from inceptdsl.importers.caffe_text import MAX_FIELDS, parse_prototxt
 

@@ -11,7 +11,7 @@ import pytest
 import inceptdsl
 from inceptdsl import SpecError
 from inceptdsl.cli import parse_literal
-from inceptdsl.values import ListValue
+from inceptdsl.middle.values import ListValue
 
 
 def _value(expr: str, params: str = "", **overrides: object) -> int:

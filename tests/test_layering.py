@@ -26,33 +26,36 @@ from conftest import ROOT
 PACKAGE = ROOT / "inceptdsl"
 
 STAGES = [
-    "source",
+    "front",  # inceptdsl/front/: the front end, one stage per module below
+    "front.source",
     "errors",
     "names",
-    "read",
-    "roots",
-    "libblocks",  # the bundled library's block names, for the missing-import hint
-    "braces",  # matching braces by indentation, for a parse error's location
-    "parse",
-    "ast",
-    "transform",
-    "loader",
-    "values",
-    "layer_params",  # a parameter of type act standing as a layer
-    "loops",  # what a `for` iteration binds and how its copy is named
+    "front.read",
+    "front.roots",
+    "front.libblocks",  # the bundled library's block names, for the missing-import hint
+    "front.braces",  # matching braces by indentation, for a parse error's location
+    "front.parse",
+    "front.ast",
+    "front.transform",
+    "front.loader",
+    "middle",  # inceptdsl/middle/: the middle end's flat modules, one stage each
+    "middle.values",
+    "middle.layer_params",  # a parameter of type act standing as a layer
+    "middle.loops",  # what a `for` iteration binds and how its copy is named
     "ir",
-    "param_types",  # parameter types and the check of a value against one
-    "functions",  # calls of the functions a spec declares
-    "evaluate",
-    "shapes",
-    "cost",
-    "details",
+    "front.lexer",  # syntax highlighting: the grammar's keywords and the op registry's layers
+    "middle.param_types",  # parameter types and the check of a value against one
+    "middle.functions",  # calls of the functions a spec declares
+    "middle.evaluate",
+    "middle.shapes",
+    "middle.cost",
+    "middle.details",
     "fit",  # fitting a text table to a terminal's width
-    "memory",
+    "middle.memory",
     "check",
-    "variant_errors",  # where a variant's error belongs (lowering hands it what it needs)
+    "middle.variant_errors",  # where a variant's error belongs (lowering hands it what it needs)
     "lower",
-    "members",  # a family's members, and a spec argument that names one
+    "middle.members",  # a family's members, and a spec argument that names one
     "optimize",  # eval-only optimization passes over the IR, with their weight maps
     "network",
     "report",
@@ -68,9 +71,8 @@ STAGES = [
     "present",  # renderers of the results (reports, verification, diffs) for people
     "progress",
     "lsp",
-    "lexer",
-    "commands",
-    "cli_optimize",
+    "cli.commands",  # inceptdsl/cli/: the command line; its package is the stage "cli"
+    "cli.optimize",
     "sweep",  # design-space sweeps: lowers a program per point, writes tables and pages
     "search",  # Optuna search over a sweep's space: pruning, shared studies, trainers
     "",  # the package itself (inceptdsl/__init__.py: the public API, re-exports network)
@@ -83,6 +85,9 @@ FACADES = {
     "expect": {"present"},  # Verification._repr_html_
     "diff": {"present"},  # Diff.__repr__ (its summary) and _repr_html_
 }
+# Folders that group stages to show the pipeline: each module in one is its own stage
+# ("front.parse"), ordered in STAGES like any other.
+GROUPS = {"front", "middle", "cli"}
 FORBIDDEN = ("torch", "tensorflow", "keras", "jax", "inceptdsl.backends")
 
 
@@ -91,6 +96,11 @@ def _module_name(path: Path) -> str:
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def _is_module(name: str) -> bool:
+    where = ROOT.joinpath(*name.split("."))
+    return where.with_suffix(".py").is_file() or (where / "__init__.py").is_file()
 
 
 def _imports(path: Path) -> list[tuple[str, bool, int]]:
@@ -115,10 +125,10 @@ def _imports(path: Path) -> list[tuple[str, bool, int]]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            if node.module is None:  # `from . import ast`: the names are modules
-                out += [(f"{target}.{a.name}", deferred, node.lineno) for a in node.names]
-            else:
-                out.append((target, deferred, node.lineno))
+            for a in node.names:  # `from .front import ast`: a name may be a module
+                sub = f"{target}.{a.name}"
+                name = sub if node.module is None or _is_module(sub) else target
+                out.append((name, deferred, node.lineno))
     return out
 
 
@@ -126,7 +136,10 @@ def _stage(module: str) -> str | None:
     """`inceptdsl.check.types` -> "check"; `inceptdsl` -> ""; not a module of ours -> None."""
     if module != "inceptdsl" and not module.startswith("inceptdsl."):
         return None
-    first = module.removeprefix("inceptdsl").removeprefix(".").split(".")[0]
+    parts = module.removeprefix("inceptdsl").removeprefix(".").split(".")
+    first = parts[0]
+    if first in GROUPS and len(parts) > 1:  # inceptdsl.front.parse.x -> "front.parse"
+        return f"{first}.{parts[1]}"
     return first if (PACKAGE / first).is_dir() or (PACKAGE / f"{first}.py").exists() else ""
 
 
@@ -170,11 +183,23 @@ def test_the_scan_sees_imports_of_every_kind() -> None:
     assert ("inceptdsl.lower", False) in found
     assert ("inceptdsl.report", True) in found
     assert ("inceptdsl.backend", True) in found
-    assert ("inceptdsl.ast", False) in {
+    assert ("inceptdsl.front.ast", False) in {
         (n, d) for n, d, _ in _imports(PACKAGE / "lower" / "expand.py")
     }
     checks = {n for n, _, _ in _imports(PACKAGE / "check" / "check_recursion.py")}
     assert {"inceptdsl.errors", "inceptdsl.check.resolve_names"} <= checks
+
+
+def test_a_group_folder_s_modules_are_stages_of_their_own() -> None:
+    """front/, middle/ and cli/ show the pipeline: each module in one is ordered on its own, so
+    the front end's parse still comes before its loader and a group is no single stage."""
+    assert _stage("inceptdsl.front.parse") == "front.parse"
+    assert _stage("inceptdsl.middle.cost") == "middle.cost"
+    assert _stage("inceptdsl.cli") == "cli"
+    assert _stage("inceptdsl.cli.commands") == "cli.commands"
+    assert _stage("inceptdsl.check.types") == "check"
+    assert STAGES.index("front.parse") < STAGES.index("front.loader") < STAGES.index("middle")
+    assert STAGES.index("middle.cost") < STAGES.index("cli.commands") < STAGES.index("cli")
 
 
 def test_every_package_is_in_the_wheel() -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from inceptdsl import SpecError, loads
 from inceptdsl.check.budget import PER_ITEM, Estimate
-from inceptdsl.loader import load_program
+from inceptdsl.front.loader import load_program
 from inceptdsl.lower import MAX_REPEAT, Lowerer
 from inceptdsl.names import MAX_CANDIDATES, did_you_mean
 
@@ -332,9 +332,9 @@ def test_with_variants_that_fit_are_built(monkeypatch: pytest.MonkeyPatch) -> No
 def test_imports_are_charged_by_bytes_before_any_is_parsed(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 3_000)
+    monkeypatch.setattr("inceptdsl.front.loader.MAX_PROGRAM_BYTES", 3_000)
     parsed = []
-    import inceptdsl.loader as loader
+    import inceptdsl.front.loader as loader
 
     real = loader._parse_file
     monkeypatch.setattr(loader, "_parse_file", lambda p, t: parsed.append(p) or real(p, t))
@@ -541,9 +541,9 @@ def test_a_chain_of_imports_is_charged_by_bytes_before_it_is_parsed(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """lib0 imports lib1 imports lib2 ...: the import lines are read ahead of the parser."""
-    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 3_000)
+    monkeypatch.setattr("inceptdsl.front.loader.MAX_PROGRAM_BYTES", 3_000)
     parsed = []
-    import inceptdsl.loader as loader
+    import inceptdsl.front.loader as loader
 
     real = loader._parse_file
     monkeypatch.setattr(loader, "_parse_file", lambda p, t: parsed.append(p) or real(p, t))
@@ -558,5 +558,5 @@ def test_a_chain_of_imports_is_charged_by_bytes_before_it_is_parsed(
     assert (exc.value.code, exc.value.line) == ("E901", 1)
     assert "lib2.incept" in exc.value.message
     assert [Path(p).name for p in parsed] == ["t.incept"]
-    monkeypatch.setattr("inceptdsl.loader.MAX_PROGRAM_BYTES", 512 * 1024)
+    monkeypatch.setattr("inceptdsl.front.loader.MAX_PROGRAM_BYTES", 512 * 1024)
     assert len(load_program(str(spec)).files) == 22  # under the limit, the chain loads

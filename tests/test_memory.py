@@ -9,7 +9,7 @@ from conftest import SPECS
 from support.lazy import torch
 
 import inceptdsl
-from inceptdsl.memory import estimate
+from inceptdsl.middle.memory import estimate
 
 
 def _measure(net: inceptdsl.Network, batch: int) -> dict[str, int]:

@@ -11,8 +11,8 @@ tensor for it while the optimizer removed it.
 from __future__ import annotations
 
 import inceptdsl
-from inceptdsl import memory
 from inceptdsl.ir.ops import ALIASES, EVAL_IDENTITY, FRESH, REGISTRY, Op, Trait, with_trait
+from inceptdsl.middle import memory
 from inceptdsl.optimize import Target, optimize
 
 SPEC = """

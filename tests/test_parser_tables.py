@@ -1,4 +1,5 @@
-"""The parser's tables (inceptdsl/parser_tables.json) and the promise that nothing is unpickled.
+"""The parser's tables (inceptdsl/front/parser_tables.json) and the promise that nothing is
+unpickled.
 
 - The committed tables are what tools/parser_tables.py generates from grammar.lark now, and the
   parser is built from them (not rebuilt from the grammar, which takes ~0.3 s per process).
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from conftest import ROOT, SPECS
 
-from inceptdsl import parse as P
+from inceptdsl.front import parse as P
 
 sys.path.insert(0, str(ROOT))
 from tools import parser_tables  # noqa: E402
@@ -25,7 +26,7 @@ from tools import parser_tables  # noqa: E402
 
 def test_committed_tables_are_current() -> None:
     assert parser_tables.TARGET.read_text(encoding="utf-8") == parser_tables.render(), (
-        f"inceptdsl/parser_tables.json is stale: run `{parser_tables.COMMAND}`"
+        f"inceptdsl/front/parser_tables.json is stale: run `{parser_tables.COMMAND}`"
     )
 
 
@@ -69,7 +70,7 @@ def test_a_fresh_process_writes_no_cache_file(tmp_path: Path) -> None:
 PLANT = """
 import os, pickle, sys, tempfile
 from lark import Lark
-from inceptdsl import parse as P
+from inceptdsl.front import parse as P
 marker = sys.argv[1]
 # The cache file Lark writes for this grammar and these options, in this TMPDIR...
 Lark(P._grammar_text(), **P.GRAMMAR_OPTIONS, **P._runtime_options(), cache=True)
@@ -88,7 +89,7 @@ print(path)
 LOAD = """
 import sys
 from lark import Lark
-from inceptdsl import parse as P
+from inceptdsl.front import parse as P
 if sys.argv[1] == "lark-cache":  # the control: what `cache=True` did
     Lark(P._grammar_text(), **P.GRAMMAR_OPTIONS, **P._runtime_options(), cache=True)
 else:

@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inceptdsl import SpecError
-from inceptdsl import ast as A
 from inceptdsl.fmt import format_module, format_source, quote, strip_spans
+from inceptdsl.front import ast as A
+from inceptdsl.front.parse import parse
+from inceptdsl.front.source import Span
+from inceptdsl.front.transform import decode_number, to_ast
 from inceptdsl.ir.ops import LAYERS
-from inceptdsl.parse import parse
-from inceptdsl.source import Span
-from inceptdsl.transform import decode_number, to_ast
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = {
@@ -40,7 +40,7 @@ SP = Span(PATH, 1, 1, 1, 2)
 
 # Every word the grammar spells out is a keyword (lark's lexer never reads it as a NAME).
 KEYWORDS = frozenset(
-    re.findall(r'"([A-Za-z_]\w*)"', (ROOT / "inceptdsl" / "grammar.lark").read_text())
+    re.findall(r'"([A-Za-z_]\w*)"', (ROOT / "inceptdsl" / "front" / "grammar.lark").read_text())
 )
 
 # No hypothesis deadlines: they flake on a loaded CI machine. The time bound that matters (no

@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from support.windows import SPAN, brute_window_out
 
-from inceptdsl import shapes
 from inceptdsl.ir import ops as O
+from inceptdsl.middle import shapes
 
 SETTINGS = settings(max_examples=300, deadline=None)
 

@@ -19,9 +19,9 @@ from support.oracles import ORACLES
 from support.registry_check import REGENERATE, BackendRules, problems
 
 import inceptdsl
-from inceptdsl import evaluate
 from inceptdsl.ir import ops as O
 from inceptdsl.ir.registry import ACTIVATION_DEFS, REGISTRY, Op
+from inceptdsl.middle import evaluate
 
 SPEC_DIR = ROOT / "tests" / "ops"
 IR_DOC = (ROOT / "docs" / "ir.md").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from conftest import ROOT, bundled_specs, spec_id
 from support.golden import assert_golden
 
 import inceptdsl
-from inceptdsl import loader
+from inceptdsl.front import loader
 from inceptdsl.ir.printer import print_graph
 from inceptdsl.report import DEFAULT_COLUMNS, SCHEMA, Row
 

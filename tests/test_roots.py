@@ -1,4 +1,4 @@
-"""Where specs come from (inceptdsl/roots.py, loader.py): the bundled library by name and as
+"""Where specs come from (inceptdsl/front/roots.py, loader.py): the bundled library by name and as
 `@inceptdsl/...`, INCEPTDSL_PATH roots as `@NAME/...`, and imports kept inside their roots on
 real paths (symlinks included), with E205's hint naming the ways out.
 """
@@ -20,7 +20,7 @@ from inceptdsl.errors import (
     ImportOutsideRootError,
     SpecError,
 )
-from inceptdsl.roots import bundled_root, bundled_specs, library_roots
+from inceptdsl.front.roots import bundled_root, bundled_specs, library_roots
 
 NET = "network {name} {{\n  input 3 x 8 x 8\n  {body}\n}}\n"
 LIB = "block Stem {\n  conv 4 3x3\n}\n"
@@ -210,7 +210,7 @@ def test_list_shows_inceptdsl_path_networks_and_where_they_live(
 def test_total_size_of_a_programs_files_is_limited(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inceptdsl import loader
+    from inceptdsl.front import loader
 
     monkeypatch.setattr(loader, "MAX_PROGRAM_BYTES", 1000)
     for i in range(3):

@@ -14,8 +14,8 @@ import pytest
 from support.windows import SPAN, brute_window_out
 
 from inceptdsl import errors as E
-from inceptdsl import shapes
 from inceptdsl.ir import ops as O
+from inceptdsl.middle import shapes
 
 
 def test_brute_force_oracle_itself() -> None:

@@ -11,9 +11,9 @@ import random
 import pytest
 from support.lazy import F, torch
 
-from inceptdsl import shapes
+from inceptdsl.front.source import Span
 from inceptdsl.ir import ops as O
-from inceptdsl.source import Span
+from inceptdsl.middle import shapes
 
 SPAN = Span("t.incept", 1, 1, 1, 2)
 N_CASES = 400

@@ -14,7 +14,7 @@ from conftest import ROOT
 
 from inceptdsl.check import run_checks
 from inceptdsl.errors import SpecError
-from inceptdsl.loader import Program, load_program
+from inceptdsl.front.loader import Program, load_program
 from inceptdsl.lower import BlockMemo, Lowered, lower
 from inceptdsl.lower import limits as lower_limits
 from inceptdsl.lower.memo import Unkeyable, freeze
@@ -213,7 +213,7 @@ def test_all_inputs_are_each_nodes_inputs_in_order() -> None:
     """memory.all_inputs (one pass over the adjacency, used by the sweep's metrics) gives
     ir.inputs of every node: merges' inputs in their edge order."""
     from inceptdsl.ir import inputs
-    from inceptdsl.memory import all_inputs
+    from inceptdsl.middle.memory import all_inputs
 
     merged = 0
     for path in SPECS:

@@ -112,7 +112,7 @@ def _run(env: dict[str, str], cwd: Path, *argv: str) -> subprocess.CompletedProc
 def test_the_wheel_holds_the_bundled_library(wheel_env: tuple[Path, dict[str, str], Path]) -> None:
     venv, env, work = wheel_env
     where = subprocess.run(
-        ["python", "-c", "import inceptdsl, inceptdsl.roots as r; "
+        ["python", "-c", "import inceptdsl, inceptdsl.front.roots as r; "
          "print(inceptdsl.__file__); print(r.bundled_root().path)"],
         cwd=work, env=env, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip

@@ -1,4 +1,4 @@
-"""Generate inceptdsl/parser_tables.json: the LALR tables of grammar.lark as plain JSON data.
+"""Generate inceptdsl/front/parser_tables.json: the LALR tables of grammar.lark as plain JSON data.
 
     python tools/parser_tables.py            # rewrite the file
     python tools/parser_tables.py --check    # exit 1 if it is not current
@@ -22,10 +22,10 @@ from lark.grammar import Rule
 from lark.lark import _LOAD_ALLOWED_OPTIONS
 from lark.lexer import TerminalDef
 
+from inceptdsl.front.parse import build_parser, grammar_fingerprint
 from inceptdsl.output import write_output
-from inceptdsl.parse import build_parser, grammar_fingerprint
 
-TARGET = Path(__file__).resolve().parent.parent / "inceptdsl" / "parser_tables.json"
+TARGET = Path(__file__).resolve().parent.parent / "inceptdsl" / "front" / "parser_tables.json"
 COMMAND = "python tools/parser_tables.py"
 
 

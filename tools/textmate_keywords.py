@@ -1,5 +1,5 @@
 """Rewrite the word lists of editors/vscode/syntaxes/incept.tmLanguage.json from the language:
-the keywords and constants (inceptdsl.lexer, read from grammar.lark), the layers (the op
+the keywords and constants (inceptdsl.front.lexer, read from grammar.lark), the layers (the op
 registry, longest first so that `global_avgpool` wins over `avgpool`) and the parameter types.
 The Pygments lexer reads the same lists, so both editors' highlighting follows the grammar;
 tests/test_editors.py checks this file is current.
@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from inceptdsl.front.lexer import CONSTANTS, KEYWORDS, TYPES
 from inceptdsl.ir.ops import LAYERS
-from inceptdsl.lexer import CONSTANTS, KEYWORDS, TYPES
 from inceptdsl.output import write_output
 
 TARGET = Path(__file__).resolve().parent.parent / "editors/vscode/syntaxes/incept.tmLanguage.json"

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from inceptdsl.errors import SpecError
-from inceptdsl.evaluate import format_value
 from inceptdsl.expect import ExpectResult
 from inceptdsl.ir import inputs
+from inceptdsl.middle.evaluate import format_value
 from inceptdsl.network import Network, load
 from inceptdsl.output import write_output
 from inceptdsl.report import Report
@@ -66,7 +66,7 @@ def bundled_specs(root: Path = SPECS_DIR) -> list[Path]:
 
 
 def _declares_network(path: Path) -> bool:
-    from inceptdsl.loader import load_program
+    from inceptdsl.front.loader import load_program
 
     return bool(load_program(str(path)).root.module.networks)
 

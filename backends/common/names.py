@@ -7,7 +7,7 @@ import keyword
 import re
 
 from inceptdsl.errors import InvalidValueError
-from inceptdsl.source import Span
+from inceptdsl.front.source import Span
 
 IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z")

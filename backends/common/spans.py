@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import networkx as nx
 
+from inceptdsl.front.source import Span
 from inceptdsl.ir import info
 from inceptdsl.ir.graph import AuxHead
-from inceptdsl.source import Span
 
 
 def network_span(g: nx.DiGraph) -> Span | None:

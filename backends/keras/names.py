@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from inceptdsl.source import Span
+from inceptdsl.front.source import Span
 
 from ..common.names import IDENT, check_segment, fail
 from ..common.names import check_network_name as common_check_network_name

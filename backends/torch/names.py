@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from inceptdsl.source import Span
+from inceptdsl.front.source import Span
 
 from ..common.names import INDEX, check_network_name, fail, is_identifier
 from ..common.names import check_segment as common_check_segment

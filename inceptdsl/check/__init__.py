@@ -9,7 +9,7 @@ during lowering, where those are known.
 from __future__ import annotations
 
 from ..errors import raise_all
-from ..loader import Program
+from ..front.loader import Program
 from .check_recursion import check_recursion
 from .functions import check_functions
 from .placement import check_placement

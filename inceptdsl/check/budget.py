@@ -24,16 +24,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import ast as A
 from ..errors import SpecError, TooManyNodesError, TooMuchWorkError
-from ..evaluate import Evaluator, Work
+from ..front import ast as A
+from ..front.source import Span
 from ..ir import ops as O
-from ..loops import bind, items_of, target_names
-from ..source import Span
+from ..middle.evaluate import Evaluator, Work
+from ..middle.loops import bind, items_of, target_names
 from .types import TYPES, coerce
 
 if TYPE_CHECKING:
-    from ..loader import BlockRef, SpecFile
+    from ..front.loader import BlockRef, SpecFile
 
 CAP = 10**30
 """Costs are clamped here: beyond every limit, and it keeps the arithmetic of 64 nested

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import ast as A
 from ..errors import BlockRecursionError, Note, SpecError
-from ..loader import BlockRef, Program
+from ..front import ast as A
+from ..front.loader import BlockRef, Program
 from .resolve_names import walk_stmts
 
 

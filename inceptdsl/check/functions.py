@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import ast as A
 from ..errors import (
     DuplicateNameError,
     FunctionOrderError,
@@ -19,8 +18,9 @@ from ..errors import (
     SpecError,
     UnknownNameError,
 )
-from ..evaluate import FUNCTIONS, RECORDS, SYMBOLS
-from ..loader import Program, SpecFile
+from ..front import ast as A
+from ..front.loader import Program, SpecFile
+from ..middle.evaluate import FUNCTIONS, RECORDS, SYMBOLS
 from ..names import did_you_mean
 from .resolve_names import check_params
 from .types import CONTAINERS, TYPES, parse_type, unknown_part

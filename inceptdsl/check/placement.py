@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import ast as A
 from ..errors import (
     ArgumentCountError,
     DuplicateNameError,
@@ -23,7 +22,8 @@ from ..errors import (
     UnknownOptionError,
     UnknownParameterError,
 )
-from ..loader import BlockRef, Program, SpecFile
+from ..front import ast as A
+from ..front.loader import BlockRef, Program, SpecFile
 from ..names import did_you_mean
 from .resolve_names import walk_stmts
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from .. import ast as A
 from ..errors import (
     ArgumentCountError,
     DuplicateNameError,
@@ -18,9 +17,10 @@ from ..errors import (
     UnknownNameError,
     UnknownOptionError,
 )
+from ..front import ast as A
+from ..front.libblocks import import_hint
+from ..front.loader import Program, SpecFile
 from ..ir.ops import LAYERS, MERGES
-from ..libblocks import import_hint
-from ..loader import Program, SpecFile
 from ..names import did_you_mean
 from .types import CONTAINERS, TYPES, parse_type, unknown_part
 

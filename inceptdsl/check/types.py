@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..param_types import (
+from ..middle.param_types import (
     CONTAINERS,
     TYPES,
     Type,

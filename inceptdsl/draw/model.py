@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ..details import details
 from ..ir import Op, aux_of, info, inputs, node, shape_of
+from ..middle.details import details
 
 ENTRY = "\x00entry"
 EXIT = "\x00exit"

@@ -41,9 +41,9 @@ from ..errors import (
     UnknownNameError,
     UnsupportedModelError,
 )
-from ..loader import decode
-from ..read import read_bytes
-from ..source import SourceFile, Span, display_path
+from ..front.loader import decode
+from ..front.read import read_bytes
+from ..front.source import SourceFile, Span, display_path
 from .caffe_text import Field, Message, Word, parse_prototxt
 from .model import AuxHead, Layer, LayerGraph, Scope, Size, Sym
 from .values import identifier

@@ -23,7 +23,7 @@ from ..errors import (
     UnexpectedCharacterError,
     UnexpectedEndError,
 )
-from ..source import SourceFile, Span
+from ..front.source import SourceFile, Span
 
 MAX_DEPTH = 32
 MAX_FIELDS = 100_000

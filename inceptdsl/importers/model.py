@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..source import SourceFile, Span
+from ..front.source import SourceFile, Span
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..errors import Note, SpecError, SpecErrors
-from ..source import Span, display_path
+from ..front.source import Span, display_path
 from .model import LayerGraph
 
 _LABEL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*:")

@@ -13,8 +13,8 @@ from typing import Any
 
 from ..errors import SpecError, UnsupportedModelError
 from ..fmt import format_source, quote
+from ..front.source import SourceFile
 from ..ir.ops import LAYERS
-from ..source import SourceFile
 from . import blocks as B
 from .defaults import dsl_default, shared_defaults
 from .fuse import fuse

@@ -10,7 +10,7 @@ must start inside the input or the left/top padding; TF `same` padding follows T
 from __future__ import annotations
 
 from ..errors import ChannelError, EmptyOutputError, KernelTooLargeError, RankError
-from ..source import Span
+from ..front.source import Span
 from .registry import Pads, Shape
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..source import Span
+from ..front.source import Span
 from .registry import Attrs, Op
 
 Shape = tuple[int, ...]

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ArithmeticSpecError, ChannelError, InvalidValueError, TypeMismatchError
-from ..source import Span
-from ..values import Symbol, format_value, type_name
+from ..front.source import Span
+from ..middle.values import Symbol, format_value, type_name
 from .registry import Check, Pads
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
-from ..source import Span
+from ..front.source import Span
 from .state import TensorFn
 
 Shape = tuple[int, ...]

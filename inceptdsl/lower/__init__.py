@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..loader import Program
-from ..source import Span
+from ..front.loader import Program
+from ..front.source import Span
 from .binding import (
     bind_network_params,
     extends_args,

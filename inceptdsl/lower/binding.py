@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .. import ast as A
 from ..check.placement import parent_network
 from ..check.types import TYPES, coerce, coerce_typed, member_hint, mismatch, parse_type
 from ..errors import (
@@ -20,12 +19,13 @@ from ..errors import (
     TypeMismatchError,
     UnknownParameterError,
 )
-from ..evaluate import Evaluator
-from ..functions import FnRef
-from ..loader import Program, SpecFile
+from ..front import ast as A
+from ..front.loader import Program, SpecFile
+from ..front.source import Span
+from ..middle.evaluate import Evaluator
+from ..middle.functions import FnRef
+from ..middle.values import format_value, type_name
 from ..names import did_you_mean
-from ..source import Span
-from ..values import format_value, type_name
 
 Given = dict[str, tuple[Any, Span | None]]
 """Parameter name -> (value, where it was given)."""

@@ -8,12 +8,12 @@ from typing import Any
 
 import networkx as nx
 
-from .. import ast as A
 from ..errors import SpecWarning, TypeMismatchError
-from ..evaluate import Evaluator
-from ..loader import SpecFile
-from ..source import Span
-from ..values import format_value, type_name
+from ..front import ast as A
+from ..front.loader import SpecFile
+from ..front.source import Span
+from ..middle.evaluate import Evaluator
+from ..middle.values import format_value, type_name
 from .scopes import Scope
 
 Defaults = Mapping[str, Mapping[str, tuple[Any, Span]]]

@@ -8,15 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .. import ast as A
 from ..errors import EditPathError, SpecError, raise_all
-from ..evaluate import Evaluator
+from ..front import ast as A
+from ..front.loader import SpecFile
+from ..front.source import Span
 from ..ir import ops as O
 from ..ir.graph import AuxHead
-from ..layer_params import activation_call
-from ..loader import SpecFile
+from ..middle.evaluate import Evaluator
+from ..middle.layer_params import activation_call
 from ..names import did_you_mean
-from ..source import Span
 from .context import Ctx, Expectation, choose_static
 
 

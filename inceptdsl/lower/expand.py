@@ -12,8 +12,6 @@ from typing import Any
 
 import networkx as nx
 
-from .. import ast as A
-from .. import variant_errors
 from ..check import budget
 from ..check.placement import parent_network, uses_prefix
 from ..errors import (
@@ -30,18 +28,20 @@ from ..errors import (
     TypeMismatchError,
     UnknownNameError,
 )
-from ..evaluate import Evaluator, Work
+from ..front import ast as A
+from ..front.loader import BlockRef, Program, SpecFile
+from ..front.source import Span
 from ..ir import aux_of, finish, shape_of
 from ..ir import ops as O
 from ..ir.graph import AuxHead, Shape, add_node, new_graph
 from ..ir.options import number
 from ..ir.registry import REQUIRED, BuildCtx, ShapeCtx
-from ..layer_params import activation_call
-from ..loader import BlockRef, Program, SpecFile
-from ..loops import bind, expand_pattern, items_of
+from ..middle import variant_errors
+from ..middle.evaluate import Evaluator, Work
+from ..middle.layer_params import activation_call
+from ..middle.loops import bind, expand_pattern, items_of
+from ..middle.values import format_value, type_name
 from ..names import did_you_mean
-from ..source import Span
-from ..values import format_value, type_name
 from . import limits
 from .binding import (
     bind_network_params,

@@ -30,11 +30,11 @@ from typing import Any
 import networkx as nx
 
 from ..check import budget
-from ..evaluate import Work
+from ..front.loader import BlockRef, Program
+from ..front.source import Span
 from ..ir.graph import AuxHead, shape_of
-from ..loader import BlockRef, Program
-from ..source import Span
-from ..values import ListValue, Record, Symbol
+from ..middle.evaluate import Work
+from ..middle.values import ListValue, Record, Symbol
 from . import limits
 from .context import Ctx
 from .edits import Edits

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DuplicateNameError, Note, SpecError
+from ..front.source import Span
 from ..ir.graph import ScopeInfo
-from ..source import Span
 
 
 @dataclass

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .. import ast as A
 from ..check import budget
 from ..errors import (
     AddShapeError,
@@ -21,14 +20,15 @@ from ..errors import (
     Note,
     TypeMismatchError,
 )
-from ..evaluate import Evaluator
+from ..front import ast as A
+from ..front.source import Span
 from ..ir import op_of
 from ..ir import ops as O
 from ..ir.options import number
-from ..loops import expand_pattern
-from ..shapes import fmt_shape
-from ..source import Span
-from ..values import format_value
+from ..middle.evaluate import Evaluator
+from ..middle.loops import expand_pattern
+from ..middle.shapes import fmt_shape
+from ..middle.values import format_value
 from . import limits
 from .context import Ctx
 from .scopes import ScopeLog

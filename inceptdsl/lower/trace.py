@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from ..source import Span
+from ..front.source import Span
 
 Seen = dict[Span, list[Mapping[str, Any]]]
 """A statement's span -> the names in scope after it, once per time it ran (a `for` or `if`:

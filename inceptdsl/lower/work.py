@@ -9,10 +9,10 @@ from typing import Any
 
 import networkx as nx
 
-from .. import ast as A
 from ..check import budget
 from ..errors import TooMuchWorkError
-from ..source import Span
+from ..front import ast as A
+from ..front.source import Span
 from . import limits
 from .context import Ctx
 from .edits import Edits

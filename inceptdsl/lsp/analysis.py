@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
+from ..front.loader import BlockRef, Program, load_program
+from ..front.source import Span, display_path
 from ..ir import info, node, shape_of
-from ..loader import BlockRef, Program, load_program
 from ..lower.trace import Seen, recording
 from ..network import Network, loads
-from ..source import Span, display_path
 from .values import function_hover, loop_hover
 from .variants import build_parent, edit_path_at, extends_at
 
@@ -252,7 +252,7 @@ def _scope_nodes(net: Network, name: str) -> list[str]:
 
 def _describe(net: Network, name: str, nodes: list[str]) -> str:
     g = net.graph
-    from ..details import details
+    from ..middle.details import details
 
     last = node(g, nodes[-1])
     params = sum(node(g, n).params for n in nodes)
@@ -307,7 +307,7 @@ def definition(a: Analysis, line: int, col: int, known: Analysis | None = None) 
 def function_names(a: Analysis, known: Analysis | None = None) -> dict[str, str]:
     """The functions the document may call, each with its signature: its own and imported
     ones (as its last parse saw them while it does not parse), then the built-in ones."""
-    from ..evaluate import FUNCTIONS
+    from ..middle.evaluate import FUNCTIONS
 
     program = a.program or (known.program if known is not None else None)
     out: dict[str, str] = {}

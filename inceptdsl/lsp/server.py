@@ -16,8 +16,8 @@ from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 
 from ..errors import SpecError
+from ..front.source import Span
 from ..ir.ops import MERGES
-from ..source import Span
 from .analysis import Analysis, analyze, block_names, definition, function_names, hover
 from .protocol import Protocol, serve_stdio
 from .variants import children

@@ -8,11 +8,11 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import ast as A
-from ..functions import FnRef
+from ..front import ast as A
+from ..front.source import Span, display_path
 from ..lower.trace import Seen
-from ..source import Span, display_path
-from ..values import format_value
+from ..middle.functions import FnRef
+from ..middle.values import format_value
 
 SHOWN = 8
 """Iterations a hover lists before `...` and the count."""

@@ -14,14 +14,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .. import ast as A
 from ..check.placement import parent_network
 from ..errors import SpecError
+from ..front import ast as A
+from ..front.loader import Program
+from ..front.source import Span
 from ..ir import info, op_of
-from ..loader import Program
 from ..lower import bind_network_params, extends_args, network_functions, network_params
 from ..network import Network, build
-from ..source import Span
 
 
 @dataclass(frozen=True)

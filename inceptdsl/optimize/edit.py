@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
+from ..front.source import Span
 from ..ir import Attrs, AuxHead, Op, add_node, info, new_graph, node, nodes, shape_of
 from ..ir.registry import REGISTRY, ShapeCtx
-from ..source import Span
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
+from ..front.source import printable
 from ..output import write_output
-from ..source import printable
 from ..sweep.command import FORMATS
 
 
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) ->
     search = Search(job.spec, job.params, where=job.where, fixed=job.fixed)
     measured = tuple(_measured(job))
     res = search.result(study, search.objectives(job.objectives, measured), job.trials)
-    from ..loader import load_program
+    from ..front.loader import load_program
 
     inputs = [f.abspath for f in load_program(args.file).files.values()]
     for path, fmt in outs:

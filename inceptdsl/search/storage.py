@@ -16,7 +16,7 @@ import warnings
 from typing import Any
 
 from ..errors import StudyStorageError
-from ..source import printable
+from ..front.source import printable
 
 HEARTBEAT = 5
 """Seconds between a running trial's heartbeats."""

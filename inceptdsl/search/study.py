@@ -36,7 +36,7 @@ class Search:
         dtype: str = "float32",
     ) -> None:
         from ..check import run_checks
-        from ..loader import load_program
+        from ..front.loader import load_program
         from ..lower import network_decl, network_params
         from ..sweep import check_fixed, param_items
 

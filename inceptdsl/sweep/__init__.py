@@ -47,7 +47,7 @@ def sweep(
     `measure="latency"` times the front's points (every feasible point with `measure_all`, or
     when `latency` is an objective) with `runtime` at `batch` (latency.py)."""
     from ..check import run_checks
-    from ..loader import load_program
+    from ..front.loader import load_program
     from ..lower import network_decl, network_params
 
     program = load_program(str(spec))

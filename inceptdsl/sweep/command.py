@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
+from ..front.source import printable
 from ..output import write_output
-from ..source import printable
 
 FORMATS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html", ".txt": "table"}
 
 
 def add_arguments(sp: argparse.ArgumentParser) -> None:
-    from ..memory import DTYPES
+    from ..middle.memory import DTYPES
 
     sp.add_argument("file", metavar="SPEC")
     sp.add_argument(
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) ->
         )
     finally:
         bar.close()
-    from ..loader import load_program
+    from ..front.loader import load_program
 
     inputs = [f.abspath for f in load_program(args.file).files.values()]
     for path, fmt in outs:

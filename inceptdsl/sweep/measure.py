@@ -20,10 +20,10 @@ from typing import Any
 import networkx as nx
 
 from ..errors import SpecError
+from ..front.loader import Program
 from ..ir import Op, aux_of, info, op_of, totals
-from ..loader import Program
 from ..lower import BlockMemo, lower
-from ..memory import all_inputs, estimate
+from ..middle.memory import all_inputs, estimate
 
 WEIGHT_OPS = frozenset({Op.CONV2D, Op.SEPCONV2D, Op.LINEAR})
 

@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..source import printable
+from ..front.source import printable
 from .measure import Point
 from .pareto import Objective
 from .space import Space, set_line

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..loader import Program
+from ..front.loader import Program
 from ..lower import BlockMemo
 from .measure import (
     Point,

@@ -19,13 +19,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import ast as A
 from ..check.types import TYPES, coerce, member_hint, members, mismatch, parse_type
 from ..errors import SweepSpaceError, TypeMismatchError, UnknownParameterError
-from ..evaluate import SYMBOLS, Symbol
+from ..front import ast as A
+from ..front.transform import MAX_NUMBER_CHARS, decode_number
+from ..middle.evaluate import SYMBOLS, Symbol
+from ..middle.values import format_value, type_name
 from ..names import did_you_mean
-from ..transform import MAX_NUMBER_CHARS, decode_number
-from ..values import format_value, type_name
 
 MAX_POINTS = 1_000_000
 """A grid larger than this is refused (E701): enumerate a part, or sample it."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConstraintError
+from ..front.source import SourceFile, Span
+from ..front.transform import decode_number
 from ..names import did_you_mean
-from ..source import SourceFile, Span
-from ..transform import decode_number
 
 METRICS: dict[str, str] = {
     "params": "trainable parameters",

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inceptdsl.source import printable
+from inceptdsl.front.source import printable
 
 REPO = Path(__file__).resolve().parent.parent.parent  # tests/support/harness.py
 

@@ -3,7 +3,7 @@ tests/test_properties_shapes.py (never the formula under test)."""
 
 from __future__ import annotations
 
-from inceptdsl.source import Span
+from inceptdsl.front.source import Span
 
 SPAN = Span("t.incept", 3, 5, 3, 20)
 

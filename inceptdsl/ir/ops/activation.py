@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import TypeMismatchError, UnknownOptionError
+from ...front.source import Span
+from ...middle.values import Record, Symbol, format_value
 from ...names import did_you_mean
-from ...source import Span
-from ...values import Record, Symbol, format_value
 from ..options import number
 from ..registry import (
     ACTIVATION_DEFS,

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ...errors import InvalidValueError, RankError
-from ...source import Span
+from ...front.source import Span
 from ..geometry import fmt_shape, positive_channels
 from ..options import boolean, channels, number, pos_int, probability
 from ..registry import REQUIRED, Attrs, LayerDef, Op, OpDef, Shape, ShapeCtx, Trait, quiet, register

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import GroupsError, InvalidValueError, TypeMismatchError, UnknownOptionError
-from ...source import Span
-from ...values import Record, format_value
+from ...front.source import Span
+from ...middle.values import Record, format_value
 from ..geometry import positive_channels, resolve_pads, spatial, windowed
 from ..options import boolean, channels, padding, pair, pos_int, positive
 from ..registry import (

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import AddShapeError, ConcatShapeError, InvalidValueError, Note
-from ...source import Span
+from ...front.source import Span
 from ..geometry import fmt_shape
 from ..options import pos_int
 from ..registry import Attrs, MergeDef, Op, OpDef, Shape, ShapeCtx, Trait, register

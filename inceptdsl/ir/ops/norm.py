@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import GroupsError, TypeMismatchError, UnknownOptionError
+from ...front.source import Span
+from ...middle.values import Record, format_value
 from ...names import did_you_mean
-from ...source import Span
-from ...values import Record, format_value
 from ..geometry import spatial
 from ..options import boolean, number, optional, pos_int, positive, probability
 from ..registry import REQUIRED, Attrs, BuildCtx, Check, LayerDef, Op, OpDef, Trait, register

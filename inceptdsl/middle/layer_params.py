@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ast as A
-from .errors import TypeMismatchError
+from ..errors import TypeMismatchError
+from ..front import ast as A
 from .values import Record, Symbol, format_value, type_name
 
 

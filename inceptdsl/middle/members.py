@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import ast as A
-from .errors import FileNotFoundSpecError, SpecError, UsageError
-from .loader import Program, load_program
-from .lower.binding import network_params
-from .names import did_you_mean
+from ..errors import FileNotFoundSpecError, SpecError, UsageError
+from ..front import ast as A
+from ..front.loader import Program, load_program
+from ..front.roots import SUFFIX, bundled_root, resolve_spec
+from ..lower.binding import network_params
+from ..names import did_you_mean
 from .param_types import members
-from .roots import SUFFIX, bundled_root, resolve_spec
 
 MAX_CANDIDATES = 8
 """Most bundled families one spec argument is tried as (one per `_` in it)."""

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .ir.ops import REGISTRY, Attrs, Op
-from .ir.registry import Cost, CostFn, Shape
+from ..ir.ops import REGISTRY, Attrs, Op
+from ..ir.registry import Cost, CostFn, Shape
 
 FLOPS_PER_MAC = 2
 

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import (
+from ..errors import (
     FileNotFoundSpecError,
     ImportNotFoundError,
     ImportNotSpecError,
@@ -33,7 +33,7 @@ from .errors import (
     LimitError,
     SpecError,
 )
-from .names import did_you_mean
+from ..names import did_you_mean
 from .source import Span, display_path
 
 ROOT_MARKER = ".incept-root"
@@ -77,7 +77,7 @@ def _is_dir(path: str) -> bool:
 def bundled_root() -> Root | None:
     """The bundled library's root: inceptdsl/specs when installed, else the source tree's
     specs/ beside the package (pyproject maps it to inceptdsl/specs); it holds a marker."""
-    here = os.path.dirname(os.path.realpath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # inceptdsl/, not front/
     for candidate in (os.path.join(here, "specs"), os.path.join(os.path.dirname(here), "specs")):
         if _is_dir(candidate):
             return Root(os.path.realpath(candidate), BUNDLED, "bundled")

@@ -15,9 +15,9 @@ from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
 from lark.tree import Meta
 
+from ..errors import InvalidValueError, SpecError
+from ..names import check_label
 from . import ast as A
-from .errors import InvalidValueError, SpecError
-from .names import check_label
 from .source import Span
 
 _SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .ir.ops import ACTIVATION_DEFS
-from .names import did_you_mean
+from ..ir.ops import ACTIVATION_DEFS
+from ..names import did_you_mean
 from .values import ListValue, Record, Symbol, format_value, type_name
 
 

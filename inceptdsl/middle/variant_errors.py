@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from . import ast as A
-from .errors import LimitError, Note, ShapeError, SpecError, SpecErrors
+from ..errors import LimitError, Note, ShapeError, SpecError, SpecErrors
+from ..front import ast as A
+from ..front.source import Span
 from .evaluate import Evaluator
-from .source import Span
 from .values import format_value
 
 

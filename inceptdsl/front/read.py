@@ -15,7 +15,7 @@ import errno
 import os
 import stat
 
-from .errors import (
+from ..errors import (
     BinaryFileError,
     FileNotFoundSpecError,
     FileTooLargeError,

@@ -20,8 +20,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import LexerThread
 
-from .braces import brace_error
-from .errors import (
+from ..errors import (
     EmptySpecError,
     LimitError,
     NestingTooDeepError,
@@ -29,6 +28,7 @@ from .errors import (
     UnexpectedCharacterError,
     UnexpectedEndError,
 )
+from .braces import brace_error
 from .source import Span, split_lines
 
 MAX_NESTING = 64
@@ -231,7 +231,7 @@ def _token_span(path: str, tok: Token) -> Span:
 
 @lru_cache(maxsize=1)
 def _grammar_text() -> str:
-    return files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return files("inceptdsl.front").joinpath("grammar.lark").read_text(encoding="utf-8")
 
 
 _COMMENTS: list[Token] = []
@@ -276,10 +276,10 @@ def build_parser() -> Lark:
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     """The parser, from the tables generated at build time (tools/parser_tables.py writes
-    inceptdsl/parser_tables.json: plain data, never a pickle, nothing read from a cache
+    inceptdsl/front/parser_tables.json: plain data, never a pickle, nothing read from a cache
     directory) when their fingerprint matches, else built from the grammar."""
     try:
-        text = files("inceptdsl").joinpath("parser_tables.json").read_text(encoding="utf-8")
+        text = files("inceptdsl.front").joinpath("parser_tables.json").read_text(encoding="utf-8")
         tables = json.loads(text, object_pairs_hook=_int_keys)
     except (OSError, ValueError):  # pragma: no cover - a tree without generated tables
         return build_parser()

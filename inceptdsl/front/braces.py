@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lark import Token
 
-from .errors import Note, SpecSyntaxError, UnclosedBraceError, UnmatchedBraceError
+from ..errors import Note, SpecSyntaxError, UnclosedBraceError, UnmatchedBraceError
 from .source import Span, split_lines
 
 TOP_LEVEL = frozenset({"NETWORK", "BLOCK", "IMPORT", "FN"})

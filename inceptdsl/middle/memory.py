@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass
 
 import networkx as nx
 
-from .ir import Op, aux_of, info, node, op_of, shape_of, totals
-from .ir.ops import ALIASES as OP_ALIASES
+from ..ir import Op, aux_of, info, node, op_of, shape_of, totals
+from ..ir.ops import ALIASES as OP_ALIASES
 
 DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
 """Bytes per element of the dtypes a memory estimate can be made for."""

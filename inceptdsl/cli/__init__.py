@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, output
-from .errors import FileNotFoundSpecError, SpecError, TypeMismatchError, UsageError
-from .network import Network, load, load_to_verify, loads
-from .output import write_output
-from .source import printable
-from .transform import MAX_NUMBER_CHARS, decode_number
+from .. import __version__, output
+from ..errors import FileNotFoundSpecError, SpecError, TypeMismatchError, UsageError
+from ..front.source import printable
+from ..front.transform import MAX_NUMBER_CHARS, decode_number
+from ..network import Network, load, load_to_verify, loads
+from ..output import write_output
 
 
 def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def parse_set(items: Sequence[str] | None) -> dict[str, Any]:
 
 
 def parse_literal(raw: str) -> Any:
-    from .evaluate import SYMBOLS, Symbol
+    from ..middle.evaluate import SYMBOLS, Symbol
 
     low = raw.lower()
     if low in ("true", "false"):
@@ -62,9 +62,9 @@ def parse_literal(raw: str) -> Any:
 def _container_literal(raw: str) -> Any:
     """`--set depths=[1, 2, 2]`, `--set pad=(0, 1)`: parsed and evaluated by the language's own
     parser and evaluator (constants only: no names are visible), never by Python's eval."""
-    from .evaluate import Evaluator
-    from .parse import parse
-    from .transform import to_ast
+    from ..front.parse import parse
+    from ..front.transform import to_ast
+    from ..middle.evaluate import Evaluator
 
     try:
         tree, _ = parse(f"network set_value(v: any = {raw}) {{\n}}\n", "--set")
@@ -102,7 +102,7 @@ def _load(args: argparse.Namespace, path: str, verifying: bool = False) -> Netwo
     (output.command). A number too large to read in `--set` is blamed on the `--set`, not on
     the parameter that then received a string. `verifying`: the spec's `with` variants are
     charged before the network is built (network.load_to_verify)."""
-    from .members import with_member
+    from ..middle.members import with_member
 
     items = getattr(args, "set", None)
     spec, params = with_member(path, parse_set(items))
@@ -140,9 +140,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
     """Check one spec; with `libraries`, a file of blocks only is checked as a library (a
     file named on its own must declare a network: E207)."""
-    from .check import run_checks
-    from .loader import load_program
-    from .members import with_member
+    from ..check import run_checks
+    from ..front.loader import load_program
+    from ..middle.members import with_member
 
     program = load_program(with_member(path, {})[0])
     if libraries and not program.root.module.networks and program.root.module.blocks:
@@ -165,7 +165,7 @@ def _check_one(args: argparse.Namespace, path: str, libraries: bool) -> None:
 def _check_dir(args: argparse.Namespace, root: str) -> int:
     """Check every spec under `root` (sorted), reporting each error and going on; the number
     of specs that failed."""
-    from .roots import spec_files
+    from ..front.roots import spec_files
 
     paths = spec_files(root)
     failed = 0
@@ -189,7 +189,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     net = _load(args, args.file)
     text = report_output(args, net)
     if args.optimize:
-        from .cli_optimize import report_text
+        from .optimize import report_text
 
         text = report_text(args, net, text)
     if text is not None:
@@ -223,13 +223,13 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep.command import run
+    from ..sweep.command import run
 
     return run(args, parse_set)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .search.command import run
+    from ..search.command import run
 
     return run(args, parse_set)
 
@@ -241,8 +241,8 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    from .fmt import format_source
-    from .loader import read_text
+    from ..fmt import format_source
+    from ..front.loader import read_text
 
     changed = 0
     for path in args.files:
@@ -263,10 +263,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     """The networks of the bundled library and the INCEPTDSL_PATH roots (or of --dir), with
     their totals and where they live. Files without a network are libraries and not listed; a
     file that fails to load is reported on stderr and the listing goes on (exit 1 or 2)."""
-    from .fit import terminal_width
-    from .loader import load_program
-    from .members import family_in
-    from .roots import SUFFIX, Root, library_roots, spec_files
+    from ..fit import terminal_width
+    from ..front.loader import load_program
+    from ..front.roots import SUFFIX, Root, library_roots, spec_files
+    from ..middle.members import family_in
 
     if args.dir:
         if not os.path.lexists(args.dir):
@@ -327,7 +327,7 @@ the network's name (the spec's name is what loads it)."""
 
 def _list_table(rows: list[tuple[str, str, int, int, int]], width: int | None) -> None:
     """The rows of `list`, every column through a pipe; fitted to `width` on a terminal."""
-    from .fit import Col, compact, fit, footnote, lines
+    from ..fit import Col, compact, fit, footnote, lines
 
     def counts(key: str, header: str, i: int) -> Col:
         cells = [f"{int(r[i]):,}" for r in rows]
@@ -351,8 +351,8 @@ def _list_table(rows: list[tuple[str, str, int, int, int]], width: int | None) -
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff_graphs, parse_renames
-    from .present.diff import FORMATS
+    from ..diff import diff_graphs, parse_renames
+    from ..present.diff import FORMATS
 
     renames = parse_renames(args.rename)
     (a, name_a), (b, name_b) = (
@@ -361,8 +361,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     )
     d = diff_graphs(a.graph, b.graph, args.depth, name_a, name_b, renames)
     if args.format == "table":
-        from .fit import terminal_width
-        from .present.diff import to_table
+        from ..fit import terminal_width
+        from ..present.diff import to_table
 
         sys.stdout.write(to_table(d, None if args.wide else terminal_width()))
         return 0
@@ -399,9 +399,9 @@ def _diff_sides(args: argparse.Namespace) -> list[tuple[str, list[str], str]]:
 def cmd_new(args: argparse.Namespace) -> int:
     """Write a starter variant NAME that extends the bundled network PARENT (a family's
     member by name too: `--from efficientnet_b3` extends efficientnet(variant="b3"))."""
-    from .members import resolve_member
-    from .names import did_you_mean
-    from .starter import starter_variant
+    from ..middle.members import resolve_member
+    from ..names import did_you_mean
+    from ..starter import starter_variant
 
     if not args.name.isidentifier():
         raise UsageError(f"a network name is a name (letters, digits, _), got {args.name!r}")
@@ -450,8 +450,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def _bundled_networks() -> dict[str, tuple[Path, Path]]:
     """Bundled network name -> (the bundled root, its spec file); libraries hold only blocks."""
-    from .loader import load_program
-    from .roots import bundled_root, bundled_specs
+    from ..front.loader import load_program
+    from ..front.roots import bundled_root, bundled_specs
 
     root = bundled_root()
     out: dict[str, tuple[Path, Path]] = {}
@@ -462,11 +462,11 @@ def _bundled_networks() -> dict[str, tuple[Path, Path]]:
 
 
 def cmd_ir(args: argparse.Namespace) -> int:
-    from .ir.printer import print_graph
+    from ..ir.printer import print_graph
 
     net = _load(args, args.file)
     if args.optimize:
-        from .cli_optimize import ir_text
+        from .optimize import ir_text
 
         sys.stdout.write(ir_text(args, net))
         return 0
@@ -475,8 +475,8 @@ def cmd_ir(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from .backend import get
-    from .progress import step
+    from ..backend import get
+    from ..progress import step
 
     backend = get(args.backend)
     # a backend that writes files itself (onnx: external data beside the model) declares
@@ -499,7 +499,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     try:
         with step(f"compiling {net.name} with {backend.name}"):
             if args.optimize:
-                from .cli_optimize import compile_optimized
+                from .optimize import compile_optimized
 
                 written, out = compile_optimized(args, backend, net, inputs)
             elif writes and not to_stdout:
@@ -559,7 +559,7 @@ def _show_report(report: Any) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Write a verified spec from a torch module (executes it) or a Caffe prototxt."""
-    from .importers import command
+    from ..importers import command
 
     out = args.output or "<import>.incept"
     shape = command.parse_input(args.input)
@@ -650,7 +650,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("name", metavar="NAME")
     sp.add_argument("--from", dest="parent", required=True, metavar="PARENT")
     sp.add_argument("-o", "--output", metavar="FILE", help="default: NAME.incept here")
-    from .cli_optimize import add_options as optimize_options
+    from .optimize import add_options as optimize_options
 
     sp = add("report", cmd_report, "per-layer / per-block / total params, buffers and MACs")
     sp.add_argument("file", metavar="FILE")
@@ -751,12 +751,12 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", metavar="OUT", help="write here (atomically; `-` is stdout)")
     _force_option(sp)
     _view_commands(add)
-    from .sweep.command import add_arguments as sweep_arguments
+    from ..sweep.command import add_arguments as sweep_arguments
 
     sweep_arguments(
         add("sweep", cmd_sweep, "static Pareto front of a design space (docs/sweep.md)")
     )
-    from .search.command import add_arguments as search_arguments
+    from ..search.command import add_arguments as search_arguments
 
     search_arguments(
         add("search", cmd_search, "search a design space with Optuna (docs/search.md)")
@@ -774,9 +774,9 @@ def _force_option(sp: argparse.ArgumentParser) -> None:
 
 
 def _report_options(sp: argparse.ArgumentParser) -> None:
+    from ..middle.memory import DTYPES
+    from ..report import COLUMNS
     from .commands import batch_arg, columns_arg
-    from .memory import DTYPES
-    from .report import COLUMNS
 
     sp.add_argument(
         "--columns",
@@ -836,7 +836,7 @@ def _global_flags(argv: Sequence[str]) -> tuple[list[str], dict[str, bool]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from . import progress
+    from .. import progress
 
     for stream in ("stdout", "stderr"):  # started with `>&-`: what it prints is discarded
         if getattr(sys, stream) is None:

@@ -1,5 +1,5 @@
 """Bodies of the viewing commands (`graph`, `view`, `lsp`, `report --format html`) and the
-`verify` table; cli.py registers them. Kept out of cli.py so that its other commands can
+`verify` table; cli/__init__.py registers them. Kept out of it so that its other commands can
 change independently.
 """
 
@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ExpectationError, UsageError
+from ..errors import ExpectationError, UsageError
 
 if TYPE_CHECKING:
-    from .expect import ExpectResult
-    from .network import Network
+    from ..expect import ExpectResult
+    from ..network import Network
 
 
 def columns_arg(text: str) -> tuple[str, ...]:
     """--columns a,b,c: report column keys (argparse reports an unknown one)."""
-    from .report import check_columns
+    from ..report import check_columns
 
     try:
         return check_columns([c.strip() for c in text.split(",") if c.strip()])
@@ -38,21 +38,21 @@ def batch_arg(text: str) -> int:
 
 def report_output(args: argparse.Namespace, net: Network) -> str | None:
     """The report in `args.format` as text, or None for the terminal table (printed here)."""
-    from .report import DEFAULT_COLUMNS
+    from ..report import DEFAULT_COLUMNS
 
     rep = net.report(batch=args.batch, dtype=args.dtype)
     cols = args.columns or DEFAULT_COLUMNS
     if args.format == "table" and args.output not in (None, "-"):
         return rep.to_table(args.depth, cols)  # a file keeps every column
     if args.format == "table":
-        from .fit import terminal_width
+        from ..fit import terminal_width
 
         # A terminal table fits the terminal unless the columns were asked for (or --wide).
         fitted = not (args.wide or args.columns)
         rep.print_table(args.depth, cols, terminal_width() if fitted else None)
         return None
     if args.format == "html":
-        from .present.html import report_page
+        from ..present.html import report_page
 
         return report_page(rep, net.verify(), net.graph, args.depth, cols)
     if args.format == "json":
@@ -63,7 +63,7 @@ def report_output(args: argparse.Namespace, net: Network) -> str | None:
 
 
 def cmd_graph(args: argparse.Namespace, net: Network, write: Any) -> int:
-    from .draw import FORMATS, render
+    from ..draw import FORMATS, render
 
     suffix = Path(args.output).suffix.lower()
     fmt = args.format or FORMATS.get(suffix)
@@ -90,9 +90,9 @@ def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
     it may hold trained weights), unless -o names where to keep it."""
     import tempfile
 
-    from .backend import get
-    from .output import STDOUT, add_inputs, cleanup_on_signals
-    from .progress import step
+    from ..backend import get
+    from ..output import STDOUT, add_inputs, cleanup_on_signals
+    from ..progress import step
 
     if args.output == STDOUT:
         raise UsageError(
@@ -129,7 +129,7 @@ def cmd_view(args: argparse.Namespace, net: Network, write: Any) -> int:
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:
-    from .lsp.server import serve
+    from ..lsp.server import serve
 
     return serve()
 
@@ -165,8 +165,8 @@ def verify_files(args: argparse.Namespace, paths: Sequence[str], load: Any) -> i
     from rich.table import Table
     from rich.text import Text
 
-    from .progress import track
-    from .source import printable
+    from ..front.source import printable
+    from ..progress import track
 
     def cell(text: str, style: str = "") -> Text:  # never markup, never a control character
         return Text(printable(text), style=style)

@@ -22,7 +22,7 @@ from pygments.token import (
     Whitespace,
 )
 
-from .ir.ops import LAYERS, MERGES
+from ..ir.ops import LAYERS, MERGES
 
 
 def grammar_keywords(grammar: str) -> tuple[str, ...]:
@@ -35,7 +35,9 @@ def grammar_keywords(grammar: str) -> tuple[str, ...]:
 
 
 def _grammar_words() -> tuple[str, ...]:
-    return grammar_keywords(files("inceptdsl").joinpath("grammar.lark").read_text(encoding="utf-8"))
+    return grammar_keywords(
+        files("inceptdsl.front").joinpath("grammar.lark").read_text(encoding="utf-8")
+    )
 
 
 CONSTANTS = ("true", "false", "none")

@@ -14,8 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from . import ast as A
-from .errors import (
+from ..errors import (
     DuplicateNameError,
     FileNotFoundSpecError,
     FileTooLargeError,
@@ -25,7 +24,8 @@ from .errors import (
     SpecError,
     UnknownNameError,
 )
-from .names import did_you_mean
+from ..names import did_you_mean
+from . import ast as A
 from .parse import parse
 from .read import MAX_FILE_BYTES, decode, read_text
 from .roots import Root, bundled_hint, resolve_import, resolve_spec, tree_root

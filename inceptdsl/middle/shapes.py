@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .ir.geometry import fmt_shape, same_pads, window_out
-from .ir.ops import REGISTRY, Attrs, Op
-from .ir.registry import Shape, ShapeCtx, ShapeFn
-from .source import Span
+from ..front.source import Span
+from ..ir.geometry import fmt_shape, same_pads, window_out
+from ..ir.ops import REGISTRY, Attrs, Op
+from ..ir.registry import Shape, ShapeCtx, ShapeFn
 
 SHAPES: dict[Op, ShapeFn] = {op: d.shape for op, d in REGISTRY.items()}
 """The shape function of every op (derived from the registry)."""

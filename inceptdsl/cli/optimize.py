@@ -1,8 +1,8 @@
 """The command line's `--optimize` (ir, report, compile): options, the target they describe, and
 compiling the optimized graph with trained weights carried over (docs/optimize.md).
 
-Kept beside cli.py so the command table there stays readable; the passes themselves are
-inceptdsl/optimize, the optimized builds are each backend's `build_optimized`.
+Kept beside cli/__init__.py so the command table there stays readable; the passes themselves
+are inceptdsl/optimize, the optimized builds are each backend's `build_optimized`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .network import Network
-from .output import claim, is_regular_target, write_output
+from ..errors import UsageError
+from ..network import Network
+from ..output import claim, is_regular_target, write_output
 
 
 def add_options(sp: argparse.ArgumentParser, what: str, batch: bool = True) -> None:
     """--optimize, --layout, --skip and (unless the command has one already) --batch."""
+    from ..optimize import LAYOUTS, PASSES
     from .commands import batch_arg
-    from .optimize import LAYOUTS, PASSES
 
     sp.add_argument("--optimize", action="store_true", help=what)
     sp.add_argument(
@@ -42,7 +42,7 @@ def add_options(sp: argparse.ArgumentParser, what: str, batch: bool = True) -> N
 
 
 def target(args: argparse.Namespace, default: str = "nchw") -> Any:
-    from .optimize import Target
+    from ..optimize import Target
 
     return Target(layout=args.layout or default, batch=args.batch)  # type: ignore[arg-type]
 
@@ -53,8 +53,8 @@ def optimized(args: argparse.Namespace, net: Network, default: str = "nchw") -> 
 
 def ir_text(args: argparse.Namespace, net: Network) -> str:
     """`inceptdsl ir --optimize`: the passes' decisions, then the optimized graph."""
-    from .ir.printer import print_graph
-    from .optimize.summary import header
+    from ..ir.printer import print_graph
+    from ..optimize.summary import header
 
     opt = optimized(args, net)
     return header(opt, target(args)) + print_graph(opt.graph, os.path.dirname(net.path))
@@ -63,7 +63,7 @@ def ir_text(args: argparse.Namespace, net: Network) -> str:
 def report_text(args: argparse.Namespace, net: Network, text: str | None) -> str | None:
     """`inceptdsl report --optimize`: the report (`text`, None when the table was printed)
     followed by the optimized graph's op counts next to the original's."""
-    from .optimize.summary import compare
+    from ..optimize.summary import compare
 
     if args.format not in ("table", "markdown"):
         raise UsageError(

@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from . import ast as A
-from .errors import InvalidValueError, NotIterableError, UnknownNameError, UnpackError
-from .names import check_label, did_you_mean
+from ..errors import InvalidValueError, NotIterableError, UnknownNameError, UnpackError
+from ..front import ast as A
+from ..names import check_label, did_you_mean
 from .values import ListValue, format_value, type_name
 
 

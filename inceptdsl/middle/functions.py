@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from . import ast as A
-from .errors import (
+from ..errors import (
     ArgumentCountError,
     ElementTypeError,
     NestingTooDeepError,
@@ -21,10 +20,11 @@ from .errors import (
     TypeMismatchError,
     UnknownParameterError,
 )
-from .loader import FnRef
-from .names import did_you_mean
+from ..front import ast as A
+from ..front.loader import FnRef
+from ..front.source import Span
+from ..names import did_you_mean
 from .param_types import TYPES, coerce_typed, member_hint, mismatch, parse_type
-from .source import Span
 from .values import format_value, type_name
 
 MAX_CALL_DEPTH = 32

@@ -12,8 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import ast as A
-from .errors import (
+from ..errors import (
     ArithmeticSpecError,
     ElementTypeError,
     IndexRangeError,
@@ -23,11 +22,12 @@ from .errors import (
     TypeMismatchError,
     UnknownNameError,
 )
+from ..front import ast as A
+from ..front.loader import FnRef
+from ..ir.ops import ACTIVATION_DEFS, ACTIVATIONS, INITS
+from ..names import did_you_mean
 from .functions import call
-from .ir.ops import ACTIVATION_DEFS, ACTIVATIONS, INITS
-from .loader import FnRef
 from .loops import bind, items_of
-from .names import did_you_mean
 from .values import ListValue, Record, Symbol, format_value, type_name
 
 MAX_MAGNITUDE = 10**15
