@@ -4,6 +4,8 @@ the user's inputs, with float32 input and output so the file replaces the fp32 o
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,7 +43,10 @@ def to_tflite(
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    return bytes(converter.convert())
+    # the converter saves the model first and prints its signature and every captured variable
+    # to stdout (hundreds of lines): not for inceptdsl's users
+    with contextlib.redirect_stdout(io.StringIO()):
+        return bytes(converter.convert())
 
 
 def _refuse_padded_max_pools(graph: nx.DiGraph, model: Any) -> None:
