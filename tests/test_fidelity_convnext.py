@@ -186,6 +186,8 @@ def _onnx_optimized(c: Case) -> np.ndarray:
 def test_an_unknown_variant_is_a_located_error() -> None:
     with pytest.raises(SpecError) as info:
         inceptdsl.load(str(SPEC), variant="base")
-    assert info.value.code == "E304"  # as every family's: the member is not in the list
-    assert '"base" is not in the list' in str(info.value) and '"tiny", "small"' in str(info.value)
+    assert info.value.code == "E301"  # as every family's: not one of the choice's members
+    assert '"base", not one of its members' in str(info.value) and '"tiny", "small"' in str(
+        info.value
+    )
     assert info.value.span is not None and info.value.span.path.endswith("convnext.incept")

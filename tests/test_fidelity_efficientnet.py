@@ -126,4 +126,4 @@ def test_members_differ_where_torchvision_says() -> None:
     assert b5.graph.nodes["classifier.0"]["attrs"].p == drop.p == 0.4
     with pytest.raises(inceptdsl.SpecError) as info:
         inceptdsl.load(SPEC, variant="b8")
-    assert info.value.code == "E304" and '"b8" is not in the list' in info.value.message
+    assert info.value.code == "E301" and '"b8", not one of its members' in info.value.message

@@ -123,4 +123,4 @@ def test_design_space_parameters_reach_the_network() -> None:
     assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == want
     with pytest.raises(inceptdsl.SpecError) as info:
         inceptdsl.load(SPEC, variant="y_16gf")
-    assert info.value.code == "E304" and '"y_16gf" is not in the list' in info.value.message
+    assert info.value.code == "E301" and '"y_16gf", not one of its members' in info.value.message
