@@ -193,13 +193,32 @@ def test_an_unreachable_storage_is_e703(tmp_path: Path) -> None:
     assert open_storage(f"sqlite:///{tmp_path}/s.db") is not None
 
 
+def test_an_unusable_journal_is_e703(tmp_path: Path) -> None:
+    with pytest.raises(StudyStorageError, match="cannot open the journal: no such directory"):
+        open_storage(f"journal:///{tmp_path}/no/such/dir/s.log")
+    assert not (tmp_path / "no").exists()  # nothing made on the way
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    with pytest.raises(StudyStorageError, match="not an Optuna journal"):
+        open_storage(f"journal:///{tmp_path}/notes.txt")
+    assert (tmp_path / "notes.txt").read_text() == "my notes\n"
+    with pytest.raises(StudyStorageError, match="no file named"):
+        open_storage("journal:///")
+    # control: a new journal, and an existing one, open
+    url = f"journal:///{tmp_path}/s.log"
+    optuna.create_study(study_name="x", storage=open_storage(url))
+    assert [s.study_name for s in optuna.get_all_study_summaries(open_storage(url))] == ["x"]
+
+
 def test_the_command_exits_1_on_an_unreachable_storage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path}/missing/s.db"
-    assert main(["search", FAMILY, "--param", "width=0.5,1.0", "--storage", url]) == 1
-    err = capsys.readouterr().err
-    assert "error[E703]" in err and "Traceback" not in err and "unable to open" in err
+    for url, why in (
+        (f"sqlite:///{tmp_path}/missing/s.db", "unable to open"),
+        (f"journal:///{tmp_path}/missing/s.log", "no such directory"),
+    ):
+        assert main(["search", FAMILY, "--param", "width=0.5,1.0", "--storage", url]) == 1
+        err = capsys.readouterr().err
+        assert "error[E703]" in err and "Traceback" not in err and why in err
     rc = main(["search", FAMILY, "--param", "width=0.5,1.0", "--workers", "2"])
     assert rc == 2 and "--workers N needs --storage URL" in capsys.readouterr().err
 
