@@ -195,6 +195,14 @@ class SearchResult(SweepResult):
     def table_columns(self) -> list[str]:
         return [*(self.extra_metrics or ()), *super().table_columns()]
 
+    unit = "trial"
+    failed_title = "Trials that did not lower or failed"
+
+    @property
+    def title(self) -> str:
+        study = self.meta.get("study")
+        return f"search of {self.network}" + (f", study `{study}`" if study else "")
+
     retried: int = 0
     """Trials that retry a failed one (a dead worker's, queued again by the heartbeat)."""
     repeats: int = 0
