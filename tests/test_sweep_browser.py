@@ -134,8 +134,9 @@ def test_search_page_is_the_search_and_shows_its_trials(browser: Browser, tmp_pa
     page_path = tmp_path / "search.html"
     page_path.write_text(res.to_html(), encoding="utf-8")
     page = browser.open(page_path)
-    assert page.eval("document.title") == "search of family, study `wide`"
-    assert page.eval("document.querySelector('h1').textContent") == "search of family, study `wide`"
+    title = 'search of family, study "wide"'
+    assert page.eval("document.title") == title
+    assert page.eval("document.querySelector('h1').textContent") == title
     assert page.eval("document.getElementById('x').value") == "score"
     assert page.eval("document.querySelectorAll('circle').length") == len(done)
     front = page.eval(

@@ -201,7 +201,7 @@ class SearchResult(SweepResult):
     @property
     def title(self) -> str:
         study = self.meta.get("study")
-        return f"search of {self.network}" + (f", study `{study}`" if study else "")
+        return f"search of {self.network}" + (f', study "{study}"' if study else "")
 
     retried: int = 0
     """Trials that retry a failed one (a dead worker's, queued again by the heartbeat)."""
