@@ -84,7 +84,14 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT, grace: int = GRACE) -> An
 def _journal(url: str, shown: str, heartbeat: int) -> Any:
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
-    from .journal import journal_storage
+    try:
+        from .journal import journal_storage
+    except ImportError:  # pragma: no cover - Windows: no fcntl
+        raise StudyStorageError(
+            f"--storage {shown}: the journal storage needs POSIX file locks (fcntl), which "
+            "this system does not have",
+            hint="use a database: --storage sqlite:///search.db",
+        ) from None
 
     path = url[len(JOURNAL) :]
     if not path or path.endswith("/"):
