@@ -127,7 +127,13 @@ class Search:
             t = t.strip()
             maximize = t.startswith("max:")
             name = t.removeprefix("max:").removeprefix("min:")
-            out.append(Objective(metric_name(name, names, "--objectives"), maximize))
+            try:
+                out.append(Objective(metric_name(name, names, "--objectives"), maximize))
+            except SpecError as err:
+                if not measured and err.hint and "did you mean" not in err.hint:
+                    # the name may be what a trainer measures (accuracy): none was given
+                    err.hint += "; a measured metric (accuracy) needs a trainer: --train NAME"
+                raise
         return out
 
     def result(self, study: Any, objectives: Sequence[Objective], planned: int = 0) -> SearchResult:
