@@ -9,8 +9,11 @@ load's, the CPU time much less so); the static cost per point in one process, wi
 memo (one plain lowering), against torch + FlopCounterMode on the same sampled points (target
 >= 100x), with their MACs compared (they must be equal); the CPU's ISA and the load average.
 The sweep runs before torch is imported, as `inceptdsl sweep` does (its workers are forked).
+Then random sweeps (`--sampled N` points, default 1,000; 0 leaves them out): CPU per point with
+the memo and without, in spaces whose calls replay less and less, down to a memo that keeps no
+record (its cost where nothing replays): whether random sweeps should keep the memo.
 
-Run: .venv/bin/python bench/bench_sweep.py [--torch-points 6] [--workers N]
+Run: .venv/bin/python bench/bench_sweep.py [--torch-points 6] [--workers N] [--sampled N]
 (`--torch-points 0`: the static figures only, without importing torch)
 """
 
@@ -25,6 +28,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
 
@@ -67,6 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--torch-points", type=int, default=6)
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--sampled", type=int, default=1000, metavar="N", help="0: leave out")
     args = ap.parse_args()
 
     import inceptdsl
@@ -118,6 +123,9 @@ def main() -> None:
         f"replayed, {memo.misses} lowered); metrics {'equal' if same else 'DIFFER'}"
     )
 
+    if args.sampled:
+        sampled(program, args.sampled)
+
     if args.torch_points < 1:  # the static figures only
         return
 
@@ -158,6 +166,49 @@ def main() -> None:
         f"per point in the parallel sweep: {per_point_sweep * 1e3:.1f} ms: "
         f"{a / per_point_sweep:.0f}x torch + FlopCounterMode"
     )
+
+
+SAMPLED = {
+    "grid values": ["width=0.25:2.5:0.25", "depth=1:4", "image_size=160:544:16"],
+    "continuous width": ["width=0.25:2.5", "depth=1:4", "image_size=160:544:16"],
+    "continuous": ["width=0.25:2.5", "depth=1:4", "image_size=160:544"],
+}
+"""Random sweeps whose block calls repeat less and less (a continuous width: no two points
+share a width; a continuous image size too: no two share a shape)."""
+
+
+def sampled(program: Any, n: int, run: int = 25) -> None:
+    """CPU per point of `n` random points in one process, with the memo and without: the same
+    points, in runs of `run` points measured both ways in turn (so the load's drift falls on
+    both alike); the memo is kept over the whole sweep, as a worker keeps it."""
+    from inceptdsl.lower import BlockMemo
+    from inceptdsl.sweep import sweep
+    from inceptdsl.sweep.measure import measure, paused_gc
+
+    class Forgetful(BlockMemo):
+        """Records every call and keeps none: the memo's cost where no call ever replays."""
+
+        def put(self, key: Any, rec: Any) -> None:
+            pass
+
+    for name, space in [*SAMPLED.items(), ("continuous, no call replayed", SAMPLED["continuous"])]:
+        points = [p.params for p in sweep(SPEC, space, samples=n, seed=0, workers=1).points]
+        memo = Forgetful(program) if "no call" in name else BlockMemo(program)
+        cpu = {"plain": 0.0, "memo": 0.0}
+        with paused_gc():
+            for start in range(0, n, run):
+                part = list(enumerate(points[start : start + run], start))
+                for way in ("plain", "memo") if start // run % 2 else ("memo", "plain"):
+                    c = time.process_time()
+                    for i, p in part:
+                        measure(program, i, p, 1, "float32", memo if way == "memo" else None)
+                    cpu[way] += time.process_time() - c
+        a, b = cpu["plain"] / n * 1e3, cpu["memo"] / n * 1e3
+        print(
+            f"random sweep, {n} points, {name}: CPU per point plain {a:.2f} ms, with the "
+            f"memo {b:.2f} ms ({a / b:.2f}x); {memo.hits} calls replayed, {memo.misses} "
+            f"lowered ({memo.hits / max(1, memo.hits + memo.misses):.0%} replayed)"
+        )
 
 
 if __name__ == "__main__":

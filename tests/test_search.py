@@ -160,10 +160,51 @@ def test_the_result_shows_measured_metrics_and_the_front() -> None:
         assert p.front == (not dominated)
     table = res.to_table(width=200)
     assert table.splitlines()[0].split()[3] == "score"
-    assert "25 of 25 trials finished" in table
+    assert "; 25 finished for --trials 25;" in table
     data = json.loads(res.to_json())
     assert {p["index"] for p in data["points"] if p["front"]} == {p.index for p in res.front}
     assert len(res.to_csv().splitlines()) == len(res.points) + 1
+
+
+def test_the_summary_counts_each_kind_of_trial_and_the_trials_past_the_number_asked() -> None:
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    s = Search(
+        FAMILY, ["width=0.5,1.0,2.0", "depth=1:3", "image_size=4,16", "k=3,5"], where="macs <= 1M"
+    )
+    small = {"width": 0.5, "depth": 1, "image_size": 16, "k": 3}
+    study = _study()
+    for point in (small, {**small, "width": 2.0}, {**small, "image_size": 4, "k": 5}, small):
+        study.enqueue_trial(point)  # completed, over the MACs, not lowering, the first again
+
+    def objective(trial: optuna.Trial) -> float:
+        if trial.number == 3:
+            trial.set_user_attr("repeat_of", 0)  # as a worker records a reused result
+        return float(s.evaluate(trial)[1]["macs"])
+
+    study.optimize(objective, n_trials=4)
+    study.enqueue_trial({**small, "width": 1.0})
+    dead = study.ask()  # a trial whose worker died: failed, and queued again once
+    s.evaluate(dead)
+    study.tell(dead, state=optuna.trial.TrialState.FAIL)
+    with pytest.warns(optuna.exceptions.ExperimentalWarning):
+        RetryHeartbeatStaleTrialCallback(max_retry=1)(study, study.trials[-1])
+    study.optimize(objective, n_trials=1)
+    states = [t.state.name for t in study.trials]
+    assert states == ["COMPLETE", "PRUNED", "PRUNED", "COMPLETE", "FAIL", "COMPLETE"]
+    head = (
+        "family: 6 trials: 3 completed (1 reusing an earlier trial's result), 1 pruned by "
+        "`macs <= 1M`, 1 pruned as it does not lower, 1 failed (1 retried)"
+    )
+    front = "; 2 on the front of macs"
+    summary = {n: s.result(study, [Objective("macs")], n).summary() for n in (0, 4, 5, 8)}
+    assert summary[0] == head + front
+    assert summary[5] == head + "; 5 finished for --trials 5" + front
+    assert summary[4] == (
+        head + "; 5 finished for --trials 4 (each worker ends the trial it started before the "
+        "study filled)" + front
+    )
+    assert summary[8] == head + "; 5 finished for --trials 8 (the study is not done)" + front
 
 
 def test_bad_spaces_and_objectives_are_coded_errors() -> None:
@@ -193,13 +234,32 @@ def test_an_unreachable_storage_is_e703(tmp_path: Path) -> None:
     assert open_storage(f"sqlite:///{tmp_path}/s.db") is not None
 
 
+def test_an_unusable_journal_is_e703(tmp_path: Path) -> None:
+    with pytest.raises(StudyStorageError, match="cannot open the journal: no such directory"):
+        open_storage(f"journal:///{tmp_path}/no/such/dir/s.log")
+    assert not (tmp_path / "no").exists()  # nothing made on the way
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    with pytest.raises(StudyStorageError, match="not an Optuna journal"):
+        open_storage(f"journal:///{tmp_path}/notes.txt")
+    assert (tmp_path / "notes.txt").read_text() == "my notes\n"
+    with pytest.raises(StudyStorageError, match="no file named"):
+        open_storage("journal:///")
+    # control: a new journal, and an existing one, open
+    url = f"journal:///{tmp_path}/s.log"
+    optuna.create_study(study_name="x", storage=open_storage(url))
+    assert [s.study_name for s in optuna.get_all_study_summaries(open_storage(url))] == ["x"]
+
+
 def test_the_command_exits_1_on_an_unreachable_storage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path}/missing/s.db"
-    assert main(["search", FAMILY, "--param", "width=0.5,1.0", "--storage", url]) == 1
-    err = capsys.readouterr().err
-    assert "error[E703]" in err and "Traceback" not in err and "unable to open" in err
+    for url, why in (
+        (f"sqlite:///{tmp_path}/missing/s.db", "unable to open"),
+        (f"journal:///{tmp_path}/missing/s.log", "no such directory"),
+    ):
+        assert main(["search", FAMILY, "--param", "width=0.5,1.0", "--storage", url]) == 1
+        err = capsys.readouterr().err
+        assert "error[E703]" in err and "Traceback" not in err and why in err
     rc = main(["search", FAMILY, "--param", "width=0.5,1.0", "--workers", "2"])
     assert rc == 2 and "--workers N needs --storage URL" in capsys.readouterr().err
 
@@ -211,10 +271,10 @@ def test_a_study_holding_another_search_is_refused(
     base = ["search", FAMILY, "--storage", url, "--trials", "3"]
     assert main([*base, "--param", "width=0.5,1.0"]) == 0
     first = capsys.readouterr().out
-    assert "3 of 3 trials finished" in first
+    assert "family: 3 trials: 3 completed, 0 failed; 3 finished for --trials 3;" in first
     # the same search again goes on with the same study (already finished: nothing to do)
     assert main([*base, "--param", "width=0.5,1.0"]) == 0
-    assert "3 of 3 trials finished" in capsys.readouterr().out
+    assert "3 trials: 3 completed" in capsys.readouterr().out
     assert main([*base, "--param", "width=0.5,2.0"]) == 1
     err = capsys.readouterr().err
     assert "error[E703]" in err and "holds another search" in err

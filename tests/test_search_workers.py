@@ -1,8 +1,9 @@
-"""Worker processes sharing one study through a SQLite storage, for real: two `inceptdsl
-search` processes (and one with --workers 2) record every trial once, with the metrics of its
-own point; two workers with a training function each train distinct trials, every trained
-trial recorded once; a worker killed (SIGKILL) mid-trial has its trial marked failed by the
-heartbeat and retried with the same parameters, and the study still finishes."""
+"""Worker processes sharing one study through a storage, for real, each test on a SQLite
+database and on a journal file: two `inceptdsl search` processes (and one with --workers 2)
+record every trial once, with the metrics of its own point; two workers with a training
+function each train distinct trials, every trained trial recorded once; a worker killed
+(SIGKILL) mid-trial has its trial marked failed (SQLite: by the heartbeat; journal: by its
+free lock) and retried with the same parameters, and the study still finishes."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pytest
 from conftest import ROOT
 from optuna.trial import TrialState
 
 import inceptdsl
 from inceptdsl.search import Search, decode
+from inceptdsl.search.journal import LOCK_ATTR
+from inceptdsl.search.storage import open_storage
 from inceptdsl.search.workers import Job, create
 
 FAMILY = str(ROOT / "tests" / "fixtures" / "sweep" / "family.incept")
@@ -38,8 +42,18 @@ def _cli(url: str, *extra: str) -> list[str]:
     return [*args, "--where", "macs <= 1M", "--objectives", "macs,max:params", *extra]
 
 
+@pytest.fixture(params=["sqlite", "journal"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The study's storage: a SQLite database or a journal file (absolute paths)."""
+    return f"{request.param}:///{tmp_path / 'study'}.{'db' if request.param == 'sqlite' else 'log'}"
+
+
+def _study(url: str, study: str = "inceptdsl") -> optuna.Study:
+    return optuna.load_study(study_name=study, storage=open_storage(url))
+
+
 def _trials(url: str, study: str = "inceptdsl") -> list[optuna.trial.FrozenTrial]:
-    return optuna.load_study(study_name=study, storage=url).get_trials()
+    return _study(url, study).get_trials()
 
 
 def _check_recorded_once(trials: list[optuna.trial.FrozenTrial], n: int, workers: int) -> None:
@@ -59,8 +73,7 @@ def _check_recorded_once(trials: list[optuna.trial.FrozenTrial], n: int, workers
             assert t.values == [rep.macs, rep.params]
 
 
-def test_two_search_processes_share_one_study(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'study.db'}"
+def test_two_search_processes_share_one_study(tmp_path: Path, url: str) -> None:
     procs = [
         subprocess.Popen(
             _cli(url, "--trials", "20", "--seed", str(i)),
@@ -79,8 +92,7 @@ def test_two_search_processes_share_one_study(tmp_path: Path) -> None:
     assert len(by_worker) == 2, by_worker  # both processes ran trials of the one study
 
 
-def test_workers_option_starts_worker_processes(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'study.db'}"
+def test_workers_option_starts_worker_processes(tmp_path: Path, url: str) -> None:
     out = tmp_path / "trials.csv"
     p = subprocess.run(
         [*_cli(url, "--trials", "16", "--workers", "2"), "-o", str(out)],
@@ -128,8 +140,7 @@ def _log(tmp: Path) -> list[tuple[int, int, float]]:
     return [(int(a), int(b), float(c)) for a, b, c in (x.split() for x in lines if x)]
 
 
-def test_two_training_workers_record_every_trained_trial_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'study.db'}"
+def test_two_training_workers_record_every_trained_trial_once(tmp_path: Path, url: str) -> None:
     _create(url)
     job = _job(tmp_path, url, 16)
     procs = [subprocess.Popen([sys.executable, WORKER, str(job), str(i)]) for i in range(2)]
@@ -149,8 +160,7 @@ def test_two_training_workers_record_every_trained_trial_once(tmp_path: Path) ->
     assert len({pid for pid, _, _ in log}) == 2
 
 
-def test_a_killed_worker_trial_is_failed_and_retried(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'study.db'}"
+def test_a_killed_worker_trial_is_failed_and_retried(tmp_path: Path, url: str) -> None:
     _create(url)
     hang = tmp_path / "hanging"
     doomed = subprocess.Popen(
@@ -163,9 +173,13 @@ def test_a_killed_worker_trial_is_failed_and_retried(tmp_path: Path) -> None:
     killed = int(hang.read_text())
     running = [t for t in _trials(url, "trained") if t.state == TrialState.RUNNING]
     assert [t.number for t in running] == [killed]
+    if url.startswith("journal"):  # the trial names its worker's lock
+        assert running[0].system_attrs[LOCK_ATTR]["trial"] == killed
     os.kill(doomed.pid, signal.SIGKILL)
     assert doomed.wait(timeout=60) == -signal.SIGKILL
-    time.sleep(3)  # past the grace period (2 s) without a heartbeat
+    if url.startswith("sqlite"):
+        time.sleep(3)  # past the grace period (2 s) without a heartbeat
+    # (journal: the lock is free as soon as the process is gone, no wait)
     rest = subprocess.run(
         [sys.executable, WORKER, str(_job(tmp_path, url, 8)), "1"], timeout=300, check=False
     )
@@ -180,7 +194,7 @@ def test_a_killed_worker_trial_is_failed_and_retried(tmp_path: Path) -> None:
     assert states[TrialState.COMPLETE] == 8 and states[TrialState.FAIL] == 1
     assert sum(states.values()) == 9  # nothing left running
     res = Search(FAMILY, SPACE).result(
-        optuna.load_study(study_name="trained", storage=url),
+        _study(url, "trained"),
         Search(FAMILY, SPACE).objectives(["max:score"], ("score",)),
     )
     (failed,) = [p for p in res.points if p.code == "FAIL"]

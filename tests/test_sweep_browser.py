@@ -1,7 +1,8 @@
 """The sweep page in headless Chromium (fails, never skips, without it): it draws every built
-point and the front in red, the axes switch, hovering shows a point's parameters, clicking
-copies its `--set` line, nothing is logged, and parameter values full of markup run no
-script."""
+point and the front in red, the axes switch, hovering shows a point's parameters (in the
+window), clicking copies its `--set` line, nothing is logged, and parameter values full of
+markup run no script. A search's page is titled after the search and shows its trials with
+what they measured."""
 
 from __future__ import annotations
 
@@ -100,3 +101,65 @@ def test_markup_in_values_runs_no_script(browser: Browser, tmp_path: Path) -> No
     tips = _hover(page, "circle[data-index='0']") + _hover(page, "circle[data-index='1']")
     assert "<img src=x onerror=alert(1)>" in tips and "<b>bold</b>" in tips
     assert page.messages() == []
+
+
+def _tip_box(page):  # type: ignore[no-untyped-def]
+    return page.eval(
+        "(() => { const r = document.getElementById('tip').getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom, innerWidth, innerHeight]; })()"
+    )
+
+
+def test_search_page_is_the_search_and_shows_its_trials(browser: Browser, tmp_path: Path) -> None:
+    import optuna
+
+    from inceptdsl.search import Search
+
+    s = Search(str(FAMILY), ["width=0.5:2.0:0.25", "depth=1:3"], where="macs <= 1M")
+    study = optuna.create_study(
+        study_name="wide",
+        directions=["maximize", "minimize"],
+        sampler=optuna.samplers.RandomSampler(seed=1),
+    )
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        params, metrics = s.evaluate(trial)
+        trial.set_user_attr("score", params["width"] / params["depth"])  # a stand-in accuracy
+        return trial.user_attrs["score"], metrics["macs"]
+
+    study.optimize(objective, n_trials=20)
+    res = s.result(study, s.objectives(["max:score", "macs"], ("score",)), 20)
+    done = [p for p in res.points if "score" in p.metrics]
+    assert done and len(done) < len(res.points)  # some pruned by the constraint
+    page_path = tmp_path / "search.html"
+    page_path.write_text(res.to_html(), encoding="utf-8")
+    page = browser.open(page_path)
+    title = 'search of family, study "wide"'
+    assert page.eval("document.title") == title
+    assert page.eval("document.querySelector('h1').textContent") == title
+    assert page.eval("document.getElementById('x').value") == "score"
+    assert page.eval("document.querySelectorAll('circle').length") == len(done)
+    front = page.eval(
+        "Array.from(document.querySelectorAll('circle.front')).map(c => +c.dataset.index)"
+    )
+    assert sorted(front) == sorted(p.index for p in res.front) and front
+    left = len(res.points) - len(res.failed) - len(done)
+    assert page.eval("document.getElementById('note').textContent").startswith(
+        f"{left} trials without score not drawn"
+    )
+    # hover the front's lowest point (bottom left): the trial, its score, inside the window
+    low = min(res.front, key=lambda p: p.metrics["macs"])
+    tip = _hover(page, f'circle[data-index="{low.index}"]')
+    assert tip.startswith(f"trial {low.index} (front)\n")
+    score = low.metrics["score"]
+    assert f"score: {score:.4g}\n" in tip, tip
+    x0, y0, x1, y1, w, h = _tip_box(page)
+    assert 0 <= x0 and x1 <= w and 0 <= y0 and y1 <= h
+    page.screenshot(tmp_path / "search.png", full=False)
+    assert page.messages() == []
+    # control: the sweep's page keeps its title and says points
+    sw = sweep(str(FAMILY), ["width=0.5,1.0"])
+    (tmp_path / "sweep.html").write_text(sw.to_html(), encoding="utf-8")
+    page = browser.open(tmp_path / "sweep.html")
+    assert page.eval("document.title") == "sweep of family"
+    assert _hover(page, 'circle[data-index="0"]').startswith("point 0")

@@ -122,6 +122,12 @@ def op_of(g: nx.DiGraph, name: str) -> Op:
     return g.nodes[name]["op"]  # type: ignore[no-any-return]
 
 
+def attrs_of(g: nx.DiGraph, name: str) -> Attrs:
+    """The layer attributes of node `name`, without the rest of `node()` (its sorted inputs):
+    memory.estimate reads them for every node of every sweep point."""
+    return g.nodes[name]["attrs"]  # type: ignore[no-any-return]
+
+
 def aux_of(g: nx.DiGraph, name: str) -> str | None:
     """The aux head node `name` belongs to, or None (the trunk)."""
     return g.nodes[name]["aux"]  # type: ignore[no-any-return]

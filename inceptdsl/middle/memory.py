@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import networkx as nx
 
-from ..ir import Op, aux_of, info, node, op_of, shape_of, totals
+from ..ir import Op, attrs_of, aux_of, info, op_of, shape_of, totals
 from ..ir.ops import ALIASES as OP_ALIASES
 
 DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -85,13 +85,13 @@ def estimate(
         if owner[n] == n:
             live[n] = elems[n]
             total += elems[n]
-        attrs = node(g, n).attrs
+        attrs = attrs_of(g, n)
         transient = elems[n] if _has_bn(attrs) and attrs.bn is not None else 0  # type: ignore[attr-defined]
         now = total + transient
         if now > peak:
             peak, peak_node = now, n
-        for src in {owner[s] for s in ins[n]} | {n}:
-            if src not in keep and last_use.get(src, -1) <= i and src in live:
+        for src in (n, *[owner[s] for s in ins[n]]):  # a repeat finds it freed already
+            if src in live and src not in keep and last_use.get(src, -1) <= i:
                 total -= live.pop(src)
     params, buffers, _ = totals(g)
     return Memory(

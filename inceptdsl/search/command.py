@@ -38,7 +38,8 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument(
         "--storage",
         metavar="URL",
-        help="the study's database, shared by workers (sqlite:///search.db, postgresql://...)",
+        help="the study's storage, shared by workers (sqlite:///search.db, "
+        "journal:///search.log, postgresql://...)",
     )
     sp.add_argument("--study", default="inceptdsl", metavar="NAME", help="the study's name")
     sp.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes")

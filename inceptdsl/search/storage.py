@@ -7,6 +7,10 @@ Each running trial records a heartbeat every HEARTBEAT seconds; a trial silent f
 seconds is marked FAIL by the next worker that starts a trial (Optuna's `fail_stale_trials`,
 run by `study.optimize`), and RetryHeartbeatStaleTrialCallback queues it again (same
 parameters, once), so the study still reaches its number of trials.
+
+`journal:///search.log` (relative, as sqlite's three slashes; `journal:////abs/search.log`):
+Optuna's journal file storage, for a shared file system without a database server; a dead
+worker is found by a lock instead of a heartbeat's clock (journal.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ GRACE = 30
 RETRIES = 1
 """How often a dead worker's trial is queued again."""
 RACE_TRIES = 8
+JOURNAL = "journal:///"
 _RACES = ("UNIQUE constraint", "already exists", "database is locked", "Duplicate entry")
 
 
@@ -35,10 +40,13 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT, grace: int = GRACE) -> An
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     shown = printable(shown_url(url), 300)
+    if url.startswith(JOURNAL):
+        return _journal(url, shown, heartbeat)
     if "://" not in url:
         raise StudyStorageError(
             f"--storage {shown}: not a database URL",
-            hint="e.g. --storage sqlite:///search.db or postgresql://user@host/db",
+            hint="e.g. --storage sqlite:///search.db, journal:///search.log or "
+            "postgresql://user@host/db",
         )
     try:
         for attempt in range(RACE_TRIES):
@@ -70,6 +78,38 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT, grace: int = GRACE) -> An
             f"--storage {shown}: cannot open the storage: {_reason(err)}",
             hint="check the URL, that the server answers, and (sqlite) that the directory "
             "exists and is writable",
+        ) from None
+
+
+def _journal(url: str, shown: str, heartbeat: int) -> Any:
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    try:
+        from .journal import journal_storage
+    except ImportError:  # pragma: no cover - Windows: no fcntl
+        raise StudyStorageError(
+            f"--storage {shown}: the journal storage needs POSIX file locks (fcntl), which "
+            "this system does not have",
+            hint="use a database: --storage sqlite:///search.db",
+        ) from None
+
+    path = url[len(JOURNAL) :]
+    if not path or path.endswith("/"):
+        raise StudyStorageError(
+            f"--storage {shown}: no file named after {JOURNAL}",
+            hint="e.g. --storage journal:///search.log (relative) or journal:////abs/search.log",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna's experimental callback
+            callback = RetryHeartbeatStaleTrialCallback(max_retry=RETRIES)
+        return journal_storage(path, heartbeat, callback)
+    except (OSError, ValueError) as err:  # no such directory, not writable, not a journal
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise StudyStorageError(
+            f"--storage {shown}: cannot open the journal: {printable(reason[:300])}",
+            hint="check that the directory exists and is writable, and that the file is "
+            "an Optuna journal",
         ) from None
 
 

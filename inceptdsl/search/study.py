@@ -127,20 +127,30 @@ class Search:
             t = t.strip()
             maximize = t.startswith("max:")
             name = t.removeprefix("max:").removeprefix("min:")
-            out.append(Objective(metric_name(name, names, "--objectives"), maximize))
+            try:
+                out.append(Objective(metric_name(name, names, "--objectives"), maximize))
+            except SpecError as err:
+                if not measured and err.hint and "did you mean" not in err.hint:
+                    # the name may be what a trainer measures (accuracy): none was given
+                    err.hint += "; a measured metric (accuracy) needs a trainer: --train NAME"
+                raise
         return out
 
     def result(self, study: Any, objectives: Sequence[Objective], planned: int = 0) -> SearchResult:
         """The study's finished trials as a sweep result: completed and pruned ones with their
-        metrics, failed ones with why; the front over `objectives` among the completed."""
+        metrics, failed ones with why; the front over `objectives` among the completed.
+        `planned`: the --trials the study was run for (0: not said)."""
         from optuna.trial import TrialState
 
         points: list[Point] = []
         extra: list[str] = []
+        retried = repeats = 0
         for t in study.get_trials(deepcopy=False):
             if t.state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
                 continue
             attrs = dict(t.user_attrs)
+            retried += "failed_trial" in t.system_attrs
+            repeats += t.state == TrialState.COMPLETE and "repeat_of" in attrs
             p = Point(t.number, decode(self.space, t.params) if _has(self.space, t) else {})
             p.metrics = {k: v for k, v in attrs.items() if _is_metric(k, v)}
             for k in p.metrics:
@@ -169,9 +179,11 @@ class Search:
             batch=self.batch,
             dtype=self.dtype,
             mode="search",
-            planned=planned or len(points),
+            planned=planned,
             meta={"fixed": self.fixed, "study": study.study_name},
             extra_metrics=sorted(extra),
+            retried=retried,
+            repeats=repeats,
         )
 
 
@@ -189,8 +201,47 @@ class SearchResult(SweepResult):
     def table_columns(self) -> list[str]:
         return [*(self.extra_metrics or ()), *super().table_columns()]
 
+    unit = "trial"
+    failed_title = "Trials that did not lower or failed"
+
+    @property
+    def title(self) -> str:
+        study = self.meta.get("study")
+        return f"search of {self.network}" + (f', study "{study}"' if study else "")
+
+    retried: int = 0
+    """Trials that retry a failed one (a dead worker's, queued again by the heartbeat)."""
+    repeats: int = 0
+    """Completed trials that reused an earlier trial's result (the same point, trained)."""
+
     def summary(self) -> str:
-        return super().summary().replace(" points measured", " trials finished", 1)
+        """What the trials are, by state, and how many finished against `--trials` (a worker
+        finishes the trial it is running when the study fills: up to one more each)."""
+        completed = [p for p in self.ok if p.feasible]
+        excluded = sum(1 for p in self.ok if not p.feasible)
+        unlowered = sum(1 for p in self.failed if p.code != "FAIL")
+        failed = sum(1 for p in self.failed if p.code == "FAIL")
+        parts = [f"{len(completed)} completed"]
+        if self.repeats:
+            parts[0] += f" ({self.repeats} reusing an earlier trial's result)"
+        if self.where is not None or excluded:
+            parts.append(f"{excluded} pruned by `{self.where}`")
+        if unlowered:
+            verb = "it does" if unlowered == 1 else "they do"
+            parts.append(f"{unlowered} pruned as {verb} not lower")
+        parts.append(f"{failed} failed")
+        if self.retried:
+            parts[-1] += f" ({self.retried} retried)"
+        finished = len(completed) + excluded + unlowered
+        text = f"{self.network}: {len(self.points)} trials: {', '.join(parts)}"
+        if self.planned:
+            text += f"; {finished} finished for --trials {self.planned}"
+            if finished > self.planned:
+                text += " (each worker ends the trial it started before the study filled)"
+            elif finished < self.planned:
+                text += " (the study is not done)"
+        objectives = ", ".join(map(str, self.objectives))
+        return f"{text}; {len(self.front)} on the front of {objectives}"
 
 
 def _has(space: Space, trial: Any) -> bool:

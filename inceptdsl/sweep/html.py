@@ -40,6 +40,9 @@ def _data(res: SweepResult) -> str:
         "y": objs[1] if len(objs) > 1 else "params",
         "points": pts,
         "spec": res.spec,
+        "unit": res.unit,
+        # what a search's trials measured (accuracy): first in the tooltip
+        "extra": list(getattr(res, "extra_metrics", None) or ()),
     }
     text = json.dumps(data, sort_keys=True)
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
@@ -62,7 +65,7 @@ def page(res: SweepResult) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<title>sweep of {e(res.network)}</title>
+<title>{e(res.title)}</title>
 <style>
 body{{font:14px system-ui,sans-serif;margin:1.5em;color:#222}}
 svg{{border:1px solid #ccc;background:#fff}} .axis text{{font-size:11px}}
@@ -72,7 +75,7 @@ circle.excluded{{fill:#bbb;opacity:.5}} #tip{{position:fixed;pointer-events:none
 border:1px solid #aaa;padding:4px 8px;font:12px monospace;white-space:pre;display:none}}
 #copied{{color:#2a7;margin-left:1em}} pre{{background:#f6f6f6;padding:6px;overflow:auto}}
 </style></head><body>
-<h1>sweep of {e(res.network)}</h1>
+<h1>{e(res.title)}</h1>
 <p id="summary">{e(res.summary())}</p>
 <p>spec <code>{e(res.spec)}</code>; objectives {e(", ".join(map(str, res.objectives)))};
 memory at batch {res.batch}, {e(res.dtype)}.</p>
@@ -81,10 +84,10 @@ memory at batch {res.batch}, {e(res.dtype)}.</p>
 <label><input type="checkbox" id="logy"> log y</label>
 <br><span>red: the front; grey: excluded by the constraint;
 click a point to copy its --set line</span>
-<span id="copied"></span></p>
-<svg id="plot" width="820" height="520" role="img" aria-label="scatter plot of the sweep"></svg>
+<span id="copied"></span> <span id="note"></span></p>
+<svg id="plot" width="820" height="520" role="img" aria-label="scatter plot: {e(res.title)}"></svg>
 <div id="tip"></div>
-<h2>Failed points ({len(res.failed)})</h2>
+<h2>{e(res.failed_title)} ({len(res.failed)})</h2>
 <ul id="failed">{failed}</ul>
 <script type="application/json" id="data">{_data(res)}</script>
 <script>{_SCRIPT}</script>

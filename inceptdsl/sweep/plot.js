@@ -43,13 +43,16 @@ function draw() {
   const xa = sx.value, ya = sy.value;
   // a measured metric (latency) exists only for the timed points
   const pts = D.points.filter(p => val(p, xa) !== undefined && val(p, ya) !== undefined);
+  const left = D.points.length - pts.length;
+  document.getElementById('note').textContent = left ? `${left} ${D.unit}${left > 1 ? 's' : ''} without ${D.points.some(p => val(p, xa) === undefined) ? xa : ya} not drawn (e.g. pruned before measuring it)` : '';
   if (!pts.length) { el('text', {x: W / 2, y: H / 2, 'text-anchor': 'middle'}, 'no point was built'); return; }
   const fx = scale(pts.map(p => val(p, xa)), L, W - R, document.getElementById('logx').checked);
   const fy = scale(pts.map(p => val(p, ya)), H - B, T, document.getElementById('logy').checked);
   el('line', {x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#444'});
   el('line', {x1: L, y1: T, x2: L, y2: H - B, stroke: '#444'});
-  for (const t of fx.ticks) { const x = fx(t); el('line', {x1: x, y1: H - B, x2: x, y2: H - B + 5, stroke: '#444'});
-    el('text', {x: x, y: H - B + 18, 'text-anchor': 'middle', 'class': 'axis'}, fmt(t)); }
+  fx.ticks.forEach((t, i) => { const x = fx(t); el('line', {x1: x, y1: H - B, x2: x, y2: H - B + 5, stroke: '#444'});
+    // the last label ends at its tick: centred, it would be cut by the plot's edge
+    el('text', {x: x, y: H - B + 18, 'text-anchor': i === fx.ticks.length - 1 ? 'end' : 'middle', 'class': 'axis'}, fmt(t)); });
   for (const t of fy.ticks) { const y = fy(t); el('line', {x1: L - 5, y1: y, x2: L, y2: y, stroke: '#444'});
     el('text', {x: L - 8, y: y + 4, 'text-anchor': 'end', 'class': 'axis'}, fmt(t)); }
   const unit = a => a.startsWith('latency') ? a + ' (ms)' : (a === 'memory' || a === 'activations') ? a + ' (bytes)' : a;
@@ -63,11 +66,14 @@ function draw() {
     const c = el('circle', {cx: fx(val(p, xa)), cy: fy(val(p, ya)), r: p.front ? 6 : 4,
       'class': p.front ? 'front' : (p.feasible ? 'other' : 'excluded'), 'data-index': p.i});
     c.addEventListener('mousemove', ev => {
-      const lines = ['point ' + p.i + (p.front ? ' (front)' : '')];
+      const lines = [D.unit + ' ' + p.i + (p.front ? ' (front)' : '')];
       for (const k in p.params) lines.push(k + ' = ' + p.params[k]);
-      for (const k of ['params', 'macs', 'memory', 'layers', 'latency'].filter(k => k in p.m)) lines.push(k + ': ' + (k === 'memory' ? bytes(p.m[k]) : k === 'latency' ? p.m[k].toPrecision(3) + ' ms' : fmt(p.m[k])));
+      for (const k of [...D.extra, 'params', 'macs', 'memory', 'layers', 'latency'].filter(k => k in p.m)) lines.push(k + ': ' + (k === 'memory' ? bytes(p.m[k]) : k === 'latency' ? p.m[k].toPrecision(3) + ' ms' : fmt(p.m[k])));
       tip.textContent = lines.join('\n'); tip.style.display = 'block';
-      tip.style.left = (ev.clientX + 14) + 'px'; tip.style.top = (ev.clientY + 14) + 'px';
+      // beside the pointer, on the side where it fits in the window
+      const x = ev.clientX + 14 + tip.offsetWidth > innerWidth ? ev.clientX - 14 - tip.offsetWidth : ev.clientX + 14;
+      const y = ev.clientY + 14 + tip.offsetHeight > innerHeight ? ev.clientY - 14 - tip.offsetHeight : ev.clientY + 14;
+      tip.style.left = Math.max(0, x) + 'px'; tip.style.top = Math.max(0, y) + 'px';
     });
     c.addEventListener('mouseleave', () => { tip.style.display = 'none'; });
     c.addEventListener('click', () => copy(p.set));

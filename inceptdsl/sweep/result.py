@@ -37,6 +37,15 @@ class SweepResult:
     planned: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
+    unit = "point"
+    """What a row is, in the page's words (a search's rows are trials)."""
+    failed_title = "Failed points"
+
+    @property
+    def title(self) -> str:
+        """The page's title and heading."""
+        return f"sweep of {self.network}"
+
     @property
     def ok(self) -> list[Point]:
         return [p for p in self.points if p.error is None]
