@@ -163,3 +163,49 @@ def test_search_page_is_the_search_and_shows_its_trials(browser: Browser, tmp_pa
     page = browser.open(tmp_path / "sweep.html")
     assert page.eval("document.title") == "sweep of family"
     assert _hover(page, 'circle[data-index="0"]').startswith("point 0")
+
+
+def _labels(page) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The tick labels of each axis (the x axis's share one baseline, below the y axis's)."""
+    texts = page.eval(
+        "Array.from(document.querySelectorAll('text.axis'))"
+        ".map(t => [+t.getAttribute('y'), t.textContent])"
+    )
+    bottom = max(y for y, _ in texts)
+    return {
+        "x": [t for y, t in texts if y == bottom],
+        "y": [t for y, t in texts if y != bottom],
+    }
+
+
+def test_axis_ticks_are_round_numbers(browser: Browser, tmp_path: Path) -> None:
+    """Tick labels a reader can use: 1, 2 or 5 times a power of ten apart on a linear axis
+    (not fifths of the data's range: 6.55G, 13.1G), 1-2-5 values on a log axis, and a count
+    axis that starts near zero drawn from 0."""
+    res = sweep(str(FAMILY), {"width": "0.5:2:0.25", "image_size": "4,8,16"})
+    page_path = tmp_path / "sweep.html"
+    page_path.write_text(res.to_html(), encoding="utf-8")
+    page = browser.open(page_path)
+    units = {"K": 1e3, "M": 1e6, "G": 1e9}
+
+    def number(label: str) -> float:
+        return float(label[:-1]) * units[label[-1]] if label[-1] in units else float(label)
+
+    def round_125(v: float) -> bool:
+        return f"{v:.6e}".split("e")[0].rstrip("0").rstrip(".") in {"1", "2", "5"}
+
+    for log in (False, True):
+        page.eval(
+            "(() => { for (const id of ['logx', 'logy']) { const b = document.getElementById(id);"
+            f" b.checked = {str(log).lower()}; b.dispatchEvent(new Event('change')); }}"
+            " return 1; })()"
+        )
+        for axis, labels in _labels(page).items():
+            values = [number(t) for t in labels]
+            assert len(values) >= 3, (axis, labels)
+            if log:
+                assert all(round_125(v) for v in values), (axis, labels)
+                continue
+            assert values[0] == 0, (axis, labels)  # params and macs drawn from zero
+            steps = {round(b - a, 9) for a, b in zip(values, values[1:], strict=False)}
+            assert len(steps) == 1 and round_125(steps.pop()), (axis, labels)

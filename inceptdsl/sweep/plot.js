@@ -12,7 +12,7 @@ const tip = document.getElementById('tip');
 function val(p, a) { return (a in p.m) ? p.m[a] : p.params[a]; }
 function fmt(v) {
   const a = Math.abs(v);
-  for (const [u, f] of [['G', 1e9], ['M', 1e6], ['K', 1e3]]) if (a >= f) return (v / f).toPrecision(3) + u;
+  for (const [u, f] of [['G', 1e9], ['M', 1e6], ['K', 1e3]]) if (a >= f) return String(+(v / f).toPrecision(3)) + u;
   return String(+v.toPrecision(4));
 }
 function bytes(v) {
@@ -33,10 +33,32 @@ function scale(vals, lo, hi, log) {
   if (log) { a = Math.log10(Math.max(a, 1e-12)); b = Math.log10(Math.max(b, 1e-12)); }
   if (a === b) { a -= 1; b += 1; }
   const pad = (b - a) * 0.05; b += pad;
-  a = (nonneg && !log) ? Math.max(0, a - pad) : a - pad;
+  // a count that starts near zero is drawn from zero (its ratios read true)
+  a = (nonneg && !log) ? (a <= b - a ? 0 : Math.max(0, a - pad)) : a - pad;
   const f = v => lo + ((log ? Math.log10(Math.max(v, 1e-12)) : v) - a) / (b - a) * (hi - lo);
-  f.ticks = []; for (let i = 0; i <= 5; i++) { const t = a + (b - a) * i / 5; f.ticks.push(log ? Math.pow(10, t) : t); }
+  f.ticks = log ? logTicks(a, b) : niceTicks(a, b, 5);
   return f;
+}
+// ticks at round numbers (1, 2 or 5 times a power of ten) inside [a, b]
+function niceTicks(a, b, n) {
+  const raw = (b - a) / n, p = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / p;
+  const step = (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * p;
+  const out = [];
+  for (let k = Math.ceil(a / step - 1e-9); k * step <= b + step * 1e-9; k++) out.push(+(k * step).toPrecision(12));
+  return out;
+}
+// a log axis (a, b are exponents): 1, 2, 5 times powers of ten, thinned to powers when it
+// spans many decades; round numbers when it spans less than one 1-2-5 step
+function logTicks(a, b) {
+  const lo = Math.pow(10, a), hi = Math.pow(10, b), out = [];
+  const mults = b - a > 3 ? [1] : [1, 2, 5];
+  for (let e = Math.floor(a); e <= Math.ceil(b); e++) for (const m of mults) {
+    const t = +(m * Math.pow(10, e)).toPrecision(12);
+    if (t >= lo && t <= hi) out.push(t);
+  }
+  const every = Math.ceil(out.length / 8);
+  const thin = out.filter((t, i) => i % every === 0);
+  return thin.length >= 2 ? thin : niceTicks(lo, hi, 4).filter(t => t > 0);
 }
 function draw() {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
@@ -51,8 +73,8 @@ function draw() {
   el('line', {x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#444'});
   el('line', {x1: L, y1: T, x2: L, y2: H - B, stroke: '#444'});
   fx.ticks.forEach((t, i) => { const x = fx(t); el('line', {x1: x, y1: H - B, x2: x, y2: H - B + 5, stroke: '#444'});
-    // the last label ends at its tick: centred, it would be cut by the plot's edge
-    el('text', {x: x, y: H - B + 18, 'text-anchor': i === fx.ticks.length - 1 ? 'end' : 'middle', 'class': 'axis'}, fmt(t)); });
+    // a label at the plot's right edge ends at its tick: centred, it would be cut
+    el('text', {x: x, y: H - B + 18, 'text-anchor': x > W - R - 24 ? 'end' : 'middle', 'class': 'axis'}, fmt(t)); });
   for (const t of fy.ticks) { const y = fy(t); el('line', {x1: L - 5, y1: y, x2: L, y2: y, stroke: '#444'});
     el('text', {x: L - 8, y: y + 4, 'text-anchor': 'end', 'class': 'axis'}, fmt(t)); }
   const unit = a => a.startsWith('latency') ? a + ' (ms)' : (a === 'memory' || a === 'activations') ? a + ' (bytes)' : a;
