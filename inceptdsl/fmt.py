@@ -27,7 +27,8 @@ Canonical style (the house style of specs/lib/inception_v3.incept):
   indented 2 more than the chain's first line.
 * Parenthesised lists that do not fit (parameters, `defaults`, `import` names, call arguments)
   are broken into the fewest lines, split as evenly as possible, continuation lines aligned
-  just after the `(`.
+  just after the `(`. A parameter too long for a line of its own (a long `choice[...]`) gets
+  lines of its own, its type's items broken the same way, aligned after the type's `[`.
 * A `let` or `fn` whose value is a list literal (or an item of one, `[...][i]`) that does not
   fit is broken after commas like an argument list, items aligned after the `[` (a stage
   table); another `fn` body that does not fit goes on the next line, indented 2.
@@ -340,8 +341,7 @@ class _Formatter:
         assert isinstance(d, (A.NetworkDecl, A.BlockDecl))
         word = "network" if isinstance(d, A.NetworkDecl) else "block"
         if d.params:
-            items = [(self._param(p), _start(p.span)) for p in d.params]
-            head = self._fill(f"{word} {d.name}(", items, ") {", 0, 0)
+            head = self._params(f"{word} {d.name}(", d.params, ") {")
             head[-1].text = head[-1].text[:-1]  # the block below writes the `{`
         else:
             head = [_Line(0, f"{word} {d.name} ")]
@@ -352,9 +352,8 @@ class _Formatter:
     def _fn(self, d: A.FnDecl) -> list[_Line]:
         """`fn name(params) -> T = expr`; the expression goes on the next line, indented 2,
         when it does not fit (a newline after `=` does not end the declaration)."""
-        items = [(self._param(p), _start(p.span)) for p in d.params]
         tail = ")" + (f" -> {d.returns}" if d.returns is not None else "") + " ="
-        head = self._fill(f"fn {d.name}(", items, tail, 0, 0)
+        head = self._params(f"fn {d.name}(", d.params, tail)
         body = format_expr(d.body)
         last = head[-1]
         if _fits(last.indent + len(last.text), " " + body):
@@ -406,6 +405,43 @@ class _Formatter:
     def _param(self, p: A.Param) -> str:
         text = f"{p.name}: {p.type}"
         return text if p.default is None else f"{text} = {format_expr(p.default)}"
+
+    def _params(self, prefix: str, params: tuple[A.Param, ...], suffix: str) -> list[_Line]:
+        """A declaration's `prefix(params)suffix`, filled like any list (`_fill`); a parameter
+        too long for a line of its own (`variant: choice["b0", ..., "b7"] = "b0"`) gets lines
+        of its own, its type's items broken like a list and aligned after the type's `[`."""
+        items = [(self._param(p), _start(p.span)) for p in params]
+        align = len(prefix)
+        long = [
+            i
+            for i, (p, (text, _)) in enumerate(zip(params, items, strict=True))
+            if not _fits(align, text + ("," if i < len(items) - 1 else suffix.rstrip()))
+            and _type_items(p.type) is not None
+        ]
+        if not long:
+            return self._fill(prefix, items, suffix, 0, 0)
+        lines: list[_Line] = []
+        runs: list[tuple[int, int]] = []  # [i, j) of items, a long one alone
+        start = 0
+        for i in long:
+            runs += [(start, i)] if start < i else []
+            runs.append((i, i + 1))
+            start = i + 1
+        runs += [(start, len(items))] if start < len(items) else []
+        for i, j in runs:
+            lead, col = (prefix, 0) if i == 0 else ("", align)
+            end = suffix if j == len(items) else ","
+            if i in long:
+                p = params[i]
+                base, args = _type_items(p.type) or ("", [])
+                default = "" if p.default is None else f" = {format_expr(p.default)}"
+                pos = [(a, None) for a in args]
+                got = self._fill(f"{lead}{p.name}: {base}[", pos, f"]{default}{end}", col, col)
+            else:
+                got = self._fill(lead, items[i:j], end, col, col)
+            got[0].pos = items[i][1]
+            lines += got
+        return lines
 
     # -- bodies --
     def _stmts(self, stmts: tuple[A.Stmt, ...], indent: int) -> list[_Line]:
@@ -682,6 +718,29 @@ class _Formatter:
             else:
                 lines.append(_Line(col + len(prefix), text, pos=items[i][1]))
         return lines
+
+
+def _type_items(text: str) -> tuple[str, list[str]] | None:
+    """A parameter type's text split at its outer brackets: (`choice`, [`"a"`, `"b"`]) for
+    `choice["a", "b"]`, the items split at top-level commas (not inside a nested `[ ]` or a
+    string); None for a type without items (`int`)."""
+    if not text.endswith("]") or "[" not in text:
+        return None
+    base, inner = text[: text.index("[")], text[text.index("[") + 1 : -1]
+    items: list[str] = []
+    depth, quoted, escaped, start = 0, False, False, 0
+    for k, c in enumerate(inner):
+        if quoted:
+            escaped, quoted = (not escaped and c == "\\"), quoted and (escaped or c != '"')
+        elif c == '"':
+            quoted = True
+        elif c in "[]":
+            depth += 1 if c == "[" else -1
+        elif c == "," and depth == 0:
+            items.append(inner[start:k].strip())
+            start = k + 1
+    items.append(inner[start:].strip())
+    return base, items
 
 
 def _balanced_breaks(texts: list[str], suffix: str, align: int) -> list[int]:

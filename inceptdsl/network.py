@@ -15,6 +15,7 @@ from .front.loader import Program, load_program
 from .front.source import Span
 from .ir import info
 from .lower import Expectation, lower
+from .middle.members import with_member
 
 if TYPE_CHECKING:
     from .diff import Diff
@@ -197,8 +198,12 @@ def build(
 
 
 def load(path: str, **params: Any) -> Network:
-    """Load the spec at `path` (imports resolved relative to it) with parameter overrides."""
-    program = load_program(str(path))
+    """Load the spec at `path` (imports resolved relative to it) with parameter overrides.
+    `path` may also name a bundled network (`inception_v3`) or a bundled family's member
+    (`efficientnet_b3` is `efficientnet` with variant="b3"; middle/members.py), as on the
+    command line."""
+    path, params = with_member(str(path), params)
+    program = load_program(path)
     return _checked_build(program, params)
 
 
@@ -206,7 +211,8 @@ def load_to_verify(path: str, **params: Any) -> Network:
     """`load` for `verify`: the `with` variants of the spec's expectations outside any `if` are
     charged their least size (expect.precharge) before the network itself is built, so that too
     many or too large variants stop at once rather than after building the network."""
-    program = load_program(str(path))
+    path, params = with_member(str(path), params)
+    program = load_program(path)
     return _checked_build(program, params, verifying=True)
 
 

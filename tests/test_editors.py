@@ -13,7 +13,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Error, Keyword, Name
 
 from inceptdsl.check import types as check_types
-from inceptdsl.front.lexer import CONSTANTS, KEYWORDS, TYPES, grammar_keywords
+from inceptdsl.front.lexer import CONSTANTS, TYPES, grammar_keywords
+from inceptdsl.highlight import KEYWORDS
 from inceptdsl.ir.ops import LAYERS, MERGES
 
 sys.path.insert(0, str(ROOT / "tools"))

@@ -146,8 +146,28 @@ def test_a_member_and_a_set_of_its_parameter_contradict(
     assert main(["report", "efficientnet_b3", "--set", "variant=b3"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(
-        "error[E004]: efficientnet_b3 is efficientnet with variant=b3: --set variant contradicts it"
+        "error[E004]: efficientnet_b3 is efficientnet with variant=b3: setting variant as well "
+        "contradicts it"
     )
+
+
+def test_the_python_api_loads_a_member_by_name() -> None:
+    """`inceptdsl.load` resolves a member's name as the command line does (members.with_member):
+    the same network as the family with the member set, the same errors."""
+    by_name = inceptdsl.load("efficientnet_b3", num_classes=10)
+    by_param = inceptdsl.load("efficientnet", variant="b3", num_classes=10)
+    assert by_name.overrides == {"variant": "b3", "num_classes": 10}
+    # torchvision efficientnet_b3 12,233,232 with a 10-class head: - 1536 x 990 - 990
+    assert by_name.report().params == by_param.report().params == 10_711_602
+    assert inceptdsl.load("efficientnet_b2").report().params == 9_109_994  # control: b2 != b3
+    assert inceptdsl.load("efficientnet_b3").report().params == 12_233_232  # torchvision's
+    with pytest.raises(SpecError) as e:
+        inceptdsl.load("efficientnet_b9")
+    assert e.value.code == "E002"
+    assert e.value.hint is not None and e.value.hint.startswith("did you mean `efficientnet_b7`?")
+    with pytest.raises(SpecError) as e:
+        inceptdsl.load("efficientnet_b3", variant="b2")
+    assert e.value.code == "E004" and "setting variant as well contradicts it" in e.value.message
 
 
 def test_an_unknown_member_names_the_closest(capsys: pytest.CaptureFixture[str]) -> None:

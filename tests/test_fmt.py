@@ -291,6 +291,36 @@ CASES: dict[str, tuple[str, str]] = {
         }
         """,  # noqa: E501
     ),
+    "long parameter types": (
+        r"""
+        fn pick(variant: choice["alpha_one", "beta_two", "gamma_three", "delta_four", "epsilon_five", "zeta_six"]) -> int = 1
+        block B(x: int, sizes: list[tuple[int, int]] = [(1, 2)], mode: choice["a, b", "c]d", "e\"f", "first_long_member", "second_long_member", "third"] = "a, b",  # why
+                y: int = 2) {
+          relu
+        }
+        network n(variant: choice["alpha_one", "beta_two", "gamma_three", "delta_four", "epsilon_five", "zeta_six"] = "beta_two") {
+          input 3 x 8 x 8
+          B(1)
+        }
+        """,  # noqa: E501
+        r"""
+        fn pick(variant: choice["alpha_one", "beta_two", "gamma_three",
+                                "delta_four", "epsilon_five", "zeta_six"]) -> int = 1
+
+        block B(x: int, sizes: list[tuple[int, int]] = [(1, 2)],
+                mode: choice["a, b", "c]d", "e\"f", "first_long_member",  # why
+                             "second_long_member", "third"] = "a, b",
+                y: int = 2) {
+          relu
+        }
+
+        network n(variant: choice["alpha_one", "beta_two", "gamma_three", "delta_four",
+                                  "epsilon_five", "zeta_six"] = "beta_two") {
+          input 3 x 8 x 8
+          B(1)
+        }
+        """,
+    ),
     "newlines the post-lexer drops": (
         """
         network n(a: int,
@@ -343,8 +373,9 @@ def test_canonical_output_is_a_fixed_point(name: str) -> None:
     assert format_source(expected, PATH) == expected
 
 
-def test_lines_fit_where_a_break_is_allowed() -> None:
-    out = fmt(src(CASES["long lines"][0]))
+@pytest.mark.parametrize("name", ["long lines", "long parameter types"])
+def test_lines_fit_where_a_break_is_allowed(name: str) -> None:
+    out = fmt(src(CASES[name][0]))
     assert all(len(line) <= LINE_LIMIT for line in out.splitlines())
 
 

@@ -38,12 +38,13 @@ STAGES = [
     "front.ast",
     "front.transform",
     "front.loader",
+    "front.lexer",  # syntax highlighting's rules from the grammar (the registry's names passed in)
     "middle",  # inceptdsl/middle/: the middle end's flat modules, one stage each
     "middle.values",
     "middle.layer_params",  # a parameter of type act standing as a layer
     "middle.loops",  # what a `for` iteration binds and how its copy is named
     "ir",
-    "front.lexer",  # syntax highlighting: the grammar's keywords and the op registry's layers
+    "highlight",  # the Pygments lexer: front.lexer's rules with the op registry's names
     "middle.param_types",  # parameter types and the check of a value against one
     "middle.functions",  # calls of the functions a spec declares
     "middle.evaluate",

@@ -341,3 +341,68 @@ def test_hover_definition_and_completion_of_functions(client: Client) -> None:
     assert by_label["member"]["kind"] == 3  # Function
     assert by_label["min"]["detail"] == "built-in function"
     assert {"for", "in", "fn"} <= set(by_label)
+
+
+UNICODE = """fn f(v: int) -> int = v
+
+network n {
+  input 3 x 8 x 8
+  conv(["é😀😀😀", f(8)][1], 1x1) -> {bad}
+}
+"""
+"""An é (1 UTF-16 unit, 2 UTF-8 bytes) and three emoji (2 UTF-16 units, 4 UTF-8 bytes each)
+before `f`, on its line; `nosuch` (the error) after the same text on its line, once replaced."""
+
+
+def _units(text: str, encoding: str) -> int:
+    """How many units the client counts in `text` (Python's codecs, not the server's code)."""
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-16":
+        return len(text.encode("utf-16-le")) // 2
+    return len(text)
+
+
+@pytest.mark.parametrize(
+    ("offered", "agreed"),
+    [
+        (None, "utf-16"),  # no general.positionEncodings: UTF-16, LSP's default
+        (["utf-16"], "utf-16"),
+        (["utf-8", "utf-16"], "utf-8"),
+        (["utf-32", "utf-16"], "utf-32"),
+        (["latin-1"], "utf-16"),  # nothing the server knows: UTF-16
+    ],
+)
+def test_positions_count_the_negotiated_units(
+    tmp_path: Path, offered: list[str] | None, agreed: str
+) -> None:
+    """Diagnostics, hover and go-to-definition count columns in the encoding agreed at
+    `initialize`, so a name after non-ASCII text on its line is where the editor shows it."""
+    c = Client(initialize=False)
+    try:
+        caps: dict[str, Any] = {"general": {"positionEncodings": offered}} if offered else {}
+        init = c.request("initialize", {"processId": None, "rootUri": None, "capabilities": caps})
+        c.notify("initialized", {})
+        assert init["capabilities"]["positionEncoding"] == agreed
+        text = UNICODE.replace("{bad}", "nosuch")
+        uri = c.open(tmp_path / "u.incept", text)
+        [d] = c.diagnostics(uri)
+        line, col = _line_of(text, "nosuch")
+        start = _units(text.splitlines()[line][:col], agreed)
+        assert d["code"] == "E201"
+        assert d["range"] == {
+            "start": {"line": line, "character": start},
+            "end": {"line": line, "character": start + len("nosuch")},
+        }
+        text = UNICODE.replace("{bad}", "relu")
+        c.change(uri, text, 2)
+        assert c.diagnostics(uri) == []
+        line, col = _line_of(text, "f(8)")  # `f` is one character: off by one is `(`
+        at = {"line": line, "character": _units(text.splitlines()[line][:col], agreed)}
+        where = {"textDocument": {"uri": uri}, "position": at}
+        hover = c.request("textDocument/hover", where)
+        assert hover is not None and "**f**(v: int) -> int" in hover["contents"]["value"]
+        loc = c.request("textDocument/definition", where)
+        assert loc["range"]["start"] == {"line": 0, "character": len("fn ")}
+    finally:
+        c.close()

@@ -1,6 +1,7 @@
 """Rewrite the word lists of editors/vscode/syntaxes/incept.tmLanguage.json from the language:
-the keywords and constants (inceptdsl.front.lexer, read from grammar.lark), the layers (the op
-registry, longest first so that `global_avgpool` wins over `avgpool`) and the parameter types.
+the keywords and constants (inceptdsl.highlight and front/lexer.py, read from grammar.lark),
+the layers (the op registry, longest first so that `global_avgpool` wins over `avgpool`) and the
+parameter types.
 The Pygments lexer reads the same lists, so both editors' highlighting follows the grammar;
 tests/test_editors.py checks this file is current.
 
@@ -14,7 +15,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from inceptdsl.front.lexer import CONSTANTS, KEYWORDS, TYPES
+from inceptdsl.front.lexer import CONSTANTS, TYPES
+from inceptdsl.highlight import KEYWORDS
 from inceptdsl.ir.ops import LAYERS
 from inceptdsl.output import write_output
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 from numpy.lib import format as npy
@@ -80,7 +80,7 @@ def _read(f: IO[bytes], path: str, input_shape: tuple[int, ...], size: int) -> n
     raw = f.read(declared)
     if len(raw) < declared:
         raise UsageError(f"{path} is truncated: it declares {declared:,} bytes of data")
-    order = "F" if fortran else "C"
+    order: Literal["C", "F"] = "F" if fortran else "C"
     data = np.frombuffer(raw, dtype=dtype).reshape(shape, order=order)
     if data.ndim == len(input_shape):
         data = data[None]

@@ -229,12 +229,12 @@ class Classes:
             last = 0
             text = texts[0][li]
             for si, m in enumerate(_NUMBER.finditer(text)):
-                c = choice[k + si]
+                chosen = choice[k + si]
                 pieces.append(text[last : m.start()])
-                if c is None:
+                if chosen is None:
                     pieces.append(m.group())
                 else:
-                    p = by_choice[c]
+                    p = by_choice[chosen]
                     pieces.append(f"self.{p.attr}" if ln.section == "forward" else p.name)
                 last = m.end()
             pieces.append(text[last:])
@@ -244,16 +244,16 @@ class Classes:
             lines.append(Line(ln.section, ln.indent, "".join(pieces), comment))
         klass.lines = lines
         for inst, env in zip(klass.instances, envs, strict=True):
-            values: list[Any] = []
+            given: list[Any] = []
             for c in order:
                 if c == "":
-                    values.append(inst.in_channels)
+                    given.append(inst.in_channels)
                 elif c.startswith("#"):
                     li, si, vals = slots[int(c[1:])]
-                    values.append(vals[klass.instances.index(inst)])
+                    given.append(vals[klass.instances.index(inst)])
                 else:
-                    values.append(env[c])
-            klass.args[inst.scope.path] = tuple(values)
+                    given.append(env[c])
+            klass.args[inst.scope.path] = tuple(given)
 
 
 def _start(found: object, text: str, index: int) -> int:

@@ -100,7 +100,7 @@ def _order(
         after.setdefault(max(deps, default=-1), []).extend(members)
     stray = {_head(it) for it in items} - set(heads) - {home}
     if stray:
-        raise ValueError(f"IR error: nodes belong to undeclared aux heads {sorted(stray)}")
+        raise ValueError(f"IR error: nodes belong to undeclared aux heads {sorted(stray, key=str)}")
     order: list[Node | Scope] = list(after.get(-1, ()))
     for i, it in enumerate(trunk):
         order.append(it)

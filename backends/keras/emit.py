@@ -162,5 +162,5 @@ def emit(g: nx.DiGraph) -> str:
         ]
     blocks.append("\n".join([signature, *doc, *body]))
     code = "\n\n\n".join(blocks)
-    head = _header(g) + _imports(code)
-    return "\n".join(head) + "\n\n\n" + code + "\n"
+    header = _header(g) + _imports(code)
+    return "\n".join(header) + "\n\n\n" + code + "\n"

@@ -342,6 +342,11 @@ def _norm_kwargs(eps: float, affine: bool) -> str:
     return f"epsilon={num(eps)}" + ("" if affine else ", center=False, scale=False") + ", "
 
 
+def _norm_of(node: Node) -> str:
+    """A LayerNorm's or GroupNorm's epsilon and affine options as keyword arguments."""
+    return _norm_kwargs(node.attrs.eps, node.attrs.affine)  # type: ignore[attr-defined]
+
+
 def _input_call(node: Node, args: tuple[str, ...], target: str, ctx: Ctx) -> list[str]:
     c, h, w = node.shape
     return [f'inputs = keras.Input(({num(h)}, {num(w)}, {num(c)}), name="input")']
@@ -380,19 +385,13 @@ OP_TABLE: dict[Op, Rule] = {
         _helper_layer(runtime.ChannelShuffle, lambda n: f"{num(n.attrs.groups)}, ")  # type: ignore[attr-defined]
     ),
     Op.ZEROPAD2D: Rule(_simple(lambda n: f"layers.ZeroPadding2D({_pixels(n.attrs.pads)}, ")),  # type: ignore[attr-defined]
-    Op.LAYERNORM: Rule(
-        _simple(
-            lambda n: (
-                "layers.LayerNormalization(axis=-1, " + _norm_kwargs(n.attrs.eps, n.attrs.affine)
-            )  # type: ignore[attr-defined]
-        )
-    ),
+    Op.LAYERNORM: Rule(_simple(lambda n: "layers.LayerNormalization(axis=-1, " + _norm_of(n))),
     Op.GROUPNORM: Rule(
         _simple(
             lambda n: (
                 f"layers.GroupNormalization({num(n.attrs.groups)}, axis=-1, "  # type: ignore[attr-defined]
-                + _norm_kwargs(n.attrs.eps, n.attrs.affine)
-            )  # type: ignore[attr-defined]
+                + _norm_of(n)
+            )
         )
     ),
     Op.LAYER_SCALE: Rule(

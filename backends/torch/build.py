@@ -69,7 +69,8 @@ def load_weights(
     )
     if t and strict:
         owners = [_node_of(g, k) for k in t.missing]
-        heads = sorted({aux_of(g, n) for n in owners if n in _aux_nodes(g)})
+        aux = (aux_of(g, n) for n in owners if n in _aux_nodes(g))
+        heads = sorted({h for h in aux if h is not None})
         only_aux = bool(heads) and all(n in _aux_nodes(g) for n in owners)
         hint = (
             f"the weights have no aux heads {', '.join(heads)}: pass strict=False to keep "

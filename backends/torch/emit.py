@@ -305,7 +305,7 @@ class _Writer:
         inst = Instance(s, self.wanted[s.path], base, lines, shape, env, in_ch, in_name)
         return inst, plan
 
-    def _inherited(self, s: Scope | None) -> tuple[tuple[str, object], ...]:
+    def _inherited(self, s: Scope | None) -> tuple[tuple[str, int | float], ...]:
         while s is not None and s.path:
             if s.block is not None:
                 return tuple(
@@ -486,8 +486,8 @@ def emit(g: nx.DiGraph) -> str:
     blocks.append(root.rstrip("\n"))
     blocks.append("\n".join(_build_function(g, cls, w)))
     code = "\n\n\n".join(blocks)
-    head = _header(g) + _imports(code, outputs is not None)
-    return "\n".join(head) + "\n\n\n" + code + "\n"
+    header = _header(g) + _imports(code, outputs is not None)
+    return "\n".join(header) + "\n\n\n" + code + "\n"
 
 
 def _literal(value: object) -> str | None:

@@ -80,7 +80,8 @@ class OneDNNConv(nn.Module):
     def _kernel(self, x: torch.Tensor) -> torch.Tensor:
         size = tuple(x.shape)
         if size not in self._packed:
-            self._packed[size] = torch._C._nn.mkldnn_reorder_conv2d_weight(
+            # torch's stub lacks the input size that the kernel takes (and packs for)
+            self._packed[size] = torch._C._nn.mkldnn_reorder_conv2d_weight(  # type: ignore[call-arg]
                 self.weight.to_mkldnn(), self.padding, self.stride, self.dilation, self.groups,
                 list(size),
             )  # fmt: skip

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from inceptdsl.errors import UsageError
-from inceptdsl.optimize import Optimized, Target, optimize
+from inceptdsl.optimize import Layout, Optimized, Target, optimize
 
 from ..common.optimized_weights import apply
 from ..common.weights_file import read_state
@@ -254,7 +254,7 @@ def build_optimized(
     path = choose_path(onednn, channels_last, dtype)
     onednn = path.name == "onednn"
     channels_last = path.name != "nchw"
-    layout = "nhwc" if channels_last else "nchw"
+    layout: Layout = "nhwc" if channels_last else "nchw"
     opt = optimize(graph, target or Target(layout=layout), skip)
     model = _skeleton(opt.graph)
     load_optimized(model, optimized_state_dict(graph, opt, weights_from))

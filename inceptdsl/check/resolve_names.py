@@ -30,6 +30,7 @@ RESERVED_LABELS = frozenset({"input"})
 def resolve_names(program: Program) -> list[SpecError]:
     errors: list[SpecError] = []
     for f in program.files.values():
+        errors += [_network_vs_block(net, f) for net in f.module.networks if net.name in f.blocks]
         decls: list[A.NetworkDecl | A.BlockDecl] = [*f.module.networks, *f.module.blocks]
         for decl in decls:
             if decl.name in LAYERS:  # a call `relu` would mean the block, silently
@@ -50,6 +51,29 @@ def resolve_names(program: Program) -> list[SpecError]:
             for m in _merges(decl.body):
                 errors += _check_merge(m, f)
     return errors
+
+
+def _network_vs_block(net: A.NetworkDecl, f: SpecFile) -> SpecError:
+    """A network named like a block the file sees (its own, or one imported: an imported
+    network is a block too): `extends NAME` or a call `NAME` would mean the imported one, and
+    which of the two a reader meant is anybody's guess."""
+    ref = f.blocks[net.name]
+    kind = "network" if any(n.span == ref.decl.span for n in ref.file.module.networks) else "block"
+    where = "declared in this file" if ref.file is f else f"imported from {ref.file.source.path}"
+    notes = [Note(f"the {kind} is declared here", ref.decl.span)]
+    notes += [
+        Note("and imported here", span)
+        for imp in f.module.imports
+        if imp.names is not None
+        for name, span in zip(imp.names, imp.name_spans, strict=True)
+        if name == net.name
+    ]
+    hint = f"rename one of them: `{net.name}` must mean one thing"
+    if kind == "network":
+        hint += f"; to edit the imported network, `network NEW_NAME extends {net.name} {{ ... }}`"
+    return DuplicateNameError(
+        f"network `{net.name}` has the name of a {kind} {where}", net.span, notes=notes, hint=hint
+    )
 
 
 def _check_merge(m: A.Merge, f: SpecFile) -> list[SpecError]:

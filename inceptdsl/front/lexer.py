@@ -1,15 +1,16 @@
-"""A Pygments lexer for .incept specs, registered as the `incept` lexer through the
-`pygments.lexers` entry point: `pygmentize -l incept specs/inception_v3.incept`.
-
-Keywords and layer names come from the grammar's vocabulary and the layer registry, so a new
-layer is highlighted without an edit here."""
+"""The rules of the Pygments lexer for .incept specs, from the grammar's vocabulary: keywords
+read from grammar.lark, so that a new keyword is highlighted without an edit here. The names
+that come from the op registry (layers, merge keywords) are passed in by highlight.py, which
+registers the lexer (`pygmentize -l incept`): the front end comes before the registry."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from importlib.resources import files
+from typing import Any
 
-from pygments.lexer import RegexLexer, bygroups, words
+from pygments.lexer import bygroups, words
 from pygments.token import (
     Comment,
     Keyword,
@@ -21,8 +22,6 @@ from pygments.token import (
     Text,
     Whitespace,
 )
-
-from ..ir.ops import LAYERS, MERGES
 
 
 def grammar_keywords(grammar: str) -> tuple[str, ...]:
@@ -42,21 +41,18 @@ def _grammar_words() -> tuple[str, ...]:
 
 CONSTANTS = ("true", "false", "none")
 
-KEYWORDS = _grammar_words() + tuple(MERGES)
-"""The grammar's keywords (but `true`/`false`/`none`, highlighted as constants, and the size
-operator `x`) and the op registry's merge keywords (`concat`, `add`, ...)."""
+GRAMMAR_KEYWORDS = _grammar_words()
+"""The grammar's keywords, but `true`/`false`/`none` (highlighted as constants) and the size
+operator `x`."""
 
 TYPES = ("int", "float", "bool", "str", "size", "act", "any", "list", "tuple", "choice")
 """Parameter types (check/types.py), highlighted as such."""
 
 
-class InceptLexer(RegexLexer):
-    name = "Incept"
-    aliases = ["incept", "inceptdsl"]
-    filenames = ["*.incept"]
-    mimetypes = ["text/x-incept"]
-
-    tokens = {
+def token_rules(keywords: Iterable[str], layers: Iterable[str]) -> dict[str, list[Any]]:
+    """The lexer's `tokens`: `keywords` (the grammar's and the registry's merges) and the
+    registry's `layers` highlighted as such."""
+    return {
         "root": [
             (r"\s+", Whitespace),
             (r"#.*$", Comment.Single),
@@ -68,8 +64,8 @@ class InceptLexer(RegexLexer):
             (r"\b\d+(x\d+)+\b", Number),
             (r"\b\d[\d_]*(\.\d+)?([eE][+-]?\d+)?[KMG]?%?", Number),
             (words(CONSTANTS, suffix=r"\b"), Keyword.Constant),
-            (words(KEYWORDS, suffix=r"\b"), Keyword),
-            (words(tuple(sorted(LAYERS, key=len, reverse=True)), suffix=r"\b"), Name.Builtin),
+            (words(tuple(keywords), suffix=r"\b"), Keyword),
+            (words(tuple(sorted(layers, key=len, reverse=True)), suffix=r"\b"), Name.Builtin),
             (words(TYPES, prefix=r"\b", suffix=r"\b"), Keyword.Type),
             (r"[A-Z]\w*", Name.Class),
             (r"[A-Za-z_]\w*(?=\s*=)", Name.Attribute),

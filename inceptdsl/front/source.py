@@ -52,6 +52,11 @@ class SourceFile:
         return SourceFile(path, text, tuple(split_lines(text)))
 
     @property
+    def lines(self) -> tuple[str, ...]:
+        """The lines as the lexer numbers them (split_lines)."""
+        return self._lines
+
+    @property
     def line_count(self) -> int:
         return len(self._lines)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
 from ..front.loader import BlockRef, Program, load_program
-from ..front.source import Span, display_path
+from ..front.source import SourceFile, Span, display_path
 from ..ir import info, node, shape_of
 from ..lower.trace import Seen, recording
 from ..network import Network, loads
@@ -48,12 +49,27 @@ class Analysis:
     seen: Seen = field(default_factory=dict)
     """What each statement's names were, each time it ran (lower/trace.py): loop hovers."""
     _parent: list[Network | None] = field(default_factory=list)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    """The texts of the files the analysis read, by absolute path (positions.py counts a
+    span's columns in its file's line)."""
 
     def parent(self) -> Network | None:
         """The parent network of the document's variant, built on first use (variants.py)."""
         if not self._parent:
             self._parent.append(build_parent(self.program) if self.program else None)
         return self._parent[0]
+
+    def lines(self, path: str) -> tuple[str, ...] | None:
+        """The lines of the file at `path` (as a span shows it), None where it was not read."""
+        full = os.path.abspath(path)
+        if full == self.path:
+            return self.sources.setdefault(full, SourceFile.of(path, self.text)).lines
+        source = self.sources.get(full)
+        return None if source is None else source.lines
+
+    def _keep(self, sources: Mapping[str, SourceFile]) -> None:
+        for shown, source in sources.items():
+            self.sources.setdefault(os.path.abspath(shown), source)
 
 
 def _diag(err: SpecError, fallback: str, severity: str = "error") -> list[Diagnostic]:
@@ -97,8 +113,10 @@ def analyze(path: str, text: str) -> Analysis:
     try:
         a.program = load_program(path, text)
     except SpecError as err:
+        a._keep(err.sources)
         a.diagnostics += _diag(err, path)
         return a
+    a._keep(a.program.sources)
     if not a.program.root.module.networks:
         return a  # a library of blocks: parsed and resolved is all there is to check
     try:
@@ -117,6 +135,7 @@ def analyze(path: str, text: str) -> Analysis:
                     )
                 )
     except SpecError as err:
+        a._keep(err.sources)
         a.diagnostics += _diag(err, path)
     return a
 

@@ -4,7 +4,7 @@ go to definition, completion and formatting. The answers come from analysis.py.
 The server analyses only the text the client sent (didOpen, didChange) and the `.incept` files
 that text imports from its roots, read by the CLI's reader: a request about a document that is
 not open is answered with nothing, never by reading the path from disk. protocol.py runs the
-message loop."""
+message loop; positions.py counts columns in the encoding agreed at `initialize`."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 
 from ..errors import SpecError
-from ..front.source import Span
+from ..front.source import split_lines
 from ..ir.ops import MERGES
 from .analysis import Analysis, analyze, block_names, definition, function_names, hover
+from .positions import Columns
 from .protocol import Protocol, serve_stdio
 from .variants import children
 
@@ -45,17 +46,6 @@ def path_to_uri(path: str) -> str:
     return Path(os.path.abspath(path)).as_uri()
 
 
-def span_range(span: Span | None) -> T.Range:
-    if span is None:
-        return T.Range(T.Position(0, 0), T.Position(0, 0))
-    # Span columns are 1-based with an exclusive end (the caret is end_column - column wide).
-    end_line = max(span.end_line, span.line)
-    end_col = span.end_column - 1 if span.end_line >= span.line else span.column
-    return T.Range(
-        T.Position(span.line - 1, span.column - 1), T.Position(end_line - 1, max(0, end_col))
-    )
-
-
 class InceptServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("inceptdsl", _version(), protocol_cls=Protocol)
@@ -63,8 +53,13 @@ class InceptServer(LanguageServer):
         self.published: dict[str, set[str]] = {}  # document uri -> uris it put diagnostics on
         self.parsed: dict[str, Analysis] = {}  # the last analysis whose program loaded
 
+    def columns(self, a: Analysis) -> Columns:
+        """Code points <-> the negotiated position encoding, for `a`'s files (positions.py)."""
+        return Columns(self.workspace.position_codec, a.lines)
+
     def refresh(self, uri: str, text: str) -> Analysis:
         a = analyze(uri_to_path(uri), text)
+        span_range = self.columns(a).range
         self.analyses[uri] = a
         if a.program is not None:
             self.parsed[uri] = a
@@ -135,7 +130,7 @@ def make_server() -> InceptServer:
         if a is None:
             return None
         known = ls.parsed.get(params.text_document.uri)
-        text = hover(a, params.position.line, params.position.character, known)
+        text = hover(a, *ls.columns(a).position(a.text, params.position), known)
         if text is None:
             return None
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=text))
@@ -146,10 +141,11 @@ def make_server() -> InceptServer:
         if a is None:
             return None
         known = ls.parsed.get(params.text_document.uri)
-        span = definition(a, params.position.line, params.position.character, known)
+        columns = ls.columns(a)
+        span = definition(a, *columns.position(a.text, params.position), known)
         if span is None:
             return None
-        return T.Location(uri=path_to_uri(span.path), range=span_range(span))
+        return T.Location(uri=path_to_uri(span.path), range=columns.range(span))
 
     @server.feature(T.TEXT_DOCUMENT_COMPLETION, T.CompletionOptions(trigger_characters=[" ", "("]))
     def on_completion(ls: InceptServer, params: T.CompletionParams) -> T.CompletionList:
@@ -158,9 +154,9 @@ def make_server() -> InceptServer:
         a = _analysis(ls, params.text_document.uri)
         if a is None:
             return T.CompletionList(is_incomplete=False, items=[])
-        lines = a.text.splitlines()
-        line = lines[params.position.line] if params.position.line < len(lines) else ""
-        before = line[: params.position.character]
+        lines = split_lines(a.text)
+        row, col = ls.columns(a).position(a.text, params.position)
+        before = (lines[row] if row < len(lines) else "")[:col]
         edit = EDIT_PATH.match(before)
         if edit is not None:  # a variant's edit: the parent's paths below what is typed
             # A half-typed edit does not parse: the last analysis that did knows the parent.

@@ -1,7 +1,8 @@
 """Families and their members. A network's first `choice[...]` parameter names its members
 (`efficientnet(variant: choice["b0", ..., "b7"] = "b0")`); `inceptdsl list` shows them, a
 sweep takes them as a dimension, and a spec argument may name one: `efficientnet_b3` is the
-bundled `efficientnet` with `variant="b3"`, for every command that loads a spec (cli._load).
+bundled `efficientnet` with `variant="b3"`, for every command that loads a spec (cli._load) and
+for `inceptdsl.load`.
 A file or bundled spec of that name wins, so a name never changes meaning when a family is
 added beside it."""
 
@@ -107,7 +108,9 @@ def with_member(arg: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any
         return arg, dict(params)
     if m.param in params:
         raise UsageError(
-            f"{arg} is {m.spec} with {m.param}={m.member}: --set {m.param} contradicts it",
-            hint=f"name the family instead ({m.spec} --set {m.param}=...), or drop the --set",
+            f"{arg} is {m.spec} with {m.param}={m.member}: setting {m.param} as well "
+            "contradicts it",
+            hint=f"name the family instead ({m.spec} with {m.param}=...), or drop the "
+            f"{m.param} value",
         )
     return m.spec, {m.param: m.member, **params}
