@@ -8,7 +8,9 @@ child process, in CPU seconds above a baseline run in the same way."""
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import random
 import resource
 import subprocess
 import sys
@@ -21,7 +23,7 @@ from inceptdsl import SpecError, loads
 from inceptdsl.check.budget import PER_ITEM, Estimate
 from inceptdsl.front.loader import load_program
 from inceptdsl.lower import MAX_REPEAT, Lowerer
-from inceptdsl.names import MAX_CANDIDATES, did_you_mean
+from inceptdsl.names import MAX_CANDIDATES, _nearest, did_you_mean
 
 NESTED_EMPTY = (
     'network t {\n  input 3 x 8 x 8\n  repeat 100000 as "a{n}" {\n'
@@ -361,6 +363,37 @@ def test_a_suggestion_compares_a_bounded_number_of_names(monkeypatch: pytest.Mon
     assert did_you_mean("RELU_5", names) == "did you mean `relu_5`?"
     assert did_you_mean("conv_3", [*names, "conv_2"]) == "did you mean `conv_2`?"
     assert seen and max(seen) <= MAX_CANDIDATES
+
+
+def _nearest_by_sorting(name: str, pool: set[str]) -> set[str]:
+    """names._nearest as it was (two full sorts): the oracle of the heap's choice."""
+    if len(pool) <= MAX_CANDIDATES:
+        return pool
+    half = MAX_CANDIDATES // 4
+    out: set[str] = set()
+    for key in (str.lower, lambda s: s[::-1].lower()):
+        ordered = sorted(pool, key=key)
+        i = bisect.bisect_left([key(c) for c in ordered], key(name))
+        out.update(ordered[max(0, i - half) : i + half])
+    return out
+
+
+@pytest.mark.parametrize("alphabet", ["aAbB_1", "ab_1", "aAİıßẞ_"])
+def test_the_bounded_suggestion_compares_the_same_names_as_sorting(alphabet: str) -> None:
+    """The heap (names._around) picks exactly what sorting picked, ties between names equal but
+    for case included (stable order: the later ones below the name, the earlier ones above),
+    and non-ASCII names whose lowercase is longer; so the suggestion is the same."""
+    rnd = random.Random(alphabet)
+    for _ in range(60):
+        pool = {
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 5)))
+            for _ in range(rnd.randint(0, 3000))
+        }
+        name = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 5)))
+        assert _nearest(name, pool) == _nearest_by_sorting(name, pool), (name, len(pool))
+    names = {"relu"} | {f"relu_{i}" for i in range(1, 99_990)}
+    for name in ("relu_99990", "Relu_12", "zzz", "a", "5_uler"):
+        assert _nearest(name, names) == _nearest_by_sorting(name, names)
 
 
 # ---- a layer without arguments is built once per input shape and defaults ----------------
