@@ -396,6 +396,42 @@ def test_the_bounded_suggestion_compares_the_same_names_as_sorting(alphabet: str
         assert _nearest(name, names) == _nearest_by_sorting(name, names)
 
 
+@pytest.mark.parametrize("name", ["googlenet", "inception_v3", "efficientnet", "plain_layers"])
+def test_lazy_figures_are_the_sums_of_every_node_under_a_path(name: str) -> None:
+    """expect.Figures reads a node from the graph and sums scopes on first use (lazy, the
+    network's own) or sums everything at once (a `with` variant's): both give, for every node,
+    scope and label, the sums of the nodes named the path or under `path.` (counted here one
+    by one), and the same shapes and names."""
+    from inceptdsl import load
+    from inceptdsl.expect import Figures
+    from inceptdsl.ir import nodes
+
+    net = loads(PLAIN_LAYERS, "t.incept") if name == "plain_layers" else load(name)
+    every = list(nodes(net.graph))
+    paths = {
+        ".".join(n.name.split(".")[:i]) for n in every for i in range(1, n.name.count(".") + 2)
+    }
+    paths |= set(net.labels) | {"nope", "b.nope"}
+    assert any("." in n.name for n in every) and any("." not in n.name for n in every)
+    lazy, eager = Figures.of(net, lazy=True), Figures.of(net)
+    for path in sorted(paths):
+        under = [n for n in every if n.name == path or n.name.startswith(path + ".")]
+        want = (
+            (
+                sum(n.params for n in under),
+                sum(n.buffers for n in under),
+                sum(n.macs for n in under),
+            )
+            if under
+            else None
+        )
+        assert lazy.sums(path) == eager.sums(path) == want, path
+    for n in every:
+        assert lazy.shape(n.name) == eager.shape(n.name) == tuple(n.shape)
+    assert lazy.shape("nope") is eager.shape("nope") is None
+    assert set(lazy.node_names()) == set(eager.node_names()) == {n.name for n in every}
+
+
 # ---- a layer without arguments is built once per input shape and defaults ----------------
 
 PLAIN_LAYERS = (
