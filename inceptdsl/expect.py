@@ -200,7 +200,7 @@ class Figures:
         if not lazy:
             with _gc_paused():
                 fig._shapes = {name: tuple(shape) for name, shape, *_ in costs(net.graph)}
-                fig._sums = _sums(net.graph, lambda name: True)
+                fig._sums = _sums(net.graph, scoped=False)
             fig.graph = None
             fig.totals()
         return fig
@@ -220,7 +220,7 @@ class Figures:
         if self._sums is None:
             assert g is not None
             with _gc_paused():
-                self._sums = _sums(g, lambda name: "." in name)
+                self._sums = _sums(g, scoped=True)
         scoped = self._sums.get(path)
         if g is None or "." in path or path not in g:
             return scoped
@@ -253,14 +253,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _sums(g: nx.DiGraph, which: Callable[[str], bool]) -> dict[str, tuple[int, int, int]]:
-    """The summed params, buffers and MACs of the nodes `which` selects, under the node's name
-    and every prefix of it (`a.b.c`: `a.b.c`, `a.b`, `a`)."""
+def _sums(g: nx.DiGraph, scoped: bool) -> dict[str, tuple[int, int, int]]:
+    """The summed params, buffers and MACs of every node (`scoped`: of the nodes with a `.` in
+    their names), under the node's name and every prefix of it (`a.b.c`: `a.b.c`, `a.b`, `a`)."""
     sums: dict[str, list[int]] = {}
-    if not any(which(name) for name in g):
+    if scoped and not any("." in name for name in g):
         return {}
     for name, _, params, buffers, macs in costs(g):
-        if not which(name):
+        if scoped and "." not in name:
             continue
         if "." not in name and name not in sums:  # a top-level node: its own sums
             sums[name] = [params, buffers, macs]
