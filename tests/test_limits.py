@@ -58,7 +58,8 @@ def _doubling_blocks_with_arguments(levels: int) -> str:
 
 
 class _Work:
-    """Counts the expansion steps and nodes lowering does."""
+    """Counts the expansion steps and nodes lowering does (nodes made one by one or as the
+    copies of a repeated chain, lower/copies.py)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.steps = self.nodes = 0
@@ -72,8 +73,17 @@ class _Work:
             self.nodes += 1
             return node(lw, *args, **kwargs)
 
+        def counted_copies(lw: Lowerer, *args: Any) -> str | None:
+            assert lw.g is not None
+            before = len(lw.g)
+            out = copies(lw, *args)
+            self.nodes += len(lw.g) - before
+            return out
+
+        copies = Lowerer._copies
         monkeypatch.setattr(Lowerer, "_tick", counted_tick)
         monkeypatch.setattr(Lowerer, "_node", counted_node)
+        monkeypatch.setattr(Lowerer, "_copies", counted_copies)
 
 
 def _error(text: str) -> SpecError:
@@ -480,6 +490,70 @@ def test_a_layer_without_arguments_is_built_once_per_input_shape(
     built.clear()
     loads("network t {\n  input 3 x 8 x 8\n  repeat 1000 { relu }\n}\n")
     assert len(built) == 2  # the input and one relu
+
+
+COPIES = (
+    "network t {\n  input 3 x 32 x 32\n  relu_7: bn\n  repeat 12 { relu }\n"
+    "  repeat 3 { relu -> bn }\n  defaults bn(eps=0.01)\n  repeat 5 { bn -> relu }\n"
+    "  g: { repeat 3 { relu } }\n  r: repeat 3 { relu }\n  repeat 2 { repeat 3 { hardswish } }\n"
+    "  repeat 0 { relu }\n  repeat 1 { relu }\n  B\n"
+    "  head: aux from relu_3 weight=0.3 { repeat 3 { relu } -> global_avgpool }\n"
+    "  repeat 4 { global_avgpool }\n  repeat 4 { relu6 -> flatten }\n  repeat 2 { relu }\n}\n"
+    "block B {\n  defaults bn(eps=0.5)\n  repeat 4 { bn }\n}\n"
+)
+"""Repeats of plain layers: one layer, chains, a shape that changes in the first copies only
+(gap) or in every one (flatten, then the same), under `defaults`, in a group, an indexed scope,
+nested repeats, no or one copy, in a block, in an aux head, around a name already taken."""
+
+
+def _every_part(net: Any, work: _Work) -> tuple[Any, ...]:
+    g = net.graph
+    succ = {n: list(g.succ[n].items()) for n in g}
+    pred = {n: list(g.pred[n].items()) for n in g}
+    return (*_graph(net), succ, pred, dict(g.graph), net.warnings, work.steps, work.nodes)
+
+
+@pytest.mark.parametrize("name", ["copies", "googlenet", "efficientnet", "convnext"])
+def test_bulk_copies_make_the_same_graph(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Exactness of lower/copies.py: the same nodes (attributes, shapes, costs, spans, order),
+    edges (order and index), labels, graph attributes, warnings, steps and node count as
+    lowering every copy."""
+    from inceptdsl import load
+
+    def build() -> tuple[Any, ...]:
+        with monkeypatch.context() as m:
+            work = _Work(m)  # type: ignore[arg-type]
+            net = loads(COPIES, "t.incept") if name == "copies" else load(name)
+            return _every_part(net, work)
+
+    made = []
+    real = Lowerer._copies
+    monkeypatch.setattr(Lowerer, "_copies", lambda lw, *a: made.append(out := real(lw, *a)) or out)
+    bulk = build()
+    monkeypatch.setattr(Lowerer, "_copies", lambda *a: None)
+    assert bulk == build()
+    if name == "copies":
+        assert sum(x is not None for x in made) >= 8  # the bulk path was taken
+
+
+def test_the_copies_of_a_plain_layer_are_made_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`repeat 1000 { relu -> bn }` builds its first relu and bn as layers and the other 999
+    pairs at once."""
+    layers = []
+    real = Lowerer._layer
+    monkeypatch.setattr(Lowerer, "_layer", lambda lw, *a: layers.append(1) or real(lw, *a))
+    net = loads("network t {\n  input 3 x 8 x 8\n  repeat 1000 { relu -> bn }\n}\n")
+    assert (len(layers), len(net.graph)) == (2, 2001)
+    # the estimate stops such a repeat before it runs; without it, the copies that would pass
+    # the limit are lowered one by one, and the error is the same node's
+    monkeypatch.setattr("inceptdsl.lower.limits.MAX_NODES", 2_000)
+    monkeypatch.setattr(Lowerer, "_precharge", lambda *a, **k: None)
+    spec = "network t {\n  input 3 x 8 x 8\n  relu\n  repeat 1999 { relu }\n}\n"
+    layers.clear()
+    err = _error(spec)
+    assert (err.code, err.line, err.column, len(layers)) == ("E902", 4, 17, 1 + 1_999)
+    monkeypatch.setattr(Lowerer, "_copies", lambda *a: None)
+    assert str(_error(spec)) == str(err)
 
 
 # ---- CPU time of the real CLI --------------------------------------------------------------
