@@ -121,6 +121,31 @@ def test_limit_stops_before_the_work(
     assert err.hint is not None and "at least" in err.hint and "before it" not in err.hint
 
 
+def test_a_block_call_counts_the_steps_of_one_definition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """budget.BLOCK_CALL is what lowering counts for a block call and a `for` iteration and what
+    the estimate charges for them (one definition, read where it is used): raised by 4, both
+    counts grow by 4 for each of the 2 calls and 3 iterations."""
+    from inceptdsl.check import budget
+    from inceptdsl.lower import network_decl
+
+    text = (
+        "block B { relu }\nnetwork t {\n  input 3 x 8 x 8\n  B\n  B\n"
+        "  for i in range(3) { relu }\n  let k = 1\n}\n"
+    )
+
+    def counts() -> tuple[int, int]:
+        with monkeypatch.context() as m:
+            work = _Work(m)  # type: ignore[arg-type]
+            net = loads(text)
+        body = network_decl(net.program).body.stmts[1:]
+        return work.steps, Estimate(MAX_REPEAT).body(body, net.params, net.program.root).steps
+
+    steps, estimate = counts()
+    assert estimate <= steps
+    monkeypatch.setattr(budget, "BLOCK_CALL", budget.BLOCK_CALL + 4)
+    assert counts() == (steps + 4 * 5, estimate + 4 * 5)
+
+
 def test_the_node_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bound is a lower bound: a network of exactly MAX_NODES nodes builds, one more node
     is refused, before the repeat runs when the repeat would pass it."""

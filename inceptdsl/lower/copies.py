@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from ..check import budget
 from ..front import ast as A
 from ..front.source import Span
 from ..ir import ops as O
@@ -87,7 +88,7 @@ class Copies:
         if shape != start:
             return None
         k = len(calls)
-        steps = count * (2 + k)  # an iteration, the statement and each unit (see _repeat)
+        steps = count * (budget.ITERATION + budget.STMT + k * budget.UNIT)  # as _repeat counts
         if self.steps + steps > limits.MAX_STEPS or len(g) + count * k > limits.MAX_NODES:
             return None
         self._tick(r.span, steps)

@@ -309,7 +309,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising, Copies):
         )
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
-        self._tick(s.span, limits.BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
+        self._tick(s.span, budget.BINDING)  # a new context costs like a block call
         ev = self._ev(ctx, x)
         if isinstance(s, A.LetStmt):
             return replace(ctx, names={**ctx.names, s.name: ev.eval(s.value)})
@@ -325,7 +325,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising, Copies):
         self._precharge_loop(s, items, ctx)
         outer = self._enter("for", f"the `for` at line {s.span.line}")
         for k, item in enumerate(items):
-            self._tick(s.span, limits.BLOCK_CALL_STEPS)  # a new context, like a block call
+            self._tick(s.span, budget.BLOCK_CALL)  # a new context, like a block call
             names = dict(ctx.names)
             bind(s.target, item, k, names)
             sub = replace(ctx, names=names)
@@ -436,7 +436,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising, Copies):
         if isinstance(core, A.Call):
             ref = ctx.file.blocks.get(core.name)
             if ref is not None:
-                self._tick(u.span, limits.BLOCK_CALL_STEPS)
+                self._tick(u.span, budget.BLOCK_CALL)
                 return self._block_call(u, core, ref, x, ctx)
             if core.name not in O.LAYERS and core.name in ctx.names:  # `-> a ->`, a: act
                 act = activation_call(core, ctx.names[core.name])
