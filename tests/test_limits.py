@@ -334,6 +334,26 @@ def test_a_limit_found_by_counting_says_what_was_expanding(body: str, words: str
     assert "before it" not in err.hint and "at least" not in err.hint  # found by counting
 
 
+def test_a_limit_found_by_counting_in_block_calls_alone_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No repeat or loop is running when the step limit is passed inside doubling block calls
+    whose work the estimate cannot see (each of the 128 calls of L0 runs 1,000 steps of empty
+    groups under an `if` on the input's channels, counted as nothing): the hint names block
+    calls alone. (A limit of 100,000 steps keeps the test short.)"""
+    monkeypatch.setattr("inceptdsl.lower.limits.MAX_STEPS", 100_000)
+    groups = "    { } -> { } -> { } -> { } -> { } -> { } -> { } -> { } -> { }\n" * 100
+    blocks = ["block L0 {\n  if in.channels > 0 {\n" + groups + "  }\n}"] + [
+        f"block L{i} {{ L{i - 1} -> L{i - 1} }}" for i in range(1, 8)
+    ]
+    err = _error("\n".join(blocks) + "\nnetwork t {\n  input 3 x 8 x 8\n  L7\n}\n")
+    assert (err.code, err.hint) == (
+        "E905",
+        "check blocks that call blocks many times, even empty ones",
+    )
+    assert err.line in range(3, 103)  # in L0
+
+
 def test_a_limit_before_the_work_says_what_to_check() -> None:
     loop = _error(NESTED_LOOPS).hint or ""
     assert "this `for` over 100,000 items" in loop and "lengths of loop lists" in loop
