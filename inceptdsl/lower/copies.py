@@ -94,13 +94,9 @@ class Copies:
         self._tick(r.span, steps)
         self.kept += count * k
         units = r.body.stmts[0].units  # type: ignore[union-attr]
-        names: list[str] = []
-        srcs: list[str] = []
-        for _ in range(count):
-            for u, call in zip(units, calls, strict=True):
-                srcs.append(x)
-                x = ctx.scope.generated(call.name, u.span)
-                names.append(x)
+        bases = [(call.name, u.span) for u, call in zip(units, calls, strict=True)]
+        names = ctx.scope.generated_run(bases, count)  # as `_named` names each
+        srcs = [x, *names[:-1]]
         rows: list[Row] = []
         for call, plain in zip(calls, plains, strict=True):
             op = O.LAYERS[call.name].op
@@ -109,4 +105,4 @@ class Copies:
         add_chain(g, names, srcs, rows)
         self.labels.update(zip(names, names, strict=True))
         self._figures = plains[-1].figures
-        return x
+        return names[-1]
