@@ -241,16 +241,9 @@ def add_chain(g: nx.DiGraph, names: list[str], srcs: list[str], rows: list[Row])
 Row = tuple[Op, Attrs, Shape, int, int, int, Span | None, str | None]
 """A node's op, attrs, shape, params, buffers, MACs, span and aux head (add_chain)."""
 
+ROW_KEYS = ("op", "attrs", "shape", "params", "buffers", "macs", "span", "aux")
+"""The attribute names of a Row's items, in add_node's order."""
+
 
 def _attributes(row: Row) -> dict[str, Any]:
-    op, attrs, shape, params, buffers, macs, span, aux = row
-    return dict(
-        op=op,
-        attrs=attrs,
-        shape=shape,
-        params=params,
-        buffers=buffers,
-        macs=macs,
-        span=span,
-        aux=aux,
-    )  # add_node's order
+    return dict(zip(ROW_KEYS, row, strict=True))
