@@ -135,7 +135,7 @@ def test_a_block_call_counts_the_steps_of_one_definition(monkeypatch: pytest.Mon
 
     def counts() -> tuple[int, int]:
         with monkeypatch.context() as m:
-            work = _Work(m)  # type: ignore[arg-type]
+            work = _Work(m)
             net = loads(text)
         body = network_decl(net.program).body.stmts[1:]
         return work.steps, Estimate(MAX_REPEAT).body(body, net.params, net.program.root).steps
@@ -568,7 +568,7 @@ def test_bulk_copies_make_the_same_graph(monkeypatch: pytest.MonkeyPatch, name: 
 
     def build() -> tuple[Any, ...]:
         with monkeypatch.context() as m:
-            work = _Work(m)  # type: ignore[arg-type]
+            work = _Work(m)
             net = loads(COPIES, "t.incept") if name == "copies" else load(name)
             return _every_part(net, work)
 
