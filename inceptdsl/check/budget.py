@@ -39,9 +39,16 @@ CAP = 10**30
 """Costs are clamped here: beyond every limit, and it keeps the arithmetic of 64 nested
 `repeat 100000` cheap."""
 
-STMT, UNIT, ITERATION, BLOCK_CALL, BINDING = 1, 1, 1, 5, 4
-"""Steps lower/expand.py counts for a statement, a unit, a repeat iteration, a block call (on top of
-its unit) and a `let` / `defaults` (on top of its statement)."""
+STMT, UNIT, ITERATION = 1, 1, 1
+"""Steps lower/expand.py counts for a statement, a unit and a repeat iteration."""
+
+BLOCK_CALL = 5
+"""Steps lowering counts for a block call (on top of its unit) and a `for` iteration: each builds
+a new context, which costs about five plain steps. The one definition: lower/expand.py counts
+it and the estimates here mirror it."""
+
+BINDING = BLOCK_CALL - 1
+"""Steps a `let` or `defaults` counts on top of its statement (a new context, like a call)."""
 
 MAX_DEPTH = 200
 """Deepest nesting the estimate follows (blocks calling blocks); deeper counts as nothing, and

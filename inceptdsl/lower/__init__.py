@@ -32,7 +32,6 @@ from .binding import (
 from .context import Expectation, Lowered
 from .expand import Lowerer
 from .limits import (
-    BLOCK_CALL_STEPS,
     MAX_NESTING,
     MAX_NODES,
     MAX_REPEAT,
@@ -42,7 +41,6 @@ from .limits import (
 from .memo import BlockMemo
 
 __all__ = [
-    "BLOCK_CALL_STEPS",
     "BlockMemo",
     "MAX_NESTING",
     "MAX_NODES",

@@ -51,6 +51,7 @@ from .binding import (
     network_params,
 )
 from .context import Ctx, Defaults, Expectation, Lowered, choose_static
+from .copies import Copies
 from .edits import Editing, Edits
 from .memo import BlockMemo, Memoising, NodeRec
 from .scopes import Scope, ScopeLog
@@ -74,7 +75,7 @@ class PlainLayer:
     figures: Figures
 
 
-class Lowerer(Structures, Editing, WorkBudget, Memoising):
+class Lowerer(Structures, Editing, WorkBudget, Memoising, Copies):
     """One lowering of one program: its graph, names, edits and work, built as it goes."""
 
     def __init__(self, program: Program, memo: BlockMemo | None = None) -> None:
@@ -308,7 +309,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         )
 
     def _binding(self, s: A.DefaultsStmt | A.LetStmt, x: str, ctx: Ctx) -> Ctx:
-        self._tick(s.span, limits.BLOCK_CALL_STEPS - 1)  # a new context costs like a block call
+        self._tick(s.span, budget.BINDING)  # a new context costs like a block call
         ev = self._ev(ctx, x)
         if isinstance(s, A.LetStmt):
             return replace(ctx, names={**ctx.names, s.name: ev.eval(s.value)})
@@ -324,7 +325,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         self._precharge_loop(s, items, ctx)
         outer = self._enter("for", f"the `for` at line {s.span.line}")
         for k, item in enumerate(items):
-            self._tick(s.span, limits.BLOCK_CALL_STEPS)  # a new context, like a block call
+            self._tick(s.span, budget.BLOCK_CALL)  # a new context, like a block call
             names = dict(ctx.names)
             bind(s.target, item, k, names)
             sub = replace(ctx, names=names)
@@ -435,7 +436,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
         if isinstance(core, A.Call):
             ref = ctx.file.blocks.get(core.name)
             if ref is not None:
-                self._tick(u.span, limits.BLOCK_CALL_STEPS)
+                self._tick(u.span, budget.BLOCK_CALL)
                 return self._block_call(u, core, ref, x, ctx)
             if core.name not in O.LAYERS and core.name in ctx.names:  # `-> a ->`, a: act
                 act = activation_call(core, ctx.names[core.name])
@@ -474,7 +475,7 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
 
     def _layer(self, u: A.Unit, call: A.Call, x: str, ctx: Ctx) -> str:
         layer = O.LAYERS[call.name]  # resolve_names guarantees it exists
-        plain = self._plain_layer(call, x, ctx)
+        plain = self._plain_layer(call, self._shape(x), ctx)
         if plain is not None:
             return self._named(u, call, ctx, layer.op, plain.attrs, x, plain.figures)
         ev = self._ev(ctx, x)
@@ -516,14 +517,14 @@ class Lowerer(Structures, Editing, WorkBudget, Memoising):
             self._plain[key] = PlainLayer(call, ctx.defaults, ctx.forced, attrs, self._figures)
         return out
 
-    def _plain_layer(self, call: A.Call, x: str, ctx: Ctx) -> PlainLayer | None:
+    def _plain_layer(self, call: A.Call, shape: Shape, ctx: Ctx) -> PlainLayer | None:
         """What an earlier lowering of this very call without arguments made on an input of
-        this shape under these defaults (the copies of `repeat 99990 { relu }`): its attributes,
+        `shape` under these defaults (the copies of `repeat 99990 { relu }`): its attributes,
         shape and cost depend on nothing else, so they are reused, not rebuilt (the same values;
         attributes are immutable). sepconv and dwconv are left out: they may warn."""
         if call.args or call.kwargs:
             return None
-        hit = self._plain.get((id(call), self._shape(x), id(ctx.defaults), id(ctx.forced)))
+        hit = self._plain.get((id(call), shape, id(ctx.defaults), id(ctx.forced)))
         if hit is None or hit.call is not call:
             return None
         if hit.defaults is not ctx.defaults or hit.forced is not ctx.forced:

@@ -20,11 +20,8 @@ MAX_STEPS = 10 * MAX_NODES
 that creates no node (empty blocks, nested empty `repeat`s, `let`s in a loop) is counted too,
 so it cannot run for hours under the node limit. A layer in a `repeat` takes three steps
 (iteration, statement, unit), so any network under MAX_NODES fits; a million empty steps take
-about a second."""
-
-BLOCK_CALL_STEPS = 5
-"""Steps a block call, a `let` or a `defaults` counts: each builds a new context, which costs
-about five plain steps."""
+about a second. What each counts is defined once, in check/budget.py (STMT, UNIT, ITERATION,
+BLOCK_CALL, BINDING), which the estimate of the work before it is done mirrors."""
 
 MAX_NESTING = 100
 """Deepest nesting of units while lowering (groups, branches, repeats, aux heads and block

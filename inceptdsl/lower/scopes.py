@@ -7,7 +7,7 @@ elsewhere a generated name is the base, then `base_1`, `base_2`, ... skipping na
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,22 @@ class Namespace:
         name, n = self._next(base)
         self.counts[base] = n + 1
         return self.claim(name, where)
+
+    def generated_run(self, bases: Sequence[tuple[str, Any]], count: int) -> list[str]:
+        """What `generated(base, where)` returns for each of `bases` in turn, `count` times over
+        (the copies of a repeated chain, lower/copies.py), in one loop: the same names."""
+        out = []
+        taken, counts, prefix = self.taken, self.counts, self.prefix
+        for _ in range(count):
+            for base, where in bases:
+                n = counts.get(base, 0)
+                name = base if n == 0 else f"{base}_{n}"
+                if name in taken:
+                    name, n = self._next(base)
+                counts[base] = n + 1
+                taken[name] = where
+                out.append(prefix + name)
+        return out
 
     def index(self, where: Any) -> str:
         name = str(self.next_index)

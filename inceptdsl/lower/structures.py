@@ -31,6 +31,7 @@ from ..middle.shapes import fmt_shape
 from ..middle.values import format_value
 from . import limits
 from .context import Ctx
+from .copies import plain_chain
 from .scopes import ScopeLog
 
 
@@ -76,6 +77,10 @@ class Structures:
         ) -> str: ...
 
         def _tick(self, span: Span | None, steps: int = 1) -> None: ...
+
+        def _copies(
+            self, r: A.Repeat, calls: tuple[A.Call, ...], x: str, ctx: Ctx, count: int
+        ) -> str | None: ...
 
         def _precharge(
             self,
@@ -138,6 +143,7 @@ class Structures:
             )
         self._precharge(r.body.stmts, ctx, n, r.span, f"this `repeat {n}`", budget.ITERATION)
         outer = self._enter("repeat", f"the `repeat {n}` at line {r.span.line}")
+        calls = plain_chain(r, ctx)  # the copies of such a chain may be made at once
         for i in range(n):
             self._tick(r.span)
             if r.pattern is not None:
@@ -149,6 +155,11 @@ class Structures:
                 self.labels[name] = x
             else:
                 x = self._seq(r.body.stmts, x, ctx)
+                if calls is not None and i + 1 < n:
+                    rest = self._copies(r, calls, x, ctx, n - i - 1)
+                    if rest is not None:
+                        x = rest
+                        break
         self.inside = outer
         return x
 
