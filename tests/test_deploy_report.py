@@ -1,7 +1,8 @@
 """The int8 report (`compile --int8`, backends/common/quant_report.py): the quantized model's
 size against the fp32 one and each layer's error against fp32 on the calibration set. The
 per-layer errors must locate a fault: a corrupted weight scale makes its layer's error jump,
-and a 1% change of one fp32 weight shows at that layer and after it, never before."""
+and a 1% change of one fp32 weight shows at that layer and after it, never before: on ONNX, and
+on OpenVINO and TFLite (their own ways of reading a layer, backends/*/report.py)."""
 
 from __future__ import annotations
 
