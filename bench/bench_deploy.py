@@ -1,16 +1,17 @@
 """Deploy targets side by side: fp32 vs int8 per runtime, on a trained model and on full-size ones.
 
-    python bench/bench_deploy.py [--nets inception_v3,googlenet] [--batch 8] [--repeats 10]
-        [--no-openvino] [--no-tflite] [--threads 2]
+    python bench/bench_deploy.py [--nets inception_v3,googlenet] [--batch 1,8] [--repeats 10]
+        [--no-openvino] [--no-tflite] [--no-digits] [--threads 2]
 
 1. Digits (issue 24 item 3): tests/fixtures/deploy/mini_inception.incept trained on
    scikit-learn's digits (backends/torch/train.py, 10 epochs), then compiled for each target in
    fp32 and int8 (256 training images as calibration): test accuracy, file size and the median
    latency at batch 1, each row next to torch eager fp32.
-2. Full-size networks (random weights, BN statistics from a train-mode pass): ONNX Runtime fp32
-   (the optimized graph) vs int8 (QDQ) and OpenVINO fp32 vs int8 at `--batch`: median latency,
-   the ratio, and top-1 agreement of int8 with fp32 on held-out random inputs (with random
-   weights this measures the quantizer's fidelity, not a model's accuracy).
+2. Full-size networks (random weights, BN statistics from a train-mode pass): fp32 vs int8 on
+   ONNX Runtime (the optimized graph vs QDQ), OpenVINO and TFLite (built-in kernels, and
+   XNNPACK where it prepares the graph; one sample per invoke) at each `--batch`: median
+   latency, the int8 ratio, and top-1 agreement of int8 with fp32 on 32 held-out random inputs
+   (with random weights this measures the quantizer's fidelity, not a model's accuracy).
 
 Prints the CPU's model and ISA (AVX2 / AVX-512 / VNNI / AMX) and the load average: these
 machines are shared, so only ratios measured in one run are comparable.
@@ -87,27 +88,6 @@ def ov_compiled(model: Any, threads: int) -> Any:
     return ov.Core().compile_model(model, "CPU", config)
 
 
-def tflite_runner(data: bytes, threads: int) -> Callable[[np.ndarray], np.ndarray]:
-    import tensorflow as tf
-
-    kernels = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    it = tf.lite.Interpreter(
-        model_content=data, num_threads=threads, experimental_op_resolver_type=kernels
-    )
-    it.allocate_tensors()
-    inp, out = it.get_input_details()[0], it.get_output_details()[0]
-
-    def run(x: np.ndarray) -> np.ndarray:
-        rows = []
-        for sample in x.transpose(0, 2, 3, 1):
-            it.set_tensor(inp["index"], np.ascontiguousarray(sample[None]))
-            it.invoke()
-            rows.append(np.array(it.get_tensor(out["index"])[0]))
-        return np.stack(rows)
-
-    return run
-
-
 def runners(net: Any, state: Any, calib: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
     """name -> (forward(x) -> logits, file bytes)."""
     from inceptdsl.backend import get
@@ -130,13 +110,19 @@ def runners(net: Any, state: Any, calib: np.ndarray, args: argparse.Namespace) -
             size = sum(int(np.prod(op.get_output_shape(0))) * op.get_output_element_type(0).size
                        for op in model.get_ops() if op.get_type_name() == "Constant")  # fmt: skip
             out[label] = (lambda x, c=c: c(x)[0], size)
-    if args.tflite and net.name == "mini_inception":
+    if args.tflite:
+        from inceptdsl.backends.tflite.run import runner
+
         tfl = get("tflite")
         for label, data in (
             ("tflite fp32", tfl.build(net.graph, state)),
             ("tflite int8", tfl.build(net.graph, state, int8=True, calibration=calib)),
         ):
-            out[label] = (tflite_runner(data, args.threads), len(data))
+            out[label] = (runner(data, args.threads), len(data))
+            try:  # TFLite's default delegate, where it prepares the graph
+                out[f"{label} (XNNPACK)"] = (runner(data, args.threads, xnnpack=True), len(data))
+            except (RuntimeError, ValueError) as e:
+                print(f"{label}: XNNPACK fails to prepare it: {str(e).splitlines()[0]}")
     return out
 
 
@@ -188,23 +174,32 @@ def full_size(name: str, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((32, *shape)).astype(np.float32)
     held = rng.standard_normal((32, *shape)).astype(np.float32)
-    x = held[: args.batch]
-    print(f"\n## {name}, batch {args.batch}, {args.threads} threads (random weights)\n")
-    print("| runtime | median ms | +- | int8 speed-up | top-1 agreement with fp32 |")
-    print("|---|---|---|---|---|")
+    t = time.perf_counter()
     rows = runners(net, model.state_dict(), calib, args)
-    ref: dict[str, tuple[float, np.ndarray]] = {}
+    print(f"\n## {name}, {args.threads} threads (random weights; models built and quantized "
+          f"in {time.perf_counter() - t:.0f} s)\n")  # fmt: skip
+    batches = [int(b) for b in args.batch.split(",")]
+    head = "".join(f" batch {b} ms | +- | int8 speed-up |" for b in batches)
+    print(f"| runtime |{head} top-1 agreement with fp32 |")
+    print("|---|" + "---|---|---|" * len(batches) + "---|")
+    ref: dict[tuple[str, bool], tuple[list[float], np.ndarray]] = {}
     for label, (run, _) in rows.items():
-        ms, spread = median_ms(lambda run=run: run(x), args.repeats)
+        key = (label.split()[0], "XNNPACK" in label)
+        timed = [median_ms(lambda run=run, b=b: run(held[:b]), args.repeats) for b in batches]
         top1 = np.concatenate([run(held[i : i + 8]) for i in range(0, len(held), 8)]).argmax(1)
-        key = label.split()[0]
+        cells = ""
         if "fp32" in label:
-            ref[key] = (ms, top1)
-            print(f"| {label} | {ms:.1f} | {spread:.1f} | | |")
-        else:
-            base_ms, base_top1 = ref[key]
-            agree = float((top1 == base_top1).mean())
-            print(f"| {label} | {ms:.1f} | {spread:.1f} | {base_ms / ms:.2f}x | {agree:.3f} |")
+            ref[key] = ([ms for ms, _ in timed], top1)
+            cells = "".join(f" {ms:.1f} | {sp:.1f} | |" for ms, sp in timed)
+            print(f"| {label} |{cells} |")
+            continue
+        base_ms, base_top1 = ref.get(key, ref[(key[0], False)])
+        agree = float((top1 == base_top1).mean())
+        cells = "".join(
+            f" {ms:.1f} | {sp:.1f} | {b_ms / ms:.2f}x |"
+            for (ms, sp), b_ms in zip(timed, base_ms, strict=True)
+        )
+        print(f"| {label} |{cells} {agree:.3f} |")
 
 
 def ort_variants(name: str, args: argparse.Namespace) -> None:
@@ -227,7 +222,7 @@ def ort_variants(name: str, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((8, *shape)).astype(np.float32)
     held = rng.standard_normal((32, *shape)).astype(np.float32)
-    x = held[: args.batch]
+    x = held[: int(args.batch.split(",")[-1])]
 
     class Reader:
         def __init__(self) -> None:
@@ -269,7 +264,7 @@ def ort_variants(name: str, args: argparse.Namespace) -> None:
         for k, s in sessions.items()
     }
     base = statistics.median(times["fp32"])
-    print(f"\n## {name}: ORT int8 options, QDQ per-channel, batch {args.batch}, "
+    print(f"\n## {name}: ORT int8 options, QDQ per-channel, batch {len(x)}, "
           f"{args.threads} threads, {args.repeats} interleaved rounds\n")  # fmt: skip
     print("| ORT model | median ms | min ms | speed-up vs fp32 | top-1 agreement with fp32 |")
     print("|---|---|---|---|---|")
@@ -281,8 +276,9 @@ def ort_variants(name: str, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nets", default="inception_v3", help="full-size specs ('' for none)")
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--nets", default="inception_v3,googlenet",
+                        help="full-size specs ('' for none)")  # fmt: skip
+    parser.add_argument("--batch", default="1,8", help="batch sizes of the full-size tables")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-openvino", dest="openvino", action="store_false")

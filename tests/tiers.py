@@ -105,6 +105,7 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_backend_torch_semantics.py",
         "test_backend_torch_specs.py",
         "test_backend_transfer.py",
+        "test_deploy_maxpool_pad.py",
         "test_deploy_report.py",
         "test_deploy_targets.py",
         "test_import_caffe.py",

@@ -1,7 +1,8 @@
 """What int8 quantization cost, reported after `compile --int8`: the model's size against the
 fp32 one, and each layer's error against fp32 on the calibration set (max |int8 - fp32| over
 max |fp32|, worst first), so a broken quantization shows where it breaks, not only that the
-outputs moved. The targets compute the errors (backends/onnx/quantize.py); this formats them."""
+outputs moved. The targets compute the errors (backends/onnx/quantize.py,
+backends/openvino/report.py, backends/tflite/report.py); this formats them."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ docs/deploy.md says what is supported. Registered as `openvino` in `inceptdsl.ba
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,11 +23,6 @@ from ..common.quant_report import QuantReport
 from ..onnx.activations import ACTIVATIONS
 from ..onnx.rules import OP_TABLE
 from . import convert
-
-_NO_LAYERS = (
-    "not measured for OpenVINO (NNCF's model keeps fp32 ops with FakeQuantize, and the CPU "
-    "plugin fuses them at compile time); --backend onnx --int8 reports them"
-)
 
 
 class OpenVinoBackend(Backend):
@@ -51,7 +47,8 @@ class OpenVinoBackend(Backend):
         report: Callable[[QuantReport], None] | None = None,
     ) -> Any:
         """The openvino.Model; with `int8`, `report` (if given) gets the sizes of the int8 and
-        fp32 IR (.xml + .bin)."""
+        fp32 IR (.xml + .bin) and each layer's error against fp32 on the calibration set
+        (report.py)."""
         model = convert.to_openvino(graph, weights_from)
         if not int8:
             return model
@@ -59,7 +56,11 @@ class OpenVinoBackend(Backend):
         fp32_bytes = convert.ir_bytes(model) if report is not None else 0
         out = convert.quantize(model, samples, keep_fp32)
         if report is not None:
-            report(QuantReport("openvino", fp32_bytes, convert.ir_bytes(out), note=_NO_LAYERS))
+            from .report import report as layer_errors
+
+            errors = layer_errors(model, out, graph, samples)
+            int8_bytes = convert.ir_bytes(out)
+            report(dataclasses.replace(errors, fp32_bytes=fp32_bytes, int8_bytes=int8_bytes))
         return out
 
     def emit(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:  # type: ignore[override]

@@ -27,11 +27,6 @@ from inceptdsl.output import write_output  # noqa: E402
 
 from ..common.calibration import calibration_batches  # noqa: E402
 from ..common.quant_report import QuantReport  # noqa: E402
-
-_NO_LAYERS = (
-    "not measured for TFLite (its converter fuses and renames the layers); "
-    "--backend onnx --int8 reports them"
-)
 from ..keras.ops import ACTIVATIONS, OP_TABLE  # noqa: E402
 
 
@@ -57,7 +52,10 @@ class TfliteBackend(Backend):
         report: Callable[[QuantReport], None] | None = None,
     ) -> bytes:
         """The .tflite bytes; with `int8`, `report` (if given) gets the sizes of the int8 and
-        fp32 files (no per-layer errors: the converter fuses and renames the layers)."""
+        fp32 files and each layer's error against fp32 on the calibration set (report.py)."""
+        from .quiet import tensorflow
+
+        tensorflow()  # first, and without its load-time log lines (quiet.py)
         from .convert import to_tflite
 
         if tuple(keep_fp32):
@@ -71,8 +69,10 @@ class TfliteBackend(Backend):
             samples = calibration_batches(calibration, info(graph).input_shape)
         data = to_tflite(graph, weights_from, int8, samples)
         if int8 and report is not None:
+            from .report import report as layer_errors
+
             fp32 = to_tflite(graph, weights_from, False, None)
-            report(QuantReport("tflite", len(fp32), len(data), note=_NO_LAYERS))
+            report(layer_errors(graph, fp32, data, samples or []))
         return data
 
     def emit(self, graph: nx.DiGraph, weights: Any = None, **options: Any) -> bytes:  # type: ignore[override]

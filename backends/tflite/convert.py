@@ -4,8 +4,6 @@ the user's inputs, with float32 input and output so the file replaces the fp32 o
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +12,7 @@ import numpy as np
 
 from ..keras.build import build as build_keras
 from ..onnx.weights import load
+from .quiet import native_stderr_hidden, tensorflow
 
 
 def to_tflite(
@@ -25,15 +24,13 @@ def to_tflite(
     """The .tflite bytes of `graph`'s inference model with `weights` (as the ONNX backend reads
     them: a state_dict, a .pt/.npz/.safetensors file, a torch model; or its seeded initial
     values, so the same graph always gives the same file)."""
-    import tensorflow as tf
-
+    tf = tensorflow()
     model = build_keras(graph, load(graph, weights))
     # the tensors are named `inceptdsl_NETWORK/...`, which marks the file as inceptdsl's
     # (output_origin: replaced without --force)
     model.name = f"inceptdsl_{model.name}"
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if int8:
-        _refuse_padded_max_pools(graph, model)
         nhwc = [np.ascontiguousarray(s.transpose(0, 2, 3, 1)) for s in samples or []]
 
         def representative() -> Iterator[list[np.ndarray]]:
@@ -44,27 +41,6 @@ def to_tflite(
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     # the converter saves the model first and prints its signature and every captured variable
-    # to stdout (hundreds of lines): not for inceptdsl's users
-    with contextlib.redirect_stdout(io.StringIO()):
+    # to stdout (hundreds of lines), its MLIR passes to stderr: not for inceptdsl's users
+    with native_stderr_hidden():
         return bytes(converter.convert())
-
-
-def _refuse_padded_max_pools(graph: nx.DiGraph, model: Any) -> None:
-    """A max pool padded as torch pads it (which Keras' `same` cannot express) pads with -inf
-    (backends/keras/runtime.py): TFLite's calibration then sees -inf, and the int8 model
-    computes nothing useful (measured: 10% on digits, chance). Refused, located, until the
-    padding is written in a quantizable form."""
-    from inceptdsl.backend import unsupported
-    from inceptdsl.ir.graph import node
-
-    from ..keras.runtime import PaddedMaxPooling2D
-
-    for layer in model.layers:  # the class is a copy in the emitted source: known by name
-        if type(layer).__name__ == PaddedMaxPooling2D.__name__ and layer.name in graph:
-            raise unsupported(
-                "tflite",
-                f"int8 with max pool `{layer.name}`, padded as torch pads it",
-                node(graph, layer.name).span,
-                hint="its -inf padding breaks TFLite's calibration: quantize with --backend "
-                "onnx or openvino, or use padding Keras' `same` expresses (docs/deploy.md)",
-            )

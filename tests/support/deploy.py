@@ -9,6 +9,17 @@ import numpy as np
 
 SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "deploy" / "mini_inception.incept"
 
+PADDED_POOL = ("maxpool 2x2 stride=2", "maxpool 3x3 stride=2 pad=1")
+"""SPEC's reduction pool, and the one padded as torch pads it (Keras' `same` pads (0, 1) there,
+torch (1, 1): the Keras backend's PaddedMaxPooling2D)."""
+
+
+def padded_spec_text() -> str:
+    """SPEC with its reduction pool padded as torch pads it."""
+    text = SPEC.read_text()
+    assert PADDED_POOL[0] in text
+    return text.replace(*PADDED_POOL)
+
 
 def run_openvino(ov_model: object, x: np.ndarray) -> np.ndarray:
     import openvino as ov
@@ -18,18 +29,8 @@ def run_openvino(ov_model: object, x: np.ndarray) -> np.ndarray:
 
 
 def run_tflite(data: bytes, x: np.ndarray) -> np.ndarray:
-    """The .tflite model on `x` (N, C, H, W), one sample at a time (the file's input is
-    (1, H, W, C)), with TFLite's built-in kernels: TF 2.21's default XNNPACK delegate fails to
-    prepare some int8 graphs (docs/deploy.md, "Not done")."""
-    import tensorflow as tf
+    """The .tflite model on `x` (N, C, H, W), with TFLite's built-in kernels (backends/tflite/
+    run.py; docs/deploy.md says what XNNPACK prepares)."""
+    from inceptdsl.backends.tflite.run import runner
 
-    kernels = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    it = tf.lite.Interpreter(model_content=data, experimental_op_resolver_type=kernels)
-    it.allocate_tensors()
-    inp, out = it.get_input_details()[0], it.get_output_details()[0]
-    rows = []
-    for sample in x.transpose(0, 2, 3, 1):
-        it.set_tensor(inp["index"], np.ascontiguousarray(sample[None]))
-        it.invoke()
-        rows.append(np.array(it.get_tensor(out["index"])[0]))
-    return np.stack(rows)
+    return runner(data)(x)

@@ -16,10 +16,14 @@ from keras import layers
 
 @keras.saving.register_keras_serializable(package="inceptdsl")
 class PaddedMaxPooling2D(layers.Layer):
-    """Max pooling after explicit padding ((top, bottom), (left, right)) with -inf.
+    """Max pooling after explicit padding ((top, bottom), (left, right)) with copies of the
+    border rows and columns.
 
     For the pads Keras' `same` cannot express: torch-style symmetric pads with stride 2, pads
-    larger than `same`'s, and ceil-mode rows.
+    larger than `same`'s, and ceil-mode rows. Copying the edge is exact for max pooling (torch
+    keeps pads <= kernel / 2 and starts every ceil-mode window inside the input, so a window
+    that holds a copied cell holds its original) and, unlike -inf, keeps every value finite for
+    int8 calibration (TFLite). Concatenated slices: keras.ops.pad has no edge mode everywhere.
     """
 
     def __init__(
@@ -34,9 +38,19 @@ class PaddedMaxPooling2D(layers.Layer):
         self.strides = tuple(strides)
         self.padding = tuple(tuple(p) for p in padding)
 
+    @staticmethod
+    def _edge(x: keras.KerasTensor, before: int, after: int, axis: int) -> keras.KerasTensor:
+        """`x` with its first slice along `axis` repeated `before` times in front of it and its
+        last one `after` times behind it."""
+        lead = (slice(None),) * axis
+        first, last = x[lead + (slice(0, 1),)], x[lead + (slice(-1, None),)]
+        parts = [first] * before + [x] + [last] * after
+        return keras.ops.concatenate(parts, axis=axis) if len(parts) > 1 else x
+
     def call(self, x: keras.KerasTensor) -> keras.KerasTensor:
-        pad = [[0, 0], list(self.padding[0]), list(self.padding[1]), [0, 0]]
-        x = keras.ops.pad(x, pad, constant_values=float("-inf"))
+        (top, bottom), (left, right) = self.padding
+        x = self._edge(x, top, bottom, axis=1)
+        x = self._edge(x, left, right, axis=2)
         return keras.ops.max_pool(x, self.pool_size, self.strides, "valid")
 
     def get_config(self) -> dict:
