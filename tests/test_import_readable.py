@@ -99,8 +99,13 @@ ZOO = {
     "efficientnet_b0": (
         ["SqueezeExcitation", "MBConv", "MBConv2", "MBConv3"],
         [
-            "block MBConv2(expand_ratio: int, kernel: size, stride: int, out_channels: int,",
-            "conv(expand_ratio * input_channels, kernel, stride=stride,",
+            # the padding is recovered as `(kernel - 1) // 2` (so the kernel is an int written
+            # `kernel x kernel`), the SE width as a quotient of a constructor argument
+            "block MBConv2(expand_ratio: int, kernel: int, stride: int, out_channels: int, "
+            "input_channels: int) {",
+            "conv(expand_ratio * input_channels, kernel x kernel, stride=stride,\n"
+            "           pad=(kernel - 1) // 2, groups=expand_ratio * input_channels)",
+            "SqueezeExcitation(input_channels // 4, expand_ratio * input_channels)",
             "for stochastic_depth_prob in [",
         ],
     ),
@@ -122,9 +127,11 @@ ZOO = {
         ["SqueezeExcitation", "BottleneckTransform", "ResBottleneckBlock"],
         [
             "groups=width_out // group_width",
-            'repeat 5 as "block3-{i+1}" { ResBottleneckBlock(208, 1, 52, false) }',
+            'repeat 5 as "block3-{i+1}" { ResBottleneckBlock(208, 1, 208, false) }',
             "trunk_output: {",
-            'block1: { "block1-0": ResBottleneckBlock(48, 2, 8, true) }',
+            'block1: { "block1-0": ResBottleneckBlock(48, 2, 32, true) }',
+            # the SE width, int(round(0.25 * width_in)), is width_in // 4 in every instance
+            "se: SqueezeExcitation(width_in // 4, width_out)",
         ],
     ),
 }

@@ -296,6 +296,27 @@ def _parametrize(
                 column = [ini[name] for ini in inits]
                 extra.append(add(name, column, n + len(extra), True))
         exprs[vecs[i]] = f"({a} {op} {b})"
+    square: set[str] = set()
+    for i in varying:  # 2b. a square kernel's same-size padding, `(k - 1) // 2`
+        if vecs[i] in by_vec or vecs[i] in exprs or not all(_int(x) for x in columns[i]):
+            continue
+        for p in by_vec.values():
+            ks = pvalues[p.name]
+            if p.type == "size" and all(
+                k.h == k.w and (k.h - 1) // 2 == x for k, x in zip(ks, columns[i], strict=True)
+            ):
+                square.add(p.name)
+                exprs[vecs[i]] = f"(({p.name} - 1) // 2)"
+                break
+    for i in varying:  # 2c. an argument's floor quotient by a constant (`input_channels // 4`)
+        if vecs[i] in by_vec or vecs[i] in exprs:
+            continue
+        quotient = _quotient(order, inits, columns[i])
+        if quotient is not None:
+            a, d = quotient
+            if a not in used:
+                extra.append(add(a, [ini[a] for ini in inits], n + len(extra), True))
+            exprs[vecs[i]] = f"({a} // {d})"
     direct([a for a in order if _describes_input(a)])  # 3. arguments naming the input
     for i in varying:  # 4. the unit and option it sets
         if vecs[i] in by_vec or vecs[i] in exprs:
@@ -306,6 +327,12 @@ def _parametrize(
             name = f"{base}_{j}"
             j += 1
         by_vec[vecs[i]] = add(name, columns[i], i, False)
+    for p in by_vec.values():  # a kernel whose padding derives from it is an int: `k x k`
+        if p.name in square:
+            p.type = "int"
+            pvalues[p.name] = [k.h for k in pvalues[p.name]]
+            if isinstance(p.default, Size):
+                p.default = p.default.h
     bd.replace = []
     for i in range(n):
         if i not in varying:
@@ -313,7 +340,8 @@ def _parametrize(
         elif vecs[i] in exprs:
             bd.replace.append(Var(exprs[vecs[i]]))
         else:
-            bd.replace.append(Var(by_vec[vecs[i]].name))
+            name = by_vec[vecs[i]].name
+            bd.replace.append(Var(f"({name} x {name})" if name in square else name))
     params = list(by_vec.values()) + extra
     rank = {name: k for k, name in enumerate(order)}
     params.sort(key=lambda p: (p.has_default, rank.get(p.name, len(rank) + first_pos[p.name])))
@@ -362,6 +390,26 @@ def _filled(
             )
         out.append([fill[k] if isinstance(x, Wild) else x for k, x in enumerate(col)])
     return out
+
+
+DIVISORS = (2, 4, 8, 16)
+"""Constant divisors recovered as `a // d` (SE squeeze widths: `input_channels // 4`)."""
+
+
+def _quotient(
+    order: list[str], inits: list[dict[str, Any]], column: list[Any]
+) -> tuple[str, int] | None:
+    """A constructor argument whose floor quotient by a small constant is the column in every
+    instance (at least two, and the column varies)."""
+    if len(column) < 2 or not all(_int(x) and x >= 1 for x in column):
+        return None
+    for a in order:
+        if not all(a in ini and _int(ini[a]) for ini in inits):
+            continue
+        for d in DIVISORS:
+            if all(ini[a] // d == x for ini, x in zip(inits, column, strict=True)):
+                return a, d
+    return None
 
 
 def _describes_input(name: str) -> bool:
