@@ -12,6 +12,7 @@ its children's block names and arguments.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -359,7 +360,7 @@ def _filled(
     """Columns with their `Wild` values (parts an instance lacks) replaced: from the
     value they share, else the constructor argument, else the column without wild values, that
     agrees with every known value (Xception's shortcut width is its last conv's); else the
-    first known value."""
+    most common known value."""
     whole = [c for c in columns if not any(isinstance(x, Wild) for x in c)]
     out = []
     for col in columns:
@@ -384,9 +385,11 @@ def _filled(
                     fill = vals
                     break
         if fill is None:
+            counts = Counter(key(x) for _, x in known)  # else the most common known value
+            common = next(x for _, x in known if counts[key(x)] == max(counts.values()))
             fill = next(
                 (c for c in whole if all(key(c[k]) == key(x) for k, x in known)),
-                [known[0][1]] * len(col),
+                [common] * len(col),
             )
         out.append([fill[k] if isinstance(x, Wild) else x for k, x in enumerate(col)])
     return out

@@ -7,7 +7,8 @@ with the activation that alone reads it, is a scope named after the sum (`res2a`
 named without that prefix (`branch2a`). Its class comes from the main path's convolutions:
 1x1, kxk, 1x1 is He et al.'s `Bottleneck`, two kxk a `BasicBlock`, else the sum's name without
 its index; the writer then makes one block of the instances (unify.py: the projection shortcut
-of a stage's first unit is an `if`). Linear in the number of layers.
+of a stage's first unit is an `if`). A unit whose class occurs once is left as it was (its
+layers keep their names). Linear in the number of layers.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def residual_scopes(
             if i in users:
                 users[i].append(layer.id)
     out: dict[str, tuple[str, str, str]] = {}
+    classes: dict[str, list[list[str]]] = {}
     for lid, add in layers.items():
         name = names.get(lid, "")
         if add.kind != "add" or len(add.inputs) != 2 or "/" in name or add.aux:
@@ -46,10 +48,15 @@ def residual_scopes(
         scope = identifier(name, "res")
         main = max(chains, key=lambda c: len(c[0]))[0]
         cls = _class(layers, main) or re.sub(r"_?\d+[a-z]?$", "", scope) or "Residual"
+        classes.setdefault(cls, []).append(members)
         for m in members:
             full = names.get(m, "")
             rest = full[len(name) :].lstrip("_") if full.startswith(name) else full
             out[m] = (scope, cls, rest)
+    for units in classes.values():  # a unit of its own class keeps its layers' names
+        if len(units) == 1:
+            for m in units[0]:
+                del out[m]
     return out
 
 

@@ -244,8 +244,18 @@ def _written_out(
     label: Callable[[str], str],
     defaults: Callable[[str, str], str | None],
 ) -> list[str]:
-    out = []
-    for u, row in zip(run.calls, rows, strict=True):
-        lead = f"{label(u.label)}: " if u.label else ""
-        out.append(lead + _call_text(run.calls[0].block or "", _slots(u), row, {}, defaults))
+    """The calls one by one; unlabelled identical neighbours as `repeat N { ... }`."""
+    out: list[str] = []
+    k = 0
+    while k < len(rows):
+        u = run.calls[k]
+        text = _call_text(run.calls[0].block or "", _slots(u), rows[k], {}, defaults)
+        same = k + 1
+        while u.label is None and same < len(rows) and rows[same] == rows[k]:
+            same += 1
+        if same - k >= 2:
+            out.append(f"repeat {same - k} {{ {text} }}")
+        else:
+            out.append((f"{label(u.label)}: " if u.label else "") + text)
+        k = same
     return out

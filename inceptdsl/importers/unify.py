@@ -123,7 +123,7 @@ def wild(units: list[Unit]) -> list[Unit]:
     """A copy of `units` standing for a part an instance lacks (its values are not its own)."""
     out = copy.deepcopy(units)
     for u in walk(out):
-        if isinstance(u, (ULayer, UScope, UResidual)):
+        if isinstance(u, (ULayer, UScope, UResidual, UIf)):
             u.wild = True
     return out
 

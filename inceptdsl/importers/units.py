@@ -91,6 +91,7 @@ class UIf:
     then: list[Unit]
     other: list[Unit]
     what: str
+    wild: bool = False
 
 
 Unit = ULayer | UScope | UMerge | UResidual | URepeat | UAux | UIf

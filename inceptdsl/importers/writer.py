@@ -120,7 +120,7 @@ class Printer:
             return f"{note}{u.name}: aux from {u.tap_name}{weight} {{\n{self.body(u.body, val)}\n}}"
         if isinstance(u, UIf):
             # both arms are rendered, so that `val` sees the same values whichever is written
-            cond = val(u.present, f"has_{u.what}")
+            cond = own(u.present, f"has_{u.what}")
             then, other = self.body(u.then, val), self.body(u.other, val)
             if cond in ("true", "false"):
                 return then if cond == "true" else other
