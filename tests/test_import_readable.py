@@ -99,28 +99,39 @@ ZOO = {
     "efficientnet_b0": (
         ["SqueezeExcitation", "MBConv", "MBConv2", "MBConv3"],
         [
-            "block MBConv2(expand_ratio: int, kernel: size, stride: int, out_channels: int,",
-            "conv(expand_ratio * input_channels, kernel, stride=stride,",
+            # the padding is recovered as `(kernel - 1) // 2` (so the kernel is an int written
+            # `kernel x kernel`), the SE width as a quotient of a constructor argument
+            "block MBConv2(expand_ratio: int, kernel: int, stride: int, out_channels: int, "
+            "input_channels: int) {",
+            "conv(expand_ratio * input_channels, kernel x kernel, stride=stride,\n"
+            "           pad=(kernel - 1) // 2, groups=expand_ratio * input_channels)",
+            "SqueezeExcitation(input_channels // 4, expand_ratio * input_channels)",
             "for stochastic_depth_prob in [",
         ],
     ),
     "resnet50": (
-        ["Bottleneck", "Bottleneck2"],
+        ["Bottleneck"],
         [
             # the output width is planes * expansion (a class constant), not `inplanes`, which
-            # holds the same values in every block but the first of a stage
-            "block Bottleneck(planes: int, stride: int = 1, expansion: int = 4) {",
+            # holds the same values in every block but the first of a stage; the downsample
+            # some instances have is an `if` (one block per class)
+            "block Bottleneck(planes: int, has_downsample: bool, stride: int = 1, "
+            "expansion: int = 4) {",
             "conv3: conv(planes * expansion, 1x1)",
-            "repeat 5 { Bottleneck2(256) }",
+            "if has_downsample {\n      downsample: { conv(planes * expansion, 1x1, "
+            "stride=stride) -> bn }",
+            "Bottleneck(256, true, stride=2)\n    repeat 5 { Bottleneck(256, false) }",
         ],
     ),
     "regnet_y_400mf": (
-        ["SqueezeExcitation", "BottleneckTransform", "ResBottleneckBlock", "ResBottleneckBlock2"],
+        ["SqueezeExcitation", "BottleneckTransform", "ResBottleneckBlock"],
         [
             "groups=width_out // group_width",
-            'repeat 5 as "block3-{i+1}" { ResBottleneckBlock2(208, 52) }',
+            'repeat 5 as "block3-{i+1}" { ResBottleneckBlock(208, 1, 208, false) }',
             "trunk_output: {",
-            'block1: { "block1-0": ResBottleneckBlock(48, 8) }',
+            'block1: { "block1-0": ResBottleneckBlock(48, 2, 32, true) }',
+            # the SE width, int(round(0.25 * width_in)), is width_in // 4 in every instance
+            "se: SqueezeExcitation(width_in // 4, width_out)",
         ],
     ),
 }
@@ -137,3 +148,67 @@ def test_zoo_spec_reads_like_a_hand_written_one(request: pytest.FixtureRequest, 
         assert line in text, line
     torch.manual_seed(0)
     check_exact(text, getattr(torchvision.models, name)(), shape)
+
+
+def _classes(text: str) -> dict[str, tuple[str, int]]:
+    """Each block's module class and instance count, from the `# Class (N): paths` line above
+    it; a class written as two blocks fails here."""
+    out: dict[str, tuple[str, int]] = {}
+    for cls, count, block in re.findall(r"^# (\w+) \((\d+)\):.*\nblock (\w+)", text, re.M):
+        assert cls not in out, f"{cls} is two blocks: {out[cls][0]} and {block}"
+        out[cls] = (block, int(count))
+    assert len(out) == len(_blocks(text))
+    return out
+
+
+TIMM = {
+    # model: (smallest input that runs, {class: block}, lines the spec must hold)
+    "inception_resnet_v2": (
+        # 75 px: at 73 (and 43, 50) the 3x3 convs of Mixed_7a meet a 1x1 map
+        (3, 75, 75),
+        {"Mixed_5b": "Mixed5b", "Block35": "Block35", "Mixed_6a": "Mixed6a"}
+        | {"Block17": "Block17", "Mixed_7a": "Mixed7a", "Block8": "Block8"},
+        [
+            # the last Block8 has no ReLU and scale 1.0: parameters, not a second block
+            "block Block8(act: act, scale: float = 1.0) {\n  residual scale=scale act=act {",
+            "repeat 9 { Block8(relu, scale=0.2) }",
+            "block8: Block8(none)",
+            "block Block35 {\n  residual scale=0.17 act=relu {",
+        ],
+    ),
+    "xception41": (
+        (3, 32, 32),  # runs from 8 px; 32 keeps a 2x2 map in the exit flow
+        {"SeparableConv2d": "SeparableConv2d", "ClassifierHead": "ClassifierHead"}
+        | {"Sequential": "Stack", "XceptionModule": "XceptionModule"},
+        [
+            # the stack (the stride, the most params) is the main path, the 1x1 projection
+            # the shortcut; the last module has no skip (`no_skip`, its argument) and ReLUs
+            # inside its separable convs instead of before them: `act` parameters
+            "if not no_skip {\n    residual { stack: Stack(",
+            "shortcut {\n      if has_shortcut {\n        shortcut: conv",
+            "act_dw: act_dw\n  conv_pw: conv out_chs 1x1",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIMM))
+def test_timm_spec_has_one_block_per_class(request: pytest.FixtureRequest, name: str) -> None:
+    """inception_resnet_v2 and xception41: every module class that is a block is one block,
+    named after it, called once per instance of the class in the model; no numbered names;
+    exact (counts, strict load, equal outputs, 1% control)."""
+    import timm
+
+    shape, classes, lines = TIMM[name]
+    text, _ = import_torch(f"timm.models.{name}", {}, shape, f"{name}.incept")
+    assert_golden(request, f"import/{name}.incept", text)
+    found = _classes(text)
+    assert {c: b for c, (b, _) in found.items()} == classes
+    torch.manual_seed(0)
+    model = timm.create_model(name)
+    for cls, (_, count) in found.items():
+        if cls != "Sequential":
+            assert count == sum(type(m).__name__ == cls for m in model.modules()), cls
+    for line in lines:
+        assert line in text, line
+    check_exact(text, model, shape)

@@ -162,6 +162,16 @@ class Unused(nn.Module):
         return self.conv(x)
 
 
+class ManyUnused(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.spare = nn.ModuleList(nn.Linear(4, 4) for _ in range(5))
+
+    def forward(self, x):
+        return self.conv(x)
+
+
 class Dynamic(nn.Module):
     """Data-dependent control flow: torch.fx cannot trace it, module hooks can."""
 
@@ -188,7 +198,13 @@ class Transposed(nn.Module):
 
 
 def build(kind="head"):
-    return {"head": Head, "unused": Unused, "dynamic": Dynamic, "transposed": Transposed}[kind]()
+    return {
+        "head": Head,
+        "unused": Unused,
+        "many_unused": ManyUnused,
+        "dynamic": Dynamic,
+        "transposed": Transposed,
+    }[kind]()
 '''
 
 
@@ -204,6 +220,11 @@ def models_file(tmp_path: Path) -> Path:
     [
         ("head", "maximum in body (Gate): the function torch."),
         ("unused", "modules with parameters that no forward uses: spare"),
+        # the first three and a count (backends/common/listing.py, shared with weights files)
+        (
+            "many_unused",
+            "modules with parameters that no forward uses: spare.0, spare.1, spare.2 (+2 more)",
+        ),
         ("transposed", "up (ConvTranspose2d): the module torch.nn.modules.conv.ConvTranspose2d"),
     ],
 )

@@ -20,7 +20,8 @@ CASES = {
     "efficientnet_b0": ("multiply {", "drop_path", "silu"),
     "regnet_y_400mf": ("multiply {", '"block1-0"'),
     "mobilenet_v3_large": ("hardswish", "hardsigmoid", "multiply {"),
-    "shufflenet_v2_x1_0": ("shuffle 2", "slice 0"),
+    # the two halves of a chunk: `slice(0, oup // 2)` (torchvision: branch_features = oup // 2)
+    "shufflenet_v2_x1_0": ("shuffle 2", "slice(0, oup // 2)", "slice(oup // 2, oup // 2)"),
     "densenet121": ("concat {",),
     # channels-last LayerNorm and Linears between permutes, the (C, 1, 1) layer scale
     "convnext_tiny": ('"3": linear', "per_position=true", "layer_scale: layer_scale", "drop_path"),

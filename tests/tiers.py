@@ -137,6 +137,8 @@ _BY_TIER: dict[str, tuple[str, ...]] = {
         "test_import_readable.py",
         "test_import_docs.py",
         "test_import_torch_zoo.py",
+        "test_import_caffe_resnet.py",
+        "test_import_caffe_inception.py",
         "test_optimize_fidelity.py",
         "test_optimize_layer_scale.py",
         "test_optimize_path.py",

@@ -24,6 +24,8 @@ from inceptdsl.optimize.weights import (
     Times,
 )
 
+from .listing import first_of
+
 
 class _Evaluator:
     def __init__(self, state: Mapping[str, np.ndarray]) -> None:
@@ -65,9 +67,8 @@ def apply(weights: Mapping[str, Expr], state: Mapping[str, np.ndarray]) -> dict[
     needed = {k for e in weights.values() for k in e.sources()}
     missing = sorted(needed - set(state))
     if missing:
-        more = f" (+{len(missing) - 5} more)" if len(missing) > 5 else ""
         raise UsageError(
-            f"the weights lack {', '.join(missing[:5])}{more}",
+            f"the weights lack {first_of(missing, 5)}",
             hint="weights_from must come from the unoptimized network built from the same spec",
         )
     ev = _Evaluator(state)

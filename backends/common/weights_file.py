@@ -27,6 +27,8 @@ from typing import Any
 
 from inceptdsl.errors import UsageError
 
+from .listing import first_of
+
 _SAVE_HINT = "save it with torch.save(model.state_dict(), PATH)"
 
 MAX_WEIGHTS_BYTES = 2 * 1024**3
@@ -89,9 +91,8 @@ def _misfit(key: str, shape: tuple[int, ...], shapes: Shapes | None) -> str | No
 def _refuse_misfits(path: str, misfits: list[str]) -> None:
     """Refuse the tensors that do not fit, from the headers, before any data is read."""
     if misfits:
-        more = f" (+{len(misfits) - 5} more)" if len(misfits) > 5 else ""
         raise UsageError(
-            f"{path} does not fit the network: {'; '.join(misfits[:5])}{more}",
+            f"{path} does not fit the network: {first_of(misfits, 5, '; ')}",
             hint="the weights must come from the same spec and parameter values (the torch "
             "backend's state_dict keys)",
         )

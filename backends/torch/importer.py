@@ -29,6 +29,7 @@ from torch import nn
 from inceptdsl.errors import UnsupportedModelError, UsageError
 from inceptdsl.importers.model import AuxHead, LayerGraph, Scope
 
+from ..common.listing import first_of
 from .import_convert import Converter, fn_name
 from .import_model import construct, resolve
 from .import_trace import Call, Ref, Trace, _tensors, trace
@@ -289,9 +290,8 @@ class TorchImporter:
         reached = {layer.path for layer in conv.layers if layer.path}
         missing = sorted(p for p in leaves_with_state if p not in reached)
         if missing:
-            more = f" (+{len(missing) - 3} more)" if len(missing) > 3 else ""
             raise UnsupportedModelError(
-                f"modules with parameters that no forward uses: {', '.join(missing[:3])}{more}",
+                f"modules with parameters that no forward uses: {first_of(missing, 3)}",
                 hint="their weights could not be loaded into the spec: delete them from the "
                 "model (or pass the constructor option that removes them)",
             )

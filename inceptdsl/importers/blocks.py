@@ -12,16 +12,32 @@ its children's block names and arguments.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..ir.ops import LAYERS
 from .model import LayerGraph, Size, Sym, Var
-from .units import UAux, ULayer, UMerge, Unit, UResidual, UScope, walk
+from .unify import unify
+from .units import UAux, UIf, ULayer, UMerge, Unit, UResidual, UScope, walk
 from .values import camel, identifier, key, type_of
 
-PARAMETRIC = (int, float, bool, Size, Sym)
+
+@dataclass(frozen=True)
+class Wild:
+    """A value of a part an instance does not have (unify.py's copies): it matches anything
+    and is filled from the other instances before parameters are named."""
+
+    value: Any
+
+
+PARAMETRIC = (int, float, bool, Size, Sym, Wild)
+
+
+def parametric(v: Any) -> bool:
+    """A value a block may turn into a parameter (`same`/`valid` paddings stay words)."""
+    return isinstance(v, PARAMETRIC) and not (isinstance(v, Sym) and v.name in ("same", "valid"))
 
 
 @dataclass
@@ -67,6 +83,8 @@ def _scopes_by_height(body: list[Unit]) -> list[list[UScope]]:
                 top = max(top, visit(u.main), visit(u.shortcut))
             elif isinstance(u, UAux):
                 top = max(top, visit(u.body))
+            elif isinstance(u, UIf):
+                top = max(top, visit(u.then), visit(u.other))
         return top
 
     visit(body)
@@ -83,7 +101,7 @@ def skeleton(render: Render, body: list[Unit]) -> tuple[str, list[Any], list[str
     contexts: list[str] = []
 
     def val(v: Any, ctx: str) -> str:
-        if isinstance(v, PARAMETRIC) and not (isinstance(v, Sym) and v.name in ("same", "valid")):
+        if parametric(v):
             values.append(v)
             contexts.append(ctx)
             return f"\x00{len(values) - 1}\x00"
@@ -104,13 +122,26 @@ def recover(
     first_labels: dict[str, list[str]] = {}
     blocks: list[BlockDef] = []
     for level in _scopes_by_height(body):
-        groups: dict[tuple[str, str], tuple[list[UScope], list[list[Any]], list[str]]] = {}
+        groups = _group(level, render)
+        classes: dict[str, list[UScope]] = {}
+        for cls, _ in groups:
+            classes.setdefault(cls, [])
         for u in level:
-            skel, values, contexts = skeleton(render, u.body)
-            entry = groups.setdefault((u.cls, skel), ([], [], contexts))
-            entry[0].append(u)
-            entry[1].append(values)
-        for (cls, _), (instances, vals, contexts) in groups.items():
+            if sum(1 for c, _ in groups if c == _cls_key(u)) > 1:
+                classes[_cls_key(u)].append(u)
+        for instances in classes.values():
+            # One block per class: bodies that differ in a part are merged (unify.py), kept
+            # when every instance then renders to one skeleton.
+            if not instances:
+                continue
+            saved = [x.body for x in instances]
+            if unify(instances) and len({skeleton(render, x.body)[0] for x in instances}) > 1:
+                for x, b in zip(instances, saved, strict=True):
+                    x.body = b
+        if any(classes.values()):
+            groups = _group(level, render)
+        for (_, _), (instances, vals, contexts) in groups.items():
+            cls = instances[0].cls
             if len(instances) == 1 and _as_group(graph, instances[0]):
                 instances[0].group = True
                 continue
@@ -119,6 +150,28 @@ def recover(
             registry[bd.name] = bd.params
             blocks.append(bd)
     return blocks
+
+
+Groups = dict[tuple[str, str], tuple[list[UScope], list[list[Any]], list[str]]]
+
+
+def _group(level: list[UScope], render: Render) -> Groups:
+    """The level's scopes by (class, skeleton); a plain container's class is its label's."""
+    groups: Groups = {}
+    for u in level:
+        skel, values, contexts = skeleton(render, u.body)
+        entry = groups.setdefault((_cls_key(u), skel), ([], [], contexts))
+        entry[0].append(u)
+        entry[1].append(values)
+    return groups
+
+
+def _cls_key(u: UScope) -> str:
+    """The class, and for a plain container the name it is held under (`stack`)."""
+    if u.cls not in CONTAINERS:
+        return u.cls
+    segs = [x for x in u.path.split(".") if not x.isdigit()]
+    return f"{u.cls}:{segs[-1] if segs else ''}"
 
 
 def _as_group(graph: LayerGraph, u: UScope) -> bool:
@@ -185,7 +238,7 @@ def _parametrize(
     # of a spec, which infers input sizes: a value they hold is named after them only when no
     # other argument or derivation holds it (resnet50's `planes * expansion`, not `inplanes`).
     order = sorted(inits[0] if inits else [], key=_describes_input)
-    columns = [[v[i] for v in vals] for i in range(n)]
+    columns = _filled([[v[i] for v in vals] for i in range(n)], inits, order)
     vecs = [tuple(key(x) for x in c) for c in columns]
     varying = [i for i in range(n) if len(set(vecs[i])) > 1]
     by_vec: dict[tuple[Any, ...], Param] = {}
@@ -217,8 +270,21 @@ def _parametrize(
                     by_vec[vecs[i]] = add(cand, columns[i], i, True)
                     break
 
-    direct([a for a in order if not _describes_input(a)])  # 1. constructor arguments
     extra: list[Param] = []
+    for i in varying:  # 0. a part present unless an argument says `no_...` (`no_skip`)
+        if not contexts[i].startswith("has_"):
+            continue
+        for a in order:
+            if (
+                a.startswith("no_")
+                and a not in used
+                and all(isinstance(ini.get(a), bool) for ini in inits)
+                and all(ini[a] is not x for ini, x in zip(inits, columns[i], strict=True))
+            ):
+                extra.append(add(a, [ini[a] for ini in inits], n + len(extra), True))
+                exprs[vecs[i]] = f"not {a}"
+                break
+    direct([a for a in order if not _describes_input(a)])  # 1. constructor arguments
     for i in varying:  # 2. a product or quotient of two
         if vecs[i] in by_vec or vecs[i] in exprs:
             continue
@@ -231,6 +297,27 @@ def _parametrize(
                 column = [ini[name] for ini in inits]
                 extra.append(add(name, column, n + len(extra), True))
         exprs[vecs[i]] = f"({a} {op} {b})"
+    square: set[str] = set()
+    for i in varying:  # 2b. a square kernel's same-size padding, `(k - 1) // 2`
+        if vecs[i] in by_vec or vecs[i] in exprs or not all(_int(x) for x in columns[i]):
+            continue
+        for p in by_vec.values():
+            ks = pvalues[p.name]
+            if p.type == "size" and all(
+                k.h == k.w and (k.h - 1) // 2 == x for k, x in zip(ks, columns[i], strict=True)
+            ):
+                square.add(p.name)
+                exprs[vecs[i]] = f"(({p.name} - 1) // 2)"
+                break
+    for i in varying:  # 2c. an argument's floor quotient by a constant (`input_channels // 4`)
+        if vecs[i] in by_vec or vecs[i] in exprs:
+            continue
+        quotient = _quotient(order, inits, columns[i])
+        if quotient is not None:
+            a, d = quotient
+            if a not in used:
+                extra.append(add(a, [ini[a] for ini in inits], n + len(extra), True))
+            exprs[vecs[i]] = f"({a} // {d})"
     direct([a for a in order if _describes_input(a)])  # 3. arguments naming the input
     for i in varying:  # 4. the unit and option it sets
         if vecs[i] in by_vec or vecs[i] in exprs:
@@ -241,6 +328,12 @@ def _parametrize(
             name = f"{base}_{j}"
             j += 1
         by_vec[vecs[i]] = add(name, columns[i], i, False)
+    for p in by_vec.values():  # a kernel whose padding derives from it is an int: `k x k`
+        if p.name in square:
+            p.type = "int"
+            pvalues[p.name] = [k.h for k in pvalues[p.name]]
+            if isinstance(p.default, Size):
+                p.default = p.default.h
     bd.replace = []
     for i in range(n):
         if i not in varying:
@@ -248,7 +341,8 @@ def _parametrize(
         elif vecs[i] in exprs:
             bd.replace.append(Var(exprs[vecs[i]]))
         else:
-            bd.replace.append(Var(by_vec[vecs[i]].name))
+            name = by_vec[vecs[i]].name
+            bd.replace.append(Var(f"({name} x {name})" if name in square else name))
     params = list(by_vec.values()) + extra
     rank = {name: k for k, name in enumerate(order)}
     params.sort(key=lambda p: (p.has_default, rank.get(p.name, len(rank) + first_pos[p.name])))
@@ -256,11 +350,69 @@ def _parametrize(
     for k, u in enumerate(bd.instances):
         u.block = bd.name
         u.args = []
-        for p in params:
-            v = pvalues[p.name][k]
-            if p.has_default and key(v) == key(p.default):
-                continue
-            u.args.append((p.name if p.has_default else None, v))
+        for p in params:  # all of them: a call's skeleton must not depend on its values
+            u.args.append((p.name if p.has_default else None, pvalues[p.name][k]))
+
+
+def _filled(
+    columns: list[list[Any]], inits: list[dict[str, Any]], order: list[str]
+) -> list[list[Any]]:
+    """Columns with their `Wild` values (parts an instance lacks) replaced: from the
+    value they share, else the constructor argument, else the column without wild values, that
+    agrees with every known value (Xception's shortcut width is its last conv's); else the
+    most common known value."""
+    whole = [c for c in columns if not any(isinstance(x, Wild) for x in c)]
+    out = []
+    for col in columns:
+        known = [(k, x) for k, x in enumerate(col) if not isinstance(x, Wild)]
+        if len(known) == len(col):
+            out.append(col)
+            continue
+        if not known:
+            out.append([x.value for x in col])
+            continue
+        fill: list[Any] | None = None
+        if len({key(x) for _, x in known}) == 1:  # no new parameter where the others agree
+            fill = [known[0][1]] * len(col)
+        for cand in order if fill is None else []:
+            if all(cand in ini for ini in inits) and all(
+                _same(inits[k][cand], x) for k, x in known
+            ):
+                vals = [inits[k][cand] for k in range(len(col))]
+                if isinstance(known[0][1], Size):
+                    vals = [Size(a, a) if _int(a) else None for a in vals]
+                if all(key(v)[0] == key(known[0][1])[0] for v in vals):
+                    fill = vals
+                    break
+        if fill is None:
+            counts = Counter(key(x) for _, x in known)  # else the most common known value
+            common = next(x for _, x in known if counts[key(x)] == max(counts.values()))
+            fill = next(
+                (c for c in whole if all(key(c[k]) == key(x) for k, x in known)),
+                [common] * len(col),
+            )
+        out.append([fill[k] if isinstance(x, Wild) else x for k, x in enumerate(col)])
+    return out
+
+
+DIVISORS = (2, 4, 8, 16)
+"""Constant divisors recovered as `a // d` (SE squeeze widths: `input_channels // 4`)."""
+
+
+def _quotient(
+    order: list[str], inits: list[dict[str, Any]], column: list[Any]
+) -> tuple[str, int] | None:
+    """A constructor argument whose floor quotient by a small constant is the column in every
+    instance (at least two, and the column varies)."""
+    if len(column) < 2 or not all(_int(x) and x >= 1 for x in column):
+        return None
+    for a in order:
+        if not all(a in ini and _int(ini[a]) for ini in inits):
+            continue
+        for d in DIVISORS:
+            if all(ini[a] // d == x for ini, x in zip(inits, column, strict=True)):
+                return a, d
+    return None
 
 
 def _describes_input(name: str) -> bool:

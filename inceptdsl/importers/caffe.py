@@ -44,6 +44,7 @@ from ..errors import (
 from ..front.loader import decode
 from ..front.read import read_bytes
 from ..front.source import SourceFile, Span, display_path
+from .caffe_blocks import residual_scopes
 from .caffe_text import Field, Message, Word, parse_prototxt
 from .model import AuxHead, Layer, LayerGraph, Scope, Size, Sym
 from .values import identifier
@@ -964,13 +965,15 @@ class _Converter:
         return graph
 
     def _scopes(self, layers: dict[str, Layer], aux: list[AuxHead]) -> dict[str, Scope]:
-        """Scopes from name prefixes (`inception_3a/...`); paths and classes for the writer."""
+        """Scopes from name prefixes (`inception_3a/...`) and residual units (caffe_blocks.py);
+        paths and classes for the writer."""
+        found = residual_scopes(layers, self._names)
         by_prefix: dict[str, list[str]] = {}
         for lid, layer in layers.items():
             if lid == "input":
                 continue
             full = self._names[lid]
-            pre = full.split("/")[0] if "/" in full else ""
+            pre = full.split("/")[0] if "/" in full else found[lid][0] if lid in found else ""
             if layer.aux and not pre:
                 pre = layer.aux
             by_prefix.setdefault(pre, []).append(lid)
@@ -986,6 +989,8 @@ class _Converter:
                 layer = layers[lid]
                 full = self._names[lid]
                 rest = full.split("/", 1)[1] if "/" in full else full
+                if lid in found:
+                    rest = found[lid][2] or layer.kind
                 layer.scopes = () if not pre or single else (scope,)
                 if lid in self._synthetic:
                     continue  # unlabelled: its name does not matter
@@ -1002,6 +1007,8 @@ class _Converter:
                 layer.path = path
             if pre and not single:
                 cls = re.sub(r"_?\d+[a-z]?$", "", scope) or scope
+                if ids[0] in found:
+                    cls = found[ids[0]][1]
                 if scope in aux_names:
                     cls = "AuxHead"
                 kinds = tuple(f"{layers[i].kind}/{len(layers[i].inputs)}" for i in ids)
@@ -1016,6 +1023,14 @@ class _Converter:
             merges = any(k.startswith(("concat/", "add/")) for k in sig[1])
             if counts[sig] == 1 and not merges and scope not in aux_names:
                 self._groups.add(scope)
+        units = sorted({v[0] for v in found.values()}, key=list(scopes).index)
+        if units:
+            self.s.notes.append(
+                f"{len(units)} residual units without a `/` prefix ({', '.join(units[:3])}"
+                f"{', ...' if len(units) > 3 else ''}) are scopes found by structure: the "
+                "Eltwise sum names the unit, its layers lose that prefix (`res2a_branch2a` is "
+                "unit branch2a of res2a)."
+            )
         return scopes
 
 

@@ -30,6 +30,18 @@ class Run:
 
     calls: list[UScope]
     pattern: str | None
+    letters: str = ""  # He et al.'s `res2a`, `res2b`, ...: the labels' last letters
+
+
+def _pattern(prefix: str, k0: int) -> str:
+    return prefix + ("{i}" if k0 == 0 else f"{{i+{k0}}}")
+
+
+def _lettered(label: str | None) -> tuple[str, int] | None:
+    """`res2b` -> ("res2", 1): a label ending in one letter after a digit."""
+    if label is None or len(label) < 2 or not ("a" <= label[-1] <= "z") or not label[-2].isdigit():
+        return None
+    return label[:-1], ord(label[-1]) - ord("a")
 
 
 def _numbered(label: str) -> tuple[str, int] | None:
@@ -50,6 +62,21 @@ def runs(units: list[Unit]) -> list[Unit | Run]:
     while i < len(units):
         first = _call(units[i])
         j = i + 1
+        letter = _lettered(first.label) if first is not None else None
+        if first is not None and letter is not None:
+            while j < len(units):
+                nxt = _call(units[j])
+                if nxt is None or nxt.block != first.block:
+                    break
+                if _lettered(nxt.label) != (letter[0], letter[1] + j - i):
+                    break
+                j += 1
+            if j - i >= 2:
+                calls = [u for u in units[i:j] if isinstance(u, UScope)]
+                letters = "".join(str(u.label)[-1] for u in calls)
+                out.append(Run(calls, f"{letter[0]}{{l}}", letters))
+                i = j
+                continue
         if first is not None:
             start = _numbered(first.label) if first.label is not None else None
             while j < len(units):
@@ -66,8 +93,7 @@ def runs(units: list[Unit]) -> list[Unit | Run]:
             pattern = None
             if first.label is not None:
                 assert start is not None
-                prefix, k0 = start
-                pattern = prefix + ("{i}" if k0 == 0 else f"{{i+{k0}}}")
+                pattern = _pattern(*start)
             calls = [u for u in units[i:j] if isinstance(u, UScope)]
             out.append(Run(calls, pattern))
             i = j
@@ -115,16 +141,28 @@ def write_run(
             if slot not in row:
                 text = defaults(block, slot)
                 if text is None:
-                    return _written_out(run, rows, label)
+                    return _written_out(run, rows, label, defaults)
                 row[slot] = (None, text)
     varying = [s for s in slots if len({row[s][1] for row in rows}) > 1]
+    if run.letters:
+        return _lettered_loop(run, rows, slots, varying, label, defaults)
+    if varying and len(rows) >= 3 and all(row == rows[1] for row in rows[2:]):
+        # the first call differs (ResNet's first block of a stage): it, then a `repeat`
+        tail = run.calls[1]
+        start = _numbered(tail.label) if tail.label is not None else None
+        rest = Run(run.calls[1:], _pattern(*start) if start else None)
+        head = f'as "{rest.pattern}" ' if rest.pattern else ""
+        call = _call_text(block, slots, rows[1], {}, defaults)
+        return _written_out(Run(run.calls[:1], None), rows[:1], label, defaults) + [
+            f"repeat {len(rows) - 1} {head}{{ {call} }}"
+        ]
     head = f'as "{run.pattern}" ' if run.pattern else ""
     if not varying:
-        return [f"repeat {len(rows)} {head}{{ {_call_text(block, slots, rows[0], {})} }}"]
+        return [f"repeat {len(rows)} {head}{{ {_call_text(block, slots, rows[0], {}, defaults)} }}"]
     if len(rows) < MIN_FOR or any(
         isinstance(row[s][0], (Sym, Rec, str)) for row in rows for s in varying
     ):
-        return _written_out(run, rows, label)
+        return _written_out(run, rows, label, defaults)
     words = {w for row in rows for s in slots for w in re.findall(r"[A-Za-z_]\w*", row[s][1])}
     loop: dict[str, str] = {}
     for s in varying:
@@ -146,19 +184,48 @@ def write_run(
         head = f"for i, {target} in enumerate({table}) {head}"
     else:
         head = f"for {target} in {table} "
-    return [head + "{ " + _call_text(block, slots, rows[0], loop) + " }"]
+    return [head + "{ " + _call_text(block, slots, rows[0], loop, defaults) + " }"]
+
+
+def _lettered_loop(
+    run: Run,
+    rows: list[dict[str, tuple[Any, str]]],
+    slots: list[str],
+    varying: list[str],
+    label: Callable[[str], str],
+    defaults: Callable[[str, str], str | None],
+) -> list[str]:
+    """Calls labelled `res2a`, `res2b`, ...: identical ones as `for l in ["a", "b"] as
+    "res2{l}" { ... }`, after the first call where only it differs; else written out."""
+    block = run.calls[0].block or ""
+    lead: list[str] = []
+    k = 0
+    if varying:
+        if len(rows) < 3 or not all(row == rows[1] for row in rows[2:]):
+            return _written_out(run, rows, label, defaults)
+        lead = _written_out(Run(run.calls[:1], None), rows[:1], label, defaults)
+        k = 1
+    letters = ", ".join(f'"{c}"' for c in run.letters[k:])
+    call = _call_text(block, slots, rows[k], {}, defaults)
+    return lead + [f'for l in [{letters}] as "{run.pattern}" {{ {call} }}']
 
 
 def _call_text(
-    block: str, slots: list[str], row: dict[str, tuple[Any, str]], loop: dict[str, str]
+    block: str,
+    slots: list[str],
+    row: dict[str, tuple[Any, str]],
+    loop: dict[str, str],
+    defaults: Callable[[str, str], str | None],
 ) -> str:
-    if not slots:
-        return block
+    """The call; a keyword argument at the parameter's default is left out."""
     args = []
     for s in slots:
         text = loop.get(s, row[s][1])
-        args.append(text if s.startswith("#") else f"{s}={text}")
-    return f"{block}({', '.join(args)})"
+        if s.startswith("#"):
+            args.append(text)
+        elif s in loop or text != defaults(block, s):
+            args.append(f"{s}={text}")
+    return f"{block}({', '.join(args)})" if args else block
 
 
 def _slots(u: UScope) -> list[str]:
@@ -172,10 +239,23 @@ def _slots(u: UScope) -> list[str]:
 
 
 def _written_out(
-    run: Run, rows: list[dict[str, tuple[Any, str]]], label: Callable[[str], str]
+    run: Run,
+    rows: list[dict[str, tuple[Any, str]]],
+    label: Callable[[str], str],
+    defaults: Callable[[str, str], str | None],
 ) -> list[str]:
-    out = []
-    for u, row in zip(run.calls, rows, strict=True):
-        lead = f"{label(u.label)}: " if u.label else ""
-        out.append(lead + _call_text(run.calls[0].block or "", _slots(u), row, {}))
+    """The calls one by one; unlabelled identical neighbours as `repeat N { ... }`."""
+    out: list[str] = []
+    k = 0
+    while k < len(rows):
+        u = run.calls[k]
+        text = _call_text(run.calls[0].block or "", _slots(u), rows[k], {}, defaults)
+        same = k + 1
+        while u.label is None and same < len(rows) and rows[same] == rows[k]:
+            same += 1
+        if same - k >= 2:
+            out.append(f"repeat {same - k} {{ {text} }}")
+        else:
+            out.append((f"{label(u.label)}: " if u.label else "") + text)
+        k = same
     return out

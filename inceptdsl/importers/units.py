@@ -2,8 +2,12 @@
 
 A body is a list of units in execution order: a layer, a scope (a module instance written as a
 block call or a `{ }` group), a merge (`concat`/`add` with one body per branch), a residual
-(`residual scale=S act=A { main } shortcut { path }`) or a repeat. Labels are decided later
-(naming.py), once the whole body is known.
+(`residual scale=S act=A { main } shortcut { path }`), a repeat, or (made by block recovery
+when instances of one class differ in a part, unify.py) an `if` over that part. Labels are
+decided later (naming.py), once the whole body is known.
+
+`wild` marks a copy made by unify.py to stand for a part an instance does not have: its
+values say nothing about that instance (block recovery fills them from the others).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class ULayer:
     required: bool = False  # the label must be `seg` (the node holds state)
     label: str | None = None
     name: str = ""  # the full IR name it will get
+    wild: bool = False
 
 
 @dataclass
@@ -35,6 +40,7 @@ class UScope:
     block: str | None = None  # the block it calls, once blocks are recovered
     args: list[tuple[str | None, Any]] = field(default_factory=list)  # (keyword or None, value)
     output: str = ""  # the layer id of its output
+    wild: bool = False
 
 
 @dataclass
@@ -54,6 +60,7 @@ class UResidual:
     scale_layer: Layer | None = None
     act_layer: Layer | None = None
     name: str = ""  # the name of its last node (the add, or the activation after it)
+    wild: bool = False
 
     @property
     def output(self) -> str:
@@ -75,7 +82,19 @@ class UAux:
     tap_name: str = ""
 
 
-Unit = ULayer | UScope | UMerge | UResidual | URepeat | UAux
+@dataclass
+class UIf:
+    """`if COND { then } else { other }`: a part some instances of a block have (`present`
+    says whether this one does); `what` names the condition (`downsample`, `residual`)."""
+
+    present: bool
+    then: list[Unit]
+    other: list[Unit]
+    what: str
+    wild: bool = False
+
+
+Unit = ULayer | UScope | UMerge | UResidual | URepeat | UAux | UIf
 
 
 def walk(body: list[Unit]) -> list[Unit]:
@@ -94,4 +113,6 @@ def walk(body: list[Unit]) -> list[Unit]:
             out += walk([u.unit])
         elif isinstance(u, UAux):
             out += walk(u.body)
+        elif isinstance(u, UIf):
+            out += walk(u.then) + walk(u.other)
     return out

@@ -19,10 +19,11 @@ from . import blocks as B
 from .defaults import dsl_default, shared_defaults
 from .fuse import fuse
 from .loops import Run, arg_context, runs, write_run
-from .model import LayerGraph, Size, Var
+from .model import LayerGraph, Size, Sym, Var
 from .naming import name_network, place_aux
 from .structure import build
-from .units import UAux, ULayer, UMerge, Unit, URepeat, UResidual, UScope
+from .unify import is_act
+from .units import UAux, UIf, ULayer, UMerge, Unit, URepeat, UResidual, UScope
 from .values import grouped, identifier, key, literal
 
 Val = Callable[[Any, str], str]
@@ -64,16 +65,17 @@ class Printer:
                 lines += write_run(item, val, self.param_names, self.param_default, _label)
             else:
                 lines.append(self.unit(item, val))
-        return "\n".join(lines)
+        return "\n".join(x for x in lines if x)  # an absent activation writes nothing
 
     def chain(self, units: list[Unit], val: Val) -> str:
-        if not units:
-            return "identity"
-        return " -> ".join(self.unit(u, val) for u in units)
+        parts = [t for t in (self.unit(u, val) for u in units) if t]
+        return " -> ".join(parts) if parts else "identity"
 
     def unit(self, u: Unit, val: Val) -> str:
+        # a copy standing for a part this instance lacks: its own values are wild
+        own = _wild(val) if getattr(u, "wild", False) else val
         if isinstance(u, ULayer):
-            return self.layer(u, val)
+            return self.layer(u, own)
         if isinstance(u, UScope):
             lead = f"{_label(u.label)}: " if u.label else ""
             if u.group:
@@ -85,13 +87,12 @@ class Printer:
                     return lead + "{ " + " -> ".join(self.unit(m, val) for m in u.body) + " }"
                 return lead + "{\n" + self.body(u.body, val) + "\n}"
             assert u.block is not None
-            if not u.args:
-                return lead + u.block
-            args = [
-                (f"{kw}=" if kw else "") + val(v, arg_context(u, i, kw, self.param_names))
-                for i, (kw, v) in enumerate(u.args)
-            ]
-            return f"{lead}{u.block}({', '.join(args)})"
+            args = []
+            for i, (kw, v) in enumerate(u.args):
+                text = own(v, arg_context(u, i, kw, self.param_names))
+                if kw is None or text != self.param_default(u.block, kw):
+                    args.append((f"{kw}=" if kw else "") + text)
+            return f"{lead}{u.block}({', '.join(args)})" if args else lead + u.block
         if isinstance(u, URepeat):
             return f"repeat {u.count} {{ {self.unit(u.unit, val)} }}"
         if isinstance(u, UMerge):
@@ -100,9 +101,10 @@ class Printer:
         if isinstance(u, UResidual):
             opts = ""
             if u.scale is not None:
-                opts += f"scale={val(u.scale, 'scale')} "
-            if u.act is not None:
-                opts += f"act={u.act} "
+                opts += f"scale={own(u.scale, 'scale')} "
+            act = own(Sym(u.act or "none"), "act")  # a parameter where instances differ
+            if act != "none":
+                opts += f"act={act} "
             main = self.body(u.main, val) if u.main else "identity"
             text = f"residual {opts}{{\n{main}\n}}"
             if u.shortcut:
@@ -116,16 +118,27 @@ class Printer:
                 else "# the model does not record this head's loss weight (1 unless given)\n"
             )
             return f"{note}{u.name}: aux from {u.tap_name}{weight} {{\n{self.body(u.body, val)}\n}}"
+        if isinstance(u, UIf):
+            # both arms are rendered, so that `val` sees the same values whichever is written
+            cond = own(u.present, f"has_{u.what}")
+            then, other = self.body(u.then, val), self.body(u.other, val)
+            if cond in ("true", "false"):
+                return then if cond == "true" else other
+            text = f"if {cond} {{\n{then}\n}}"
+            return text + (f" else {{\n{other}\n}}" if other else "")
         raise TypeError(type(u).__name__)
 
     def layer(self, u: ULayer, val: Val) -> str:
         layer = u.layer
         kind = layer.kind
-        if kind not in LAYERS:
+        if kind not in LAYERS and kind != "none":
             raise UnsupportedModelError(f"{layer.where}: no layer `{kind}` in the language")
         # A parameter that no constructor argument names is named after the unit it sets: its
         # label, or its kind for numbered and generated units (`conv_pad`, not `conv_0_pad`).
         ctx = identifier(u.label, kind) if u.label else kind
+        if is_act(u):  # the activation may be a block's `act` parameter (`none`: absent)
+            text = val(Sym(kind), identifier(u.label, "act") if u.label else "act")
+            return "" if text == "none" else (f"{_label(u.label)}: " if u.label else "") + text
         spec = LAYERS[kind]
         parts = [kind]
         for name, v in zip(spec.positional, layer.args, strict=False):
@@ -164,6 +177,15 @@ class Printer:
         if layer.comment:
             text += f"  # {layer.comment}"
         return text
+
+
+def _wild(val: Val) -> Val:
+    """`val` for a copy standing for a part an instance lacks (unify.py)."""
+
+    def wval(v: Any, ctx: str) -> str:
+        return val(B.Wild(v) if B.parametric(v) and not isinstance(v, B.Wild) else v, ctx)
+
+    return wval
 
 
 def _pair(v: Any) -> tuple[int, int] | None:
@@ -208,9 +230,7 @@ def write_spec(graph: LayerGraph, path: str = "<import>.incept") -> str:
         it = iter(bd.replace)
 
         def val(v: Any, ctx: str, _it: Any = it) -> str:
-            if isinstance(v, B.PARAMETRIC) and not (
-                hasattr(v, "name") and getattr(v, "name", None) in ("same", "valid")
-            ):
+            if B.parametric(v):
                 r = next(_it)
                 return r.name if isinstance(r, Var) else literal(r)
             return literal(v)
