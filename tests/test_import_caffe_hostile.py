@@ -63,14 +63,14 @@ def test_eight_megabytes_of_trivial_lines_fail_fast_and_located(tmp_path: Path, 
     path = tmp_path / "big.prototxt"
     path.write_text(text, encoding="utf-8")
     assert 7_000_000 < path.stat().st_size <= 8 * 1024 * 1024
-    start = time.perf_counter()
+    start = time.process_time()  # CPU, not wall: the machine is shared (11.9 s wall at load 9)
     with pytest.raises(SpecError) as err:
         read_prototxt(str(path))
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     print(f"{case}: {took:.2f} s")
     assert err.value.code == code and err.value.path == str(path)
     assert (err.value.line, err.value.column) == (line, col)
-    assert took < 10, f"{case} took {took:.1f} s (the target is under 2 s on a quiet machine)"
+    assert took < 10, f"{case} took {took:.1f} CPU s (the target is under 2 s on a quiet machine)"
 
 
 def test_errors_in_the_written_spec_are_located_in_the_prototxt(
