@@ -12,10 +12,10 @@ control, one weight changed by 1%, exceeds TOL.
 
 Every bundled spec runs (at its own input size: the specs fix it); the small specs of
 tests/support/torch_specs.py and tests/ops cover the other ops (sepconv, LRN, zeropad, layer
-scale, shuffle, slices, groupnorm, ceil-mode and count_pad pools), except three the importer
-refuses: `numbered` (a top-level `repeat ... as "{i}"`: the writer cannot keep a top-level
-numbering), tests/ops/adaptive_avgpool2d (exported as two matrix products) and tests/ops/add
-(a broadcasting add); the last test checks those refusals.
+scale, shuffle, slices, groupnorm, ceil-mode and count_pad pools, adaptive pools exported as
+two matrix products), except two the importer refuses: `numbered` (a top-level `repeat ... as
+"{i}"`: the writer cannot keep a top-level numbering) and tests/ops/add (a broadcasting add);
+the last test checks those refusals.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from inceptdsl.cli import main
 from inceptdsl.network import Network
 
 OP_SPECS = sorted((ROOT / "tests" / "ops").glob("*.incept"))
-REFUSED = {"numbered", "adaptive_avgpool2d", "add"}
+REFUSED = {"numbered", "add"}
 CONTROL = {"convnext": "features.5.8.block.3.weight"}
 """ConvNeXt's stem feeds a LayerNorm, which cancels a 1% change of it: its control is a
 per-position linear of stage 3 (as tests/test_backend_onnx.py's)."""
@@ -110,7 +110,6 @@ def test_twice_the_same_bytes_and_safetensors(
     ("name", "message"),
     [
         ("numbered", "module 0: its number in the sequence cannot be kept"),
-        ("adaptive_avgpool2d", "(MatMul): a matrix product of a feature map"),
         ("add", "(Add): an add that broadcasts one input over the other"),
     ],
 )

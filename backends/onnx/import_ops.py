@@ -28,7 +28,7 @@ from inceptdsl.errors import UnsupportedModelError
 from inceptdsl.importers.model import Layer, Size
 
 from .import_read import OnnxFile, attrs
-from .pooling import _counts
+from .pooling import _adaptive_matrix, _counts
 
 _SEGMENT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)$")
 
@@ -562,7 +562,24 @@ class Converter:
         self._linear(node, np.ascontiguousarray(weight), b, node.input[1])
 
     def _matmul(self, node: onnx.NodeProto, a: dict[str, Any]) -> None:
-        w = self._const(node, 1)
+        rows, w = self._const(node, 0), self._const(node, 1)
+        pend = self.pending.get(node.input[1]) if rows is not None else None
+        if pend is not None and pend[0] == "cols":  # rows x (map x cols): an adaptive pool
+            _, x, (h, wd), cols = self.pending.pop(node.input[1])
+            oh, ow = rows.shape[0], cols.shape[1]
+            if (
+                rows.shape == (oh, h)
+                and cols.shape == (wd, ow)
+                and np.allclose(rows, _adaptive_matrix(h, oh), rtol=1e-6)
+                and np.allclose(cols, _adaptive_matrix(wd, ow).T, rtol=1e-6)
+            ):
+                self._add(node, "adaptive_avgpool", [x], (Size(oh, ow),))
+                return
+            raise Unsupported("products of a feature map with constant matrices (not a pool)")
+        in_shape = self._shape(node.input[0]) if rows is None else ()
+        if w is not None and w.ndim == 2 and len(in_shape) == 4:
+            self.pending[node.output[0]] = ("cols", self._x(node), in_shape[2:], w)
+            return
         if w is None or w.ndim != 2:
             raise Unsupported("a matrix product that is not a linear layer (constant weights)")
         self._linear(node, np.ascontiguousarray(w.T), None, node.input[1])
