@@ -163,3 +163,23 @@ def test_an_unknown_op_is_named_with_its_node(
     nodes[-1] = helper.make_node("Frob", ["c"], ["y"], name="f", domain="com.example")
     code, err = _run(tmp_path, _model(nodes, inits, "com.example"), capsys)
     assert code == 1 and "node 'f' (Frob): op com.example.Frob has no counterpart" in err
+
+
+def test_a_symbolic_input_size_needs_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import onnx
+
+    nodes, inits = _conv()
+    model = onnx.load_from_string(_model(nodes, inits))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "N", "H", "W"
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model.SerializeToString())
+    assert main(["import", "onnx", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "the input's size is symbolic" in err and "--input CxHxW" in err
+    assert main(["import", "onnx", str(path), "--input", "3x16x12"]) == 0
+    out, err = capsys.readouterr()
+    assert "input 3 x 16 x 12" in out and "conv 4 3x3" in out and "load strictly" in err
+    assert not list(tmp_path.glob("*.npz"))  # no -o, no --weights: the spec on stdout only
