@@ -119,6 +119,8 @@ class Converter:
         self.buffers = 0
         self.taken: set[str] = set()
         self.pending: dict[str, tuple[Any, ...]] = {}  # tensor -> a pattern half done
+        # an average pool whose divisors may follow as a Mul: its node and attributes
+        self.pending_pool: dict[str, tuple[onnx.NodeProto, dict[str, Any]]] = {}
         self.users: dict[str, int] = {}
         for n in f.model.graph.node:
             for i in n.input:
@@ -418,15 +420,15 @@ class Converter:
             opts["count_pad"] = bool(a.get("count_include_pad", 0))
         layer = self._add(node, "avgpool", [self._x(node)], args, opts)
         if self._sole(node.output[0]) and a.get("count_include_pad", 0):
-            self.pending_pool = getattr(self, "pending_pool", {})
             self.pending_pool[layer.id] = (node, a)
 
     def _divided(self, layer: Layer, divisor: np.ndarray) -> bool:
         """An average pool then a Mul by a constant map of divisors (inceptdsl's export of a
         ceil-mode or count_pad=false pool): its options, if some reproduce the map."""
-        node, a = getattr(self, "pending_pool", {}).pop(layer.id, (None, None))
-        if node is None:
+        found = self.pending_pool.pop(layer.id, None)
+        if found is None:
             return False
+        node, a = found
         (kh, kw), (sh, sw), (t, left, b, r), (h, w), (oh, ow), ceil = self._window(node, a)
         if ceil or divisor.shape != (1, 1, oh, ow):
             return False
@@ -564,7 +566,7 @@ class Converter:
     def _matmul(self, node: onnx.NodeProto, a: dict[str, Any]) -> None:
         rows, w = self._const(node, 0), self._const(node, 1)
         pend = self.pending.get(node.input[1]) if rows is not None else None
-        if pend is not None and pend[0] == "cols":  # rows x (map x cols): an adaptive pool
+        if rows is not None and pend is not None and pend[0] == "cols":  # rows (map cols)
             _, x, (h, wd), cols = self.pending.pop(node.input[1])
             oh, ow = rows.shape[0], cols.shape[1]
             if (
