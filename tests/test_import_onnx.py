@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, bundled_specs, spec_id
-from support.onnx_import import TOL, import_cli, same_function, trained
+from support.onnx_import import TOL, import_cli, relative, run, same_function, trained
 from support.torch_specs import SPECS
 
 import inceptdsl
@@ -136,3 +136,52 @@ def test_what_the_importer_refuses_is_said(
     err = capsys.readouterr().err
     assert code == 1 and "error[E601]" in err and message in err, err
     assert "Traceback" not in err and not (tmp_path / "r.incept").exists()
+
+
+def test_a_final_softmax_is_left_out_and_a_squeeze_is_a_flatten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """conv, global pool, Squeeze, Gemm, Softmax (a classifier as tf2onnx and others write it):
+    the spec ends with the logits, and softmax(spec) equals the file's output."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), "c.weight"),
+        numpy_helper.from_array(rng.standard_normal((5, 8)).astype(np.float32), "fc.weight"),
+        numpy_helper.from_array(rng.standard_normal(5).astype(np.float32), "fc.bias"),
+        numpy_helper.from_array(np.array([2, 3], np.int64), "axes"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "c.weight"], ["a"], name="/c/Conv", pads=[1] * 4),
+        helper.make_node("GlobalAveragePool", ["a"], ["g"], name="/pool/GlobalAveragePool"),
+        helper.make_node("Squeeze", ["g", "axes"], ["s"], name="/Squeeze"),
+        helper.make_node("Gemm", ["s", "fc.weight", "fc.bias"], ["l"], name="/fc/Gemm", transB=1),
+        helper.make_node("Softmax", ["l"], ["y"], name="/Softmax", axis=1),
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])
+    model = helper.make_model(
+        helper.make_graph(nodes, "clf", [x], [y], inits),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
+    path = tmp_path / "clf.onnx"
+    path.write_bytes(model.SerializeToString())
+    spec, weights, _ = import_cli(path, capsys)
+    text = spec.read_text()
+    assert "The final Softmax ('/Softmax') is left out" in text.replace("\n# ", " ")
+    assert "flatten" in text and "fc: linear 5" in text
+    net = inceptdsl.load(str(spec))
+    be = get("onnx")
+    xs = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
+    want = run(str(path), xs)
+
+    def softmax(z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    got = softmax(run(be.build(net.graph, weights_from=str(weights)).SerializeToString(), xs))
+    with np.load(weights) as f:
+        moved = {k: f[k] * np.float32(1.01) if k == "c.weight" else f[k] for k in f.files}
+    ctl = softmax(run(be.build(net.graph, weights_from=moved).SerializeToString(), xs))
+    assert relative(got, want) <= TOL < relative(ctl, want)

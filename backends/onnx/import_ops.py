@@ -121,6 +121,7 @@ class Converter:
         self.pending: dict[str, tuple[Any, ...]] = {}  # tensor -> a pattern half done
         # an average pool whose divisors may follow as a Mul: its node and attributes
         self.pending_pool: dict[str, tuple[onnx.NodeProto, dict[str, Any]]] = {}
+        self.dropped_softmax: onnx.NodeProto | None = None  # a final Softmax left out
         self.users: dict[str, int] = {}
         for n in f.model.graph.node:
             for i in n.input:
@@ -162,6 +163,7 @@ class Converter:
             "ReduceMean": self._reduce_mean,
             "Pad": self._pad,
             "Softmax": self._softmax,
+            "Squeeze": self._squeeze,
             "LogSoftmax": self._softmax,
         }
         for op in SIMPLE_ACTS:
@@ -792,7 +794,29 @@ class Converter:
         self._add(node, "zeropad", [self._x(node)], (_pad(t, left, b, r),))
 
     def _softmax(self, node: onnx.NodeProto, a: dict[str, Any]) -> None:
-        raise Unsupported("a softmax (the language's networks end with logits)")
+        """A Softmax of the logits that is the graph's output is left out (the spec ends with
+        the logits; `check` compares them); anywhere else the language has no softmax."""
+        outs = [o.name for o in self.f.model.graph.output]
+        rank = len(self._shape(node.input[0]))
+        if (
+            node.op_type == "Softmax"
+            and outs == [node.output[0]]
+            and rank == 2
+            and int(a.get("axis", -1)) % rank == 1
+        ):
+            self.dropped_softmax = node
+            self._alias(node.output[0], self._x(node))
+            return
+        raise Unsupported("a softmax inside the network (the language's networks end with logits)")
+
+    def _squeeze(self, node: onnx.NodeProto, a: dict[str, Any]) -> None:
+        axes = self._const(node, 1)
+        ax = axes.reshape(-1).tolist() if axes is not None else list(a.get("axes", ()))
+        shape = self._shape(node.input[0])
+        if len(shape) == 4 and shape[2:] == (1, 1) and sorted(int(v) % 4 for v in ax) == [2, 3]:
+            self._add(node, "flatten", [self._x(node)])
+            return
+        raise Unsupported("a squeeze other than of a 1x1 map's height and width")
 
 
 def _out(n: int, k: int, s: int, lo: int, hi: int, ceil: bool) -> int:

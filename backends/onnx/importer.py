@@ -45,6 +45,8 @@ class Session:
 
     file: OnnxFile
     weights: dict[str, np.ndarray]
+    logits: str | None = None
+    """The tensor a final Softmax read (left out of the spec): the output `check` compares."""
 
 
 def _prefixes(path: str) -> list[str]:
@@ -150,7 +152,14 @@ class OnnxImporter:
             "the initializers under this spec's state_dict keys. The expect lines are counted "
             "from the file's initializers.",
         ]
-        return graph, Session(f, conv.weights)
+        logits = None
+        if conv.dropped_softmax is not None:
+            logits = conv.dropped_softmax.input[0]
+            graph.header.append(
+                f"The final Softmax ({conv.dropped_softmax.name or logits!r}) is left out: the "
+                "spec's output is the logits it reads."
+            )
+        return graph, Session(f, conv.weights, logits)
 
     def weights(self, session: Session, graph: nx.DiGraph) -> dict[str, np.ndarray]:
         """The file's tensors under the compiled spec's state_dict keys, in its order and
@@ -200,7 +209,17 @@ class OnnxImporter:
         if dim.HasField("dim_value") and dim.dim_value > 0:
             batch = int(dim.dim_value)
         x = np.random.default_rng(seed).standard_normal((batch, *f.input_shape)).astype(np.float32)
-        ref = run(f.model.SerializeToString(), f.input_name, x)
+        reference = f.model
+        if session.logits is not None:  # compare the logits the left-out Softmax reads
+            from onnx import TensorProto, helper
+
+            reference = type(f.model)()
+            reference.CopyFrom(f.model)
+            del reference.graph.output[:]
+            reference.graph.output.append(
+                helper.make_tensor_value_info(session.logits, TensorProto.FLOAT, None)
+            )
+        ref = run(reference.SerializeToString(), f.input_name, x)
         got = run(built.SerializeToString(), "input", x)
         if ref.shape != got.shape:
             raise UnsupportedModelError(
