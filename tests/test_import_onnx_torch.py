@@ -76,3 +76,27 @@ def test_torchvision_exports_import_exactly(
         control = relative(net.to_torch(weights_from=arrays).eval()(x).numpy(), want)
     print(f"{name}: onnx {got:.3g} (control {ctl:.3g}), torch {err:.3g} (control {control:.3g})")
     assert err <= TOL < control
+
+
+def test_a_default_export_with_folded_batch_norms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch.onnx's default folds each BN into its conv and names the weights `onnx::Conv_N`:
+    the spec has biased convs named after the modules the nodes ran in (`layer1.0.conv1`), its
+    blocks are torchvision's (BasicBlock as `LayerUnit`), its parameters are the file's, and its
+    outputs equal the file's."""
+    model = trained(torchvision.models.resnet18(), (3, 64, 64))
+    path = tmp_path / "folded.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, torch.zeros(1, 3, 64, 64), str(path), dynamo=False)
+    spec, weights, _ = import_cli(path, capsys)
+    text = spec.read_text()
+    assert "block LayerUnit(" in text and "block Conv" not in text and " bn" not in text
+    got, ctl, fig = same_function(path, spec, weights)
+    assert got <= TOL < ctl
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    fc = model.fc.weight.numel() + model.fc.bias.numel()
+    assert fig["params"] == sum(c.weight.numel() + c.out_channels for c in convs) + fc
+    with np.load(weights) as f:
+        assert {"conv1.weight", "conv1.bias", "layer1.0.conv1.weight", "fc.weight"} <= set(f.files)

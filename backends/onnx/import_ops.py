@@ -258,6 +258,8 @@ class Converter:
         mod = module_path(node.name)
         stateful = bool(state)
         if stateful:
+            if path is None and mod and mod not in self.taken:
+                path = mod  # the module the node ran in (torch.onnx's folded `onnx::Conv_7`)
             if path is None or path in self.taken:
                 base = ".".join(p for p in (mod, kind) if p)
                 path, k = base, 2
