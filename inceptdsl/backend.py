@@ -65,7 +65,7 @@ class Backend:
       the file (onnx).
     - `saves_weights`: `read_weights`/`saved_weights` (torch: `--weights` into OUT.pt beside
       the optimized source).
-    - `importer`: an `Importer` (`inceptdsl import torch`), or None.
+    - `importer`: an `Importer` (`inceptdsl import torch`, `inceptdsl import onnx`), or None.
     - `runtime`, `timer`: the runtime `measure` times the optimized model with (`inceptdsl
       sweep --measure latency --runtime NAME`) and the module (relative to the backend's
       package) whose `runner(backend, graph, batch, threads)` returns one forward as a call;

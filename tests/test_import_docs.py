@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT
 
 from inceptdsl.errors import SpecError
-from inceptdsl.importers.command import import_caffe, import_torch
+from inceptdsl.importers.command import import_caffe, import_onnx, import_torch
 
 DOC = ROOT / "docs" / "import.md"
 
@@ -151,7 +151,48 @@ CASES = [
     (4, "modules with more than one input or output", "two_inputs", "takes 2 inputs", None),
     (5, "Deconvolution", DECONV, "Deconvolution", None),
     (5, "Eltwise MAX", ELTWISE_MAX, "MAX", None),
+    (6, "ConvTranspose", "onnx:deconv", "(ConvTranspose): op ConvTranspose has no", "cannot"),
+    (6, "a `Reshape` other than flatten", "onnx:reshape", "a reshape of [4, 8, 8] to", "cannot"),
+    (6, "`Add` of a constant", "onnx:add_const", "an add of a constant", "cannot"),
+    (6, "several graph inputs or outputs", "onnx:two_outputs", "the graph has 2 outputs", None),
+    (6, "an add that broadcasts", "onnx:broadcast", "an add that broadcasts", "the language has"),
 ]
+
+
+def _onnx_model(kind: str) -> bytes:
+    """A conv, then the refused construct (an .onnx file for `inceptdsl import onnx`)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((4, 4, 3, 3), np.float32), "conv.weight")
+    c = numpy_helper.from_array(np.ones((1, 4, 8, 8), np.float32), "c")
+    shape = numpy_helper.from_array(np.array([1, 4, 64], np.int64), "shape")
+    nodes = [helper.make_node("Conv", ["x", "conv.weight"], ["a"], name="/conv/Conv", pads=[1] * 4)]
+    outs = ["y"]
+    nodes += {
+        "deconv": [helper.make_node("ConvTranspose", ["a", "conv.weight"], ["y"], name="/up/Up")],
+        "reshape": [helper.make_node("Reshape", ["a", "shape"], ["y"], name="/r/Reshape")],
+        "add_const": [helper.make_node("Add", ["a", "c"], ["y"], name="/b/Add")],
+        "two_outputs": [
+            helper.make_node("Relu", ["a"], ["y"]),
+            helper.make_node("Relu", ["a"], ["z"]),
+        ],
+        "broadcast": [
+            helper.make_node("GlobalAveragePool", ["a"], ["g"]),
+            helper.make_node("Add", ["a", "g"], ["y"], name="/b/Add"),
+        ],
+    }[kind]
+    if kind == "two_outputs":
+        outs.append("z")
+    graph = helper.make_graph(
+        nodes,
+        "refused",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outs],
+        [w, c, shape],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return bytes(model.SerializeToString())
 
 
 def _bullets() -> list[str]:
@@ -162,7 +203,7 @@ def _bullets() -> list[str]:
 
 def test_every_bullet_has_a_refusal_and_every_phrase_is_in_its_bullet() -> None:
     bullets = _bullets()
-    assert len(bullets) == 6, bullets
+    assert len(bullets) == 7, bullets
     assert {c[0] for c in CASES} == set(range(len(bullets)))
     for n, phrase, *_ in CASES:
         assert phrase in bullets[n], (phrase, bullets[n])
@@ -189,7 +230,11 @@ def test_the_listed_construct_is_refused(
     hint: str | None,
 ) -> None:
     with pytest.raises(SpecError) as err:
-        if "\n" in what:
+        if what.startswith("onnx:"):
+            path = tmp_path / "refused.onnx"
+            path.write_bytes(_onnx_model(what[5:]))
+            import_onnx(str(path), None, "x.incept", None)
+        elif "\n" in what:
             path = tmp_path / "refused.prototxt"
             path.write_text(what)
             import_caffe(str(path), None, "x.incept")

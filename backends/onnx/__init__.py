@@ -20,6 +20,7 @@ from inceptdsl.backend import Backend
 
 from . import files
 from .activations import ACTIVATIONS
+from .importer import IMPORTER
 from .model import OPSET, to_onnx
 from .rules import OP_TABLE
 
@@ -42,6 +43,7 @@ class OnnxBackend(Backend):
     timer = ".timing"
 
     quantizes = True
+    importer = IMPORTER  # `inceptdsl import onnx` (importer.py)
 
     def build(  # type: ignore[override]
         self, graph: nx.DiGraph, weights_from: Any = None, **int8: Any

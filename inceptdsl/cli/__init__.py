@@ -558,12 +558,23 @@ def _show_report(report: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Write a verified spec from a torch module (executes it) or a Caffe prototxt."""
+    """Write a verified spec from a torch module (executes it), a Caffe prototxt or an .onnx
+    file (with its weights file)."""
     from ..importers import command
 
     out = args.output or "<import>.incept"
     shape = command.parse_input(args.input)
-    if args.framework == "torch":
+    if args.framework != "onnx" and args.weights is not None:
+        raise UsageError("--weights is for `import onnx` (where the weights file goes)")
+    data = None
+    if args.framework == "onnx":
+        if args.kwargs or args.timeout is not None:
+            raise UsageError("--kwargs and --timeout are for `import torch`")
+        weights = args.weights
+        if weights is None and args.output and args.output != "-":
+            weights = os.path.splitext(args.output)[0] + ".npz"
+        text, summary, data = command.import_onnx(args.source, shape, out, weights)
+    elif args.framework == "torch":
         text, summary = command.import_torch(
             args.source,
             command.parse_kwargs(args.kwargs),
@@ -576,6 +587,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.kwargs or args.timeout is not None:
             raise UsageError("--kwargs and --timeout are for `import torch`")
         text, summary = command.import_caffe(args.source, shape, out)
+    weights_out = args.weights or os.path.splitext(args.output or "")[0] + ".npz"
+    if (
+        data is not None
+        and args.output
+        and os.path.abspath(weights_out) == os.path.abspath(args.output)
+    ):
+        raise UsageError(f"--weights {weights_out!r} is the spec's own output")
     if args.output and args.output != "-":
         # the prototxt, or the torch module's files (every module loaded is refused too)
         inputs = _module_files(args.source) if args.framework == "torch" else [args.source]
@@ -583,6 +601,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"wrote {printable(args.output)}", file=sys.stderr)
     else:
         write_output("-", text)
+    if data is not None:  # after the spec: a refused spec leaves no weights file either
+        write_output(weights_out, data, inputs=[args.source])
+        print(f"wrote {printable(weights_out)}", file=sys.stderr)
     for line in summary:
         print(line, file=sys.stderr)
     return 0
@@ -736,13 +757,20 @@ def _parser() -> argparse.ArgumentParser:
     sp = add(
         "import",
         cmd_import,
-        "write a verified spec from a PyTorch module (runs its code) or a Caffe prototxt",
+        "write a verified spec from a PyTorch module (runs its code), a Caffe prototxt or an "
+        ".onnx file",
         sets=False,
     )
-    sp.add_argument("framework", choices=["torch", "caffe"])
-    sp.add_argument("source", metavar="MODULE_PATH|FILE.prototxt")
+    sp.add_argument("framework", choices=["torch", "caffe", "onnx"])
+    sp.add_argument("source", metavar="MODULE_PATH|FILE.prototxt|FILE.onnx")
     sp.add_argument("--kwargs", metavar="JSON", help="torch: constructor arguments as JSON")
     sp.add_argument("--input", metavar="CxHxW", help="input shape (torch default 3x224x224)")
+    sp.add_argument(
+        "--weights",
+        metavar="PATH",
+        help="onnx: write the file's weights here (.npz or .safetensors; default OUT's name "
+        "with .npz)",
+    )
     sp.add_argument(
         "--timeout",
         metavar="SECONDS",

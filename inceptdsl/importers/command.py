@@ -159,3 +159,41 @@ def import_caffe(
         f"{net.name}: {rep.params:,} params ({rep.aux_params:,} in {heads} aux heads), "
         f"{rep.buffers:,} buffers, {rep.macs:,} MACs"
     ]
+
+
+WEIGHT_SUFFIXES = (".npz", ".safetensors")
+
+
+def import_onnx(
+    path: str, input_shape: tuple[int, int, int] | None, out_path: str, weights_path: str | None
+) -> tuple[str, list[str], bytes | None]:
+    """The spec text of an .onnx file, the checks' summary, and the bytes of its weights file
+    (`weights_path`'s suffix picks .npz or .safetensors; None: no file). The spec is loaded
+    back, its figures verified, compiled with the ONNX backend and the file's weights, and its
+    outputs compared with the file's in ONNX Runtime."""
+    from ..backend import importer
+
+    suffix = ""
+    if weights_path is not None:
+        suffix = "." + weights_path.rpartition(".")[2].lower() if "." in weights_path else ""
+        if suffix not in WEIGHT_SUFFIXES:
+            raise UsageError(
+                f"--weights {weights_path!r}: the file must end in .npz or .safetensors",
+                hint="the suffix picks the format; both load with `compile --weights`",
+            )
+    imp: Any = importer("onnx")  # the Importer protocol plus `weights` and `weights_file`
+    with redirect_stdout(sys.stderr):
+        graph, session = imp.load(path, {}, input_shape)
+        text = write_spec(graph, out_path)
+        net = _verified(text, out_path)
+        arrays = imp.weights(session, net.graph)
+        figures = imp.check(session, net.graph)
+        data = imp.weights_file(arrays, suffix) if weights_path is not None else None
+    rep = net.report()
+    lines = [
+        f"{net.name}: {rep.params:,} params, {rep.buffers:,} buffers, {rep.macs:,} MACs "
+        "(params and buffers equal to the file's)",
+        f"the file's {len(arrays)} weight tensors load strictly; ONNX Runtime outputs agree to "
+        f"{figures['max_diff']:.2g} (outputs up to {figures['output_scale']:.3g})",
+    ]
+    return text, lines, data
