@@ -502,3 +502,10 @@ def cleanup_on_signals() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def new_lock_file(path: str) -> int:
+    """Create the empty file `path` for a lock (it must not exist: nothing is replaced, a
+    symlink is not followed) and return a descriptor open for reading, to `flock`. Not an
+    output: the search's journal workers hold one each (inceptdsl/search/journal.py)."""
+    return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)

@@ -26,6 +26,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ..output import new_lock_file
+
 LOCK_ATTR = "inceptdsl:worker_lock"
 """The trial's system attribute: `{"trial": number, "lock": file name in the lock folder}`."""
 
@@ -66,7 +68,7 @@ def journal_storage(path: str, interval: int, callback: Callable[..., None] | No
             if self._mine is None or self._pid != os.getpid():
                 name = f"{uuid.uuid4().hex}.lock"
                 lock = os.path.join(folder, name)
-                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = new_lock_file(lock)
                 fcntl.flock(fd, fcntl.LOCK_EX)  # held (fd never closed) until the process ends
                 # at a normal exit every trial of this worker has finished: no lock needed
                 atexit.register(_remove, lock)
@@ -118,9 +120,11 @@ def _dead(folder: str, name: str) -> bool:
         return False  # not a lock file of ours: leave the trial alone
     path = os.path.join(folder, name)
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)  # flock needs no write access
     except FileNotFoundError:
         return True
+    except OSError:  # a symlink (ELOOP) or unreadable: not a lock of ours
+        return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
