@@ -394,8 +394,8 @@ class Converter:
         if name in ("mean",) and c.kind in ("method", "function"):
             dims = arg(1, "dim")
             keep = bool(arg(2, "keepdim", False))
-            src = self._in_shape(first) if first else None
-            if src is not None and len(src) == 4 and dims is not None:
+            in_shape = self._in_shape(first) if first else None
+            if in_shape is not None and len(in_shape) == 4 and dims is not None:
                 dset = {d % 4 for d in (dims if isinstance(dims, (list, tuple)) else [dims])}
                 if dset == {2, 3}:
                     if keep:
@@ -404,7 +404,7 @@ class Converter:
                     pooled.scopes = tuple(p for p, _ in c.stack if p in self.stateful_scopes)
                     pooled.where = self.where(c)
                     self.layers.append(pooled)
-                    self.shapes[pooled.id] = (*src[:2], 1, 1)
+                    self.shapes[pooled.id] = (*in_shape[:2], 1, 1)
                     return "flatten", (), {}, [pooled.id]
             raise Unsupported("a mean over dimensions other than the spatial ones")
         if name in HELPER_NAMES:
@@ -446,7 +446,7 @@ class Converter:
         if name == "unbind" or int(dim) % 4 != 1:
             raise Unsupported(f"{name} along dim {dim} (only channels, dim 1)")
         n = src[1]
-        spec = kw.get("chunks", kw.get("split_size_or_sections", kw.get("split_size")))
+        spec: Any = kw.get("chunks", kw.get("split_size_or_sections", kw.get("split_size")))
         spec = args[1] if spec is None and len(args) > 1 else spec
         if name == "chunk":
             step = -(-n // int(spec))
@@ -531,7 +531,7 @@ class Converter:
 
     def _div(self, c: Call, ins: list[str]) -> tuple[str, tuple, dict, list[str]]:
         """`x / c` for a constant c: `scale 1/c`."""
-        divisor = c.args[1] if len(c.args) > 1 else c.kwargs.get("other")
+        divisor: Any = c.args[1] if len(c.args) > 1 else c.kwargs.get("other")
         mode = c.kwargs.get("rounding_mode")
         if len(ins) != 1 or not isinstance(c.args[0], Ref) or not _number(divisor) or mode:
             raise Unsupported("a division other than of a tensor by a constant")

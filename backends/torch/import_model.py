@@ -15,6 +15,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from torch import nn
@@ -102,7 +103,7 @@ def construct(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[nn.Module
 
     def recording_init(self: nn.Module, *args: Any, **kw: Any) -> None:
         original(self, *args, **kw)
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         outer = None
         while frame is not None and frame.f_code.co_name == "__init__":
             if frame.f_locals.get("self") is not self:
