@@ -154,6 +154,25 @@ def test_tflite_int8_compiles_a_max_pool_padded_as_torch_pads_and_says_nothing_e
     assert "int8 tflite: " in r.stderr, r.stderr
 
 
+def test_openvino_int8_says_nothing_of_cuda(tmp_path) -> None:
+    """NNCF loads torch's C++ extension helpers while it quantizes, which warn "No CUDA
+    runtime is found" where a CUDA toolkit is found (CUDA_HOME) and no GPU is usable: that
+    line is not about the OpenVINO model and stays out of the output. The environment makes
+    torch warn on any machine (a CUDA_HOME that exists, no visible GPU)."""
+    import os
+
+    np.save(tmp_path / "c.npy", np.random.default_rng(0).standard_normal((4, 1, 32, 32)))
+    env = {**os.environ, "CUDA_HOME": str(tmp_path), "CUDA_VISIBLE_DEVICES": ""}
+    r = subprocess.run(
+        [sys.executable, "-m", "inceptdsl", "compile", str(SPEC), "--backend", "openvino",
+         "--int8", "--calibrate", "c.npy", "-o", "m.xml"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "int8 openvino: " in r.stderr and "wrote m.xml" in r.stderr + r.stdout, r.stderr
+    assert "CUDA" not in r.stderr + r.stdout, r.stderr
+
+
 def test_native_log_lines_come_back_when_tensorflow_fails(capfd) -> None:
     """quiet.py hides descriptor 2 only while all goes well: a failure shows what was printed."""
     import os

@@ -17,6 +17,7 @@ from inceptdsl.ir import info
 from inceptdsl.output import claim, is_regular_target, write_output
 
 from ..onnx.optimized import build_optimized
+from .quiet import no_cuda_warning
 
 
 def to_openvino(graph: nx.DiGraph, weights: Any = None) -> Any:
@@ -47,12 +48,13 @@ def quantize(model: Any, samples: list[np.ndarray], keep_fp32: Iterable[str] = (
             )
         patterns.append(pattern)
     scope = nncf.IgnoredScope(patterns=patterns) if patterns else None
-    return nncf.quantize(
-        model,
-        nncf.Dataset(samples),
-        subset_size=len(samples),
-        ignored_scope=scope,
-    )
+    with no_cuda_warning():
+        return nncf.quantize(
+            model,
+            nncf.Dataset(samples),
+            subset_size=len(samples),
+            ignored_scope=scope,
+        )
 
 
 def ir_bytes(model: Any) -> int:
