@@ -140,6 +140,28 @@ def test_every_command_that_loads_a_spec_takes_a_members_name(
     assert "digraph" in out.read_text(encoding="utf-8")
 
 
+def test_a_commands_spec_argument_is_resolved_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cli._load leaves a member's name to `inceptdsl.load`, which resolves it: the resolver
+    runs once per command, on the argument as given, for `report` and `verify` alike."""
+    import inceptdsl.middle.members as members
+
+    seen: list[str] = []
+    real = members.resolve_member
+
+    def counting(arg: str) -> members.Member | None:
+        seen.append(arg)
+        return real(arg)
+
+    monkeypatch.setattr(members, "resolve_member", counting)
+    for command in ("report", "verify"):
+        seen.clear()
+        assert main([command, "regnet_x_400mf"]) == 0
+        assert seen == ["regnet_x_400mf"], command
+    capsys.readouterr()
+
+
 def test_a_member_and_a_set_of_its_parameter_contradict(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

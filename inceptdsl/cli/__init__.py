@@ -97,17 +97,14 @@ def out_of_range(raw: str) -> str | None:
 
 
 def _load(args: argparse.Namespace, path: str, verifying: bool = False) -> Network:
-    """Load a spec (a family's member by name too: members.with_member); its files (the spec
-    and its imports) become inputs of the command, which no output may replace
-    (output.command). A number too large to read in `--set` is blamed on the `--set`, not on
-    the parameter that then received a string. `verifying`: the spec's `with` variants are
-    charged before the network is built (network.load_to_verify)."""
-    from ..middle.members import with_member
-
+    """Load a spec (a family's member by name too: `load` resolves it, members.with_member);
+    its files (the spec and its imports) become inputs of the command, which no output may
+    replace (output.command). A number too large to read in `--set` is blamed on the `--set`,
+    not on the parameter that then received a string. `verifying`: the spec's `with` variants
+    are charged before the network is built (network.load_to_verify)."""
     items = getattr(args, "set", None)
-    spec, params = with_member(path, parse_set(items))
     try:
-        net = (load_to_verify if verifying else load)(spec, **params)
+        net = (load_to_verify if verifying else load)(path, **parse_set(items))
     except TypeMismatchError as err:
         for item in items or ():
             name, _, raw = (t.strip() for t in item.partition("="))
