@@ -409,7 +409,10 @@ class _Formatter:
     def _params(self, prefix: str, params: tuple[A.Param, ...], suffix: str) -> list[_Line]:
         """A declaration's `prefix(params)suffix`, filled like any list (`_fill`); a parameter
         too long for a line of its own (`variant: choice["b0", ..., "b7"] = "b0"`) gets lines
-        of its own, its type's items broken like a list and aligned after the type's `[`."""
+        of its own, its type's items broken like a list and aligned after the type's `[`. The
+        items have no source positions: the first line takes the parameter's start, the others
+        its end, so a comment after the parameter trails its last line (as after any item) and
+        one inside its type stays inside (trailing the first line, or before the second)."""
         items = [(self._param(p), _start(p.span)) for p in params]
         align = len(prefix)
         long = [
@@ -440,6 +443,11 @@ class _Formatter:
             else:
                 got = self._fill(lead, items[i:j], end, col, col)
             got[0].pos = items[i][1]
+            if i in long:  # a comment after it trails its last line
+                p = params[i]
+                last = _end(p.type_span if p.default is None else p.default.span)
+                for ln in got[1:]:
+                    ln.pos = last
             lines += got
         return lines
 

@@ -308,8 +308,8 @@ CASES: dict[str, tuple[str, str]] = {
                                 "delta_four", "epsilon_five", "zeta_six"]) -> int = 1
 
         block B(x: int, sizes: list[tuple[int, int]] = [(1, 2)],
-                mode: choice["a, b", "c]d", "e\"f", "first_long_member",  # why
-                             "second_long_member", "third"] = "a, b",
+                mode: choice["a, b", "c]d", "e\"f", "first_long_member",
+                             "second_long_member", "third"] = "a, b",  # why
                 y: int = 2) {
           relu
         }
@@ -568,6 +568,22 @@ COMMENT_CASES: dict[str, tuple[str, str]] = {
         }
         """,
     ),
+    "a long parameter type's comments": (
+        """
+        network n(variant: choice["alpha_one", "beta_two",  # inner
+                    # own inner
+                    "gamma_three", "delta_four", "epsilon_five", "zeta_six", "eta_seven"] = "beta_two") {  # tail
+          input 3 x 8 x 8
+        }
+        """,  # noqa: E501
+        """
+        network n(variant: choice["alpha_one", "beta_two", "gamma_three", "delta_four",  # inner
+                                  # own inner
+                                  "epsilon_five", "zeta_six", "eta_seven"] = "beta_two") {  # tail
+          input 3 x 8 x 8
+        }
+        """,
+    ),
 }
 
 
@@ -575,6 +591,7 @@ COMMENT_CASES: dict[str, tuple[str, str]] = {
 def test_comments(name: str) -> None:
     given, expected = COMMENT_CASES[name]
     assert fmt(src(given)) == src(expected)
+    assert fmt(src(expected)) == src(expected)  # a fixed point: no comment moves again
 
 
 def test_trailing_whitespace_of_comments_is_dropped() -> None:
