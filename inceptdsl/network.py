@@ -197,17 +197,17 @@ def build(
     )
 
 
-def load(path: str, **params: Any) -> Network:
+def load(path: str, /, **params: Any) -> Network:
     """Load the spec at `path` (imports resolved relative to it) with parameter overrides.
     `path` may also name a bundled network (`inception_v3`) or a bundled family's member
     (`efficientnet_b3` is `efficientnet` with variant="b3"; middle/members.py), as on the
-    command line."""
+    command line. `path` is positional-only, so a spec parameter may be called `path`."""
     path, params = with_member(str(path), params)
     program = load_program(path)
     return _checked_build(program, params)
 
 
-def load_to_verify(path: str, **params: Any) -> Network:
+def load_to_verify(path: str, /, **params: Any) -> Network:
     """`load` for `verify`: the `with` variants of the spec's expectations outside any `if` are
     charged their least size (expect.precharge) before the network itself is built, so that too
     many or too large variants stop at once rather than after building the network."""
@@ -216,7 +216,7 @@ def load_to_verify(path: str, **params: Any) -> Network:
     return _checked_build(program, params, verifying=True)
 
 
-def loads(text: str, filename: str = "<string>.incept", **params: Any) -> Network:
+def loads(text: str, /, filename: str = "<string>.incept", **params: Any) -> Network:
     """Load spec text; `filename` is shown in errors and anchors relative imports."""
     program = load_program(filename, text)
     return _checked_build(program, params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -141,3 +142,14 @@ def test_with_params_equals_loading_with_those_params() -> None:
     assert base.with_params(image_size=32).input_shape == direct.input_shape
     # Values the network was loaded with are kept.
     assert base.with_params(half=3).with_params(image_size=8).input_shape == (3, 8, 3)
+
+
+def test_a_spec_parameter_may_be_called_path_or_text(tmp_path: Path) -> None:
+    """`load`'s and `loads`'s own arguments are positional-only: `--set path=1` was an internal
+    error ("load() got multiple values for argument 'path'")."""
+    spec = tmp_path / "t.incept"
+    text = "network t(path: int = 3, text: int = 2) {\n  input 3 x 8 x 8\n  conv path 1x1\n}\n"
+    spec.write_text(text, encoding="utf-8")
+    assert inceptdsl.load(str(spec), path=7, text=1).report().params == 3 * 7 + 7
+    assert inceptdsl.loads(text, "t.incept", path=5, text=1).report().params == 3 * 5 + 5
+    assert inceptdsl.network.load_to_verify(str(spec), path=4).report().params == 3 * 4 + 4
