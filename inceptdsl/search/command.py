@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import UsageError
 from ..front.source import printable
 from ..output import write_output
-from ..sweep.command import FORMATS
+from ..sweep.command import output_formats
 
 
 def add_arguments(sp: argparse.ArgumentParser) -> None:
@@ -64,14 +64,7 @@ def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) ->
     from .workers import MAX_WORKERS, Job
     from .workers import run as run_job
 
-    outs = []
-    for path in args.output:
-        suffix = path[path.rfind(".") :].lower() if "." in path else ""
-        if suffix not in FORMATS:
-            raise UsageError(
-                f"-o {path}: the format comes from the suffix, one of {', '.join(FORMATS)}"
-            )
-        outs.append((path, FORMATS[suffix]))
+    outs = output_formats(args.output)
     for name, hi in (("trials", 100_000), ("workers", MAX_WORKERS), ("epochs", 10_000)):
         v = getattr(args, name)
         if not 1 <= v <= hi:

@@ -68,18 +68,25 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) -> int:
-    from .. import progress as prog
-    from . import sweep
-
+def output_formats(paths: list[str]) -> list[tuple[str, str]]:
+    """Each `-o` path with its format, from the suffix (a usage error for any other suffix);
+    the sweep's and the search's outputs alike."""
     outs = []
-    for path in args.output:
+    for path in paths:
         suffix = path[path.rfind(".") :].lower() if "." in path else ""
         if suffix not in FORMATS:
             raise UsageError(
                 f"-o {path}: the format comes from the suffix, one of {', '.join(FORMATS)}"
             )
         outs.append((path, FORMATS[suffix]))
+    return outs
+
+
+def run(args: argparse.Namespace, parse_set: Callable[[Any], dict[str, Any]]) -> int:
+    from .. import progress as prog
+    from . import sweep
+
+    outs = output_formats(args.output)
     for name in ("batch", "repeats", "threads"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name} must be at least 1, got {getattr(args, name)}")
